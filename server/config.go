@@ -1,0 +1,81 @@
+package server
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting of the server. Each is a flag with an environment fallback; a
+// flag given on the command line wins over the environment.
+type Config struct {
+	Addr           string
+	DataDir        string
+	MongoURI       string
+	Demo           bool
+	AllowedOrigins []string
+
+	Introspection bool
+	MaxBodyBytes  int64
+	MaxDepth      int
+	MaxComplexity int
+	MaxAliases    int
+	SessionTTL    time.Duration
+	// BcryptCost is lowered by tests only; production keeps the default.
+	BcryptCost int
+}
+
+// ParseConfig reads flags from args with fallbacks from getenv.
+func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
+	var c Config
+	fs := flag.NewFlagSet("agentdesk", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	envBool := func(name string, def bool) bool {
+		v, err := strconv.ParseBool(env(name, strconv.FormatBool(def)))
+		if err != nil {
+			return def
+		}
+		return v
+	}
+	envInt := func(name string, def int) int {
+		v, err := strconv.Atoi(env(name, strconv.Itoa(def)))
+		if err != nil {
+			return def
+		}
+		return v
+	}
+	var origins string
+	fs.StringVar(&c.Addr, "addr", env("AGENTDESK_ADDR", ":8080"), "listen address (env AGENTDESK_ADDR)")
+	fs.StringVar(&c.DataDir, "data", env("AGENTDESK_DATA", "./data"), "data folder of the embedded store (env AGENTDESK_DATA)")
+	fs.StringVar(&c.MongoURI, "mongodb-uri", env("MONGODB_URI", ""), "MongoDB URI; when set, MongoDB replaces the embedded store (env MONGODB_URI)")
+	fs.BoolVar(&c.Demo, "demo", envBool("AGENTDESK_DEMO", false), "create demo agents, plans and CRM key if missing (env AGENTDESK_DEMO)")
+	fs.StringVar(&origins, "allowed-origins", env("AGENTDESK_ALLOWED_ORIGINS", ""), "comma-separated browser origins allowed by CORS and websockets besides the server's own, e.g. http://localhost:5173 (env AGENTDESK_ALLOWED_ORIGINS)")
+	fs.BoolVar(&c.Introspection, "introspection", envBool("AGENTDESK_INTROSPECTION", true), "allow GraphQL introspection (env AGENTDESK_INTROSPECTION)")
+	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", int64(envInt("AGENTDESK_MAX_BODY_BYTES", 1<<20)), "largest request body accepted on /query (env AGENTDESK_MAX_BODY_BYTES)")
+	fs.IntVar(&c.MaxDepth, "max-depth", envInt("AGENTDESK_MAX_DEPTH", 12), "deepest selection nesting allowed in one operation (env AGENTDESK_MAX_DEPTH)")
+	fs.IntVar(&c.MaxComplexity, "max-complexity", envInt("AGENTDESK_MAX_COMPLEXITY", 1000), "highest complexity allowed in one operation (env AGENTDESK_MAX_COMPLEXITY)")
+	fs.IntVar(&c.MaxAliases, "max-aliases", envInt("AGENTDESK_MAX_ALIASES", 30), "most aliases allowed in one operation (env AGENTDESK_MAX_ALIASES)")
+	fs.DurationVar(&c.SessionTTL, "session-ttl", time.Duration(envInt("AGENTDESK_SESSION_TTL_SECONDS", 12*3600))*time.Second, "lifetime of a login token (env AGENTDESK_SESSION_TTL_SECONDS, in seconds)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	for _, o := range strings.Split(origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.AllowedOrigins = append(c.AllowedOrigins, strings.TrimRight(o, "/"))
+		}
+	}
+	c.BcryptCost = 10
+	return c, nil
+}

@@ -1,0 +1,48 @@
+package server
+
+import (
+	"io"
+	"testing"
+	"time"
+)
+
+func TestParseConfig(t *testing.T) {
+	env := map[string]string{
+		"AGENTDESK_ADDR": ":9000", "AGENTDESK_DATA": "/var/lib/agentdesk", "MONGODB_URI": "mongodb://db/agentdesk",
+		"AGENTDESK_DEMO": "true", "AGENTDESK_ALLOWED_ORIGINS": "http://a.example, https://b.example/",
+		"AGENTDESK_INTROSPECTION": "false", "AGENTDESK_SESSION_TTL_SECONDS": "60",
+	}
+	c, err := ParseConfig(nil, func(k string) string { return env[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != ":9000" || c.DataDir != "/var/lib/agentdesk" || c.MongoURI != "mongodb://db/agentdesk" || !c.Demo ||
+		c.Introspection || c.SessionTTL != time.Minute || len(c.AllowedOrigins) != 2 || c.AllowedOrigins[1] != "https://b.example" {
+		t.Fatalf("from env: %+v", c)
+	}
+	// Flags win over the environment.
+	c, err = ParseConfig([]string{"-addr", "127.0.0.1:1", "-demo=false", "-allowed-origins", ""}, func(k string) string { return env[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:1" || c.Demo || len(c.AllowedOrigins) != 0 {
+		t.Fatalf("flags over env: %+v", c)
+	}
+	// Defaults.
+	c, err = ParseConfig(nil, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != ":8080" || c.DataDir != "./data" || c.MongoURI != "" || c.Demo || !c.Introspection || c.MaxBodyBytes != 1<<20 {
+		t.Fatalf("defaults: %+v", c)
+	}
+	if _, err := ParseConfig([]string{"-nope"}, func(string) string { return "" }, io.Discard); err == nil {
+		t.Fatal("an unknown flag was accepted")
+	}
+}
+
+func TestRedactURI(t *testing.T) {
+	if got := redactURI("mongodb://user:secret@db:27017/agentdesk"); got != "mongodb://user:xxxxx@db:27017/agentdesk" {
+		t.Fatalf("redactURI = %s", got)
+	}
+}

@@ -1,0 +1,183 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/agentdesk/agentdesk/graph"
+	"github.com/agentdesk/agentdesk/workspace"
+	coderws "github.com/coder/websocket"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// closeForbidden is the websocket close code for a connection_init whose token is refused,
+// as graphql-ws clients expect.
+const closeForbidden = 4403
+
+// graphqlHandler builds the /query handler: SSE, websocket (both subprotocols), GET and POST
+// transports, limits, the error presenter and metrics.
+func (m *Main) graphqlHandler() *handler.Server {
+	cfg := graph.Config{Resolvers: &graph.Resolver{Service: m.Service}}
+	// Lists count as many items as they may hold, so complexity tracks the work done.
+	cfg.Complexity.Query.InteractionPlans = func(child int, _ *string) int { return 1 + 20*child }
+	cfg.Complexity.Agent.Capacity = func(child int) int { return 1 + len(workspace.Channels)*child }
+	srv := handler.New(graph.NewExecutableSchema(cfg))
+
+	// SSE before POST: both accept a POST with a JSON body; SSE also wants text/event-stream.
+	srv.AddTransport(transport.SSE{KeepAlivePingInterval: 15 * time.Second})
+	srv.AddTransport(transport.Websocket{
+		Implementation: transport.CoderWebsocketImplementation{
+			AcceptOptions: coderws.AcceptOptions{OriginPatterns: originPatterns(m.Config.AllowedOrigins)},
+		},
+		InitFunc:              m.websocketInit,
+		InitTimeout:           10 * time.Second,
+		KeepAlivePingInterval: 15 * time.Second, // legacy graphql-ws "ka" frames
+		PingPongInterval:      15 * time.Second, // graphql-transport-ws ping/pong; drops dead peers
+		CloseFunc:             func(context.Context, int) { m.metrics.websockets.Dec() },
+	})
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetErrorPresenter(graph.ErrorPresenter)
+	if m.Config.Introspection {
+		srv.Use(extension.Introspection{})
+	} else {
+		srv.Use(noIntrospection{})
+	}
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	srv.Use(extension.FixedComplexityLimit(m.Config.MaxComplexity))
+	srv.Use(shapeLimit{maxDepth: m.Config.MaxDepth, maxAliases: m.Config.MaxAliases})
+	srv.AroundOperations(m.metrics.aroundOperations)
+	return srv
+}
+
+// websocketInit resolves the principal once per connection from the connection_init payload.
+// A credential that does not authenticate closes the socket with 4403.
+func (m *Main) websocketInit(ctx context.Context, init transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+	m.metrics.websockets.Inc()
+	p, err := m.Service.Authenticate(ctx, bearer(init.Authorization()))
+	if err != nil {
+		ctx = transport.WithWebsocketCloseCode(ctx, closeForbidden)
+		ctx = transport.AppendCloseReason(ctx, "Forbidden: "+workspace.ErrorMessage(err))
+		return ctx, nil, errors.New(workspace.ErrorMessage(err))
+	}
+	return workspace.WithPrincipal(ctx, p), nil, nil
+}
+
+// bearer strips an optional "Bearer " prefix.
+func bearer(header string) string {
+	header = strings.TrimSpace(header)
+	if len(header) > 7 && strings.EqualFold(header[:7], "bearer ") {
+		return strings.TrimSpace(header[7:])
+	}
+	return header
+}
+
+// originPatterns turns configured origins (http://host:port) into the host patterns the
+// websocket library matches; the server's own host is always allowed.
+func originPatterns(origins []string) []string {
+	var out []string
+	for _, o := range origins {
+		if u, err := url.Parse(o); err == nil && u.Host != "" {
+			out = append(out, u.Host)
+		} else {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// shapeLimit refuses operations nested deeper than maxDepth or using more than maxAliases
+// aliases, before anything executes.
+type shapeLimit struct{ maxDepth, maxAliases int }
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = shapeLimit{}
+
+// errLimit marks operations refused for their shape; like validation failures, they are
+// refused before execution (HTTP 422 under application/json).
+const errLimit = "OPERATION_LIMIT_EXCEEDED"
+
+func init() { errcode.RegisterErrorType(errLimit, errcode.KindProtocol) }
+
+func limitError(format string, args ...any) *gqlerror.Error {
+	err := gqlerror.Errorf(format, args...)
+	errcode.Set(err, errLimit)
+	return err
+}
+
+func (shapeLimit) ExtensionName() string                   { return "ShapeLimit" }
+func (shapeLimit) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (l shapeLimit) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation == nil {
+		return nil
+	}
+	depth, aliases := measure(oc.Operation.SelectionSet, oc.Doc.Fragments, 0, map[string]bool{})
+	switch {
+	case depth > l.maxDepth:
+		return limitError("the operation is nested %d levels deep; the limit is %d", depth, l.maxDepth)
+	case aliases > l.maxAliases:
+		return limitError("the operation uses %d aliases; the limit is %d", aliases, l.maxAliases)
+	}
+	return nil
+}
+
+// measure returns the deepest field nesting and the number of aliases under set, following
+// fragments (each fragment once per path, so cycles cannot loop).
+func measure(set ast.SelectionSet, frags ast.FragmentDefinitionList, level int, seen map[string]bool) (depth, aliases int) {
+	for _, sel := range set {
+		var d, a int
+		switch s := sel.(type) {
+		case *ast.Field:
+			d, a = measure(s.SelectionSet, frags, level+1, seen)
+			d = max(d, level+1)
+			if s.Alias != "" && s.Alias != s.Name {
+				a++
+			}
+		case *ast.InlineFragment:
+			d, a = measure(s.SelectionSet, frags, level, seen)
+		case *ast.FragmentSpread:
+			if f := frags.ForName(s.Name); f != nil && !seen[s.Name] {
+				seen[s.Name] = true
+				d, a = measure(f.SelectionSet, frags, level, seen)
+				delete(seen, s.Name)
+			}
+		}
+		depth, aliases = max(depth, d), aliases+a
+	}
+	return depth, aliases
+}
+
+// noIntrospection refuses __schema and __type when introspection is switched off, with a
+// clear error before execution (gqlgen alone would fail inside execution).
+type noIntrospection struct{}
+
+func (noIntrospection) ExtensionName() string                   { return "NoIntrospection" }
+func (noIntrospection) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (noIntrospection) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation == nil {
+		return nil
+	}
+	for _, f := range graphql.CollectFields(oc, oc.Operation.SelectionSet, nil) {
+		if f.Name == "__schema" || f.Name == "__type" {
+			return limitError("introspection is switched off on this server")
+		}
+	}
+	return nil
+}

@@ -1,0 +1,230 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"io/fs"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/agentdesk/agentdesk/frontend"
+	"github.com/agentdesk/agentdesk/workspace"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/rs/cors"
+)
+
+// routes is the whole HTTP surface of a node.
+func (m *Main) routes() http.Handler {
+	mux := http.NewServeMux()
+	gql := m.graphqlHandler()
+	mux.Handle("/query", m.authenticate(limitBody(m.Config.MaxBodyBytes, codeTransportErrors(gql))))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
+	mux.HandleFunc("GET /readyz", m.ready)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(m.metrics.registry, promhttp.HandlerOpts{}))
+	assets := frontend.Dist()
+	mux.HandleFunc("GET /playground", func(w http.ResponseWriter, r *http.Request) { serveFile(w, r, assets, "playground.html") })
+	mux.Handle("/", spa(assets))
+
+	c := cors.New(cors.Options{
+		AllowedOrigins:   m.Config.AllowedOrigins,
+		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodOptions},
+		AllowedHeaders:   []string{"Authorization", "Content-Type", "Accept"},
+		AllowCredentials: false, // bearer tokens, not cookies
+		MaxAge:           600,
+	})
+	return c.Handler(mux)
+}
+
+// authenticate resolves the principal once per HTTP request from the Authorization header.
+// A credential that does not authenticate leaves the caller anonymous but marked Rejected,
+// so public operations (login) still work and private ones say the token is bad. Websocket
+// upgrades authenticate in connection_init instead.
+func (m *Main) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h := r.Header.Get("Authorization"); h != "" && !isWebsocket(r) {
+			p, err := m.Service.Authenticate(r.Context(), bearer(h))
+			if err != nil && workspace.ErrorCode(err) != workspace.EUNAUTHENTICATED {
+				writeJSON(w, http.StatusServiceUnavailable, errorBody("the database did not answer; retry shortly", workspace.EINTERNAL))
+				return
+			}
+			r = r.WithContext(workspace.WithPrincipal(r.Context(), p))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func isWebsocket(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+}
+
+// limitBody refuses request bodies larger than limit with 413 before GraphQL reads them.
+func limitBody(limit int64, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body == nil || r.Method == http.MethodGet || isWebsocket(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		tooLarge := func() {
+			writeJSON(w, http.StatusRequestEntityTooLarge,
+				errorBody("the request body is larger than the limit of "+itoa(limit)+" bytes", workspace.EINVALID))
+		}
+		if r.ContentLength > limit {
+			tooLarge()
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, errorBody("could not read the request body", workspace.EINVALID))
+			return
+		}
+		if int64(len(body)) > limit {
+			tooLarge()
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		next.ServeHTTP(w, r)
+	})
+}
+
+// codeTransportErrors adds extensions.code to errors that gqlgen's HTTP transports write
+// themselves (an undecodable body, a GET mutation), which never reach the error presenter.
+// Streaming responses (websocket, SSE) pass through untouched.
+func codeTransportErrors(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isWebsocket(r) || strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		cw := &codingWriter{ResponseWriter: w}
+		next.ServeHTTP(cw, r)
+		cw.finish()
+	})
+}
+
+// codingWriter buffers error responses (status ≥ 400) so codes can be added to them.
+type codingWriter struct {
+	http.ResponseWriter
+	status int
+	buf    *bytes.Buffer
+}
+
+func (c *codingWriter) WriteHeader(status int) {
+	c.status = status
+	if status >= 400 {
+		c.buf = &bytes.Buffer{}
+		return
+	}
+	c.ResponseWriter.WriteHeader(status)
+}
+
+func (c *codingWriter) Write(b []byte) (int, error) {
+	if c.buf != nil {
+		return c.buf.Write(b)
+	}
+	return c.ResponseWriter.Write(b)
+}
+
+func (c *codingWriter) finish() {
+	if c.buf == nil {
+		return
+	}
+	body := c.buf.Bytes()
+	var resp map[string]any
+	if json.Unmarshal(body, &resp) == nil {
+		if errs, ok := resp["errors"].([]any); ok {
+			code := workspace.EINVALID
+			if c.status >= 500 {
+				code = workspace.EINTERNAL
+			}
+			for _, e := range errs {
+				if em, ok := e.(map[string]any); ok {
+					ext, _ := em["extensions"].(map[string]any)
+					if ext == nil {
+						ext = map[string]any{}
+						em["extensions"] = ext
+					}
+					if _, has := ext["code"]; !has {
+						ext["code"] = code
+					}
+				}
+			}
+			if b, err := json.Marshal(resp); err == nil {
+				body = b
+			}
+		}
+	}
+	c.ResponseWriter.Header().Del("Content-Length")
+	c.ResponseWriter.WriteHeader(c.status)
+	_, _ = c.ResponseWriter.Write(body)
+}
+
+// ready answers 200 when the database answers within two seconds.
+func (m *Main) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := m.Store.Ping(ctx); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": "database: " + err.Error()})
+		return
+	}
+	m.metrics.storeRoundTrip.Observe(time.Since(start).Seconds())
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// spa serves the built single-page app: files as they are, and index.html for any other
+// path so client-side routes survive a reload.
+func spa(assets fs.FS) http.Handler {
+	files := http.FileServerFS(assets)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		name := strings.TrimPrefix(path.Clean(r.URL.Path), "/")
+		if name != "" {
+			if st, err := fs.Stat(assets, name); err == nil && !st.IsDir() {
+				if strings.HasPrefix(name, "assets/") {
+					// Vite puts a content hash in every asset name.
+					w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+				}
+				files.ServeHTTP(w, r)
+				return
+			}
+		}
+		serveFile(w, r, assets, "index.html")
+	})
+}
+
+func serveFile(w http.ResponseWriter, r *http.Request, assets fs.FS, name string) {
+	b, err := fs.ReadFile(assets, name)
+	if errors.Is(err, fs.ErrNotExist) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = io.WriteString(w, "The web app is not built into this binary. Run `make run` (or `npm run build` in frontend/ and rebuild).\nThe GraphQL API is at /query.\n")
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	_, _ = w.Write(b)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func errorBody(message, code string) map[string]any {
+	return map[string]any{"errors": []map[string]any{{"message": message, "extensions": map[string]string{"code": code}}}}
+}
+
+func itoa(n int64) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}

@@ -1,0 +1,147 @@
+// Package server wires agentdesk together: configuration, the store, the domain service,
+// the GraphQL handler and the HTTP routes. cmd/agentdesk runs it; tests and benchmarks start
+// the real thing through Main.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/agentdesk/agentdesk/mongo"
+	"github.com/agentdesk/agentdesk/sqlite"
+	"github.com/agentdesk/agentdesk/workspace"
+)
+
+// Main is one running agentdesk node.
+type Main struct {
+	Config Config
+	// Clock defaults to the system clock; tests may replace it before Run.
+	Clock workspace.Clock
+	// Stdout receives the start-up lines.
+	Stdout io.Writer
+
+	Store   workspace.Store
+	Service *workspace.Service
+	Hub     *workspace.Hub
+
+	listener net.Listener
+	http     *http.Server
+	metrics  *metrics
+	stop     context.CancelFunc
+	done     chan struct{}
+}
+
+// NewMain returns a Main with the given configuration.
+func NewMain(c Config) *Main {
+	return &Main{Config: c, Clock: workspace.SystemClock{}, Stdout: os.Stdout}
+}
+
+// Run opens the store, seeds demo data when asked, and starts serving. It returns once the
+// listener is open; Close stops everything.
+func (m *Main) Run(ctx context.Context) error {
+	store, where, err := openStore(ctx, m.Config)
+	if err != nil {
+		return err
+	}
+	m.Store = store
+	m.Hub = workspace.NewHub(64)
+	m.Service = workspace.NewService(store, m.Hub, m.Clock)
+	m.Service.SessionTTL = m.Config.SessionTTL
+	if m.Config.BcryptCost != 0 {
+		m.Service.BcryptCost = m.Config.BcryptCost
+	}
+	if m.Config.Demo {
+		if err := m.Service.SeedDemo(ctx); err != nil {
+			store.Close()
+			return fmt.Errorf("demo data: %w", err)
+		}
+	}
+	m.listener, err = net.Listen("tcp", m.Config.Addr)
+	if err != nil {
+		store.Close()
+		return err
+	}
+	m.metrics = newMetrics(store)
+	m.http = &http.Server{Handler: m.routes(), ReadHeaderTimeout: 10 * time.Second}
+	bg, stop := context.WithCancel(context.Background())
+	m.stop, m.done = stop, make(chan struct{})
+	go m.metrics.sampleStore(bg, 10*time.Second)
+	go func() {
+		defer close(m.done)
+		if err := m.http.Serve(m.listener); !errors.Is(err, http.ErrServerClosed) {
+			slog.Error("http server stopped", "err", err)
+		}
+	}()
+	fmt.Fprintf(m.Stdout, "agentdesk listening on http://%s (store: %s)\n", displayAddr(m.listener.Addr()), where)
+	if m.Config.Demo {
+		fmt.Fprintf(m.Stdout, "demo data: agents alice, bob, carol and supervisor admin (password %q), CRM key %q\n",
+			workspace.DemoPassword, workspace.DemoAPIKey)
+	}
+	return nil
+}
+
+// Addr is the address the server listens on, once Run has returned.
+func (m *Main) Addr() string { return m.listener.Addr().String() }
+
+// URL is the server's base URL, once Run has returned.
+func (m *Main) URL() string { return "http://" + m.Addr() }
+
+// Close stops accepting requests, ends open websockets and closes the store.
+func (m *Main) Close() error {
+	if m.http == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	m.stop()
+	err := m.http.Shutdown(ctx)
+	// Shutdown does not wait for hijacked connections (websockets): close them.
+	m.http.Close()
+	<-m.done
+	return errors.Join(err, m.Store.Close())
+}
+
+func openStore(ctx context.Context, c Config) (workspace.Store, string, error) {
+	if c.MongoURI != "" {
+		s, err := mongo.Open(ctx, c.MongoURI)
+		if err != nil {
+			return nil, "", fmt.Errorf("mongodb: %w", err)
+		}
+		return s, "mongodb " + redactURI(c.MongoURI), nil
+	}
+	if err := os.MkdirAll(c.DataDir, 0o750); err != nil {
+		return nil, "", err
+	}
+	s, err := sqlite.Open(ctx, c.DataDir)
+	if err != nil {
+		return nil, "", err
+	}
+	abs, _ := filepath.Abs(filepath.Join(c.DataDir, "agentdesk.db"))
+	return s, "embedded sqlite " + abs, nil
+}
+
+// redactURI hides the password of a connection string before it is printed.
+func redactURI(uri string) string {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return "(unparseable URI)"
+	}
+	return u.Redacted()
+}
+
+func displayAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if ok && tcp.IP.IsUnspecified() {
+		return fmt.Sprintf("localhost:%d", tcp.Port)
+	}
+	return a.String()
+}

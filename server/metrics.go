@@ -1,0 +1,99 @@
+package server
+
+import (
+	"context"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/agentdesk/agentdesk/workspace"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// metrics are served on /metrics in Prometheus format.
+type metrics struct {
+	registry       *prometheus.Registry
+	operations     *prometheus.CounterVec
+	latency        *prometheus.HistogramVec
+	websockets     prometheus.Gauge
+	storeRoundTrip prometheus.Histogram
+	store          workspace.Store
+}
+
+func newMetrics(store workspace.Store) *metrics {
+	m := &metrics{
+		registry: prometheus.NewRegistry(),
+		store:    store,
+		operations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "agentdesk_graphql_operations_total",
+			Help: "GraphQL operations by type, root field and outcome (ok or error).",
+		}, []string{"type", "field", "outcome"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "agentdesk_graphql_operation_duration_seconds",
+			Help:    "Time to the first response of a GraphQL operation, by type and root field.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2.5, 14),
+		}, []string{"type", "field"}),
+		websockets: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "agentdesk_websockets_open",
+			Help: "Open GraphQL websocket connections.",
+		}),
+		storeRoundTrip: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "agentdesk_store_round_trip_seconds",
+			Help:    "Round trip of a ping to the database, sampled every 10 s and on /readyz.",
+			Buckets: prometheus.ExponentialBuckets(0.00002, 2.5, 14),
+		}),
+	}
+	m.registry.MustRegister(m.operations, m.latency, m.websockets, m.storeRoundTrip,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// aroundOperations counts operations and times them to their first response. The label is
+// the operation's first root field, which the schema bounds, rather than the client-chosen
+// operation name.
+func (m *metrics) aroundOperations(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	oc := graphql.GetOperationContext(ctx)
+	kind, field := "unknown", "unknown"
+	if oc.Operation != nil {
+		kind = string(oc.Operation.Operation)
+		for _, f := range graphql.CollectFields(oc, oc.Operation.SelectionSet, nil) {
+			field = f.Name
+			break
+		}
+	}
+	start := time.Now()
+	handler := next(ctx)
+	first := true
+	return func(ctx context.Context) *graphql.Response {
+		resp := handler(ctx)
+		if first {
+			first = false
+			m.latency.WithLabelValues(kind, field).Observe(time.Since(start).Seconds())
+			outcome := "ok"
+			if resp != nil && len(resp.Errors) > 0 {
+				outcome = "error"
+			}
+			m.operations.WithLabelValues(kind, field, outcome).Inc()
+		}
+		return resp
+	}
+}
+
+// sampleStore pings the database every interval so the round-trip histogram stays current.
+func (m *metrics) sampleStore(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			start := time.Now()
+			pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			if m.store.Ping(pctx) == nil {
+				m.storeRoundTrip.Observe(time.Since(start).Seconds())
+			}
+			cancel()
+		}
+	}
+}

@@ -1,0 +1,84 @@
+package sqlite
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/agentdesk/agentdesk/workspace"
+)
+
+const agentColumns = `id, username, name, password_hash, role, presence, presence_since, auto_accept, capacity, plan_ids, created_at, version`
+
+// CreateAgent inserts a new agent.
+func (s *Store) CreateAgent(ctx context.Context, a *workspace.Agent) error {
+	capacity, _ := json.Marshal(a.Capacity)
+	plans, _ := json.Marshal(a.PlanIDs)
+	_, err := s.write.ExecContext(ctx, `INSERT INTO agents (`+agentColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
+		a.ID, a.Username, a.Name, a.PasswordHash, a.Role, a.Presence, millis(a.PresenceSince),
+		a.AutoAccept, string(capacity), string(plans), millis(a.CreatedAt), a.Version)
+	return mapErr(err, "agent "+a.Username)
+}
+
+// Agent returns the agent with the ID.
+func (s *Store) Agent(ctx context.Context, id string) (*workspace.Agent, error) {
+	return s.agentWhere(ctx, "id = ?", id)
+}
+
+// AgentByUsername returns the agent who signs in as username.
+func (s *Store) AgentByUsername(ctx context.Context, username string) (*workspace.Agent, error) {
+	return s.agentWhere(ctx, "username = ?", username)
+}
+
+func (s *Store) agentWhere(ctx context.Context, where string, arg any) (*workspace.Agent, error) {
+	a, err := scanAgent(s.read.QueryRowContext(ctx, `SELECT `+agentColumns+` FROM agents WHERE `+where, arg))
+	return a, mapErr(err, "agent")
+}
+
+// Agents returns every agent ordered by username.
+func (s *Store) Agents(ctx context.Context) ([]*workspace.Agent, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+agentColumns+` FROM agents ORDER BY username`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*workspace.Agent
+	for rows.Next() {
+		a, err := scanAgent(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// UpdateAgent writes a if the stored version is still a.Version.
+func (s *Store) UpdateAgent(ctx context.Context, a *workspace.Agent) error {
+	capacity, _ := json.Marshal(a.Capacity)
+	plans, _ := json.Marshal(a.PlanIDs)
+	err := s.execGuarded(ctx, "agent "+a.Username, `UPDATE agents SET username=?, name=?, password_hash=?, role=?, presence=?,
+		presence_since=?, auto_accept=?, capacity=?, plan_ids=?, version=version+1 WHERE id=? AND version=?`,
+		a.Username, a.Name, a.PasswordHash, a.Role, a.Presence, millis(a.PresenceSince), a.AutoAccept,
+		string(capacity), string(plans), a.ID, a.Version)
+	if err == nil {
+		a.Version++
+	}
+	return err
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanAgent(row scanner) (*workspace.Agent, error) {
+	var a workspace.Agent
+	var presenceSince, created int64
+	var capacity, plans string
+	if err := row.Scan(&a.ID, &a.Username, &a.Name, &a.PasswordHash, &a.Role, &a.Presence, &presenceSince,
+		&a.AutoAccept, &capacity, &plans, &created, &a.Version); err != nil {
+		return nil, err
+	}
+	a.PresenceSince, a.CreatedAt = fromMillis(presenceSince), fromMillis(created)
+	if err := json.Unmarshal([]byte(capacity), &a.Capacity); err != nil {
+		return nil, err
+	}
+	return &a, json.Unmarshal([]byte(plans), &a.PlanIDs)
+}

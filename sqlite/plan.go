@@ -1,0 +1,73 @@
+package sqlite
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/agentdesk/agentdesk/workspace"
+)
+
+const planColumns = `id, name, channels, disposition_codes, disposition_required, wrap_seconds, offer_timeout_seconds, auto_accept, created_at, version`
+
+// CreatePlan inserts a new plan.
+func (s *Store) CreatePlan(ctx context.Context, p *workspace.Plan) error {
+	channels, _ := json.Marshal(p.Channels)
+	codes, _ := json.Marshal(p.DispositionCodes)
+	_, err := s.write.ExecContext(ctx, `INSERT INTO plans (`+planColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?)`,
+		p.ID, p.Name, string(channels), string(codes), p.DispositionRequired, p.WrapSeconds,
+		p.OfferTimeoutSeconds, p.AutoAccept, millis(p.CreatedAt), p.Version)
+	return mapErr(err, "plan "+p.Name)
+}
+
+// Plan returns the plan with the ID.
+func (s *Store) Plan(ctx context.Context, id string) (*workspace.Plan, error) {
+	p, err := scanPlan(s.read.QueryRowContext(ctx, `SELECT `+planColumns+` FROM plans WHERE id = ?`, id))
+	return p, mapErr(err, "plan")
+}
+
+// Plans returns every plan ordered by name.
+func (s *Store) Plans(ctx context.Context) ([]*workspace.Plan, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+planColumns+` FROM plans ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*workspace.Plan
+	for rows.Next() {
+		p, err := scanPlan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// UpdatePlan writes p if the stored version is still p.Version.
+func (s *Store) UpdatePlan(ctx context.Context, p *workspace.Plan) error {
+	channels, _ := json.Marshal(p.Channels)
+	codes, _ := json.Marshal(p.DispositionCodes)
+	err := s.execGuarded(ctx, "plan "+p.Name, `UPDATE plans SET name=?, channels=?, disposition_codes=?, disposition_required=?,
+		wrap_seconds=?, offer_timeout_seconds=?, auto_accept=?, version=version+1 WHERE id=? AND version=?`,
+		p.Name, string(channels), string(codes), p.DispositionRequired, p.WrapSeconds, p.OfferTimeoutSeconds,
+		p.AutoAccept, p.ID, p.Version)
+	if err == nil {
+		p.Version++
+	}
+	return err
+}
+
+func scanPlan(row scanner) (*workspace.Plan, error) {
+	var p workspace.Plan
+	var channels, codes string
+	var created int64
+	if err := row.Scan(&p.ID, &p.Name, &channels, &codes, &p.DispositionRequired, &p.WrapSeconds,
+		&p.OfferTimeoutSeconds, &p.AutoAccept, &created, &p.Version); err != nil {
+		return nil, err
+	}
+	p.CreatedAt = fromMillis(created)
+	if err := json.Unmarshal([]byte(channels), &p.Channels); err != nil {
+		return nil, err
+	}
+	return &p, json.Unmarshal([]byte(codes), &p.DispositionCodes)
+}

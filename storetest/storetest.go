@@ -1,0 +1,251 @@
+// Package storetest is the contract every workspace.Store implementation passes. Adapters
+// call Run from their own tests with a function that opens a store on a given data
+// location; the suite reopens that location to check that data survives a restart.
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/agentdesk/agentdesk/workspace"
+	"github.com/google/uuid"
+)
+
+// Factory prepares an empty data location for one subtest and returns a function that opens
+// a store on it. Calling that function again after Close must reopen the same data. The
+// factory closes whatever is still open when t ends.
+type Factory func(t *testing.T) (open func() workspace.Store)
+
+// Run runs the whole contract against stores made by factory.
+func Run(t *testing.T, factory Factory) {
+	fresh := func(t *testing.T) workspace.Store { return factory(t)() }
+	t.Run("Agents", func(t *testing.T) { testAgents(t, fresh(t)) })
+	t.Run("AgentVersionGuard", func(t *testing.T) { testAgentVersionGuard(t, fresh(t)) })
+	t.Run("AgentRace", func(t *testing.T) { testAgentRace(t, fresh(t)) })
+	t.Run("Sessions", func(t *testing.T) { testSessions(t, fresh(t)) })
+	t.Run("APIKeys", func(t *testing.T) { testAPIKeys(t, fresh(t)) })
+	t.Run("Plans", func(t *testing.T) { testPlans(t, fresh(t)) })
+	t.Run("Restart", func(t *testing.T) { testRestart(t, factory(t)) })
+}
+
+func ctx(t *testing.T) context.Context { return t.Context() }
+
+// now is truncated to milliseconds, the finest precision both adapters keep.
+func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
+
+func newAgent(username string) *workspace.Agent {
+	return &workspace.Agent{
+		ID: uuid.NewString(), Username: username, Name: "Name of " + username,
+		PasswordHash: []byte("$2a$04$hash"), Role: workspace.RoleAgent,
+		Presence: workspace.Offline, PresenceSince: now(), AutoAccept: true,
+		Capacity: map[workspace.Channel]int{workspace.Webchat: 3, workspace.Voice: 1},
+		PlanIDs:  []string{"p1", "p2"}, CreatedAt: now(),
+	}
+}
+
+func wantCode(t *testing.T, err error, code string) {
+	t.Helper()
+	if got := workspace.ErrorCode(err); got != code {
+		t.Fatalf("error code = %q (%v), want %q", got, err, code)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func sameAgent(t *testing.T, got, want *workspace.Agent) {
+	t.Helper()
+	g, w := *got, *want
+	if !g.PresenceSince.Equal(w.PresenceSince) || !g.CreatedAt.Equal(w.CreatedAt) {
+		t.Fatalf("times differ: got %v/%v want %v/%v", g.PresenceSince, g.CreatedAt, w.PresenceSince, w.CreatedAt)
+	}
+	g.PresenceSince, g.CreatedAt, w.PresenceSince, w.CreatedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	if fmt.Sprint(g) != fmt.Sprint(w) {
+		t.Fatalf("agent differs:\n got %+v\nwant %+v", g, w)
+	}
+}
+
+func testAgents(t *testing.T, s workspace.Store) {
+	a := newAgent("alice")
+	must(t, s.CreateAgent(ctx(t), a))
+	got, err := s.Agent(ctx(t), a.ID)
+	must(t, err)
+	sameAgent(t, got, a)
+	got, err = s.AgentByUsername(ctx(t), "alice")
+	must(t, err)
+	sameAgent(t, got, a)
+
+	dup := newAgent("alice")
+	wantCode(t, s.CreateAgent(ctx(t), dup), workspace.ECONFLICT)
+	_, err = s.Agent(ctx(t), uuid.NewString())
+	wantCode(t, err, workspace.ENOTFOUND)
+	_, err = s.AgentByUsername(ctx(t), "nobody")
+	wantCode(t, err, workspace.ENOTFOUND)
+
+	must(t, s.CreateAgent(ctx(t), newAgent("bob")))
+	must(t, s.CreateAgent(ctx(t), newAgent("aaron")))
+	all, err := s.Agents(ctx(t))
+	must(t, err)
+	var names []string
+	for _, a := range all {
+		names = append(names, a.Username)
+	}
+	if fmt.Sprint(names) != "[aaron alice bob]" {
+		t.Fatalf("Agents() usernames = %v, want ordered [aaron alice bob]", names)
+	}
+}
+
+func testAgentVersionGuard(t *testing.T, s workspace.Store) {
+	a := newAgent("carol")
+	must(t, s.CreateAgent(ctx(t), a))
+	stale := *a
+	a.Presence, a.PresenceSince = workspace.Ready, now().Add(time.Second)
+	a.Capacity = map[workspace.Channel]int{workspace.Email: 2}
+	must(t, s.UpdateAgent(ctx(t), a))
+	if a.Version != stale.Version+1 {
+		t.Fatalf("version after update = %d, want %d", a.Version, stale.Version+1)
+	}
+	got, err := s.Agent(ctx(t), a.ID)
+	must(t, err)
+	sameAgent(t, got, a)
+
+	stale.Presence = workspace.NotReady
+	wantCode(t, s.UpdateAgent(ctx(t), &stale), workspace.ECONFLICT)
+	got, err = s.Agent(ctx(t), a.ID)
+	must(t, err)
+	if got.Presence != workspace.Ready {
+		t.Fatalf("a stale write changed presence to %s", got.Presence)
+	}
+	missing := newAgent("ghost")
+	wantCode(t, s.UpdateAgent(ctx(t), missing), workspace.ECONFLICT)
+}
+
+// testAgentRace checks that exactly one of several writers holding the same version wins.
+func testAgentRace(t *testing.T, s workspace.Store) {
+	a := newAgent("dave")
+	must(t, s.CreateAgent(ctx(t), a))
+	for round := 0; round < 5; round++ {
+		base, err := s.Agent(ctx(t), a.ID)
+		must(t, err)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		wins, conflicts := 0, 0
+		for i := 0; i < 8; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				mine := *base
+				mine.Name = fmt.Sprintf("writer %d", i)
+				err := s.UpdateAgent(context.Background(), &mine)
+				mu.Lock()
+				defer mu.Unlock()
+				switch workspace.ErrorCode(err) {
+				case "":
+					wins++
+				case workspace.ECONFLICT:
+					conflicts++
+				default:
+					t.Errorf("writer %d: %v", i, err)
+				}
+			}(i)
+		}
+		wg.Wait()
+		if wins != 1 || conflicts != 7 {
+			t.Fatalf("round %d: %d winners and %d conflicts, want 1 and 7", round, wins, conflicts)
+		}
+	}
+}
+
+func testSessions(t *testing.T, s workspace.Store) {
+	sess := &workspace.Session{TokenHash: "h1", AgentID: "a1", CreatedAt: now(), ExpiresAt: now().Add(time.Hour)}
+	must(t, s.CreateSession(ctx(t), sess))
+	wantCode(t, s.CreateSession(ctx(t), sess), workspace.ECONFLICT)
+	got, err := s.Session(ctx(t), "h1")
+	must(t, err)
+	if got.AgentID != "a1" || !got.ExpiresAt.Equal(sess.ExpiresAt) || !got.CreatedAt.Equal(sess.CreatedAt) {
+		t.Fatalf("session = %+v, want %+v", got, sess)
+	}
+	must(t, s.DeleteSession(ctx(t), "h1"))
+	_, err = s.Session(ctx(t), "h1")
+	wantCode(t, err, workspace.ENOTFOUND)
+	wantCode(t, s.DeleteSession(ctx(t), "h1"), workspace.ENOTFOUND)
+}
+
+func testAPIKeys(t *testing.T, s workspace.Store) {
+	k := &workspace.APIKey{KeyHash: "k1", Name: "CRM", Scopes: []workspace.Scope{workspace.ScopeRead}, CreatedAt: now()}
+	must(t, s.CreateAPIKey(ctx(t), k))
+	wantCode(t, s.CreateAPIKey(ctx(t), k), workspace.ECONFLICT)
+	got, err := s.APIKey(ctx(t), "k1")
+	must(t, err)
+	if got.Name != "CRM" || fmt.Sprint(got.Scopes) != "[read]" || !got.CreatedAt.Equal(k.CreatedAt) {
+		t.Fatalf("key = %+v, want %+v", got, k)
+	}
+	_, err = s.APIKey(ctx(t), "nope")
+	wantCode(t, err, workspace.ENOTFOUND)
+}
+
+func testPlans(t *testing.T, s workspace.Store) {
+	p := &workspace.Plan{
+		ID: uuid.NewString(), Name: "Support", Channels: []workspace.Channel{workspace.Webchat, workspace.Email},
+		DispositionCodes:    []workspace.DispositionCode{{Code: "OK", Label: "Resolved"}},
+		DispositionRequired: true, OfferTimeoutSeconds: 30, AutoAccept: true, CreatedAt: now(),
+	}
+	must(t, s.CreatePlan(ctx(t), p))
+	wantCode(t, s.CreatePlan(ctx(t), &workspace.Plan{ID: uuid.NewString(), Name: "Support"}), workspace.ECONFLICT)
+	got, err := s.Plan(ctx(t), p.ID)
+	must(t, err)
+	if !got.CreatedAt.Equal(p.CreatedAt) {
+		t.Fatalf("createdAt = %v, want %v", got.CreatedAt, p.CreatedAt)
+	}
+	got.CreatedAt = p.CreatedAt
+	if fmt.Sprintf("%+v", *got) != fmt.Sprintf("%+v", *p) {
+		t.Fatalf("plan = %+v, want %+v", got, p)
+	}
+	_, err = s.Plan(ctx(t), uuid.NewString())
+	wantCode(t, err, workspace.ENOTFOUND)
+
+	must(t, s.CreatePlan(ctx(t), &workspace.Plan{ID: uuid.NewString(), Name: "Billing", CreatedAt: now()}))
+	all, err := s.Plans(ctx(t))
+	must(t, err)
+	if len(all) != 2 || all[0].Name != "Billing" || all[1].Name != "Support" {
+		t.Fatalf("Plans() = %+v, want Billing then Support", all)
+	}
+
+	stale := *p
+	p.WrapSeconds, p.DispositionRequired = 90, false
+	must(t, s.UpdatePlan(ctx(t), p))
+	wantCode(t, s.UpdatePlan(ctx(t), &stale), workspace.ECONFLICT)
+	got, err = s.Plan(ctx(t), p.ID)
+	must(t, err)
+	if got.WrapSeconds != 90 || got.DispositionRequired || got.Version != p.Version {
+		t.Fatalf("plan after update = %+v", got)
+	}
+}
+
+// testRestart closes the store, reopens the same data and finds everything again.
+func testRestart(t *testing.T, open func() workspace.Store) {
+	s := open()
+	a := newAgent("erin")
+	must(t, s.CreateAgent(ctx(t), a))
+	sess := &workspace.Session{TokenHash: "restart", AgentID: a.ID, CreatedAt: now(), ExpiresAt: now().Add(time.Hour)}
+	must(t, s.CreateSession(ctx(t), sess))
+	must(t, s.Close())
+
+	s = open()
+	got, err := s.Agent(ctx(t), a.ID)
+	must(t, err)
+	sameAgent(t, got, a)
+	if _, err := s.Session(ctx(t), "restart"); err != nil {
+		t.Fatalf("session lost across restart: %v", err)
+	}
+	if err := s.Ping(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+}

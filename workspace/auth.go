@@ -1,0 +1,253 @@
+package workspace
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// PrincipalKind says who is calling.
+type PrincipalKind int
+
+// Kinds of principal.
+const (
+	Anonymous PrincipalKind = iota
+	AgentPrincipal
+	IntegrationPrincipal
+)
+
+// Principal is the authenticated caller of one request or websocket connection.
+type Principal struct {
+	Kind PrincipalKind
+	// Agent is set for AgentPrincipal.
+	Agent *Agent
+	// TokenHash identifies the agent's session.
+	TokenHash string
+	// Key is set for IntegrationPrincipal.
+	Key *APIKey
+	// Rejected is set when the caller sent credentials that did not authenticate; the caller
+	// is then treated as anonymous, and operations that need a principal say why they fail.
+	Rejected bool
+}
+
+type principalKey struct{}
+
+// WithPrincipal returns a context carrying p.
+func WithPrincipal(ctx context.Context, p Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// PrincipalFrom returns the context's principal, Anonymous if none.
+func PrincipalFrom(ctx context.Context) Principal {
+	p, _ := ctx.Value(principalKey{}).(Principal)
+	return p
+}
+
+// sessionPrefix marks session tokens, so Authenticate looks up one table per token.
+const sessionPrefix = "ads_"
+
+// HashToken returns the stored form of a token or API key. Both are long random strings
+// (demo keys aside), so a fast hash is enough; passwords use bcrypt.
+func HashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// RequireAgent returns the signed-in agent, or UNAUTHENTICATED / FORBIDDEN.
+func RequireAgent(ctx context.Context) (*Agent, error) {
+	p := PrincipalFrom(ctx)
+	switch {
+	case p.Kind == AgentPrincipal:
+		return p.Agent, nil
+	case p.Kind == IntegrationPrincipal:
+		return nil, Errorf(EFORBIDDEN, "API keys may only read; this operation needs a signed-in agent")
+	case p.Rejected:
+		return nil, Errorf(EUNAUTHENTICATED, "the token is invalid or has expired; sign in again")
+	default:
+		return nil, Errorf(EUNAUTHENTICATED, "sign in first: send Authorization: Bearer <token>")
+	}
+}
+
+// RequireReader allows agents and integrations holding the read scope.
+func RequireReader(ctx context.Context) error {
+	p := PrincipalFrom(ctx)
+	if p.Kind == IntegrationPrincipal {
+		if slices.Contains(p.Key.Scopes, ScopeRead) {
+			return nil
+		}
+		return Errorf(EFORBIDDEN, "this API key lacks the read scope")
+	}
+	_, err := RequireAgent(ctx)
+	return err
+}
+
+// Authenticate resolves a bearer credential (a session token or an API key) to a
+// principal. An unknown or expired credential is UNAUTHENTICATED.
+func (s *Service) Authenticate(ctx context.Context, bearer string) (Principal, error) {
+	bearer = strings.TrimSpace(bearer)
+	if bearer == "" {
+		return Principal{}, nil
+	}
+	hash := HashToken(bearer)
+	if strings.HasPrefix(bearer, sessionPrefix) {
+		sess, err := s.Store.Session(ctx, hash)
+		if ErrorCode(err) == ENOTFOUND || (err == nil && !s.Clock.Now().Before(sess.ExpiresAt)) {
+			return Principal{Rejected: true}, Errorf(EUNAUTHENTICATED, "the session token is invalid or has expired")
+		} else if err != nil {
+			return Principal{}, err
+		}
+		a, err := s.Store.Agent(ctx, sess.AgentID)
+		if ErrorCode(err) == ENOTFOUND {
+			return Principal{Rejected: true}, Errorf(EUNAUTHENTICATED, "the session's agent no longer exists")
+		} else if err != nil {
+			return Principal{}, err
+		}
+		return Principal{Kind: AgentPrincipal, Agent: a, TokenHash: hash}, nil
+	}
+	key, err := s.Store.APIKey(ctx, hash)
+	if ErrorCode(err) == ENOTFOUND {
+		return Principal{Rejected: true}, Errorf(EUNAUTHENTICATED, "the API key or token is not known")
+	} else if err != nil {
+		return Principal{}, err
+	}
+	return Principal{Kind: IntegrationPrincipal, Key: key}, nil
+}
+
+// Login checks a username and password and opens a session. A wrong username or password
+// is INVALID_CREDENTIALS, with the same message for both.
+func (s *Service) Login(ctx context.Context, username, password string) (token string, sess *Session, a *Agent, err error) {
+	if strings.TrimSpace(username) == "" || password == "" {
+		return "", nil, nil, &Error{Code: EINVALID, Message: "enter a username and a password"}
+	}
+	a, err = s.Store.AgentByUsername(ctx, strings.TrimSpace(username))
+	if ErrorCode(err) == ENOTFOUND {
+		// Spend the same time as a real check so timing does not reveal usernames.
+		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		return "", nil, nil, Errorf(EINVALIDCREDENTIALS, "wrong username or password")
+	} else if err != nil {
+		return "", nil, nil, err
+	}
+	if bcrypt.CompareHashAndPassword(a.PasswordHash, []byte(password)) != nil {
+		return "", nil, nil, Errorf(EINVALIDCREDENTIALS, "wrong username or password")
+	}
+	token = sessionPrefix + randomString(32)
+	now := s.Clock.Now()
+	sess = &Session{TokenHash: HashToken(token), AgentID: a.ID, CreatedAt: now, ExpiresAt: now.Add(s.SessionTTL)}
+	if err := s.Store.CreateSession(ctx, sess); err != nil {
+		return "", nil, nil, err
+	}
+	return token, sess, a, nil
+}
+
+// Logout revokes the caller's session and sets the agent OFFLINE, so nothing is offered
+// to someone who has left.
+func (s *Service) Logout(ctx context.Context) (bool, error) {
+	p := PrincipalFrom(ctx)
+	if p.Kind != AgentPrincipal {
+		_, err := RequireAgent(ctx)
+		return false, err
+	}
+	if err := s.Store.DeleteSession(ctx, p.TokenHash); ErrorCode(err) == ENOTFOUND {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	if _, err := s.updateAgent(ctx, p.Agent.ID, func(a *Agent) error {
+		if a.Presence != Offline {
+			a.Presence, a.PresenceSince = Offline, s.Clock.Now()
+		}
+		return nil
+	}); err != nil {
+		return true, err
+	}
+	return true, nil
+}
+
+// NewAgent describes an agent to create.
+type NewAgent struct {
+	Username, Name, Password string
+	Role                     Role
+	PlanIDs                  []string
+	AutoAccept               bool
+}
+
+// CreateAgent hashes the password and stores a new OFFLINE agent with default capacity.
+func (s *Service) CreateAgent(ctx context.Context, n NewAgent) (*Agent, error) {
+	if strings.TrimSpace(n.Username) == "" || n.Password == "" {
+		return nil, Errorf(EINVALID, "an agent needs a username and a password")
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(n.Password), s.BcryptCost)
+	if err != nil {
+		return nil, Errorf(EINVALID, "password: %v", err)
+	}
+	if n.Role == "" {
+		n.Role = RoleAgent
+	}
+	now := s.Clock.Now()
+	a := &Agent{
+		ID: uuid.NewString(), Username: strings.TrimSpace(n.Username), Name: n.Name,
+		PasswordHash: hash, Role: n.Role, Presence: Offline, PresenceSince: now,
+		AutoAccept: n.AutoAccept, Capacity: DefaultCapacity(), PlanIDs: n.PlanIDs, CreatedAt: now,
+	}
+	if a.Name == "" {
+		a.Name = a.Username
+	}
+	if err := s.Store.CreateAgent(ctx, a); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// CreateAPIKey stores the hash of key for a CRM integration with the given scopes.
+func (s *Service) CreateAPIKey(ctx context.Context, name, key string, scopes ...Scope) (*APIKey, error) {
+	if len(key) < 8 {
+		return nil, Errorf(EINVALID, "an API key needs at least 8 characters")
+	}
+	k := &APIKey{KeyHash: HashToken(key), Name: name, Scopes: scopes, CreatedAt: s.Clock.Now()}
+	return k, s.Store.CreateAPIKey(ctx, k)
+}
+
+// NewAPIKey generates a random API key, stores it and returns its only plain copy.
+func (s *Service) NewAPIKey(ctx context.Context, name string, scopes ...Scope) (string, error) {
+	key := "adk_" + randomString(32)
+	_, err := s.CreateAPIKey(ctx, name, key, scopes...)
+	return key, err
+}
+
+func randomString(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// dummyHash is compared against when the username is unknown.
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("agentdesk"), bcrypt.DefaultCost)
+
+// updateAgent applies change to the stored agent with a version-guarded write, retrying
+// when another writer got there first.
+func (s *Service) updateAgent(ctx context.Context, id string, change func(*Agent) error) (*Agent, error) {
+	for attempt := 0; ; attempt++ {
+		a, err := s.Store.Agent(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if err := change(a); err != nil {
+			return nil, err
+		}
+		err = s.Store.UpdateAgent(ctx, a)
+		if ErrorCode(err) != ECONFLICT || attempt == maxRetries {
+			return a, err
+		}
+		time.Sleep(time.Duration(attempt+1) * time.Millisecond)
+	}
+}
+
+const maxRetries = 8

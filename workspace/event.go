@@ -1,0 +1,100 @@
+package workspace
+
+import (
+	"context"
+	"sync"
+)
+
+// Event is a notification for whoever listens on its topic. Subscriptions are notifications
+// only: the truth is always queryable, so a client that reconnects re-queries its state.
+type Event struct {
+	// Topic routes the event, e.g. AgentTopic(id).
+	Topic string
+	// Origin names the node that produced the event, so a cross-node bus can skip its own.
+	Origin string      `json:",omitempty"`
+	Offer  *OfferEvent `json:",omitempty"`
+}
+
+// AgentTopic is the topic of events for one agent's feeds.
+func AgentTopic(agentID string) string { return "agent:" + agentID }
+
+// Publisher delivers events to subscribers.
+type Publisher interface {
+	Publish(e Event)
+}
+
+// Hub fans events out to subscribers in one process. Each subscriber owns one buffered
+// channel; publishing never blocks: a subscriber whose buffer is full is dropped and its
+// channel closed, so its stream ends and the client re-subscribes and re-queries rather
+// than silently missing an event.
+type Hub struct {
+	buffer int
+
+	mu   sync.Mutex
+	subs map[string]map[*subscriber]struct{}
+}
+
+type subscriber struct {
+	ch   chan Event
+	once sync.Once
+}
+
+func (s *subscriber) close() { s.once.Do(func() { close(s.ch) }) }
+
+// NewHub returns a hub whose subscribers buffer up to buffer events each.
+func NewHub(buffer int) *Hub {
+	if buffer < 1 {
+		buffer = 1
+	}
+	return &Hub{buffer: buffer, subs: map[string]map[*subscriber]struct{}{}}
+}
+
+// Subscribe returns a channel of the topic's events. The channel is closed when ctx ends or
+// when the subscriber falls a whole buffer behind.
+func (h *Hub) Subscribe(ctx context.Context, topic string) <-chan Event {
+	s := &subscriber{ch: make(chan Event, h.buffer)}
+	h.mu.Lock()
+	if h.subs[topic] == nil {
+		h.subs[topic] = map[*subscriber]struct{}{}
+	}
+	h.subs[topic][s] = struct{}{}
+	h.mu.Unlock()
+	context.AfterFunc(ctx, func() { h.remove(topic, s) })
+	return s.ch
+}
+
+func (h *Hub) remove(topic string, s *subscriber) {
+	h.mu.Lock()
+	if set := h.subs[topic]; set != nil {
+		delete(set, s)
+		if len(set) == 0 {
+			delete(h.subs, topic)
+		}
+	}
+	h.mu.Unlock()
+	s.close()
+}
+
+// Publish delivers e to every subscriber of e.Topic without blocking.
+func (h *Hub) Publish(e Event) {
+	var slow []*subscriber
+	h.mu.Lock()
+	for s := range h.subs[e.Topic] {
+		select {
+		case s.ch <- e:
+		default:
+			slow = append(slow, s)
+		}
+	}
+	h.mu.Unlock()
+	for _, s := range slow {
+		h.remove(e.Topic, s)
+	}
+}
+
+// Subscribers counts the open subscriptions of a topic.
+func (h *Hub) Subscribers(topic string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.subs[topic])
+}

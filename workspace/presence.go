@@ -1,0 +1,21 @@
+package workspace
+
+import "context"
+
+// SetPresence changes the signed-in agent's presence (P1). PresenceSince restarts only when
+// the state really changes, so routing's "idle longest" is not reset by repeated clicks.
+func (s *Service) SetPresence(ctx context.Context, p Presence) (*Agent, error) {
+	me, err := RequireAgent(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !p.Valid() {
+		return nil, &Error{Code: EINVALID, Message: "presence must be READY, NOT_READY or OFFLINE", Field: []string{"presence"}}
+	}
+	return s.updateAgent(ctx, me.ID, func(a *Agent) error {
+		if a.Presence != p {
+			a.Presence, a.PresenceSince = p, s.Clock.Now()
+		}
+		return nil
+	})
+}

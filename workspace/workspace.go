@@ -1,0 +1,183 @@
+// Package workspace is agentdesk's domain: agents, plans, interactions, offers and the
+// rules that move them. It imports no driver and no transport; adapters (sqlite, mongo,
+// graph) talk to it through the interfaces declared here.
+package workspace
+
+import "time"
+
+// Channel is the medium an interaction arrives on.
+type Channel string
+
+// The channels agentdesk knows.
+const (
+	SMS      Channel = "SMS"
+	RCS      Channel = "RCS"
+	WhatsApp Channel = "WHATSAPP"
+	Webchat  Channel = "WEBCHAT"
+	Email    Channel = "EMAIL"
+	Voice    Channel = "VOICE"
+)
+
+// Channels lists every channel in display order.
+var Channels = []Channel{SMS, RCS, WhatsApp, Webchat, Email, Voice}
+
+// Presence says whether an agent takes new work (P1).
+type Presence string
+
+// Presence states.
+const (
+	Ready    Presence = "READY"
+	NotReady Presence = "NOT_READY"
+	Offline  Presence = "OFFLINE"
+)
+
+// Valid reports whether p is one of the known presence states.
+func (p Presence) Valid() bool { return p == Ready || p == NotReady || p == Offline }
+
+// Role says what an agent may do beyond handling interactions.
+type Role string
+
+// Roles.
+const (
+	RoleAgent      Role = "AGENT"
+	RoleSupervisor Role = "SUPERVISOR"
+)
+
+// Agent is a person who handles interactions.
+type Agent struct {
+	ID            string
+	Username      string
+	Name          string
+	PasswordHash  []byte
+	Role          Role
+	Presence      Presence
+	PresenceSince time.Time
+	AutoAccept    bool
+	// Capacity is the most live interactions per channel (P2).
+	Capacity map[Channel]int
+	// PlanIDs are the plans whose queues the agent serves.
+	PlanIDs   []string
+	CreatedAt time.Time
+	// Version guards every write: a store updates the record only if it still holds this version.
+	Version int64
+}
+
+// DefaultCapacity is what a new agent may hold per channel: one call, four messaging
+// conversations, two emails (P2's anchors).
+func DefaultCapacity() map[Channel]int {
+	return map[Channel]int{SMS: 4, RCS: 4, WhatsApp: 4, Webchat: 4, Email: 2, Voice: 1}
+}
+
+// DispositionCode categorises how an interaction ended.
+type DispositionCode struct {
+	Code  string
+	Label string
+}
+
+// Plan is an interaction plan: a queue with the rules that apply to its interactions.
+type Plan struct {
+	ID                  string
+	Name                string
+	Channels            []Channel
+	DispositionCodes    []DispositionCode
+	DispositionRequired bool
+	// WrapSeconds is the wrap timer when codes are optional; 0 means no timer.
+	WrapSeconds int
+	// OfferTimeoutSeconds is how long an offer waits for an answer (P5).
+	OfferTimeoutSeconds int
+	// AutoAccept makes every offer of this plan accepted at once (P4).
+	AutoAccept bool
+	CreatedAt  time.Time
+	Version    int64
+}
+
+// DefaultOfferTimeout is P5's per-plan default.
+const DefaultOfferTimeout = 30
+
+// Session is a signed-in agent's bearer token, stored by its hash only.
+type Session struct {
+	TokenHash string
+	AgentID   string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// Scope is what an API key may do.
+type Scope string
+
+// ScopeRead lets a CRM integration read interactions and transcripts (D1).
+const ScopeRead Scope = "read"
+
+// APIKey authenticates a CRM integration. Only its hash is stored.
+type APIKey struct {
+	KeyHash   string
+	Name      string
+	Scopes    []Scope
+	CreatedAt time.Time
+}
+
+// InteractionState is where an interaction is in its life.
+type InteractionState string
+
+// Interaction states.
+const (
+	Queued    InteractionState = "QUEUED"
+	Offered   InteractionState = "OFFERED"
+	Active    InteractionState = "ACTIVE"
+	Parked    InteractionState = "PARKED"
+	Wrap      InteractionState = "WRAP"
+	Completed InteractionState = "COMPLETED"
+)
+
+// Direction says who started an interaction.
+type Direction string
+
+// Directions.
+const (
+	Inbound  Direction = "INBOUND"
+	Outbound Direction = "OUTBOUND"
+)
+
+// Contact is the customer side of an interaction.
+type Contact struct {
+	Address string
+	Name    string
+}
+
+// Interaction is one conversation with a contact on one channel. ID is its GUID (H3).
+type Interaction struct {
+	ID        string
+	Channel   Channel
+	Direction Direction
+	State     InteractionState
+	Contact   Contact
+	AgentID   string
+	PlanID    string
+	CreatedAt time.Time
+	Version   int64
+}
+
+// Offer is an interaction offered to one agent.
+type Offer struct {
+	ID           string
+	Interaction  Interaction
+	AgentID      string
+	ExpiresAt    time.Time
+	AutoAccepted bool
+}
+
+// OfferEventKind says what happened to an offer.
+type OfferEventKind string
+
+// Offer event kinds.
+const (
+	OfferOffered   OfferEventKind = "OFFERED"
+	OfferRescinded OfferEventKind = "RESCINDED"
+	OfferExpired   OfferEventKind = "EXPIRED"
+)
+
+// OfferEvent tells an agent about one of their offers.
+type OfferEvent struct {
+	Kind  OfferEventKind
+	Offer Offer
+}
