@@ -125,6 +125,16 @@ func testAgentVersionGuard(t *testing.T, s workspace.Store) {
 	}
 	missing := newAgent("ghost")
 	wantCode(t, s.UpdateAgent(ctx(t), missing), workspace.ECONFLICT)
+
+	other := newAgent("zoe")
+	must(t, s.CreateAgent(ctx(t), other))
+	other.Username = "carol"
+	wantCode(t, s.UpdateAgent(ctx(t), other), workspace.ECONFLICT)
+	if got, err := s.AgentByUsername(ctx(t), "carol"); err != nil || got.ID != a.ID {
+		t.Fatalf("a colliding rename changed who carol is: %+v %v", got, err)
+	}
+	// Names are case-sensitive: Carol is not carol.
+	must(t, s.CreateAgent(ctx(t), newAgent("Carol")))
 }
 
 // testAgentRace checks that exactly one of several writers holding the same version wins.
@@ -218,6 +228,8 @@ func testPlans(t *testing.T, s workspace.Store) {
 		t.Fatalf("Plans() = %+v, want Billing then Support", all)
 	}
 
+	wantCode(t, s.UpdatePlan(ctx(t), &workspace.Plan{ID: uuid.NewString(), Name: "Ghost"}), workspace.ECONFLICT)
+
 	stale := *p
 	p.WrapSeconds, p.DispositionRequired = 90, false
 	must(t, s.UpdatePlan(ctx(t), p))
@@ -237,6 +249,7 @@ func testRestart(t *testing.T, open func() workspace.Store) {
 	sess := &workspace.Session{TokenHash: "restart", AgentID: a.ID, CreatedAt: now(), ExpiresAt: now().Add(time.Hour)}
 	must(t, s.CreateSession(ctx(t), sess))
 	must(t, s.Close())
+	must(t, s.Close()) // a second Close is harmless
 
 	s = open()
 	got, err := s.Agent(ctx(t), a.ID)

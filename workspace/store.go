@@ -6,9 +6,15 @@ import "context"
 // same contract suite (storetest). Rules every implementation keeps:
 //   - a missing record is an *Error with code NOT_FOUND;
 //   - a create that collides with a unique key (ID, username, plan name, hash) is CONFLICT;
+//   - a create stores the record's Version as given (normally 0);
 //   - every Update is one conditional write on one record: it succeeds only if the stored
 //     version equals the given record's Version, stores Version+1 and returns CONFLICT
-//     otherwise. There are no multi-record transactions.
+//     otherwise (also when the record is missing or the update collides with a unique key).
+//     There are no multi-record transactions;
+//   - Session may return a session past its ExpiresAt (MongoDB's TTL index removes them
+//     within a minute, SQLite keeps them): callers check ExpiresAt;
+//   - names (usernames, plan names) compare case-sensitively and sort bytewise;
+//   - Close may be called more than once.
 type Store interface {
 	// Ping makes one round trip to the database.
 	Ping(ctx context.Context) error

@@ -1,0 +1,67 @@
+# agentdesk: the two commands are `make run` and `make test`. Each installs what it needs.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := run
+
+BIN      := bin/agentdesk
+NPM_DEPS := frontend/node_modules/.installed
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: run test build frontend go-checks go-test node-test generate-check chromium bench clean
+
+## run: build the SPA and the server, and start it on the embedded store with demo data.
+run: build
+	./$(BIN) -demo
+
+## build: the SPA (into frontend/dist, embedded) and then the one binary.
+build: frontend
+	go build -o $(BIN) ./cmd/agentdesk
+
+$(NPM_DEPS): frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+	touch $@
+
+frontend: $(NPM_DEPS)
+	cd frontend && npm run build
+
+## test: every test and check: Go (both storage adapters), lint, generated code, frontend unit, Node protocol and browser tests.
+test: chromium build generate-check go-checks go-test node-test
+	@echo "make test: all passed"
+
+generate-check:
+	go generate ./...
+	@if [ -d .git ] && [ -n "$$(git status --porcelain -- graph gqlgen.yml schema.graphqls)" ]; then \
+		git status --porcelain -- graph; git diff --stat -- graph; \
+		echo "go generate ./... changed generated code: run it and commit the result"; exit 1; fi
+
+go-checks:
+	@unformatted=$$(gofmt -l $$(find . -name '*.go' -not -path './frontend/node_modules/*')); \
+		if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	go vet ./...
+	go tool staticcheck ./...
+
+go-test:
+	go test -count=1 ./...
+	go test -count=1 -race ./workspace/ ./server/
+
+node-test: $(NPM_DEPS)
+	cd frontend && npm run lint
+	cd frontend && npm run test:unit
+	cd frontend && CHROMIUM=$(CHROMIUM) npm run test:e2e
+
+## chromium: Debian's Chromium for the browser tests, installed when missing.
+chromium:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; \
+		else echo "chromium is missing and this user cannot install it: run 'apt-get install -y chromium' as root"; exit 1; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+## bench: the benchmarks in bench/, printing figures and ratios against floors measured in the same run.
+bench:
+	go test ./bench -run '^$$' -bench . -benchtime 1x
+
+clean:
+	rm -rf bin frontend/node_modules
+	cd frontend/dist && find . -mindepth 1 -not -name .gitkeep -delete

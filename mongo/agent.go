@@ -1,0 +1,89 @@
+package mongo
+
+import (
+	"context"
+	"time"
+
+	"github.com/agentdesk/agentdesk/workspace"
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// agentDoc is an agent as stored in the agents collection.
+type agentDoc struct {
+	ID            string                    `bson:"_id"`
+	Username      string                    `bson:"username"`
+	Name          string                    `bson:"name"`
+	PasswordHash  []byte                    `bson:"passwordHash"`
+	Role          workspace.Role            `bson:"role"`
+	Presence      workspace.Presence        `bson:"presence"`
+	PresenceSince time.Time                 `bson:"presenceSince"`
+	AutoAccept    bool                      `bson:"autoAccept"`
+	Capacity      map[workspace.Channel]int `bson:"capacity"`
+	PlanIDs       []string                  `bson:"planIds"`
+	CreatedAt     time.Time                 `bson:"createdAt"`
+	Version       int64                     `bson:"version"`
+}
+
+func toAgentDoc(a *workspace.Agent) agentDoc {
+	return agentDoc{
+		ID: a.ID, Username: a.Username, Name: a.Name, PasswordHash: a.PasswordHash,
+		Role: a.Role, Presence: a.Presence, PresenceSince: a.PresenceSince, AutoAccept: a.AutoAccept,
+		Capacity: a.Capacity, PlanIDs: a.PlanIDs, CreatedAt: a.CreatedAt, Version: a.Version,
+	}
+}
+
+func (d *agentDoc) agent() *workspace.Agent {
+	return &workspace.Agent{
+		ID: d.ID, Username: d.Username, Name: d.Name, PasswordHash: d.PasswordHash,
+		Role: d.Role, Presence: d.Presence, PresenceSince: d.PresenceSince.UTC(), AutoAccept: d.AutoAccept,
+		Capacity: d.Capacity, PlanIDs: d.PlanIDs, CreatedAt: d.CreatedAt.UTC(), Version: d.Version,
+	}
+}
+
+// CreateAgent stores a new agent; a taken ID or username is CONFLICT.
+func (s *Store) CreateAgent(ctx context.Context, a *workspace.Agent) error {
+	return insert(ctx, s.agents, toAgentDoc(a), "Agent")
+}
+
+// Agent returns the agent with this ID.
+func (s *Store) Agent(ctx context.Context, id string) (*workspace.Agent, error) {
+	return s.findAgent(ctx, bson.D{{Key: "_id", Value: id}})
+}
+
+// AgentByUsername returns the agent with this username.
+func (s *Store) AgentByUsername(ctx context.Context, username string) (*workspace.Agent, error) {
+	return s.findAgent(ctx, bson.D{{Key: "username", Value: username}})
+}
+
+func (s *Store) findAgent(ctx context.Context, filter bson.D) (*workspace.Agent, error) {
+	var d agentDoc
+	if err := findOne(ctx, s.agents, filter, &d, "Agent"); err != nil {
+		return nil, err
+	}
+	return d.agent(), nil
+}
+
+// Agents returns every agent ordered by username.
+func (s *Store) Agents(ctx context.Context) ([]*workspace.Agent, error) {
+	var docs []agentDoc
+	if err := findAll(ctx, s.agents, "username", &docs); err != nil {
+		return nil, err
+	}
+	agents := make([]*workspace.Agent, len(docs))
+	for i := range docs {
+		agents[i] = docs[i].agent()
+	}
+	return agents, nil
+}
+
+// UpdateAgent replaces the stored agent if its version is still a.Version, and then
+// increments a.Version; otherwise it is CONFLICT.
+func (s *Store) UpdateAgent(ctx context.Context, a *workspace.Agent) error {
+	d := toAgentDoc(a)
+	d.Version++
+	if err := replaceVersion(ctx, s.agents, a.ID, a.Version, d, "Agent"); err != nil {
+		return err
+	}
+	a.Version = d.Version
+	return nil
+}

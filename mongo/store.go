@@ -1,0 +1,190 @@
+// Package mongo is the workspace.Store adapter for MongoDB (mongo-driver v2). It is used
+// when agentdesk runs against MongoDB in production; its tests run against an embedded
+// FerretDB (see package mongotest) and, when MONGODB_URI is set, a real MongoDB.
+package mongo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/agentdesk/agentdesk/workspace"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/connstring"
+)
+
+// DefaultDatabase is the database Open uses when the URI names none.
+const DefaultDatabase = "agentdesk"
+
+// openTimeout bounds the first round trip in Open, so an unreachable server fails fast
+// instead of after the driver's 30-second server selection timeout.
+const openTimeout = 5 * time.Second
+
+// codeNotImplemented is the server error code FerretDB answers for options it lacks.
+const codeNotImplemented = 238
+
+// Store is a workspace.Store on one MongoDB database.
+type Store struct {
+	client   *mongo.Client
+	db       *mongo.Database
+	agents   *mongo.Collection
+	sessions *mongo.Collection
+	apiKeys  *mongo.Collection
+	plans    *mongo.Collection
+}
+
+var _ workspace.Store = (*Store)(nil)
+
+// Open connects to the MongoDB at uri, checks within a few seconds that it answers, and
+// creates the indexes the store relies on (creating them again is harmless). The database
+// is the URI's path, or DefaultDatabase if the URI has none.
+func Open(ctx context.Context, uri string) (*Store, error) {
+	cs, err := connstring.ParseAndValidate(uri)
+	if err != nil {
+		return nil, fmt.Errorf("mongo: %w", err)
+	}
+	name := cs.Database
+	if name == "" {
+		name = DefaultDatabase
+	}
+	client, err := mongo.Connect(options.Client().ApplyURI(uri))
+	if err != nil {
+		return nil, fmt.Errorf("mongo: connect: %w", err)
+	}
+	db := client.Database(name)
+	s := &Store{
+		client:   client,
+		db:       db,
+		agents:   db.Collection("agents"),
+		sessions: db.Collection("sessions"),
+		apiKeys:  db.Collection("apikeys"),
+		plans:    db.Collection("plans"),
+	}
+
+	pingCtx, cancel := context.WithTimeout(ctx, openTimeout)
+	defer cancel()
+	if err := s.ping(pingCtx); err != nil {
+		_ = s.Close()
+		return nil, fmt.Errorf("mongo: cannot reach %s within %v: %w", strings.Join(cs.Hosts, ","), openTimeout, err)
+	}
+	if err := s.createIndexes(ctx); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) createIndexes(ctx context.Context) error {
+	unique := func(field string) mongo.IndexModel {
+		return mongo.IndexModel{Keys: bson.D{{Key: field, Value: 1}}, Options: options.Index().SetUnique(true)}
+	}
+	if _, err := s.agents.Indexes().CreateOne(ctx, unique("username")); err != nil {
+		return fmt.Errorf("mongo: index agents.username: %w", err)
+	}
+	if _, err := s.plans.Indexes().CreateOne(ctx, unique("name")); err != nil {
+		return fmt.Errorf("mongo: index plans.name: %w", err)
+	}
+
+	// MongoDB deletes a session once its expiresAt has passed (TTL index, checked about once a
+	// minute). FerretDB v1.24, the engine the tests run on, answers NotImplemented for
+	// expireAfterSeconds; there a plain index is created instead and expired sessions stay
+	// until deleted, so readers must check ExpiresAt in any case.
+	expires := bson.D{{Key: "expiresAt", Value: 1}}
+	_, err := s.sessions.Indexes().CreateOne(ctx, mongo.IndexModel{Keys: expires, Options: options.Index().SetExpireAfterSeconds(0)})
+	var se mongo.ServerError
+	if errors.As(err, &se) && se.HasErrorCode(codeNotImplemented) {
+		_, err = s.sessions.Indexes().CreateOne(ctx, mongo.IndexModel{Keys: expires})
+	}
+	if err != nil {
+		return fmt.Errorf("mongo: index sessions.expiresAt: %w", err)
+	}
+	return nil
+}
+
+// Ping runs the ping command on the store's database.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.ping(ctx); err != nil {
+		return fmt.Errorf("mongo: ping: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) ping(ctx context.Context) error {
+	return s.db.RunCommand(ctx, bson.D{{Key: "ping", Value: 1}}).Err()
+}
+
+// Close disconnects from the server. Closing a closed store does nothing.
+func (s *Store) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), openTimeout)
+	defer cancel()
+	if err := s.client.Disconnect(ctx); err != nil && !errors.Is(err, mongo.ErrClientDisconnected) {
+		return fmt.Errorf("mongo: disconnect: %w", err)
+	}
+	return nil
+}
+
+// findOne decodes the one document of c matching filter into doc; no match is NOT_FOUND.
+func findOne(ctx context.Context, c *mongo.Collection, filter bson.D, doc any, what string) error {
+	err := c.FindOne(ctx, filter).Decode(doc)
+	switch {
+	case errors.Is(err, mongo.ErrNoDocuments):
+		return workspace.Errorf(workspace.ENOTFOUND, "%s not found.", what)
+	case err != nil:
+		return fmt.Errorf("mongo: find %s: %w", strings.ToLower(what), err)
+	}
+	return nil
+}
+
+// insert adds doc to c; a duplicate key is CONFLICT.
+func insert(ctx context.Context, c *mongo.Collection, doc any, what string) error {
+	_, err := c.InsertOne(ctx, doc)
+	switch {
+	case isDuplicateKey(err):
+		return workspace.Errorf(workspace.ECONFLICT, "%s already exists.", what)
+	case err != nil:
+		return fmt.Errorf("mongo: insert %s: %w", strings.ToLower(what), err)
+	}
+	return nil
+}
+
+// replaceVersion replaces the document with this id and version by doc, which holds
+// version+1: one conditional write. No match, or a duplicate key, is CONFLICT.
+func replaceVersion(ctx context.Context, c *mongo.Collection, id string, version int64, doc any, what string) error {
+	res, err := c.ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "version", Value: version}}, doc)
+	switch {
+	case isDuplicateKey(err):
+		return workspace.Errorf(workspace.ECONFLICT, "%s collides with another one.", what)
+	case err != nil:
+		return fmt.Errorf("mongo: update %s: %w", strings.ToLower(what), err)
+	case res.MatchedCount == 0:
+		return workspace.Errorf(workspace.ECONFLICT, "%s was changed or removed by someone else.", what)
+	}
+	return nil
+}
+
+// findAll decodes every document of c, sorted by field, into docs.
+func findAll(ctx context.Context, c *mongo.Collection, field string, docs any) error {
+	cur, err := c.Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: field, Value: 1}}))
+	if err != nil {
+		return fmt.Errorf("mongo: list %s: %w", c.Name(), err)
+	}
+	if err := cur.All(ctx, docs); err != nil {
+		return fmt.Errorf("mongo: list %s: %w", c.Name(), err)
+	}
+	return nil
+}
+
+// isDuplicateKey reports a unique-index violation. MongoDB answers E11000 for inserts and
+// updates alike; FerretDB v1.24 (the test engine) does for inserts, but on an update it
+// answers InternalError carrying SQLite's "UNIQUE constraint failed".
+func isDuplicateKey(err error) bool {
+	if mongo.IsDuplicateKeyError(err) {
+		return true
+	}
+	var se mongo.ServerError
+	return errors.As(err, &se) && strings.Contains(err.Error(), "UNIQUE constraint failed")
+}
