@@ -43,7 +43,6 @@ func (m *Main) graphqlHandler() *handler.Server {
 		InitTimeout:           10 * time.Second,
 		KeepAlivePingInterval: 15 * time.Second, // legacy graphql-ws "ka" frames
 		PingPongInterval:      15 * time.Second, // graphql-transport-ws ping/pong; drops dead peers
-		CloseFunc:             func(context.Context, int) { m.metrics.websockets.Dec() },
 	})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
@@ -66,7 +65,6 @@ func (m *Main) graphqlHandler() *handler.Server {
 // websocketInit resolves the principal once per connection from the connection_init payload.
 // A credential that does not authenticate closes the socket with 4403.
 func (m *Main) websocketInit(ctx context.Context, init transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-	m.metrics.websockets.Inc()
 	p, err := m.Service.Authenticate(ctx, bearer(init.Authorization()))
 	if err != nil {
 		ctx = transport.WithWebsocketCloseCode(ctx, closeForbidden)

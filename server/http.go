@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,7 +23,7 @@ import (
 func (m *Main) routes() http.Handler {
 	mux := http.NewServeMux()
 	gql := m.graphqlHandler()
-	mux.Handle("/query", m.authenticate(limitBody(m.Config.MaxBodyBytes, codeTransportErrors(gql))))
+	mux.Handle("/query", m.countWebsockets(m.authenticate(limitBody(m.Config.MaxBodyBytes, codeTransportErrors(gql)))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
 	mux.HandleFunc("GET /readyz", m.ready)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.metrics.registry, promhttp.HandlerOpts{}))
@@ -58,6 +59,18 @@ func (m *Main) authenticate(next http.Handler) http.Handler {
 	})
 }
 
+// countWebsockets keeps the open-websocket gauge: gqlgen serves a websocket for its whole
+// life inside ServeHTTP, so the gauge goes up before and down after.
+func (m *Main) countWebsockets(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isWebsocket(r) {
+			m.metrics.websockets.Inc()
+			defer m.metrics.websockets.Dec()
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 func isWebsocket(r *http.Request) bool {
 	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 }
@@ -71,7 +84,7 @@ func limitBody(limit int64, next http.Handler) http.Handler {
 		}
 		tooLarge := func() {
 			writeJSON(w, http.StatusRequestEntityTooLarge,
-				errorBody("the request body is larger than the limit of "+itoa(limit)+" bytes", workspace.EINVALID))
+				errorBody("the request body is larger than the limit of "+strconv.FormatInt(limit, 10)+" bytes", workspace.EINVALID))
 		}
 		if r.ContentLength > limit {
 			tooLarge()
@@ -222,9 +235,4 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func errorBody(message, code string) map[string]any {
 	return map[string]any{"errors": []map[string]any{{"message": message, "extensions": map[string]string{"code": code}}}}
-}
-
-func itoa(n int64) string {
-	b, _ := json.Marshal(n)
-	return string(b)
 }

@@ -156,6 +156,25 @@ func TestHealthReadyMetrics(t *testing.T) {
 	if len(found) != 6 {
 		t.Fatalf("metrics missing; found only %v", found)
 	}
+
+	// A refused socket and a closed one both leave the gauge at exactly zero.
+	bad := connectWS(t, m, "graphql-transport-ws", "ads_forged")
+	if _, err := bad.next(); err == nil {
+		t.Fatal("bad token accepted")
+	}
+	ws.conn.CloseNow()
+	waitFor(t, func() bool { return strings.Contains(metricsText(t, m), "\nagentdesk_websockets_open 0\n") })
+}
+
+func metricsText(t *testing.T, m *server.Main) string {
+	t.Helper()
+	res, err := http.Get(m.URL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return string(b)
 }
 
 func TestCORS(t *testing.T) {
