@@ -48,7 +48,7 @@ func NewMain(c Config) *Main {
 // Run opens the store, seeds demo data when asked, and starts serving. It returns once the
 // listener is open; Close stops everything.
 func (m *Main) Run(ctx context.Context) error {
-	store, where, err := openStore(ctx, m.Config)
+	store, where, err := OpenStore(ctx, m.Config)
 	if err != nil {
 		return err
 	}
@@ -110,7 +110,9 @@ func (m *Main) Close() error {
 	return errors.Join(err, m.Store.Close())
 }
 
-func openStore(ctx context.Context, c Config) (workspace.Store, string, error) {
+// OpenStore opens the store the configuration names: MongoDB when MongoURI is set, else the
+// embedded SQLite store in DataDir. It also returns a description for the start-up line.
+func OpenStore(ctx context.Context, c Config) (workspace.Store, string, error) {
 	if c.MongoURI != "" {
 		s, err := mongo.Open(ctx, c.MongoURI)
 		if err != nil {
