@@ -210,6 +210,11 @@ func spa(assets fs.FS) http.Handler {
 				return
 			}
 		}
+		if strings.HasPrefix(name, "assets/") {
+			// A stale tab asking for an asset of an older build must get a 404, not HTML.
+			http.NotFound(w, r)
+			return
+		}
 		serveFile(w, r, assets, "index.html")
 	})
 }

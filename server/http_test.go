@@ -216,6 +216,9 @@ func TestSPAAndPlaygroundRoutes(t *testing.T) {
 			t.Fatalf("%s: %d %q", path, res.StatusCode, body)
 		}
 	}
+	if res, err := http.Get(m.URL() + "/assets/gone-1234.js"); err != nil || res.StatusCode != 404 {
+		t.Fatalf("a missing asset must be 404: %v %v", res, err)
+	}
 	res, err := http.Post(m.URL()+"/", "text/plain", nil)
 	if err != nil {
 		t.Fatal(err)

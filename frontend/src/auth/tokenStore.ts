@@ -1,0 +1,53 @@
+/**
+ * The session token lives in localStorage so a reload keeps the agent signed in. The store is
+ * observable so React (useSyncExternalStore) and the urql client read the same value; other tabs
+ * signing in or out are picked up through the `storage` event.
+ */
+export interface TokenStore {
+  get(): string | null;
+  set(token: string): void;
+  clear(): void;
+  subscribe(listener: () => void): () => void;
+}
+
+export const TOKEN_KEY = 'agentdesk.token';
+
+export function createTokenStore(storage: Storage, key = TOKEN_KEY): TokenStore {
+  const listeners = new Set<() => void>();
+  const notify = () => listeners.forEach((listener) => listener());
+
+  const read = (): string | null => {
+    try {
+      return storage.getItem(key) || null;
+    } catch {
+      return null; // storage can be unavailable (privacy mode); act signed out
+    }
+  };
+
+  return {
+    get: read,
+    set(token) {
+      if (token === read()) return;
+      storage.setItem(key, token);
+      notify();
+    },
+    clear() {
+      if (read() === null) return;
+      storage.removeItem(key);
+      notify();
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      const onStorage = (event: StorageEvent) => {
+        if (event.key === key || event.key === null) listener();
+      };
+      window.addEventListener('storage', onStorage);
+      return () => {
+        listeners.delete(listener);
+        window.removeEventListener('storage', onStorage);
+      };
+    },
+  };
+}
+
+export const tokenStore = createTokenStore(window.localStorage);
