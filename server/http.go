@@ -105,8 +105,9 @@ func limitBody(limit int64, next http.Handler) http.Handler {
 }
 
 // codeTransportErrors adds extensions.code to errors that gqlgen's HTTP transports write
-// themselves (an undecodable body, a GET mutation), which never reach the error presenter.
-// Streaming responses (websocket, SSE) pass through untouched.
+// themselves (an undecodable body, a GET mutation), which never reach the error presenter,
+// and gives request errors the status GraphQL over HTTP recommends. Streaming responses
+// (websocket, SSE) pass through untouched.
 func codeTransportErrors(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isWebsocket(r) || strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
@@ -146,10 +147,22 @@ func (c *codingWriter) finish() {
 	if c.buf == nil {
 		return
 	}
-	body := c.buf.Bytes()
+	body, status := c.buf.Bytes(), c.status
 	var resp map[string]any
 	if json.Unmarshal(body, &resp) == nil {
 		if errs, ok := resp["errors"].([]any); ok {
+			// A request that failed before execution has no data entry, and its status follows
+			// GraphQL over HTTP: 200 under application/json, 400 under the newer
+			// application/graphql-response+json (gqlgen answers 422 for both).
+			if d, has := resp["data"]; has && d == nil {
+				delete(resp, "data")
+			}
+			if status == http.StatusUnprocessableEntity {
+				status = http.StatusOK
+				if strings.HasPrefix(c.Header().Get("Content-Type"), "application/graphql-response+json") {
+					status = http.StatusBadRequest
+				}
+			}
 			code := workspace.EINVALID
 			if c.status >= 500 {
 				code = workspace.EINTERNAL
@@ -172,7 +185,7 @@ func (c *codingWriter) finish() {
 		}
 	}
 	c.ResponseWriter.Header().Del("Content-Length")
-	c.ResponseWriter.WriteHeader(c.status)
+	c.ResponseWriter.WriteHeader(status)
 	_, _ = c.ResponseWriter.Write(body)
 }
 

@@ -228,3 +228,24 @@ func TestSPAAndPlaygroundRoutes(t *testing.T) {
 		t.Fatalf("POST / = %d, want 405", res.StatusCode)
 	}
 }
+
+// TestRequestErrorStatus follows GraphQL over HTTP: a request that fails before execution
+// answers 200 under application/json and 400 under application/graphql-response+json, and
+// carries no data entry either way.
+func TestRequestErrorStatus(t *testing.T) {
+	m := start(t)
+	for accept, want := range map[string]int{"application/json": 200, "application/graphql-response+json": 400} {
+		req, _ := http.NewRequest(http.MethodPost, m.URL()+"/query", strings.NewReader(`{"query":"{ me { name "}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", accept)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != want || strings.Contains(string(body), `"data"`) || !strings.Contains(string(body), `"code":"INVALID"`) {
+			t.Fatalf("Accept %s: %d %s, want %d, no data, code INVALID", accept, res.StatusCode, body, want)
+		}
+	}
+}
