@@ -71,9 +71,15 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.metrics = newMetrics(store)
-	m.http = &http.Server{Handler: m.routes(), ReadHeaderTimeout: 10 * time.Second}
+	// Every request context derives from bg, so Close ends open subscriptions (SSE streams,
+	// websockets) at once; Shutdown alone would wait for them until its timeout.
 	bg, stop := context.WithCancel(context.Background())
 	m.stop, m.done = stop, make(chan struct{})
+	m.http = &http.Server{
+		Handler:           m.routes(),
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return bg },
+	}
 	go m.metrics.sampleStore(bg, 10*time.Second)
 	go func() {
 		defer close(m.done)

@@ -231,3 +231,34 @@ func refusal(t *testing.T, ws *wsClient) wsMessage {
 	}
 	return msg
 }
+
+// TestCloseEndsOpenStreams: shutting down ends open SSE streams and websockets at once
+// instead of waiting for the shutdown timeout (10 s).
+func TestCloseEndsOpenStreams(t *testing.T) {
+	m := start(t)
+	token := login(t, m, "alice")
+	ws := connectWS(t, m, "graphql-transport-ws", token)
+	ws.expect("connection_ack")
+	body, _ := json.Marshal(map[string]any{"query": offersSubscription})
+	req, _ := http.NewRequest(http.MethodPost, m.URL()+"/query", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	waitFor(t, func() bool { return m.Hub.Subscribers(workspace.AgentTopic(agentID(t, m, token))) == 1 })
+
+	start := time.Now()
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Fatalf("Close took %v with open streams", took)
+	}
+	if _, err := ws.next(); err == nil {
+		t.Fatal("the websocket is still open after Close")
+	}
+}
