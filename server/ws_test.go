@@ -96,16 +96,7 @@ func TestOffersOverLegacyGraphQLWS(t *testing.T) {
 func TestOffersOverSSE(t *testing.T) {
 	m := start(t)
 	token := login(t, m, "carol")
-	body, _ := json.Marshal(map[string]any{"query": offersSubscription})
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, m.URL()+"/query", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "text/event-stream")
-	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
+	res := openSSE(t, m, token, offersSubscription)
 	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
 		t.Fatalf("SSE answer: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
 	}
@@ -239,16 +230,7 @@ func TestCloseEndsOpenStreams(t *testing.T) {
 	token := login(t, m, "alice")
 	ws := connectWS(t, m, "graphql-transport-ws", token)
 	ws.expect("connection_ack")
-	body, _ := json.Marshal(map[string]any{"query": offersSubscription})
-	req, _ := http.NewRequest(http.MethodPost, m.URL()+"/query", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "text/event-stream")
-	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
+	openSSE(t, m, token, offersSubscription)
 	waitFor(t, func() bool { return m.Hub.Subscribers(workspace.AgentTopic(agentID(t, m, token))) == 1 })
 
 	start := time.Now()
@@ -261,4 +243,20 @@ func TestCloseEndsOpenStreams(t *testing.T) {
 	if _, err := ws.next(); err == nil {
 		t.Fatal("the websocket is still open after Close")
 	}
+}
+
+// openSSE starts a subscription over SSE; the stream is closed when the test ends.
+func openSSE(t *testing.T, m *server.Main, token, query string) *http.Response {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query})
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, m.URL()+"/query", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { res.Body.Close() })
+	return res
 }
