@@ -172,41 +172,20 @@ export function Playground() {
         <SchemaPanel url={ENDPOINT} headers={parsedHeaders.ok ? parsedHeaders.value : {}} />
 
         <section className="pg-editors" aria-label="Editors">
-          <div className="pg-editor pg-editor--query">
-            <label htmlFor="pg-query">Operation</label>
-            <textarea
-              id="pg-query"
-              spellCheck={false}
-              value={query}
-              onChange={(e) => setQuery(e.target.value)}
-            />
-          </div>
-          <div className="pg-editor">
-            <label htmlFor="pg-variables">Variables (JSON)</label>
-            <textarea
-              id="pg-variables"
-              spellCheck={false}
-              placeholder="{}"
-              value={variables}
-              onChange={(e) => setVariables(e.target.value)}
-            />
-          </div>
-          <div className="pg-editor">
-            <label htmlFor="pg-headers">Headers (JSON)</label>
-            <textarea
-              id="pg-headers"
-              spellCheck={false}
-              value={headers}
-              onChange={(e) => setHeaders(e.target.value)}
-              aria-invalid={!parsedHeaders.ok}
-              aria-describedby="pg-headers-help"
-            />
-            <span id="pg-headers-help" className="pg-editor__help">
-              {parsedHeaders.ok
+          <Editor id="pg-query" label="Operation" className="pg-editor--query" value={query} onChange={setQuery} />
+          <Editor id="pg-variables" label="Variables (JSON)" placeholder="{}" value={variables} onChange={setVariables} />
+          <Editor
+            id="pg-headers"
+            label="Headers (JSON)"
+            value={headers}
+            onChange={setHeaders}
+            invalid={!parsedHeaders.ok}
+            help={
+              parsedHeaders.ok
                 ? 'Sent with queries and mutations, and as connection_init payload for subscriptions.'
-                : parsedHeaders.error}
-            </span>
-          </div>
+                : parsedHeaders.error
+            }
+          />
         </section>
 
         <section className="pg-result" aria-labelledby="pg-result-title">
@@ -294,6 +273,42 @@ function ResultBody({ run }: { run: Run }) {
       ))}
       {run.events.length === 0 && !run.error && (
         <p className="muted pg-result__hint">No events yet.</p>
+      )}
+    </div>
+  );
+}
+
+interface EditorProps {
+  id: string;
+  label: string;
+  value: string;
+  onChange(value: string): void;
+  className?: string;
+  placeholder?: string;
+  invalid?: boolean;
+  /** A line under the editor, announced with it to screen readers. */
+  help?: string;
+}
+
+/** A labelled monospace text editor of the playground. */
+function Editor({ id, label, value, onChange, className, placeholder, invalid, help }: EditorProps) {
+  const helpId = help === undefined ? undefined : `${id}-help`;
+  return (
+    <div className={className ? `pg-editor ${className}` : 'pg-editor'}>
+      <label htmlFor={id}>{label}</label>
+      <textarea
+        id={id}
+        spellCheck={false}
+        placeholder={placeholder}
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+        aria-invalid={invalid}
+        aria-describedby={helpId}
+      />
+      {helpId && (
+        <span id={helpId} className="pg-editor__help">
+          {help}
+        </span>
       )}
     </div>
   );
