@@ -5,9 +5,16 @@ package graph
 
 //go:generate go tool gqlgen generate
 
-import "github.com/agentdesk/agentdesk/workspace"
+import (
+	"context"
+
+	"github.com/agentdesk/agentdesk/workspace"
+)
 
 // Resolver holds what resolvers need: the domain service.
 type Resolver struct {
 	Service *workspace.Service
+	// WebchatLimit refuses a webchat contact's request when they (their token or their IP
+	// address) send too fast; nil means no limit.
+	WebchatLimit func(ctx context.Context) error
 }

@@ -15,11 +15,10 @@ import (
 
 // Capacity is the resolver for the capacity field.
 func (r *agentResolver) Capacity(ctx context.Context, obj *workspace.Agent) ([]*model.ChannelCapacity, error) {
-	// Every channel is listed, so the SPA shows the same rows for every agent. Nothing is in
-	// use yet: interactions arrive with the lifecycle (issue 3), which counts them here.
+	// Every channel is listed, so the SPA shows the same rows for every agent.
 	out := make([]*model.ChannelCapacity, 0, len(workspace.Channels))
 	for _, ch := range workspace.Channels {
-		out = append(out, &model.ChannelCapacity{Channel: ch, Max: obj.Capacity[ch]})
+		out = append(out, &model.ChannelCapacity{Channel: ch, Max: obj.Capacity[ch], Used: obj.Used(ch)})
 	}
 	return out, nil
 }
@@ -48,12 +47,54 @@ func (r *interactionResolver) Plan(ctx context.Context, obj *workspace.Interacti
 	return r.Service.Plan(ctx, obj.PlanID)
 }
 
+// EndedBy is the resolver for the endedBy field.
+func (r *interactionResolver) EndedBy(ctx context.Context, obj *workspace.Interaction) (*workspace.Party, error) {
+	return party(obj.EndedBy), nil
+}
+
+// Dispositions is the resolver for the dispositions field.
+func (r *interactionResolver) Dispositions(ctx context.Context, obj *workspace.Interaction) ([]*workspace.DispositionCode, error) {
+	codes, err := r.Service.Dispositions(ctx, obj)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*workspace.DispositionCode, len(codes))
+	for i := range codes {
+		out[i] = &codes[i]
+	}
+	return out, nil
+}
+
+// Offer is the resolver for the offer field.
+func (r *interactionResolver) Offer(ctx context.Context, obj *workspace.Interaction) (*workspace.Offer, error) {
+	return workspace.OpenOffer(ctx, obj), nil
+}
+
+// LastMessage is the resolver for the lastMessage field.
+func (r *interactionResolver) LastMessage(ctx context.Context, obj *workspace.Interaction) (*workspace.Message, error) {
+	return r.Service.LastMessage(ctx, obj)
+}
+
+// Transcript is the resolver for the transcript field.
+func (r *interactionResolver) Transcript(ctx context.Context, obj *workspace.Interaction, first *int, after *string) (*model.MessageConnection, error) {
+	return r.transcript(ctx, obj, first, after)
+}
+
 // WrapSeconds is the resolver for the wrapSeconds field.
 func (r *interactionPlanResolver) WrapSeconds(ctx context.Context, obj *workspace.Plan) (*int, error) {
 	if obj.DispositionRequired || obj.WrapSeconds == 0 {
 		return nil, nil
 	}
 	return &obj.WrapSeconds, nil
+}
+
+// Agent is the resolver for the agent field.
+func (r *messageResolver) Agent(ctx context.Context, obj *workspace.Message) (*workspace.Agent, error) {
+	// A webchat contact never sees agent details; the agent's name reaches them as agentName.
+	if obj.AgentID == "" || workspace.PrincipalFrom(ctx).Kind == workspace.ContactPrincipal {
+		return nil, nil
+	}
+	return r.Service.Agent(ctx, obj.AgentID)
 }
 
 // Login is the resolver for the login field.
@@ -81,12 +122,103 @@ func (r *mutationResolver) SetPresence(ctx context.Context, input model.SetPrese
 	return &model.SetPresencePayload{Agent: agent, UserErrors: uerrs}, nil
 }
 
+// AcceptOffer is the resolver for the acceptOffer field.
+func (r *mutationResolver) AcceptOffer(ctx context.Context, input model.OfferInput) (*model.OfferPayload, error) {
+	ix, err := r.Service.AcceptOffer(ctx, input.OfferID)
+	uerrs, err := userErrors(err)
+	return &model.OfferPayload{Interaction: ix, UserErrors: uerrs}, err
+}
+
+// RejectOffer is the resolver for the rejectOffer field.
+func (r *mutationResolver) RejectOffer(ctx context.Context, input model.OfferInput) (*model.OfferPayload, error) {
+	ix, err := r.Service.RejectOffer(ctx, input.OfferID)
+	uerrs, err := userErrors(err)
+	return &model.OfferPayload{Interaction: ix, UserErrors: uerrs}, err
+}
+
+// SendMessage is the resolver for the sendMessage field.
+func (r *mutationResolver) SendMessage(ctx context.Context, input model.SendMessageInput) (*model.SendMessagePayload, error) {
+	m, err := r.Service.SendMessage(ctx, input.InteractionID, input.Text)
+	uerrs, err := userErrors(err)
+	return &model.SendMessagePayload{Message: m, UserErrors: uerrs}, err
+}
+
+// SetNotes is the resolver for the setNotes field.
+func (r *mutationResolver) SetNotes(ctx context.Context, input model.SetNotesInput) (*model.InteractionPayload, error) {
+	return interactionPayload(r.Service.SetNotes(ctx, input.InteractionID, input.Notes))
+}
+
+// SelectDisposition is the resolver for the selectDisposition field.
+func (r *mutationResolver) SelectDisposition(ctx context.Context, input model.SelectDispositionInput) (*model.InteractionPayload, error) {
+	return interactionPayload(r.Service.SelectDisposition(ctx, input.InteractionID, input.Code))
+}
+
+// EndInteraction is the resolver for the endInteraction field.
+func (r *mutationResolver) EndInteraction(ctx context.Context, input model.InteractionInput) (*model.InteractionPayload, error) {
+	return interactionPayload(r.Service.EndInteraction(ctx, input.InteractionID))
+}
+
+// ExtendWrap is the resolver for the extendWrap field.
+func (r *mutationResolver) ExtendWrap(ctx context.Context, input model.InteractionInput) (*model.InteractionPayload, error) {
+	return interactionPayload(r.Service.ExtendWrap(ctx, input.InteractionID))
+}
+
+// CompleteInteraction is the resolver for the completeInteraction field.
+func (r *mutationResolver) CompleteInteraction(ctx context.Context, input model.InteractionInput) (*model.InteractionPayload, error) {
+	return interactionPayload(r.Service.CompleteInteraction(ctx, input.InteractionID))
+}
+
+// StartWebchat is the resolver for the startWebchat field.
+func (r *mutationResolver) StartWebchat(ctx context.Context, input model.StartWebchatInput) (*model.StartWebchatPayload, error) {
+	if err := r.limitWebchat(ctx); err != nil {
+		return nil, err
+	}
+	in := workspace.StartWebchat{Text: input.Text}
+	if input.Name != nil {
+		in.Name = *input.Name
+	}
+	if input.PlanID != nil {
+		in.PlanID = *input.PlanID
+	}
+	token, chat, err := r.Service.StartWebchat(ctx, in)
+	uerrs, err := userErrors(err)
+	if err != nil || len(uerrs) > 0 {
+		return &model.StartWebchatPayload{UserErrors: uerrs}, err
+	}
+	return &model.StartWebchatPayload{Token: &token, Chat: chat, UserErrors: uerrs}, nil
+}
+
+// SendContactMessage is the resolver for the sendContactMessage field.
+func (r *mutationResolver) SendContactMessage(ctx context.Context, input model.ContactMessageInput) (*model.SendMessagePayload, error) {
+	if err := r.limitWebchat(ctx); err != nil {
+		return nil, err
+	}
+	m, err := r.Service.SendContactMessage(ctx, input.Text)
+	uerrs, err := userErrors(err)
+	return &model.SendMessagePayload{Message: m, UserErrors: uerrs}, err
+}
+
+// EndWebchat is the resolver for the endWebchat field.
+func (r *mutationResolver) EndWebchat(ctx context.Context) (*model.WebchatPayload, error) {
+	if err := r.limitWebchat(ctx); err != nil {
+		return nil, err
+	}
+	chat, err := r.Service.EndWebchat(ctx)
+	uerrs, err := userErrors(err)
+	return &model.WebchatPayload{Chat: chat, UserErrors: uerrs}, err
+}
+
 // ExpiresAt is the resolver for the expiresAt field.
 func (r *offerResolver) ExpiresAt(ctx context.Context, obj *workspace.Offer) (*time.Time, error) {
 	if obj.ExpiresAt.IsZero() {
 		return nil, nil
 	}
 	return &obj.ExpiresAt, nil
+}
+
+// MyChat is the resolver for the myChat field.
+func (r *queryResolver) MyChat(ctx context.Context) (*workspace.Interaction, error) {
+	return r.Service.MyChat(ctx)
 }
 
 // Me is the resolver for the me field.
@@ -103,6 +235,40 @@ func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error)
 	return r.Service.Plan(ctx, id)
 }
 
+// Interaction is the resolver for the interaction field.
+func (r *queryResolver) Interaction(ctx context.Context, id string) (*workspace.Interaction, error) {
+	return r.Service.Interaction(ctx, id)
+}
+
+// Interactions is the resolver for the interactions field.
+func (r *queryResolver) Interactions(ctx context.Context, filter *model.InteractionFilter, first *int, after *string) (*model.InteractionConnection, error) {
+	var f workspace.InteractionFilter
+	if filter != nil {
+		f = workspace.InteractionFilter{States: filter.States, Channels: filter.Channels,
+			CreatedAfter: filter.CreatedAfter, CreatedBefore: filter.CreatedBefore}
+		if filter.AgentID != nil {
+			f.AgentID = *filter.AgentID
+		}
+		if filter.ContactAddress != nil {
+			f.ContactAddress = *filter.ContactAddress
+		}
+	}
+	page, err := r.Service.Interactions(ctx, f, first, after)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.InteractionConnection{Edges: make([]*model.InteractionEdge, len(page.Items)), PageInfo: pageInfo(page.PageInfo, page.Cursors)}
+	for i, ix := range page.Items {
+		conn.Edges[i] = &model.InteractionEdge{Cursor: page.Cursors[i], Node: ix}
+	}
+	return conn, nil
+}
+
+// MyInteractions is the resolver for the myInteractions field.
+func (r *queryResolver) MyInteractions(ctx context.Context) ([]*workspace.Interaction, error) {
+	return r.Service.MyInteractions(ctx)
+}
+
 // InteractionPlans is the resolver for the interactionPlans field.
 func (r *queryResolver) InteractionPlans(ctx context.Context, search *string) ([]*workspace.Plan, error) {
 	var s string
@@ -114,12 +280,44 @@ func (r *queryResolver) InteractionPlans(ctx context.Context, search *string) ([
 
 // Offers is the resolver for the offers field.
 func (r *subscriptionResolver) Offers(ctx context.Context) (<-chan *workspace.OfferEvent, error) {
-	me, err := workspace.RequireAgent(ctx)
+	in, err := r.Service.Feed(ctx, workspace.AgentTopic)
 	if err != nil {
 		return nil, err
 	}
-	return forward(ctx, r.Service.Hub.Subscribe(ctx, workspace.AgentTopic(me.ID)),
-		func(e workspace.Event) *workspace.OfferEvent { return e.Offer }), nil
+	return forward(ctx, in, func(e workspace.Event) *workspace.OfferEvent { return e.Offer }), nil
+}
+
+// Messages is the resolver for the messages field.
+func (r *subscriptionResolver) Messages(ctx context.Context, interactionID string) (<-chan *workspace.Message, error) {
+	in, err := r.Service.MessageFeed(ctx, interactionID)
+	if err != nil {
+		return nil, err
+	}
+	return forward(ctx, in, func(e workspace.Event) *workspace.Message { return e.Message }), nil
+}
+
+// InteractionUpdates is the resolver for the interactionUpdates field.
+func (r *subscriptionResolver) InteractionUpdates(ctx context.Context) (<-chan *workspace.Interaction, error) {
+	in, err := r.Service.Feed(ctx, workspace.UpdatesTopic)
+	if err != nil {
+		return nil, err
+	}
+	return forward(ctx, in, func(e workspace.Event) *workspace.Interaction { return e.Interaction }), nil
+}
+
+// AgentName is the resolver for the agentName field.
+func (r *webchatSessionResolver) AgentName(ctx context.Context, obj *workspace.Interaction) (*string, error) {
+	return r.Service.AgentName(ctx, obj)
+}
+
+// EndedBy is the resolver for the endedBy field.
+func (r *webchatSessionResolver) EndedBy(ctx context.Context, obj *workspace.Interaction) (*workspace.Party, error) {
+	return party(obj.EndedBy), nil
+}
+
+// Messages is the resolver for the messages field.
+func (r *webchatSessionResolver) Messages(ctx context.Context, obj *workspace.Interaction, first *int, after *string) (*model.MessageConnection, error) {
+	return r.transcript(ctx, obj, first, after)
 }
 
 // Agent returns AgentResolver implementation.
@@ -134,6 +332,9 @@ func (r *Resolver) Interaction() InteractionResolver { return &interactionResolv
 // InteractionPlan returns InteractionPlanResolver implementation.
 func (r *Resolver) InteractionPlan() InteractionPlanResolver { return &interactionPlanResolver{r} }
 
+// Message returns MessageResolver implementation.
+func (r *Resolver) Message() MessageResolver { return &messageResolver{r} }
+
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
@@ -146,13 +347,18 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 // Subscription returns SubscriptionResolver implementation.
 func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
 
+// WebchatSession returns WebchatSessionResolver implementation.
+func (r *Resolver) WebchatSession() WebchatSessionResolver { return &webchatSessionResolver{r} }
+
 type (
 	agentResolver           struct{ *Resolver }
 	contactResolver         struct{ *Resolver }
 	interactionResolver     struct{ *Resolver }
 	interactionPlanResolver struct{ *Resolver }
+	messageResolver         struct{ *Resolver }
 	mutationResolver        struct{ *Resolver }
 	offerResolver           struct{ *Resolver }
 	queryResolver           struct{ *Resolver }
 	subscriptionResolver    struct{ *Resolver }
+	webchatSessionResolver  struct{ *Resolver }
 )

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +25,20 @@ type Config struct {
 	MaxComplexity int
 	MaxAliases    int
 	SessionTTL    time.Duration
+
+	// MaxMessageChars is the longest message text accepted.
+	MaxMessageChars int
+	// Tick is the scheduler's interval: timers fire at most this late. 0 disables the
+	// scheduler (tests drive it by hand).
+	Tick time.Duration
+	// Webchat flood limits: requests per second and burst, per contact token and per IP.
+	WebchatTokenRate  float64
+	WebchatTokenBurst int
+	WebchatIPRate     float64
+	WebchatIPBurst    int
+	// Node names this process in cross-node events (MongoDB only).
+	Node string
+
 	// BcryptCost is lowered by tests only; production keeps the default.
 	BcryptCost int
 }
@@ -41,6 +56,13 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	}
 	envBool := func(name string, def bool) bool {
 		v, err := strconv.ParseBool(env(name, strconv.FormatBool(def)))
+		if err != nil {
+			return def
+		}
+		return v
+	}
+	envFloat := func(name string, def float64) float64 {
+		v, err := strconv.ParseFloat(env(name, ""), 64)
 		if err != nil {
 			return def
 		}
@@ -65,6 +87,12 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.IntVar(&c.MaxComplexity, "max-complexity", envInt("AGENTDESK_MAX_COMPLEXITY", 1000), "highest complexity allowed in one operation (env AGENTDESK_MAX_COMPLEXITY)")
 	fs.IntVar(&c.MaxAliases, "max-aliases", envInt("AGENTDESK_MAX_ALIASES", 30), "most aliases allowed in one operation (env AGENTDESK_MAX_ALIASES)")
 	fs.DurationVar(&c.SessionTTL, "session-ttl", time.Duration(envInt("AGENTDESK_SESSION_TTL_SECONDS", 12*3600))*time.Second, "lifetime of a login token (env AGENTDESK_SESSION_TTL_SECONDS, in seconds)")
+	fs.IntVar(&c.MaxMessageChars, "max-message-chars", envInt("AGENTDESK_MAX_MESSAGE_CHARS", 4096), "longest message text accepted, in characters (env AGENTDESK_MAX_MESSAGE_CHARS)")
+	fs.DurationVar(&c.Tick, "tick", time.Duration(envInt("AGENTDESK_TICK_MS", 250))*time.Millisecond, "scheduler interval: offer and wrap timers fire at most this late (env AGENTDESK_TICK_MS, in milliseconds)")
+	fs.Float64Var(&c.WebchatTokenRate, "webchat-rate-token", envFloat("AGENTDESK_WEBCHAT_RATE_TOKEN", 2), "webchat requests per second allowed per chat, after a burst of 10; 0 disables (env AGENTDESK_WEBCHAT_RATE_TOKEN)")
+	fs.Float64Var(&c.WebchatIPRate, "webchat-rate-ip", envFloat("AGENTDESK_WEBCHAT_RATE_IP", 20), "webchat requests per second allowed per IP address, after a burst of 100; 0 disables (env AGENTDESK_WEBCHAT_RATE_IP)")
+	host, _ := os.Hostname()
+	fs.StringVar(&c.Node, "node", env("AGENTDESK_NODE", fmt.Sprintf("%s-%d", host, os.Getpid())), "this node's name in cross-node events on MongoDB (env AGENTDESK_NODE)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -77,5 +105,9 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		}
 	}
 	c.BcryptCost = 10
+	c.WebchatTokenBurst, c.WebchatIPBurst = 10, 100
+	if c.MaxMessageChars < 1 {
+		return c, fmt.Errorf("-max-message-chars must be at least 1")
+	}
 	return c, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/agentdesk/agentdesk/graph"
+	"github.com/agentdesk/agentdesk/graph/model"
 	"github.com/agentdesk/agentdesk/workspace"
 	coderws "github.com/coder/websocket"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -27,10 +28,21 @@ const closeForbidden = 4403
 // graphqlHandler builds the /query handler: SSE, websocket (both subprotocols), GET and POST
 // transports, limits, the error presenter and metrics.
 func (m *Main) graphqlHandler() *handler.Server {
-	cfg := graph.Config{Resolvers: &graph.Resolver{Service: m.Service}}
+	cfg := graph.Config{Resolvers: &graph.Resolver{Service: m.Service, WebchatLimit: m.webchatLimit()}}
 	// Lists count as many items as they may hold, so complexity tracks the work done.
 	cfg.Complexity.Query.InteractionPlans = func(child int, _ *string) int { return 1 + 20*child }
 	cfg.Complexity.Agent.Capacity = func(child int) int { return 1 + len(workspace.Channels)*child }
+	cfg.Complexity.Query.MyInteractions = func(child int) int { return 1 + 20*child }
+	cfg.Complexity.Query.Interactions = func(child int, _ *model.InteractionFilter, first *int, _ *string) int {
+		return 1 + pageCost(first, workspace.DefaultInteractionsPage)*child
+	}
+	cfg.Complexity.Interaction.Transcript = func(child int, first *int, _ *string) int {
+		return 1 + pageCost(first, workspace.DefaultTranscriptPage)*child
+	}
+	cfg.Complexity.WebchatSession.Messages = func(child int, first *int, _ *string) int {
+		return 1 + pageCost(first, workspace.DefaultTranscriptPage)*child
+	}
+	cfg.Complexity.Interaction.Dispositions = func(child int) int { return 1 + 5*child }
 	srv := handler.New(graph.NewExecutableSchema(cfg))
 
 	// SSE before POST: both accept a POST with a JSON body; SSE also wants text/event-stream.
@@ -178,4 +190,16 @@ func (noIntrospection) MutateOperationContext(ctx context.Context, oc *graphql.O
 		}
 	}
 	return nil
+}
+
+// pageCost is how many items a connection may return for its `first` argument; values out
+// of range are refused by the resolver, so they cost what the largest page costs.
+func pageCost(first *int, def int) int {
+	switch {
+	case first == nil:
+		return def
+	case *first < 1 || *first > workspace.MaxPage:
+		return workspace.MaxPage
+	}
+	return *first
 }

@@ -23,12 +23,16 @@ import (
 func (m *Main) routes() http.Handler {
 	mux := http.NewServeMux()
 	gql := m.graphqlHandler()
-	mux.Handle("/query", m.countWebsockets(m.authenticate(limitBody(m.Config.MaxBodyBytes, codeTransportErrors(gql)))))
+	mux.Handle("/query", withClientIP(m.countWebsockets(m.authenticate(limitBody(m.Config.MaxBodyBytes, codeTransportErrors(gql))))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
 	mux.HandleFunc("GET /readyz", m.ready)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.metrics.registry, promhttp.HandlerOpts{}))
 	assets := frontend.Dist()
 	mux.HandleFunc("GET /playground", func(w http.ResponseWriter, r *http.Request) { serveFile(w, r, assets, "playground.html") })
+	// The webchat widget is a bundle of its own that any site embeds with one script tag;
+	// the demo page shows it beside nothing else.
+	mux.HandleFunc("GET /webchat/widget.js", func(w http.ResponseWriter, r *http.Request) { serveFile(w, r, assets, "webchat/widget.js") })
+	mux.HandleFunc("GET /webchat/demo", func(w http.ResponseWriter, r *http.Request) { serveFile(w, r, assets, "webchat/demo.html") })
 	mux.Handle("/", spa(assets))
 
 	c := cors.New(cors.Options{
@@ -240,7 +244,11 @@ func serveFile(w http.ResponseWriter, r *http.Request, assets fs.FS, name string
 		_, _ = io.WriteString(w, "The web app is not built into this binary. Run `make run` (or `npm run build` in frontend/ and rebuild).\nThe GraphQL API is at /query.\n")
 		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	ctype := "text/html; charset=utf-8"
+	if strings.HasSuffix(name, ".js") {
+		ctype = "text/javascript; charset=utf-8"
+	}
+	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Cache-Control", "no-cache")
 	_, _ = w.Write(b)
 }

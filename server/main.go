@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/agentdesk/agentdesk/mongo"
@@ -29,15 +30,21 @@ type Main struct {
 	// Stdout receives the start-up lines.
 	Stdout io.Writer
 
+	// Store is opened by Run from the configuration, unless set before Run: then the caller
+	// owns it (two nodes in one test share one store) and Close leaves it open.
 	Store   workspace.Store
 	Service *workspace.Service
 	Hub     *workspace.Hub
+	// Bus carries events to the other nodes (MongoDB only); nil on the embedded store.
+	Bus *mongo.Bus
 
+	ownStore bool
 	listener net.Listener
 	http     *http.Server
 	metrics  *metrics
 	stop     context.CancelFunc
 	done     chan struct{}
+	running  sync.WaitGroup
 }
 
 // NewMain returns a Main with the given configuration.
@@ -48,26 +55,39 @@ func NewMain(c Config) *Main {
 // Run opens the store, seeds demo data when asked, and starts serving. It returns once the
 // listener is open; Close stops everything.
 func (m *Main) Run(ctx context.Context) error {
-	store, where, err := OpenStore(ctx, m.Config)
-	if err != nil {
-		return err
+	store, where := m.Store, "given store"
+	if store == nil {
+		var err error
+		if store, where, err = OpenStore(ctx, m.Config); err != nil {
+			return err
+		}
+		m.Store, m.ownStore = store, true
 	}
-	m.Store = store
 	m.Hub = workspace.NewHub(64)
 	m.Service = workspace.NewService(store, m.Hub, m.Clock)
 	m.Service.SessionTTL = m.Config.SessionTTL
+	m.Service.MaxMessageChars = m.Config.MaxMessageChars
+	if ms, ok := store.(*mongo.Store); ok {
+		bus, err := mongo.NewBus(ctx, ms, m.Hub, m.Config.Node)
+		if err != nil {
+			m.closeStore()
+			return err
+		}
+		m.Bus, m.Service.Bus = bus, bus
+	}
 	if m.Config.BcryptCost != 0 {
 		m.Service.BcryptCost = m.Config.BcryptCost
 	}
 	if m.Config.Demo {
 		if err := m.Service.SeedDemo(ctx); err != nil {
-			store.Close()
+			m.closeStore()
 			return fmt.Errorf("demo data: %w", err)
 		}
 	}
+	var err error
 	m.listener, err = net.Listen("tcp", m.Config.Addr)
 	if err != nil {
-		store.Close()
+		m.closeStore()
 		return err
 	}
 	m.metrics = newMetrics(store)
@@ -81,6 +101,15 @@ func (m *Main) Run(ctx context.Context) error {
 		BaseContext:       func(net.Listener) context.Context { return bg },
 	}
 	go m.metrics.sampleStore(bg, 10*time.Second)
+	if m.Config.Tick > 0 {
+		sched := &workspace.Scheduler{Service: m.Service, Interval: m.Config.Tick, SweepEvery: max(1, int(2*time.Second/m.Config.Tick)),
+			OnError: func(err error) {
+				m.metrics.timerErrors.Inc()
+				slog.Warn("scheduler", "err", err)
+			}}
+		m.running.Add(1)
+		go func() { defer m.running.Done(); sched.Run(bg) }()
+	}
 	go func() {
 		defer close(m.done)
 		if err := m.http.Serve(m.listener); !errors.Is(err, http.ErrServerClosed) {
@@ -113,7 +142,20 @@ func (m *Main) Close() error {
 	// Shutdown does not wait for hijacked connections (websockets): close them.
 	m.http.Close()
 	<-m.done
-	return errors.Join(err, m.Store.Close())
+	m.running.Wait()
+	return errors.Join(err, m.closeStore())
+}
+
+// closeStore closes the bus and, if Run opened it, the store.
+func (m *Main) closeStore() error {
+	var err error
+	if m.Bus != nil {
+		err = m.Bus.Close()
+	}
+	if m.ownStore {
+		err = errors.Join(err, m.Store.Close())
+	}
+	return err
 }
 
 // OpenStore opens the store the configuration names: MongoDB when MongoURI is set, else the

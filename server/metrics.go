@@ -17,6 +17,8 @@ type metrics struct {
 	latency        *prometheus.HistogramVec
 	websockets     prometheus.Gauge
 	storeRoundTrip prometheus.Histogram
+	rateLimited    *prometheus.CounterVec
+	timerErrors    prometheus.Counter
 	store          workspace.Store
 }
 
@@ -42,8 +44,16 @@ func newMetrics(store workspace.Store) *metrics {
 			Help:    "Round trip of a ping to the database, sampled every 10 s and on /readyz.",
 			Buckets: prometheus.ExponentialBuckets(0.00002, 2.5, 14),
 		}),
+		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "agentdesk_webchat_rate_limited_total",
+			Help: "Webchat contact requests refused by the flood limit, by the limit hit (ip or token).",
+		}, []string{"limit"}),
+		timerErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "agentdesk_scheduler_errors_total",
+			Help: "Scheduler ticks or sweeps that could not finish; the next one retries.",
+		}),
 	}
-	m.registry.MustRegister(m.operations, m.latency, m.websockets, m.storeRoundTrip,
+	m.registry.MustRegister(m.operations, m.latency, m.websockets, m.storeRoundTrip, m.rateLimited, m.timerErrors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -3,19 +3,22 @@ package sqlite
 import (
 	"context"
 	"encoding/json"
+	"time"
 
 	"github.com/agentdesk/agentdesk/workspace"
 )
 
-const agentColumns = `id, username, name, password_hash, role, presence, presence_since, auto_accept, capacity, plan_ids, created_at, version`
+const agentColumns = `id, username, name, password_hash, role, presence, presence_since, auto_accept, capacity, plan_ids, created_at, version, holds, last_offer_at, missed_offers`
 
 // CreateAgent inserts a new agent.
 func (s *Store) CreateAgent(ctx context.Context, a *workspace.Agent) error {
 	capacity, _ := json.Marshal(a.Capacity)
 	plans, _ := json.Marshal(a.PlanIDs)
-	_, err := s.write.ExecContext(ctx, `INSERT INTO agents (`+agentColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
+	holds, _ := json.Marshal(holdsOf(a))
+	_, err := s.write.ExecContext(ctx, `INSERT INTO agents (`+agentColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		a.ID, a.Username, a.Name, a.PasswordHash, a.Role, a.Presence, millis(a.PresenceSince),
-		a.AutoAccept, string(capacity), string(plans), millis(a.CreatedAt), a.Version)
+		a.AutoAccept, string(capacity), string(plans), millis(a.CreatedAt), a.Version,
+		string(holds), optMillis(a.LastOfferAt), a.MissedOffers)
 	return mapErr(err, "agent "+a.Username)
 }
 
@@ -56,10 +59,12 @@ func (s *Store) Agents(ctx context.Context) ([]*workspace.Agent, error) {
 func (s *Store) UpdateAgent(ctx context.Context, a *workspace.Agent) error {
 	capacity, _ := json.Marshal(a.Capacity)
 	plans, _ := json.Marshal(a.PlanIDs)
+	holds, _ := json.Marshal(holdsOf(a))
 	err := s.execGuarded(ctx, "agent "+a.Username, `UPDATE agents SET username=?, name=?, password_hash=?, role=?, presence=?,
-		presence_since=?, auto_accept=?, capacity=?, plan_ids=?, version=version+1 WHERE id=? AND version=?`,
+		presence_since=?, auto_accept=?, capacity=?, plan_ids=?, holds=?, last_offer_at=?, missed_offers=?,
+		version=version+1 WHERE id=? AND version=?`,
 		a.Username, a.Name, a.PasswordHash, a.Role, a.Presence, millis(a.PresenceSince), a.AutoAccept,
-		string(capacity), string(plans), a.ID, a.Version)
+		string(capacity), string(plans), string(holds), optMillis(a.LastOfferAt), a.MissedOffers, a.ID, a.Version)
 	if err == nil {
 		a.Version++
 	}
@@ -70,15 +75,33 @@ type scanner interface{ Scan(dest ...any) error }
 
 func scanAgent(row scanner) (*workspace.Agent, error) {
 	var a workspace.Agent
-	var presenceSince, created int64
-	var capacity, plans string
+	var presenceSince, created, lastOffer int64
+	var capacity, plans, holds string
 	if err := row.Scan(&a.ID, &a.Username, &a.Name, &a.PasswordHash, &a.Role, &a.Presence, &presenceSince,
-		&a.AutoAccept, &capacity, &plans, &created, &a.Version); err != nil {
+		&a.AutoAccept, &capacity, &plans, &created, &a.Version, &holds, &lastOffer, &a.MissedOffers); err != nil {
 		return nil, err
 	}
 	a.PresenceSince, a.CreatedAt = fromMillis(presenceSince), fromMillis(created)
+	a.LastOfferAt = fromOptMillis(lastOffer)
 	if err := json.Unmarshal([]byte(capacity), &a.Capacity); err != nil {
 		return nil, err
 	}
+	if err := json.Unmarshal([]byte(holds), &a.Holds); err != nil {
+		return nil, err
+	}
+	for i := range a.Holds {
+		a.Holds[i].Since = a.Holds[i].Since.Truncate(time.Millisecond)
+	}
+	if len(a.Holds) == 0 {
+		a.Holds = nil
+	}
 	return &a, json.Unmarshal([]byte(plans), &a.PlanIDs)
+}
+
+// holdsOf is the agent's holds, never null in JSON.
+func holdsOf(a *workspace.Agent) []workspace.Hold {
+	if a.Holds == nil {
+		return []workspace.Hold{}
+	}
+	return a.Holds
 }

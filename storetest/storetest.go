@@ -28,6 +28,13 @@ func Run(t *testing.T, factory Factory) {
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, fresh(t)) })
 	t.Run("APIKeys", func(t *testing.T) { testAPIKeys(t, fresh(t)) })
 	t.Run("Plans", func(t *testing.T) { testPlans(t, fresh(t)) })
+	t.Run("InteractionCreate", func(t *testing.T) { testInteractionCreate(t, fresh(t)) })
+	t.Run("InteractionUpdate", func(t *testing.T) { testInteractionUpdate(t, fresh(t)) })
+	t.Run("InteractionRace", func(t *testing.T) { testInteractionRace(t, fresh(t)) })
+	t.Run("Archive", func(t *testing.T) { testArchive(t, fresh(t)) })
+	t.Run("LiveInteractions", func(t *testing.T) { testLiveInteractions(t, fresh(t)) })
+	t.Run("InteractionPages", func(t *testing.T) { testInteractionPages(t, fresh(t)) })
+	t.Run("Messages", func(t *testing.T) { testMessages(t, fresh(t)) })
 	t.Run("Restart", func(t *testing.T) { testRestart(t, factory(t)) })
 }
 
@@ -42,7 +49,12 @@ func newAgent(username string) *workspace.Agent {
 		PasswordHash: []byte("$2a$04$hash"), Role: workspace.RoleAgent,
 		Presence: workspace.Offline, PresenceSince: now(), AutoAccept: true,
 		Capacity: map[workspace.Channel]int{workspace.Webchat: 3, workspace.Voice: 1},
-		PlanIDs:  []string{"p1", "p2"}, CreatedAt: now(),
+		PlanIDs:  []string{"p1", "p2"},
+		Holds: []workspace.Hold{
+			{InteractionID: uuid.NewString(), Channel: workspace.Webchat, Since: now().Add(-time.Minute)},
+			{InteractionID: uuid.NewString(), Channel: workspace.Voice, Since: now().Add(-1500 * time.Millisecond)},
+		},
+		LastOfferAt: now().Add(-time.Second), MissedOffers: 2, CreatedAt: now(),
 	}
 }
 
@@ -63,10 +75,21 @@ func must(t *testing.T, err error) {
 func sameAgent(t *testing.T, got, want *workspace.Agent) {
 	t.Helper()
 	g, w := *got, *want
-	if !g.PresenceSince.Equal(w.PresenceSince) || !g.CreatedAt.Equal(w.CreatedAt) {
-		t.Fatalf("times differ: got %v/%v want %v/%v", g.PresenceSince, g.CreatedAt, w.PresenceSince, w.CreatedAt)
+	if !g.PresenceSince.Equal(w.PresenceSince) || !g.CreatedAt.Equal(w.CreatedAt) || !g.LastOfferAt.Equal(w.LastOfferAt) {
+		t.Fatalf("times differ: got %v/%v/%v want %v/%v/%v", g.PresenceSince, g.CreatedAt, g.LastOfferAt, w.PresenceSince, w.CreatedAt, w.LastOfferAt)
 	}
 	g.PresenceSince, g.CreatedAt, w.PresenceSince, w.CreatedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	g.LastOfferAt, w.LastOfferAt = time.Time{}, time.Time{}
+	// Holds compare as instants: copies in UTC, so the caller's records stay as they are.
+	utc := func(hs []workspace.Hold) []workspace.Hold {
+		var out []workspace.Hold
+		for _, h := range hs {
+			h.Since = h.Since.UTC()
+			out = append(out, h)
+		}
+		return out
+	}
+	g.Holds, w.Holds = utc(g.Holds), utc(w.Holds)
 	if fmt.Sprint(g) != fmt.Sprint(w) {
 		t.Fatalf("agent differs:\n got %+v\nwant %+v", g, w)
 	}
@@ -108,6 +131,8 @@ func testAgentVersionGuard(t *testing.T, s workspace.Store) {
 	stale := *a
 	a.Presence, a.PresenceSince = workspace.Ready, now().Add(time.Second)
 	a.Capacity = map[workspace.Channel]int{workspace.Email: 2}
+	a.Holds = []workspace.Hold{a.Holds[1], {InteractionID: uuid.NewString(), Channel: workspace.Email, Since: now()}}
+	a.LastOfferAt, a.MissedOffers = now(), 0
 	must(t, s.UpdateAgent(ctx(t), a))
 	if a.Version != stale.Version+1 {
 		t.Fatalf("version after update = %d, want %d", a.Version, stale.Version+1)
@@ -248,6 +273,10 @@ func testRestart(t *testing.T, open func() workspace.Store) {
 	must(t, s.CreateAgent(ctx(t), a))
 	sess := &workspace.Session{TokenHash: "restart", AgentID: a.ID, CreatedAt: now(), ExpiresAt: now().Add(time.Hour)}
 	must(t, s.CreateSession(ctx(t), sess))
+	ix := fullInteraction()
+	must(t, s.CreateInteraction(ctx(t), ix))
+	m := &workspace.Message{ID: uuid.Must(uuid.NewV7()).String(), InteractionID: ix.ID, From: workspace.PartyContact, Text: "hi", SentAt: now()}
+	must(t, s.AppendMessage(ctx(t), m))
 	must(t, s.Close())
 	must(t, s.Close()) // a second Close is harmless
 
@@ -258,6 +287,12 @@ func testRestart(t *testing.T, open func() workspace.Store) {
 	if _, err := s.Session(ctx(t), "restart"); err != nil {
 		t.Fatalf("session lost across restart: %v", err)
 	}
+	gotIx, err := s.Interaction(ctx(t), ix.ID)
+	must(t, err)
+	sameInteraction(t, gotIx, ix)
+	msgs, err := s.Messages(ctx(t), ix.ID, "", 10)
+	must(t, err)
+	sameMessages(t, "transcript after restart", msgs, []*workspace.Message{m})
 	if err := s.Ping(ctx(t)); err != nil {
 		t.Fatal(err)
 	}

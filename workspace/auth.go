@@ -22,6 +22,8 @@ const (
 	Anonymous PrincipalKind = iota
 	AgentPrincipal
 	IntegrationPrincipal
+	// ContactPrincipal is a webchat visitor, holding the token of their own chat.
+	ContactPrincipal
 )
 
 // Principal is the authenticated caller of one request or websocket connection.
@@ -33,6 +35,8 @@ type Principal struct {
 	TokenHash string
 	// Key is set for IntegrationPrincipal.
 	Key *APIKey
+	// InteractionID is the contact's own chat, for ContactPrincipal.
+	InteractionID string
 	// Rejected is set when the caller sent credentials that did not authenticate; the caller
 	// is then treated as anonymous, and operations that need a principal say why they fail.
 	Rejected bool
@@ -69,6 +73,8 @@ func RequireAgent(ctx context.Context) (*Agent, error) {
 		return p.Agent, nil
 	case p.Kind == IntegrationPrincipal:
 		return nil, Errorf(EFORBIDDEN, "API keys may only read; this operation needs a signed-in agent")
+	case p.Kind == ContactPrincipal:
+		return nil, Errorf(EFORBIDDEN, "a webchat contact token cannot be used for agent operations")
 	case p.Rejected:
 		return nil, Errorf(EUNAUTHENTICATED, "the token is invalid or has expired; sign in again")
 	default:
@@ -85,6 +91,9 @@ func RequireReader(ctx context.Context) error {
 		}
 		return Errorf(EFORBIDDEN, "this API key lacks the read scope")
 	}
+	if p.Kind == ContactPrincipal {
+		return Errorf(EFORBIDDEN, "a webchat contact token reads only its own chat, with myChat")
+	}
 	_, err := RequireAgent(ctx)
 	return err
 }
@@ -97,6 +106,9 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (Principal, e
 		return Principal{}, nil
 	}
 	hash := HashToken(bearer)
+	if strings.HasPrefix(bearer, contactPrefix) {
+		return s.authenticateContact(ctx, bearer, hash)
+	}
 	if strings.HasPrefix(bearer, sessionPrefix) {
 		sess, err := s.Store.Session(ctx, hash)
 		if ErrorCode(err) == ENOTFOUND || (err == nil && !s.Clock.Now().Before(sess.ExpiresAt)) {

@@ -1,6 +1,9 @@
 package workspace
 
-import "time"
+import (
+	"sync"
+	"time"
+)
 
 // Clock tells the time. Every timer and timestamp in the domain comes from one, so tests
 // move time instead of sleeping.
@@ -13,3 +16,26 @@ type SystemClock struct{}
 
 // Now returns the current time in UTC.
 func (SystemClock) Now() time.Time { return time.Now().UTC() }
+
+// ManualClock is a clock that moves only when told to, for tests.
+type ManualClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewManualClock returns a clock stopped at t.
+func NewManualClock(t time.Time) *ManualClock { return &ManualClock{t: t.UTC()} }
+
+// Now returns the clock's time.
+func (c *ManualClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Advance moves the clock forward by d.
+func (c *ManualClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}

@@ -11,14 +11,24 @@ type Event struct {
 	// Topic routes the event, e.g. AgentTopic(id).
 	Topic string
 	// Origin names the node that produced the event, so a cross-node bus can skip its own.
-	Origin string      `json:",omitempty"`
-	Offer  *OfferEvent `json:",omitempty"`
+	Origin string `json:",omitempty"`
+	// One of the following is set.
+	Offer       *OfferEvent  `json:",omitempty"`
+	Interaction *Interaction `json:",omitempty"`
+	Message     *Message     `json:",omitempty"`
 }
 
-// AgentTopic is the topic of events for one agent's feeds.
+// AgentTopic is the topic of one agent's offer events.
 func AgentTopic(agentID string) string { return "agent:" + agentID }
 
-// Publisher delivers events to subscribers.
+// UpdatesTopic is the topic of state changes of one agent's interactions.
+func UpdatesTopic(agentID string) string { return "updates:" + agentID }
+
+// MessagesTopic is the topic of one interaction's new messages.
+func MessagesTopic(interactionID string) string { return "messages:" + interactionID }
+
+// Publisher delivers events to subscribers: the Hub in one process, or a cross-node bus
+// that also hands every event to the local Hub.
 type Publisher interface {
 	Publish(e Event)
 }
@@ -97,4 +107,15 @@ func (h *Hub) Subscribers(topic string) int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return len(h.subs[topic])
+}
+
+// Count counts the open subscriptions of every topic.
+func (h *Hub) Count() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, set := range h.subs {
+		n += len(set)
+	}
+	return n
 }

@@ -12,10 +12,18 @@ func (s *Service) SetPresence(ctx context.Context, p Presence) (*Agent, error) {
 	if !p.Valid() {
 		return nil, &Error{Code: EINVALID, Message: "presence must be READY, NOT_READY or OFFLINE", Field: []string{"presence"}}
 	}
-	return s.updateAgent(ctx, me.ID, func(a *Agent) error {
+	a, err := s.updateAgent(ctx, me.ID, func(a *Agent) error {
 		if a.Presence != p {
 			a.Presence, a.PresenceSince = p, s.Clock.Now()
 		}
 		return nil
 	})
+	if err != nil || p != Ready {
+		return a, err
+	}
+	// Room appeared: offer what waits in the agent's queues (P1, P6).
+	if err := s.routeQueued(ctx, a.PlanIDs); err != nil {
+		return a, err
+	}
+	return s.Store.Agent(ctx, me.ID)
 }

@@ -8,16 +8,36 @@ import (
 // carries the caller's Principal.
 type Service struct {
 	Store Store
-	Hub   *Hub
+	// Hub delivers events to this node's subscribers.
+	Hub *Hub
+	// Bus publishes events: the Hub itself on one node, or a cross-node bus that also hands
+	// every event to the Hub. Nil means the Hub.
+	Bus   Publisher
 	Clock Clock
 
 	// SessionTTL is how long a login token lives.
 	SessionTTL time.Duration
 	// BcryptCost is the cost of new password hashes.
 	BcryptCost int
+	// MaxMessageChars is the longest message text, in characters.
+	MaxMessageChars int
+}
+
+// DefaultMaxMessageChars is the default limit on a message's length.
+const DefaultMaxMessageChars = 4096
+
+// publish hands an event to the bus.
+func (s *Service) publish(e Event) {
+	switch {
+	case s.Bus != nil:
+		s.Bus.Publish(e)
+	case s.Hub != nil:
+		s.Hub.Publish(e)
+	}
 }
 
 // NewService returns a service with production defaults.
 func NewService(store Store, hub *Hub, clock Clock) *Service {
-	return &Service{Store: store, Hub: hub, Clock: clock, SessionTTL: 12 * time.Hour, BcryptCost: 10}
+	return &Service{Store: store, Hub: hub, Clock: clock, SessionTTL: 12 * time.Hour, BcryptCost: 10,
+		MaxMessageChars: DefaultMaxMessageChars}
 }

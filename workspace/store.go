@@ -1,6 +1,9 @@
 package workspace
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Store is the one storage port. The sqlite and mongo packages implement it and pass the
 // same contract suite (storetest). Rules every implementation keeps:
@@ -42,4 +45,59 @@ type Store interface {
 	Plans(ctx context.Context) ([]*Plan, error)
 	// UpdatePlan writes p if the stored version is p.Version, and then sets p.Version+1.
 	UpdatePlan(ctx context.Context, p *Plan) error
+
+	// CreateInteraction stores a new live interaction (CONFLICT if the ID exists).
+	CreateInteraction(ctx context.Context, ix *Interaction) error
+	// Interaction returns a live interaction, or else a completed one from history.
+	Interaction(ctx context.Context, id string) (*Interaction, error)
+	// UpdateInteraction writes a live interaction if the stored one is in state from with
+	// version ix.Version, and then sets ix.Version+1; CONFLICT otherwise (also when missing).
+	UpdateInteraction(ctx context.Context, ix *Interaction, from InteractionState) error
+	// ArchiveInteraction moves a COMPLETED interaction from the live set to history: it
+	// writes ix to history (replacing an earlier copy), then deletes the live record if it is
+	// COMPLETED. Calling it again finishes a move a crash interrupted.
+	ArchiveInteraction(ctx context.Context, ix *Interaction) error
+	// LiveInteractions lists live interactions matching f: ordered by DueAt when
+	// f.DueBefore is set, else by CreatedAt then ID.
+	LiveInteractions(ctx context.Context, f LiveFilter) ([]*Interaction, error)
+	// Interactions pages through live (not COMPLETED) and archived interactions together,
+	// ordered by CreatedAt then ID, starting after the cursor (nil: from the start).
+	Interactions(ctx context.Context, f InteractionFilter, after *InteractionCursor, limit int) ([]*Interaction, error)
+
+	// AppendMessage adds a message to a transcript (CONFLICT if its ID exists).
+	AppendMessage(ctx context.Context, m *Message) error
+	// Messages returns up to limit messages of an interaction whose ID sorts after the
+	// given one ("" = from the start), in ID order.
+	Messages(ctx context.Context, interactionID, after string, limit int) ([]*Message, error)
+	// CountMessages counts an interaction's messages.
+	CountMessages(ctx context.Context, interactionID string) (int, error)
+	// LastMessage returns an interaction's latest message, NOT_FOUND if it has none.
+	LastMessage(ctx context.Context, interactionID string) (*Message, error)
+}
+
+// LiveFilter selects live interactions. Empty fields select everything.
+type LiveFilter struct {
+	AgentID string
+	PlanIDs []string
+	States  []InteractionState
+	// DueBefore selects interactions whose timer is due at or before it (DueAt set).
+	DueBefore time.Time
+	// Limit caps the result; 0 means no cap.
+	Limit int
+}
+
+// InteractionFilter selects interactions for CRM reads (D1). Empty fields select everything.
+type InteractionFilter struct {
+	States         []InteractionState
+	Channels       []Channel
+	AgentID        string
+	ContactAddress string
+	CreatedAfter   *time.Time
+	CreatedBefore  *time.Time
+}
+
+// InteractionCursor is a position in the CreatedAt-then-ID order.
+type InteractionCursor struct {
+	CreatedAt time.Time
+	ID        string
 }

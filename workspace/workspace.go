@@ -56,8 +56,17 @@ type Agent struct {
 	// Capacity is the most live interactions per channel (P2).
 	Capacity map[Channel]int
 	// PlanIDs are the plans whose queues the agent serves.
-	PlanIDs   []string
-	CreatedAt time.Time
+	PlanIDs []string
+	// Holds are the interactions that use the agent's capacity now: offered, active and
+	// wrapping ones. Routing reserves a hold here before it offers, so capacity is enforced by
+	// one version-guarded write on this record, even when several nodes route at once.
+	Holds []Hold
+	// LastOfferAt is when the agent was last offered an interaction; with PresenceSince it
+	// says who has been idle longest (P6).
+	LastOfferAt time.Time
+	// MissedOffers counts offers in a row that expired unanswered (P5).
+	MissedOffers int
+	CreatedAt    time.Time
 	// Version guards every write: a store updates the record only if it still holds this version.
 	Version int64
 }
@@ -83,7 +92,7 @@ type Plan struct {
 	DispositionRequired bool
 	// WrapSeconds is the wrap timer when codes are optional; 0 means no timer.
 	WrapSeconds int
-	// OfferTimeoutSeconds is how long an offer waits for an answer (P5).
+	// OfferTimeoutSeconds is how long an offer waits for an answer (P5); 0 means the default.
 	OfferTimeoutSeconds int
 	// AutoAccept makes every offer of this plan accepted at once (P4).
 	AutoAccept bool
@@ -142,19 +151,6 @@ const (
 type Contact struct {
 	Address string
 	Name    string
-}
-
-// Interaction is one conversation with a contact on one channel. ID is its GUID (H3).
-type Interaction struct {
-	ID        string
-	Channel   Channel
-	Direction Direction
-	State     InteractionState
-	Contact   Contact
-	AgentID   string
-	PlanID    string
-	CreatedAt time.Time
-	Version   int64
 }
 
 // Offer is an interaction offered to one agent.

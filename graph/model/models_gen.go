@@ -3,10 +3,6 @@
 package model
 
 import (
-	"bytes"
-	"fmt"
-	"io"
-	"strconv"
 	"time"
 
 	"github.com/agentdesk/agentdesk/workspace"
@@ -20,6 +16,58 @@ type ChannelCapacity struct {
 	Max int `json:"max"`
 	// Live interactions of this channel the agent holds now.
 	Used int `json:"used"`
+}
+
+// A message from the webchat contact.
+type ContactMessageInput struct {
+	// The text: not empty, at most the configured limit.
+	Text string `json:"text"`
+}
+
+// A page of interactions, oldest first: new interactions arrive at the end, so a CRM can keep paging from its last cursor.
+type InteractionConnection struct {
+	// The interactions of this page.
+	Edges []*InteractionEdge `json:"edges"`
+	// Where the page starts and ends.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// An edge of a page of interactions.
+type InteractionEdge struct {
+	// Opaque cursor of this interaction.
+	Cursor string `json:"cursor"`
+	// The interaction.
+	Node *workspace.Interaction `json:"node"`
+}
+
+// Which interactions to list. Every field is optional; given fields must all match.
+type InteractionFilter struct {
+	// Any of these states.
+	States []workspace.InteractionState `json:"states,omitempty"`
+	// Any of these channels.
+	Channels []workspace.Channel `json:"channels,omitempty"`
+	// Held (or last held) by this agent.
+	AgentID *string `json:"agentId,omitempty"`
+	// The contact's exact address.
+	ContactAddress *string `json:"contactAddress,omitempty"`
+	// Created at or after this instant.
+	CreatedAfter *time.Time `json:"createdAfter,omitempty"`
+	// Created before this instant.
+	CreatedBefore *time.Time `json:"createdBefore,omitempty"`
+}
+
+// Names an interaction.
+type InteractionInput struct {
+	// The interaction's GUID.
+	InteractionID string `json:"interactionId"`
+}
+
+// The result of an operation on an interaction.
+type InteractionPayload struct {
+	// The interaction after the operation.
+	Interaction *workspace.Interaction `json:"interaction,omitempty"`
+	// Why it failed, e.g. WRONG_STATE or DISPOSITION_REQUIRED.
+	UserErrors []*UserError `json:"userErrors"`
 }
 
 // Credentials of an agent or supervisor.
@@ -42,10 +90,86 @@ type LoginPayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+// A page of a transcript.
+type MessageConnection struct {
+	// The messages of this page, oldest first.
+	Edges []*MessageEdge `json:"edges"`
+	// Where the page starts and ends.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many messages the whole transcript holds.
+	TotalCount int `json:"totalCount"`
+}
+
+// An edge of a transcript page.
+type MessageEdge struct {
+	// Opaque cursor of this message.
+	Cursor string `json:"cursor"`
+	// The message.
+	Node *workspace.Message `json:"node"`
+}
+
 type Mutation struct {
 }
 
+// Names an offer.
+type OfferInput struct {
+	// The offer's ID, from the `offers` subscription or `myInteractions`.
+	OfferID string `json:"offerId"`
+}
+
+// The result of answering an offer.
+type OfferPayload struct {
+	// The interaction: ACTIVE after an accept, back in its queue after a reject.
+	Interaction *workspace.Interaction `json:"interaction,omitempty"`
+	// Why it failed, e.g. WRONG_STATE when the offer was already answered or expired.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// Where a page of a connection starts and ends, for cursor pagination.
+type PageInfo struct {
+	// Whether more items follow this page (fetch them with `after: endCursor`).
+	HasNextPage bool `json:"hasNextPage"`
+	// Whether items precede this page; forward pagination only, so true when `after` was given.
+	HasPreviousPage bool `json:"hasPreviousPage"`
+	// Opaque cursor of the first item of the page.
+	StartCursor *string `json:"startCursor,omitempty"`
+	// Opaque cursor of the last item of the page; pass it as `after` for the next page.
+	EndCursor *string `json:"endCursor,omitempty"`
+}
+
 type Query struct {
+}
+
+// A disposition code for an interaction.
+type SelectDispositionInput struct {
+	// The interaction.
+	InteractionID string `json:"interactionId"`
+	// One of the plan's codes. While ACTIVE it replaces the previous code; in WRAP it is added.
+	Code string `json:"code"`
+}
+
+// A reply from the agent.
+type SendMessageInput struct {
+	// The interaction to reply in.
+	InteractionID string `json:"interactionId"`
+	// The text: not empty, at most the configured limit (default 4096 characters).
+	Text string `json:"text"`
+}
+
+// The result of sending a message.
+type SendMessagePayload struct {
+	// The stored message.
+	Message *workspace.Message `json:"message,omitempty"`
+	// Why it failed, e.g. INVALID for an empty or over-long text, WRONG_STATE after the end.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// New notes for an interaction.
+type SetNotesInput struct {
+	// The interaction.
+	InteractionID string `json:"interactionId"`
+	// The notes, replacing the previous ones.
+	Notes string `json:"notes"`
 }
 
 // A new presence for the signed-in agent.
@@ -62,6 +186,26 @@ type SetPresencePayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+// A visitor starts a webchat.
+type StartWebchatInput struct {
+	// The visitor's name, if they gave one.
+	Name *string `json:"name,omitempty"`
+	// The plan to route the chat through; default: the first plan taking webchat.
+	PlanID *string `json:"planId,omitempty"`
+	// The visitor's first message.
+	Text string `json:"text"`
+}
+
+// The result of starting a webchat.
+type StartWebchatPayload struct {
+	// The contact's token: send it as `Authorization: Bearer` (and in the websocket `connection_init`) for every later call. Shown only once.
+	Token *string `json:"token,omitempty"`
+	// The new chat.
+	Chat *workspace.Interaction `json:"chat,omitempty"`
+	// Why it failed, e.g. INVALID for an empty or over-long text.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 type Subscription struct {
 }
 
@@ -75,63 +219,10 @@ type UserError struct {
 	Field []string `json:"field,omitempty"`
 }
 
-// Who wrote a message.
-type Party string
-
-const (
-	// The agent handling the interaction.
-	PartyAgent Party = "AGENT"
-	// The customer.
-	PartyContact Party = "CONTACT"
-	// agentdesk itself.
-	PartySystem Party = "SYSTEM"
-)
-
-var AllParty = []Party{
-	PartyAgent,
-	PartyContact,
-	PartySystem,
-}
-
-func (e Party) IsValid() bool {
-	switch e {
-	case PartyAgent, PartyContact, PartySystem:
-		return true
-	}
-	return false
-}
-
-func (e Party) String() string {
-	return string(e)
-}
-
-func (e *Party) UnmarshalGQL(v any) error {
-	str, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("enums must be strings")
-	}
-
-	*e = Party(str)
-	if !e.IsValid() {
-		return fmt.Errorf("%s is not a valid Party", str)
-	}
-	return nil
-}
-
-func (e Party) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
-}
-
-func (e *Party) UnmarshalJSON(b []byte) error {
-	s, err := strconv.Unquote(string(b))
-	if err != nil {
-		return err
-	}
-	return e.UnmarshalGQL(s)
-}
-
-func (e Party) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	e.MarshalGQL(&buf)
-	return buf.Bytes(), nil
+// The result of a webchat contact's operation.
+type WebchatPayload struct {
+	// The chat after the operation.
+	Chat *workspace.Interaction `json:"chat,omitempty"`
+	// Why it failed, e.g. WRONG_STATE when the chat has already ended.
+	UserErrors []*UserError `json:"userErrors"`
 }

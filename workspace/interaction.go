@@ -1,0 +1,155 @@
+package workspace
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Party says who wrote a message or ended an interaction.
+type Party string
+
+// Parties.
+const (
+	PartyAgent   Party = "AGENT"
+	PartyContact Party = "CONTACT"
+	PartySystem  Party = "SYSTEM"
+)
+
+// Interaction is one conversation with a contact on one channel. ID is its GUID (H3). Live
+// interactions (every state but COMPLETED) are kept apart from history, so the live path
+// never reads completed records.
+type Interaction struct {
+	ID        string
+	Channel   Channel
+	Direction Direction
+	State     InteractionState
+	Contact   Contact
+	// AgentID is the agent the interaction is offered to or held by; after completion, the
+	// agent who last held it.
+	AgentID string
+	PlanID  string
+
+	CreatedAt   time.Time
+	AcceptedAt  *time.Time
+	EndedAt     *time.Time
+	EndedBy     Party
+	CompletedAt *time.Time
+
+	Notes string
+	// Dispositions are the chosen codes: at most one while ACTIVE (H2), several in WRAP (W3).
+	Dispositions []string
+	// WrapDeadline is when the system completes a wrapping interaction (W3, optional codes).
+	WrapDeadline *time.Time
+
+	// OfferSeq numbers the offers made of this interaction; the current offer's ID is derived
+	// from it, so an answer to an older offer is recognised as late.
+	OfferSeq     int
+	OfferedAt    *time.Time
+	AutoAccepted bool
+	// RejectedBy lists agents who rejected it; routing does not offer it to them again (P3).
+	RejectedBy []string
+
+	// DueAt is when the timer of the current state fires (offer expiry in OFFERED, the wrap
+	// timeout in WRAP); zero when none runs. Any node may fire a due timer; the version guard
+	// lets exactly one succeed.
+	DueAt time.Time
+
+	// ContactTokenHash authorises the webchat contact (a hash; the token is shown once).
+	ContactTokenHash string
+
+	// Version guards every write: a store updates the record only if it still holds this
+	// version and the expected state.
+	Version int64
+}
+
+// Live reports whether the interaction still uses the live store.
+func (ix *Interaction) Live() bool { return ix.State != Completed }
+
+// OfferID is the ID of the interaction's current offer.
+func (ix *Interaction) OfferID() string {
+	return ix.ID + "." + strconv.Itoa(ix.OfferSeq)
+}
+
+// parseOfferID splits an offer ID into the interaction's ID and the offer's number.
+func parseOfferID(id string) (string, int, bool) {
+	ixID, seq, ok := strings.Cut(id, ".")
+	if !ok || checkID(ixID) != nil {
+		return "", 0, false
+	}
+	n, err := strconv.Atoi(seq)
+	return ixID, n, err == nil && n > 0
+}
+
+// DurationSeconds is the time from acceptance to end, once ended (W1).
+func (ix *Interaction) DurationSeconds() *int {
+	if ix.EndedAt == nil {
+		return nil
+	}
+	from := ix.CreatedAt
+	if ix.AcceptedAt != nil {
+		from = *ix.AcceptedAt
+	}
+	d := int(ix.EndedAt.Sub(from).Round(time.Second) / time.Second)
+	return &d
+}
+
+// usesCapacity reports whether an interaction in state st counts against its agent's
+// capacity. Offers do (an accept must never overflow), parked interactions do not (K1), and
+// wrapping ones do: see docs/architecture.md, "Capacity and wrap-up".
+func usesCapacity(st InteractionState) bool {
+	return st == Offered || st == Active || st == Wrap
+}
+
+// transitions is the one table of allowed state changes.
+var transitions = map[InteractionState][]InteractionState{
+	Queued:  {Offered, Completed},        // routed; abandoned by the contact
+	Offered: {Active, Queued, Completed}, // accepted; rejected or expired; abandoned
+	Active:  {Wrap, Parked},              // ended; parked
+	Parked:  {Active, Queued, Wrap},      // unparked to the agent or the queue; ended
+	Wrap:    {Completed},                 // completed by the agent or the wrap timer
+}
+
+// CanMove reports whether the state machine allows from → to.
+func CanMove(from, to InteractionState) bool {
+	return slices.Contains(transitions[from], to)
+}
+
+// Hold is one interaction using an agent's capacity.
+type Hold struct {
+	InteractionID string
+	Channel       Channel
+	Since         time.Time
+}
+
+// heldOn counts an agent's holds on one channel.
+func (a *Agent) heldOn(ch Channel) int {
+	n := 0
+	for _, h := range a.Holds {
+		if h.Channel == ch {
+			n++
+		}
+	}
+	return n
+}
+
+// holds reports whether the agent holds the interaction.
+func (a *Agent) holds(ixID string) bool {
+	return slices.ContainsFunc(a.Holds, func(h Hold) bool { return h.InteractionID == ixID })
+}
+
+// Used counts the agent's holds per channel.
+func (a *Agent) Used(ch Channel) int { return a.heldOn(ch) }
+
+// Message is one entry of a transcript. IDs are time-ordered (UUIDv7), and transcripts are
+// read in ID order.
+type Message struct {
+	ID            string
+	InteractionID string
+	From          Party
+	// AgentID is set when From is AGENT.
+	AgentID string
+	Text    string
+	SentAt  time.Time
+}

@@ -1,0 +1,427 @@
+package workspace
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+)
+
+// EDISPOSITIONREQUIRED refuses to complete an interaction whose plan requires a code (W3).
+const EDISPOSITIONREQUIRED = "DISPOSITION_REQUIRED"
+
+// maxNotesChars bounds an interaction's notes.
+const maxNotesChars = 20000
+
+// mutate applies change to a live interaction with one conditional write guarded by the
+// state and version it read, reading again and re-checking when another writer got there
+// first. change decides, from the fresh record, whether the step is still allowed.
+func (s *Service) mutate(ctx context.Context, id string, change func(ix *Interaction) error) (ix *Interaction, from InteractionState, err error) {
+	for attempt := 0; ; attempt++ {
+		ix, err = s.Store.Interaction(ctx, id)
+		if err != nil {
+			return nil, "", err
+		}
+		from = ix.State
+		if err := change(ix); err != nil {
+			return nil, from, err
+		}
+		if ix.State != from && !CanMove(from, ix.State) {
+			return nil, from, Errorf(EINTERNAL, "transition %s → %s is not in the state table", from, ix.State)
+		}
+		err = s.Store.UpdateInteraction(ctx, ix, from)
+		if ErrorCode(err) != ECONFLICT || attempt == maxRetries {
+			return ix, from, err
+		}
+	}
+}
+
+// held loads a live interaction and checks that the signed-in agent holds it.
+func (s *Service) held(ctx context.Context, id string) (*Agent, *Interaction, error) {
+	me, err := RequireAgent(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkInteractionID(id); err != nil {
+		return nil, nil, err
+	}
+	ix, err := s.Store.Interaction(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if ix.AgentID != me.ID {
+		return nil, nil, Errorf(EFORBIDDEN, "this interaction is not yours")
+	}
+	return me, ix, nil
+}
+
+// mine is a change guard: the fresh record must still be held by agentID, in one of states.
+func mine(ix *Interaction, agentID string, states ...InteractionState) error {
+	if ix.AgentID != agentID {
+		return Errorf(EFORBIDDEN, "this interaction is no longer yours")
+	}
+	if !slices.Contains(states, ix.State) {
+		return wrongState(ix.State)
+	}
+	return nil
+}
+
+func wrongState(st InteractionState) error {
+	return Errorf(EWRONGSTATE, "not possible while the interaction is %s", st)
+}
+
+// checkInteractionID refuses malformed interaction IDs before they reach the store.
+func checkInteractionID(id string) error {
+	if checkID(id) != nil {
+		return &Error{Code: EINVALID, Message: "not a valid interaction ID: IDs are UUIDs", Field: []string{"interactionId"}}
+	}
+	return nil
+}
+
+// AcceptOffer accepts an offer made to the signed-in agent; the interaction becomes ACTIVE.
+// An offer already answered or expired is WRONG_STATE; another agent's offer is FORBIDDEN.
+func (s *Service) AcceptOffer(ctx context.Context, offerID string) (*Interaction, error) {
+	me, ix, err := s.openOffer(ctx, offerID)
+	if err != nil {
+		return nil, err
+	}
+	return s.accept(ctx, me.ID, ix.ID, ix.OfferSeq)
+}
+
+// openOffer authorises an answer to an offer.
+func (s *Service) openOffer(ctx context.Context, offerID string) (*Agent, *Interaction, error) {
+	me, err := RequireAgent(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	ixID, seq, ok := parseOfferID(offerID)
+	if !ok {
+		return nil, nil, &Error{Code: EINVALID, Message: "not a valid offer ID", Field: []string{"offerId"}}
+	}
+	ix, err := s.Store.Interaction(ctx, ixID)
+	if err != nil {
+		return nil, nil, err
+	}
+	switch {
+	case seq > ix.OfferSeq:
+		return nil, nil, Errorf(ENOTFOUND, "no such offer")
+	case seq == ix.OfferSeq && ix.AgentID != "" && ix.AgentID != me.ID:
+		return nil, nil, Errorf(EFORBIDDEN, "this offer was made to another agent")
+	case seq < ix.OfferSeq || ix.State != Offered:
+		return nil, nil, Errorf(EWRONGSTATE, "this offer is no longer open: it was answered, expired or withdrawn")
+	}
+	return me, ix, nil
+}
+
+func (s *Service) accept(ctx context.Context, agentID, ixID string, seq int) (*Interaction, error) {
+	now := s.Clock.Now()
+	ix, _, err := s.mutate(ctx, ixID, func(ix *Interaction) error {
+		if ix.State != Offered || ix.OfferSeq != seq || ix.AgentID != agentID {
+			return Errorf(EWRONGSTATE, "this offer is no longer open: it was answered, expired or withdrawn")
+		}
+		ix.State, ix.AcceptedAt, ix.DueAt = Active, &now, time.Time{}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.Store.Agent(ctx, agentID)
+	if err != nil {
+		return nil, err
+	}
+	if a.MissedOffers > 0 { // an answered offer ends a run of missed ones (P5)
+		if _, err := s.updateAgent(ctx, agentID, func(a *Agent) error { a.MissedOffers = 0; return nil }); err != nil {
+			return nil, err
+		}
+	}
+	s.systemMessage(ctx, ix, a.Name+" joined the chat")
+	s.publishUpdate(ix)
+	return ix, nil
+}
+
+// RejectOffer turns an offer down: the interaction goes back to its queue and is not offered
+// to this agent again (P3). Auto-accepted offers are already ACTIVE and cannot be rejected (P4).
+func (s *Service) RejectOffer(ctx context.Context, offerID string) (*Interaction, error) {
+	me, ix, err := s.openOffer(ctx, offerID)
+	if err != nil {
+		return nil, err
+	}
+	seq := ix.OfferSeq
+	ix, _, err = s.mutate(ctx, ix.ID, func(ix *Interaction) error {
+		if ix.State != Offered || ix.OfferSeq != seq || ix.AgentID != me.ID {
+			return Errorf(EWRONGSTATE, "this offer is no longer open: it was answered, expired or withdrawn")
+		}
+		requeue(ix)
+		ix.RejectedBy = append(ix.RejectedBy, me.ID)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.release(ctx, me.ID, ix.ID, nil); err != nil {
+		return nil, err
+	}
+	if err := s.route(ctx, ix); err != nil {
+		return nil, err
+	}
+	return ix, s.routeQueued(ctx, me.PlanIDs)
+}
+
+// requeue returns an offered interaction to its queue.
+func requeue(ix *Interaction) {
+	ix.State, ix.AgentID, ix.DueAt, ix.OfferedAt, ix.AutoAccepted = Queued, "", time.Time{}, nil, false
+}
+
+// checkText validates a message's text (empty or over the limit is INVALID).
+func (s *Service) checkText(text string) error {
+	if strings.TrimSpace(text) == "" {
+		return &Error{Code: EINVALID, Message: "write a message first: it is empty", Field: []string{"text"}}
+	}
+	if n := utf8.RuneCountInString(text); n > s.MaxMessageChars {
+		return &Error{Code: EINVALID, Message: fmt.Sprintf("the message has %d characters; the limit is %d", n, s.MaxMessageChars), Field: []string{"text"}}
+	}
+	return nil
+}
+
+// SendMessage appends the agent's reply to the transcript of an ACTIVE interaction they hold
+// and delivers it to the contact's side.
+func (s *Service) SendMessage(ctx context.Context, interactionID, text string) (*Message, error) {
+	me, ix, err := s.held(ctx, interactionID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkText(text); err != nil {
+		return nil, err
+	}
+	if ix.State != Active {
+		return nil, wrongState(ix.State)
+	}
+	return s.appendMessage(ctx, &Message{InteractionID: ix.ID, From: PartyAgent, AgentID: me.ID, Text: text})
+}
+
+// appendMessage stores a message and publishes it on the interaction's topic.
+func (s *Service) appendMessage(ctx context.Context, m *Message) (*Message, error) {
+	m.ID, m.SentAt = uuid.Must(uuid.NewV7()).String(), s.Clock.Now()
+	if err := s.Store.AppendMessage(ctx, m); err != nil {
+		return nil, err
+	}
+	s.publish(Event{Topic: MessagesTopic(m.InteractionID), Message: m})
+	return m, nil
+}
+
+// systemMessage records what happened in the transcript, so the contact and a later reader
+// see it; a failure to record it does not undo the step it describes.
+func (s *Service) systemMessage(ctx context.Context, ix *Interaction, text string) {
+	_, _ = s.appendMessage(ctx, &Message{InteractionID: ix.ID, From: PartySystem, Text: text})
+}
+
+// SetNotes saves the agent's notes on an ACTIVE or WRAP interaction they hold (H2, W3).
+func (s *Service) SetNotes(ctx context.Context, interactionID, notes string) (*Interaction, error) {
+	me, _, err := s.held(ctx, interactionID)
+	if err != nil {
+		return nil, err
+	}
+	if utf8.RuneCountInString(notes) > maxNotesChars {
+		return nil, &Error{Code: EINVALID, Message: fmt.Sprintf("notes are limited to %d characters", maxNotesChars), Field: []string{"notes"}}
+	}
+	return s.edit(ctx, interactionID, func(ix *Interaction) error {
+		if err := mine(ix, me.ID, Active, Wrap); err != nil {
+			return err
+		}
+		ix.Notes = notes
+		return nil
+	})
+}
+
+// SelectDisposition chooses a code of the interaction's plan: while ACTIVE it replaces the
+// previous code (H2); in WRAP it is added to those chosen (W3).
+func (s *Service) SelectDisposition(ctx context.Context, interactionID, code string) (*Interaction, error) {
+	me, ix, err := s.held(ctx, interactionID)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := s.Store.Plan(ctx, ix.PlanID)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.ContainsFunc(plan.DispositionCodes, func(c DispositionCode) bool { return c.Code == code }) {
+		return nil, &Error{Code: EINVALID, Message: fmt.Sprintf("plan %s has no disposition code %q", plan.Name, code), Field: []string{"code"}}
+	}
+	return s.edit(ctx, interactionID, func(ix *Interaction) error {
+		if err := mine(ix, me.ID, Active, Wrap); err != nil {
+			return err
+		}
+		if ix.State == Active {
+			ix.Dispositions = []string{code}
+		} else if !slices.Contains(ix.Dispositions, code) {
+			ix.Dispositions = append(ix.Dispositions, code)
+		}
+		return nil
+	})
+}
+
+// edit mutates an interaction and tells its agent.
+func (s *Service) edit(ctx context.Context, id string, change func(*Interaction) error) (*Interaction, error) {
+	ix, _, err := s.mutate(ctx, id, change)
+	if err != nil {
+		return nil, err
+	}
+	s.publishUpdate(ix)
+	return ix, nil
+}
+
+// EndInteraction ends an ACTIVE interaction the agent holds; it enters WRAP (W1).
+func (s *Service) EndInteraction(ctx context.Context, interactionID string) (*Interaction, error) {
+	me, _, err := s.held(ctx, interactionID)
+	if err != nil {
+		return nil, err
+	}
+	return s.end(ctx, interactionID, PartyAgent, func(ix *Interaction) error { return mine(ix, me.ID, Active, Parked) })
+}
+
+// end moves an interaction into WRAP, starting the wrap timer where codes are optional (W3).
+func (s *Service) end(ctx context.Context, id string, by Party, guard func(*Interaction) error) (*Interaction, error) {
+	now := s.Clock.Now()
+	var plan *Plan
+	ix, _, err := s.mutate(ctx, id, func(ix *Interaction) error {
+		if err := guard(ix); err != nil {
+			return err
+		}
+		if plan == nil {
+			p, err := s.Store.Plan(ctx, ix.PlanID)
+			if err != nil {
+				return err
+			}
+			plan = p
+		}
+		ix.State, ix.EndedAt, ix.EndedBy, ix.DueAt, ix.WrapDeadline = Wrap, &now, by, time.Time{}, nil
+		if !plan.DispositionRequired && plan.WrapSeconds > 0 {
+			deadline := now.Add(time.Duration(plan.WrapSeconds) * time.Second)
+			ix.WrapDeadline, ix.DueAt = &deadline, deadline
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	switch by {
+	case PartyContact:
+		s.systemMessage(ctx, ix, "The visitor ended the chat")
+	default:
+		s.systemMessage(ctx, ix, "The chat has ended")
+	}
+	s.publishUpdate(ix)
+	return ix, nil
+}
+
+// ExtendWrap restarts the wrap countdown of a WRAP interaction with optional codes (W3).
+func (s *Service) ExtendWrap(ctx context.Context, interactionID string) (*Interaction, error) {
+	me, ix, err := s.held(ctx, interactionID)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := s.Store.Plan(ctx, ix.PlanID)
+	if err != nil {
+		return nil, err
+	}
+	return s.edit(ctx, interactionID, func(ix *Interaction) error {
+		if err := mine(ix, me.ID, Wrap); err != nil {
+			return err
+		}
+		if ix.WrapDeadline == nil || plan.DispositionRequired || plan.WrapSeconds <= 0 {
+			return Errorf(EWRONGSTATE, "this interaction has no wrap countdown to extend: plan %s requires a code", plan.Name)
+		}
+		deadline := s.Clock.Now().Add(time.Duration(plan.WrapSeconds) * time.Second)
+		ix.WrapDeadline, ix.DueAt = &deadline, deadline
+		return nil
+	})
+}
+
+// CompleteInteraction completes a WRAP interaction: everything entered is kept, it moves to
+// history and leaves the agent's log (W5). Where the plan requires a code, it is refused
+// with DISPOSITION_REQUIRED until one is chosen (W3).
+func (s *Service) CompleteInteraction(ctx context.Context, interactionID string) (*Interaction, error) {
+	me, ix, err := s.held(ctx, interactionID)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := s.Store.Plan(ctx, ix.PlanID)
+	if err != nil {
+		return nil, err
+	}
+	return s.complete(ctx, interactionID, func(ix *Interaction) error {
+		if err := mine(ix, me.ID, Wrap); err != nil {
+			return err
+		}
+		if plan.DispositionRequired && len(ix.Dispositions) == 0 {
+			return &Error{Code: EDISPOSITIONREQUIRED, Message: "choose a disposition code first: plan " + plan.Name + " requires one", Field: []string{"interactionId"}}
+		}
+		return nil
+	})
+}
+
+// complete moves an interaction to COMPLETED and then to history, frees its agent's
+// capacity and offers queued work to whoever can take it.
+func (s *Service) complete(ctx context.Context, id string, guard func(*Interaction) error) (*Interaction, error) {
+	now := s.Clock.Now()
+	ix, from, err := s.mutate(ctx, id, func(ix *Interaction) error {
+		if err := guard(ix); err != nil {
+			return err
+		}
+		if ix.EndedAt == nil {
+			ix.EndedAt = &now
+		}
+		ix.State, ix.CompletedAt, ix.DueAt = Completed, &now, time.Time{}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.finish(ctx, ix); err != nil {
+		return nil, err
+	}
+	if from == Offered {
+		s.publish(Event{Topic: AgentTopic(ix.AgentID), Offer: &OfferEvent{Kind: OfferRescinded, Offer: offerOf(ix, from)}})
+	}
+	return ix, nil
+}
+
+// finish does the steps after an interaction reached COMPLETED, each idempotent, so the
+// scheduler can repeat them for a record a crash left behind: archive, release, re-route.
+func (s *Service) finish(ctx context.Context, ix *Interaction) error {
+	if err := s.Store.ArchiveInteraction(ctx, ix); err != nil {
+		return err
+	}
+	s.publishUpdate(ix)
+	if ix.AgentID == "" {
+		return nil
+	}
+	a, err := s.Store.Agent(ctx, ix.AgentID)
+	if err != nil {
+		return err
+	}
+	if err := s.release(ctx, a.ID, ix.ID, nil); err != nil {
+		return err
+	}
+	return s.routeQueued(ctx, a.PlanIDs)
+}
+
+// publishUpdate tells the interaction's agent about its new state.
+func (s *Service) publishUpdate(ix *Interaction) {
+	if ix.AgentID != "" {
+		s.publish(Event{Topic: UpdatesTopic(ix.AgentID), Interaction: ix})
+	}
+}
+
+// offerOf describes the current offer of an interaction.
+func offerOf(ix *Interaction, st InteractionState) Offer {
+	o := Offer{ID: ix.OfferID(), Interaction: *ix, AgentID: ix.AgentID, AutoAccepted: ix.AutoAccepted}
+	if st == Offered {
+		o.ExpiresAt = ix.DueAt
+	}
+	return o
+}

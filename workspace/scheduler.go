@@ -1,0 +1,118 @@
+package workspace
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// staleHoldAge is how old a hold must be before the sweep may release it for lack of an
+// interaction: routing writes the interaction microseconds after the hold, so anything this
+// old without one was left by a crash.
+const staleHoldAge = 10 * time.Second
+
+// Tick fires every timer due by now: offer expiries (P5) and wrap timeouts (W3). Due times
+// live on the interactions, so timers survive restarts; any node may tick, and the guarded
+// write of each step lets exactly one node fire each timer.
+func (s *Service) Tick(ctx context.Context) error {
+	now := s.Clock.Now()
+	due, err := s.Store.LiveInteractions(ctx, LiveFilter{DueBefore: now, Limit: 500})
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, ix := range due {
+		errs = append(errs, s.fire(ctx, ix))
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Service) fire(ctx context.Context, ix *Interaction) error {
+	now := s.Clock.Now()
+	switch ix.State {
+	case Offered:
+		return s.expireOffer(ctx, ix)
+	case Wrap: // W3: at zero the system completes it, keeping what was entered
+		_, err := s.complete(ctx, ix.ID, func(x *Interaction) error {
+			if x.State != Wrap || x.DueAt.IsZero() || x.DueAt.After(now) {
+				return errSkip
+			}
+			return nil
+		})
+		if errors.Is(err, errSkip) {
+			return nil
+		}
+		return err
+	}
+	return nil
+}
+
+// Sweep repairs what a crash between the steps of a multi-record change can leave, and
+// routes what no trigger routed: it finishes the archiving of COMPLETED live records,
+// releases holds no interaction backs, and offers queued interactions. Every step is
+// idempotent, so any node may sweep at any time.
+func (s *Service) Sweep(ctx context.Context) error {
+	done, err := s.Store.LiveInteractions(ctx, LiveFilter{States: []InteractionState{Completed}, Limit: 100})
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, ix := range done {
+		errs = append(errs, s.finish(ctx, ix))
+	}
+	agents, err := s.Store.Agents(ctx)
+	if err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	cutoff := s.Clock.Now().Add(-staleHoldAge)
+	var plans []string
+	for _, a := range agents {
+		for _, h := range a.Holds {
+			if h.Since.After(cutoff) {
+				continue
+			}
+			ix, err := s.Store.Interaction(ctx, h.InteractionID)
+			if ErrorCode(err) == ENOTFOUND || (err == nil && (ix.AgentID != a.ID || !usesCapacity(ix.State))) {
+				errs = append(errs, s.release(ctx, a.ID, h.InteractionID, nil))
+			} else if err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if a.Presence == Ready {
+			plans = append(plans, a.PlanIDs...)
+		}
+	}
+	errs = append(errs, s.routeQueued(ctx, plans))
+	return errors.Join(errs...)
+}
+
+// Scheduler runs Tick on every node at a fixed interval, and Sweep less often.
+type Scheduler struct {
+	Service *Service
+	// Interval is the time between ticks; timers fire at most this late.
+	Interval time.Duration
+	// SweepEvery is how many ticks pass between sweeps.
+	SweepEvery int
+	// OnError receives what a tick or sweep could not do; the next one retries.
+	OnError func(error)
+}
+
+// Run ticks until ctx ends.
+func (sc *Scheduler) Run(ctx context.Context) {
+	t := time.NewTicker(sc.Interval)
+	defer t.Stop()
+	for n := 1; ; n++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		err := sc.Service.Tick(ctx)
+		if sc.SweepEvery > 0 && n%sc.SweepEvery == 0 {
+			err = errors.Join(err, sc.Service.Sweep(ctx))
+		}
+		if err != nil && ctx.Err() == nil && sc.OnError != nil {
+			sc.OnError(err)
+		}
+	}
+}
