@@ -2,6 +2,7 @@ import { gql } from '@urql/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createTokenStore } from './auth/tokenStore';
 import { createAgentClient } from './client';
+import { AckingSocket } from './testing/fakeBackend';
 import { FakeSocket } from './testing/fakeSocket';
 
 const MeQuery = gql`
@@ -141,5 +142,71 @@ describe('createAgentClient over the websocket', () => {
     expect(tokens.get()).toBe('token');
     unsubscribe();
     dispose();
+  });
+});
+
+describe('createAgentClient connection status', () => {
+  it('reports a drop and the reconnection, and tells listeners it came back after a drop', async () => {
+    const tokens = createTokenStore(window.localStorage);
+    tokens.set('token');
+    const { client, connection, dispose } = createAgentClient({
+      tokens,
+      wsUrl: 'ws://test/query',
+      webSocketImpl: AckingSocket,
+      fetch: vi.fn(),
+      retryWait: () => new Promise((resolve) => setTimeout(resolve, 5)),
+    });
+    const statuses: string[] = [];
+    connection.subscribe(() => statuses.push(connection.status()));
+    const connected: boolean[] = [];
+    connection.onConnected((afterDrop) => connected.push(afterDrop));
+    expect(connection.status()).toBe('idle');
+
+    const { unsubscribe } = client.subscription(OffersSubscription, {}).subscribe(() => {});
+    await vi.waitFor(() => expect(connection.status()).toBe('connected'));
+    expect(connected).toEqual([false]);
+
+    FakeSocket.instances[0]!.close(1006, 'gone');
+    expect(connection.status()).toBe('reconnecting');
+
+    await vi.waitFor(() => expect(connection.status()).toBe('connected'));
+    expect(connected).toEqual([false, true]);
+    expect(statuses).toEqual(['connecting', 'connected', 'reconnecting', 'connected']);
+    // graphql-ws subscribed again on the new socket.
+    await vi.waitFor(() =>
+      expect(FakeSocket.instances[1]!.sent.some((m) => m.type === 'subscribe')).toBe(true),
+    );
+
+    // Closing because nothing needs the socket any more is not a drop.
+    unsubscribe();
+    await vi.waitFor(() => expect(connection.status()).toBe('idle'));
+    dispose();
+  });
+
+  it('treats a missing pong as a drop', async () => {
+    vi.useFakeTimers();
+    try {
+      const tokens = createTokenStore(window.localStorage);
+      tokens.set('token');
+      const { client, connection, dispose } = createAgentClient({
+        tokens,
+        wsUrl: 'ws://test/query',
+        webSocketImpl: AckingSocket,
+        fetch: vi.fn(),
+        retryWait: () => new Promise(() => {}),
+      });
+      client.subscription(OffersSubscription, {}).subscribe(() => {});
+      await vi.advanceTimersByTimeAsync(10);
+      expect(connection.status()).toBe('connected');
+
+      await vi.advanceTimersByTimeAsync(20_000); // keep-alive ping sent, no pong
+      expect(FakeSocket.instances[0]!.sent.at(-1)).toEqual({ type: 'ping' });
+      expect(connection.status()).toBe('connected');
+      await vi.advanceTimersByTimeAsync(5_000);
+      expect(connection.status()).toBe('reconnecting');
+      dispose();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -4,6 +4,7 @@ import { App } from './app/App';
 import { tokenStore } from './auth/tokenStore';
 import './styles/base.css';
 import './app/app.css';
+import './app/desk.css';
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

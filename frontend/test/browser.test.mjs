@@ -190,3 +190,400 @@ test('playground: query and subscription without leaving 127.0.0.1', async (t) =
   assert.ok(requested.some((url) => url.startsWith('ws://127.0.0.1')), 'the subscription used the websocket');
   for (const url of requested) assert.equal(new URL(url).hostname, '127.0.0.1', url);
 });
+
+// ---------------------------------------------------------------------------------------------
+// Agent workspace flows. The customer is played over plain HTTP with the webchat contact API.
+
+/** Signs in through the form; when the test ends the agent is set NOT_READY so no later test's
+ * offer is routed to them. */
+async function signIn(t, page, username) {
+  await page.goto(`${server.url}/`);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill('demo');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('radiogroup', { name: 'Presence' }).waitFor();
+  const token = await page.evaluate(() => localStorage.getItem('agentdesk.token'));
+  t.after(() => setPresence(token, 'NOT_READY'));
+  return token;
+}
+
+async function goReady(page) {
+  const ready = page.getByRole('radio', { name: 'Ready', exact: true });
+  await ready.check();
+  await page.locator('[role=radiogroup][aria-busy=false]').waitFor();
+  assert.equal(await ready.isChecked(), true);
+}
+
+async function setPresence(token, presence) {
+  const body = await graphql(
+    server,
+    'mutation ($input: SetPresenceInput!) { setPresence(input: $input) { userErrors { code message } } }',
+    { input: { presence } },
+    token,
+  );
+  assert.deepEqual(body.data?.setPresence?.userErrors, [], JSON.stringify(body));
+}
+
+/** The customer opens a webchat; returns their token and the interaction ID. */
+async function customerStarts(name, text, planId) {
+  const body = await graphql(
+    server,
+    `mutation ($input: StartWebchatInput!) {
+       startWebchat(input: $input) { token chat { id state } userErrors { code message } }
+     }`,
+    { input: { name, text, ...(planId ? { planId } : {}) } },
+  );
+  const payload = body.data?.startWebchat;
+  assert.ok(payload?.token, `startWebchat failed: ${JSON.stringify(body)}`);
+  return { token: payload.token, id: payload.chat.id };
+}
+
+async function customerSays(customer, text) {
+  const body = await graphql(
+    server,
+    'mutation ($input: ContactMessageInput!) { sendContactMessage(input: $input) { message { id } userErrors { code message } } }',
+    { input: { text } },
+    customer.token,
+  );
+  assert.deepEqual(body.data?.sendContactMessage?.userErrors, [], JSON.stringify(body));
+}
+
+async function customerEnds(customer) {
+  const body = await graphql(
+    server,
+    'mutation { endWebchat { chat { state endedBy } userErrors { code message } } }',
+    undefined,
+    customer.token,
+  );
+  assert.deepEqual(body.data?.endWebchat?.userErrors, [], JSON.stringify(body));
+  return body.data.endWebchat.chat;
+}
+
+/** What the customer's own view of the chat shows (myChat with the contact token). */
+async function customerView(customer) {
+  const body = await graphql(
+    server,
+    '{ myChat { state agentName messages(first: 100) { edges { node { from text } } } } }',
+    undefined,
+    customer.token,
+  );
+  assert.ok(body.data?.myChat, JSON.stringify(body));
+  return body.data.myChat;
+}
+
+async function planId(name) {
+  const token = await login(server, 'admin');
+  const body = await graphql(server, '{ interactionPlans { id name } }', undefined, token);
+  const plan = body.data?.interactionPlans?.find((p) => p.name === name);
+  assert.ok(plan, `no plan ${name}: ${JSON.stringify(body)}`);
+  return plan.id;
+}
+
+/** Polls until `check` returns a truthy value (for state the browser does not show). */
+async function eventually(check, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`not true within ${timeoutMs} ms: ${check}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Accepts the offer from `name` and waits until its conversation is open. */
+async function acceptOffer(page, name) {
+  const offer = page.getByRole('region', { name: 'Offers' }).getByRole('article', { name });
+  await offer.getByRole('button', { name: 'Accept' }).click();
+  await page.getByRole('heading', { level: 2, name }).waitFor();
+}
+
+function card(page, name) {
+  return page.getByRole('navigation', { name: 'Conversation log' }).getByRole('button', { name: new RegExp(name) });
+}
+
+test('workspace P1 P3 H1 H2 H3 W1 W3 W5: offer, accept, reply with Enter, notes and code, end with duration, wrap, complete', async (t) => {
+  const { context, page } = await openPage(t);
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+  await signIn(t, page, 'bob');
+  await goReady(page);
+  await page.getByText('You are Ready: new offers will appear here.').waitFor();
+  const capacity = page.getByRole('list', { name: 'Capacity in use' });
+  await capacity.getByText('Chat 0/4').waitFor();
+
+  const customer = await customerStarts('Jane Customer', 'Hello, I need help with my order');
+
+  // The offer card, with its countdown and both answers (P3, P5).
+  const offer = page.getByRole('region', { name: 'Offers' }).getByRole('article', { name: 'Jane Customer' });
+  await offer.waitFor();
+  const countdown = await offer.getByRole('timer').textContent();
+  assert.match(countdown, /^0:[0-3]\d$/);
+  assert.equal(await offer.getByRole('button', { name: 'Reject' }).count(), 1);
+  await offer.getByText('Hello, I need help with my order').waitFor();
+  await capacity.getByText('Chat 1/4').waitFor();
+  await page.screenshot({ path: `${OUTPUT}spa-offer.png` });
+
+  await acceptOffer(page, 'Jane Customer');
+  const transcript = page.getByRole('region', { name: 'Transcript with Jane Customer' });
+  await transcript.getByText('Hello, I need help with my order').waitFor();
+
+  // The customer writes; it appears live, and on the card.
+  await customerSays(customer, 'Order 1234 never arrived.');
+  await transcript.getByText('Order 1234 never arrived.').waitFor();
+  await card(page, 'Jane Customer').getByText('Order 1234 never arrived.').waitFor();
+
+  // H1: Shift+Enter adds a line, Enter sends.
+  const reply = page.getByRole('textbox', { name: 'Reply' });
+  await reply.click();
+  await page.keyboard.type('Sorry to hear that!');
+  await page.keyboard.press('Shift+Enter');
+  await page.keyboard.type('Let me check order 1234.');
+  assert.equal(await reply.inputValue(), 'Sorry to hear that!\nLet me check order 1234.');
+  await page.keyboard.press('Enter');
+  await transcript.getByText('Let me check order 1234.').waitFor();
+  assert.equal(await reply.inputValue(), '');
+  const seen = await eventually(async () => {
+    const view = await customerView(customer);
+    return view.messages.edges.find((e) => e.node.from === 'AGENT') && view;
+  });
+  assert.deepEqual(
+    seen.messages.edges.map((e) => e.node.text),
+    [
+      'Hello, I need help with my order',
+      'Bob Okafor joined the chat',
+      'Order 1234 never arrived.',
+      'Sorry to hear that!\nLet me check order 1234.',
+    ],
+  );
+  assert.equal(seen.agentName, 'Bob Okafor');
+
+  // H2: a code and notes while active.
+  await page.getByRole('combobox', { name: 'Disposition code' }).selectOption({ label: 'Escalated' });
+  await page.getByRole('textbox', { name: 'Notes' }).fill('Parcel lost by the carrier.');
+  await page.getByText('Saved', { exact: true }).waitFor();
+
+  // H3: the Interaction ID, with a Copy button.
+  await page.getByRole('tab', { name: 'Metadata' }).click();
+  assert.equal((await page.getByTestId('interaction-id').textContent()).trim(), customer.id);
+  await page.getByRole('button', { name: 'Copy Interaction ID' }).click();
+  await page.getByText('Copied').waitFor();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), customer.id);
+  await page.screenshot({ path: `${OUTPUT}spa-conversation.png` });
+
+  // W1: End asks first and shows the duration so far.
+  await page.getByRole('button', { name: 'End chat' }).click();
+  const confirm = page.getByRole('alertdialog', { name: 'End this chat?' });
+  await confirm.waitFor();
+  assert.match(await confirm.textContent(), /Total duration so far with Jane Customer: \d+ s/);
+  await page.screenshot({ path: `${OUTPUT}spa-end-confirm.png` });
+  await confirm.getByRole('button', { name: 'End chat' }).click();
+
+  // WRAP: who ended it and the total duration; the wrap panel with a countdown (Sales: 60 s).
+  await page.getByText(/^Chat ended by you · Total duration \d+ s$/).waitFor();
+  const wrap = page.getByRole('region', { name: 'Wrap up' });
+  await wrap.waitFor();
+  await card(page, 'Jane Customer').getByText('Wrap', { exact: true }).waitFor();
+  assert.equal(await reply.isDisabled(), true, 'no replies after the end');
+  const left = await wrap.getByRole('timer').textContent();
+  assert.match(left, /^(1:00|0:[0-5]\d)$/);
+  const codes = wrap.getByRole('group', { name: /Disposition codes/ });
+  assert.equal(await codes.getByRole('checkbox', { name: 'Escalated' }).isChecked(), true);
+  await codes.getByRole('checkbox', { name: 'Sale made' }).check();
+  await eventually(async () => (await codes.getByRole('checkbox', { name: 'Sale made' }).isDisabled()));
+  await page.waitForTimeout(1500);
+  await wrap.getByRole('button', { name: 'Extend' }).click();
+  await wrap.getByRole('timer').filter({ hasText: /^(1:00|0:59)$/ }).waitFor();
+  await page.screenshot({ path: `${OUTPUT}spa-wrap.png` });
+
+  // W5: Complete saves everything and removes the card.
+  await wrap.getByRole('button', { name: 'Complete' }).click();
+  await card(page, 'Jane Customer').waitFor({ state: 'detached' });
+  await page.getByText('No conversations yet.').waitFor();
+  await capacity.getByText('Chat 0/4').waitFor();
+  await page.screenshot({ path: `${OUTPUT}spa-completed.png` });
+
+  const token = await page.evaluate(() => localStorage.getItem('agentdesk.token'));
+  const stored = await graphql(
+    server,
+    'query ($id: ID!) { interaction(id: $id) { state notes endedBy dispositions { code } } }',
+    { id: customer.id },
+    token,
+  );
+  assert.deepEqual(stored.data.interaction, {
+    state: 'COMPLETED',
+    notes: 'Parcel lost by the carrier.',
+    endedBy: 'AGENT',
+    dispositions: [{ code: 'ESCALATED' }, { code: 'SALE' }],
+  });
+});
+
+test('workspace W2: a chat the customer ends while another is in focus: toast with Open…, flashing wrap badge', async (t) => {
+  const { page } = await openPage(t);
+  await signIn(t, page, 'carol');
+  await goReady(page);
+
+  const first = await customerStarts('First Customer', 'First question');
+  await acceptOffer(page, 'First Customer');
+  const second = await customerStarts('Second Customer', 'Second question');
+  await acceptOffer(page, 'Second Customer');
+  // Back to the first chat: the second is not in focus.
+  await card(page, 'First Customer').click();
+  await page.getByRole('heading', { level: 2, name: 'First Customer' }).waitFor();
+
+  const ended = await customerEnds(second);
+  assert.equal(ended.endedBy, 'CONTACT');
+
+  const toast = page.getByRole('region', { name: 'Notifications' }).getByRole('status').filter({
+    hasText: 'Chat ended by the webchat widget: Second Customer',
+  });
+  await toast.waitFor();
+  const badge = card(page, 'Second Customer').getByText('Wrap', { exact: true });
+  await badge.waitFor();
+  assert.equal(await badge.getAttribute('data-flash'), 'true');
+  await page.screenshot({ path: `${OUTPUT}spa-contact-ended.png` });
+
+  await toast.getByRole('button', { name: 'Open…' }).click();
+  await page.getByRole('heading', { level: 2, name: 'Second Customer' }).waitFor();
+  await page.getByText(/^Chat ended by the contact · Total duration/).waitFor();
+  assert.equal(await badge.getAttribute('data-flash'), null, 'opening it stops the flashing');
+  await page.getByRole('region', { name: 'Wrap up' }).getByRole('button', { name: 'Complete' }).click();
+  await card(page, 'Second Customer').waitFor({ state: 'detached' });
+
+  // Clean up: end and complete the first chat too.
+  await card(page, 'First Customer').click();
+  await page.getByRole('button', { name: 'End chat' }).click();
+  await page.getByRole('alertdialog').getByRole('button', { name: 'End chat' }).click();
+  await page.getByRole('region', { name: 'Wrap up' }).getByRole('button', { name: 'Complete' }).click();
+  await card(page, 'First Customer').waitFor({ state: 'detached' });
+  assert.equal((await customerView(first)).state, 'COMPLETED');
+});
+
+test('workspace W3: with required codes, Complete is disabled with the reason until a code is chosen', async (t) => {
+  const { page } = await openPage(t);
+  await signIn(t, page, 'admin');
+  await goReady(page);
+
+  const support = await planId('Support');
+  const customer = await customerStarts('Support Customer', 'My router is broken', support);
+  await acceptOffer(page, 'Support Customer');
+  await page.getByRole('button', { name: 'End chat' }).click();
+  await page.getByRole('alertdialog').getByRole('button', { name: 'End chat' }).click();
+
+  const wrap = page.getByRole('region', { name: 'Wrap up' });
+  const complete = wrap.getByRole('button', { name: 'Complete' });
+  await complete.waitFor();
+  assert.equal(await complete.getAttribute('aria-disabled'), 'true');
+  assert.equal(await complete.isDisabled(), true);
+  assert.equal(await wrap.getByRole('timer').count(), 0, 'no wrap countdown when codes are required');
+  await complete.hover();
+  const tooltip = page.getByRole('tooltip');
+  await tooltip.waitFor({ state: 'visible' });
+  assert.equal(await tooltip.textContent(), 'Choose at least one disposition code to complete: this plan requires one.');
+  await page.screenshot({ path: `${OUTPUT}spa-required-code.png` });
+
+  // Clicking the disabled button does nothing.
+  await complete.click({ force: true });
+  await page.waitForTimeout(300);
+  assert.equal(await card(page, 'Support Customer').count(), 1);
+
+  await wrap.getByRole('checkbox', { name: 'Resolved' }).check();
+  await page.locator('.complete__button[aria-disabled=false]').waitFor();
+  await complete.click();
+  await card(page, 'Support Customer').waitFor({ state: 'detached' });
+  assert.equal((await customerView(customer)).state, 'COMPLETED');
+});
+
+test('workspace resilience: the websocket drops while the customer writes; banner, then the message is there after reconnecting', async (t) => {
+  const { page } = await openPage(t);
+  let offline = false;
+  const open = [];
+  await page.routeWebSocket(/\/query$/, (ws) => {
+    if (offline) {
+      ws.close({ code: 1001, reason: 'offline' });
+      return;
+    }
+    const upstream = ws.connectToServer();
+    open.push({ ws, upstream });
+  });
+
+  await signIn(t, page, 'alice');
+  await goReady(page);
+  const customer = await customerStarts('Patchy Network', 'Can you hear me?');
+  await acceptOffer(page, 'Patchy Network');
+  const transcript = page.getByRole('region', { name: 'Transcript with Patchy Network' });
+  await transcript.getByText('Can you hear me?').waitFor();
+
+  // Cut the connection and keep refusing new ones.
+  offline = true;
+  for (const { ws, upstream } of open.splice(0)) {
+    await ws.close({ code: 1001, reason: 'network gone' });
+    await upstream.close();
+  }
+  const banner = page.getByRole('alert').filter({ hasText: 'Connection lost' });
+  await banner.waitFor();
+
+  await customerSays(customer, 'Written while your connection was down');
+  await page.waitForTimeout(500);
+  assert.equal(await transcript.getByText('Written while your connection was down').count(), 0);
+  await page.screenshot({ path: `${OUTPUT}spa-reconnecting.png` });
+
+  offline = false;
+  await banner.waitFor({ state: 'detached', timeout: 15_000 });
+  await transcript.getByText('Written while your connection was down').waitFor();
+  await card(page, 'Patchy Network').getByText('Written while your connection was down').waitFor();
+  await page.screenshot({ path: `${OUTPUT}spa-reconnected.png` });
+
+  // Live again: a new message arrives without a reload.
+  await customerSays(customer, 'And now?');
+  await transcript.getByText('And now?').waitFor();
+
+  await page.getByRole('button', { name: 'End chat' }).click();
+  await page.getByRole('alertdialog').getByRole('button', { name: 'End chat' }).click();
+  await page.getByRole('region', { name: 'Wrap up' }).getByRole('button', { name: 'Complete' }).click();
+  await card(page, 'Patchy Network').waitFor({ state: 'detached' });
+});
+
+test('workspace: a long transcript loads page after page, stays windowed and scrolls to its start', async (t) => {
+  const { page } = await openPage(t);
+  const token = await signIn(t, page, 'carol');
+  await goReady(page);
+  const customer = await customerStarts('Long Story', 'It all began long ago');
+  await acceptOffer(page, 'Long Story');
+
+  const COUNT = 200;
+  for (let i = 1; i <= COUNT; i++) {
+    const body = await graphql(
+      server,
+      'mutation ($input: SendMessageInput!) { sendMessage(input: $input) { userErrors { code message } } }',
+      { input: { interactionId: customer.id, text: `Line ${i}` } },
+      token,
+    );
+    assert.deepEqual(body.data?.sendMessage?.userErrors, [], JSON.stringify(body));
+  }
+
+  // A fresh page reads the whole transcript again, a page of 40 at a time.
+  await page.reload();
+  const started = Date.now();
+  await card(page, 'Long Story').click();
+  const transcript = page.getByRole('region', { name: 'Transcript with Long Story' });
+  await transcript.getByText(`Line ${COUNT}`, { exact: true }).waitFor();
+  await page.locator('.transcript__scroll[aria-busy=false]').waitFor();
+  const loadedMs = Date.now() - started;
+  const articles = transcript.getByRole('article');
+  const setsize = Number(await articles.first().getAttribute('aria-setsize'));
+  assert.equal(setsize, COUNT + 2, 'the first message, the join notice and every line');
+  const inDom = await articles.count();
+  assert.ok(inDom < 60, `only a window is rendered (${inDom} of ${setsize})`);
+  t.diagnostic(`${setsize} messages loaded and shown in ${loadedMs} ms; ${inDom} rows in the DOM`);
+  await page.screenshot({ path: `${OUTPUT}spa-long-transcript.png` });
+
+  await transcript.evaluate((el) => {
+    el.scrollTop = 0;
+  });
+  await transcript.getByText('It all began long ago').waitFor();
+  assert.equal(await transcript.getByText(`Line ${COUNT}`, { exact: true }).count(), 0);
+
+  await page.getByRole('button', { name: 'End chat' }).click();
+  await page.getByRole('alertdialog').getByRole('button', { name: 'End chat' }).click();
+  await page.getByRole('region', { name: 'Wrap up' }).getByRole('button', { name: 'Complete' }).click();
+  await card(page, 'Long Story').waitFor({ state: 'detached' });
+});

@@ -2,6 +2,7 @@ import { render, screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
 import { createTokenStore } from '../auth/tokenStore';
+import { AckingSocket } from '../testing/fakeBackend';
 import { App } from './App';
 
 type Handler = (operationName: string, authorization: string | null) => unknown;
@@ -29,10 +30,12 @@ const alice = {
   name: 'Alice Martin',
   role: 'AGENT',
   presence: 'NOT_READY',
+  capacity: [{ __typename: 'ChannelCapacity', channel: 'WEBCHAT', max: 4, used: 0 }],
 };
 
 describe('App', () => {
   it('signs in, shows the agent and signs out again', async () => {
+    vi.stubGlobal('WebSocket', AckingSocket);
     const calls = stubServer((operationName) => {
       switch (operationName) {
         case 'Login':
@@ -48,6 +51,8 @@ describe('App', () => {
           };
         case 'Shell':
           return { data: { me: alice } };
+        case 'MyInteractions':
+          return { data: { myInteractions: [] } };
         case 'Logout':
           return { data: { logout: true } };
       }
@@ -61,7 +66,8 @@ describe('App', () => {
     await user.click(screen.getByRole('button', { name: 'Sign in' }));
 
     expect(await screen.findByText('Alice Martin')).toBeTruthy();
-    expect(screen.getByText('No conversations yet.')).toBeTruthy();
+    expect(await screen.findByText('No conversations yet.')).toBeTruthy();
+    expect(screen.getByRole('list', { name: 'Capacity in use' }).textContent).toContain('Chat 0/4');
     expect(screen.getByRole('radio', { name: 'Not Ready' })).toHaveProperty('checked', true);
     expect(calls.find((c) => c.operationName === 'Shell')?.authorization).toBe('Bearer tok-1');
 

@@ -4,6 +4,8 @@ import { SignIn } from '../auth/SignIn';
 import type { TokenStore } from '../auth/tokenStore';
 import { useToken } from '../auth/useToken';
 import { createAgentClient } from '../client';
+import { ConnectionProvider } from '../connection/ConnectionContext';
+import { ToastProvider } from '../toast/Toasts';
 import { Shell } from './Shell';
 
 /** Shows sign-in or the desk, depending on whether a session token is stored. */
@@ -19,7 +21,11 @@ function Session({ tokens, signedIn }: { tokens: TokenStore; signedIn: boolean }
 
   return (
     <Provider value={agentClient.client}>
-      {signedIn ? <Shell tokens={tokens} /> : <SignIn tokens={tokens} />}
+      <ConnectionProvider connection={agentClient.connection}>
+        <ToastProvider>
+          {signedIn ? <Shell tokens={tokens} /> : <SignIn tokens={tokens} />}
+        </ToastProvider>
+      </ConnectionProvider>
     </Provider>
   );
 }

@@ -2,8 +2,12 @@ import { useEffect } from 'react';
 import { useQuery } from 'urql';
 import { SignOutButton } from '../auth/SignOutButton';
 import type { TokenStore } from '../auth/tokenStore';
+import { useResync } from '../connection/ConnectionContext';
 import { graphql } from '../gql';
+import { AlertsToggle } from '../offers/alerts';
+import { Capacity } from '../presence/Capacity';
 import { PresenceSwitch } from '../presence/PresenceSwitch';
+import { Desk } from './Desk';
 
 const ShellQuery = graphql(`
   query Shell {
@@ -11,15 +15,26 @@ const ShellQuery = graphql(`
       id
       name
       role
+      capacity {
+        channel
+        max
+        used
+      }
       ...PresenceSwitch_agent
     }
   }
 `);
 
-/** The signed-in desk: a header with the agent and their presence, and the work area. */
+/**
+ * The signed-in desk: a header with the agent, their presence and capacity in use, and the work
+ * area. Capacity is refetched when graphcache drops it (cache.ts) and after reconnections.
+ */
 export function Shell({ tokens }: { tokens: TokenStore }) {
   const [{ data, fetching, error }, reexecute] = useQuery({ query: ShellQuery });
   const me = data?.me;
+  useResync((afterDrop) => {
+    if (afterDrop) reexecute({ requestPolicy: 'network-only' });
+  });
 
   // A session the server no longer knows without saying UNAUTHENTICATED still means signed out.
   useEffect(() => {
@@ -37,9 +52,11 @@ export function Shell({ tokens }: { tokens: TokenStore }) {
               {me.role === 'SUPERVISOR' && <span className="badge">Supervisor</span>}
             </span>
             <PresenceSwitch agent={me} />
+            <Capacity capacity={me.capacity} />
           </>
         )}
         <span className="shell__spacer" />
+        {me && <AlertsToggle />}
         <SignOutButton tokens={tokens} />
       </header>
       <main className="shell__main">
@@ -56,17 +73,7 @@ export function Shell({ tokens }: { tokens: TokenStore }) {
             </button>
           </div>
         )}
-        {me && (
-          <section className="empty" aria-labelledby="conversations-title">
-            <h2 id="conversations-title">Conversations</h2>
-            <p>No conversations yet.</p>
-            <p className="muted">
-              {me.presence === 'READY'
-                ? 'You are Ready: new offers will appear here.'
-                : 'Set yourself Ready to receive offers.'}
-            </p>
-          </section>
-        )}
+        {me && <Desk ready={me.presence === 'READY'} />}
       </main>
     </div>
   );

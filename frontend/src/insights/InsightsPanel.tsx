@@ -1,0 +1,139 @@
+import { useId, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
+import { formatDuration } from '../clock/format';
+import type { LogInteractionFragment, Party } from '../gql/graphql';
+import { channelLabel } from '../log/channel';
+
+type Tab = 'information' | 'metadata';
+const tabs: { id: Tab; label: string }[] = [
+  { id: 'information', label: 'Information' },
+  { id: 'metadata', label: 'Metadata' },
+];
+
+const partyName: Record<Party, string> = { AGENT: 'You', CONTACT: 'Contact', SYSTEM: 'System' };
+
+const when = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleString() : '—');
+
+/**
+ * Insights on the open interaction: who and what it is, and its metadata with the Interaction ID
+ * and a Copy button (H3), which CRMs use to fetch it and its transcript. Tabs follow the ARIA
+ * pattern: arrow keys move between them.
+ */
+export function InsightsPanel({ interaction }: { interaction: LogInteractionFragment }) {
+  const baseId = useId();
+  const [tab, setTab] = useState<Tab>('information');
+  const tabRefs = useRef<Record<Tab, HTMLButtonElement | null>>({ information: null, metadata: null });
+
+  function onKeyDown(event: KeyboardEvent) {
+    const index = tabs.findIndex((t) => t.id === tab);
+    let next: number | null = null;
+    if (event.key === 'ArrowRight') next = (index + 1) % tabs.length;
+    if (event.key === 'ArrowLeft') next = (index - 1 + tabs.length) % tabs.length;
+    if (event.key === 'Home') next = 0;
+    if (event.key === 'End') next = tabs.length - 1;
+    if (next === null) return;
+    event.preventDefault();
+    const id = tabs[next]!.id;
+    setTab(id);
+    tabRefs.current[id]?.focus();
+  }
+
+  return (
+    <section className="insights" aria-label="Insights">
+      <h2 className="panel-title">Insights</h2>
+      <div role="tablist" aria-label="Insights" className="insights__tabs" onKeyDown={onKeyDown}>
+        {tabs.map((t) => (
+          <button
+            key={t.id}
+            ref={(el) => {
+              tabRefs.current[t.id] = el;
+            }}
+            type="button"
+            role="tab"
+            id={`${baseId}-${t.id}-tab`}
+            aria-selected={tab === t.id}
+            aria-controls={`${baseId}-${t.id}-panel`}
+            tabIndex={tab === t.id ? 0 : -1}
+            className="insights__tab"
+            onClick={() => setTab(t.id)}
+          >
+            {t.label}
+          </button>
+        ))}
+      </div>
+      <div
+        role="tabpanel"
+        id={`${baseId}-${tab}-panel`}
+        aria-labelledby={`${baseId}-${tab}-tab`}
+        className="insights__panel"
+        tabIndex={0}
+      >
+        {tab === 'information' ? (
+          <dl className="facts">
+            <Fact term="Contact">{interaction.contact.name ?? '—'}</Fact>
+            <Fact term="Address">{interaction.contact.address}</Fact>
+            <Fact term="Channel">{channelLabel[interaction.channel]}</Fact>
+            <Fact term="Plan">{interaction.plan?.name ?? '—'}</Fact>
+            <Fact term="State">{interaction.state.charAt(0) + interaction.state.slice(1).toLowerCase()}</Fact>
+            <Fact term="Accepted">{when(interaction.acceptedAt)}</Fact>
+            {interaction.endedAt && (
+              <>
+                <Fact term="Ended">
+                  {when(interaction.endedAt)}
+                  {interaction.endedBy && ` (${partyName[interaction.endedBy]})`}
+                </Fact>
+                {interaction.durationSeconds != null && (
+                  <Fact term="Duration">{formatDuration(interaction.durationSeconds)}</Fact>
+                )}
+              </>
+            )}
+          </dl>
+        ) : (
+          <dl className="facts">
+            <Fact term="Interaction ID">
+              <InteractionId id={interaction.id} />
+            </Fact>
+            <Fact term="Created">{when(interaction.createdAt)}</Fact>
+            {interaction.plan && <Fact term="Plan ID">{interaction.plan.id}</Fact>}
+          </dl>
+        )}
+      </div>
+    </section>
+  );
+}
+
+function Fact({ term, children }: { term: string; children: ReactNode }) {
+  return (
+    <div className="facts__row">
+      <dt>{term}</dt>
+      <dd>{children}</dd>
+    </div>
+  );
+}
+
+/** The GUID, selectable, with a Copy button that says whether copying worked. */
+export function InteractionId({ id }: { id: string }) {
+  const [status, setStatus] = useState('');
+
+  async function copy() {
+    try {
+      await navigator.clipboard.writeText(id);
+      setStatus('Copied');
+    } catch {
+      setStatus('Copying is blocked here: select the ID and copy it.');
+    }
+  }
+
+  return (
+    <span className="interaction-id">
+      <code className="interaction-id__value" data-testid="interaction-id">
+        {id}
+      </code>
+      <button type="button" className="button button--small" onClick={copy} aria-label="Copy Interaction ID">
+        Copy
+      </button>
+      <span className="interaction-id__status muted" role="status">
+        {status}
+      </span>
+    </span>
+  );
+}

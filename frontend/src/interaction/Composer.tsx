@@ -1,0 +1,120 @@
+import { useId, useState, type KeyboardEvent } from 'react';
+import { useMutation } from 'urql';
+import { graphql } from '../gql';
+import type { InteractionState } from '../gql/graphql';
+
+/** The server's default limit for one message. */
+export const MAX_MESSAGE_LENGTH = 4096;
+
+const SendMessageMutation = graphql(`
+  mutation SendMessage($input: SendMessageInput!) {
+    sendMessage(input: $input) {
+      message {
+        ...TranscriptMessage
+      }
+      userErrors {
+        code
+        message
+      }
+    }
+  }
+`);
+
+// Unsent replies per interaction, so switching between chats keeps what was typed.
+const drafts = new Map<string, string>();
+
+/**
+ * The reply box: Enter sends, Shift+Enter adds a line (H1). It accepts text only while the
+ * interaction is ACTIVE; the text stays in the box until the server has stored it.
+ */
+export function Composer({
+  interactionId,
+  state,
+  onSent,
+}: {
+  interactionId: string;
+  state: InteractionState;
+  onSent?: () => void;
+}) {
+  const inputId = useId();
+  const hintId = useId();
+  const [text, setTextState] = useState(() => drafts.get(interactionId) ?? '');
+  const [error, setError] = useState<string | null>(null);
+  const [{ fetching }, send] = useMutation(SendMessageMutation);
+  const enabled = state === 'ACTIVE';
+  const tooLong = text.length > MAX_MESSAGE_LENGTH;
+  const canSend = enabled && !fetching && !tooLong && text.trim() !== '';
+
+  function setText(value: string) {
+    drafts.set(interactionId, value);
+    setTextState(value);
+  }
+
+  async function submit() {
+    if (!canSend) return;
+    setError(null);
+    const result = await send({ input: { interactionId, text: text.trim() } });
+    const userError = result.data?.sendMessage.userErrors[0];
+    if (userError) setError(userError.message);
+    else if (result.error || !result.data?.sendMessage.message)
+      setError('The message was not sent. Check the connection and try again.');
+    else {
+      drafts.delete(interactionId);
+      setTextState('');
+      onSent?.();
+    }
+  }
+
+  function onKeyDown(event: KeyboardEvent<HTMLTextAreaElement>) {
+    // Shift+Enter falls through to the textarea's own newline; Enter while an input method is
+    // composing (e.g. Japanese) confirms the composition instead of sending.
+    if (event.key !== 'Enter' || event.shiftKey || event.nativeEvent.isComposing) return;
+    event.preventDefault();
+    void submit();
+  }
+
+  return (
+    <form
+      className="composer"
+      onSubmit={(event) => {
+        event.preventDefault();
+        void submit();
+      }}
+    >
+      <label htmlFor={inputId} className="visually-hidden">
+        Reply
+      </label>
+      <textarea
+        id={inputId}
+        className="composer__input"
+        rows={3}
+        value={text}
+        disabled={!enabled}
+        aria-describedby={hintId}
+        aria-invalid={tooLong || undefined}
+        placeholder={enabled ? 'Type a reply' : ''}
+        onChange={(event) => setText(event.target.value)}
+        onKeyDown={onKeyDown}
+      />
+      <div className="composer__bar">
+        <span id={hintId} className="composer__hint muted">
+          {!enabled
+            ? state === 'OFFERED'
+              ? 'Accept the offer to reply.'
+              : 'This conversation has ended: replies are closed.'
+            : tooLong
+              ? `Too long: ${text.length} of ${MAX_MESSAGE_LENGTH} characters.`
+              : 'Enter sends · Shift+Enter adds a line'}
+        </span>
+        {error && (
+          <span className="composer__error" role="alert">
+            {error}
+          </span>
+        )}
+        <button type="submit" className="button button--primary" disabled={!canSend}>
+          Send
+        </button>
+      </div>
+    </form>
+  );
+}

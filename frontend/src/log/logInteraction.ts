@@ -1,0 +1,77 @@
+import { graphql } from '../gql';
+
+/**
+ * What a card in the conversation log shows. The log query selects only this: the server
+ * prices `myInteractions` at 20 items per field (complexity limit 1000), and the open
+ * interaction's details come from its own query (InteractionDetail).
+ */
+export const LogCardFragment = graphql(`
+  fragment LogCard on Interaction {
+    id
+    channel
+    state
+    acceptedAt
+    wrapDeadline
+    contact {
+      address
+      name
+    }
+    offer {
+      id
+      expiresAt
+      autoAccepted
+    }
+    lastMessage {
+      id
+      from
+      text
+      sentAt
+    }
+  }
+`);
+
+/**
+ * Everything the desk shows of one interaction: its card, the interaction area, the log and wrap
+ * panel and insights. Subscriptions and mutations that return an interaction select it, so
+ * graphcache always holds complete entities and no event leaves a screen half-updated.
+ */
+export const LogInteractionFragment = graphql(`
+  fragment LogInteraction on Interaction {
+    ...LogCard
+    createdAt
+    endedAt
+    endedBy
+    durationSeconds
+    notes
+    plan {
+      id
+      name
+      dispositionRequired
+      wrapSeconds
+      dispositionCodes {
+        code
+        label
+      }
+    }
+    dispositions {
+      code
+      label
+    }
+  }
+`);
+
+export const MyInteractionsQuery = graphql(`
+  query MyInteractions {
+    myInteractions {
+      ...LogCard
+    }
+  }
+`);
+
+export const InteractionDetailQuery = graphql(`
+  query InteractionDetail($id: ID!) {
+    interaction(id: $id) {
+      ...LogInteraction
+    }
+  }
+`);

@@ -1,0 +1,86 @@
+import type { LogInteractionFragment, TranscriptMessageFragment } from '../gql/graphql';
+
+/** Server-shaped objects (with __typename) for tests; override what a test is about. */
+type WithTypename<T> = T & { __typename: string };
+
+export const supportPlan = {
+  __typename: 'InteractionPlan',
+  id: 'plan-support',
+  name: 'Support',
+  dispositionRequired: true,
+  wrapSeconds: null,
+  dispositionCodes: [
+    { __typename: 'DispositionCode', code: 'RESOLVED', label: 'Resolved' },
+    { __typename: 'DispositionCode', code: 'FOLLOW_UP', label: 'Follow-up needed' },
+  ],
+};
+
+export const salesPlan = {
+  ...supportPlan,
+  id: 'plan-sales',
+  name: 'Sales',
+  dispositionRequired: false,
+  wrapSeconds: 60,
+  dispositionCodes: [{ __typename: 'DispositionCode', code: 'SOLD', label: 'Sold' }],
+};
+
+export function interaction(
+  overrides: Partial<LogInteractionFragment> & { id: string },
+): WithTypename<LogInteractionFragment> {
+  return {
+    __typename: 'Interaction',
+    channel: 'WEBCHAT',
+    state: 'ACTIVE',
+    createdAt: '2026-11-21T12:00:00Z',
+    acceptedAt: '2026-11-21T12:00:05Z',
+    endedAt: null,
+    endedBy: null,
+    durationSeconds: null,
+    notes: '',
+    wrapDeadline: null,
+    contact: { __typename: 'Contact', address: 'visitor-1', name: 'Jane Doe' } as never,
+    plan: supportPlan,
+    dispositions: [],
+    offer: null,
+    lastMessage: null,
+    ...overrides,
+    ...(overrides.contact && { contact: { __typename: 'Contact', ...overrides.contact } }),
+    ...(overrides.offer && { offer: { __typename: 'Offer', ...overrides.offer } }),
+  } as WithTypename<LogInteractionFragment>;
+}
+
+export function message(
+  overrides: Partial<TranscriptMessageFragment> & { id: string; interactionId: string },
+): WithTypename<TranscriptMessageFragment> {
+  return {
+    __typename: 'Message',
+    from: 'CONTACT',
+    text: 'Hello',
+    sentAt: '2026-11-21T12:00:10Z',
+    agent: null,
+    ...overrides,
+  } as WithTypename<TranscriptMessageFragment>;
+}
+
+/** A transcript page as the server returns it; cursors are the message IDs. */
+export function transcriptPage(
+  interactionId: string,
+  messages: TranscriptMessageFragment[],
+  hasNextPage = false,
+) {
+  return {
+    interaction: {
+      __typename: 'Interaction',
+      id: interactionId,
+      transcript: {
+        __typename: 'MessageConnection',
+        edges: messages.map((node) => ({ __typename: 'MessageEdge', cursor: node.id, node })),
+        pageInfo: {
+          __typename: 'PageInfo',
+          hasNextPage,
+          endCursor: messages.at(-1)?.id ?? null,
+        },
+      },
+    },
+  };
+}
