@@ -69,6 +69,64 @@ func Sum(sets ...Samples) Samples {
 	return out
 }
 
+// Mean is the average latency.
+func (s Samples) Mean() time.Duration {
+	if len(s) == 0 {
+		return 0
+	}
+	var sum time.Duration
+	for _, d := range s {
+		sum += d
+	}
+	return sum / time.Duration(len(s))
+}
+
+// Steps keeps the latencies of the named steps of a repeated sequence apart, in the order
+// they were first timed: a floor made of store calls shows what each call costs.
+type Steps struct {
+	Names []string
+	By    map[string]Samples
+	spent time.Duration
+}
+
+// Time runs op and records its latency under name, also when op fails.
+func (s *Steps) Time(name string, op func() error) error {
+	start := time.Now()
+	err := op()
+	d := time.Since(start)
+	if s.By == nil {
+		s.By = map[string]Samples{}
+	}
+	if _, ok := s.By[name]; !ok {
+		s.Names = append(s.Names, name)
+	}
+	s.By[name] = append(s.By[name], d)
+	s.spent += d
+	return err
+}
+
+// Spent is the time of every step timed so far, added up.
+func (s *Steps) Spent() time.Duration { return s.spent }
+
+// Totals returns the time of each run of the sequence: the latencies of the named steps (of
+// every step when none is named) in that run, added up. Each of those steps must have been
+// timed once per run.
+func (s *Steps) Totals(names ...string) Samples {
+	if len(names) == 0 {
+		names = s.Names
+	}
+	var out Samples
+	for i, name := range names {
+		if i == 0 {
+			out = make(Samples, len(s.By[name]))
+		}
+		for j, d := range s.By[name] {
+			out[j] += d
+		}
+	}
+	return out
+}
+
 func round(d time.Duration) time.Duration {
 	switch {
 	case d > time.Millisecond:

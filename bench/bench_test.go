@@ -15,3 +15,20 @@ func TestPercentileAndSum(t *testing.T) {
 		t.Fatalf("Sum = %v", sum)
 	}
 }
+
+func TestStepsAndMean(t *testing.T) {
+	var s Steps
+	for i := range 3 {
+		_ = s.Time("a", func() error { return nil })
+		_ = s.Time("b", func() error { time.Sleep(time.Duration(i+1) * time.Millisecond); return nil })
+	}
+	if len(s.Names) != 2 || s.Names[0] != "a" || len(s.By["b"]) != 3 || len(s.Totals()) != 3 {
+		t.Fatalf("steps: %+v", s)
+	}
+	if s.Spent() < 6*time.Millisecond || s.Totals()[2] < 3*time.Millisecond || s.Totals()[0] > s.Totals()[2] || s.Totals("a")[2] > s.Totals("b")[0] {
+		t.Fatalf("spent %v, totals %v", s.Spent(), s.Totals())
+	}
+	if m := (Samples{1, 2, 6}).Mean(); m != 3 {
+		t.Fatalf("Mean = %v", m)
+	}
+}

@@ -20,23 +20,43 @@ type agentDoc struct {
 	AutoAccept    bool                      `bson:"autoAccept"`
 	Capacity      map[workspace.Channel]int `bson:"capacity"`
 	PlanIDs       []string                  `bson:"planIds"`
+	Holds         []holdDoc                 `bson:"holds"`
+	LastOfferAt   time.Time                 `bson:"lastOfferAt"`
+	MissedOffers  int                       `bson:"missedOffers"`
 	CreatedAt     time.Time                 `bson:"createdAt"`
 	Version       int64                     `bson:"version"`
 }
 
+// holdDoc is one hold inside an agentDoc.
+type holdDoc struct {
+	InteractionID string            `bson:"interactionId"`
+	Channel       workspace.Channel `bson:"channel"`
+	Since         time.Time         `bson:"since"`
+}
+
 func toAgentDoc(a *workspace.Agent) agentDoc {
+	var holds []holdDoc
+	for _, h := range a.Holds {
+		holds = append(holds, holdDoc{InteractionID: h.InteractionID, Channel: h.Channel, Since: h.Since})
+	}
 	return agentDoc{
 		ID: a.ID, Username: a.Username, Name: a.Name, PasswordHash: a.PasswordHash,
 		Role: a.Role, Presence: a.Presence, PresenceSince: a.PresenceSince, AutoAccept: a.AutoAccept,
-		Capacity: a.Capacity, PlanIDs: a.PlanIDs, CreatedAt: a.CreatedAt, Version: a.Version,
+		Capacity: a.Capacity, PlanIDs: a.PlanIDs, Holds: holds, LastOfferAt: a.LastOfferAt,
+		MissedOffers: a.MissedOffers, CreatedAt: a.CreatedAt, Version: a.Version,
 	}
 }
 
 func (d *agentDoc) agent() *workspace.Agent {
+	var holds []workspace.Hold
+	for _, h := range d.Holds {
+		holds = append(holds, workspace.Hold{InteractionID: h.InteractionID, Channel: h.Channel, Since: h.Since.UTC()})
+	}
 	return &workspace.Agent{
 		ID: d.ID, Username: d.Username, Name: d.Name, PasswordHash: d.PasswordHash,
 		Role: d.Role, Presence: d.Presence, PresenceSince: d.PresenceSince.UTC(), AutoAccept: d.AutoAccept,
-		Capacity: d.Capacity, PlanIDs: d.PlanIDs, CreatedAt: d.CreatedAt.UTC(), Version: d.Version,
+		Capacity: d.Capacity, PlanIDs: d.PlanIDs, Holds: holds, LastOfferAt: d.LastOfferAt.UTC(),
+		MissedOffers: d.MissedOffers, CreatedAt: d.CreatedAt.UTC(), Version: d.Version,
 	}
 }
 

@@ -29,12 +29,19 @@ const codeNotImplemented = 238
 
 // Store is a workspace.Store on one MongoDB database.
 type Store struct {
+	// uri is what Open connected to; a Bus opens its own client with it.
+	uri      string
 	client   *mongo.Client
 	db       *mongo.Database
 	agents   *mongo.Collection
 	sessions *mongo.Collection
 	apiKeys  *mongo.Collection
 	plans    *mongo.Collection
+	// interactions holds live interactions, history completed ones: the live path's queries
+	// never read completed records.
+	interactions *mongo.Collection
+	history      *mongo.Collection
+	messages     *mongo.Collection
 }
 
 var _ workspace.Store = (*Store)(nil)
@@ -57,12 +64,16 @@ func Open(ctx context.Context, uri string) (*Store, error) {
 	}
 	db := client.Database(name)
 	s := &Store{
-		client:   client,
-		db:       db,
-		agents:   db.Collection("agents"),
-		sessions: db.Collection("sessions"),
-		apiKeys:  db.Collection("apikeys"),
-		plans:    db.Collection("plans"),
+		uri:          uri,
+		client:       client,
+		db:           db,
+		agents:       db.Collection("agents"),
+		sessions:     db.Collection("sessions"),
+		apiKeys:      db.Collection("apikeys"),
+		plans:        db.Collection("plans"),
+		interactions: db.Collection("interactions"),
+		history:      db.Collection("history"),
+		messages:     db.Collection("messages"),
 	}
 
 	pingCtx, cancel := context.WithTimeout(ctx, openTimeout)
@@ -101,6 +112,33 @@ func (s *Store) createIndexes(ctx context.Context) error {
 	}
 	if err != nil {
 		return fmt.Errorf("mongo: index sessions.expiresAt: %w", err)
+	}
+
+	// One index per command: FerretDB v1.24 drops the connection when a single createIndexes
+	// command names several indexes that all exist already, as on every Open but the first.
+	for _, ix := range []struct {
+		c    *mongo.Collection
+		keys []string
+	}{
+		// Live: routing and timers select by agent, state and due time; lists sort by creation.
+		{s.interactions, []string{"agentId"}},
+		{s.interactions, []string{"state"}},
+		{s.interactions, []string{"dueAt"}},
+		{s.interactions, []string{"createdAt", "_id"}},
+		// History: CRM pages in creation order, by agent or by contact.
+		{s.history, []string{"createdAt", "_id"}},
+		{s.history, []string{"agentId"}},
+		{s.history, []string{"contact.address"}},
+		// Transcripts are read in ID order per interaction.
+		{s.messages, []string{"interactionId", "_id"}},
+	} {
+		var keys bson.D
+		for _, k := range ix.keys {
+			keys = append(keys, bson.E{Key: k, Value: 1})
+		}
+		if _, err := ix.c.Indexes().CreateOne(ctx, mongo.IndexModel{Keys: keys}); err != nil {
+			return fmt.Errorf("mongo: index %s.%s: %w", ix.c.Name(), strings.Join(ix.keys, "+"), err)
+		}
 	}
 	return nil
 }
@@ -154,7 +192,13 @@ func insert(ctx context.Context, c *mongo.Collection, doc any, what string) erro
 // replaceVersion replaces the document with this id and version by doc, which holds
 // version+1: one conditional write. No match, or a duplicate key, is CONFLICT.
 func replaceVersion(ctx context.Context, c *mongo.Collection, id string, version int64, doc any, what string) error {
-	res, err := c.ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "version", Value: version}}, doc)
+	return replaceWhere(ctx, c, bson.D{{Key: "_id", Value: id}, {Key: "version", Value: version}}, doc, what)
+}
+
+// replaceWhere replaces the one document matching filter by doc: one conditional write. No
+// match, or a duplicate key, is CONFLICT.
+func replaceWhere(ctx context.Context, c *mongo.Collection, filter bson.D, doc any, what string) error {
+	res, err := c.ReplaceOne(ctx, filter, doc)
 	switch {
 	case isDuplicateKey(err):
 		return workspace.Errorf(workspace.ECONFLICT, "%s collides with another one.", what)

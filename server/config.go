@@ -84,7 +84,7 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.BoolVar(&c.Introspection, "introspection", envBool("AGENTDESK_INTROSPECTION", true), "allow GraphQL introspection (env AGENTDESK_INTROSPECTION)")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", int64(envInt("AGENTDESK_MAX_BODY_BYTES", 1<<20)), "largest request body accepted on /query (env AGENTDESK_MAX_BODY_BYTES)")
 	fs.IntVar(&c.MaxDepth, "max-depth", envInt("AGENTDESK_MAX_DEPTH", 12), "deepest selection nesting allowed in one operation (env AGENTDESK_MAX_DEPTH)")
-	fs.IntVar(&c.MaxComplexity, "max-complexity", envInt("AGENTDESK_MAX_COMPLEXITY", 1000), "highest complexity allowed in one operation (env AGENTDESK_MAX_COMPLEXITY)")
+	fs.IntVar(&c.MaxComplexity, "max-complexity", envInt("AGENTDESK_MAX_COMPLEXITY", 5000), "highest complexity allowed in one operation (env AGENTDESK_MAX_COMPLEXITY)")
 	fs.IntVar(&c.MaxAliases, "max-aliases", envInt("AGENTDESK_MAX_ALIASES", 30), "most aliases allowed in one operation (env AGENTDESK_MAX_ALIASES)")
 	fs.DurationVar(&c.SessionTTL, "session-ttl", time.Duration(envInt("AGENTDESK_SESSION_TTL_SECONDS", 12*3600))*time.Second, "lifetime of a login token (env AGENTDESK_SESSION_TTL_SECONDS, in seconds)")
 	fs.IntVar(&c.MaxMessageChars, "max-message-chars", envInt("AGENTDESK_MAX_MESSAGE_CHARS", 4096), "longest message text accepted, in characters (env AGENTDESK_MAX_MESSAGE_CHARS)")

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentdesk/agentdesk/mongo"
 	"github.com/agentdesk/agentdesk/server"
 	"github.com/agentdesk/agentdesk/workspace"
 )
@@ -261,7 +262,9 @@ func TestBadInputOverGraphQL(t *testing.T) {
 // TestWebchatFloodLimits refuses a chat that sends too fast, and a network that starts too
 // many chats, with RATE_LIMITED; the messages accepted before are kept.
 func TestWebchatFloodLimits(t *testing.T) {
-	m := start(t, func(c *server.Config) { c.WebchatTokenRate, c.WebchatTokenBurst, c.WebchatIPRate, c.WebchatIPBurst = 0.01, 3, 0.01, 6 })
+	m := start(t, func(c *server.Config) {
+		c.WebchatTokenRate, c.WebchatTokenBurst, c.WebchatIPRate, c.WebchatIPBurst = 0.01, 3, 0.01, 6
+	})
 	contact, id := startChat(t, m, "", "one") // 1 from the IP
 	cm := `mutation($t: String!) { sendContactMessage(input:{text:$t}) { message { id } userErrors { code } } }`
 	accepted := 0
@@ -356,8 +359,18 @@ func TestRestartTimersFireOnce(t *testing.T) {
 
 			clock.Advance(61 * time.Second) // past the offer (30 s) and the wrap (60 s) timers
 			nodes := []*server.Main{server.NewMain(cfg)}
-			if cfg.MongoURI != "" { // a second node shares the MongoDB and ticks at the same time
+			if cfg.MongoURI != "" {
+				// A second node shares the MongoDB and ticks at the same time. They share one
+				// client, as the test engine is atomic only through one connection.
+				store, err := mongo.Open(t.Context(), cfg.MongoURI)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { store.Close() })
 				nodes = append(nodes, server.NewMain(cfg))
+				for i, n := range nodes {
+					n.Store, n.Config.Node = store, fmt.Sprint("node-", i)
+				}
 			}
 			for _, n := range nodes {
 				n.Clock = clock

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -248,19 +247,6 @@ func routingRace(t *testing.T, nodes []*server.Main, poll time.Duration) {
 	deadline := time.Now().Add(3 * time.Minute)
 	for completed.Load() < chats && time.Now().Before(deadline) {
 		time.Sleep(200 * time.Millisecond)
-		if os.Getenv("RACE_DEBUG") != "" {
-			live, _ := store.LiveInteractions(ctx, workspace.LiveFilter{})
-			per := map[workspace.InteractionState]int{}
-			for _, ix := range live {
-				per[ix.State]++
-			}
-			as, _ := store.Agents(ctx)
-			var holds []int
-			for _, a := range as {
-				holds = append(holds, len(a.Holds))
-			}
-			t.Logf("%v completed %d live %v holds %v", time.Since(began).Round(time.Second), completed.Load(), per, holds)
-		}
 		for _, n := range nodes { // routes what contention left queued
 			if err := n.Service.Sweep(ctx); err != nil {
 				violate("sweep: %v", err)

@@ -1,0 +1,375 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/agentdesk/agentdesk/server"
+	"github.com/agentdesk/agentdesk/workspace"
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
+	"github.com/google/uuid"
+)
+
+// This file holds what the load benchmarks share: a node on the embedded store, a GraphQL
+// client over loopback HTTP, graphql-transport-ws connections, and agents set up the way a
+// contact centre would have them (signed in, READY, listening for offers).
+
+// durationFlag is a benchmark setting given as a flag (go test ./bench -args -name=30s) or,
+// so that `make bench` can be tuned without editing the Makefile, as an environment variable.
+func durationFlag(name, env string, def time.Duration, usage string) *time.Duration {
+	if v, err := time.ParseDuration(os.Getenv(env)); err == nil && v > 0 {
+		def = v
+	}
+	return flag.Duration(name, def, usage+" (env "+env+")")
+}
+
+// startNode runs one node on the embedded SQLite store in a temp folder, with the demo data.
+// Agents get the lowest bcrypt cost (benchmarks create many, they do not defend them) and the
+// webchat flood limits are off: all of the load comes from 127.0.0.1. The caller closes it.
+func startNode(b *testing.B) *server.Main {
+	b.Helper()
+	cfg, err := server.ParseConfig([]string{"-addr", "127.0.0.1:0", "-data", b.TempDir(), "-demo"}, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg.BcryptCost = 4
+	cfg.WebchatTokenRate, cfg.WebchatIPRate = 0, 0
+	m := server.NewMain(cfg)
+	m.Stdout = io.Discard
+	if err := m.Run(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	return m
+}
+
+// planNamed returns a plan of the node by name.
+func planNamed(b *testing.B, m *server.Main, name string) *workspace.Plan {
+	b.Helper()
+	plans, err := m.Store.Plans(b.Context())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, p := range plans {
+		if p.Name == name {
+			return p
+		}
+	}
+	b.Fatalf("no plan %q", name)
+	return nil
+}
+
+// copyPlan stores a copy of a plan under another name.
+func copyPlan(b *testing.B, m *server.Main, p *workspace.Plan, name string) *workspace.Plan {
+	b.Helper()
+	cp := *p
+	cp.ID, cp.Name, cp.CreatedAt, cp.Version = uuid.NewString(), name, time.Now(), 0
+	if err := m.Store.CreatePlan(b.Context(), &cp); err != nil {
+		b.Fatal(err)
+	}
+	return &cp
+}
+
+// createAgents creates n OFFLINE agents serving the plans, with room for webchats chats at
+// once (the default is 4), directly through the domain and the store.
+func createAgents(b *testing.B, m *server.Main, prefix string, n int, planIDs []string, webchats int) []*workspace.Agent {
+	b.Helper()
+	ctx := b.Context()
+	out := make([]*workspace.Agent, 0, n)
+	for i := range n {
+		a, err := m.Service.CreateAgent(ctx, workspace.NewAgent{
+			Username: fmt.Sprintf("%s-%03d", prefix, i), Name: fmt.Sprintf("Agent %s %d", prefix, i),
+			Password: agentPassword, PlanIDs: planIDs,
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		a.Capacity[workspace.Webchat] = webchats
+		if err := m.Store.UpdateAgent(ctx, a); err != nil {
+			b.Fatal(err)
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+const agentPassword = "bench-password"
+
+// session is an agent signed in over GraphQL, with a websocket subscribed to their offers.
+type session struct {
+	agent  *workspace.Agent
+	token  string
+	offers *wsConn
+}
+
+const offersSubscription = `subscription { offers { kind offer { id interaction { id } } } }`
+
+// signIn logs every agent in over GraphQL, opens one websocket each subscribed to their offers
+// (waiting until the node has registered them all), and then sets them READY.
+func signIn(b *testing.B, m *server.Main, c *gqlClient, agents []*workspace.Agent) []*session {
+	b.Helper()
+	ctx := b.Context()
+	before := m.Hub.Count()
+	out := make([]*session, 0, len(agents))
+	for _, a := range agents {
+		var login struct{ Login struct{ Token string } }
+		if err := c.do(ctx, "", `mutation($u: String!, $p: String!) { login(input:{username:$u, password:$p}) { token userErrors { code } } }`,
+			map[string]any{"u": a.Username, "p": agentPassword}, &login); err != nil {
+			b.Fatal(err)
+		}
+		ws, err := openWS(ctx, m, login.Login.Token)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := ws.subscribe(ctx, "offers", offersSubscription, nil); err != nil {
+			b.Fatal(err)
+		}
+		out = append(out, &session{agent: a, token: login.Login.Token, offers: ws})
+	}
+	for deadline := time.Now().Add(10 * time.Second); m.Hub.Count() < before+len(agents); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			b.Fatalf("%d of %d offer subscriptions registered", m.Hub.Count()-before, len(agents))
+		}
+	}
+	for _, s := range out {
+		if err := c.do(ctx, s.token, `mutation { setPresence(input:{presence:READY}) { agent { id } userErrors { code } } }`, nil, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return out
+}
+
+// closeAll closes the sessions' websockets.
+func closeAll(sessions []*session) {
+	for _, s := range sessions {
+		s.offers.close()
+	}
+}
+
+// gqlClient posts GraphQL operations to one node over loopback HTTP, reusing connections as
+// a browser or a widget would.
+type gqlClient struct {
+	url  string
+	http *http.Client
+}
+
+func newClient(m *server.Main) *gqlClient {
+	return &gqlClient{url: m.URL(), http: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
+}
+
+// do posts one operation with a bearer token ("" for none) and decodes its data into out
+// (nil to discard). A top-level error, or a non-empty userErrors (queries select
+// `userErrors { code }`), is an error: the benchmarks only walk the happy path.
+func (c *gqlClient) do(ctx context.Context, token, query string, vars map[string]any, out any) error {
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url+"/query", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		return err
+	}
+	var r struct {
+		Data   json.RawMessage `json:"data"`
+		Errors []struct {
+			Message string `json:"message"`
+		} `json:"errors"`
+	}
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return fmt.Errorf("status %d, body not JSON: %s", res.StatusCode, raw)
+	}
+	if len(r.Errors) > 0 || bytes.Contains(r.Data, []byte(`"userErrors":[{`)) {
+		return fmt.Errorf("%s: %s", firstLine(query), raw)
+	}
+	if out == nil {
+		return nil
+	}
+	return json.Unmarshal(r.Data, out)
+}
+
+// get makes one GET request and discards the body.
+func (c *gqlClient) get(path string) error {
+	res, err := c.http.Get(c.url + path)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	if err := res.Body.Close(); err != nil {
+		return err
+	}
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", path, res.Status)
+	}
+	return nil
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return s
+}
+
+// wsConn is one graphql-transport-ws connection to /query.
+type wsConn struct {
+	conn *websocket.Conn
+}
+
+type wsMessage struct {
+	ID      string          `json:"id,omitempty"`
+	Type    string          `json:"type"`
+	Payload json.RawMessage `json:"payload,omitempty"`
+}
+
+// openWS dials /query, sends connection_init with the bearer token and waits for the ack.
+func openWS(ctx context.Context, m *server.Main, token string) (*wsConn, error) {
+	dial, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(dial, "ws"+strings.TrimPrefix(m.URL(), "http")+"/query",
+		&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	if err != nil {
+		return nil, err
+	}
+	w := &wsConn{conn: conn}
+	if err := w.send(ctx, map[string]any{"type": "connection_init", "payload": map[string]string{"Authorization": "Bearer " + token}}); err != nil {
+		w.close()
+		return nil, err
+	}
+	if msg, err := w.next(dial); err != nil || msg.Type != "connection_ack" {
+		w.close()
+		return nil, fmt.Errorf("connection_init: %s %s %v", msg.Type, msg.Payload, err)
+	}
+	return w, nil
+}
+
+func (w *wsConn) send(ctx context.Context, v any) error { return wsjson.Write(ctx, w.conn, v) }
+
+func (w *wsConn) close() { w.conn.CloseNow() }
+
+// subscribe starts a subscription under id; its events arrive as `next` messages.
+func (w *wsConn) subscribe(ctx context.Context, id, query string, vars map[string]any) error {
+	return w.send(ctx, map[string]any{"id": id, "type": "subscribe", "payload": map[string]any{"query": query, "variables": vars}})
+}
+
+// next returns the next message other than ping and pong, answering the server's pings (it
+// drops connections that stop answering). It must not run beside another read.
+func (w *wsConn) next(ctx context.Context) (wsMessage, error) {
+	for {
+		var msg wsMessage
+		if err := wsjson.Read(ctx, w.conn, &msg); err != nil {
+			return msg, err
+		}
+		switch msg.Type {
+		case "ping":
+			if err := w.send(ctx, map[string]string{"type": "pong"}); err != nil {
+				return msg, err
+			}
+		case "pong":
+		default:
+			return msg, nil
+		}
+	}
+}
+
+// ping makes one graphql-transport-ws ping → pong round trip on an idle connection.
+func (w *wsConn) ping(ctx context.Context) error {
+	if err := w.send(ctx, map[string]string{"type": "ping"}); err != nil {
+		return err
+	}
+	for {
+		var msg wsMessage
+		if err := wsjson.Read(ctx, w.conn, &msg); err != nil {
+			return err
+		}
+		switch msg.Type {
+		case "pong":
+			return nil
+		case "ping":
+			if err := w.send(ctx, map[string]string{"type": "pong"}); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("waiting for pong, got %s %s", msg.Type, msg.Payload)
+		}
+	}
+}
+
+// offerEvent is the payload of one `offers` event.
+type offerEvent struct {
+	Kind          string
+	OfferID       string
+	InteractionID string
+}
+
+// nextOffer reads the next event of the offers subscription.
+func (w *wsConn) nextOffer(ctx context.Context) (offerEvent, error) {
+	msg, err := w.next(ctx)
+	if err != nil {
+		return offerEvent{}, err
+	}
+	if msg.Type != "next" {
+		return offerEvent{}, fmt.Errorf("offers subscription: %s %s", msg.Type, msg.Payload)
+	}
+	var p struct {
+		Data struct {
+			Offers struct {
+				Kind  string
+				Offer struct {
+					ID          string
+					Interaction struct{ ID string }
+				}
+			}
+		}
+		Errors []json.RawMessage
+	}
+	if err := json.Unmarshal(msg.Payload, &p); err != nil || len(p.Errors) > 0 {
+		return offerEvent{}, fmt.Errorf("offers event %s: %v", msg.Payload, err)
+	}
+	o := p.Data.Offers
+	return offerEvent{Kind: o.Kind, OfferID: o.Offer.ID, InteractionID: o.Offer.Interaction.ID}, nil
+}
+
+// firstError keeps the first error any goroutine reports.
+type firstError struct {
+	mu  sync.Mutex
+	err error
+}
+
+func (f *firstError) set(err error) {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return
+	}
+	f.mu.Lock()
+	if f.err == nil {
+		f.err = err
+	}
+	f.mu.Unlock()
+}
+
+func (f *firstError) get() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err
+}

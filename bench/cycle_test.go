@@ -1,0 +1,266 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/agentdesk/agentdesk/server"
+	"github.com/agentdesk/agentdesk/workspace"
+	"github.com/google/uuid"
+)
+
+// cycleRun is how long the full-cycle run lasts.
+var cycleRun = durationFlag("cycle-run", "BENCH_CYCLE_RUN", 5*time.Second, "how long the full-cycle run loops")
+
+// cycleWorkers are the agents looping through cycles at once, each with its own chats.
+const cycleWorkers = 8
+
+// The operations of one cycle, as the widget and the agent's SPA send them.
+const (
+	qStartChat = `mutation($p: ID, $t: String!) { startWebchat(input:{name:"Visitor", planId:$p, text:$t}) { token chat { id } userErrors { code } } }`
+	qAccept    = `mutation($o: ID!) { acceptOffer(input:{offerId:$o}) { interaction { id state } userErrors { code } } }`
+	qContact   = `mutation($t: String!) { sendContactMessage(input:{text:$t}) { message { id } userErrors { code } } }`
+	qReply     = `mutation($i: ID!, $t: String!) { sendMessage(input:{interactionId:$i, text:$t}) { message { id } userErrors { code } } }`
+	qEnd       = `mutation($i: ID!) { endInteraction(input:{interactionId:$i}) { interaction { id state } userErrors { code } } }`
+	qDispose   = `mutation($i: ID!) { selectDisposition(input:{interactionId:$i, code:"RESOLVED"}) { interaction { id } userErrors { code } } }`
+	qComplete  = `mutation($i: ID!) { completeInteraction(input:{interactionId:$i}) { interaction { id state } userErrors { code } } }`
+)
+
+// BenchmarkFullCycle counts complete webchat cycles per second over the GraphQL HTTP API:
+// the visitor starts a chat, the offer reaches the agent's websocket, the agent accepts,
+// visitor and agent exchange four messages (the visitor with the chat's token), the agent
+// ends it, picks a disposition and completes it. Eight agents loop at once; each is the only
+// agent of its own plan, so the chats it starts are offered to it. The floor is the store
+// writes of one cycle, made directly on the same store: SQLite has one writer, so they bound
+// the rate whatever the rest costs. Run with -benchtime=1x.
+func BenchmarkFullCycle(b *testing.B) {
+	ctx, cancel := context.WithCancel(b.Context())
+	defer cancel()
+	m := startNode(b)
+	defer m.Close()
+	c := newClient(m)
+	support := planNamed(b, m, "Support") // disposition required: no wrap timer, the agent completes
+
+	var agents []*workspace.Agent
+	var plans []*workspace.Plan
+	for i := range cycleWorkers + 1 { // the last agent and plan are the floor's
+		p := copyPlan(b, m, support, fmt.Sprintf("Cycle %d", i))
+		plans = append(plans, p)
+		agents = append(agents, createAgents(b, m, fmt.Sprintf("cycle%d", i), 1, []string{p.ID}, 4)...)
+	}
+	sessions := signIn(b, m, c, agents[:cycleWorkers])
+	defer closeAll(sessions)
+
+	// Each worker loops until the deadline; a few cycles each warm up first.
+	var errs firstError
+	var mu sync.Mutex
+	var cycles Samples
+	run := func(warm bool, until time.Time) time.Duration {
+		start := time.Now()
+		var wg sync.WaitGroup
+		for i, s := range sessions {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for n := 0; ; n++ {
+					if (warm && n == 3) || (!warm && time.Now().After(until)) || errs.get() != nil {
+						return
+					}
+					t := time.Now()
+					if err := cycle(ctx, c, s, plans[i].ID, n); err != nil {
+						errs.set(fmt.Errorf("%s: %w", s.agent.Username, err))
+						return
+					}
+					if !warm {
+						mu.Lock()
+						cycles = append(cycles, time.Since(t))
+						mu.Unlock()
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		return time.Since(start)
+	}
+	run(true, time.Time{})
+	elapsed := run(false, time.Now().Add(*cycleRun))
+	if err := errs.get(); err != nil {
+		b.Fatal(err)
+	}
+	rate := float64(len(cycles)) / elapsed.Seconds()
+
+	// The floor: the writes of one cycle, made one after the other on the same store.
+	floor, perCycle := cycleFloor(b, m, agents[cycleWorkers], plans[cycleWorkers].ID)
+	floorRate := float64(time.Second) / float64(perCycle.Mean())
+
+	w := os.Stdout
+	fmt.Fprintf(w, "\nfull cycle on sqlite: %d agents looping start → offer → accept → 4 messages → end → disposition → complete, for %s\n",
+		cycleWorkers, *cycleRun)
+	fmt.Fprintf(w, "  %-44s %9.1f cycles/s (%d cycles in %s)\n", "throughput over GraphQL HTTP + websocket", rate, len(cycles), elapsed.Round(time.Millisecond))
+	Row(w, "one cycle, as one agent waits for it", cycles)
+	for _, name := range floor.Names {
+		Row(w, fmt.Sprintf("store: %s, %d per cycle, each", name, len(floor.By[name])/len(perCycle)), floor.By[name])
+	}
+	Row(w, fmt.Sprintf("floor = the %d store writes of one cycle", countCalls(floor)/len(perCycle)), perCycle)
+	fmt.Fprintf(w, "  %-44s %9.1f cycles/s (one writer, at the floor's mean)\n", "floor rate", floorRate)
+	fmt.Fprintf(w, "  %-44s %8.2fx\n", "time per cycle / floor (= floor rate / rate)", floorRate/rate)
+	b.ReportMetric(rate, "cycles/s")
+	b.ReportMetric(floorRate, "floor-cycles/s")
+	b.ReportMetric(floorRate/rate, "x-floor")
+}
+
+// cycle walks one chat through its whole life as its visitor and its agent.
+func cycle(ctx context.Context, c *gqlClient, s *session, planID string, n int) error {
+	var start struct {
+		StartWebchat struct {
+			Token string
+			Chat  struct{ ID string }
+		}
+	}
+	if err := c.do(ctx, "", qStartChat, map[string]any{"p": planID, "t": fmt.Sprintf("Hello, chat %d here", n)}, &start); err != nil {
+		return err
+	}
+	id, contact := start.StartWebchat.Chat.ID, start.StartWebchat.Token
+	// The offer was published while startWebchat ran; it is on its way, or already here.
+	wait, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	var offer offerEvent
+	for offer.InteractionID != id || offer.Kind != string(workspace.OfferOffered) {
+		var err error
+		if offer, err = s.offers.nextOffer(wait); err != nil {
+			return fmt.Errorf("waiting for the offer of %s: %w", id, err)
+		}
+	}
+	ix := map[string]any{"i": id}
+	steps := []struct {
+		token, query string
+		vars         map[string]any
+	}{
+		{s.token, qAccept, map[string]any{"o": offer.OfferID}},
+		{contact, qContact, map[string]any{"t": "My parcel has not arrived."}},
+		{s.token, qReply, map[string]any{"i": id, "t": "Let me check that for you."}},
+		{contact, qContact, map[string]any{"t": "Thank you!"}},
+		{s.token, qReply, map[string]any{"i": id, "t": "It arrives tomorrow. Anything else?"}},
+		{s.token, qEnd, ix},
+		{s.token, qDispose, ix},
+		{s.token, qComplete, ix},
+	}
+	for _, st := range steps {
+		if err := c.do(ctx, st.token, st.query, st.vars, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// floorCycles is how many cycles of writes the floor makes, after a tenth as many to warm up.
+const floorCycles = 500
+
+// cycleFloor makes, directly on the node's store, the writes of floorCycles cycles, in the
+// order the domain makes them and with records like its own, for an agent and a plan the
+// run leaves alone. It returns the writes step by step and the time of each cycle's writes.
+func cycleFloor(b *testing.B, m *server.Main, agent *workspace.Agent, planID string) (Steps, Samples) {
+	b.Helper()
+	ctx := b.Context()
+	var warm, steps Steps
+	for range floorCycles / 10 {
+		if err := cycleWrites(ctx, m.Store, agent, planID, &warm); err != nil {
+			b.Fatal(err)
+		}
+	}
+	perCycle := make(Samples, 0, floorCycles)
+	for range floorCycles {
+		before := steps.Spent()
+		if err := cycleWrites(ctx, m.Store, agent, planID, &steps); err != nil {
+			b.Fatal(err)
+		}
+		perCycle = append(perCycle, steps.Spent()-before)
+	}
+	return steps, perCycle
+}
+
+// cycleWrites makes the store writes of one cycle. a is the agent's current record; its
+// version follows the writes.
+func cycleWrites(ctx context.Context, st workspace.Store, a *workspace.Agent, planID string, steps *Steps) error {
+	now := time.Now()
+	ix := &workspace.Interaction{
+		ID: uuid.NewString(), Channel: workspace.Webchat, Direction: workspace.Inbound, State: workspace.Queued,
+		Contact: workspace.Contact{Address: "visitor-" + uuid.NewString()[:8], Name: "Visitor"}, PlanID: planID,
+		CreatedAt: now, ContactTokenHash: workspace.HashToken(uuid.NewString()),
+	}
+	message := func(from workspace.Party, text string) func() error {
+		m := &workspace.Message{ID: uuid.Must(uuid.NewV7()).String(), InteractionID: ix.ID, From: from, Text: text, SentAt: now}
+		if from == workspace.PartyAgent {
+			m.AgentID = a.ID
+		}
+		return func() error { return st.AppendMessage(ctx, m) }
+	}
+	// move changes the interaction and writes it, guarded by the state it was in.
+	move := func(change func()) func() error {
+		return func() error {
+			from := ix.State
+			change()
+			return st.UpdateInteraction(ctx, ix, from)
+		}
+	}
+	const (
+		create  = "CreateInteraction"
+		appends = "AppendMessage"
+		update  = "UpdateInteraction"
+		agent   = "UpdateAgent"
+		archive = "ArchiveInteraction"
+	)
+	writes := []struct {
+		kind string
+		op   func() error
+	}{
+		// startWebchat: the chat, its first message, the hold, the offer.
+		{create, func() error { return st.CreateInteraction(ctx, ix) }},
+		{appends, message(workspace.PartyContact, "Hello, chat here")},
+		{agent, func() error {
+			a.Holds = append(a.Holds, workspace.Hold{InteractionID: ix.ID, Channel: ix.Channel, Since: now})
+			a.LastOfferAt = now
+			return st.UpdateAgent(ctx, a)
+		}},
+		{update, move(func() {
+			ix.State, ix.AgentID, ix.OfferSeq, ix.OfferedAt = workspace.Offered, a.ID, 1, &now
+			ix.DueAt = now.Add(workspace.DefaultOfferTimeout * time.Second)
+		})},
+		// acceptOffer, and its notice in the transcript.
+		{update, move(func() { ix.State, ix.AcceptedAt, ix.DueAt = workspace.Active, &now, time.Time{} })},
+		{appends, message(workspace.PartySystem, a.Name+" joined the chat")},
+		// Four messages.
+		{appends, message(workspace.PartyContact, "My parcel has not arrived.")},
+		{appends, message(workspace.PartyAgent, "Let me check that for you.")},
+		{appends, message(workspace.PartyContact, "Thank you!")},
+		{appends, message(workspace.PartyAgent, "It arrives tomorrow. Anything else?")},
+		// endInteraction, and its notice.
+		{update, move(func() { ix.State, ix.EndedAt, ix.EndedBy = workspace.Wrap, &now, workspace.PartyAgent })},
+		{appends, message(workspace.PartySystem, "The chat has ended")},
+		// selectDisposition.
+		{update, move(func() { ix.Dispositions = []string{"RESOLVED"} })},
+		// completeInteraction: the record, its move to history, the hold's release.
+		{update, move(func() { ix.State, ix.CompletedAt = workspace.Completed, &now })},
+		{archive, func() error { return st.ArchiveInteraction(ctx, ix) }},
+		{agent, func() error { a.Holds = a.Holds[:len(a.Holds)-1]; return st.UpdateAgent(ctx, a) }},
+	}
+	for _, w := range writes {
+		if err := steps.Time(w.kind, w.op); err != nil {
+			return fmt.Errorf("%s: %w", w.kind, err)
+		}
+	}
+	return nil
+}
+
+// countCalls counts the calls the steps timed.
+func countCalls(s Steps) int {
+	n := 0
+	for _, name := range s.Names {
+		n += len(s.By[name])
+	}
+	return n
+}

@@ -1,0 +1,414 @@
+package bench
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/agentdesk/agentdesk/server"
+	"github.com/agentdesk/agentdesk/workspace"
+	"github.com/google/uuid"
+	_ "modernc.org/sqlite" // the driver the embedded store uses, for filling history
+)
+
+// offerRun is how long each offer-latency run starts chats.
+var offerRun = durationFlag("offer-run", "BENCH_OFFER_RUN", 8*time.Second, "how long each offer-latency run starts chats, at 20 per second")
+
+const (
+	// offerRate is the steady rate of new chats: a ticker, not a burst.
+	offerRate = 20
+	// offerAgents are signed in, READY and listening for offers.
+	offerAgents = 100
+	// historySize is how many completed interactions BenchmarkOfferLatencyWithHistory puts
+	// in history, with historyMessages messages each.
+	historySize     = 20_000
+	historyMessages = 4
+	// floorSamples is how many times each step of a floor is measured.
+	floorSamples = 300
+)
+
+// BenchmarkOfferLatency measures how long a webchat takes to reach an agent: from sending
+// startWebchat over HTTP to the offer arriving on the websocket of whichever of 100 READY
+// agents routing chose, at a steady 20 new chats per second. The floor is what that path
+// cannot avoid, measured on the same node in the same run: the store calls StartWebchat
+// makes, one loopback HTTP request and one websocket round trip. Agents only receive offers
+// here; their capacity is high enough that none fills up. Run with -benchtime=1x.
+func BenchmarkOfferLatency(b *testing.B) {
+	r := measureOffers(b, 0)
+	r.print(os.Stdout)
+	r.report(b, "")
+}
+
+// BenchmarkOfferLatencyWithHistory runs BenchmarkOfferLatency's measurement twice, back to
+// back: on an empty store and on one holding 20,000 completed interactions with their
+// transcripts. The live path never reads history, so the ratio should stay near 1.
+func BenchmarkOfferLatencyWithHistory(b *testing.B) {
+	empty := measureOffers(b, 0)
+	full := measureOffers(b, historySize)
+	w := os.Stdout
+	empty.print(w)
+	full.print(w)
+	fmt.Fprintf(w, "\nhistory independence: %d completed interactions in history vs none\n", historySize)
+	Ratio(w, "offer latency: with history / empty", full.latency, empty.latency)
+	Ratio(w, "floor: with history / empty", full.floor.Totals(), empty.floor.Totals())
+	b.ReportMetric(float64(full.latency.Percentile(50))/float64(empty.latency.Percentile(50)), "x-empty-p50")
+	b.ReportMetric(float64(full.latency.Percentile(99))/float64(empty.latency.Percentile(99)), "x-empty-p99")
+	full.report(b, "history-")
+}
+
+// offerResult is one offer-latency run and its floor.
+type offerResult struct {
+	history, chats int
+	// latency runs from sending startWebchat to the offer event arriving.
+	latency Samples
+	// floor holds the steps of the floor, each timed once per run: the store calls of one
+	// StartWebchat (storeSteps), one loopback HTTP request and one websocket round trip.
+	floor      Steps
+	storeSteps []string
+}
+
+const (
+	stepHealthz = "loopback HTTP: GET /healthz"
+	stepPing    = "websocket round trip: ping → pong"
+)
+
+func (r offerResult) print(w io.Writer) {
+	fmt.Fprintf(w, "\noffer latency on sqlite: %d READY agents, %d chats/s for %s (%d chats), %d interactions in history\n",
+		offerAgents, offerRate, *offerRun, r.chats, r.history)
+	Row(w, "startWebchat sent → offer on agent's socket", r.latency)
+	for _, name := range r.storeSteps {
+		Row(w, "store: "+name, r.floor.By[name])
+	}
+	Row(w, fmt.Sprintf("store calls of one StartWebchat (%d)", len(r.storeSteps)), r.floor.Totals(r.storeSteps...))
+	Row(w, stepHealthz, r.floor.By[stepHealthz])
+	Row(w, stepPing, r.floor.By[stepPing])
+	Row(w, "floor = store calls + 1 HTTP + 1 ws trip", r.floor.Totals())
+	Ratio(w, "offer latency / floor", r.latency, r.floor.Totals())
+}
+
+func (r offerResult) report(b *testing.B, prefix string) {
+	b.ReportMetric(float64(r.latency.Percentile(50).Microseconds()), prefix+"offer-p50-µs")
+	b.ReportMetric(float64(r.latency.Percentile(99).Microseconds()), prefix+"offer-p99-µs")
+	b.ReportMetric(float64(r.latency.Percentile(99))/float64(r.floor.Totals().Percentile(99)), prefix+"x-floor-p99")
+}
+
+// measureOffers starts a node, puts history completed interactions in its history, signs in
+// the agents, starts chats at offerRate for offerRun and then measures the floor.
+func measureOffers(b *testing.B, history int) offerResult {
+	ctx, cancel := context.WithCancel(b.Context())
+	defer cancel()
+	m := startNode(b)
+	defer m.Close()
+	c := newClient(m)
+	sales := planNamed(b, m, "Sales") // the first plan taking webchat: where startWebchat routes
+	// No offer may lapse while it is measured: a lapsed offer is offered again, and agents
+	// who miss three go NOT_READY. The plan's timeout outlasts the run.
+	sales.OfferTimeoutSeconds = max(sales.OfferTimeoutSeconds, int((*offerRun + 30*time.Second).Seconds()))
+	if err := m.Store.UpdatePlan(ctx, sales); err != nil {
+		b.Fatal(err)
+	}
+	agents := createAgents(b, m, "agent", offerAgents, []string{sales.ID}, 1000)
+	// The floor's chats go to a copy of the plan that no READY agent serves, so that the
+	// node's sweep does not route them, and to an agent who stays OFFLINE. Its name sorts
+	// after Sales, which stays the default webchat plan.
+	floorPlan := copyPlan(b, m, sales, "Sales (floor)")
+	floorAgent := createAgents(b, m, "floor", 1, []string{floorPlan.ID}, 1000)[0]
+	if history > 0 {
+		fillHistory(b, m, history, agents, sales.ID)
+	}
+	sessions := signIn(b, m, c, agents)
+	defer closeAll(sessions)
+
+	// Each agent's websocket is read by its own goroutine, which notes when offers arrive.
+	times := &offerTimes{sent: map[string]time.Time{}, arrived: map[string]time.Time{}}
+	var errs firstError
+	var readers sync.WaitGroup
+	defer readers.Wait()
+	defer cancel() // runs before readers.Wait
+	for _, s := range sessions {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			for {
+				ev, err := s.offers.nextOffer(ctx)
+				at := time.Now()
+				if err != nil {
+					if ctx.Err() == nil {
+						errs.set(fmt.Errorf("%s's offers: %w", s.agent.Username, err))
+					}
+					return
+				}
+				if ev.Kind == string(workspace.OfferOffered) {
+					times.arrive(ev.InteractionID, at)
+				}
+			}
+		}()
+	}
+
+	// A second of chats warms up connections and caches; then the measured run.
+	startChats(ctx, c, offerRate, &offerTimes{sent: map[string]time.Time{}, arrived: map[string]time.Time{}}, &errs)
+	chats := int(offerRun.Seconds() * offerRate)
+	startChats(ctx, c, chats, times, &errs)
+	for deadline := time.Now().Add(5 * time.Second); times.pending() > 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := errs.get(); err != nil {
+		b.Fatal(err)
+	}
+	r := offerResult{history: history, chats: chats}
+	var missing int
+	r.latency, missing = times.samples()
+	if missing > 0 || len(r.latency) != chats {
+		b.Fatalf("%d of %d chats started, %d offers never arrived", len(r.latency)+missing, chats, missing)
+	}
+
+	// The floor, on the same node and store, after the load.
+	r.floor, r.storeSteps = offerFloor(b, m, c, floorAgent, floorPlan.ID)
+	return r
+}
+
+// startChats starts n chats over HTTP at offerRate, each in its own goroutine so a slow one
+// does not delay the next, and notes when each request was sent. It returns when all have
+// been answered.
+func startChats(ctx context.Context, c *gqlClient, n int, times *offerTimes, errs *firstError) {
+	tick := time.NewTicker(time.Second / offerRate)
+	defer tick.Stop()
+	var wg sync.WaitGroup
+	for i := range n {
+		<-tick.C
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var out struct {
+				StartWebchat struct{ Chat struct{ ID string } }
+			}
+			sent := time.Now()
+			if err := c.do(ctx, "", `mutation($t: String!) { startWebchat(input:{name:"Visitor", text:$t}) { token chat { id } userErrors { code } } }`,
+				map[string]any{"t": fmt.Sprintf("Hello, this is chat %d: where is my order?", i)}, &out); err != nil {
+				errs.set(err)
+				return
+			}
+			times.send(out.StartWebchat.Chat.ID, sent)
+		}()
+	}
+	wg.Wait()
+}
+
+// offerTimes pairs when each chat was started with when its first offer reached an agent;
+// the offer often arrives before startWebchat's response names the chat.
+type offerTimes struct {
+	mu            sync.Mutex
+	sent, arrived map[string]time.Time
+}
+
+func (o *offerTimes) send(id string, at time.Time) {
+	o.mu.Lock()
+	o.sent[id] = at
+	o.mu.Unlock()
+}
+
+func (o *offerTimes) arrive(id string, at time.Time) {
+	o.mu.Lock()
+	if _, seen := o.arrived[id]; !seen {
+		o.arrived[id] = at
+	}
+	o.mu.Unlock()
+}
+
+// pending counts started chats whose offer has not arrived.
+func (o *offerTimes) pending() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n := 0
+	for id := range o.sent {
+		if _, ok := o.arrived[id]; !ok {
+			n++
+		}
+	}
+	return n
+}
+
+// samples returns the latencies of the chats whose offer arrived, and how many did not.
+func (o *offerTimes) samples() (Samples, int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := make(Samples, 0, len(o.sent))
+	for id, sent := range o.sent {
+		if at, ok := o.arrived[id]; ok {
+			out = append(out, at.Sub(sent))
+		}
+	}
+	return out, len(o.sent) - len(out)
+}
+
+// offerFloor measures, on the node's own store, the store calls one StartWebchat makes (in
+// its order, with records like its own, for an OFFLINE agent in a plan routing leaves
+// alone), then one loopback HTTP request and one websocket ping → pong on an open
+// connection: floorSamples runs of the sequence, after a tenth as many to warm up. It
+// returns the steps and the names of the store calls among them.
+func offerFloor(b *testing.B, m *server.Main, c *gqlClient, agent *workspace.Agent, planID string) (Steps, []string) {
+	b.Helper()
+	ctx := b.Context()
+	var login struct{ Login struct{ Token string } }
+	if err := c.do(ctx, "", `mutation($u: String!, $p: String!) { login(input:{username:$u, password:$p}) { token userErrors { code } } }`,
+		map[string]any{"u": agent.Username, "p": agentPassword}, &login); err != nil {
+		b.Fatal(err)
+	}
+	ws, err := openWS(ctx, m, login.Login.Token)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ws.close()
+	run := func(steps *Steps) error {
+		if err := startWebchatStoreCalls(ctx, m.Store, agent.ID, planID, steps); err != nil {
+			return err
+		}
+		if err := steps.Time(stepHealthz, func() error { return c.get("/healthz") }); err != nil {
+			return err
+		}
+		return steps.Time(stepPing, func() error { return ws.ping(ctx) })
+	}
+	var warm, steps Steps
+	for range floorSamples / 10 {
+		if err := run(&warm); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for range floorSamples {
+		if err := run(&steps); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return steps, steps.Names[:len(steps.Names)-2]
+}
+
+// startWebchatStoreCalls makes, directly on the store, the calls workspace.StartWebchat makes
+// for a chat without a plan ID that is offered to the first candidate: the default plan,
+// the new interaction and its first message, routing's read of the agents and the plan,
+// the reservation of a hold on the agent's fresh record, and the move to OFFERED on the
+// interaction's fresh record.
+func startWebchatStoreCalls(ctx context.Context, st workspace.Store, agentID, planID string, steps *Steps) error {
+	now := time.Now()
+	ix := &workspace.Interaction{
+		ID: uuid.NewString(), Channel: workspace.Webchat, Direction: workspace.Inbound, State: workspace.Queued,
+		Contact: workspace.Contact{Address: "visitor-" + uuid.NewString()[:8], Name: "Visitor"}, PlanID: planID,
+		CreatedAt: now, ContactTokenHash: workspace.HashToken(uuid.NewString()),
+	}
+	if err := steps.Time("Plans (the default webchat plan)", func() error { _, err := st.Plans(ctx); return err }); err != nil {
+		return err
+	}
+	if err := steps.Time("CreateInteraction", func() error { return st.CreateInteraction(ctx, ix) }); err != nil {
+		return err
+	}
+	first := &workspace.Message{ID: uuid.Must(uuid.NewV7()).String(), InteractionID: ix.ID, From: workspace.PartyContact,
+		Text: "Hello, where is my order?", SentAt: now}
+	if err := steps.Time("AppendMessage (first message)", func() error { return st.AppendMessage(ctx, first) }); err != nil {
+		return err
+	}
+	if err := steps.Time("Agents (routing's candidates)", func() error { _, err := st.Agents(ctx); return err }); err != nil {
+		return err
+	}
+	if err := steps.Time("Plan (offer timeout)", func() error { _, err := st.Plan(ctx, planID); return err }); err != nil {
+		return err
+	}
+	var a *workspace.Agent
+	if err := steps.Time("Agent (fresh record to reserve on)", func() (err error) { a, err = st.Agent(ctx, agentID); return err }); err != nil {
+		return err
+	}
+	// A READY agent of the run holds two or three offers; keep the floor agent's record alike.
+	a.Holds = append(a.Holds[max(0, len(a.Holds)-2):], workspace.Hold{InteractionID: ix.ID, Channel: ix.Channel, Since: now})
+	a.LastOfferAt = now
+	if err := steps.Time("UpdateAgent (reserve a hold)", func() error { return st.UpdateAgent(ctx, a) }); err != nil {
+		return err
+	}
+	var fresh *workspace.Interaction
+	if err := steps.Time("Interaction (fresh record to offer)", func() (err error) { fresh, err = st.Interaction(ctx, ix.ID); return err }); err != nil {
+		return err
+	}
+	fresh.State, fresh.AgentID, fresh.OfferSeq, fresh.OfferedAt = workspace.Offered, agentID, 1, &now
+	fresh.DueAt = now.Add(workspace.DefaultOfferTimeout * time.Second)
+	return steps.Time("UpdateInteraction (→ OFFERED)", func() error { return st.UpdateInteraction(ctx, fresh, workspace.Queued) })
+}
+
+// fillHistory puts n completed webchats in the node's history, each with a transcript of
+// historyMessages messages, created over the past days. Set-up, not measurement: through the
+// Store, each write is a transaction of its own and 20,000 chats take the better part of a
+// minute, so it writes the rows the store's ArchiveInteraction and AppendMessage would write
+// (the same columns, the record as JSON) in one transaction on the database file, and then
+// reads the last chat back through the store, so a change of schema fails here, loudly.
+func fillHistory(b *testing.B, m *server.Main, n int, agents []*workspace.Agent, planID string) {
+	b.Helper()
+	ctx := b.Context()
+	started := time.Now()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(m.Config.DataDir, "agentdesk.db")+"?_pragma=busy_timeout(5000)&_txlock=immediate")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tx.Rollback()
+	archive, err := tx.PrepareContext(ctx, `INSERT INTO history (id, state, channel, agent_id, plan_id, contact_address, created_at, doc) VALUES (?,?,?,?,?,?,?,?)`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	appendMessage, err := tx.PrepareContext(ctx, `INSERT INTO messages (id, interaction_id, from_party, agent_id, text, sent_at) VALUES (?,?,?,?,?,?)`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	texts := []string{"Hello, I would like to change my plan.", "Of course, which plan would you like?",
+		"The premium one, please.", "Done: it starts on your next bill."}
+	base := started.Add(-time.Duration(n) * 30 * time.Second)
+	var last *workspace.Interaction
+	for i := range n {
+		created := base.Add(time.Duration(i) * 30 * time.Second)
+		offered, accepted, ended, done := created.Add(time.Second), created.Add(5*time.Second), created.Add(4*time.Minute), created.Add(5*time.Minute)
+		a := agents[i%len(agents)]
+		ix := &workspace.Interaction{
+			ID: uuid.NewString(), Channel: workspace.Webchat, Direction: workspace.Inbound, State: workspace.Completed,
+			Contact: workspace.Contact{Address: fmt.Sprintf("visitor-%06d", i), Name: "Visitor"}, AgentID: a.ID, PlanID: planID,
+			CreatedAt: created, AcceptedAt: &accepted, EndedAt: &ended, EndedBy: workspace.PartyAgent, CompletedAt: &done,
+			Notes: "Moved to premium.", Dispositions: []string{"SALE"}, OfferSeq: 1, OfferedAt: &offered,
+			ContactTokenHash: workspace.HashToken(uuid.NewString()), Version: 4,
+		}
+		doc, err := json.Marshal(ix)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := archive.ExecContext(ctx, ix.ID, ix.State, ix.Channel, ix.AgentID, ix.PlanID, ix.Contact.Address,
+			created.UnixMilli(), string(doc)); err != nil {
+			b.Fatal(err)
+		}
+		for j, text := range texts[:historyMessages] {
+			from, agentID := workspace.PartyContact, ""
+			if j%2 == 1 {
+				from, agentID = workspace.PartyAgent, a.ID
+			}
+			if _, err := appendMessage.ExecContext(ctx, uuid.Must(uuid.NewV7()).String(), ix.ID, from, agentID, text,
+				accepted.Add(time.Duration(j)*time.Minute).UnixMilli()); err != nil {
+				b.Fatal(err)
+			}
+		}
+		last = ix
+	}
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	got, err := m.Store.Interaction(ctx, last.ID)
+	if err != nil || got.State != workspace.Completed || got.AgentID != last.AgentID {
+		b.Fatalf("history as the store reads it: %+v, %v", got, err)
+	}
+	if count, err := m.Store.CountMessages(ctx, last.ID); err != nil || count != historyMessages {
+		b.Fatalf("transcript as the store reads it: %d messages, %v", count, err)
+	}
+	fmt.Fprintf(os.Stdout, "\n(filled history with %d interactions and %d messages in %s)\n", n, n*historyMessages, time.Since(started).Round(time.Millisecond))
+}

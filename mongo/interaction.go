@@ -1,0 +1,253 @@
+package mongo
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/agentdesk/agentdesk/workspace"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// interactionDoc is an interaction as stored in the interactions (live) and history
+// collections. Unset times are null; so is a zero DueAt, which keeps records without a
+// timer out of every dueAt range.
+type interactionDoc struct {
+	ID           string                     `bson:"_id"`
+	Channel      workspace.Channel          `bson:"channel"`
+	Direction    workspace.Direction        `bson:"direction"`
+	State        workspace.InteractionState `bson:"state"`
+	Contact      contactDoc                 `bson:"contact"`
+	AgentID      string                     `bson:"agentId"`
+	PlanID       string                     `bson:"planId"`
+	CreatedAt    time.Time                  `bson:"createdAt"`
+	AcceptedAt   *time.Time                 `bson:"acceptedAt"`
+	EndedAt      *time.Time                 `bson:"endedAt"`
+	EndedBy      workspace.Party            `bson:"endedBy"`
+	CompletedAt  *time.Time                 `bson:"completedAt"`
+	Notes        string                     `bson:"notes"`
+	Dispositions []string                   `bson:"dispositions"`
+	WrapDeadline *time.Time                 `bson:"wrapDeadline"`
+	OfferSeq     int                        `bson:"offerSeq"`
+	OfferedAt    *time.Time                 `bson:"offeredAt"`
+	AutoAccepted bool                       `bson:"autoAccepted"`
+	RejectedBy   []string                   `bson:"rejectedBy"`
+	DueAt        *time.Time                 `bson:"dueAt"`
+	ContactToken string                     `bson:"contactTokenHash"`
+	Version      int64                      `bson:"version"`
+}
+
+// contactDoc is the contact inside an interactionDoc.
+type contactDoc struct {
+	Address string `bson:"address"`
+	Name    string `bson:"name"`
+}
+
+func toInteractionDoc(ix *workspace.Interaction) interactionDoc {
+	var due *time.Time
+	if !ix.DueAt.IsZero() {
+		due = &ix.DueAt
+	}
+	return interactionDoc{
+		ID: ix.ID, Channel: ix.Channel, Direction: ix.Direction, State: ix.State,
+		Contact: contactDoc{Address: ix.Contact.Address, Name: ix.Contact.Name},
+		AgentID: ix.AgentID, PlanID: ix.PlanID, CreatedAt: ix.CreatedAt,
+		AcceptedAt: ix.AcceptedAt, EndedAt: ix.EndedAt, EndedBy: ix.EndedBy, CompletedAt: ix.CompletedAt,
+		Notes: ix.Notes, Dispositions: ix.Dispositions, WrapDeadline: ix.WrapDeadline,
+		OfferSeq: ix.OfferSeq, OfferedAt: ix.OfferedAt, AutoAccepted: ix.AutoAccepted, RejectedBy: ix.RejectedBy,
+		DueAt: due, ContactToken: ix.ContactTokenHash, Version: ix.Version,
+	}
+}
+
+func (d *interactionDoc) interaction() *workspace.Interaction {
+	utc := func(t *time.Time) *time.Time {
+		if t == nil {
+			return nil
+		}
+		u := t.UTC()
+		return &u
+	}
+	var due time.Time
+	if d.DueAt != nil {
+		due = d.DueAt.UTC()
+	}
+	return &workspace.Interaction{
+		ID: d.ID, Channel: d.Channel, Direction: d.Direction, State: d.State,
+		Contact: workspace.Contact{Address: d.Contact.Address, Name: d.Contact.Name},
+		AgentID: d.AgentID, PlanID: d.PlanID, CreatedAt: d.CreatedAt.UTC(),
+		AcceptedAt: utc(d.AcceptedAt), EndedAt: utc(d.EndedAt), EndedBy: d.EndedBy, CompletedAt: utc(d.CompletedAt),
+		Notes: d.Notes, Dispositions: d.Dispositions, WrapDeadline: utc(d.WrapDeadline),
+		OfferSeq: d.OfferSeq, OfferedAt: utc(d.OfferedAt), AutoAccepted: d.AutoAccepted, RejectedBy: d.RejectedBy,
+		DueAt: due, ContactTokenHash: d.ContactToken, Version: d.Version,
+	}
+}
+
+// CreateInteraction stores a new live interaction; a taken ID is CONFLICT. Only the live
+// set is checked: IDs are fresh UUIDs, and checking history too would cost a second query
+// on every create.
+func (s *Store) CreateInteraction(ctx context.Context, ix *workspace.Interaction) error {
+	return insert(ctx, s.interactions, toInteractionDoc(ix), "Interaction")
+}
+
+// Interaction returns the live interaction with this ID or, failing that, the archived one.
+// Live comes first: while an interrupted archive is unfinished, the live record is the newer.
+func (s *Store) Interaction(ctx context.Context, id string) (*workspace.Interaction, error) {
+	var d interactionDoc
+	err := findOne(ctx, s.interactions, bson.D{{Key: "_id", Value: id}}, &d, "Interaction")
+	if workspace.ErrorCode(err) == workspace.ENOTFOUND {
+		err = findOne(ctx, s.history, bson.D{{Key: "_id", Value: id}}, &d, "Interaction")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return d.interaction(), nil
+}
+
+// UpdateInteraction replaces the live interaction if it is still in state from at version
+// ix.Version, and then increments ix.Version; otherwise it is CONFLICT.
+func (s *Store) UpdateInteraction(ctx context.Context, ix *workspace.Interaction, from workspace.InteractionState) error {
+	d := toInteractionDoc(ix)
+	d.Version++
+	filter := bson.D{{Key: "_id", Value: ix.ID}, {Key: "version", Value: ix.Version}, {Key: "state", Value: from}}
+	if err := replaceWhere(ctx, s.interactions, filter, d, "Interaction"); err != nil {
+		return err
+	}
+	ix.Version = d.Version
+	return nil
+}
+
+// ArchiveInteraction writes the COMPLETED interaction ix to history, replacing an earlier
+// copy, and then deletes the live record if it is COMPLETED. Two writes in this order: a
+// crash between them leaves a COMPLETED live record that a later call finishes moving, and
+// Interactions never lists it twice, since it skips COMPLETED live records.
+func (s *Store) ArchiveInteraction(ctx context.Context, ix *workspace.Interaction) error {
+	if ix.State != workspace.Completed {
+		// History holds only completed interactions; Interactions relies on it.
+		return fmt.Errorf("mongo: archive interaction %s in state %s, want %s", ix.ID, ix.State, workspace.Completed)
+	}
+	id := bson.D{{Key: "_id", Value: ix.ID}}
+	if _, err := s.history.ReplaceOne(ctx, id, toInteractionDoc(ix), options.Replace().SetUpsert(true)); err != nil {
+		return fmt.Errorf("mongo: archive interaction: %w", err)
+	}
+	live := bson.D{{Key: "_id", Value: ix.ID}, {Key: "state", Value: workspace.Completed}}
+	if _, err := s.interactions.DeleteOne(ctx, live); err != nil {
+		return fmt.Errorf("mongo: archive interaction: %w", err)
+	}
+	return nil
+}
+
+// LiveInteractions lists live interactions matching f, ordered by DueAt (then ID) when
+// f.DueBefore is set, else by CreatedAt then ID.
+func (s *Store) LiveInteractions(ctx context.Context, f workspace.LiveFilter) ([]*workspace.Interaction, error) {
+	filter := bson.D{}
+	if f.AgentID != "" {
+		filter = append(filter, bson.E{Key: "agentId", Value: f.AgentID})
+	}
+	if len(f.PlanIDs) > 0 {
+		filter = append(filter, bson.E{Key: "planId", Value: bson.D{{Key: "$in", Value: f.PlanIDs}}})
+	}
+	if len(f.States) > 0 {
+		filter = append(filter, bson.E{Key: "state", Value: bson.D{{Key: "$in", Value: f.States}}})
+	}
+	sort := bson.D{{Key: "createdAt", Value: 1}, {Key: "_id", Value: 1}}
+	if !f.DueBefore.IsZero() {
+		// A null dueAt (no timer) never compares with a date, so it is never due.
+		filter = append(filter, bson.E{Key: "dueAt", Value: bson.D{{Key: "$lte", Value: f.DueBefore}}})
+		sort = bson.D{{Key: "dueAt", Value: 1}, {Key: "_id", Value: 1}}
+	}
+	return findInteractions(ctx, s.interactions, filter, sort, f.Limit)
+}
+
+// Interactions pages through live (not COMPLETED) and archived interactions together,
+// ordered by CreatedAt then ID, starting after the cursor; limit <= 0 means no cap. It
+// takes up to limit from each collection and merges them: a page never needs more.
+func (s *Store) Interactions(ctx context.Context, f workspace.InteractionFilter, after *workspace.InteractionCursor, limit int) ([]*workspace.Interaction, error) {
+	filter := bson.D{}
+	if len(f.Channels) > 0 {
+		filter = append(filter, bson.E{Key: "channel", Value: bson.D{{Key: "$in", Value: f.Channels}}})
+	}
+	if f.AgentID != "" {
+		filter = append(filter, bson.E{Key: "agentId", Value: f.AgentID})
+	}
+	if f.ContactAddress != "" {
+		filter = append(filter, bson.E{Key: "contact.address", Value: f.ContactAddress})
+	}
+	created := bson.D{}
+	if f.CreatedAfter != nil {
+		created = append(created, bson.E{Key: "$gte", Value: *f.CreatedAfter})
+	}
+	if f.CreatedBefore != nil {
+		created = append(created, bson.E{Key: "$lt", Value: *f.CreatedBefore})
+	}
+	if len(created) > 0 {
+		filter = append(filter, bson.E{Key: "createdAt", Value: created})
+	}
+	if after != nil {
+		filter = append(filter, bson.E{Key: "$or", Value: bson.A{
+			bson.D{{Key: "createdAt", Value: bson.D{{Key: "$gt", Value: after.CreatedAt}}}},
+			bson.D{{Key: "createdAt", Value: after.CreatedAt}, {Key: "_id", Value: bson.D{{Key: "$gt", Value: after.ID}}}},
+		}})
+	}
+	sort := bson.D{{Key: "createdAt", Value: 1}, {Key: "_id", Value: 1}}
+
+	// History holds only COMPLETED interactions and the live part excludes them, so a state
+	// filter can rule out a whole collection.
+	wantCompleted := len(f.States) == 0 || slices.Contains(f.States, workspace.Completed)
+	wantLive := len(f.States) == 0 || slices.ContainsFunc(f.States, func(st workspace.InteractionState) bool { return st != workspace.Completed })
+
+	var page []*workspace.Interaction
+	if wantLive {
+		state := bson.D{{Key: "$ne", Value: workspace.Completed}}
+		if len(f.States) > 0 {
+			state = append(state, bson.E{Key: "$in", Value: f.States})
+		}
+		live, err := findInteractions(ctx, s.interactions, append(slices.Clone(filter), bson.E{Key: "state", Value: state}), sort, limit)
+		if err != nil {
+			return nil, err
+		}
+		page = live
+	}
+	if wantCompleted {
+		done, err := findInteractions(ctx, s.history, filter, sort, limit)
+		if err != nil {
+			return nil, err
+		}
+		page = append(page, done...)
+	}
+	slices.SortFunc(page, func(a, b *workspace.Interaction) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	if limit > 0 && len(page) > limit {
+		page = page[:limit]
+	}
+	return page, nil
+}
+
+// findInteractions decodes the interactions of c matching filter in the order of sort, at
+// most limit of them (limit <= 0: all).
+func findInteractions(ctx context.Context, c *mongo.Collection, filter, sort bson.D, limit int) ([]*workspace.Interaction, error) {
+	opts := options.Find().SetSort(sort)
+	if limit > 0 {
+		opts.SetLimit(int64(limit))
+	}
+	cur, err := c.Find(ctx, filter, opts)
+	if err != nil {
+		return nil, fmt.Errorf("mongo: list %s: %w", c.Name(), err)
+	}
+	var docs []interactionDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("mongo: list %s: %w", c.Name(), err)
+	}
+	list := make([]*workspace.Interaction, len(docs))
+	for i := range docs {
+		list[i] = docs[i].interaction()
+	}
+	return list, nil
+}
