@@ -687,3 +687,53 @@ func TestContactTokenIsScopedToItsChat(t *testing.T) {
 	_, err = e.s.Authenticate(t.Context(), "adc_"+other.ID+".forged")
 	wantCode(t, err, workspace.EUNAUTHENTICATED)
 }
+
+// TestSweepRepairsCrashLeftovers: a hold no interaction backs (a crash between reserving and
+// offering) is released once it is old; a hold that backs an open offer stays; a COMPLETED
+// live record whose archiving was cut short is moved to history (P2, W5).
+func TestSweepRepairsCrashLeftovers(t *testing.T) {
+	e := newEnv(t)
+	e.ready("alice")
+	_, ix := e.chat("Sales")
+	ctx := t.Context()
+	alice := e.agent("alice")
+	alice.Holds = append(alice.Holds, workspace.Hold{InteractionID: uuid.NewString(), Channel: workspace.Webchat, Since: e.clock.Now()})
+	if err := e.s.Store.UpdateAgent(ctx, alice); err != nil {
+		t.Fatal(err)
+	}
+	orphan := e.get(ix.ID)
+	orphan.State = workspace.Completed
+	if _, _, err := e.s.StartWebchat(ctx, workspace.StartWebchat{PlanID: e.plan("Sales").ID, Text: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.s.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(e.agent("alice").Holds); n != 3 {
+		t.Fatalf("a young hold must stay: %d holds, want 3", n)
+	}
+	e.clock.Advance(11 * time.Second)
+	if err := e.s.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	holds := e.agent("alice").Holds
+	if len(holds) != 2 || holds[0].InteractionID != ix.ID {
+		t.Fatalf("after the sweep alice holds %v, want the two open offers only", holds)
+	}
+	// A completion cut short after its first write is finished by the sweep.
+	if err := e.s.Store.UpdateInteraction(ctx, orphan, workspace.Offered); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.s.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if live, _ := e.s.Store.LiveInteractions(ctx, workspace.LiveFilter{States: []workspace.InteractionState{workspace.Completed}}); len(live) != 0 {
+		t.Fatal("the COMPLETED live record was not archived")
+	}
+	if got := e.get(ix.ID); got.State != workspace.Completed {
+		t.Fatalf("from history: %s", got.State)
+	}
+	if holds := e.agent("alice").Holds; len(holds) != 1 {
+		t.Fatalf("the archived interaction's hold was not released: %v", holds)
+	}
+}

@@ -3,6 +3,7 @@ package workspace
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 )
 
@@ -73,7 +74,7 @@ func (s *Service) Sweep(ctx context.Context) error {
 			}
 			ix, err := s.Store.Interaction(ctx, h.InteractionID)
 			if ErrorCode(err) == ENOTFOUND || (err == nil && (ix.AgentID != a.ID || !usesCapacity(ix.State))) {
-				errs = append(errs, s.release(ctx, a.ID, h.InteractionID, nil))
+				errs = append(errs, s.releaseStale(ctx, a.ID, h))
 			} else if err != nil {
 				errs = append(errs, err)
 			}
@@ -115,4 +116,24 @@ func (sc *Scheduler) Run(ctx context.Context) {
 			sc.OnError(err)
 		}
 	}
+}
+
+// releaseStale removes exactly the hold the sweep judged stale. Matching its reservation time
+// too matters: meanwhile the interaction may have been released the normal way and offered
+// to the same agent again, under a new hold that must stay.
+func (s *Service) releaseStale(ctx context.Context, agentID string, stale Hold) error {
+	_, err := s.updateAgent(ctx, agentID, func(a *Agent) error {
+		i := slices.IndexFunc(a.Holds, func(h Hold) bool {
+			return h.InteractionID == stale.InteractionID && h.Since.Equal(stale.Since)
+		})
+		if i < 0 {
+			return errSkip
+		}
+		a.Holds = slices.Delete(a.Holds, i, i+1)
+		return nil
+	})
+	if errors.Is(err, errSkip) || ErrorCode(err) == ENOTFOUND {
+		return nil
+	}
+	return err
 }
