@@ -59,6 +59,19 @@ func (s *Service) held(ctx context.Context, id string) (*Agent, *Interaction, er
 	return me, ix, nil
 }
 
+// heldWithPlan is held, plus the interaction's plan.
+func (s *Service) heldWithPlan(ctx context.Context, id string) (*Agent, *Interaction, *Plan, error) {
+	me, ix, err := s.held(ctx, id)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	plan, err := s.Store.Plan(ctx, ix.PlanID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return me, ix, plan, nil
+}
+
 // mine is a change guard: the fresh record must still be held by agentID, in one of states.
 func mine(ix *Interaction, agentID string, states ...InteractionState) error {
 	if ix.AgentID != agentID {
@@ -240,11 +253,7 @@ func (s *Service) SetNotes(ctx context.Context, interactionID, notes string) (*I
 // SelectDisposition chooses a code of the interaction's plan: while ACTIVE it replaces the
 // previous code (H2); in WRAP it is added to those chosen (W3).
 func (s *Service) SelectDisposition(ctx context.Context, interactionID, code string) (*Interaction, error) {
-	me, ix, err := s.held(ctx, interactionID)
-	if err != nil {
-		return nil, err
-	}
-	plan, err := s.Store.Plan(ctx, ix.PlanID)
+	me, _, plan, err := s.heldWithPlan(ctx, interactionID)
 	if err != nil {
 		return nil, err
 	}
@@ -320,11 +329,7 @@ func (s *Service) end(ctx context.Context, id string, by Party, guard func(*Inte
 
 // ExtendWrap restarts the wrap countdown of a WRAP interaction with optional codes (W3).
 func (s *Service) ExtendWrap(ctx context.Context, interactionID string) (*Interaction, error) {
-	me, ix, err := s.held(ctx, interactionID)
-	if err != nil {
-		return nil, err
-	}
-	plan, err := s.Store.Plan(ctx, ix.PlanID)
+	me, _, plan, err := s.heldWithPlan(ctx, interactionID)
 	if err != nil {
 		return nil, err
 	}
@@ -345,11 +350,7 @@ func (s *Service) ExtendWrap(ctx context.Context, interactionID string) (*Intera
 // history and leaves the agent's log (W5). Where the plan requires a code, it is refused
 // with DISPOSITION_REQUIRED until one is chosen (W3).
 func (s *Service) CompleteInteraction(ctx context.Context, interactionID string) (*Interaction, error) {
-	me, ix, err := s.held(ctx, interactionID)
-	if err != nil {
-		return nil, err
-	}
-	plan, err := s.Store.Plan(ctx, ix.PlanID)
+	me, _, plan, err := s.heldWithPlan(ctx, interactionID)
 	if err != nil {
 		return nil, err
 	}
