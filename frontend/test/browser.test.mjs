@@ -1,26 +1,20 @@
 // The built SPA and playground, served by the real binary, driven in Debian's Chromium.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { eventually, launchChromium, OUTPUT } from './browser.mjs';
 import { graphql, login, startServer } from './server.mjs';
 
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const OUTPUT = fileURLToPath(new URL('../../test-output/', import.meta.url));
 const DIST_INDEX = fileURLToPath(new URL('../dist/index.html', import.meta.url));
 
 let server;
 let browser;
 
 before(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: apt-get update && apt-get install -y chromium`);
-  }
   if (!existsSync(DIST_INDEX)) {
     throw new Error('dist/index.html is missing: run npm run build, then rebuild bin/agentdesk');
   }
-  mkdirSync(OUTPUT, { recursive: true });
   server = await startServer();
   const served = await (await fetch(`${server.url}/`)).text();
   assert.equal(
@@ -29,18 +23,7 @@ before(async () => {
     'bin/agentdesk embeds another frontend build than dist/: after npm run build, run ' +
       'cd /work/main && go build -o bin/agentdesk ./cmd/agentdesk',
   );
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -279,17 +262,6 @@ async function planId(name) {
   return plan.id;
 }
 
-/** Polls until `check` returns a truthy value (for state the browser does not show). */
-async function eventually(check, timeoutMs = 5000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`not true within ${timeoutMs} ms: ${check}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 /** Accepts the offer from `name` and waits until its conversation is open. */
 async function acceptOffer(page, name) {
   const offer = page.getByRole('region', { name: 'Offers' }).getByRole('article', { name });
@@ -341,8 +313,8 @@ test('workspace P1 P3 H1 H2 H3 W1 W3 W5: offer, accept, reply with Enter, notes 
   await page.keyboard.press('Enter');
   await transcript.getByText('Let me check order 1234.').waitFor();
   // The box empties once the server accepted the reply, which may be just after it shows.
-  assert.ok(await eventually(async () => (await reply.inputValue()) === ''), 'the reply box empties');
-  const seen = await eventually(async () => {
+  await eventually('the reply box to empty', async () => (await reply.inputValue()) === '');
+  const seen = await eventually('the reply to reach the customer', async () => {
     const view = await customerView(customer);
     return view.messages.edges.find((e) => e.node.from === 'AGENT') && view;
   });
@@ -389,7 +361,7 @@ test('workspace P1 P3 H1 H2 H3 W1 W3 W5: offer, accept, reply with Enter, notes 
   const codes = wrap.getByRole('group', { name: /Disposition codes/ });
   assert.equal(await codes.getByRole('checkbox', { name: 'Escalated' }).isChecked(), true);
   await codes.getByRole('checkbox', { name: 'Sale made' }).check();
-  await eventually(async () => (await codes.getByRole('checkbox', { name: 'Sale made' }).isDisabled()));
+  await eventually('the Sale made code to be locked', async () => (await codes.getByRole('checkbox', { name: 'Sale made' }).isDisabled()));
   await page.waitForTimeout(1500);
   await wrap.getByRole('button', { name: 'Extend' }).click();
   await wrap.getByRole('timer').filter({ hasText: /^(1:00|0:59)$/ }).waitFor();

@@ -2,15 +2,13 @@
 // Chromium, with alice answering over plain HTTP GraphQL.
 /* global document, getComputedStyle -- used inside page.evaluate callbacks, which run in the browser */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { eventually, launchChromium, OUTPUT } from './browser.mjs';
 import { graphql, login, startServer } from './server.mjs';
 
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const OUTPUT = fileURLToPath(new URL('../../test-output/', import.meta.url));
 const DIST_WIDGET = fileURLToPath(new URL('../dist/webchat/widget.js', import.meta.url));
 
 let server;
@@ -19,13 +17,9 @@ let browser;
 let site;
 
 before(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: apt-get update && apt-get install -y chromium`);
-  }
   if (!existsSync(DIST_WIDGET)) {
     throw new Error('dist/webchat/widget.js is missing: run npm run build, then rebuild bin/agentdesk');
   }
-  mkdirSync(OUTPUT, { recursive: true });
   site = await startSite();
   const allowed = process.env.AGENTDESK_ALLOWED_ORIGINS;
   process.env.AGENTDESK_ALLOWED_ORIGINS = site.url;
@@ -43,18 +37,7 @@ before(async () => {
     'bin/agentdesk embeds another widget build than dist/: after npm run build, run ' +
       'cd /work/main && go build -o bin/agentdesk ./cmd/agentdesk',
   );
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -100,17 +83,6 @@ async function gql(query, variables, token) {
   const body = await graphql(server, query, variables, token);
   assert.equal(body.errors, undefined, `${query}: ${JSON.stringify(body.errors)}`);
   return body.data;
-}
-
-/** Retries `fn` until it returns something truthy. */
-async function eventually(what, fn, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 150));
-  }
 }
 
 const tokenKey = () => `agentdesk-webchat:${server.url}:default`;
