@@ -37,8 +37,10 @@ type ResolverRoot interface {
 	Message() MessageResolver
 	Mutation() MutationResolver
 	Offer() OfferResolver
+	PendingTransfer() PendingTransferResolver
 	Query() QueryResolver
 	Subscription() SubscriptionResolver
+	TransferResult() TransferResultResolver
 	WebchatSession() WebchatSessionResolver
 }
 
@@ -76,6 +78,7 @@ type ComplexityRoot struct {
 	Interaction struct {
 		AcceptedAt      func(childComplexity int) int
 		Agent           func(childComplexity int) int
+		AutoParkAt      func(childComplexity int) int
 		Channel         func(childComplexity int) int
 		CompletedAt     func(childComplexity int) int
 		Contact         func(childComplexity int) int
@@ -86,12 +89,16 @@ type ComplexityRoot struct {
 		EndedAt         func(childComplexity int) int
 		EndedBy         func(childComplexity int) int
 		ID              func(childComplexity int) int
+		LastContactAt   func(childComplexity int) int
 		LastMessage     func(childComplexity int) int
 		Notes           func(childComplexity int) int
 		Offer           func(childComplexity int) int
+		ParkedAt        func(childComplexity int) int
+		ParkedUntil     func(childComplexity int) int
 		Plan            func(childComplexity int) int
 		State           func(childComplexity int) int
 		Transcript      func(childComplexity int, first *int, after *string) int
+		Transfer        func(childComplexity int) int
 		WrapDeadline    func(childComplexity int) int
 	}
 
@@ -111,14 +118,17 @@ type ComplexityRoot struct {
 	}
 
 	InteractionPlan struct {
-		AutoAccept          func(childComplexity int) int
-		Channels            func(childComplexity int) int
-		DispositionCodes    func(childComplexity int) int
-		DispositionRequired func(childComplexity int) int
-		ID                  func(childComplexity int) int
-		Name                func(childComplexity int) int
-		OfferTimeoutSeconds func(childComplexity int) int
-		WrapSeconds         func(childComplexity int) int
+		AutoAccept           func(childComplexity int) int
+		AutoParkSeconds      func(childComplexity int) int
+		Channels             func(childComplexity int) int
+		DispositionCodes     func(childComplexity int) int
+		DispositionRequired  func(childComplexity int) int
+		ID                   func(childComplexity int) int
+		Name                 func(childComplexity int) int
+		OfferTimeoutSeconds  func(childComplexity int) int
+		ParkedTimeoutSeconds func(childComplexity int) int
+		PostParkingPlan      func(childComplexity int) int
+		WrapSeconds          func(childComplexity int) int
 	}
 
 	LoginPayload struct {
@@ -156,6 +166,7 @@ type ComplexityRoot struct {
 		ExtendWrap          func(childComplexity int, input model.InteractionInput) int
 		Login               func(childComplexity int, input model.LoginInput) int
 		Logout              func(childComplexity int) int
+		ParkInteraction     func(childComplexity int, input model.InteractionInput) int
 		RejectOffer         func(childComplexity int, input model.OfferInput) int
 		SelectDisposition   func(childComplexity int, input model.SelectDispositionInput) int
 		SendContactMessage  func(childComplexity int, input model.ContactMessageInput) int
@@ -163,13 +174,15 @@ type ComplexityRoot struct {
 		SetNotes            func(childComplexity int, input model.SetNotesInput) int
 		SetPresence         func(childComplexity int, input model.SetPresenceInput) int
 		StartWebchat        func(childComplexity int, input model.StartWebchatInput) int
+		TransferInteraction func(childComplexity int, input model.TransferInput) int
 	}
 
 	Offer struct {
-		AutoAccepted func(childComplexity int) int
-		ExpiresAt    func(childComplexity int) int
-		ID           func(childComplexity int) int
-		Interaction  func(childComplexity int) int
+		AutoAccepted  func(childComplexity int) int
+		ExpiresAt     func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Interaction   func(childComplexity int) int
+		TransferredBy func(childComplexity int) int
 	}
 
 	OfferEvent struct {
@@ -189,6 +202,13 @@ type ComplexityRoot struct {
 		StartCursor     func(childComplexity int) int
 	}
 
+	PendingTransfer struct {
+		ExpiresAt func(childComplexity int) int
+		From      func(childComplexity int) int
+		OfferID   func(childComplexity int) int
+		To        func(childComplexity int) int
+	}
+
 	Query struct {
 		Interaction      func(childComplexity int, id string) int
 		InteractionPlans func(childComplexity int, search *string) int
@@ -197,6 +217,7 @@ type ComplexityRoot struct {
 		MyChat           func(childComplexity int) int
 		MyInteractions   func(childComplexity int) int
 		Node             func(childComplexity int, id string) int
+		TransferTargets  func(childComplexity int, search *string, recentOnly *bool) int
 	}
 
 	SendMessagePayload struct {
@@ -216,9 +237,22 @@ type ComplexityRoot struct {
 	}
 
 	Subscription struct {
-		InteractionUpdates func(childComplexity int) int
-		Messages           func(childComplexity int, interactionID string) int
-		Offers             func(childComplexity int) int
+		InteractionUpdates  func(childComplexity int) int
+		Messages            func(childComplexity int, interactionID string) int
+		Offers              func(childComplexity int) int
+		TransferResults     func(childComplexity int) int
+		UnparkNotifications func(childComplexity int) int
+	}
+
+	TransferResult struct {
+		Interaction func(childComplexity int) int
+		Outcome     func(childComplexity int) int
+		Target      func(childComplexity int) int
+	}
+
+	UnparkNotification struct {
+		Interaction func(childComplexity int) int
+		Message     func(childComplexity int) int
 	}
 
 	UserError struct {
@@ -265,6 +299,10 @@ type InteractionResolver interface {
 }
 type InteractionPlanResolver interface {
 	WrapSeconds(ctx context.Context, obj *workspace.Plan) (*int, error)
+
+	AutoParkSeconds(ctx context.Context, obj *workspace.Plan) (*int, error)
+	ParkedTimeoutSeconds(ctx context.Context, obj *workspace.Plan) (int, error)
+	PostParkingPlan(ctx context.Context, obj *workspace.Plan) (*workspace.Plan, error)
 }
 type MessageResolver interface {
 	Agent(ctx context.Context, obj *workspace.Message) (*workspace.Agent, error)
@@ -281,12 +319,20 @@ type MutationResolver interface {
 	EndInteraction(ctx context.Context, input model.InteractionInput) (*model.InteractionPayload, error)
 	ExtendWrap(ctx context.Context, input model.InteractionInput) (*model.InteractionPayload, error)
 	CompleteInteraction(ctx context.Context, input model.InteractionInput) (*model.InteractionPayload, error)
+	ParkInteraction(ctx context.Context, input model.InteractionInput) (*model.InteractionPayload, error)
+	TransferInteraction(ctx context.Context, input model.TransferInput) (*model.InteractionPayload, error)
 	StartWebchat(ctx context.Context, input model.StartWebchatInput) (*model.StartWebchatPayload, error)
 	SendContactMessage(ctx context.Context, input model.ContactMessageInput) (*model.SendMessagePayload, error)
 	EndWebchat(ctx context.Context) (*model.WebchatPayload, error)
 }
 type OfferResolver interface {
 	ExpiresAt(ctx context.Context, obj *workspace.Offer) (*time.Time, error)
+
+	TransferredBy(ctx context.Context, obj *workspace.Offer) (*workspace.Agent, error)
+}
+type PendingTransferResolver interface {
+	From(ctx context.Context, obj *workspace.Transfer) (*workspace.Agent, error)
+	To(ctx context.Context, obj *workspace.Transfer) (*workspace.Agent, error)
 }
 type QueryResolver interface {
 	MyChat(ctx context.Context) (*workspace.Interaction, error)
@@ -296,11 +342,17 @@ type QueryResolver interface {
 	Interactions(ctx context.Context, filter *model.InteractionFilter, first *int, after *string) (*model.InteractionConnection, error)
 	MyInteractions(ctx context.Context) ([]*workspace.Interaction, error)
 	InteractionPlans(ctx context.Context, search *string) ([]*workspace.Plan, error)
+	TransferTargets(ctx context.Context, search *string, recentOnly *bool) ([]*workspace.Agent, error)
 }
 type SubscriptionResolver interface {
 	Offers(ctx context.Context) (<-chan *workspace.OfferEvent, error)
 	Messages(ctx context.Context, interactionID string) (<-chan *workspace.Message, error)
 	InteractionUpdates(ctx context.Context) (<-chan *workspace.Interaction, error)
+	UnparkNotifications(ctx context.Context) (<-chan *workspace.UnparkEvent, error)
+	TransferResults(ctx context.Context) (<-chan *workspace.TransferEvent, error)
+}
+type TransferResultResolver interface {
+	Target(ctx context.Context, obj *workspace.TransferEvent) (*workspace.Agent, error)
 }
 type WebchatSessionResolver interface {
 	AgentName(ctx context.Context, obj *workspace.Interaction) (*string, error)
@@ -432,6 +484,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Interaction.Agent(childComplexity), true
+	case "Interaction.autoParkAt":
+		if e.ComplexityRoot.Interaction.AutoParkAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Interaction.AutoParkAt(childComplexity), true
 	case "Interaction.channel":
 		if e.ComplexityRoot.Interaction.Channel == nil {
 			break
@@ -492,6 +550,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Interaction.ID(childComplexity), true
+	case "Interaction.lastContactAt":
+		if e.ComplexityRoot.Interaction.LastContactAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Interaction.LastContactAt(childComplexity), true
 	case "Interaction.lastMessage":
 		if e.ComplexityRoot.Interaction.LastMessage == nil {
 			break
@@ -510,6 +574,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Interaction.Offer(childComplexity), true
+	case "Interaction.parkedAt":
+		if e.ComplexityRoot.Interaction.ParkedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Interaction.ParkedAt(childComplexity), true
+	case "Interaction.parkedUntil":
+		if e.ComplexityRoot.Interaction.ParkedUntil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Interaction.ParkedUntil(childComplexity), true
 	case "Interaction.plan":
 		if e.ComplexityRoot.Interaction.Plan == nil {
 			break
@@ -533,6 +609,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Interaction.Transcript(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Interaction.pendingTransfer":
+		if e.ComplexityRoot.Interaction.Transfer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Interaction.Transfer(childComplexity), true
 	case "Interaction.wrapDeadline":
 		if e.ComplexityRoot.Interaction.WrapDeadline == nil {
 			break
@@ -585,6 +667,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.InteractionPlan.AutoAccept(childComplexity), true
+	case "InteractionPlan.autoParkSeconds":
+		if e.ComplexityRoot.InteractionPlan.AutoParkSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InteractionPlan.AutoParkSeconds(childComplexity), true
 	case "InteractionPlan.channels":
 		if e.ComplexityRoot.InteractionPlan.Channels == nil {
 			break
@@ -621,6 +709,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.InteractionPlan.OfferTimeoutSeconds(childComplexity), true
+	case "InteractionPlan.parkedTimeoutSeconds":
+		if e.ComplexityRoot.InteractionPlan.ParkedTimeoutSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InteractionPlan.ParkedTimeoutSeconds(childComplexity), true
+	case "InteractionPlan.postParkingPlan":
+		if e.ComplexityRoot.InteractionPlan.PostParkingPlan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InteractionPlan.PostParkingPlan(childComplexity), true
 	case "InteractionPlan.wrapSeconds":
 		if e.ComplexityRoot.InteractionPlan.WrapSeconds == nil {
 			break
@@ -789,6 +889,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Logout(childComplexity), true
+	case "Mutation.parkInteraction":
+		if e.ComplexityRoot.Mutation.ParkInteraction == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_parkInteraction_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ParkInteraction(childComplexity, args["input"].(model.InteractionInput)), true
 	case "Mutation.rejectOffer":
 		if e.ComplexityRoot.Mutation.RejectOffer == nil {
 			break
@@ -866,6 +977,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.StartWebchat(childComplexity, args["input"].(model.StartWebchatInput)), true
+	case "Mutation.transferInteraction":
+		if e.ComplexityRoot.Mutation.TransferInteraction == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_transferInteraction_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.TransferInteraction(childComplexity, args["input"].(model.TransferInput)), true
 
 	case "Offer.autoAccepted":
 		if e.ComplexityRoot.Offer.AutoAccepted == nil {
@@ -891,6 +1013,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Offer.Interaction(childComplexity), true
+	case "Offer.transferredBy":
+		if e.ComplexityRoot.Offer.TransferredBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Offer.TransferredBy(childComplexity), true
 
 	case "OfferEvent.kind":
 		if e.ComplexityRoot.OfferEvent.Kind == nil {
@@ -942,6 +1070,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
+
+	case "PendingTransfer.expiresAt":
+		if e.ComplexityRoot.PendingTransfer.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PendingTransfer.ExpiresAt(childComplexity), true
+	case "PendingTransfer.from":
+		if e.ComplexityRoot.PendingTransfer.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PendingTransfer.From(childComplexity), true
+	case "PendingTransfer.offerId":
+		if e.ComplexityRoot.PendingTransfer.OfferID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PendingTransfer.OfferID(childComplexity), true
+	case "PendingTransfer.to":
+		if e.ComplexityRoot.PendingTransfer.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PendingTransfer.To(childComplexity), true
 
 	case "Query.interaction":
 		if e.ComplexityRoot.Query.Interaction == nil {
@@ -1006,6 +1159,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Node(childComplexity, args["id"].(string)), true
+	case "Query.transferTargets":
+		if e.ComplexityRoot.Query.TransferTargets == nil {
+			break
+		}
+
+		args, err := ec.field_Query_transferTargets_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.TransferTargets(childComplexity, args["search"].(*string), args["recentOnly"].(*bool)), true
 
 	case "SendMessagePayload.message":
 		if e.ComplexityRoot.SendMessagePayload.Message == nil {
@@ -1075,6 +1239,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.Offers(childComplexity), true
+	case "Subscription.transferResults":
+		if e.ComplexityRoot.Subscription.TransferResults == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.TransferResults(childComplexity), true
+	case "Subscription.unparkNotifications":
+		if e.ComplexityRoot.Subscription.UnparkNotifications == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.UnparkNotifications(childComplexity), true
+
+	case "TransferResult.interaction":
+		if e.ComplexityRoot.TransferResult.Interaction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransferResult.Interaction(childComplexity), true
+	case "TransferResult.outcome":
+		if e.ComplexityRoot.TransferResult.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransferResult.Outcome(childComplexity), true
+	case "TransferResult.target":
+		if e.ComplexityRoot.TransferResult.Target == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransferResult.Target(childComplexity), true
+
+	case "UnparkNotification.interaction":
+		if e.ComplexityRoot.UnparkNotification.Interaction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnparkNotification.Interaction(childComplexity), true
+	case "UnparkNotification.message":
+		if e.ComplexityRoot.UnparkNotification.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnparkNotification.Message(childComplexity), true
 
 	case "UserError.code":
 		if e.ComplexityRoot.UserError.Code == nil {
@@ -1162,6 +1370,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputSetNotesInput,
 		ec.unmarshalInputSetPresenceInput,
 		ec.unmarshalInputStartWebchatInput,
+		ec.unmarshalInputTransferInput,
 	)
 	first := true
 
@@ -1422,6 +1631,12 @@ type InteractionPlan implements Node {
   offerTimeoutSeconds: Int!
   "Whether offers of this plan are accepted at once for every agent."
   autoAccept: Boolean!
+  "Seconds without a message from the contact before an ACTIVE interaction is parked by the system (K2); null when auto-park is off."
+  autoParkSeconds: Int
+  "Seconds a parked interaction waits for the contact's reply before the system ends it (K5)."
+  parkedTimeoutSeconds: Int!
+  "Where a contact's reply sends a parked interaction when its agent cannot take it back (K6). Null: the reply ends the interaction at once."
+  postParkingPlan: InteractionPlan
 }
 
 "The customer on the other side of an interaction."
@@ -1466,6 +1681,16 @@ type Interaction implements Node {
   dispositions: [DispositionCode!]!
   "When the system completes it if the agent does not (WRAP with optional codes)."
   wrapDeadline: Time
+  "When the contact last wrote (or, before that, when the interaction was accepted)."
+  lastContactAt: Time
+  "When the system parks it for the contact's inactivity (ACTIVE, plan with auto-park on) (K2)."
+  autoParkAt: Time
+  "When it was parked (PARKED)."
+  parkedAt: Time
+  "When a PARKED interaction ends unless the contact replies first (K3, K5)."
+  parkedUntil: Time
+  "A transfer to another agent waiting for their answer (ACTIVE); shown to the sender and the target."
+  pendingTransfer: PendingTransfer
   "The open offer while OFFERED; shown only to the agent it is offered to."
   offer: Offer
   "The latest message, if any (for conversation cards)."
@@ -1564,6 +1789,46 @@ type Offer {
   expiresAt: Time
   "Whether the offer was accepted at once (auto-accept); such offers cannot be rejected."
   autoAccepted: Boolean!
+  "The agent transferring the interaction, when this is a transfer offer (T1); null for offers made by routing."
+  transferredBy: Agent
+}
+
+"A cold transfer waiting for its target agent's answer."
+type PendingTransfer {
+  "The agent who started the transfer (who still holds the interaction)."
+  from: Agent
+  "The agent asked to take it."
+  to: Agent
+  "The transfer offer's ID, which the target accepts or rejects with acceptOffer/rejectOffer."
+  offerId: ID!
+  "When the transfer offer lapses; it then counts as REJECTED."
+  expiresAt: Time!
+}
+
+"A contact's reply woke a parked interaction (K4). Sent to the agent who parked it."
+type UnparkNotification {
+  "The interaction after the reply: ACTIVE again with the parking agent, QUEUED in the post-parking plan, or WRAP when its plan has no post-parking plan (K6)."
+  interaction: Interaction!
+  "The contact's message that woke it."
+  message: Message
+}
+
+"How a transfer ended."
+enum TransferOutcome {
+  "The target agent accepted it, or the target plan's queue took it."
+  ACCEPTED
+  "The target agent rejected it or let the offer lapse; the interaction stays with the sender."
+  REJECTED
+}
+
+"The outcome of a transfer, sent to the agent who started it (T5, T6)."
+type TransferResult {
+  "The interaction."
+  interaction: Interaction!
+  "What happened."
+  outcome: TransferOutcome!
+  "The agent who accepted or rejected, when the target was an agent."
+  target: Agent
 }
 
 "What happened to an offer."
@@ -1599,6 +1864,8 @@ type Query {
   myInteractions: [Interaction!]!
   "Interaction plans, optionally filtered by a case-insensitive search of their names."
   interactionPlans(search: String): [InteractionPlan!]!
+  "READY agents the signed-in agent may transfer to (T1, T2), by a case-insensitive search of names and usernames; with recentOnly, only agents they transferred to or received from lately, most recent first."
+  transferTargets(search: String, recentOnly: Boolean): [Agent!]!
 }
 
 "Credentials of an agent or supervisor."
@@ -1687,6 +1954,16 @@ input InteractionInput {
   interactionId: ID!
 }
 
+"A cold transfer (T1): name exactly one target."
+input TransferInput {
+  "The interaction, ACTIVE and held by the signed-in agent."
+  interactionId: ID!
+  "A READY agent, who gets a transfer offer to accept or reject."
+  toAgentId: ID
+  "An interaction plan, whose queue takes the interaction at once."
+  toPlanId: ID
+}
+
 "The result of an operation on an interaction."
 type InteractionPayload {
   "The interaction after the operation."
@@ -1752,6 +2029,10 @@ type Mutation {
   extendWrap(input: InteractionInput!): InteractionPayload!
   "Complete a WRAP interaction: it leaves the log for history. Refused with DISPOSITION_REQUIRED until a code is chosen where the plan requires one."
   completeInteraction(input: InteractionInput!): InteractionPayload!
+  "Park an ACTIVE interaction (K1): it frees capacity and waits for the contact's reply, until parkedUntil."
+  parkInteraction(input: InteractionInput!): InteractionPayload!
+  "Transfer an ACTIVE interaction the signed-in agent holds to a READY agent or a plan (T1). Cold: there is no consultation (C6). The outcome arrives on transferResults."
+  transferInteraction(input: TransferInput!): InteractionPayload!
   "Webchat contact side: no authentication; returns the contact's token."
   startWebchat(input: StartWebchatInput!): StartWebchatPayload!
   "Webchat contact side, with the contact's token."
@@ -1767,6 +2048,10 @@ type Subscription {
   messages(interactionId: ID!): Message!
   "State changes of the signed-in agent's interactions (e.g. the contact ended a chat)."
   interactionUpdates: Interaction!
+  "Parked interactions of the signed-in agent that a contact's reply woke (K4)."
+  unparkNotifications: UnparkNotification!
+  "Outcomes of transfers the signed-in agent started (T5, T6)."
+  transferResults: TransferResult!
 }
 `, BuiltIn: false},
 }
@@ -1864,6 +2149,16 @@ func (ec *executionContext) childFields_Interaction(ctx context.Context, field g
 		return ec.fieldContext_Interaction_dispositions(ctx, field)
 	case "wrapDeadline":
 		return ec.fieldContext_Interaction_wrapDeadline(ctx, field)
+	case "lastContactAt":
+		return ec.fieldContext_Interaction_lastContactAt(ctx, field)
+	case "autoParkAt":
+		return ec.fieldContext_Interaction_autoParkAt(ctx, field)
+	case "parkedAt":
+		return ec.fieldContext_Interaction_parkedAt(ctx, field)
+	case "parkedUntil":
+		return ec.fieldContext_Interaction_parkedUntil(ctx, field)
+	case "pendingTransfer":
+		return ec.fieldContext_Interaction_pendingTransfer(ctx, field)
 	case "offer":
 		return ec.fieldContext_Interaction_offer(ctx, field)
 	case "lastMessage":
@@ -1922,6 +2217,12 @@ func (ec *executionContext) childFields_InteractionPlan(ctx context.Context, fie
 		return ec.fieldContext_InteractionPlan_offerTimeoutSeconds(ctx, field)
 	case "autoAccept":
 		return ec.fieldContext_InteractionPlan_autoAccept(ctx, field)
+	case "autoParkSeconds":
+		return ec.fieldContext_InteractionPlan_autoParkSeconds(ctx, field)
+	case "parkedTimeoutSeconds":
+		return ec.fieldContext_InteractionPlan_parkedTimeoutSeconds(ctx, field)
+	case "postParkingPlan":
+		return ec.fieldContext_InteractionPlan_postParkingPlan(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type InteractionPlan", field.Name)
 }
@@ -1990,6 +2291,8 @@ func (ec *executionContext) childFields_Offer(ctx context.Context, field graphql
 		return ec.fieldContext_Offer_expiresAt(ctx, field)
 	case "autoAccepted":
 		return ec.fieldContext_Offer_autoAccepted(ctx, field)
+	case "transferredBy":
+		return ec.fieldContext_Offer_transferredBy(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Offer", field.Name)
 }
@@ -2028,6 +2331,20 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_PendingTransfer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "from":
+		return ec.fieldContext_PendingTransfer_from(ctx, field)
+	case "to":
+		return ec.fieldContext_PendingTransfer_to(ctx, field)
+	case "offerId":
+		return ec.fieldContext_PendingTransfer_offerId(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_PendingTransfer_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PendingTransfer", field.Name)
+}
+
 func (ec *executionContext) childFields_SendMessagePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "message":
@@ -2058,6 +2375,28 @@ func (ec *executionContext) childFields_StartWebchatPayload(ctx context.Context,
 		return ec.fieldContext_StartWebchatPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type StartWebchatPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_TransferResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "interaction":
+		return ec.fieldContext_TransferResult_interaction(ctx, field)
+	case "outcome":
+		return ec.fieldContext_TransferResult_outcome(ctx, field)
+	case "target":
+		return ec.fieldContext_TransferResult_target(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TransferResult", field.Name)
+}
+
+func (ec *executionContext) childFields_UnparkNotification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "interaction":
+		return ec.fieldContext_UnparkNotification_interaction(ctx, field)
+	case "message":
+		return ec.fieldContext_UnparkNotification_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UnparkNotification", field.Name)
 }
 
 func (ec *executionContext) childFields_UserError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2306,6 +2645,20 @@ func (ec *executionContext) field_Mutation_login_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_parkInteraction_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.InteractionInput, error) {
+			return ec.unmarshalNInteractionInput2githubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐInteractionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_rejectOffer_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2404,6 +2757,20 @@ func (ec *executionContext) field_Mutation_startWebchat_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_transferInteraction_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.TransferInput, error) {
+			return ec.unmarshalNTransferInput2githubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐTransferInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2487,6 +2854,28 @@ func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs m
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_transferTargets_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "search",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["search"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "recentOnly",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["recentOnly"] = arg1
 	return args, nil
 }
 
@@ -3344,6 +3733,130 @@ func (ec *executionContext) fieldContext_Interaction_wrapDeadline(_ context.Cont
 	return graphql.NewScalarFieldContext("Interaction", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
+func (ec *executionContext) _Interaction_lastContactAt(ctx context.Context, field graphql.CollectedField, obj *workspace.Interaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Interaction_lastContactAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastContactAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Interaction_lastContactAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Interaction", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Interaction_autoParkAt(ctx context.Context, field graphql.CollectedField, obj *workspace.Interaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Interaction_autoParkAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AutoParkAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Interaction_autoParkAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Interaction", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Interaction_parkedAt(ctx context.Context, field graphql.CollectedField, obj *workspace.Interaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Interaction_parkedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ParkedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Interaction_parkedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Interaction", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Interaction_parkedUntil(ctx context.Context, field graphql.CollectedField, obj *workspace.Interaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Interaction_parkedUntil(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ParkedUntil, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Interaction_parkedUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Interaction", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Interaction_pendingTransfer(ctx context.Context, field graphql.CollectedField, obj *workspace.Interaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Interaction_pendingTransfer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Transfer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *workspace.Transfer) graphql.Marshaler {
+			return ec.marshalOPendingTransfer2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐTransfer(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Interaction_pendingTransfer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Interaction",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PendingTransfer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Interaction_offer(ctx context.Context, field graphql.CollectedField, obj *workspace.Interaction) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3826,6 +4339,84 @@ func (ec *executionContext) _InteractionPlan_autoAccept(ctx context.Context, fie
 }
 func (ec *executionContext) fieldContext_InteractionPlan_autoAccept(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("InteractionPlan", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _InteractionPlan_autoParkSeconds(ctx context.Context, field graphql.CollectedField, obj *workspace.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InteractionPlan_autoParkSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InteractionPlan().AutoParkSeconds(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InteractionPlan_autoParkSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InteractionPlan", field, true, true, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _InteractionPlan_parkedTimeoutSeconds(ctx context.Context, field graphql.CollectedField, obj *workspace.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InteractionPlan_parkedTimeoutSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InteractionPlan().ParkedTimeoutSeconds(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InteractionPlan_parkedTimeoutSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InteractionPlan", field, true, true, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _InteractionPlan_postParkingPlan(ctx context.Context, field graphql.CollectedField, obj *workspace.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InteractionPlan_postParkingPlan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InteractionPlan().PostParkingPlan(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *workspace.Plan) graphql.Marshaler {
+			return ec.marshalOInteractionPlan2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐPlan(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InteractionPlan_postParkingPlan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InteractionPlan",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InteractionPlan(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _LoginPayload_token(ctx context.Context, field graphql.CollectedField, obj *model.LoginPayload) (ret graphql.Marshaler) {
@@ -4690,6 +5281,94 @@ func (ec *executionContext) fieldContext_Mutation_completeInteraction(ctx contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_parkInteraction(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_parkInteraction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ParkInteraction(ctx, fc.Args["input"].(model.InteractionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InteractionPayload) graphql.Marshaler {
+			return ec.marshalNInteractionPayload2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐInteractionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_parkInteraction(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InteractionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_parkInteraction_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_transferInteraction(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_transferInteraction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().TransferInteraction(ctx, fc.Args["input"].(model.TransferInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InteractionPayload) graphql.Marshaler {
+			return ec.marshalNInteractionPayload2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐInteractionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_transferInteraction(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InteractionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_transferInteraction_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_startWebchat(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4911,6 +5590,38 @@ func (ec *executionContext) fieldContext_Offer_autoAccepted(_ context.Context, f
 	return graphql.NewScalarFieldContext("Offer", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
+func (ec *executionContext) _Offer_transferredBy(ctx context.Context, field graphql.CollectedField, obj *workspace.Offer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Offer_transferredBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Offer().TransferredBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *workspace.Agent) graphql.Marshaler {
+			return ec.marshalOAgent2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐAgent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Offer_transferredBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Offer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Agent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _OfferEvent_kind(ctx context.Context, field graphql.CollectedField, obj *workspace.OfferEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5120,6 +5831,116 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PendingTransfer_from(ctx context.Context, field graphql.CollectedField, obj *workspace.Transfer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PendingTransfer_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PendingTransfer().From(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *workspace.Agent) graphql.Marshaler {
+			return ec.marshalOAgent2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐAgent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PendingTransfer_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PendingTransfer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Agent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PendingTransfer_to(ctx context.Context, field graphql.CollectedField, obj *workspace.Transfer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PendingTransfer_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PendingTransfer().To(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *workspace.Agent) graphql.Marshaler {
+			return ec.marshalOAgent2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐAgent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PendingTransfer_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PendingTransfer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Agent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PendingTransfer_offerId(ctx context.Context, field graphql.CollectedField, obj *workspace.Transfer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PendingTransfer_offerId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OfferID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PendingTransfer_offerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PendingTransfer", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _PendingTransfer_expiresAt(ctx context.Context, field graphql.CollectedField, obj *workspace.Transfer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PendingTransfer_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PendingTransfer_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PendingTransfer", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _Query_myChat(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -5388,6 +6209,50 @@ func (ec *executionContext) fieldContext_Query_interactionPlans(ctx context.Cont
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_interactionPlans_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_transferTargets(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_transferTargets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().TransferTargets(ctx, fc.Args["search"].(*string), fc.Args["recentOnly"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*workspace.Agent) graphql.Marshaler {
+			return ec.marshalNAgent2ᚕᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐAgentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_transferTargets(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Agent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_transferTargets_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -5788,6 +6653,221 @@ func (ec *executionContext) fieldContext_Subscription_interactionUpdates(_ conte
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Interaction(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_unparkNotifications(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_unparkNotifications(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Subscription().UnparkNotifications(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *workspace.UnparkEvent) graphql.Marshaler {
+			return ec.marshalNUnparkNotification2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐUnparkEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_unparkNotifications(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UnparkNotification(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_transferResults(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_transferResults(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Subscription().TransferResults(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *workspace.TransferEvent) graphql.Marshaler {
+			return ec.marshalNTransferResult2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐTransferEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_transferResults(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TransferResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TransferResult_interaction(ctx context.Context, field graphql.CollectedField, obj *workspace.TransferEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransferResult_interaction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Interaction, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *workspace.Interaction) graphql.Marshaler {
+			return ec.marshalNInteraction2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐInteraction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransferResult_interaction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TransferResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Interaction(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TransferResult_outcome(ctx context.Context, field graphql.CollectedField, obj *workspace.TransferEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransferResult_outcome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outcome, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v workspace.TransferOutcome) graphql.Marshaler {
+			return ec.marshalNTransferOutcome2githubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐTransferOutcome(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransferResult_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransferResult", field, false, false, errors.New("field of type TransferOutcome does not have child fields"))
+}
+
+func (ec *executionContext) _TransferResult_target(ctx context.Context, field graphql.CollectedField, obj *workspace.TransferEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransferResult_target(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TransferResult().Target(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *workspace.Agent) graphql.Marshaler {
+			return ec.marshalOAgent2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐAgent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TransferResult_target(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TransferResult",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Agent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UnparkNotification_interaction(ctx context.Context, field graphql.CollectedField, obj *workspace.UnparkEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnparkNotification_interaction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Interaction, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *workspace.Interaction) graphql.Marshaler {
+			return ec.marshalNInteraction2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐInteraction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnparkNotification_interaction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UnparkNotification",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Interaction(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UnparkNotification_message(ctx context.Context, field graphql.CollectedField, obj *workspace.UnparkEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnparkNotification_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *workspace.Message) graphql.Marshaler {
+			return ec.marshalOMessage2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐMessage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UnparkNotification_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UnparkNotification",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Message(ctx, field)
 		},
 	}
 	return fc, nil
@@ -7498,6 +8578,50 @@ func (ec *executionContext) unmarshalInputStartWebchatInput(ctx context.Context,
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputTransferInput(ctx context.Context, obj any) (model.TransferInput, error) {
+	var it model.TransferInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"interactionId", "toAgentId", "toPlanId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "interactionId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("interactionId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InteractionID = data
+		case "toAgentId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toAgentId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToAgentID = data
+		case "toPlanId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toPlanId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToPlanID = data
+		}
+	}
+	return it, nil
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -8044,6 +9168,31 @@ func (ec *executionContext) _Interaction(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "lastContactAt":
+			out.Values[i] = ec._Interaction_lastContactAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "autoParkAt":
+			out.Values[i] = ec._Interaction_autoParkAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "parkedAt":
+			out.Values[i] = ec._Interaction_parkedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "parkedUntil":
+			out.Values[i] = ec._Interaction_parkedUntil(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pendingTransfer":
+			out.Values[i] = ec._Interaction_pendingTransfer(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "offer":
 			field := field
 
@@ -8393,6 +9542,120 @@ func (ec *executionContext) _InteractionPlan(ctx context.Context, sel ast.Select
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "autoParkSeconds":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._InteractionPlan_autoParkSeconds(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "parkedTimeoutSeconds":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._InteractionPlan_parkedTimeoutSeconds(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "postParkingPlan":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._InteractionPlan_postParkingPlan(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -8751,6 +10014,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "parkInteraction":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_parkInteraction(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "transferInteraction":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_transferInteraction(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "startWebchat":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_startWebchat(ctx, field)
@@ -8858,6 +10135,44 @@ func (ec *executionContext) _Offer(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "transferredBy":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Offer_transferredBy(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -8996,6 +10311,125 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 			out.Values[i] = ec._PageInfo_endCursor(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var pendingTransferImplementors = []string{"PendingTransfer"}
+
+func (ec *executionContext) _PendingTransfer(ctx context.Context, sel ast.SelectionSet, obj *workspace.Transfer) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pendingTransferImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PendingTransfer")
+		case "from":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._PendingTransfer_from(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "to":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._PendingTransfer_to(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "offerId":
+			out.Values[i] = ec._PendingTransfer_offerId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "expiresAt":
+			out.Values[i] = ec._PendingTransfer_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -9180,6 +10614,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_interactionPlans(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "transferTargets":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_transferTargets(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -9380,9 +10836,137 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_messages(ctx, fields[0])
 	case "interactionUpdates":
 		return ec._Subscription_interactionUpdates(ctx, fields[0])
+	case "unparkNotifications":
+		return ec._Subscription_unparkNotifications(ctx, fields[0])
+	case "transferResults":
+		return ec._Subscription_transferResults(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
+}
+
+var transferResultImplementors = []string{"TransferResult"}
+
+func (ec *executionContext) _TransferResult(ctx context.Context, sel ast.SelectionSet, obj *workspace.TransferEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, transferResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TransferResult")
+		case "interaction":
+			out.Values[i] = ec._TransferResult_interaction(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "outcome":
+			out.Values[i] = ec._TransferResult_outcome(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "target":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._TransferResult_target(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var unparkNotificationImplementors = []string{"UnparkNotification"}
+
+func (ec *executionContext) _UnparkNotification(ctx context.Context, sel ast.SelectionSet, obj *workspace.UnparkEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, unparkNotificationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UnparkNotification")
+		case "interaction":
+			out.Values[i] = ec._UnparkNotification_interaction(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._UnparkNotification_message(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
 }
 
 var userErrorImplementors = []string{"UserError"}
@@ -10024,6 +11608,32 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 // endregion **************************** object.gotpl ****************************
 
 // region    ***************************** type.gotpl *****************************
+
+func (ec *executionContext) marshalNAgent2ᚕᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐAgentᚄ(ctx context.Context, sel ast.SelectionSet, v []*workspace.Agent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAgent2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐAgent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAgent2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐAgent(ctx context.Context, sel ast.SelectionSet, v *workspace.Agent) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Agent(ctx, sel, v)
+}
 
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
@@ -10696,6 +12306,59 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 	return res
 }
 
+func (ec *executionContext) unmarshalNTransferInput2githubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐTransferInput(ctx context.Context, v any) (model.TransferInput, error) {
+	res, err := ec.unmarshalInputTransferInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNTransferOutcome2githubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐTransferOutcome(ctx context.Context, v any) (workspace.TransferOutcome, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNTransferOutcome2githubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐTransferOutcome[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTransferOutcome2githubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐTransferOutcome(ctx context.Context, sel ast.SelectionSet, v workspace.TransferOutcome) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNTransferOutcome2githubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐTransferOutcome[v])
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+var (
+	unmarshalNTransferOutcome2githubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐTransferOutcome = map[string]workspace.TransferOutcome{
+		"ACCEPTED": workspace.TransferAccepted,
+		"REJECTED": workspace.TransferRejected,
+	}
+	marshalNTransferOutcome2githubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐTransferOutcome = map[workspace.TransferOutcome]string{
+		workspace.TransferAccepted: "ACCEPTED",
+		workspace.TransferRejected: "REJECTED",
+	}
+)
+
+func (ec *executionContext) marshalNTransferResult2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐTransferEvent(ctx context.Context, sel ast.SelectionSet, v *workspace.TransferEvent) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._TransferResult(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNUnparkNotification2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐUnparkEvent(ctx context.Context, sel ast.SelectionSet, v *workspace.UnparkEvent) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UnparkNotification(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNUserError2ᚕᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐUserErrorᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -11091,6 +12754,13 @@ var (
 		workspace.PartySystem:  "SYSTEM",
 	}
 )
+
+func (ec *executionContext) marshalOPendingTransfer2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐTransfer(ctx context.Context, sel ast.SelectionSet, v *workspace.Transfer) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PendingTransfer(ctx, sel, v)
+}
 
 func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
 	if v == nil {

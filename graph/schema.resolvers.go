@@ -88,6 +88,27 @@ func (r *interactionPlanResolver) WrapSeconds(ctx context.Context, obj *workspac
 	return &obj.WrapSeconds, nil
 }
 
+// AutoParkSeconds is the resolver for the autoParkSeconds field.
+func (r *interactionPlanResolver) AutoParkSeconds(ctx context.Context, obj *workspace.Plan) (*int, error) {
+	if obj.AutoParkSeconds <= 0 {
+		return nil, nil
+	}
+	return &obj.AutoParkSeconds, nil
+}
+
+// ParkedTimeoutSeconds is the resolver for the parkedTimeoutSeconds field.
+func (r *interactionPlanResolver) ParkedTimeoutSeconds(ctx context.Context, obj *workspace.Plan) (int, error) {
+	return int(obj.ParkedTimeout() / time.Second), nil
+}
+
+// PostParkingPlan is the resolver for the postParkingPlan field.
+func (r *interactionPlanResolver) PostParkingPlan(ctx context.Context, obj *workspace.Plan) (*workspace.Plan, error) {
+	if obj.PostParkingPlanID == "" {
+		return nil, nil
+	}
+	return r.Service.Plan(ctx, obj.PostParkingPlanID)
+}
+
 // Agent is the resolver for the agent field.
 func (r *messageResolver) Agent(ctx context.Context, obj *workspace.Message) (*workspace.Agent, error) {
 	// A webchat contact never sees agent details; the agent's name reaches them as agentName.
@@ -168,6 +189,23 @@ func (r *mutationResolver) CompleteInteraction(ctx context.Context, input model.
 	return interactionPayload(r.Service.CompleteInteraction(ctx, input.InteractionID))
 }
 
+// ParkInteraction is the resolver for the parkInteraction field.
+func (r *mutationResolver) ParkInteraction(ctx context.Context, input model.InteractionInput) (*model.InteractionPayload, error) {
+	return interactionPayload(r.Service.ParkInteraction(ctx, input.InteractionID))
+}
+
+// TransferInteraction is the resolver for the transferInteraction field.
+func (r *mutationResolver) TransferInteraction(ctx context.Context, input model.TransferInput) (*model.InteractionPayload, error) {
+	req := workspace.TransferRequest{InteractionID: input.InteractionID}
+	if input.ToAgentID != nil {
+		req.ToAgentID = *input.ToAgentID
+	}
+	if input.ToPlanID != nil {
+		req.ToPlanID = *input.ToPlanID
+	}
+	return interactionPayload(r.Service.TransferInteraction(ctx, req))
+}
+
 // StartWebchat is the resolver for the startWebchat field.
 func (r *mutationResolver) StartWebchat(ctx context.Context, input model.StartWebchatInput) (*model.StartWebchatPayload, error) {
 	if err := r.limitWebchat(ctx); err != nil {
@@ -214,6 +252,21 @@ func (r *offerResolver) ExpiresAt(ctx context.Context, obj *workspace.Offer) (*t
 		return nil, nil
 	}
 	return &obj.ExpiresAt, nil
+}
+
+// TransferredBy is the resolver for the transferredBy field.
+func (r *offerResolver) TransferredBy(ctx context.Context, obj *workspace.Offer) (*workspace.Agent, error) {
+	return r.agentOrNil(ctx, obj.TransferredBy)
+}
+
+// From is the resolver for the from field.
+func (r *pendingTransferResolver) From(ctx context.Context, obj *workspace.Transfer) (*workspace.Agent, error) {
+	return r.agentOrNil(ctx, obj.FromAgentID)
+}
+
+// To is the resolver for the to field.
+func (r *pendingTransferResolver) To(ctx context.Context, obj *workspace.Transfer) (*workspace.Agent, error) {
+	return r.agentOrNil(ctx, obj.ToAgentID)
 }
 
 // MyChat is the resolver for the myChat field.
@@ -278,6 +331,15 @@ func (r *queryResolver) InteractionPlans(ctx context.Context, search *string) ([
 	return r.Service.Plans(ctx, s)
 }
 
+// TransferTargets is the resolver for the transferTargets field.
+func (r *queryResolver) TransferTargets(ctx context.Context, search *string, recentOnly *bool) ([]*workspace.Agent, error) {
+	var s string
+	if search != nil {
+		s = *search
+	}
+	return r.Service.TransferTargets(ctx, s, recentOnly != nil && *recentOnly)
+}
+
 // Offers is the resolver for the offers field.
 func (r *subscriptionResolver) Offers(ctx context.Context) (<-chan *workspace.OfferEvent, error) {
 	in, err := r.Service.Feed(ctx, workspace.AgentTopic)
@@ -303,6 +365,29 @@ func (r *subscriptionResolver) InteractionUpdates(ctx context.Context) (<-chan *
 		return nil, err
 	}
 	return forward(ctx, in, func(e workspace.Event) *workspace.Interaction { return e.Interaction }), nil
+}
+
+// UnparkNotifications is the resolver for the unparkNotifications field.
+func (r *subscriptionResolver) UnparkNotifications(ctx context.Context) (<-chan *workspace.UnparkEvent, error) {
+	in, err := r.Service.Feed(ctx, workspace.UnparkTopic)
+	if err != nil {
+		return nil, err
+	}
+	return forward(ctx, in, func(e workspace.Event) *workspace.UnparkEvent { return e.Unpark }), nil
+}
+
+// TransferResults is the resolver for the transferResults field.
+func (r *subscriptionResolver) TransferResults(ctx context.Context) (<-chan *workspace.TransferEvent, error) {
+	in, err := r.Service.Feed(ctx, workspace.TransferTopic)
+	if err != nil {
+		return nil, err
+	}
+	return forward(ctx, in, func(e workspace.Event) *workspace.TransferEvent { return e.Transfer }), nil
+}
+
+// Target is the resolver for the target field.
+func (r *transferResultResolver) Target(ctx context.Context, obj *workspace.TransferEvent) (*workspace.Agent, error) {
+	return r.agentOrNil(ctx, obj.TargetAgentID)
 }
 
 // AgentName is the resolver for the agentName field.
@@ -341,11 +426,17 @@ func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 // Offer returns OfferResolver implementation.
 func (r *Resolver) Offer() OfferResolver { return &offerResolver{r} }
 
+// PendingTransfer returns PendingTransferResolver implementation.
+func (r *Resolver) PendingTransfer() PendingTransferResolver { return &pendingTransferResolver{r} }
+
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
 // Subscription returns SubscriptionResolver implementation.
 func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
+
+// TransferResult returns TransferResultResolver implementation.
+func (r *Resolver) TransferResult() TransferResultResolver { return &transferResultResolver{r} }
 
 // WebchatSession returns WebchatSessionResolver implementation.
 func (r *Resolver) WebchatSession() WebchatSessionResolver { return &webchatSessionResolver{r} }
@@ -358,7 +449,9 @@ type (
 	messageResolver         struct{ *Resolver }
 	mutationResolver        struct{ *Resolver }
 	offerResolver           struct{ *Resolver }
+	pendingTransferResolver struct{ *Resolver }
 	queryResolver           struct{ *Resolver }
 	subscriptionResolver    struct{ *Resolver }
+	transferResultResolver  struct{ *Resolver }
 	webchatSessionResolver  struct{ *Resolver }
 )

@@ -23,8 +23,15 @@ type agentDoc struct {
 	Holds         []holdDoc                 `bson:"holds"`
 	LastOfferAt   time.Time                 `bson:"lastOfferAt"`
 	MissedOffers  int                       `bson:"missedOffers"`
+	Recent        []peerDoc                 `bson:"recent"`
 	CreatedAt     time.Time                 `bson:"createdAt"`
 	Version       int64                     `bson:"version"`
+}
+
+// peerDoc is one recently contacted agent inside an agentDoc.
+type peerDoc struct {
+	AgentID string    `bson:"agentId"`
+	At      time.Time `bson:"at"`
 }
 
 // holdDoc is one hold inside an agentDoc.
@@ -39,8 +46,13 @@ func toAgentDoc(a *workspace.Agent) agentDoc {
 	for _, h := range a.Holds {
 		holds = append(holds, holdDoc{InteractionID: h.InteractionID, Channel: h.Channel, Since: h.Since})
 	}
+	var recent []peerDoc
+	for _, p := range a.Recent {
+		recent = append(recent, peerDoc{AgentID: p.AgentID, At: p.At})
+	}
 	return agentDoc{
-		ID: a.ID, Username: a.Username, Name: a.Name, PasswordHash: a.PasswordHash,
+		Recent: recent,
+		ID:     a.ID, Username: a.Username, Name: a.Name, PasswordHash: a.PasswordHash,
 		Role: a.Role, Presence: a.Presence, PresenceSince: a.PresenceSince, AutoAccept: a.AutoAccept,
 		Capacity: a.Capacity, PlanIDs: a.PlanIDs, Holds: holds, LastOfferAt: a.LastOfferAt,
 		MissedOffers: a.MissedOffers, CreatedAt: a.CreatedAt, Version: a.Version,
@@ -52,8 +64,13 @@ func (d *agentDoc) agent() *workspace.Agent {
 	for _, h := range d.Holds {
 		holds = append(holds, workspace.Hold{InteractionID: h.InteractionID, Channel: h.Channel, Since: h.Since.UTC()})
 	}
+	var recent []workspace.Peer
+	for _, p := range d.Recent {
+		recent = append(recent, workspace.Peer{AgentID: p.AgentID, At: p.At.UTC()})
+	}
 	return &workspace.Agent{
-		ID: d.ID, Username: d.Username, Name: d.Name, PasswordHash: d.PasswordHash,
+		Recent: recent,
+		ID:     d.ID, Username: d.Username, Name: d.Name, PasswordHash: d.PasswordHash,
 		Role: d.Role, Presence: d.Presence, PresenceSince: d.PresenceSince.UTC(), AutoAccept: d.AutoAccept,
 		Capacity: d.Capacity, PlanIDs: d.PlanIDs, Holds: holds, LastOfferAt: d.LastOfferAt.UTC(),
 		MissedOffers: d.MissedOffers, CreatedAt: d.CreatedAt.UTC(), Version: d.Version,

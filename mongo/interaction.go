@@ -37,8 +37,21 @@ type interactionDoc struct {
 	AutoAccepted bool                       `bson:"autoAccepted"`
 	RejectedBy   []string                   `bson:"rejectedBy"`
 	DueAt        *time.Time                 `bson:"dueAt"`
+	LastContact  *time.Time                 `bson:"lastContactAt"`
+	AutoParkAt   *time.Time                 `bson:"autoParkAt"`
+	ParkedAt     *time.Time                 `bson:"parkedAt"`
+	ParkedUntil  *time.Time                 `bson:"parkedUntil"`
+	Transfer     *transferDoc               `bson:"transfer"`
 	ContactToken string                     `bson:"contactTokenHash"`
 	Version      int64                      `bson:"version"`
+}
+
+// transferDoc is a pending transfer offer inside an interactionDoc.
+type transferDoc struct {
+	FromAgentID string    `bson:"fromAgentId"`
+	ToAgentID   string    `bson:"toAgentId"`
+	OfferID     string    `bson:"offerId"`
+	ExpiresAt   time.Time `bson:"expiresAt"`
 }
 
 // contactDoc is the contact inside an interactionDoc.
@@ -52,8 +65,14 @@ func toInteractionDoc(ix *workspace.Interaction) interactionDoc {
 	if !ix.DueAt.IsZero() {
 		due = &ix.DueAt
 	}
+	var transfer *transferDoc
+	if t := ix.Transfer; t != nil {
+		transfer = &transferDoc{FromAgentID: t.FromAgentID, ToAgentID: t.ToAgentID, OfferID: t.OfferID, ExpiresAt: t.ExpiresAt}
+	}
 	return interactionDoc{
-		ID: ix.ID, Channel: ix.Channel, Direction: ix.Direction, State: ix.State,
+		LastContact: ix.LastContactAt, AutoParkAt: ix.AutoParkAt, ParkedAt: ix.ParkedAt, ParkedUntil: ix.ParkedUntil,
+		Transfer: transfer,
+		ID:       ix.ID, Channel: ix.Channel, Direction: ix.Direction, State: ix.State,
 		Contact: contactDoc{Address: ix.Contact.Address, Name: ix.Contact.Name},
 		AgentID: ix.AgentID, PlanID: ix.PlanID, CreatedAt: ix.CreatedAt,
 		AcceptedAt: ix.AcceptedAt, EndedAt: ix.EndedAt, EndedBy: ix.EndedBy, CompletedAt: ix.CompletedAt,
@@ -75,7 +94,13 @@ func (d *interactionDoc) interaction() *workspace.Interaction {
 	if d.DueAt != nil {
 		due = d.DueAt.UTC()
 	}
+	var transfer *workspace.Transfer
+	if t := d.Transfer; t != nil {
+		transfer = &workspace.Transfer{FromAgentID: t.FromAgentID, ToAgentID: t.ToAgentID, OfferID: t.OfferID, ExpiresAt: t.ExpiresAt.UTC()}
+	}
 	return &workspace.Interaction{
+		LastContactAt: utc(d.LastContact), AutoParkAt: utc(d.AutoParkAt), ParkedAt: utc(d.ParkedAt),
+		ParkedUntil: utc(d.ParkedUntil), Transfer: transfer,
 		ID: d.ID, Channel: d.Channel, Direction: d.Direction, State: d.State,
 		Contact: workspace.Contact{Address: d.Contact.Address, Name: d.Contact.Name},
 		AgentID: d.AgentID, PlanID: d.PlanID, CreatedAt: d.CreatedAt.UTC(),

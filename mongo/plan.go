@@ -18,8 +18,12 @@ type planDoc struct {
 	WrapSeconds         int                 `bson:"wrapSeconds"`
 	OfferTimeoutSeconds int                 `bson:"offerTimeoutSeconds"`
 	AutoAccept          bool                `bson:"autoAccept"`
-	CreatedAt           time.Time           `bson:"createdAt"`
-	Version             int64               `bson:"version"`
+	// AutoParkSeconds is absent from plans stored before parking existed: they get the default.
+	AutoParkSeconds      *int      `bson:"autoParkSeconds"`
+	ParkedTimeoutSeconds int       `bson:"parkedTimeoutSeconds"`
+	PostParkingPlanID    string    `bson:"postParkingPlanId"`
+	CreatedAt            time.Time `bson:"createdAt"`
+	Version              int64     `bson:"version"`
 }
 
 // dispositionDoc is one disposition code inside a planDoc.
@@ -37,7 +41,8 @@ func toPlanDoc(p *workspace.Plan) planDoc {
 		ID: p.ID, Name: p.Name, Channels: p.Channels, DispositionCodes: codes,
 		DispositionRequired: p.DispositionRequired, WrapSeconds: p.WrapSeconds,
 		OfferTimeoutSeconds: p.OfferTimeoutSeconds, AutoAccept: p.AutoAccept,
-		CreatedAt: p.CreatedAt, Version: p.Version,
+		AutoParkSeconds: &p.AutoParkSeconds, ParkedTimeoutSeconds: p.ParkedTimeoutSeconds,
+		PostParkingPlanID: p.PostParkingPlanID, CreatedAt: p.CreatedAt, Version: p.Version,
 	}
 }
 
@@ -46,7 +51,12 @@ func (d *planDoc) plan() *workspace.Plan {
 	for _, c := range d.DispositionCodes {
 		codes = append(codes, workspace.DispositionCode{Code: c.Code, Label: c.Label})
 	}
+	autoPark := workspace.DefaultAutoParkSeconds
+	if d.AutoParkSeconds != nil {
+		autoPark = *d.AutoParkSeconds
+	}
 	return &workspace.Plan{
+		AutoParkSeconds: autoPark, ParkedTimeoutSeconds: d.ParkedTimeoutSeconds, PostParkingPlanID: d.PostParkingPlanID,
 		ID: d.ID, Name: d.Name, Channels: d.Channels, DispositionCodes: codes,
 		DispositionRequired: d.DispositionRequired, WrapSeconds: d.WrapSeconds,
 		OfferTimeoutSeconds: d.OfferTimeoutSeconds, AutoAccept: d.AutoAccept,

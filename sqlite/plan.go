@@ -7,15 +7,16 @@ import (
 	"github.com/agentdesk/agentdesk/workspace"
 )
 
-const planColumns = `id, name, channels, disposition_codes, disposition_required, wrap_seconds, offer_timeout_seconds, auto_accept, created_at, version`
+const planColumns = `id, name, channels, disposition_codes, disposition_required, wrap_seconds, offer_timeout_seconds, auto_accept, created_at, version, auto_park_seconds, parked_timeout_seconds, post_parking_plan_id`
 
 // CreatePlan inserts a new plan.
 func (s *Store) CreatePlan(ctx context.Context, p *workspace.Plan) error {
 	channels, _ := json.Marshal(p.Channels)
 	codes, _ := json.Marshal(p.DispositionCodes)
-	_, err := s.write.ExecContext(ctx, `INSERT INTO plans (`+planColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?)`,
+	_, err := s.write.ExecContext(ctx, `INSERT INTO plans (`+planColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		p.ID, p.Name, string(channels), string(codes), p.DispositionRequired, p.WrapSeconds,
-		p.OfferTimeoutSeconds, p.AutoAccept, millis(p.CreatedAt), p.Version)
+		p.OfferTimeoutSeconds, p.AutoAccept, millis(p.CreatedAt), p.Version,
+		p.AutoParkSeconds, p.ParkedTimeoutSeconds, p.PostParkingPlanID)
 	return mapErr(err, "plan "+p.Name)
 }
 
@@ -48,9 +49,10 @@ func (s *Store) UpdatePlan(ctx context.Context, p *workspace.Plan) error {
 	channels, _ := json.Marshal(p.Channels)
 	codes, _ := json.Marshal(p.DispositionCodes)
 	err := s.execGuarded(ctx, "plan "+p.Name, `UPDATE plans SET name=?, channels=?, disposition_codes=?, disposition_required=?,
-		wrap_seconds=?, offer_timeout_seconds=?, auto_accept=?, version=version+1 WHERE id=? AND version=?`,
+		wrap_seconds=?, offer_timeout_seconds=?, auto_accept=?, auto_park_seconds=?, parked_timeout_seconds=?,
+		post_parking_plan_id=?, version=version+1 WHERE id=? AND version=?`,
 		p.Name, string(channels), string(codes), p.DispositionRequired, p.WrapSeconds, p.OfferTimeoutSeconds,
-		p.AutoAccept, p.ID, p.Version)
+		p.AutoAccept, p.AutoParkSeconds, p.ParkedTimeoutSeconds, p.PostParkingPlanID, p.ID, p.Version)
 	if err == nil {
 		p.Version++
 	}
@@ -62,7 +64,8 @@ func scanPlan(row scanner) (*workspace.Plan, error) {
 	var channels, codes string
 	var created int64
 	if err := row.Scan(&p.ID, &p.Name, &channels, &codes, &p.DispositionRequired, &p.WrapSeconds,
-		&p.OfferTimeoutSeconds, &p.AutoAccept, &created, &p.Version); err != nil {
+		&p.OfferTimeoutSeconds, &p.AutoAccept, &created, &p.Version,
+		&p.AutoParkSeconds, &p.ParkedTimeoutSeconds, &p.PostParkingPlanID); err != nil {
 		return nil, err
 	}
 	p.CreatedAt = fromMillis(created)

@@ -39,3 +39,12 @@ func (c *ManualClock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 	c.mu.Unlock()
 }
+
+// Set moves the clock to t, which must not be before its time.
+func (c *ManualClock) Set(t time.Time) {
+	c.mu.Lock()
+	if t.After(c.t) {
+		c.t = t.UTC()
+	}
+	c.mu.Unlock()
+}

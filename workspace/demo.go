@@ -22,11 +22,16 @@ func (s *Service) SeedDemo(ctx context.Context) error {
 		{Code: "SALE", Label: "Sale made"},
 		{Code: "NO_ANSWER", Label: "Contact stopped answering"},
 	}
+	// Support wakes parked chats into its own queue; Sales has no post-parking plan, so a
+	// reply to a parked Sales chat ends it (K6): both paths can be tried.
+	supportID := uuid.NewString()
 	plans := []*Plan{
-		{Name: "Support", Channels: Channels, DispositionCodes: codes[:3], DispositionRequired: true,
-			OfferTimeoutSeconds: DefaultOfferTimeout},
+		{ID: supportID, Name: "Support", Channels: Channels, DispositionCodes: codes[:3], DispositionRequired: true,
+			OfferTimeoutSeconds: DefaultOfferTimeout, AutoParkSeconds: DefaultAutoParkSeconds,
+			ParkedTimeoutSeconds: DefaultParkedTimeout, PostParkingPlanID: supportID},
 		{Name: "Sales", Channels: []Channel{SMS, WhatsApp, Webchat, Email}, DispositionCodes: codes[2:],
-			WrapSeconds: 60, OfferTimeoutSeconds: DefaultOfferTimeout},
+			WrapSeconds: 60, OfferTimeoutSeconds: DefaultOfferTimeout, AutoParkSeconds: DefaultAutoParkSeconds,
+			ParkedTimeoutSeconds: DefaultParkedTimeout},
 	}
 	existing, err := s.Store.Plans(ctx)
 	if err != nil {
@@ -41,7 +46,10 @@ func (s *Service) SeedDemo(ctx context.Context) error {
 			}
 		}
 		if id == "" {
-			p.ID, p.CreatedAt = uuid.NewString(), s.Clock.Now()
+			if p.ID == "" {
+				p.ID = uuid.NewString()
+			}
+			p.CreatedAt = s.Clock.Now()
 			if err := s.Store.CreatePlan(ctx, p); err != nil {
 				return err
 			}

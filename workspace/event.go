@@ -13,9 +13,34 @@ type Event struct {
 	// Origin names the node that produced the event, so a cross-node bus can skip its own.
 	Origin string `json:",omitempty"`
 	// One of the following is set.
-	Offer       *OfferEvent  `json:",omitempty"`
-	Interaction *Interaction `json:",omitempty"`
-	Message     *Message     `json:",omitempty"`
+	Offer       *OfferEvent    `json:",omitempty"`
+	Interaction *Interaction   `json:",omitempty"`
+	Message     *Message       `json:",omitempty"`
+	Unpark      *UnparkEvent   `json:",omitempty"`
+	Transfer    *TransferEvent `json:",omitempty"`
+}
+
+// UnparkEvent tells the agent who parked an interaction that the contact's reply woke it (K4).
+type UnparkEvent struct {
+	Interaction *Interaction
+	Message     *Message
+}
+
+// TransferOutcome is how a transfer ended (T5, T6).
+type TransferOutcome string
+
+// Transfer outcomes.
+const (
+	TransferAccepted TransferOutcome = "ACCEPTED"
+	TransferRejected TransferOutcome = "REJECTED"
+)
+
+// TransferEvent tells the sender of a transfer how it ended.
+type TransferEvent struct {
+	Interaction *Interaction
+	Outcome     TransferOutcome
+	// TargetAgentID is the agent who answered; "" when the target was a plan.
+	TargetAgentID string
 }
 
 // AgentTopic is the topic of one agent's offer events.
@@ -23,6 +48,12 @@ func AgentTopic(agentID string) string { return "agent:" + agentID }
 
 // UpdatesTopic is the topic of state changes of one agent's interactions.
 func UpdatesTopic(agentID string) string { return "updates:" + agentID }
+
+// UnparkTopic is the topic of one agent's unpark notifications (K4).
+func UnparkTopic(agentID string) string { return "unpark:" + agentID }
+
+// TransferTopic is the topic of the outcomes of one agent's transfers (T5, T6).
+func TransferTopic(agentID string) string { return "transfers:" + agentID }
 
 // MessagesTopic is the topic of one interaction's new messages.
 func MessagesTopic(interactionID string) string { return "messages:" + interactionID }

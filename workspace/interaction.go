@@ -56,12 +56,34 @@ type Interaction struct {
 	// lets exactly one succeed.
 	DueAt time.Time
 
+	// LastContactAt is when the contact last wrote while an agent held the interaction (or
+	// when it was accepted); auto-park counts from it (K2).
+	LastContactAt *time.Time
+	// AutoParkAt is when the system parks an ACTIVE interaction for the contact's
+	// silence (K2); nil when the plan has auto-park off.
+	AutoParkAt *time.Time
+	// ParkedAt and ParkedUntil bound a PARKED interaction's wait for its contact (K3, K5).
+	ParkedAt    *time.Time
+	ParkedUntil *time.Time
+	// Transfer is a transfer offer to another agent waiting for an answer (T1), while the
+	// sender still holds the interaction.
+	Transfer *Transfer
+
 	// ContactTokenHash authorises the webchat contact (a hash; the token is shown once).
 	ContactTokenHash string
 
 	// Version guards every write: a store updates the record only if it still holds this
 	// version and the expected state.
 	Version int64
+}
+
+// Transfer is a cold transfer offered to an agent and not yet answered.
+type Transfer struct {
+	FromAgentID string
+	ToAgentID   string
+	// OfferID is the transfer offer's ID (it takes the interaction's next offer number).
+	OfferID   string
+	ExpiresAt time.Time
 }
 
 // Live reports whether the interaction still uses the live store.
@@ -106,7 +128,7 @@ func usesCapacity(st InteractionState) bool {
 var transitions = map[InteractionState][]InteractionState{
 	Queued:  {Offered, Completed},        // routed; abandoned by the contact
 	Offered: {Active, Queued, Completed}, // accepted; rejected or expired; abandoned
-	Active:  {Wrap, Parked},              // ended; parked
+	Active:  {Wrap, Parked, Queued},      // ended; parked; transferred to a plan
 	Parked:  {Active, Queued, Wrap},      // unparked to the agent or the queue; ended
 	Wrap:    {Completed},                 // completed by the agent or the wrap timer
 }

@@ -102,7 +102,14 @@ func (s *Service) AcceptOffer(ctx context.Context, offerID string) (*Interaction
 	if err != nil {
 		return nil, err
 	}
-	return s.accept(ctx, me.ID, ix.ID, ix.OfferSeq)
+	if ix.Transfer != nil {
+		return s.acceptTransfer(ctx, me, ix)
+	}
+	plan, err := s.Store.Plan(ctx, ix.PlanID)
+	if err != nil {
+		return nil, err
+	}
+	return s.accept(ctx, me.ID, ix.ID, ix.OfferSeq, plan)
 }
 
 // openOffer authorises an answer to an offer.
@@ -122,7 +129,12 @@ func (s *Service) openOffer(ctx context.Context, offerID string) (*Agent, *Inter
 	switch {
 	case seq > ix.OfferSeq:
 		return nil, nil, Errorf(ENOTFOUND, "no such offer")
-	case seq == ix.OfferSeq && ix.AgentID != "" && ix.AgentID != me.ID:
+	case ix.Transfer != nil && ix.Transfer.OfferID == offerID: // a transfer offer (T1)
+		if ix.Transfer.ToAgentID != me.ID {
+			return nil, nil, Errorf(EFORBIDDEN, "this offer was made to another agent")
+		}
+		return me, ix, nil
+	case seq == ix.OfferSeq && ix.State == Offered && ix.AgentID != me.ID:
 		return nil, nil, Errorf(EFORBIDDEN, "this offer was made to another agent")
 	case seq < ix.OfferSeq || ix.State != Offered:
 		return nil, nil, Errorf(EWRONGSTATE, "this offer is no longer open: it was answered, expired or withdrawn")
@@ -130,13 +142,22 @@ func (s *Service) openOffer(ctx context.Context, offerID string) (*Agent, *Inter
 	return me, ix, nil
 }
 
-func (s *Service) accept(ctx context.Context, agentID, ixID string, seq int) (*Interaction, error) {
+// accept makes an offered interaction ACTIVE with the agent. The contact is told who joined
+// only the first time: a chat that comes back through a queue after a transfer or parking
+// changes hands silently (T4).
+func (s *Service) accept(ctx context.Context, agentID, ixID string, seq int, plan *Plan) (*Interaction, error) {
 	now := s.Clock.Now()
+	first := false
 	ix, _, err := s.mutate(ctx, ixID, func(ix *Interaction) error {
 		if ix.State != Offered || ix.OfferSeq != seq || ix.AgentID != agentID {
 			return Errorf(EWRONGSTATE, "this offer is no longer open: it was answered, expired or withdrawn")
 		}
-		ix.State, ix.AcceptedAt, ix.DueAt = Active, &now, time.Time{}
+		first = ix.AcceptedAt == nil
+		if first {
+			ix.AcceptedAt = &now
+		}
+		ix.State, ix.AutoParkAt = Active, autoParkAt(plan, now)
+		ix.scheduleActive()
 		return nil
 	})
 	if err != nil {
@@ -151,7 +172,9 @@ func (s *Service) accept(ctx context.Context, agentID, ixID string, seq int) (*I
 			return nil, err
 		}
 	}
-	s.systemMessage(ctx, ix, a.Name+" joined the chat")
+	if first {
+		s.systemMessage(ctx, ix, a.Name+" joined the chat")
+	}
 	s.publishUpdate(ix)
 	return ix, nil
 }
@@ -162,6 +185,9 @@ func (s *Service) RejectOffer(ctx context.Context, offerID string) (*Interaction
 	me, ix, err := s.openOffer(ctx, offerID)
 	if err != nil {
 		return nil, err
+	}
+	if ix.Transfer != nil {
+		return s.rejectTransfer(ctx, me, ix)
 	}
 	seq := ix.OfferSeq
 	ix, _, err = s.mutate(ctx, ix.ID, func(ix *Interaction) error {
@@ -283,7 +309,9 @@ func (s *Service) edit(ctx context.Context, id string, change func(*Interaction)
 	return ix, nil
 }
 
-// EndInteraction ends an ACTIVE interaction the agent holds; it enters WRAP (W1).
+// EndInteraction ends an ACTIVE or PARKED interaction the agent holds; it enters WRAP (W1).
+// A wrap that follows parking holds no capacity: the agent finishes it without it taking a
+// slot from new work.
 func (s *Service) EndInteraction(ctx context.Context, interactionID string) (*Interaction, error) {
 	me, _, err := s.held(ctx, interactionID)
 	if err != nil {
@@ -296,10 +324,12 @@ func (s *Service) EndInteraction(ctx context.Context, interactionID string) (*In
 func (s *Service) end(ctx context.Context, id string, by Party, guard func(*Interaction) error) (*Interaction, error) {
 	now := s.Clock.Now()
 	var plan *Plan
+	var withdrawn *Transfer
 	ix, _, err := s.mutate(ctx, id, func(ix *Interaction) error {
 		if err := guard(ix); err != nil {
 			return err
 		}
+		withdrawn = ix.Transfer
 		if plan == nil {
 			p, err := s.Store.Plan(ctx, ix.PlanID)
 			if err != nil {
@@ -308,6 +338,7 @@ func (s *Service) end(ctx context.Context, id string, by Party, guard func(*Inte
 			plan = p
 		}
 		ix.State, ix.EndedAt, ix.EndedBy, ix.DueAt, ix.WrapDeadline = Wrap, &now, by, time.Time{}, nil
+		ix.Transfer, ix.AutoParkAt, ix.ParkedUntil = nil, nil, nil
 		if !plan.DispositionRequired && plan.WrapSeconds > 0 {
 			deadline := now.Add(time.Duration(plan.WrapSeconds) * time.Second)
 			ix.WrapDeadline, ix.DueAt = &deadline, deadline
@@ -324,6 +355,9 @@ func (s *Service) end(ctx context.Context, id string, by Party, guard func(*Inte
 		s.systemMessage(ctx, ix, "The chat has ended")
 	}
 	s.publishUpdate(ix)
+	if withdrawn != nil { // the end withdraws an open transfer offer
+		return ix, s.closeTransfer(ctx, *withdrawn, ix, OfferRescinded)
+	}
 	return ix, nil
 }
 

@@ -147,7 +147,7 @@ func TestStateTable(t *testing.T) {
 		{workspace.Wrap, workspace.Completed}: true, {workspace.Queued, workspace.Completed}: true,
 		{workspace.Offered, workspace.Completed}: true, {workspace.Active, workspace.Parked}: true,
 		{workspace.Parked, workspace.Active}: true, {workspace.Parked, workspace.Queued}: true,
-		{workspace.Parked, workspace.Wrap}: true,
+		{workspace.Parked, workspace.Wrap}: true, {workspace.Active, workspace.Queued}: true, // T1: to a plan
 	}
 	states := []workspace.InteractionState{workspace.Queued, workspace.Offered, workspace.Active, workspace.Parked, workspace.Wrap, workspace.Completed}
 	for _, from := range states {

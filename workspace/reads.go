@@ -3,6 +3,7 @@ package workspace
 import (
 	"context"
 	"encoding/base64"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -43,7 +44,7 @@ func canRead(ctx context.Context, ix *Interaction) error {
 		return err
 	}
 	p := PrincipalFrom(ctx)
-	if p.Kind == AgentPrincipal && p.Agent.Role != RoleSupervisor && ix.AgentID != p.Agent.ID {
+	if p.Kind == AgentPrincipal && p.Agent.Role != RoleSupervisor && ix.AgentID != p.Agent.ID && !transferTarget(ix, p.Agent.ID) {
 		return Errorf(EFORBIDDEN, "agents read only interactions they hold or held")
 	}
 	return nil
@@ -74,7 +75,39 @@ func (s *Service) MyInteractions(ctx context.Context) ([]*Interaction, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.Store.LiveInteractions(ctx, LiveFilter{AgentID: me.ID, States: []InteractionState{Offered, Active, Parked, Wrap}})
+	mine, err := s.Store.LiveInteractions(ctx, LiveFilter{AgentID: me.ID, States: []InteractionState{Offered, Active, Parked, Wrap}})
+	if err != nil {
+		return nil, err
+	}
+	// A transfer offer to me is held on my record but names its sender as agent: find it
+	// through my holds, which costs nothing when every hold is one of mine.
+	for _, h := range me.Holds {
+		if slices.ContainsFunc(mine, func(ix *Interaction) bool { return ix.ID == h.InteractionID }) {
+			continue
+		}
+		ix, err := s.Store.Interaction(ctx, h.InteractionID)
+		if ErrorCode(err) == ENOTFOUND {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		if transferTarget(ix, me.ID) {
+			mine = append(mine, ix)
+		}
+	}
+	slices.SortStableFunc(mine, func(a, b *Interaction) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return mine, nil
+}
+
+// transferTarget reports whether a transfer offer of ix waits for the agent's answer; the
+// target may read the whole transcript before answering (T3).
+func transferTarget(ix *Interaction, agentID string) bool {
+	return ix.Transfer != nil && ix.Transfer.ToAgentID == agentID
 }
 
 // pageSize checks a connection's `first` argument.
@@ -238,15 +271,20 @@ func (s *Service) MessageFeed(ctx context.Context, interactionID string) (<-chan
 	if err != nil {
 		return nil, err
 	}
-	if ix.AgentID != me.ID && me.Role != RoleSupervisor {
+	if ix.AgentID != me.ID && me.Role != RoleSupervisor && !transferTarget(ix, me.ID) {
 		return nil, Errorf(EFORBIDDEN, "this interaction is not yours")
 	}
 	return s.Hub.Subscribe(ctx, MessagesTopic(interactionID)), nil
 }
 
-// OpenOffer is an interaction's open offer, shown only to the agent it is offered to.
+// OpenOffer is an interaction's open offer, shown only to the agent it is offered to: the
+// routing offer of an OFFERED interaction, or a transfer offer (T1).
 func OpenOffer(ctx context.Context, ix *Interaction) *Offer {
 	p := PrincipalFrom(ctx)
+	if p.Kind == AgentPrincipal && transferTarget(ix, p.Agent.ID) {
+		o := transferOffer(ix)
+		return &o
+	}
 	if ix.State != Offered || p.Kind != AgentPrincipal || p.Agent.ID != ix.AgentID {
 		return nil
 	}

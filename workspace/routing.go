@@ -134,7 +134,7 @@ func (s *Service) offerTo(ctx context.Context, agentID string, ix *Interaction, 
 	}
 	*ix = *offered
 	if ix.AutoAccepted { // P4: accepted at once; the event carries the ACTIVE interaction
-		accepted, err := s.accept(ctx, a.ID, ix.ID, ix.OfferSeq)
+		accepted, err := s.accept(ctx, a.ID, ix.ID, ix.OfferSeq, plan)
 		if err != nil {
 			return true, err
 		}
@@ -220,16 +220,20 @@ func (s *Service) expireOffer(ctx context.Context, ix *Interaction) error {
 		return err
 	}
 	s.publish(Event{Topic: AgentTopic(agentID), Offer: &OfferEvent{Kind: OfferExpired, Offer: expired}})
-	if err := s.release(ctx, agentID, ix.ID, func(a *Agent) {
-		a.MissedOffers++
-		if a.MissedOffers >= MaxMissedOffers {
-			a.MissedOffers = 0
-			if a.Presence == Ready {
-				a.Presence, a.PresenceSince = NotReady, now
-			}
-		}
-	}); err != nil {
+	if err := s.release(ctx, agentID, ix.ID, s.missedOffer); err != nil {
 		return err
 	}
 	return s.route(ctx, ix)
+}
+
+// missedOffer counts an offer the agent let expire; at MaxMissedOffers in a row they are set
+// NOT_READY (P5).
+func (s *Service) missedOffer(a *Agent) {
+	a.MissedOffers++
+	if a.MissedOffers >= MaxMissedOffers {
+		a.MissedOffers = 0
+		if a.Presence == Ready {
+			a.Presence, a.PresenceSince = NotReady, s.Clock.Now()
+		}
+	}
 }

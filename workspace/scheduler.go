@@ -12,7 +12,8 @@ import (
 // old without one was left by a crash.
 const staleHoldAge = 10 * time.Second
 
-// Tick fires every timer due by now: offer expiries (P5) and wrap timeouts (W3). Due times
+// Tick fires every timer due by now: offer and transfer-offer expiries (P5, T6), auto-park
+// (K2), parked timeouts (K5) and wrap timeouts (W3). Due times
 // live on the interactions, so timers survive restarts; any node may tick, and the guarded
 // write of each step lets exactly one node fire each timer.
 func (s *Service) Tick(ctx context.Context) error {
@@ -33,6 +34,13 @@ func (s *Service) fire(ctx context.Context, ix *Interaction) error {
 	switch ix.State {
 	case Offered:
 		return s.expireOffer(ctx, ix)
+	case Active: // a transfer offer lapses (T6), or the contact was silent too long (K2)
+		if ix.Transfer != nil {
+			return s.expireTransfer(ctx, ix)
+		}
+		return s.autoPark(ctx, ix)
+	case Parked: // K5: no reply in time
+		return s.parkedTimeout(ctx, ix)
 	case Wrap: // W3: at zero the system completes it, keeping what was entered
 		_, err := s.complete(ctx, ix.ID, func(x *Interaction) error {
 			if x.State != Wrap || x.DueAt.IsZero() || x.DueAt.After(now) {
@@ -73,7 +81,7 @@ func (s *Service) Sweep(ctx context.Context) error {
 				continue
 			}
 			ix, err := s.Store.Interaction(ctx, h.InteractionID)
-			if ErrorCode(err) == ENOTFOUND || (err == nil && (ix.AgentID != a.ID || !usesCapacity(ix.State))) {
+			if ErrorCode(err) == ENOTFOUND || (err == nil && !backs(ix, a.ID)) {
 				errs = append(errs, s.releaseStale(ctx, a.ID, h))
 			} else if err != nil {
 				errs = append(errs, err)
@@ -136,4 +144,13 @@ func (s *Service) releaseStale(ctx context.Context, agentID string, stale Hold) 
 		return nil
 	}
 	return err
+}
+
+// backs reports whether the interaction justifies a hold on the agent: they hold it in a
+// state that uses capacity, or it waits for their answer to a transfer offer.
+func backs(ix *Interaction, agentID string) bool {
+	if ix.Transfer != nil && ix.Transfer.ToAgentID == agentID {
+		return true
+	}
+	return ix.AgentID == agentID && usesCapacity(ix.State)
 }

@@ -125,6 +125,7 @@ func (s *Service) MyChat(ctx context.Context) (*Interaction, error) {
 }
 
 // SendContactMessage appends the visitor's message to their chat, while it has not ended.
+// It restarts the auto-park countdown of an ACTIVE chat and wakes a PARKED one (K2, K4).
 func (s *Service) SendContactMessage(ctx context.Context, text string) (*Message, error) {
 	id, err := RequireContact(ctx)
 	if err != nil {
@@ -140,7 +141,13 @@ func (s *Service) SendContactMessage(ctx context.Context, text string) (*Message
 	if ix.State == Wrap || ix.State == Completed {
 		return nil, Errorf(EWRONGSTATE, "this chat has ended; start a new one")
 	}
-	return s.appendMessage(ctx, &Message{InteractionID: id, From: PartyContact, Text: text})
+	m, err := s.appendMessage(ctx, &Message{InteractionID: id, From: PartyContact, Text: text})
+	if err != nil {
+		return nil, err
+	}
+	// The message is stored before anything else happens, so it is kept whatever the
+	// interaction does meanwhile (K4).
+	return m, s.contactWrote(ctx, ix, m)
 }
 
 // EndWebchat ends the visitor's chat (C4), recorded as ended by the contact. A chat an agent

@@ -66,7 +66,10 @@ type Agent struct {
 	LastOfferAt time.Time
 	// MissedOffers counts offers in a row that expired unanswered (P5).
 	MissedOffers int
-	CreatedAt    time.Time
+	// Recent are the agents this one transferred to or received a transfer from, most
+	// recent first, at most MaxRecentPeers (T2's "recently contacted" filter).
+	Recent    []Peer
+	CreatedAt time.Time
 	// Version guards every write: a store updates the record only if it still holds this version.
 	Version int64
 }
@@ -96,12 +99,59 @@ type Plan struct {
 	OfferTimeoutSeconds int
 	// AutoAccept makes every offer of this plan accepted at once (P4).
 	AutoAccept bool
-	CreatedAt  time.Time
-	Version    int64
+	// AutoParkSeconds parks an ACTIVE interaction after this long without a message from
+	// its contact (K2); 0 means auto-park is off.
+	AutoParkSeconds int
+	// ParkedTimeoutSeconds is how long a parked interaction waits for the contact (K5); 0
+	// means DefaultParkedTimeout.
+	ParkedTimeoutSeconds int
+	// PostParkingPlanID is the plan whose queue takes a parked interaction the contact
+	// woke when its agent cannot take it back; "" means a reply ends it at once (K6).
+	PostParkingPlanID string
+	CreatedAt         time.Time
+	Version           int64
 }
 
 // DefaultOfferTimeout is P5's per-plan default.
 const DefaultOfferTimeout = 30
+
+// Parking defaults (K2, K5): a new plan parks after 10 minutes of contact silence, and a
+// parked interaction waits an hour for the contact.
+const (
+	DefaultAutoParkSeconds = 600
+	DefaultParkedTimeout   = 3600
+)
+
+// ParkedTimeout is how long the plan's parked interactions wait for their contact.
+func (p *Plan) ParkedTimeout() time.Duration {
+	if p.ParkedTimeoutSeconds <= 0 {
+		return DefaultParkedTimeout * time.Second
+	}
+	return time.Duration(p.ParkedTimeoutSeconds) * time.Second
+}
+
+// Peer is an agent another one recently transferred to or received from.
+type Peer struct {
+	AgentID string
+	At      time.Time
+}
+
+// MaxRecentPeers bounds Agent.Recent.
+const MaxRecentPeers = 20
+
+// RecentWindow is how far back "recently contacted" reaches (T2).
+const RecentWindow = 7 * 24 * time.Hour
+
+// remember puts peer first in the agent's recent list.
+func (a *Agent) remember(peerID string, at time.Time) {
+	out := []Peer{{AgentID: peerID, At: at}}
+	for _, p := range a.Recent {
+		if p.AgentID != peerID && len(out) < MaxRecentPeers {
+			out = append(out, p)
+		}
+	}
+	a.Recent = out
+}
 
 // Session is a signed-in agent's bearer token, stored by its hash only.
 type Session struct {
@@ -160,6 +210,8 @@ type Offer struct {
 	AgentID      string
 	ExpiresAt    time.Time
 	AutoAccepted bool
+	// TransferredBy is the sending agent of a transfer offer; "" for offers made by routing.
+	TransferredBy string
 }
 
 // OfferEventKind says what happened to an offer.

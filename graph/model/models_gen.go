@@ -209,6 +209,16 @@ type StartWebchatPayload struct {
 type Subscription struct {
 }
 
+// A cold transfer (T1): name exactly one target.
+type TransferInput struct {
+	// The interaction, ACTIVE and held by the signed-in agent.
+	InteractionID string `json:"interactionId"`
+	// A READY agent, who gets a transfer offer to accept or reject.
+	ToAgentID *string `json:"toAgentId,omitempty"`
+	// An interaction plan, whose queue takes the interaction at once.
+	ToPlanID *string `json:"toPlanId,omitempty"`
+}
+
 // An expected, user-fixable failure of a mutation.
 type UserError struct {
 	// Machine-readable, e.g. WRONG_STATE, DISPOSITION_REQUIRED, NOT_READY, INVALID, INVALID_CREDENTIALS.

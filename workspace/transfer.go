@@ -1,0 +1,297 @@
+package workspace
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// ETARGETUNAVAILABLE refuses a transfer to an agent who is not READY or has no room on the
+// interaction's channel (T1).
+const ETARGETUNAVAILABLE = "TARGET_UNAVAILABLE"
+
+// maxSearchChars bounds search strings.
+const maxSearchChars = 100
+
+// TransferRequest names an interaction and exactly one target: an agent or a plan.
+type TransferRequest struct {
+	InteractionID string
+	ToAgentID     string
+	ToPlanID      string
+}
+
+// TransferInteraction hands an ACTIVE interaction the signed-in agent holds to someone else
+// (T1). Transfers are cold (C6): to an agent it is a transfer offer they accept or reject,
+// while the sender keeps the interaction; to a plan its queue takes it at once. Either way
+// the outcome reaches the sender on their transfer topic (T5, T6). The webchat contact is
+// not told (T4).
+func (s *Service) TransferInteraction(ctx context.Context, in TransferRequest) (*Interaction, error) {
+	if (in.ToAgentID == "") == (in.ToPlanID == "") {
+		return nil, &Error{Code: EINVALID, Message: "name exactly one target: toAgentId or toPlanId", Field: []string{"toAgentId"}}
+	}
+	me, ix, err := s.held(ctx, in.InteractionID)
+	if err != nil {
+		return nil, err
+	}
+	if err := transferable(ix, me.ID); err != nil {
+		return nil, err
+	}
+	if in.ToPlanID != "" {
+		return s.transferToPlan(ctx, me, ix, in.ToPlanID)
+	}
+	return s.transferToAgent(ctx, me, ix, in.ToAgentID)
+}
+
+// transferable is the guard of both kinds of transfer: only the holder transfers, only an
+// ACTIVE interaction, one transfer at a time.
+func transferable(ix *Interaction, agentID string) error {
+	if err := mine(ix, agentID, Active); err != nil {
+		return err
+	}
+	if ix.Transfer != nil {
+		return Errorf(EWRONGSTATE, "a transfer of this interaction is already waiting for an answer")
+	}
+	return nil
+}
+
+func (s *Service) transferToAgent(ctx context.Context, me *Agent, ix *Interaction, toID string) (*Interaction, error) {
+	if checkID(toID) != nil {
+		return nil, &Error{Code: EINVALID, Message: "not a valid agent ID: IDs are UUIDs", Field: []string{"toAgentId"}}
+	}
+	if toID == me.ID {
+		return nil, &Error{Code: EINVALID, Message: "you hold this interaction already; choose another agent", Field: []string{"toAgentId"}}
+	}
+	plan, err := s.Store.Plan(ctx, ix.PlanID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Clock.Now()
+	// Reserve the target's capacity first, as routing does: an accepted transfer never
+	// overflows them.
+	target, err := s.updateAgent(ctx, toID, func(a *Agent) error {
+		switch {
+		case a.Presence != Ready:
+			return Errorf(ETARGETUNAVAILABLE, "%s is %s: only READY agents can take a transfer", a.Name, a.Presence)
+		case a.heldOn(ix.Channel) >= a.Capacity[ix.Channel]:
+			return Errorf(ETARGETUNAVAILABLE, "%s has no free %s capacity", a.Name, strings.ToLower(string(ix.Channel)))
+		}
+		a.Holds = append(a.Holds, Hold{InteractionID: ix.ID, Channel: ix.Channel, Since: now})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	timeout := plan.OfferTimeoutSeconds
+	if timeout <= 0 {
+		timeout = DefaultOfferTimeout
+	}
+	offered, _, err := s.mutateLoaded(ctx, ix, func(x *Interaction) error {
+		if err := transferable(x, me.ID); err != nil {
+			return err
+		}
+		x.OfferSeq++
+		x.Transfer = &Transfer{FromAgentID: me.ID, ToAgentID: toID, OfferID: x.OfferID(), ExpiresAt: now.Add(time.Duration(timeout) * time.Second)}
+		x.scheduleActive()
+		return nil
+	})
+	if err != nil {
+		return nil, errors.Join(err, s.release(ctx, toID, ix.ID, nil))
+	}
+	if _, err := s.updateAgent(ctx, me.ID, func(a *Agent) error { a.remember(toID, now); return nil }); err != nil {
+		return nil, err
+	}
+	s.publishUpdate(offered)
+	if target.AutoAccept || plan.AutoAccept { // P4 applies to transfer offers too
+		return s.acceptTransfer(ctx, target, offered)
+	}
+	s.publish(Event{Topic: AgentTopic(toID), Offer: &OfferEvent{Kind: OfferOffered, Offer: transferOffer(offered)}})
+	return offered, nil
+}
+
+// transferOffer is the offer a pending transfer makes to its target.
+func transferOffer(ix *Interaction) Offer {
+	t := ix.Transfer
+	return Offer{ID: t.OfferID, Interaction: *ix, AgentID: t.ToAgentID, ExpiresAt: t.ExpiresAt, TransferredBy: t.FromAgentID}
+}
+
+func (s *Service) transferToPlan(ctx context.Context, me *Agent, ix *Interaction, planID string) (*Interaction, error) {
+	if checkID(planID) != nil {
+		return nil, &Error{Code: EINVALID, Message: "not a valid plan ID: IDs are UUIDs", Field: []string{"toPlanId"}}
+	}
+	plan, err := s.Store.Plan(ctx, planID)
+	if ErrorCode(err) == ENOTFOUND {
+		return nil, &Error{Code: ENOTFOUND, Message: "no interaction plan has this ID", Field: []string{"toPlanId"}}
+	} else if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(plan.Channels, ix.Channel) {
+		return nil, &Error{Code: EINVALID, Message: "plan " + plan.Name + " does not take " + strings.ToLower(string(ix.Channel)), Field: []string{"toPlanId"}}
+	}
+	queued, _, err := s.mutateLoaded(ctx, ix, func(x *Interaction) error {
+		if err := transferable(x, me.ID); err != nil {
+			return err
+		}
+		// Cold: the plan's queue takes it; routing offers it to someone else than the sender.
+		x.State, x.AgentID, x.PlanID, x.RejectedBy = Queued, "", plan.ID, []string{me.ID}
+		x.DueAt, x.AutoParkAt, x.OfferedAt, x.AutoAccepted = time.Time{}, nil, nil, false
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.publish(Event{Topic: UpdatesTopic(me.ID), Interaction: queued})
+	s.publish(Event{Topic: TransferTopic(me.ID), Transfer: &TransferEvent{Interaction: queued, Outcome: TransferAccepted}})
+	if err := s.release(ctx, me.ID, ix.ID, nil); err != nil {
+		return nil, err
+	}
+	routed := *queued
+	if err := s.route(ctx, &routed); err != nil {
+		return nil, err
+	}
+	return &routed, s.routeQueued(ctx, me.PlanIDs)
+}
+
+// acceptTransfer completes a transfer offer: the target holds the interaction now, the
+// sender's capacity is freed and they can no longer send (T5). The contact sees nothing (T4).
+func (s *Service) acceptTransfer(ctx context.Context, me *Agent, ix *Interaction) (*Interaction, error) {
+	t := *ix.Transfer
+	plan, err := s.Store.Plan(ctx, ix.PlanID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Clock.Now()
+	taken, _, err := s.mutateLoaded(ctx, ix, func(x *Interaction) error {
+		if x.State != Active || x.Transfer == nil || x.Transfer.OfferID != t.OfferID || x.Transfer.ToAgentID != me.ID {
+			return Errorf(EWRONGSTATE, "this transfer is no longer open: it was answered, expired or withdrawn")
+		}
+		x.AgentID, x.Transfer, x.AutoParkAt = me.ID, nil, autoParkAt(plan, now)
+		x.scheduleActive()
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.updateAgent(ctx, me.ID, func(a *Agent) error {
+		a.remember(t.FromAgentID, now)
+		a.MissedOffers = 0
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := s.release(ctx, t.FromAgentID, ix.ID, nil); err != nil {
+		return nil, err
+	}
+	s.publishUpdate(taken)
+	s.publish(Event{Topic: UpdatesTopic(t.FromAgentID), Interaction: taken})
+	s.publish(Event{Topic: TransferTopic(t.FromAgentID), Transfer: &TransferEvent{Interaction: taken, Outcome: TransferAccepted, TargetAgentID: me.ID}})
+	return taken, s.routeAfterRelease(ctx, t.FromAgentID)
+}
+
+// closeTransfer ends a pending transfer offer without a handover: the target rejected it or
+// let it lapse (T6), or the interaction ended meanwhile. The interaction stays with the
+// sender; the target's reserved capacity is freed.
+func (s *Service) closeTransfer(ctx context.Context, t Transfer, ix *Interaction, kind OfferEventKind) error {
+	var change func(*Agent)
+	if kind == OfferExpired {
+		change = s.missedOffer
+	}
+	if err := s.release(ctx, t.ToAgentID, ix.ID, change); err != nil {
+		return err
+	}
+	if kind != "" {
+		o := Offer{ID: t.OfferID, Interaction: *ix, AgentID: t.ToAgentID, ExpiresAt: t.ExpiresAt, TransferredBy: t.FromAgentID}
+		s.publish(Event{Topic: AgentTopic(t.ToAgentID), Offer: &OfferEvent{Kind: kind, Offer: o}})
+	}
+	s.publish(Event{Topic: TransferTopic(t.FromAgentID), Transfer: &TransferEvent{Interaction: ix, Outcome: TransferRejected, TargetAgentID: t.ToAgentID}})
+	return s.routeAfterRelease(ctx, t.ToAgentID)
+}
+
+// rejectTransfer is the target's answer "no" to a transfer offer (T6).
+func (s *Service) rejectTransfer(ctx context.Context, me *Agent, ix *Interaction) (*Interaction, error) {
+	t := *ix.Transfer
+	kept, _, err := s.mutateLoaded(ctx, ix, func(x *Interaction) error {
+		if x.State != Active || x.Transfer == nil || x.Transfer.OfferID != t.OfferID || x.Transfer.ToAgentID != me.ID {
+			return Errorf(EWRONGSTATE, "this transfer is no longer open: it was answered, expired or withdrawn")
+		}
+		x.Transfer = nil
+		x.scheduleActive()
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.publishUpdate(kept)
+	return kept, s.closeTransfer(ctx, t, kept, "")
+}
+
+// expireTransfer fires a transfer offer's timer: unanswered counts as REJECTED (T6), and
+// like any missed offer it adds to the target's run of missed offers (P5).
+func (s *Service) expireTransfer(ctx context.Context, ix *Interaction) error {
+	now := s.Clock.Now()
+	var t Transfer
+	kept, _, err := s.mutateLoaded(ctx, ix, func(x *Interaction) error {
+		if x.State != Active || x.Transfer == nil || x.Transfer.ExpiresAt.After(now) {
+			return errSkip
+		}
+		t = *x.Transfer
+		x.Transfer = nil
+		x.scheduleActive()
+		return nil
+	})
+	if errors.Is(err, errSkip) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	s.publishUpdate(kept)
+	return s.closeTransfer(ctx, t, kept, OfferExpired)
+}
+
+// TransferTargets lists the READY agents the signed-in agent may transfer to (T1, T2),
+// filtered by a case-insensitive search of names and usernames. With recentOnly, only the
+// agents they transferred to or received from in the last RecentWindow, most recent first;
+// otherwise all, by name.
+func (s *Service) TransferTargets(ctx context.Context, search string, recentOnly bool) ([]*Agent, error) {
+	p, err := RequireAgent(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if utf8.RuneCountInString(search) > maxSearchChars {
+		return nil, &Error{Code: EINVALID, Message: "the search is limited to 100 characters", Field: []string{"search"}}
+	}
+	agents, err := s.Store.Agents(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var me *Agent
+	needle := strings.ToLower(strings.TrimSpace(search))
+	var out []*Agent
+	for _, a := range agents {
+		if a.ID == p.ID {
+			me = a
+			continue
+		}
+		if a.Presence == Ready && (strings.Contains(strings.ToLower(a.Name), needle) || strings.Contains(strings.ToLower(a.Username), needle)) {
+			out = append(out, a)
+		}
+	}
+	if !recentOnly {
+		slices.SortFunc(out, func(a, b *Agent) int { return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) })
+		return out, nil
+	}
+	rank := map[string]int{}
+	if me != nil {
+		since := s.Clock.Now().Add(-RecentWindow)
+		for i, peer := range me.Recent {
+			if peer.At.After(since) {
+				rank[peer.AgentID] = i + 1
+			}
+		}
+	}
+	out = slices.DeleteFunc(out, func(a *Agent) bool { return rank[a.ID] == 0 })
+	slices.SortFunc(out, func(a, b *Agent) int { return rank[a.ID] - rank[b.ID] })
+	return out, nil
+}
