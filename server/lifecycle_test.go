@@ -335,8 +335,9 @@ func TestReconnectLosesNothing(t *testing.T) {
 	}
 }
 
-// TestRestartTimersFireOnce stops a node while an offer is pending and a wrap timer runs; a
-// new node on the same data fires both, once (P5, W3), even with two nodes ticking.
+// TestRestartTimersFireOnce stops a node while an offer and a transfer offer are pending, a
+// wrap timer runs, one chat waits for auto-park and another is parked; a new node on the same
+// data fires each timer once (P5, W3, K2, K5, T6), even with two nodes ticking at once.
 func TestRestartTimersFireOnce(t *testing.T) {
 	for name, config := range stores(t) {
 		t.Run(name, func(t *testing.T) {
@@ -346,18 +347,40 @@ func TestRestartTimersFireOnce(t *testing.T) {
 			first := server.NewMain(cfg)
 			first.Clock, first.Stdout = clock, nil
 			runMain(t, first)
-			alice := login(t, first, "alice")
+			alice, bob := login(t, first, "alice"), login(t, first, "bob")
 			ready(t, first, alice)
-			_, wrapping := startChat(t, first, "Sales", "will wrap")
-			r := post(t, first, alice, `{ myInteractions { offer { id } } }`, nil)
-			mutate(t, first, alice, "acceptOffer", `mutation($o: ID!) { acceptOffer(input:{offerId:$o}) { interaction { id } } }`, map[string]any{"o": dig(r.Data, "myInteractions.0.offer.id")})
-			mutate(t, first, alice, "endInteraction", `mutation($i: ID!) { endInteraction(input:{interactionId:$i}) { interaction { id } } }`, map[string]any{"i": wrapping})
+			accepted := func(plan, text string) string {
+				_, id := startChat(t, first, plan, text)
+				r := post(t, first, alice, `query($i: ID!) { interaction(id:$i) { offer { id } } }`, map[string]any{"i": id})
+				mutate(t, first, alice, "acceptOffer", `mutation($o: ID!) { acceptOffer(input:{offerId:$o}) { interaction { id } } }`, map[string]any{"o": dig(r.Data, "interaction.offer.id")})
+				return id
+			}
+			onIx := func(token, field, id string) {
+				p := mutate(t, first, token, field, `mutation($i: ID!) { `+field+`(input:{interactionId:$i}) { userErrors { code } } }`, map[string]any{"i": id})
+				if userCode(p) != "" {
+					t.Fatalf("%s: %v", field, p)
+				}
+			}
+			parked := accepted("Support", "will time out parked")
+			onIx(alice, "parkInteraction", parked)
+			autoParked := accepted("Support", "will go quiet")
+			transferred := accepted("Support", "will be transferred")
+			wrapping := accepted("Sales", "will wrap")
+			onIx(alice, "endInteraction", wrapping)
 			_, pending := startChat(t, first, "Sales", "will expire")
+			ready(t, first, bob)
+			bobID := agentID(t, first, bob)
+			p := mutate(t, first, alice, "transferInteraction", `mutation($i: ID!, $b: ID!) { transferInteraction(input:{interactionId:$i, toAgentId:$b}) { userErrors { code } } }`, map[string]any{"i": transferred, "b": bobID})
+			if userCode(p) != "" {
+				t.Fatalf("transfer: %v", p)
+			}
+			mutate(t, first, bob, "setPresence", `mutation { setPresence(input:{presence:NOT_READY}) { agent { id } } }`, nil)
 			if err := first.Close(); err != nil {
 				t.Fatal(err)
 			}
 
-			clock.Advance(61 * time.Second) // past the offer (30 s) and the wrap (60 s) timers
+			// Past the offers (30 s), the wrap (60 s), auto-park (10 min) and the parked timeout (60 min).
+			clock.Advance(61 * time.Minute)
 			nodes := []*server.Main{server.NewMain(cfg)}
 			if cfg.MongoURI != "" {
 				// A second node shares the MongoDB and ticks at the same time. They share one
@@ -378,15 +401,20 @@ func TestRestartTimersFireOnce(t *testing.T) {
 			}
 			second := nodes[0]
 			offersA := subscribe(t, second, alice, offerSub, nil)
-			done := make(chan error, 2*len(nodes))
+			results := subscribe(t, second, alice, `subscription { transferResults { outcome interaction { id } } }`, nil)
+			// Two rounds, every node ticking at once in each: the lapsed transfer offer lets the
+			// overdue auto-park of its chat fire in the second.
 			for range 2 {
-				for _, n := range nodes {
-					go func() { done <- n.Service.Tick(t.Context()) }()
+				done := make(chan error, 2*len(nodes))
+				for range 2 {
+					for _, n := range nodes {
+						go func() { done <- n.Service.Tick(t.Context()) }()
+					}
 				}
-			}
-			for range 2 * len(nodes) {
-				if err := <-done; err != nil {
-					t.Fatal(err)
+				for range 2 * len(nodes) {
+					if err := <-done; err != nil {
+						t.Fatal(err)
+					}
 				}
 			}
 			ev := offersA.event()
@@ -403,6 +431,27 @@ func TestRestartTimersFireOnce(t *testing.T) {
 			a, _ := second.Store.AgentByUsername(t.Context(), "alice")
 			if a.MissedOffers != 1 {
 				t.Fatalf("alice missed %d offers, want 1", a.MissedOffers)
+			}
+			if b, _ := second.Store.AgentByUsername(t.Context(), "bob"); b.MissedOffers != 1 || len(b.Holds) != 0 {
+				t.Fatalf("bob: %d missed offers, holds %v; want the transfer offer expired once", b.MissedOffers, b.Holds)
+			}
+			if ev := results.event(); dig(ev, "transferResults.outcome") != "REJECTED" || dig(ev, "transferResults.interaction.id") != transferred {
+				t.Fatalf("transfer result %v", ev)
+			}
+			// Versions count the writes: created 0, offered 1, accepted 2, then one per step.
+			for _, want := range []struct {
+				id      string
+				state   workspace.InteractionState
+				version int64
+			}{
+				{parked, workspace.Wrap, 4},        // parked 3, timed out 4 (K5)
+				{autoParked, workspace.Parked, 3},  // auto-parked 3 (K2)
+				{transferred, workspace.Parked, 5}, // transfer 3, lapsed 4 (T6), auto-parked 5
+			} {
+				ix, err := second.Store.Interaction(t.Context(), want.id)
+				if err != nil || ix.State != want.state || ix.Version != want.version {
+					t.Fatalf("%s: %s at version %d (%v), want %s at %d", want.id, ix.State, ix.Version, err, want.state, want.version)
+				}
 			}
 			w, err := second.Store.Interaction(t.Context(), wrapping)
 			// Created 0, offered 1, accepted 2, ended 3, completed 4: a second firing would

@@ -40,8 +40,14 @@ func fullInteraction() *workspace.Interaction {
 		Notes:      "Refund promised.\nCall back Monday.", Dispositions: []string{"REFUND", "CALLBACK"},
 		WrapDeadline: ptr(base.Add(2*time.Minute + 1*time.Millisecond)),
 		OfferSeq:     3, OfferedAt: ptr(base.Add(time.Second + 500*time.Millisecond)), AutoAccepted: true,
-		RejectedBy:       []string{"agent-2", "agent-3"},
-		DueAt:            base.Add(2*time.Minute + 1*time.Millisecond),
+		RejectedBy:    []string{"agent-2", "agent-3"},
+		DueAt:         base.Add(2*time.Minute + 1*time.Millisecond),
+		LastContactAt: ptr(base.Add(80*time.Second + 11*time.Millisecond)),
+		AutoParkAt:    ptr(base.Add(680*time.Second + 11*time.Millisecond)),
+		ParkedAt:      ptr(base.Add(30*time.Second + 3*time.Millisecond)),
+		ParkedUntil:   ptr(base.Add(time.Hour + 30*time.Second + 3*time.Millisecond)),
+		Transfer: &workspace.Transfer{FromAgentID: "agent-1", ToAgentID: "agent-2", OfferID: "x.4",
+			ExpiresAt: base.Add(95*time.Second + 5*time.Millisecond)},
 		ContactTokenHash: "tokenhash",
 		Version:          0,
 	}
@@ -67,6 +73,12 @@ func interactionJSON(ix *workspace.Interaction) string {
 	c.CreatedAt, c.DueAt = c.CreatedAt.UTC(), c.DueAt.UTC()
 	c.AcceptedAt, c.EndedAt, c.CompletedAt = utc(c.AcceptedAt), utc(c.EndedAt), utc(c.CompletedAt)
 	c.WrapDeadline, c.OfferedAt = utc(c.WrapDeadline), utc(c.OfferedAt)
+	c.LastContactAt, c.AutoParkAt, c.ParkedAt, c.ParkedUntil = utc(c.LastContactAt), utc(c.AutoParkAt), utc(c.ParkedAt), utc(c.ParkedUntil)
+	if c.Transfer != nil {
+		t := *c.Transfer
+		t.ExpiresAt = t.ExpiresAt.UTC()
+		c.Transfer = &t
+	}
 	if len(c.Dispositions) == 0 {
 		c.Dispositions = nil
 	}

@@ -55,6 +55,7 @@ func newAgent(username string) *workspace.Agent {
 			{InteractionID: uuid.NewString(), Channel: workspace.Voice, Since: now().Add(-1500 * time.Millisecond)},
 		},
 		LastOfferAt: now().Add(-time.Second), MissedOffers: 2, CreatedAt: now(),
+		Recent: []workspace.Peer{{AgentID: "a-2", At: now().Add(-time.Hour)}, {AgentID: "a-3", At: now().Add(-25 * time.Hour)}},
 	}
 }
 
@@ -90,6 +91,15 @@ func sameAgent(t *testing.T, got, want *workspace.Agent) {
 		return out
 	}
 	g.Holds, w.Holds = utc(g.Holds), utc(w.Holds)
+	peers := func(ps []workspace.Peer) []workspace.Peer {
+		var out []workspace.Peer
+		for _, p := range ps {
+			p.At = p.At.UTC()
+			out = append(out, p)
+		}
+		return out
+	}
+	g.Recent, w.Recent = peers(g.Recent), peers(w.Recent)
 	if fmt.Sprint(g) != fmt.Sprint(w) {
 		t.Fatalf("agent differs:\n got %+v\nwant %+v", g, w)
 	}
@@ -133,6 +143,7 @@ func testAgentVersionGuard(t *testing.T, s workspace.Store) {
 	a.Capacity = map[workspace.Channel]int{workspace.Email: 2}
 	a.Holds = []workspace.Hold{a.Holds[1], {InteractionID: uuid.NewString(), Channel: workspace.Email, Since: now()}}
 	a.LastOfferAt, a.MissedOffers = now(), 0
+	a.Recent = []workspace.Peer{{AgentID: "a-9", At: now()}}
 	must(t, s.UpdateAgent(ctx(t), a))
 	if a.Version != stale.Version+1 {
 		t.Fatalf("version after update = %d, want %d", a.Version, stale.Version+1)
@@ -231,6 +242,7 @@ func testPlans(t *testing.T, s workspace.Store) {
 		ID: uuid.NewString(), Name: "Support", Channels: []workspace.Channel{workspace.Webchat, workspace.Email},
 		DispositionCodes:    []workspace.DispositionCode{{Code: "OK", Label: "Resolved"}},
 		DispositionRequired: true, OfferTimeoutSeconds: 30, AutoAccept: true, CreatedAt: now(),
+		AutoParkSeconds: 300, ParkedTimeoutSeconds: 1800, PostParkingPlanID: uuid.NewString(),
 	}
 	must(t, s.CreatePlan(ctx(t), p))
 	wantCode(t, s.CreatePlan(ctx(t), &workspace.Plan{ID: uuid.NewString(), Name: "Support"}), workspace.ECONFLICT)
@@ -257,10 +269,14 @@ func testPlans(t *testing.T, s workspace.Store) {
 
 	stale := *p
 	p.WrapSeconds, p.DispositionRequired = 90, false
+	p.AutoParkSeconds, p.ParkedTimeoutSeconds, p.PostParkingPlanID = 0, 60, ""
 	must(t, s.UpdatePlan(ctx(t), p))
 	wantCode(t, s.UpdatePlan(ctx(t), &stale), workspace.ECONFLICT)
 	got, err = s.Plan(ctx(t), p.ID)
 	must(t, err)
+	if got.AutoParkSeconds != 0 || got.ParkedTimeoutSeconds != 60 || got.PostParkingPlanID != "" {
+		t.Fatalf("parking settings after update: %+v", got)
+	}
 	if got.WrapSeconds != 90 || got.DispositionRequired || got.Version != p.Version {
 		t.Fatalf("plan after update = %+v", got)
 	}
