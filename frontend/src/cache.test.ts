@@ -23,6 +23,7 @@ const OffersDoc = gql`
           state
           acceptedAt
           wrapDeadline
+          parkedUntil
           contact {
             address
             name
@@ -31,6 +32,10 @@ const OffersDoc = gql`
             id
             expiresAt
             autoAccepted
+            transferredBy {
+              id
+              name
+            }
           }
           lastMessage {
             id

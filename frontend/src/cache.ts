@@ -11,10 +11,33 @@ import type { InteractionState } from './gql/graphql';
 /** States in which an interaction belongs in the agent's conversation log. */
 const IN_LOG: ReadonlySet<InteractionState> = new Set(['OFFERED', 'ACTIVE', 'PARKED', 'WRAP']);
 
-type Ref = { id: string; state?: InteractionState | null };
+type Ref = {
+  id: string;
+  state?: InteractionState | null;
+  /** Present when the document selected it: the agent holding the interaction. */
+  agent?: { id: string } | null;
+  /** Present when the document selected it: the offer made to the signed-in agent. */
+  offer?: { id: string } | null;
+};
 
 const interactionKey = (cache: Cache, id: string) =>
   cache.keyOfEntity({ __typename: 'Interaction', id });
+
+/**
+ * Whether the interaction belongs in the signed-in agent's log: a live state, and either an
+ * offer to them (routing's, or a transfer another agent is offering while still holding it) or
+ * held by them. Once a transfer is accepted the interaction stays ACTIVE, with its new holder,
+ * so the state alone would keep it in the sender's log (T5). When the document did not select
+ * the holder, or the agent is not loaded yet, the state decides.
+ */
+function belongsInLog(cache: Cache, interaction: Ref): boolean {
+  if (!interaction.state || !IN_LOG.has(interaction.state)) return false;
+  if (interaction.offer) return true;
+  if (interaction.agent === undefined) return true;
+  if (interaction.agent === null) return false;
+  const me = cache.resolve('Query', 'me');
+  return typeof me !== 'string' || me === cache.keyOfEntity({ __typename: 'Agent', id: interaction.agent.id });
+}
 
 /** Adds or removes the interaction in `myInteractions` by its state (when the log is loaded). */
 function placeInLog(cache: Cache, interaction: Ref, belongs: boolean) {
@@ -91,6 +114,9 @@ export const cacheConfig: CacheExchangeOpts = {
     StartWebchatPayload: () => null,
     WebchatPayload: () => null,
     OfferEvent: () => null,
+    PendingTransfer: () => null,
+    UnparkNotification: () => null,
+    TransferResult: () => null,
   },
   resolvers: {
     // Transcript pages fetched with `after` merge into one list (see interaction/useTranscript).
@@ -102,14 +128,15 @@ export const cacheConfig: CacheExchangeOpts = {
       offers(result, _args, cache) {
         const event = payload<{
           kind: string;
-          offer: { id: string; interaction: Ref };
+          offer: { id: string; transferredBy?: { id: string } | null; interaction: Ref };
         }>(result, 'offers');
         if (!event) return;
         const { interaction } = event.offer;
         if (event.kind === 'OFFERED') {
           // The offer belongs to the interaction while it is on offer, whatever the server
-          // resolves for Interaction.offer inside the event.
-          if (interaction.state === 'OFFERED') {
+          // resolves for Interaction.offer inside the event. A transfer offer's interaction is
+          // ACTIVE (with the sender); an auto-accepted one's is ACTIVE too, but nothing to answer.
+          if (interaction.state === 'OFFERED' || event.offer.transferredBy) {
             const key = interactionKey(cache, interaction.id);
             if (key) cache.link(key, 'offer', { __typename: 'Offer', id: event.offer.id });
           }
@@ -122,7 +149,22 @@ export const cacheConfig: CacheExchangeOpts = {
       interactionUpdates(result, _args, cache) {
         const interaction = payload<Ref>(result, 'interactionUpdates');
         if (!interaction?.state) return;
-        placeInLog(cache, interaction, IN_LOG.has(interaction.state));
+        placeInLog(cache, interaction, belongsInLog(cache, interaction));
+        invalidateCapacity(cache);
+      },
+      unparkNotifications(result, _args, cache) {
+        const event = payload<{ interaction: Ref; message?: MessageRef | null }>(result, 'unparkNotifications');
+        if (!event) return;
+        // Back to ACTIVE or WRAP it stays (and changes tab); to the post-parking queue it leaves.
+        placeInLog(cache, event.interaction, belongsInLog(cache, event.interaction));
+        showAsLastMessage(cache, event.message);
+        invalidateCapacity(cache);
+      },
+      transferResults(result, _args, cache) {
+        const event = payload<{ outcome: string; interaction: Ref }>(result, 'transferResults');
+        if (!event) return;
+        // Accepted: it is no longer ours (T5). Rejected: it stays, ACTIVE with us (T6).
+        if (event.outcome === 'ACCEPTED') placeInLog(cache, event.interaction, false);
         invalidateCapacity(cache);
       },
       messages(result, _args, cache) {
@@ -132,8 +174,23 @@ export const cacheConfig: CacheExchangeOpts = {
     Mutation: {
       rejectOffer(result, _args, cache) {
         const data = payload<InteractionPayloadData>(result, 'rejectOffer');
+        if (!data?.interaction || data.userErrors?.length) return;
+        // A rejected offer is never ours: back to its queue (P3), or, for a transfer, still
+        // ACTIVE with the agent who offered it (T6).
+        placeInLog(cache, data.interaction, false);
+        invalidateCapacity(cache);
+      },
+      parkInteraction(result, _args, cache) {
+        const data = payload<InteractionPayloadData>(result, 'parkInteraction');
+        if (!data?.interaction || data.userErrors?.length) return;
+        // It stays in the log (the Parked tab) and frees its capacity (K1).
+        invalidateCapacity(cache);
+      },
+      transferInteraction(result, _args, cache) {
+        const data = payload<InteractionPayloadData>(result, 'transferInteraction');
         if (!data?.interaction?.state || data.userErrors?.length) return;
-        placeInLog(cache, data.interaction, IN_LOG.has(data.interaction.state));
+        // To a plan the queue takes it at once; to an agent it stays ours until they answer.
+        placeInLog(cache, data.interaction, belongsInLog(cache, data.interaction));
         invalidateCapacity(cache);
       },
       completeInteraction(result, _args, cache) {

@@ -34,7 +34,7 @@ const chat = interaction({
 describe('Desk', () => {
   it('shows offers from the offers subscription with Accept and Reject, and removes rescinded ones (P3)', async () => {
     backend = fakeBackend({ MyInteractions: () => ({ myInteractions: [] }) });
-    renderWith(backend, <Desk ready />);
+    renderWith(backend, <Desk ready meId="agent-alice" />);
     await screen.findByText('No conversations yet.');
     await vi.waitFor(() => expect(backend!.subscriptions('Offers')).toHaveLength(1));
 
@@ -76,7 +76,7 @@ describe('Desk', () => {
       InteractionDetail: () => ({ interaction: auto }),
       Transcript: ({ id }) => transcriptPage(id as string, []),
     });
-    renderWith(backend, <Desk ready />);
+    renderWith(backend, <Desk ready meId="agent-alice" />);
     await screen.findByText('No conversations yet.');
     await vi.waitFor(() => expect(backend!.subscriptions('Offers')).toHaveLength(1));
 
@@ -85,7 +85,7 @@ describe('Desk', () => {
         offers: {
           __typename: 'OfferEvent',
           kind: 'OFFERED',
-          offer: { __typename: 'Offer', id: 'o-7', expiresAt: null, autoAccepted: true, interaction: auto },
+          offer: { __typename: 'Offer', id: 'o-7', expiresAt: null, autoAccepted: true, transferredBy: null, interaction: auto },
         },
       }),
     );
@@ -112,7 +112,7 @@ describe('Desk', () => {
       InteractionDetail: ({ id }) => ({ interaction: server.find((i) => i.id === id) }),
       Transcript: ({ id }) => transcriptPage(id as string, []),
     });
-    renderWith(backend, <Desk ready />);
+    renderWith(backend, <Desk ready meId="agent-alice" />);
     const user = userEvent.setup();
     await user.click(await screen.findByRole('button', { name: /Other Person/ }));
     await vi.waitFor(() => expect(backend!.subscriptions('InteractionUpdates')).toHaveLength(1));
@@ -138,7 +138,7 @@ describe('Desk', () => {
       InteractionDetail: () => ({ interaction: chat }),
       Transcript: ({ id }) => transcriptPage(id as string, []),
     });
-    renderWith(backend, <Desk ready />);
+    renderWith(backend, <Desk ready meId="agent-alice" />);
     await userEvent.click(await screen.findByRole('button', { name: /Jane Doe/ }));
     await vi.waitFor(() => expect(backend!.subscriptions('InteractionUpdates')).toHaveLength(1));
 
@@ -165,7 +165,7 @@ describe('Desk', () => {
       InteractionDetail: () => ({ interaction: chat }),
       Transcript: ({ id }) => transcriptPage(id as string, transcript),
     });
-    renderWith(backend, <Desk ready />);
+    renderWith(backend, <Desk ready meId="agent-alice" />);
     await userEvent.click(await screen.findByRole('button', { name: /Jane Doe/ }));
     await screen.findByText('Hello, anyone there?', { selector: '.msg__text' });
     await vi.waitFor(() => expect(backend!.connection.status()).toBe('connected'));
@@ -198,7 +198,7 @@ describe('Desk', () => {
       InteractionDetail: () => ({ interaction: chat }),
       Transcript: ({ id }) => transcriptPage(id as string, transcript),
     });
-    renderWith(backend, <Desk ready />);
+    renderWith(backend, <Desk ready meId="agent-alice" />);
     await userEvent.click(await screen.findByRole('button', { name: /Jane Doe/ }));
     await screen.findByText('Hello, anyone there?', { selector: '.msg__text' });
     await vi.waitFor(() => expect(backend!.subscriptions('InteractionMessages')).toHaveLength(1));
@@ -241,7 +241,7 @@ describe('Desk', () => {
         },
       }),
     });
-    renderWith(backend, <Desk ready />);
+    renderWith(backend, <Desk ready meId="agent-alice" />);
     const user = userEvent.setup();
     await user.click(await screen.findByRole('button', { name: /Jane Doe/ }));
     await user.click(screen.getByRole('button', { name: 'Complete' }));

@@ -7,8 +7,9 @@ import { InteractionArea } from '../interaction/InteractionArea';
 import { MessageFeed } from '../interaction/MessageFeed';
 import { ConversationLog } from '../log/ConversationLog';
 import { contactName } from '../log/channel';
-import { InteractionDetailQuery, MyInteractionsQuery } from '../log/logInteraction';
+import { InteractionDetailQuery, isOffer, MyInteractionsQuery } from '../log/logInteraction';
 import { useToasts } from '../toast/Toasts';
+import { handedOverTo } from '../transfer/transferText';
 import { LogChat } from '../wrap/WrapPanel';
 import { useDeskEvents } from './useDeskEvents';
 
@@ -16,27 +17,35 @@ import { useDeskEvents } from './useDeskEvents';
  * The agent's work area: the conversation log, the open interaction, and beside it the log/wrap
  * panel and insights. The log is `myInteractions` in graphcache, kept current by subscriptions
  * and re-queried whenever the websocket (re)connects, so nothing missed while it was down stays
- * missing. Which interaction is open is the only state kept here.
+ * missing. Which interaction is open is the only state kept here; one handed over to someone
+ * else (an accepted transfer) stays open read-only until the agent opens another.
  */
-export function Desk({ ready }: { ready: boolean }) {
+export function Desk({ ready, meId }: { ready: boolean; meId: string }) {
   const [{ data, fetching, error }, reexecute] = useQuery({ query: MyInteractionsQuery });
   const toasts = useToasts();
   const [selectedId, setSelectedId] = useState<string | null>(null);
   const [flashing, setFlashing] = useState<ReadonlySet<string>>(new Set());
 
   const interactions = useMemo(() => data?.myInteractions ?? [], [data]);
-  const openId =
-    interactions.find((i) => i.id === selectedId && i.state !== 'OFFERED')?.id ?? null;
+  const inLog = interactions.find((i) => i.id === selectedId);
+  // Offers open only once accepted.
+  const openable = selectedId !== null && !(inLog && isOffer(inLog));
   const [detail, reexecuteDetail] = useQuery({
     query: InteractionDetailQuery,
-    variables: { id: openId ?? '' },
-    pause: openId === null,
+    variables: { id: selectedId ?? '' },
+    pause: !openable,
   });
-  const selected = (openId && detail.data?.interaction?.id === openId && detail.data.interaction) || null;
+  const loaded = (openable && detail.data?.interaction?.id === selectedId && detail.data.interaction) || null;
+  // An open interaction that left the log because someone else has it now stays open, read-only
+  // (T5); one that left because it is over closes.
+  const handedOver = !inLog && loaded ? handedOverTo(loaded, meId) : null;
+  const openId = openable && (inLog || handedOver) ? selectedId : null;
+  const selected = openId ? loaded : null;
 
   useResync(() => {
     reexecute({ requestPolicy: 'network-only' });
-    if (openId) reexecuteDetail({ requestPolicy: 'network-only' });
+    // A handed-over interaction is no longer readable: keep what is shown.
+    if (openId && !handedOver) reexecuteDetail({ requestPolicy: 'network-only' });
   });
 
   const select = useCallback((id: string) => {
@@ -53,7 +62,7 @@ export function Desk({ ready }: { ready: boolean }) {
     setFlashing((current) => new Set(current).add(id));
   }, []);
 
-  useDeskEvents({ selectedId: openId, select, flash });
+  useDeskEvents({ meId, selectedId: openId, select, flash });
 
   const onCompleted = useCallback(
     (id: string) => {
@@ -61,7 +70,7 @@ export function Desk({ ready }: { ready: boolean }) {
       setSelectedId(null);
       if (done) toasts.show({ message: `Completed: ${contactName(done.contact)}.`, timeoutMs: 4000 });
       // Back to the log, where the next conversation is.
-      document.querySelector<HTMLElement>('.log [role=tab]')?.focus();
+      document.querySelector<HTMLElement>('.log [role=tab][aria-selected=true]')?.focus();
     },
     [interactions, toasts],
   );
@@ -70,7 +79,7 @@ export function Desk({ ready }: { ready: boolean }) {
     <div className="desk">
       <ConnectionBanner />
       {interactions
-        .filter((i) => i.state !== 'OFFERED')
+        .filter((i) => !isOffer(i))
         .map((i) => (
           <MessageFeed key={i.id} interactionId={i.id} />
         ))}
@@ -97,9 +106,14 @@ export function Desk({ ready }: { ready: boolean }) {
         />
         {selected ? (
           <>
-            <InteractionArea key={selected.id} interaction={selected} />
+            <InteractionArea key={selected.id} interaction={selected} handedOver={handedOver} />
             <aside className="side" aria-label="Interaction details">
-              <LogChat key={selected.id} interaction={selected} onCompleted={onCompleted} />
+              <LogChat
+                key={selected.id}
+                interaction={selected}
+                readOnly={handedOver !== null || selected.state === 'PARKED'}
+                onCompleted={onCompleted}
+              />
               <InsightsPanel key={`${selected.id}-insights`} interaction={selected} />
             </aside>
           </>
@@ -110,7 +124,7 @@ export function Desk({ ready }: { ready: boolean }) {
                 ? detail.error
                   ? 'This conversation could not be loaded.'
                   : 'Loading…'
-                : interactions.some((i) => i.state !== 'OFFERED')
+                : interactions.some((i) => !isOffer(i))
                   ? 'Choose a conversation in the log to open it.'
                   : 'Accepted conversations open here.'}
             </p>

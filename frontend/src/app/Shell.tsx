@@ -73,7 +73,7 @@ export function Shell({ tokens }: { tokens: TokenStore }) {
             </button>
           </div>
         )}
-        {me && <Desk ready={me.presence === 'READY'} />}
+        {me && <Desk ready={me.presence === 'READY'} meId={me.id} />}
       </main>
     </div>
   );

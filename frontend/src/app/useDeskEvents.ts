@@ -3,7 +3,9 @@ import { useSubscriptionEvents } from '../connection/useSubscriptionEvents';
 import { graphql } from '../gql';
 import { channelLabel, contactName } from '../log/channel';
 import { alertNewOffer } from '../offers/alerts';
+import { endedByParkedTimeout, unparkMessage, unparkOutcome } from '../parking/unpark';
 import { useToasts } from '../toast/Toasts';
+import { transferResultMessage } from '../transfer/transferText';
 
 const OffersSubscription = graphql(`
   subscription Offers {
@@ -13,6 +15,10 @@ const OffersSubscription = graphql(`
         id
         expiresAt
         autoAccepted
+        transferredBy {
+          id
+          name
+        }
         interaction {
           ...LogInteraction
         }
@@ -30,7 +36,37 @@ const InteractionUpdatesSubscription = graphql(`
   }
 `);
 
+const UnparkNotificationsSubscription = graphql(`
+  subscription UnparkNotifications {
+    unparkNotifications {
+      interaction {
+        ...LogInteraction
+      }
+      message {
+        ...TranscriptMessage
+      }
+    }
+  }
+`);
+
+const TransferResultsSubscription = graphql(`
+  subscription TransferResults {
+    transferResults {
+      outcome
+      target {
+        id
+        name
+      }
+      interaction {
+        ...LogInteraction
+      }
+    }
+  }
+`);
+
 export interface DeskEventHandlers {
+  /** The signed-in agent. */
+  meId: string;
   /** The interaction open in the interaction area, if any. */
   selectedId: string | null;
   select(id: string): void;
@@ -39,11 +75,13 @@ export interface DeskEventHandlers {
 }
 
 /**
- * The agent's live feeds: offers and interaction updates. Graphcache applies them to the log
- * (cache.ts); this hook tells the agent: toasts for new, withdrawn and lapsed offers, a chime or
- * desktop notification if enabled, and the W2 toast when a contact ends a chat.
+ * The agent's live feeds: offers, interaction updates, unparked interactions and transfer
+ * outcomes. Graphcache applies them to the log (cache.ts); this hook tells the agent: toasts for
+ * new, withdrawn and lapsed offers and transfers, a chime or desktop notification if enabled,
+ * the W2 toast when a contact ends a chat, what a reply did to a parked chat (K4, K6) or its
+ * timeout (K5), and whether a transfer was accepted (T5, T6).
  */
-export function useDeskEvents({ selectedId, select, flash }: DeskEventHandlers) {
+export function useDeskEvents({ meId, selectedId, select, flash }: DeskEventHandlers) {
   const toasts = useToasts();
   const selected = useRef(selectedId);
   useEffect(() => {
@@ -52,29 +90,45 @@ export function useDeskEvents({ selectedId, select, flash }: DeskEventHandlers) 
   // Updates can repeat (a notes save, a reconnection); each ending is announced once.
   const announced = useRef(new Set<string>());
 
+  /** Open… in a toast, unless it is about the interaction in focus. */
+  const openUnlessFocused = (interaction: { id: string }) =>
+    selected.current === interaction.id ? undefined : openAction(interaction, select);
+
   useSubscriptionEvents(OffersSubscription, {}, ({ offers: event }) => {
     const { offer } = event;
     const interaction = offer.interaction;
     const name = contactName(interaction.contact);
     const channel = channelLabel[interaction.channel].toLowerCase();
+    const from = offer.transferredBy?.name;
     switch (event.kind) {
       case 'OFFERED':
+        if (from) {
+          alertNewOffer(`Transfer from ${from}`, name);
+          toasts.show({ message: `Transfer from ${from}: ${channel} with ${name}.`, timeoutMs: 5000 });
+          break;
+        }
         alertNewOffer(`New ${channel} offer`, name);
         if (offer.autoAccepted) {
           if (selected.current === null) select(interaction.id);
           toasts.show({
             message: `New ${channel} from ${name}, accepted automatically.`,
-            action: selected.current === interaction.id ? undefined : openAction(interaction, select),
+            action: openUnlessFocused(interaction),
           });
         } else {
           toasts.show({ message: `New ${channel} offer from ${name}.`, timeoutMs: 5000 });
         }
         break;
       case 'RESCINDED':
-        toasts.show({ message: `The offer from ${name} was withdrawn.` });
+        toasts.show({
+          message: from ? `${from} withdrew the transfer of ${name}.` : `The offer from ${name} was withdrawn.`,
+        });
         break;
       case 'EXPIRED':
-        toasts.show({ message: `The offer from ${name} expired and goes to another agent.` });
+        toasts.show({
+          message: from
+            ? `The transfer of ${name} from ${from} expired: it stays with them.`
+            : `The offer from ${name} expired and goes to another agent.`,
+        });
         break;
     }
   });
@@ -96,6 +150,14 @@ export function useDeskEvents({ selectedId, select, flash }: DeskEventHandlers) 
         flash(interaction.id);
         toasts.show({ message: `${message}: ${name}`, action: openAction(interaction, select), timeoutMs: 15000 });
       }
+    } else if (endedByParkedTimeout(interaction)) {
+      announced.current.add(key);
+      if (selected.current !== interaction.id) flash(interaction.id);
+      toasts.show({
+        message: `No reply from ${name} while parked: the ${channelLabel[interaction.channel].toLowerCase()} ended.`,
+        action: openUnlessFocused(interaction),
+        timeoutMs: 15000,
+      });
     } else if (interaction.state === 'COMPLETED' && interaction.wrapDeadline) {
       // Completed by the wrap timer rather than by the agent (W3).
       const due = Date.parse(interaction.wrapDeadline);
@@ -107,6 +169,37 @@ export function useDeskEvents({ selectedId, select, flash }: DeskEventHandlers) 
         });
       }
     }
+  });
+
+  useSubscriptionEvents(UnparkNotificationsSubscription, {}, ({ unparkNotifications: event }) => {
+    const { interaction } = event;
+    const outcome = unparkOutcome(interaction, meId);
+    const message = unparkMessage(outcome, contactName(interaction.contact), interaction.channel, interaction.plan?.name);
+    if (outcome === 'ended') {
+      // The interaction update of the same ending says nothing more.
+      announced.current.add(`${interaction.id}:WRAP`);
+      if (selected.current !== interaction.id) flash(interaction.id);
+    }
+    toasts.show({
+      message,
+      action: outcome === 'queued' ? undefined : openUnlessFocused(interaction),
+      timeoutMs: outcome === 'queued' ? 8000 : 15000,
+    });
+  });
+
+  useSubscriptionEvents(TransferResultsSubscription, {}, ({ transferResults: result }) => {
+    const { interaction } = result;
+    const message = transferResultMessage(
+      result.outcome,
+      contactName(interaction.contact),
+      result.target?.name,
+      interaction.plan?.name,
+    );
+    toasts.show({
+      message,
+      action: result.outcome === 'REJECTED' ? openUnlessFocused(interaction) : undefined,
+      timeoutMs: result.outcome === 'REJECTED' ? 15000 : 8000,
+    });
   });
 }
 

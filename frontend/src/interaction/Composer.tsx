@@ -20,20 +20,29 @@ const SendMessageMutation = graphql(`
   }
 `);
 
+/** Why the box is closed, by state, when it is not simply over. */
+const closedHint: Partial<Record<InteractionState, string>> = {
+  OFFERED: 'Accept the offer to reply.',
+  PARKED: 'Parked: replies open again when the contact writes back.',
+};
+
 // Unsent replies per interaction, so switching between chats keeps what was typed.
 const drafts = new Map<string, string>();
 
 /**
  * The reply box: Enter sends, Shift+Enter adds a line (H1). It accepts text only while the
- * interaction is ACTIVE; the text stays in the box until the server has stored it.
+ * interaction is ACTIVE and this agent's (`closedReason` says why it no longer is, e.g. after
+ * an accepted transfer, T5); the text stays in the box until the server has stored it.
  */
 export function Composer({
   interactionId,
   state,
+  closedReason,
   onSent,
 }: {
   interactionId: string;
   state: InteractionState;
+  closedReason?: string;
   onSent?: () => void;
 }) {
   const inputId = useId();
@@ -41,7 +50,7 @@ export function Composer({
   const [text, setTextState] = useState(() => drafts.get(interactionId) ?? '');
   const [error, setError] = useState<string | null>(null);
   const [{ fetching }, send] = useMutation(SendMessageMutation);
-  const enabled = state === 'ACTIVE';
+  const enabled = state === 'ACTIVE' && !closedReason;
   const tooLong = text.length > MAX_MESSAGE_LENGTH;
   const canSend = enabled && !fetching && !tooLong && text.trim() !== '';
 
@@ -99,9 +108,7 @@ export function Composer({
       <div className="composer__bar">
         <span id={hintId} className="composer__hint muted">
           {!enabled
-            ? state === 'OFFERED'
-              ? 'Accept the offer to reply.'
-              : 'This conversation has ended: replies are closed.'
+            ? (closedReason ?? closedHint[state] ?? 'This conversation has ended: replies are closed.')
             : tooLong
               ? `Too long: ${text.length} of ${MAX_MESSAGE_LENGTH} characters.`
               : 'Enter sends · Shift+Enter adds a line'}

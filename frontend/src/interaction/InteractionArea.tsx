@@ -1,7 +1,12 @@
+import { useEffect, useRef } from 'react';
 import { formatClock, formatDuration, secondsBetween } from '../clock/format';
 import { useNow } from '../clock/useNow';
 import type { LogInteractionFragment, Party } from '../gql/graphql';
 import { ChannelTag, contactName } from '../log/channel';
+import { ParkButton } from '../parking/ParkButton';
+import { ParkedCountdown } from '../parking/ParkedCountdown';
+import { TransferControl } from '../transfer/TransferControl';
+import { handedOverNotice, type HandedOver } from '../transfer/transferText';
 import { Composer } from './Composer';
 import { conversationNoun, EndControl } from './EndControl';
 import { Transcript } from './Transcript';
@@ -14,14 +19,35 @@ const endedByText: Record<Party, string> = {
 };
 
 /**
- * The open interaction: who and what it is, its transcript, the reply box, and End. Once it has
- * ended, a line under the transcript says who ended it and how long it lasted (W1).
+ * The open interaction: who and what it is, its transcript, the reply box, and its controls:
+ * Park and Transfer while ACTIVE (K1, T1), End while ACTIVE or PARKED. Once it has ended, a line
+ * under the transcript says who ended it and how long it lasted (W1). Once it is handed over
+ * (an accepted transfer, or a queue took it) it stays open read-only with a line saying where it
+ * went, and nothing can be sent (T5).
  */
-export function InteractionArea({ interaction }: { interaction: LogInteractionFragment }) {
+export function InteractionArea({
+  interaction,
+  handedOver = null,
+}: {
+  interaction: LogInteractionFragment;
+  handedOver?: HandedOver | null;
+}) {
   const name = contactName(interaction.contact);
-  const transcript = useTranscript(interaction.id, interaction.lastMessage?.id);
+  // A handed-over interaction is no longer readable by this agent: keep what was loaded.
+  const transcript = useTranscript(interaction.id, interaction.lastMessage?.id, handedOver === null);
   const noun = conversationNoun(interaction.channel);
   const ended = interaction.state === 'WRAP' || interaction.state === 'COMPLETED';
+  const mine = handedOver === null;
+  const notice = handedOver && handedOverNotice(handedOver);
+  const noticeRef = useRef<HTMLParagraphElement>(null);
+
+  // The controls that had focus are gone: the notice takes it, so keyboard users are not lost.
+  useEffect(() => {
+    if (!notice) return;
+    const active = document.activeElement;
+    if (!active || active === document.body || noticeRef.current?.closest('section')?.contains(active))
+      noticeRef.current?.focus();
+  }, [notice]);
 
   return (
     <section className="interaction" aria-labelledby="interaction-title">
@@ -35,19 +61,43 @@ export function InteractionArea({ interaction }: { interaction: LogInteractionFr
             {interaction.contact.name && (
               <span className="muted">{interaction.contact.address}</span>
             )}
-            {interaction.state === 'ACTIVE' && interaction.acceptedAt && (
+            {mine && interaction.state === 'ACTIVE' && interaction.acceptedAt && (
               <ActiveFor acceptedAt={interaction.acceptedAt} />
             )}
             {interaction.state === 'WRAP' && <span className="badge badge--wrap">Wrap</span>}
+            {mine && interaction.state === 'PARKED' && (
+              <>
+                <span className="badge badge--parked">Parked</span>
+                {interaction.parkedUntil && (
+                  <span className="interaction__timer" title="The system ends it then unless the contact replies">
+                    <ParkedCountdown until={interaction.parkedUntil} label="Ends in" />
+                  </span>
+                )}
+              </>
+            )}
+            {notice && <span className="badge">Transferred</span>}
           </span>
         </div>
-        {interaction.state === 'ACTIVE' && (
-          <EndControl
-            interactionId={interaction.id}
-            channel={interaction.channel}
-            acceptedAt={interaction.acceptedAt}
-            contactName={name}
-          />
+        {mine && (interaction.state === 'ACTIVE' || interaction.state === 'PARKED') && (
+          <div className="interaction__controls">
+            {interaction.state === 'ACTIVE' && (
+              <>
+                {!interaction.pendingTransfer && <ParkButton interactionId={interaction.id} contactName={name} />}
+                <TransferControl
+                  interactionId={interaction.id}
+                  channel={interaction.channel}
+                  contactName={name}
+                  pending={interaction.pendingTransfer ?? null}
+                />
+              </>
+            )}
+            <EndControl
+              interactionId={interaction.id}
+              channel={interaction.channel}
+              acceptedAt={interaction.acceptedAt}
+              contactName={name}
+            />
+          </div>
         )}
       </header>
       {transcript.error ? (
@@ -60,17 +110,24 @@ export function InteractionArea({ interaction }: { interaction: LogInteractionFr
       ) : (
         <Transcript messages={transcript.messages} contactName={name} loading={transcript.loading} />
       )}
-      {ended && (
-        <p className="ended-notice" role="status">
-          {noun === 'call' ? 'Call' : noun === 'email' ? 'Email' : 'Chat'} ended
-          {interaction.endedBy ? ` ${endedByText[interaction.endedBy]}` : ''}
-          {interaction.durationSeconds != null &&
-            ` · Total duration ${formatDuration(interaction.durationSeconds)}`}
+      {notice ? (
+        <p ref={noticeRef} className="handed-over-notice" role="status" tabIndex={-1}>
+          {notice} · You can no longer send messages in this {noun}.
         </p>
+      ) : (
+        ended && (
+          <p className="ended-notice" role="status">
+            {noun === 'call' ? 'Call' : noun === 'email' ? 'Email' : 'Chat'} ended
+            {interaction.endedBy ? ` ${endedByText[interaction.endedBy]}` : ''}
+            {interaction.durationSeconds != null &&
+              ` · Total duration ${formatDuration(interaction.durationSeconds)}`}
+          </p>
+        )
       )}
       <Composer
         interactionId={interaction.id}
         state={interaction.state}
+        closedReason={notice ? `${notice}: replies are closed.` : undefined}
         onSent={transcript.refreshTail}
       />
     </section>

@@ -33,9 +33,11 @@ const TranscriptQuery = graphql(`
  * after another with `after` and merged by relayPagination (cache.ts). New messages are picked up
  * by fetching the page after the last cursor whenever the interaction's `lastMessage` is one the
  * transcript does not hold yet, and again after every websocket (re)connection, so a message
- * sent while the socket was down still appears, exactly once and in order.
+ * sent while the socket was down still appears, exactly once and in order. With `live` false
+ * (an interaction handed over to someone else, which this agent may no longer read) it shows
+ * what it holds and fetches nothing more.
  */
-export function useTranscript(interactionId: string, latestMessageId: string | undefined) {
+export function useTranscript(interactionId: string, latestMessageId: string | undefined, live = true) {
   const [after, setAfter] = useState<string | null>(null);
   const [result, reexecute] = useQuery({
     query: TranscriptQuery,
@@ -61,15 +63,17 @@ export function useTranscript(interactionId: string, latestMessageId: string | u
   // message, because a response that left before the message was stored can arrive after it.
   const asked = useRef<{ id: string; attempts: number } | null>(null);
   useEffect(() => {
-    if (!loaded || result.fetching || !latestMessageId) return;
+    if (!live || !loaded || result.fetching || !latestMessageId) return;
     if (messages.some((m) => m.id === latestMessageId)) return;
     const attempts = asked.current?.id === latestMessageId ? asked.current.attempts : 0;
     if (attempts >= MAX_TAIL_ATTEMPTS) return;
     asked.current = { id: latestMessageId, attempts: attempts + 1 };
     refreshTail();
-  }, [loaded, result.fetching, latestMessageId, messages, refreshTail]);
+  }, [live, loaded, result.fetching, latestMessageId, messages, refreshTail]);
 
-  useResync(refreshTail);
+  useResync(() => {
+    if (live) refreshTail();
+  });
 
   return {
     messages,

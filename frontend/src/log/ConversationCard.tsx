@@ -2,11 +2,13 @@ import { useId } from 'react';
 import { formatClock, secondsBetween, secondsUntil } from '../clock/format';
 import { useNow } from '../clock/useNow';
 import type { LogCardFragment } from '../gql/graphql';
+import { ParkedCountdown } from '../parking/ParkedCountdown';
 import { ChannelTag, contactName } from './channel';
 
 /**
  * One live interaction in the log: channel, contact, latest message, and a live timer: time
- * since it was accepted while ACTIVE, the wrap countdown in WRAP when the plan has one (W3).
+ * since it was accepted while ACTIVE, the wrap countdown in WRAP when the plan has one (W3),
+ * the countdown to its end while PARKED, red from 10 minutes (K3).
  * The WRAP badge flashes when the contact ended a chat the agent is not looking at (W2).
  */
 export function ConversationCard({
@@ -43,6 +45,8 @@ export function ConversationCard({
             <span className="badge badge--wrap" data-flash={flashing || undefined}>
               Wrap
             </span>
+          ) : interaction.state === 'PARKED' ? (
+            <span className="badge badge--parked">Parked</span>
           ) : (
             <span className="visually-hidden">{interaction.state.toLowerCase()}</span>
           )}
@@ -64,6 +68,14 @@ export function ConversationCard({
 
 function CardTimer({ interaction }: { interaction: LogCardFragment }) {
   const now = useNow();
+  if (interaction.state === 'PARKED') {
+    if (!interaction.parkedUntil) return null;
+    return (
+      <span className="card-item__timer">
+        <ParkedCountdown until={interaction.parkedUntil} />
+      </span>
+    );
+  }
   if (interaction.state === 'WRAP') {
     if (!interaction.wrapDeadline) return null;
     const left = secondsUntil(interaction.wrapDeadline, now);

@@ -1,12 +1,23 @@
-import { useId, type KeyboardEvent } from 'react';
+import { useId, useRef, useState, type KeyboardEvent } from 'react';
 import type { LogCardFragment } from '../gql/graphql';
 import { OfferCard } from '../offers/OfferCard';
 import { ConversationCard } from './ConversationCard';
+import { isOffer } from './logInteraction';
+
+type Tab = 'active' | 'parked';
+const tabs: { id: Tab; label: string }[] = [
+  { id: 'active', label: 'Active' },
+  { id: 'parked', label: 'Parked' },
+];
+
+const tabOf = (interaction: LogCardFragment): Tab => (interaction.state === 'PARKED' ? 'parked' : 'active');
 
 /**
- * The conversation log: offers on top, then the Active tab with every interaction being handled
- * or wrapped up (a wrapping one keeps its card, with a Wrap badge). Up and Down move between
- * cards.
+ * The conversation log: offers on top (routing's and transfers), then two tabs: Active, with
+ * every interaction being handled or wrapped up (a wrapping one keeps its card, with a Wrap
+ * badge), and Parked, with each parked interaction's countdown to its end (K1, K3). The tabs
+ * follow the ARIA pattern (arrow keys, Home, End); Up and Down move between cards. Opening a
+ * card from elsewhere (a toast's Open…) shows the tab it is in.
  */
 export function ConversationLog({
   interactions,
@@ -23,10 +34,38 @@ export function ConversationLog({
   flashing: ReadonlySet<string>;
   onSelect: (id: string) => void;
 }) {
-  const tabId = useId();
-  const panelId = useId();
-  const offers = interactions.filter((i) => i.state === 'OFFERED');
-  const active = interactions.filter((i) => i.state !== 'OFFERED');
+  const baseId = useId();
+  const [tab, setTab] = useState<Tab>('active');
+  const [followed, setFollowed] = useState(selectedId);
+  const tabRefs = useRef<Record<Tab, HTMLButtonElement | null>>({ active: null, parked: null });
+  const offers = interactions.filter(isOffer);
+  const conversations = interactions.filter((i) => !isOffer(i));
+  const byTab: Record<Tab, LogCardFragment[]> = {
+    active: conversations.filter((i) => tabOf(i) === 'active'),
+    parked: conversations.filter((i) => tabOf(i) === 'parked'),
+  };
+  const shown = byTab[tab];
+
+  // Adjusting state while rendering when the selection changes, as React recommends over effects.
+  if (selectedId !== followed) {
+    setFollowed(selectedId);
+    const selected = conversations.find((i) => i.id === selectedId);
+    if (selected) setTab(tabOf(selected));
+  }
+
+  function onTabKeyDown(event: KeyboardEvent) {
+    const index = tabs.findIndex((t) => t.id === tab);
+    let next: number | null = null;
+    if (event.key === 'ArrowRight') next = (index + 1) % tabs.length;
+    if (event.key === 'ArrowLeft') next = (index - 1 + tabs.length) % tabs.length;
+    if (event.key === 'Home') next = 0;
+    if (event.key === 'End') next = tabs.length - 1;
+    if (next === null) return;
+    event.preventDefault();
+    const id = tabs[next]!.id;
+    setTab(id);
+    tabRefs.current[id]?.focus();
+  }
 
   return (
     <nav className="log" aria-label="Conversation log">
@@ -37,22 +76,35 @@ export function ConversationLog({
           ))}
         </section>
       )}
-      <div role="tablist" aria-label="Conversations" className="log__tabs">
-        <button
-          type="button"
-          role="tab"
-          id={tabId}
-          aria-selected="true"
-          aria-controls={panelId}
-          className="log__tab"
-        >
-          Active <span className="log__count">{active.length}</span>
-        </button>
+      <div role="tablist" aria-label="Conversations" className="log__tabs" onKeyDown={onTabKeyDown}>
+        {tabs.map((t) => (
+          <button
+            key={t.id}
+            ref={(el) => {
+              tabRefs.current[t.id] = el;
+            }}
+            type="button"
+            role="tab"
+            id={`${baseId}-${t.id}-tab`}
+            aria-selected={tab === t.id}
+            aria-controls={`${baseId}-${t.id}-panel`}
+            tabIndex={tab === t.id ? 0 : -1}
+            className="log__tab"
+            onClick={() => setTab(t.id)}
+          >
+            {t.label} <span className="log__count">{byTab[t.id].length}</span>
+          </button>
+        ))}
       </div>
-      <div role="tabpanel" id={panelId} aria-labelledby={tabId} className="log__panel">
-        {active.length > 0 ? (
+      <div
+        role="tabpanel"
+        id={`${baseId}-${tab}-panel`}
+        aria-labelledby={`${baseId}-${tab}-tab`}
+        className="log__panel"
+      >
+        {shown.length > 0 ? (
           <ul className="log__list" onKeyDown={moveBetweenCards}>
-            {active.map((interaction) => (
+            {shown.map((interaction) => (
               <li key={interaction.id}>
                 <ConversationCard
                   interaction={interaction}
@@ -65,9 +117,16 @@ export function ConversationLog({
           </ul>
         ) : loading ? (
           <p className="muted log__empty">Loading…</p>
+        ) : tab === 'parked' ? (
+          <div className="log__empty">
+            <p>No parked conversations.</p>
+            <p className="muted">Park a chat that waits for the contact: it frees your capacity until they reply.</p>
+          </div>
         ) : (
           <div className="log__empty">
-            <p>{offers.length > 0 ? 'No active conversations.' : 'No conversations yet.'}</p>
+            <p>
+              {offers.length > 0 || byTab.parked.length > 0 ? 'No active conversations.' : 'No conversations yet.'}
+            </p>
             <p className="muted">
               {ready
                 ? 'You are Ready: new offers will appear here.'

@@ -1,4 +1,5 @@
 import { graphql } from '../gql';
+import type { LogCardFragment as LogCard } from '../gql/graphql';
 
 /**
  * What a card in the conversation log shows. The log query selects only this: the server
@@ -12,6 +13,7 @@ export const LogCardFragment = graphql(`
     state
     acceptedAt
     wrapDeadline
+    parkedUntil
     contact {
       address
       name
@@ -20,6 +22,10 @@ export const LogCardFragment = graphql(`
       id
       expiresAt
       autoAccepted
+      transferredBy {
+        id
+        name
+      }
     }
     lastMessage {
       id
@@ -43,11 +49,25 @@ export const LogInteractionFragment = graphql(`
     endedBy
     durationSeconds
     notes
+    parkedAt
+    agent {
+      id
+      name
+    }
+    pendingTransfer {
+      offerId
+      expiresAt
+      to {
+        id
+        name
+      }
+    }
     plan {
       id
       name
       dispositionRequired
       wrapSeconds
+      parkedTimeoutSeconds
       dispositionCodes {
         code
         label
@@ -59,6 +79,15 @@ export const LogInteractionFragment = graphql(`
     }
   }
 `);
+
+/**
+ * Whether a log entry is an offer to answer rather than a conversation: offered by routing, or
+ * a transfer another agent is offering (the interaction stays ACTIVE with them until it is
+ * accepted, and its `offer` names who is transferring it).
+ */
+export function isOffer(interaction: Pick<LogCard, 'state' | 'offer'>): boolean {
+  return interaction.state === 'OFFERED' || Boolean(interaction.offer?.transferredBy);
+}
 
 export const MyInteractionsQuery = graphql(`
   query MyInteractions {

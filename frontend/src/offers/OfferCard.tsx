@@ -40,7 +40,9 @@ const URGENT_SECONDS = 10;
 
 /**
  * An interaction on offer: Accept, Reject (P3) and the time left before it is offered elsewhere
- * (P5). An auto-accepted offer cannot be rejected (P4), so it shows no Reject.
+ * (P5). An auto-accepted offer cannot be rejected (P4), so it shows no Reject. A transfer from
+ * another agent (T1) is the same card, labelled with who is transferring it; its interaction is
+ * still ACTIVE with them until it is accepted, and rejecting it leaves it with them (T6).
  */
 export function OfferCard({
   interaction,
@@ -50,7 +52,10 @@ export function OfferCard({
   onAccepted: (interactionId: string) => void;
 }) {
   const titleId = useId();
+  const fromId = useId();
   const offer = interaction.offer;
+  const transferredBy = offer?.transferredBy ?? null;
+  const answerable = interaction.state === 'OFFERED' || transferredBy !== null;
   const [error, setError] = useState<string | null>(null);
   const [accepting, accept] = useMutation(AcceptOfferMutation);
   const [rejecting, reject] = useMutation(RejectOfferMutation);
@@ -81,14 +86,24 @@ export function OfferCard({
   }
 
   return (
-    <article className="card-item offer-card" aria-labelledby={titleId}>
+    <article
+      className="card-item offer-card"
+      aria-labelledby={titleId}
+      aria-describedby={transferredBy ? fromId : undefined}
+      data-transfer={transferredBy ? true : undefined}
+    >
       <div className="card-item__top">
         <ChannelTag channel={interaction.channel} />
-        <span className="badge badge--offer">Offered</span>
+        <span className="badge badge--offer">{transferredBy ? 'Transfer' : 'Offered'}</span>
       </div>
       <h3 id={titleId} className="card-item__contact">
         {name}
       </h3>
+      {transferredBy && (
+        <p id={fromId} className="offer-card__from">
+          Transfer from <strong>{transferredBy.name}</strong>
+        </p>
+      )}
       {interaction.lastMessage && (
         <p className="card-item__preview">{interaction.lastMessage.text}</p>
       )}
@@ -103,7 +118,7 @@ export function OfferCard({
         </p>
       )}
       <div className="offer-card__actions">
-        {interaction.state === 'OFFERED' && (
+        {answerable && (
           <button
             type="button"
             className="button button--primary"

@@ -3,12 +3,17 @@ import type { LogInteractionFragment, TranscriptMessageFragment } from '../gql/g
 /** Server-shaped objects (with __typename) for tests; override what a test is about. */
 type WithTypename<T> = T & { __typename: string };
 
+/** The signed-in agent of desk tests, who holds the fixtures' interactions. */
+export const ME = { __typename: 'Agent', id: 'agent-alice', name: 'Alice Martin' };
+export const BOB = { __typename: 'Agent', id: 'agent-bob', name: 'Bob Okafor' };
+
 export const supportPlan = {
   __typename: 'InteractionPlan',
   id: 'plan-support',
   name: 'Support',
   dispositionRequired: true,
   wrapSeconds: null,
+  parkedTimeoutSeconds: 3600,
   dispositionCodes: [
     { __typename: 'DispositionCode', code: 'RESOLVED', label: 'Resolved' },
     { __typename: 'DispositionCode', code: 'FOLLOW_UP', label: 'Follow-up needed' },
@@ -24,8 +29,13 @@ export const salesPlan = {
   dispositionCodes: [{ __typename: 'DispositionCode', code: 'SOLD', label: 'Sold' }],
 };
 
+type Offer = NonNullable<LogInteractionFragment['offer']>;
+
 export function interaction(
-  overrides: Partial<LogInteractionFragment> & { id: string },
+  overrides: Omit<Partial<LogInteractionFragment>, 'offer'> & {
+    id: string;
+    offer?: (Omit<Offer, 'transferredBy'> & Partial<Pick<Offer, 'transferredBy'>>) | null;
+  },
 ): WithTypename<LogInteractionFragment> {
   return {
     __typename: 'Interaction',
@@ -38,6 +48,10 @@ export function interaction(
     durationSeconds: null,
     notes: '',
     wrapDeadline: null,
+    parkedAt: null,
+    parkedUntil: null,
+    pendingTransfer: null,
+    agent: ME,
     contact: { __typename: 'Contact', address: 'visitor-1', name: 'Jane Doe' } as never,
     plan: supportPlan,
     dispositions: [],
@@ -45,7 +59,7 @@ export function interaction(
     lastMessage: null,
     ...overrides,
     ...(overrides.contact && { contact: { __typename: 'Contact', ...overrides.contact } }),
-    ...(overrides.offer && { offer: { __typename: 'Offer', ...overrides.offer } }),
+    ...(overrides.offer && { offer: { __typename: 'Offer', transferredBy: null, ...overrides.offer } }),
   } as WithTypename<LogInteractionFragment>;
 }
 

@@ -26,7 +26,13 @@ const SelectDispositionMutation = graphql(`
  * choice that replaces the last (H2); in WRAP codes add up (W3), and the API has no removal, so
  * a chosen code stays ticked.
  */
-export function DispositionPicker({ interaction }: { interaction: LogInteractionFragment }) {
+export function DispositionPicker({
+  interaction,
+  disabled = false,
+}: {
+  interaction: LogInteractionFragment;
+  disabled?: boolean;
+}) {
   const selectId = useId();
   const [error, setError] = useState<string | null>(null);
   const [pending, setPending] = useState<string | null>(null);
@@ -84,7 +90,7 @@ export function DispositionPicker({ interaction }: { interaction: LogInteraction
       <select
         id={selectId}
         value={pending ?? interaction.dispositions[0]?.code ?? ''}
-        disabled={pending !== null}
+        disabled={disabled || pending !== null}
         onChange={(event) => {
           if (event.target.value) void choose(event.target.value);
         }}

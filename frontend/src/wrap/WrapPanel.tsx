@@ -52,16 +52,20 @@ export function completeBlockedReason(interaction: LogInteractionFragment): stri
 }
 
 /**
- * Logging the interaction: notes and a disposition code while ACTIVE (H2); in WRAP the wrap-up
+ * Logging the interaction: notes and a disposition code while ACTIVE (H2), shown read-only
+ * while PARKED or once handed over; in WRAP the wrap-up
  * panel with several codes, notes, the wrap countdown with Extend when codes are optional, and
  * Complete, which saves everything and removes the card (W3, W5). When the interaction enters
  * WRAP while open, focus moves here.
  */
 export function LogChat({
   interaction,
+  readOnly = false,
   onCompleted,
 }: {
   interaction: LogInteractionFragment;
+  /** Parked or handed over: the server keeps notes and codes as they are until then. */
+  readOnly?: boolean;
   onCompleted: (interactionId: string) => void;
 }) {
   const headingId = useId();
@@ -83,8 +87,11 @@ export function LogChat({
       {wrapping && !interaction.plan?.dispositionRequired && interaction.wrapDeadline && (
         <WrapCountdown interactionId={interaction.id} deadline={interaction.wrapDeadline} />
       )}
-      <DispositionPicker interaction={interaction} />
-      <NotesField notes={notes} />
+      <DispositionPicker interaction={interaction} disabled={readOnly} />
+      <NotesField notes={notes} disabled={readOnly} />
+      {readOnly && interaction.state === 'PARKED' && (
+        <p className="muted log-chat__hint">Notes and codes can be changed again once the contact replies.</p>
+      )}
       {wrapping && <CompleteControl interaction={interaction} notes={notes} onCompleted={onCompleted} />}
     </section>
   );
