@@ -121,6 +121,9 @@ func (s *Service) parkedTimeout(ctx context.Context, ix *Interaction) error {
 // contactWrote applies a stored contact message to the interaction: an ACTIVE one restarts
 // its auto-park countdown (K2), a PARKED one wakes up (K4, K6).
 func (s *Service) contactWrote(ctx context.Context, ix *Interaction, m *Message) error {
+	if ix.State != Active && ix.State != Parked {
+		return nil // waiting for an agent: nothing counts down yet
+	}
 	plan, err := s.Store.Plan(ctx, ix.PlanID)
 	if err != nil {
 		return err
@@ -140,10 +143,9 @@ func (s *Service) contactWrote(ctx context.Context, ix *Interaction, m *Message)
 			return s.contactWroteAgain(ctx, ix.ID, m)
 		}
 		return err
-	case Parked:
+	default:
 		return s.unpark(ctx, ix, plan, m)
 	}
-	return nil
 }
 
 // contactWroteAgain re-reads an interaction whose state changed under a contact message and
