@@ -313,19 +313,21 @@ func (s *Service) edit(ctx context.Context, id string, change func(*Interaction)
 // A wrap that follows parking holds no capacity: the agent finishes it without it taking a
 // slot from new work.
 func (s *Service) EndInteraction(ctx context.Context, interactionID string) (*Interaction, error) {
-	me, _, err := s.held(ctx, interactionID)
+	me, ix, err := s.held(ctx, interactionID)
 	if err != nil {
 		return nil, err
 	}
-	return s.end(ctx, interactionID, PartyAgent, func(ix *Interaction) error { return mine(ix, me.ID, Active, Parked) })
+	return s.end(ctx, ix, PartyAgent, func(ix *Interaction) error { return mine(ix, me.ID, Active, Parked) })
 }
 
 // end moves an interaction into WRAP, starting the wrap timer where codes are optional (W3).
-func (s *Service) end(ctx context.Context, id string, by Party, guard func(*Interaction) error) (*Interaction, error) {
+// loaded is the interaction as the caller just read it; the guarded write re-reads it if
+// anyone wrote in between.
+func (s *Service) end(ctx context.Context, loaded *Interaction, by Party, guard func(*Interaction) error) (*Interaction, error) {
 	now := s.Clock.Now()
 	var plan *Plan
 	var withdrawn *Transfer
-	ix, _, err := s.mutate(ctx, id, func(ix *Interaction) error {
+	ix, _, err := s.mutateLoaded(ctx, loaded, func(ix *Interaction) error {
 		if err := guard(ix); err != nil {
 			return err
 		}

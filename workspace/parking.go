@@ -106,7 +106,7 @@ func (s *Service) autoPark(ctx context.Context, ix *Interaction) error {
 // goes to WRAP with its agent.
 func (s *Service) parkedTimeout(ctx context.Context, ix *Interaction) error {
 	now := s.Clock.Now()
-	_, err := s.end(ctx, ix.ID, PartySystem, func(x *Interaction) error {
+	_, err := s.end(ctx, ix, PartySystem, func(x *Interaction) error {
 		if x.State != Parked || x.DueAt.IsZero() || x.DueAt.After(now) {
 			return errSkip
 		}
@@ -177,7 +177,7 @@ func (s *Service) unpark(ctx context.Context, ix *Interaction, plan *Plan, m *Me
 	var woke *Interaction
 	var err error
 	if plan.PostParkingPlanID == "" {
-		woke, err = s.end(ctx, ix.ID, PartySystem, stillParked)
+		woke, err = s.end(ctx, ix, PartySystem, stillParked)
 	} else {
 		woke, err = s.unparkTo(ctx, ix, plan, m.SentAt, stillParked)
 	}
@@ -205,7 +205,7 @@ func (s *Service) unparkTo(ctx context.Context, ix *Interaction, plan *Plan, now
 	if !back && !errors.Is(err, errSkip) && ErrorCode(err) != ENOTFOUND && ErrorCode(err) != ECONFLICT {
 		return nil, err
 	}
-	woke, _, err := s.mutate(ctx, ix.ID, func(x *Interaction) error {
+	woke, _, err := s.mutateLoaded(ctx, ix, func(x *Interaction) error {
 		if err := guard(x); err != nil {
 			return err
 		}

@@ -179,7 +179,7 @@ func (s *Service) EndWebchat(ctx context.Context) (*Interaction, error) {
 		s.systemMessage(ctx, done, "The visitor left before an agent answered")
 		return done, nil
 	case Active, Parked:
-		return s.end(ctx, id, PartyContact, func(x *Interaction) error {
+		return s.end(ctx, ix, PartyContact, func(x *Interaction) error {
 			if x.State != Active && x.State != Parked {
 				return Errorf(EWRONGSTATE, "this chat has already ended")
 			}
