@@ -133,6 +133,9 @@ func TestTransfersOverGraphQL(t *testing.T) {
 	// Then accepted (T5): bob reads the whole transcript, alice loses it.
 	p = mutate(t, m, alice, "transferInteraction", transferMutation, map[string]any{"i": id, "a": bobID})
 	offerID = dig(offers.event(), "offers.offer.id")
+	if offerID != dig(p, "interaction.pendingTransfer.offerId") {
+		t.Fatalf("second transfer: %v, offer %v", p, offerID)
+	}
 	r = post(t, m, bob, `{ myInteractions { id state agent { name } offer { id transferredBy { name } } transcript { totalCount edges { node { text } } } } }`, nil)
 	if dig(r.Data, "myInteractions.0.offer.id") != offerID || dig(r.Data, "myInteractions.0.agent.name") != "Alice Martin" ||
 		dig(r.Data, "myInteractions.0.transcript.edges.0.node.text") != "My router blinks red" {

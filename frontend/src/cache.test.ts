@@ -216,3 +216,164 @@ describe('cache updates', () => {
     expect(backend.names().filter((n) => n === 'CacheTestCapacity')).toHaveLength(2);
   });
 });
+
+describe('cache updates: parking and transfers', () => {
+  const CARD = `
+    id channel state acceptedAt wrapDeadline parkedUntil
+    contact { address name }
+    offer { id expiresAt autoAccepted transferredBy { id name } }
+    lastMessage { id from text sentAt }
+    agent { id name }
+  `;
+  const MeDoc = gql`
+    query CacheTestMe {
+      me {
+        id
+      }
+    }
+  `;
+  const TransferOffersDoc = gql(`
+    subscription CacheTestTransferOffers {
+      offers { kind offer { id expiresAt autoAccepted transferredBy { id name } interaction { ${CARD} } } }
+    }
+  `);
+  const UpdatesWithHolderDoc = gql(`subscription CacheTestHolderUpdates { interactionUpdates { ${CARD} } }`);
+  const UnparkDoc = gql(`
+    subscription CacheTestUnpark {
+      unparkNotifications { interaction { ${CARD} } message { id interactionId from text sentAt } }
+    }
+  `);
+  const ResultsDoc = gql(`
+    subscription CacheTestTransferResults { transferResults { outcome target { id name } interaction { ${CARD} } } }
+  `);
+  const RejectDoc = gql`
+    mutation CacheTestRejectOffer($input: OfferInput!) {
+      rejectOffer(input: $input) {
+        interaction {
+          id
+          state
+        }
+        userErrors {
+          code
+          message
+        }
+      }
+    }
+  `;
+  const TransferDoc = gql(`
+    mutation CacheTestTransfer($input: TransferInput!) {
+      transferInteraction(input: $input) { interaction { ${CARD} } userErrors { code message } }
+    }
+  `);
+
+  const alice = { __typename: 'Agent', id: 'agent-alice', name: 'Alice Martin' };
+  const bob = { __typename: 'Agent', id: 'agent-bob', name: 'Bob Okafor' };
+  const held = (by: typeof alice, extra: Record<string, unknown> = {}) => ({ ...interaction({ id: 'i-1', agent: by }), ...extra });
+
+  /** A backend signed in as `me`, its log loaded and watched. */
+  async function signedIn(me: typeof alice, log: unknown[], answers: Record<string, (v: Record<string, unknown>) => unknown> = {}) {
+    backend = fakeBackend({ CacheTestMe: () => ({ me }), MyInteractions: () => ({ myInteractions: log }), ...answers });
+    await backend.client.query(MeDoc, {}).toPromise();
+    return watchLog(backend);
+  }
+
+  async function listen(doc: ReturnType<typeof gql>) {
+    subscribe(backend, doc);
+    const name = (doc.definitions[0] as { name: { value: string } }).name.value;
+    await vi.waitFor(() => expect(backend.subscriptions(name)).toHaveLength(1));
+    return (data: unknown) => backend.emit(name, data);
+  }
+
+  it('T1: a transfer offer joins the target’s log though it is ACTIVE with the sender; rejecting it removes it (T6)', async () => {
+    const log = await signedIn(bob, [], {
+      CacheTestRejectOffer: () => ({
+        rejectOffer: {
+          __typename: 'OfferPayload',
+          interaction: { __typename: 'Interaction', id: 'i-1', state: 'ACTIVE' },
+          userErrors: [],
+        },
+      }),
+    });
+    const emit = await listen(TransferOffersDoc);
+    const offer = { __typename: 'Offer', id: 'i-1.2', expiresAt: null, autoAccepted: false, transferredBy: alice };
+    emit({ offers: { __typename: 'OfferEvent', kind: 'OFFERED', offer: { ...offer, interaction: held(alice, { offer }) } } });
+    await vi.waitFor(() => expect(log().map((i) => i.id)).toEqual(['i-1']));
+    expect((log()[0] as unknown as { offer: { transferredBy: { name: string } } }).offer.transferredBy.name).toBe('Alice Martin');
+
+    await backend.client.mutation(RejectDoc, { input: { offerId: 'i-1.2' } }).toPromise();
+    await vi.waitFor(() => expect(log()).toEqual([]));
+  });
+
+  it('T5: an accepted transfer leaves the sender’s log, whichever of the result and the update comes first', async () => {
+    const log = await signedIn(alice, [held(alice)]);
+    const update = await listen(UpdatesWithHolderDoc);
+    const result = await listen(ResultsDoc);
+
+    // While it waits for bob, the update keeps it with alice.
+    update({ interactionUpdates: held(alice) });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(log().map((i) => i.id)).toEqual(['i-1']);
+
+    // The update saying bob holds it now, before the result.
+    update({ interactionUpdates: held(bob) });
+    await vi.waitFor(() => expect(log()).toEqual([]));
+    result({ transferResults: { __typename: 'TransferResult', outcome: 'ACCEPTED', target: bob, interaction: held(bob) } });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(log()).toEqual([]);
+  });
+
+  it('T5: the result alone removes the card too, and a late update with the new holder does not bring it back', async () => {
+    const log = await signedIn(alice, [held(alice)]);
+    const update = await listen(UpdatesWithHolderDoc);
+    const result = await listen(ResultsDoc);
+    result({ transferResults: { __typename: 'TransferResult', outcome: 'ACCEPTED', target: bob, interaction: held(alice) } });
+    await vi.waitFor(() => expect(log()).toEqual([]));
+    update({ interactionUpdates: held(bob) });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(log()).toEqual([]);
+  });
+
+  it('T6: a rejected transfer keeps the card', async () => {
+    const log = await signedIn(alice, [held(alice)]);
+    const result = await listen(ResultsDoc);
+    result({ transferResults: { __typename: 'TransferResult', outcome: 'REJECTED', target: bob, interaction: held(alice) } });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(log().map((i) => i.id)).toEqual(['i-1']);
+  });
+
+  it('T1: a transfer to a plan leaves the log at once', async () => {
+    const log = await signedIn(alice, [held(alice)], {
+      CacheTestTransfer: () => ({
+        transferInteraction: {
+          __typename: 'InteractionPayload',
+          interaction: { ...held(alice), state: 'QUEUED', agent: null },
+          userErrors: [],
+        },
+      }),
+    });
+    await backend.client.mutation(TransferDoc, { input: { interactionId: 'i-1', toPlanId: 'plan-sales' } }).toPromise();
+    await vi.waitFor(() => expect(log()).toEqual([]));
+  });
+
+  it('K4 K6: a reply to a parked chat brings it back (ACTIVE or WRAP) or, queued elsewhere, removes it; the reply shows on the card', async () => {
+    const parked = (id: string) => ({ ...interaction({ id, state: 'PARKED', agent: alice }), parkedUntil: '2026-11-21T13:00:00Z' });
+    const log = await signedIn(alice, [parked('i-1'), parked('i-2'), parked('i-3')]);
+    const emit = await listen(UnparkDoc);
+    const reply = (id: string) => message({ id: `m-${id}`, interactionId: id, text: `Reply to ${id}`, sentAt: '2026-11-21T12:30:00Z' });
+    const woke = (id: string, state: string, agent: typeof alice | null) => ({
+      unparkNotifications: {
+        __typename: 'UnparkNotification',
+        interaction: { ...parked(id), state, agent, parkedUntil: null },
+        message: reply(id),
+      },
+    });
+
+    emit(woke('i-1', 'ACTIVE', alice));
+    emit(woke('i-2', 'WRAP', alice));
+    // The post-parking queue offered it to bob at once.
+    emit(woke('i-3', 'OFFERED', bob));
+
+    await vi.waitFor(() => expect(log().map((i) => `${i.id} ${i.state}`)).toEqual(['i-1 ACTIVE', 'i-2 WRAP']));
+    expect(log()[0]!.lastMessage?.text).toBe('Reply to i-1');
+  });
+});

@@ -36,9 +36,9 @@ export function Desk({ ready, meId }: { ready: boolean; meId: string }) {
     pause: !openable,
   });
   const loaded = (openable && detail.data?.interaction?.id === selectedId && detail.data.interaction) || null;
-  // An open interaction that left the log because someone else has it now stays open, read-only
-  // (T5); one that left because it is over closes.
-  const handedOver = !inLog && loaded ? handedOverTo(loaded, meId) : null;
+  // Someone else has it now (T5): it stays open, read-only, even once it has left the log; one
+  // that left the log because it is over closes.
+  const handedOver = loaded ? handedOverTo(loaded, meId) : null;
   const openId = openable && (inLog || handedOver) ? selectedId : null;
   const selected = openId ? loaded : null;
 

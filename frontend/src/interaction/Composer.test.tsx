@@ -109,4 +109,29 @@ describe('Composer', () => {
     render(<Composer interactionId="i-3" state="ACTIVE" />, { wrapper });
     expect(screen.getByRole('textbox', { name: 'Reply' })).toHaveProperty('value', 'Half a thought');
   });
+
+  it('K1: is closed while parked, and says until when', () => {
+    const { wrapper } = mockClient(() => null);
+    render(<Composer interactionId="i-6" state="PARKED" />, { wrapper });
+    const box = screen.getByRole('textbox', { name: 'Reply' });
+    expect(box).toHaveProperty('disabled', true);
+    expect(document.getElementById(box.getAttribute('aria-describedby')!)!.textContent).toBe(
+      'Parked: replies open again when the contact writes back.',
+    );
+  });
+
+  it('T5: a reason (an accepted transfer) closes it even though the interaction is still ACTIVE', async () => {
+    const { wrapper, executeMutation } = mockClient(() => null);
+    render(<Composer interactionId="i-7" state="ACTIVE" closedReason="Transferred to Bob Okafor: replies are closed." />, {
+      wrapper,
+    });
+    const box = screen.getByRole('textbox', { name: 'Reply' });
+    expect(box).toHaveProperty('disabled', true);
+    expect(screen.getByRole('button', { name: 'Send' })).toHaveProperty('disabled', true);
+    expect(document.getElementById(box.getAttribute('aria-describedby')!)!.textContent).toBe(
+      'Transferred to Bob Okafor: replies are closed.',
+    );
+    await userEvent.type(box, 'Still there?{Enter}');
+    expect(executeMutation).not.toHaveBeenCalled();
+  });
 });

@@ -1,11 +1,11 @@
-import { useEffect, useRef } from 'react';
+import { useEffect, useId, useRef } from 'react';
 import { formatClock, formatDuration, secondsBetween } from '../clock/format';
 import { useNow } from '../clock/useNow';
 import type { LogInteractionFragment, Party } from '../gql/graphql';
 import { ChannelTag, contactName } from '../log/channel';
 import { ParkButton } from '../parking/ParkButton';
 import { ParkedCountdown } from '../parking/ParkedCountdown';
-import { TransferControl } from '../transfer/TransferControl';
+import { PendingTransferStatus, TransferControl } from '../transfer/TransferControl';
 import { handedOverNotice, type HandedOver } from '../transfer/transferText';
 import { Composer } from './Composer';
 import { conversationNoun, EndControl } from './EndControl';
@@ -40,6 +40,8 @@ export function InteractionArea({
   const mine = handedOver === null;
   const notice = handedOver && handedOverNotice(handedOver);
   const noticeRef = useRef<HTMLParagraphElement>(null);
+  const pendingStatusId = useId();
+  const pending = mine && interaction.state === 'ACTIVE' ? interaction.pendingTransfer : null;
 
   // The controls that had focus are gone: the notice takes it, so keyboard users are not lost.
   useEffect(() => {
@@ -82,12 +84,12 @@ export function InteractionArea({
           <div className="interaction__controls">
             {interaction.state === 'ACTIVE' && (
               <>
-                {!interaction.pendingTransfer && <ParkButton interactionId={interaction.id} contactName={name} />}
+                {!pending && <ParkButton interactionId={interaction.id} contactName={name} />}
                 <TransferControl
                   interactionId={interaction.id}
                   channel={interaction.channel}
                   contactName={name}
-                  pending={interaction.pendingTransfer ?? null}
+                  pendingStatusId={pending ? pendingStatusId : null}
                 />
               </>
             )}
@@ -100,6 +102,7 @@ export function InteractionArea({
           </div>
         )}
       </header>
+      {pending && <PendingTransferStatus id={pendingStatusId} pending={pending} />}
       {transcript.error ? (
         <div className="interaction__error" role="alert">
           <p>The transcript could not be loaded.</p>

@@ -1,7 +1,7 @@
 import { act, render, screen } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { interaction, message } from '../testing/fixtures';
-import { mockClient } from '../testing/mockClient';
+import { mockClient, operationName } from '../testing/mockClient';
 import { OfferCard } from './OfferCard';
 
 const NOW = Date.parse('2026-11-21T12:00:00Z');
@@ -97,5 +97,47 @@ describe('OfferCard', () => {
     expect(card.textContent).toContain('Chat');
     expect(card.textContent).toContain('Offered');
     expect(card.textContent).toContain('I need help with my order');
+  });
+
+  it('T1: a transfer offer is labelled as one, with who transfers it, Accept, Reject and its countdown', async () => {
+    const transfer = interaction({
+      id: 'i-8',
+      // Still ACTIVE with the sender until the transfer is answered.
+      state: 'ACTIVE',
+      contact: { address: 'visitor-8', name: 'Pat Moved' },
+      offer: {
+        id: 'i-8.2',
+        expiresAt: '2026-11-21T12:00:30Z',
+        autoAccepted: false,
+        transferredBy: { id: 'agent-alice', name: 'Alice Martin' },
+      },
+    });
+    const { wrapper, executeMutation } = mockClient((request) =>
+      operationName(request) === 'AcceptOffer'
+        ? { data: { acceptOffer: { __typename: 'OfferPayload', interaction: { ...transfer, offer: null }, userErrors: [] } } }
+        : null,
+    );
+    const onAccepted = vi.fn();
+    render(<OfferCard interaction={transfer} onAccepted={onAccepted} />, { wrapper });
+
+    const card = screen.getByRole('article', { name: 'Pat Moved' });
+    expect(card.getAttribute('aria-describedby')).toBeTruthy();
+    expect(document.getElementById(card.getAttribute('aria-describedby')!)!.textContent).toBe('Transfer from Alice Martin');
+    expect(card.textContent).toContain('Transfer');
+    expect(card.textContent).not.toContain('Offered');
+    expect(screen.getByRole('timer').textContent).toBe('0:30');
+    expect(screen.getByRole('button', { name: 'Reject' })).toBeTruthy();
+
+    await act(async () => screen.getByRole('button', { name: 'Accept' }).click());
+    expect(executeMutation.mock.calls[0]![0].variables).toEqual({ input: { offerId: 'i-8.2' } });
+    expect(onAccepted).toHaveBeenCalledWith('i-8');
+  });
+
+  it('a routed offer says "Offered" and names no sender', () => {
+    const { wrapper } = mockClient(() => null);
+    render(<OfferCard interaction={offered()} onAccepted={() => {}} />, { wrapper });
+    const card = screen.getByRole('article', { name: 'Jane Doe' });
+    expect(card.textContent).not.toContain('Transfer from');
+    expect(card.hasAttribute('aria-describedby')).toBe(false);
   });
 });

@@ -5,6 +5,15 @@ import { FakeSocket, serverSends } from './fakeSocket';
 
 type Handler = (variables: Record<string, unknown>) => unknown;
 
+/** An answer with top-level errors (e.g. FORBIDDEN, NOT_FOUND) instead of data. */
+export class GraphQLErrors {
+  constructor(readonly body: { data: unknown; errors: { message: string; extensions?: { code: string } }[] }) {}
+}
+
+export function graphQLError(code: string, message: string, data: unknown = null) {
+  return new GraphQLErrors({ data, errors: [{ message, extensions: { code } }] });
+}
+
 /** A socket whose server acknowledges connection_init at once. */
 export class AckingSocket extends FakeSocket {
   override send(data: string) {
@@ -48,7 +57,8 @@ export function fakeBackend(initial: Record<string, Handler>): FakeBackend {
     calls.push({ operationName, variables });
     const handler = handlers[operationName];
     if (!handler) throw new Error(`fake server: no answer for ${operationName}`);
-    return new Response(JSON.stringify({ data: handler(variables) }), {
+    const answer = handler(variables);
+    return new Response(JSON.stringify(answer instanceof GraphQLErrors ? answer.body : { data: answer }), {
       headers: { 'Content-Type': 'application/json' },
     });
   });
