@@ -85,7 +85,7 @@ func (e *env) transcriptTexts(id string) []string {
 	return out
 }
 
-func TestK1_ParkFreesCapacityAndShowsInTheParkedList(t *testing.T) {
+func TestK1_K3_ParkFreesCapacityAndSetsParkedUntil(t *testing.T) {
 	e := newEnv(t)
 	e.setCapacity("alice", 1)
 	e.ready("alice")

@@ -27,7 +27,7 @@ func ids(agents []*workspace.Agent) []string {
 	return out
 }
 
-func TestT1_T3_T5_TransferToAnAgentAccepted(t *testing.T) {
+func TestT1_T3_T4_T5_TransferToAnAgentAccepted(t *testing.T) {
 	e := newEnv(t)
 	e.ready("alice")
 	contact, ix := e.active("Support")
@@ -339,7 +339,7 @@ func TestT2_TransferTargetsAreReadyAgents(t *testing.T) {
 	wantCode(t, err, workspace.EUNAUTHENTICATED)
 }
 
-func TestT_ContactEndingWithdrawsAnOpenTransfer(t *testing.T) {
+func TestT6_ContactEndingWithdrawsAnOpenTransfer(t *testing.T) {
 	e := newEnv(t)
 	e.ready("alice")
 	contact, ix := e.active("Support")
@@ -368,7 +368,7 @@ func TestT_ContactEndingWithdrawsAnOpenTransfer(t *testing.T) {
 	}
 }
 
-func TestT_AutoAcceptingTargetTakesTransfersAtOnce(t *testing.T) {
+func TestT1_P4_AutoAcceptingTargetTakesTransfersAtOnce(t *testing.T) {
 	e := newEnv(t)
 	e.ready("alice")
 	_, ix := e.active("Support")
