@@ -218,13 +218,7 @@ describe('cache updates', () => {
 });
 
 describe('cache updates: parking and transfers', () => {
-  const CARD = `
-    id channel state acceptedAt wrapDeadline parkedUntil
-    contact { address name }
-    offer { id expiresAt autoAccepted transferredBy { id name } }
-    lastMessage { id from text sentAt }
-    agent { id name }
-  `;
+  // The log card's fields and the holder, as the desk's documents select them.
   const MeDoc = gql`
     query CacheTestMe {
       me {
@@ -232,20 +226,174 @@ describe('cache updates: parking and transfers', () => {
       }
     }
   `;
-  const TransferOffersDoc = gql(`
+  const TransferOffersDoc = gql`
     subscription CacheTestTransferOffers {
-      offers { kind offer { id expiresAt autoAccepted transferredBy { id name } interaction { ${CARD} } } }
+      offers {
+        kind
+        offer {
+          id
+          expiresAt
+          autoAccepted
+          transferredBy {
+            id
+            name
+          }
+          interaction {
+            id
+            channel
+            state
+            acceptedAt
+            wrapDeadline
+            parkedUntil
+            contact {
+              address
+              name
+            }
+            offer {
+              id
+              expiresAt
+              autoAccepted
+              transferredBy {
+                id
+                name
+              }
+            }
+            lastMessage {
+              id
+              from
+              text
+              sentAt
+            }
+            agent {
+              id
+              name
+            }
+          }
+        }
+      }
     }
-  `);
-  const UpdatesWithHolderDoc = gql(`subscription CacheTestHolderUpdates { interactionUpdates { ${CARD} } }`);
-  const UnparkDoc = gql(`
+  `;
+  const UpdatesWithHolderDoc = gql`
+    subscription CacheTestHolderUpdates {
+      interactionUpdates {
+        id
+        channel
+        state
+        acceptedAt
+        wrapDeadline
+        parkedUntil
+        contact {
+          address
+          name
+        }
+        offer {
+          id
+          expiresAt
+          autoAccepted
+          transferredBy {
+            id
+            name
+          }
+        }
+        lastMessage {
+          id
+          from
+          text
+          sentAt
+        }
+        agent {
+          id
+          name
+        }
+      }
+    }
+  `;
+  const UnparkDoc = gql`
     subscription CacheTestUnpark {
-      unparkNotifications { interaction { ${CARD} } message { id interactionId from text sentAt } }
+      unparkNotifications {
+        interaction {
+          id
+          channel
+          state
+          acceptedAt
+          wrapDeadline
+          parkedUntil
+          contact {
+            address
+            name
+          }
+          offer {
+            id
+            expiresAt
+            autoAccepted
+            transferredBy {
+              id
+              name
+            }
+          }
+          lastMessage {
+            id
+            from
+            text
+            sentAt
+          }
+          agent {
+            id
+            name
+          }
+        }
+        message {
+          id
+          interactionId
+          from
+          text
+          sentAt
+        }
+      }
     }
-  `);
-  const ResultsDoc = gql(`
-    subscription CacheTestTransferResults { transferResults { outcome target { id name } interaction { ${CARD} } } }
-  `);
+  `;
+  const ResultsDoc = gql`
+    subscription CacheTestTransferResults {
+      transferResults {
+        outcome
+        target {
+          id
+          name
+        }
+        interaction {
+          id
+          channel
+          state
+          acceptedAt
+          wrapDeadline
+          parkedUntil
+          contact {
+            address
+            name
+          }
+          offer {
+            id
+            expiresAt
+            autoAccepted
+            transferredBy {
+              id
+              name
+            }
+          }
+          lastMessage {
+            id
+            from
+            text
+            sentAt
+          }
+          agent {
+            id
+            name
+          }
+        }
+      }
+    }
+  `;
   const RejectDoc = gql`
     mutation CacheTestRejectOffer($input: OfferInput!) {
       rejectOffer(input: $input) {
@@ -260,11 +408,47 @@ describe('cache updates: parking and transfers', () => {
       }
     }
   `;
-  const TransferDoc = gql(`
+  const TransferDoc = gql`
     mutation CacheTestTransfer($input: TransferInput!) {
-      transferInteraction(input: $input) { interaction { ${CARD} } userErrors { code message } }
+      transferInteraction(input: $input) {
+        interaction {
+          id
+          channel
+          state
+          acceptedAt
+          wrapDeadline
+          parkedUntil
+          contact {
+            address
+            name
+          }
+          offer {
+            id
+            expiresAt
+            autoAccepted
+            transferredBy {
+              id
+              name
+            }
+          }
+          lastMessage {
+            id
+            from
+            text
+            sentAt
+          }
+          agent {
+            id
+            name
+          }
+        }
+        userErrors {
+          code
+          message
+        }
+      }
     }
-  `);
+  `;
 
   const alice = { __typename: 'Agent', id: 'agent-alice', name: 'Alice Martin' };
   const bob = { __typename: 'Agent', id: 'agent-bob', name: 'Bob Okafor' };
@@ -296,7 +480,8 @@ describe('cache updates: parking and transfers', () => {
     });
     const emit = await listen(TransferOffersDoc);
     const offer = { __typename: 'Offer', id: 'i-1.2', expiresAt: null, autoAccepted: false, transferredBy: alice };
-    emit({ offers: { __typename: 'OfferEvent', kind: 'OFFERED', offer: { ...offer, interaction: held(alice, { offer }) } } });
+    // The event's Interaction.offer is left out: the offer links itself, as for routed offers.
+    emit({ offers: { __typename: 'OfferEvent', kind: 'OFFERED', offer: { ...offer, interaction: held(alice) } } });
     await vi.waitFor(() => expect(log().map((i) => i.id)).toEqual(['i-1']));
     expect((log()[0] as unknown as { offer: { transferredBy: { name: string } } }).offer.transferredBy.name).toBe('Alice Martin');
 
