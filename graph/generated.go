@@ -247,6 +247,7 @@ type ComplexityRoot struct {
 	TransferResult struct {
 		Interaction func(childComplexity int) int
 		Outcome     func(childComplexity int) int
+		Reason      func(childComplexity int) int
 		Target      func(childComplexity int) int
 	}
 
@@ -353,6 +354,7 @@ type SubscriptionResolver interface {
 }
 type TransferResultResolver interface {
 	Target(ctx context.Context, obj *workspace.TransferEvent) (*workspace.Agent, error)
+	Reason(ctx context.Context, obj *workspace.TransferEvent) (*workspace.TransferRejection, error)
 }
 type WebchatSessionResolver interface {
 	AgentName(ctx context.Context, obj *workspace.Interaction) (*string, error)
@@ -1264,6 +1266,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TransferResult.Outcome(childComplexity), true
+	case "TransferResult.reason":
+		if e.ComplexityRoot.TransferResult.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransferResult.Reason(childComplexity), true
 	case "TransferResult.target":
 		if e.ComplexityRoot.TransferResult.Target == nil {
 			break
@@ -1829,6 +1837,18 @@ type TransferResult {
   outcome: TransferOutcome!
   "The agent who accepted or rejected, when the target was an agent."
   target: Agent
+  "Why it was REJECTED; null when ACCEPTED."
+  reason: TransferRejection
+}
+
+"Why a transfer to an agent did not happen."
+enum TransferRejection {
+  "The target agent rejected the transfer offer."
+  REJECTED_BY_TARGET
+  "The transfer offer lapsed unanswered."
+  EXPIRED
+  "The interaction ended (e.g. the contact left) before the target answered."
+  INTERACTION_ENDED
 }
 
 "What happened to an offer."
@@ -2385,6 +2405,8 @@ func (ec *executionContext) childFields_TransferResult(ctx context.Context, fiel
 		return ec.fieldContext_TransferResult_outcome(ctx, field)
 	case "target":
 		return ec.fieldContext_TransferResult_target(ctx, field)
+	case "reason":
+		return ec.fieldContext_TransferResult_reason(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TransferResult", field.Name)
 }
@@ -6809,6 +6831,29 @@ func (ec *executionContext) fieldContext_TransferResult_target(_ context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _TransferResult_reason(ctx context.Context, field graphql.CollectedField, obj *workspace.TransferEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransferResult_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TransferResult().Reason(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *workspace.TransferRejection) graphql.Marshaler {
+			return ec.marshalOTransferRejection2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐTransferRejection(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TransferResult_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransferResult", field, true, true, errors.New("field of type TransferRejection does not have child fields"))
+}
+
 func (ec *executionContext) _UnparkNotification_interaction(ctx context.Context, field graphql.CollectedField, obj *workspace.UnparkEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10905,6 +10950,44 @@ func (ec *executionContext) _TransferResult(ctx context.Context, sel ast.Selecti
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "reason":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._TransferResult_reason(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12832,6 +12915,38 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	res := graphql.MarshalTime(*v)
 	return res
 }
+
+func (ec *executionContext) unmarshalOTransferRejection2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐTransferRejection(ctx context.Context, v any) (*workspace.TransferRejection, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOTransferRejection2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐTransferRejection[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOTransferRejection2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐTransferRejection(ctx context.Context, sel ast.SelectionSet, v *workspace.TransferRejection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOTransferRejection2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐTransferRejection[*v])
+	return res
+}
+
+var (
+	unmarshalOTransferRejection2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐTransferRejection = map[string]workspace.TransferRejection{
+		"REJECTED_BY_TARGET": workspace.RejectedByTarget,
+		"EXPIRED":            workspace.RejectedExpired,
+		"INTERACTION_ENDED":  workspace.RejectedEnded,
+	}
+	marshalOTransferRejection2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐTransferRejection = map[workspace.TransferRejection]string{
+		workspace.RejectedByTarget: "REJECTED_BY_TARGET",
+		workspace.RejectedExpired:  "EXPIRED",
+		workspace.RejectedEnded:    "INTERACTION_ENDED",
+	}
+)
 
 func (ec *executionContext) marshalOWebchatSession2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐInteraction(ctx context.Context, sel ast.SelectionSet, v *workspace.Interaction) graphql.Marshaler {
 	if v == nil {

@@ -390,6 +390,14 @@ func (r *transferResultResolver) Target(ctx context.Context, obj *workspace.Tran
 	return r.agentOrNil(ctx, obj.TargetAgentID)
 }
 
+// Reason is the resolver for the reason field.
+func (r *transferResultResolver) Reason(ctx context.Context, obj *workspace.TransferEvent) (*workspace.TransferRejection, error) {
+	if obj.Reason == "" {
+		return nil, nil
+	}
+	return &obj.Reason, nil
+}
+
 // AgentName is the resolver for the agentName field.
 func (r *webchatSessionResolver) AgentName(ctx context.Context, obj *workspace.Interaction) (*string, error) {
 	return r.Service.AgentName(ctx, obj)

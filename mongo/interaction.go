@@ -23,6 +23,7 @@ type interactionDoc struct {
 	State        workspace.InteractionState `bson:"state"`
 	Contact      contactDoc                 `bson:"contact"`
 	AgentID      string                     `bson:"agentId"`
+	FormerAgents []string                   `bson:"formerAgentIds"`
 	PlanID       string                     `bson:"planId"`
 	CreatedAt    time.Time                  `bson:"createdAt"`
 	AcceptedAt   *time.Time                 `bson:"acceptedAt"`
@@ -71,8 +72,8 @@ func toInteractionDoc(ix *workspace.Interaction) interactionDoc {
 	}
 	return interactionDoc{
 		LastContact: ix.LastContactAt, AutoParkAt: ix.AutoParkAt, ParkedAt: ix.ParkedAt, ParkedUntil: ix.ParkedUntil,
-		Transfer: transfer,
-		ID:       ix.ID, Channel: ix.Channel, Direction: ix.Direction, State: ix.State,
+		Transfer: transfer, FormerAgents: ix.FormerAgentIDs,
+		ID: ix.ID, Channel: ix.Channel, Direction: ix.Direction, State: ix.State,
 		Contact: contactDoc{Address: ix.Contact.Address, Name: ix.Contact.Name},
 		AgentID: ix.AgentID, PlanID: ix.PlanID, CreatedAt: ix.CreatedAt,
 		AcceptedAt: ix.AcceptedAt, EndedAt: ix.EndedAt, EndedBy: ix.EndedBy, CompletedAt: ix.CompletedAt,
@@ -100,7 +101,7 @@ func (d *interactionDoc) interaction() *workspace.Interaction {
 	}
 	return &workspace.Interaction{
 		LastContactAt: utc(d.LastContact), AutoParkAt: utc(d.AutoParkAt), ParkedAt: utc(d.ParkedAt),
-		ParkedUntil: utc(d.ParkedUntil), Transfer: transfer,
+		ParkedUntil: utc(d.ParkedUntil), Transfer: transfer, FormerAgentIDs: d.FormerAgents,
 		ID: d.ID, Channel: d.Channel, Direction: d.Direction, State: d.State,
 		Contact: workspace.Contact{Address: d.Contact.Address, Name: d.Contact.Name},
 		AgentID: d.AgentID, PlanID: d.PlanID, CreatedAt: d.CreatedAt.UTC(),

@@ -26,7 +26,7 @@ const (
 	transferMutation = `mutation($i: ID!, $a: ID, $p: ID) { transferInteraction(input:{interactionId:$i, toAgentId:$a, toPlanId:$p}) {
 		interaction { id state pendingTransfer { offerId expiresAt from { name } to { name } } } userErrors { code message field } } }`
 	unparkSub   = `subscription { unparkNotifications { interaction { id state agent { name } parkedUntil } message { from text } } }`
-	transferSub = `subscription { transferResults { outcome target { name } interaction { id state agent { name } } } }`
+	transferSub = `subscription { transferResults { outcome reason target { name } interaction { id state agent { name } } } }`
 )
 
 // TestParkingOverGraphQL walks K1–K6 over the real transports: park, the Parked list, a
@@ -125,7 +125,7 @@ func TestTransfersOverGraphQL(t *testing.T) {
 		t.Fatalf("bob's offer: %v", ev)
 	}
 	mutate(t, m, bob, "rejectOffer", `mutation($o: ID!) { rejectOffer(input:{offerId:$o}) { interaction { id } } }`, map[string]any{"o": offerID})
-	if ev := results.event(); dig(ev, "transferResults.outcome") != "REJECTED" || dig(ev, "transferResults.target.name") != "Bob Okafor" ||
+	if ev := results.event(); dig(ev, "transferResults.outcome") != "REJECTED" || dig(ev, "transferResults.reason") != "REJECTED_BY_TARGET" || dig(ev, "transferResults.target.name") != "Bob Okafor" ||
 		dig(ev, "transferResults.interaction.agent.name") != "Alice Martin" {
 		t.Fatalf("result: %v", ev)
 	}
@@ -151,6 +151,9 @@ func TestTransfersOverGraphQL(t *testing.T) {
 	}
 	if r := post(t, m, alice, `{ myInteractions { id } }`, nil); len(dig(r.Data, "myInteractions").([]any)) != 0 {
 		t.Fatalf("alice's log: %v", r.Data)
+	}
+	if r := post(t, m, alice, `query($i: ID!) { interaction(id:$i) { agent { name } transcript { totalCount } } }`, map[string]any{"i": id}); dig(r.Data, "interaction.agent.name") != "Bob Okafor" {
+		t.Fatalf("alice reads what she handled: %+v", r)
 	}
 	// T4: the contact's next message is bob's reply, with nothing about the transfer before it.
 	mutate(t, m, bob, "sendMessage", `mutation($i: ID!) { sendMessage(input:{interactionId:$i, text:"Bob here, let me look"}) { message { id } } }`, map[string]any{"i": id})

@@ -32,7 +32,7 @@ func fullInteraction() *workspace.Interaction {
 	return &workspace.Interaction{
 		ID: uuid.NewString(), Channel: workspace.Email, Direction: workspace.Outbound,
 		State: workspace.Wrap, Contact: workspace.Contact{Address: "pat@example.com", Name: "Pat Ó Súilleabháin"},
-		AgentID: "agent-1", PlanID: "plan-1",
+		AgentID: "agent-1", PlanID: "plan-1", FormerAgentIDs: []string{"agent-0"},
 		CreatedAt:  base,
 		AcceptedAt: ptr(base.Add(2*time.Second + 7*time.Millisecond)),
 		EndedAt:    ptr(base.Add(90*time.Second + 999*time.Millisecond)),

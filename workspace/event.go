@@ -41,6 +41,29 @@ type TransferEvent struct {
 	Outcome     TransferOutcome
 	// TargetAgentID is the agent who answered; "" when the target was a plan.
 	TargetAgentID string
+	// Reason says why a transfer was REJECTED.
+	Reason TransferRejection `json:",omitempty"`
+}
+
+// TransferRejection says why a transfer to an agent did not happen.
+type TransferRejection string
+
+// Reasons for a REJECTED transfer.
+const (
+	RejectedByTarget TransferRejection = "REJECTED_BY_TARGET"
+	RejectedExpired  TransferRejection = "EXPIRED"
+	RejectedEnded    TransferRejection = "INTERACTION_ENDED"
+)
+
+// rejection is the reason a transfer offer closed this way gives the sender.
+func (k OfferEventKind) rejection() TransferRejection {
+	switch k {
+	case OfferExpired:
+		return RejectedExpired
+	case OfferRescinded:
+		return RejectedEnded
+	}
+	return RejectedByTarget
 }
 
 // AgentTopic is the topic of one agent's offer events.

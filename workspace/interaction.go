@@ -29,7 +29,10 @@ type Interaction struct {
 	// AgentID is the agent the interaction is offered to or held by; after completion, the
 	// agent who last held it.
 	AgentID string
-	PlanID  string
+	// FormerAgentIDs are the agents who held it before and handed it on (a transfer, or a
+	// parked chat that woke into a queue); they may still read it.
+	FormerAgentIDs []string
+	PlanID         string
 
 	CreatedAt   time.Time
 	AcceptedAt  *time.Time
@@ -84,6 +87,15 @@ type Transfer struct {
 	// OfferID is the transfer offer's ID (it takes the interaction's next offer number).
 	OfferID   string
 	ExpiresAt time.Time
+}
+
+// handOver moves the interaction to a new holder ("" for a queue), remembering the one who
+// held it so they can still read it.
+func (ix *Interaction) handOver(to string) {
+	if ix.AgentID != "" && ix.AgentID != to && !slices.Contains(ix.FormerAgentIDs, ix.AgentID) {
+		ix.FormerAgentIDs = append(ix.FormerAgentIDs, ix.AgentID)
+	}
+	ix.AgentID = to
 }
 
 // Live reports whether the interaction still uses the live store.

@@ -215,7 +215,8 @@ func (s *Service) unparkTo(ctx context.Context, ix *Interaction, plan *Plan, now
 			x.scheduleActive()
 			return nil
 		}
-		x.State, x.AgentID, x.PlanID = Queued, "", plan.PostParkingPlanID
+		x.handOver("")
+		x.State, x.PlanID = Queued, plan.PostParkingPlanID
 		x.DueAt, x.AutoParkAt, x.OfferedAt, x.AutoAccepted, x.RejectedBy = time.Time{}, nil, nil, false, nil
 		return nil
 	})
@@ -232,11 +233,9 @@ func (s *Service) unparkTo(ctx context.Context, ix *Interaction, plan *Plan, now
 		return woke, nil
 	}
 	s.publish(Event{Topic: UpdatesTopic(parker), Interaction: woke}) // it leaves their log
+	// The parking agent is told of the outcome, QUEUED, even when routing places it at once.
 	queued := *woke
-	if err := s.route(ctx, &queued); err != nil {
-		return woke, err
-	}
-	return &queued, nil
+	return woke, s.route(ctx, &queued)
 }
 
 // mutateLoaded is mutate starting from a record the caller has just read, saving a read

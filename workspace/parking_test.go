@@ -337,8 +337,19 @@ func TestK6_NotReadyAgentReplyGoesToTheQueue(t *testing.T) {
 	if _, err := e.s.SetPresence(e.as("alice"), workspace.NotReady); err != nil {
 		t.Fatal(err)
 	}
+	e.ready("bob")
+	unparked := e.hub.Subscribe(t.Context(), workspace.UnparkTopic(e.agent("alice").ID))
 	e.say(contact, "hi")
-	wantState(t, e.get(ix.ID), workspace.Queued)
+	// Routed to bob at once; alice is told it went to the queue.
+	if got := e.get(ix.ID); got.State != workspace.Offered || got.AgentID != e.agent("bob").ID {
+		t.Fatalf("%s to %s, want offered to bob", got.State, got.AgentID)
+	}
+	if ev := next(t, unparked); ev.Unpark.Interaction.State != workspace.Queued || ev.Unpark.Interaction.AgentID != "" {
+		t.Fatalf("alice's notification: %s with %q, want QUEUED", ev.Unpark.Interaction.State, ev.Unpark.Interaction.AgentID)
+	}
+	if got, err := e.s.Interaction(e.as("alice"), ix.ID); err != nil || got.ID != ix.ID {
+		t.Fatalf("alice can no longer read the chat she parked: %v", err)
+	}
 }
 
 // A reply in the very instant the parked timeout fires: exactly one of the two outcomes

@@ -44,7 +44,8 @@ func canRead(ctx context.Context, ix *Interaction) error {
 		return err
 	}
 	p := PrincipalFrom(ctx)
-	if p.Kind == AgentPrincipal && p.Agent.Role != RoleSupervisor && ix.AgentID != p.Agent.ID && !transferTarget(ix, p.Agent.ID) {
+	if p.Kind == AgentPrincipal && p.Agent.Role != RoleSupervisor && ix.AgentID != p.Agent.ID && !transferTarget(ix, p.Agent.ID) &&
+		!slices.Contains(ix.FormerAgentIDs, p.Agent.ID) {
 		return Errorf(EFORBIDDEN, "agents read only interactions they hold or held")
 	}
 	return nil

@@ -13,6 +13,9 @@ import (
 // interaction's channel (T1).
 const ETARGETUNAVAILABLE = "TARGET_UNAVAILABLE"
 
+// presenceWords say a presence in a sentence.
+var presenceWords = map[Presence]string{Ready: "ready", NotReady: "not ready", Offline: "offline"}
+
 // maxSearchChars bounds search strings.
 const maxSearchChars = 100
 
@@ -74,7 +77,7 @@ func (s *Service) transferToAgent(ctx context.Context, me *Agent, ix *Interactio
 	target, err := s.updateAgent(ctx, toID, func(a *Agent) error {
 		switch {
 		case a.Presence != Ready:
-			return Errorf(ETARGETUNAVAILABLE, "%s is %s: only READY agents can take a transfer", a.Name, a.Presence)
+			return Errorf(ETARGETUNAVAILABLE, "%s is %s: only agents who are ready can take a transfer", a.Name, presenceWords[a.Presence])
 		case a.heldOn(ix.Channel) >= a.Capacity[ix.Channel]:
 			return Errorf(ETARGETUNAVAILABLE, "%s has no free %s capacity", a.Name, strings.ToLower(string(ix.Channel)))
 		}
@@ -104,10 +107,17 @@ func (s *Service) transferToAgent(ctx context.Context, me *Agent, ix *Interactio
 		return nil, err
 	}
 	s.publishUpdate(offered)
+	offer := transferOffer(offered)
 	if target.AutoAccept || plan.AutoAccept { // P4 applies to transfer offers too
-		return s.acceptTransfer(ctx, target, offered)
+		taken, err := s.acceptTransfer(ctx, target, offered)
+		if err != nil {
+			return nil, err
+		}
+		offer.Interaction, offer.AutoAccepted, offer.ExpiresAt = *taken, true, time.Time{}
+		s.publish(Event{Topic: AgentTopic(toID), Offer: &OfferEvent{Kind: OfferOffered, Offer: offer}})
+		return taken, nil
 	}
-	s.publish(Event{Topic: AgentTopic(toID), Offer: &OfferEvent{Kind: OfferOffered, Offer: transferOffer(offered)}})
+	s.publish(Event{Topic: AgentTopic(toID), Offer: &OfferEvent{Kind: OfferOffered, Offer: offer}})
 	return offered, nil
 }
 
@@ -135,7 +145,8 @@ func (s *Service) transferToPlan(ctx context.Context, me *Agent, ix *Interaction
 			return err
 		}
 		// Cold: the plan's queue takes it; routing offers it to someone else than the sender.
-		x.State, x.AgentID, x.PlanID, x.RejectedBy = Queued, "", plan.ID, []string{me.ID}
+		x.handOver("")
+		x.State, x.PlanID, x.RejectedBy = Queued, plan.ID, []string{me.ID}
 		x.DueAt, x.AutoParkAt, x.OfferedAt, x.AutoAccepted = time.Time{}, nil, nil, false
 		return nil
 	})
@@ -167,7 +178,8 @@ func (s *Service) acceptTransfer(ctx context.Context, me *Agent, ix *Interaction
 		if x.State != Active || x.Transfer == nil || x.Transfer.OfferID != t.OfferID || x.Transfer.ToAgentID != me.ID {
 			return Errorf(EWRONGSTATE, "this transfer is no longer open: it was answered, expired or withdrawn")
 		}
-		x.AgentID, x.Transfer, x.AutoParkAt = me.ID, nil, autoParkAt(plan, now)
+		x.handOver(me.ID)
+		x.Transfer, x.AutoParkAt = nil, autoParkAt(plan, now)
 		x.scheduleActive()
 		return nil
 	})
@@ -205,7 +217,7 @@ func (s *Service) closeTransfer(ctx context.Context, t Transfer, ix *Interaction
 		o := Offer{ID: t.OfferID, Interaction: *ix, AgentID: t.ToAgentID, ExpiresAt: t.ExpiresAt, TransferredBy: t.FromAgentID}
 		s.publish(Event{Topic: AgentTopic(t.ToAgentID), Offer: &OfferEvent{Kind: kind, Offer: o}})
 	}
-	s.publish(Event{Topic: TransferTopic(t.FromAgentID), Transfer: &TransferEvent{Interaction: ix, Outcome: TransferRejected, TargetAgentID: t.ToAgentID}})
+	s.publish(Event{Topic: TransferTopic(t.FromAgentID), Transfer: &TransferEvent{Interaction: ix, Outcome: TransferRejected, TargetAgentID: t.ToAgentID, Reason: kind.rejection()}})
 	return s.routeAfterRelease(ctx, t.ToAgentID)
 }
 

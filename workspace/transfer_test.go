@@ -86,6 +86,13 @@ func TestT1_T3_T4_T5_TransferToAnAgentAccepted(t *testing.T) {
 	}
 	_, err = e.s.SendMessage(e.as("alice"), ix.ID, "one more thing")
 	wantCode(t, err, workspace.EFORBIDDEN)
+	// She may still read what she handled.
+	if got, err := e.s.Interaction(e.as("alice"), ix.ID); err != nil || got.AgentID != bob.ID {
+		t.Fatalf("alice reads the transferred interaction: %v, %v", got, err)
+	}
+	if _, err := e.s.Interaction(e.as("carol"), ix.ID); workspace.ErrorCode(err) != workspace.EFORBIDDEN {
+		t.Fatalf("carol, who never held it, reads it: %v", err)
+	}
 	// T4: the contact is not told: the transcript has nothing new.
 	if after := e.transcriptTexts(ix.ID); !slices.Equal(after, before) {
 		t.Fatalf("the transfer wrote to the transcript: %q", after[len(before):])
@@ -119,7 +126,8 @@ func TestT6_TransferRejectedStaysWithTheSender(t *testing.T) {
 	if kept.State != workspace.Active || kept.AgentID != e.agent("alice").ID || kept.Transfer != nil {
 		t.Fatalf("after reject: %s with %s, transfer %v", kept.State, kept.AgentID, kept.Transfer)
 	}
-	if res := next(t, results); res.Transfer.Outcome != workspace.TransferRejected || res.Transfer.TargetAgentID != e.agent("bob").ID {
+	if res := next(t, results); res.Transfer.Outcome != workspace.TransferRejected || res.Transfer.TargetAgentID != e.agent("bob").ID ||
+		res.Transfer.Reason != workspace.RejectedByTarget {
 		t.Fatalf("result = %+v", res.Transfer)
 	}
 	if e.agent("bob").Used(workspace.Webchat) != 0 || e.agent("alice").Used(workspace.Webchat) != 1 {
@@ -155,8 +163,8 @@ func TestT6_UnansweredTransferExpiresAsRejected(t *testing.T) {
 	e.clock.Advance(time.Second)
 	e.tick()
 	e.tick()
-	if res := next(t, results); res.Transfer.Outcome != workspace.TransferRejected {
-		t.Fatalf("result = %+v, want REJECTED", res.Transfer)
+	if res := next(t, results); res.Transfer.Outcome != workspace.TransferRejected || res.Transfer.Reason != workspace.RejectedExpired {
+		t.Fatalf("result = %+v, want REJECTED (expired)", res.Transfer)
 	}
 	none(t, results) // fired once
 	if ev := next(t, offers); ev.Offer.Kind != workspace.OfferExpired || ev.Offer.Offer.ID != pending.Transfer.OfferID {
@@ -356,7 +364,7 @@ func TestT6_ContactEndingWithdrawsAnOpenTransfer(t *testing.T) {
 	if ev := next(t, offers); ev.Offer.Kind != workspace.OfferRescinded {
 		t.Fatalf("bob's event = %+v, want RESCINDED", ev.Offer)
 	}
-	if res := next(t, results); res.Transfer.Outcome != workspace.TransferRejected {
+	if res := next(t, results); res.Transfer.Outcome != workspace.TransferRejected || res.Transfer.Reason != workspace.RejectedEnded {
 		t.Fatalf("alice's result = %+v", res.Transfer)
 	}
 	got := e.get(ix.ID)
@@ -378,11 +386,15 @@ func TestT1_P4_AutoAcceptingTargetTakesTransfersAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.ready("bob")
+	offers := e.hub.Subscribe(t.Context(), workspace.AgentTopic(bob.ID))
 	taken, err := e.transfer(ix, e.toAgent("bob"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if taken.AgentID != bob.ID || taken.Transfer != nil {
 		t.Fatalf("with auto-accept (P4) the transfer completes at once; got %s, transfer %v", taken.AgentID, taken.Transfer)
+	}
+	if ev := next(t, offers); !ev.Offer.Offer.AutoAccepted || ev.Offer.Offer.Interaction.AgentID != bob.ID || ev.Offer.Offer.TransferredBy != e.agent("alice").ID {
+		t.Fatalf("bob is told %+v, want the auto-accepted transfer", ev.Offer)
 	}
 }

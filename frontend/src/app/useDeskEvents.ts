@@ -53,6 +53,7 @@ const TransferResultsSubscription = graphql(`
   subscription TransferResults {
     transferResults {
       outcome
+      reason
       target {
         id
         name
@@ -194,6 +195,7 @@ export function useDeskEvents({ meId, selectedId, select, flash }: DeskEventHand
       contactName(interaction.contact),
       result.target?.name,
       interaction.plan?.name,
+      result.reason,
     );
     toasts.show({
       message,

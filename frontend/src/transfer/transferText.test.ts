@@ -24,5 +24,14 @@ describe('transfer texts (T5, T6)', () => {
     expect(transferResultMessage('REJECTED', 'Jane Doe', 'Bob Okafor', 'Support')).toBe(
       'Bob Okafor did not accept the transfer of Jane Doe: it stays with you.',
     );
+    expect(transferResultMessage('REJECTED', 'Jane Doe', 'Bob Okafor', 'Support', 'REJECTED_BY_TARGET')).toBe(
+      'Bob Okafor did not accept the transfer of Jane Doe: it stays with you.',
+    );
+    expect(transferResultMessage('REJECTED', 'Jane Doe', 'Bob Okafor', 'Support', 'EXPIRED')).toBe(
+      'Bob Okafor did not answer the transfer of Jane Doe in time: it stays with you.',
+    );
+    expect(transferResultMessage('REJECTED', 'Jane Doe', 'Bob Okafor', 'Support', 'INTERACTION_ENDED')).toBe(
+      'The transfer of Jane Doe to Bob Okafor was withdrawn: the chat ended.',
+    );
   });
 });

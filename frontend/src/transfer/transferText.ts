@@ -1,4 +1,4 @@
-import type { InteractionState, TransferOutcome } from '../gql/graphql';
+import type { InteractionState, TransferOutcome, TransferRejection } from '../gql/graphql';
 
 /** Who has an interaction that left this agent: another agent, or a plan's queue. */
 export type HandedOver = { kind: 'agent' | 'queue'; name: string };
@@ -34,11 +34,20 @@ export function transferResultMessage(
   contact: string,
   targetName: string | null | undefined,
   planName: string | null | undefined,
+  reason?: TransferRejection | null,
 ): string {
   if (outcome === 'ACCEPTED') {
     return targetName
       ? `${targetName} accepted the transfer of ${contact}.`
       : `${contact} was transferred to the ${planName ?? 'chosen'} queue.`;
   }
-  return `${targetName ?? 'The agent'} did not accept the transfer of ${contact}: it stays with you.`;
+  const who = targetName ?? 'The agent';
+  switch (reason) {
+    case 'EXPIRED':
+      return `${who} did not answer the transfer of ${contact} in time: it stays with you.`;
+    case 'INTERACTION_ENDED':
+      return `The transfer of ${contact} to ${who} was withdrawn: the chat ended.`;
+    default:
+      return `${who} did not accept the transfer of ${contact}: it stays with you.`;
+  }
 }
