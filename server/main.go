@@ -63,8 +63,10 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		m.Store, m.ownStore = store, true
 	}
+	m.metrics = newMetrics(store)
 	m.Hub = workspace.NewHub(64)
 	m.Service = workspace.NewService(store, m.Hub, m.Clock)
+	m.Service.Bus = m.metrics.countEvents(m.Hub)
 	m.Service.SessionTTL = m.Config.SessionTTL
 	m.Service.MaxMessageChars = m.Config.MaxMessageChars
 	if ms, ok := store.(*mongo.Store); ok {
@@ -73,7 +75,7 @@ func (m *Main) Run(ctx context.Context) error {
 			m.closeStore()
 			return err
 		}
-		m.Bus, m.Service.Bus = bus, bus
+		m.Bus, m.Service.Bus = bus, m.metrics.countEvents(bus)
 	}
 	if m.Config.BcryptCost != 0 {
 		m.Service.BcryptCost = m.Config.BcryptCost
@@ -90,7 +92,6 @@ func (m *Main) Run(ctx context.Context) error {
 		m.closeStore()
 		return err
 	}
-	m.metrics = newMetrics(store)
 	// Every request context derives from bg, so Close ends open subscriptions (SSE streams,
 	// websockets) at once; Shutdown alone would wait for them until its timeout.
 	bg, stop := context.WithCancel(context.Background())

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -19,6 +20,9 @@ type metrics struct {
 	storeRoundTrip prometheus.Histogram
 	rateLimited    *prometheus.CounterVec
 	timerErrors    prometheus.Counter
+	offers         *prometheus.CounterVec
+	unparks        *prometheus.CounterVec
+	transfers      *prometheus.CounterVec
 	store          workspace.Store
 }
 
@@ -53,7 +57,20 @@ func newMetrics(store workspace.Store) *metrics {
 			Help: "Scheduler ticks or sweeps that could not finish; the next one retries.",
 		}),
 	}
+	m.offers = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "agentdesk_offers_total",
+		Help: "Offers made, expired and rescinded on this node, by kind and whether it was a transfer offer.",
+	}, []string{"kind", "transfer"})
+	m.unparks = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "agentdesk_unparks_total",
+		Help: "Parked interactions a contact's reply woke on this node, by where they went: ACTIVE (back to the agent), QUEUED (post-parking plan) or WRAP (no post-parking plan).",
+	}, []string{"state"})
+	m.transfers = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "agentdesk_transfers_total",
+		Help: "Transfers decided on this node, by outcome, reason (for REJECTED) and target (agent or plan).",
+	}, []string{"outcome", "reason", "target"})
 	m.registry.MustRegister(m.operations, m.latency, m.websockets, m.storeRoundTrip, m.rateLimited, m.timerErrors,
+		m.offers, m.unparks, m.transfers,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -107,3 +124,31 @@ func (m *metrics) sampleStore(ctx context.Context, interval time.Duration) {
 		}
 	}
 }
+
+// countEvents wraps the service's publisher: every event the domain produces on this node
+// passes through once (events arriving from other nodes go to the hub directly), so summed
+// over nodes each offer, unpark and transfer counts once.
+func (m *metrics) countEvents(next workspace.Publisher) workspace.Publisher {
+	return publisherFunc(func(e workspace.Event) {
+		switch {
+		case e.Offer != nil:
+			m.offers.WithLabelValues(string(e.Offer.Kind), fmt.Sprint(e.Offer.Offer.TransferredBy != "")).Inc()
+		case e.Unpark != nil:
+			m.unparks.WithLabelValues(string(e.Unpark.Interaction.State)).Inc()
+		case e.Transfer != nil:
+			target, reason := "agent", string(e.Transfer.Reason)
+			if e.Transfer.TargetAgentID == "" {
+				target = "plan"
+			}
+			if reason == "" {
+				reason = "none"
+			}
+			m.transfers.WithLabelValues(string(e.Transfer.Outcome), reason, target).Inc()
+		}
+		next.Publish(e)
+	})
+}
+
+type publisherFunc func(workspace.Event)
+
+func (f publisherFunc) Publish(e workspace.Event) { f(e) }

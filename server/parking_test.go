@@ -93,6 +93,7 @@ func TestParkingOverGraphQL(t *testing.T) {
 	if dig(r.Data, "myChat.state") != "WRAP" || dig(r.Data, "myChat.endedBy") != "SYSTEM" {
 		t.Fatalf("the contact's chat after K6: %v", r.Data)
 	}
+	wantMetrics(t, m, `agentdesk_unparks_total{state="ACTIVE"} 1`, `agentdesk_unparks_total{state="WRAP"} 1`)
 }
 
 // TestTransfersOverGraphQL walks T1–T6 over the real transports with two agents: a transfer
@@ -172,6 +173,22 @@ func TestTransfersOverGraphQL(t *testing.T) {
 	}
 	if ev := results.event(); dig(ev, "transferResults.outcome") != "ACCEPTED" || dig(ev, "transferResults.target") != nil {
 		t.Fatalf("result: %v", ev)
+	}
+	wantMetrics(t, m,
+		`agentdesk_transfers_total{outcome="REJECTED",reason="REJECTED_BY_TARGET",target="agent"} 1`,
+		`agentdesk_transfers_total{outcome="ACCEPTED",reason="none",target="agent"} 1`,
+		`agentdesk_transfers_total{outcome="ACCEPTED",reason="none",target="plan"} 1`,
+		`agentdesk_offers_total{kind="OFFERED",transfer="true"} 2`)
+}
+
+// wantMetrics checks /metrics has each line.
+func wantMetrics(t *testing.T, m *server.Main, lines ...string) {
+	t.Helper()
+	text := metricsText(t, m)
+	for _, l := range lines {
+		if !strings.Contains(text, "\n"+l+"\n") {
+			t.Errorf("/metrics lacks %s", l)
+		}
 	}
 }
 
