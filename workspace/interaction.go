@@ -19,7 +19,8 @@ const (
 
 // Interaction is one conversation with a contact on one channel. ID is its GUID (H3). Live
 // interactions (every state but COMPLETED) are kept apart from history, so the live path
-// never reads completed records.
+// never reads completed records. Its JSON (the SQLite document, events between nodes) leaves
+// out unset fields: events carry whole interactions, so their size is the bus's cost.
 type Interaction struct {
 	ID        string
 	Channel   Channel
@@ -28,49 +29,49 @@ type Interaction struct {
 	Contact   Contact
 	// AgentID is the agent the interaction is offered to or held by; after completion, the
 	// agent who last held it.
-	AgentID string
+	AgentID string `json:",omitzero"`
 	// FormerAgentIDs are the agents who held it before and handed it on (a transfer, or a
 	// parked chat that woke into a queue); they may still read it.
-	FormerAgentIDs []string
+	FormerAgentIDs []string `json:",omitzero"`
 	PlanID         string
 
 	CreatedAt   time.Time
-	AcceptedAt  *time.Time
-	EndedAt     *time.Time
-	EndedBy     Party
-	CompletedAt *time.Time
+	AcceptedAt  *time.Time `json:",omitzero"`
+	EndedAt     *time.Time `json:",omitzero"`
+	EndedBy     Party      `json:",omitzero"`
+	CompletedAt *time.Time `json:",omitzero"`
 
-	Notes string
+	Notes string `json:",omitzero"`
 	// Dispositions are the chosen codes: at most one while ACTIVE (H2), several in WRAP (W3).
-	Dispositions []string
+	Dispositions []string `json:",omitzero"`
 	// WrapDeadline is when the system completes a wrapping interaction (W3, optional codes).
-	WrapDeadline *time.Time
+	WrapDeadline *time.Time `json:",omitzero"`
 
 	// OfferSeq numbers the offers made of this interaction; the current offer's ID is derived
 	// from it, so an answer to an older offer is recognised as late.
-	OfferSeq     int
-	OfferedAt    *time.Time
-	AutoAccepted bool
+	OfferSeq     int        `json:",omitzero"`
+	OfferedAt    *time.Time `json:",omitzero"`
+	AutoAccepted bool       `json:",omitzero"`
 	// RejectedBy lists agents who rejected it; routing does not offer it to them again (P3).
-	RejectedBy []string
+	RejectedBy []string `json:",omitzero"`
 
 	// DueAt is when the timer of the current state fires (offer expiry in OFFERED, the wrap
 	// timeout in WRAP); zero when none runs. Any node may fire a due timer; the version guard
 	// lets exactly one succeed.
-	DueAt time.Time
+	DueAt time.Time `json:",omitzero"`
 
 	// LastContactAt is when the contact last wrote while an agent held the interaction (or
 	// when it was accepted); auto-park counts from it (K2).
-	LastContactAt *time.Time
+	LastContactAt *time.Time `json:",omitzero"`
 	// AutoParkAt is when the system parks an ACTIVE interaction for the contact's
 	// silence (K2); nil when the plan has auto-park off.
-	AutoParkAt *time.Time
+	AutoParkAt *time.Time `json:",omitzero"`
 	// ParkedAt and ParkedUntil bound a PARKED interaction's wait for its contact (K3, K5).
-	ParkedAt    *time.Time
-	ParkedUntil *time.Time
+	ParkedAt    *time.Time `json:",omitzero"`
+	ParkedUntil *time.Time `json:",omitzero"`
 	// Transfer is a transfer offer to another agent waiting for an answer (T1), while the
 	// sender still holds the interaction.
-	Transfer *Transfer
+	Transfer *Transfer `json:",omitzero"`
 
 	// ContactTokenHash authorises the webchat contact (a hash; the token is shown once).
 	ContactTokenHash string

@@ -1,6 +1,7 @@
 import type { Cache, CacheExchangeOpts } from '@urql/exchange-graphcache';
 import { relayPagination } from '@urql/exchange-graphcache/extras';
-import type { InteractionState } from './gql/graphql';
+import { graphql } from './gql';
+import type { InteractionState, Party } from './gql/graphql';
 
 /**
  * How graphcache keeps the desk's server state: which types are entities, how transcript pages
@@ -69,7 +70,35 @@ interface MessageRef {
   __typename?: string;
   id: string;
   interactionId: string;
+  from?: Party;
   sentAt: string;
+}
+
+const AutoParkClockFragment = graphql(`
+  fragment AutoParkClock on Interaction {
+    id
+    lastContactAt
+    autoParkAt
+  }
+`);
+
+/**
+ * A contact's message restarts an ACTIVE interaction's auto-park countdown (K2). The server
+ * sends no interaction update for it, so the cache moves `autoParkAt` on by the plan's
+ * auto-park time itself, as the server does.
+ */
+function restartAutoPark(cache: Cache, message: MessageRef | null | undefined) {
+  if (message?.from !== 'CONTACT') return;
+  const key = interactionKey(cache, message.interactionId);
+  if (!key || cache.resolve(key, 'state') !== 'ACTIVE') return;
+  const plan = cache.resolve(key, 'plan');
+  const seconds = typeof plan === 'string' ? cache.resolve(plan, 'autoParkSeconds') : null;
+  if (typeof seconds !== 'number' || seconds <= 0) return;
+  cache.writeFragment(AutoParkClockFragment, {
+    id: message.interactionId,
+    lastContactAt: message.sentAt,
+    autoParkAt: new Date(Date.parse(message.sentAt) + seconds * 1000).toISOString(),
+  });
 }
 
 /** Points the interaction's card at a message unless it already shows a newer one. */
@@ -168,7 +197,9 @@ export const cacheConfig: CacheExchangeOpts = {
         invalidateCapacity(cache);
       },
       messages(result, _args, cache) {
-        showAsLastMessage(cache, payload<MessageRef>(result, 'messages'));
+        const message = payload<MessageRef>(result, 'messages');
+        showAsLastMessage(cache, message);
+        restartAutoPark(cache, message);
       },
     },
     Mutation: {

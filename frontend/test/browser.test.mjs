@@ -4,6 +4,20 @@ import { existsSync, readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { eventually, launchChromium, OUTPUT } from './browser.mjs';
+import {
+  acceptOffer,
+  agentSends,
+  card,
+  contactStarts,
+  endAndComplete,
+  endChat,
+  goReady,
+  offerCard,
+  openPage,
+  planId,
+  signIn,
+  toast,
+} from './desk.mjs';
 import { graphql, login, startServer } from './server.mjs';
 
 const DIST_INDEX = fileURLToPath(new URL('../dist/index.html', import.meta.url));
@@ -31,22 +45,6 @@ after(async () => {
   await server?.stop();
 });
 
-/** A fresh browser context and page that fail the test on uncaught errors or console errors. */
-async function openPage(t) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
-  const pageErrors = [];
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error') pageErrors.push(`console: ${message.text()}`);
-  });
-  t.after(async () => {
-    await context.close();
-    assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
-  });
-  return { context, page };
-}
-
 async function presenceOf(username) {
   const token = await login(server, username);
   const body = await graphql(server, '{ me { presence } }', undefined, token);
@@ -54,7 +52,7 @@ async function presenceOf(username) {
 }
 
 test('SPA: sign in, go Ready, sign out', async (t) => {
-  const { page } = await openPage(t);
+  const { page } = await openPage(browser, t);
   await page.goto(`${server.url}/`);
 
   await page.getByLabel('Username').fill('alice');
@@ -82,7 +80,7 @@ test('SPA: sign in, go Ready, sign out', async (t) => {
 });
 
 test('SPA: a wrong password says so', async (t) => {
-  const { page } = await openPage(t);
+  const { page } = await openPage(browser, t);
   await page.goto(`${server.url}/`);
 
   await page.getByLabel('Username').fill('alice');
@@ -100,7 +98,7 @@ test('SPA: a wrong password says so', async (t) => {
 });
 
 test('SPA: a stored token the server rejects leads back to sign-in, on any path', async (t) => {
-  const { page } = await openPage(t);
+  const { page } = await openPage(browser, t);
   await page.addInitScript(() => {
     if (!sessionStorage.getItem('seeded')) {
       sessionStorage.setItem('seeded', '1');
@@ -115,7 +113,7 @@ test('SPA: a stored token the server rejects leads back to sign-in, on any path'
 });
 
 test('playground: query and subscription without leaving 127.0.0.1', async (t) => {
-  const { context, page } = await openPage(t);
+  const { context, page } = await openPage(browser, t);
   const blocked = [];
   const requested = [];
   await context.route('**/*', (route) => {
@@ -177,115 +175,19 @@ test('playground: query and subscription without leaving 127.0.0.1', async (t) =
 // ---------------------------------------------------------------------------------------------
 // Agent workspace flows. The customer is played over plain HTTP with the webchat contact API.
 
-/** Signs in through the form; when the test ends the agent is set NOT_READY so no later test's
- * offer is routed to them. */
-async function signIn(t, page, username) {
-  await page.goto(`${server.url}/`);
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill('demo');
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('radiogroup', { name: 'Presence' }).waitFor();
-  const token = await page.evaluate(() => localStorage.getItem('agentdesk.token'));
-  t.after(() => setPresence(token, 'NOT_READY'));
-  return token;
-}
-
-async function goReady(page) {
-  const ready = page.getByRole('radio', { name: 'Ready', exact: true });
-  await ready.check();
-  await page.locator('[role=radiogroup][aria-busy=false]').waitFor();
-  assert.equal(await ready.isChecked(), true);
-}
-
-async function setPresence(token, presence) {
-  const body = await graphql(
-    server,
-    'mutation ($input: SetPresenceInput!) { setPresence(input: $input) { userErrors { code message } } }',
-    { input: { presence } },
-    token,
-  );
-  assert.deepEqual(body.data?.setPresence?.userErrors, [], JSON.stringify(body));
-}
-
-/** The customer opens a webchat; returns their token and the interaction ID. */
-async function customerStarts(name, text, planId) {
-  const body = await graphql(
-    server,
-    `mutation ($input: StartWebchatInput!) {
-       startWebchat(input: $input) { token chat { id state } userErrors { code message } }
-     }`,
-    { input: { name, text, ...(planId ? { planId } : {}) } },
-  );
-  const payload = body.data?.startWebchat;
-  assert.ok(payload?.token, `startWebchat failed: ${JSON.stringify(body)}`);
-  return { token: payload.token, id: payload.chat.id };
-}
-
-async function customerSays(customer, text) {
-  const body = await graphql(
-    server,
-    'mutation ($input: ContactMessageInput!) { sendContactMessage(input: $input) { message { id } userErrors { code message } } }',
-    { input: { text } },
-    customer.token,
-  );
-  assert.deepEqual(body.data?.sendContactMessage?.userErrors, [], JSON.stringify(body));
-}
-
-async function customerEnds(customer) {
-  const body = await graphql(
-    server,
-    'mutation { endWebchat { chat { state endedBy } userErrors { code message } } }',
-    undefined,
-    customer.token,
-  );
-  assert.deepEqual(body.data?.endWebchat?.userErrors, [], JSON.stringify(body));
-  return body.data.endWebchat.chat;
-}
-
-/** What the customer's own view of the chat shows (myChat with the contact token). */
-async function customerView(customer) {
-  const body = await graphql(
-    server,
-    '{ myChat { state agentName messages(first: 100) { edges { node { from text } } } } }',
-    undefined,
-    customer.token,
-  );
-  assert.ok(body.data?.myChat, JSON.stringify(body));
-  return body.data.myChat;
-}
-
-async function planId(name) {
-  const token = await login(server, 'admin');
-  const body = await graphql(server, '{ interactionPlans { id name } }', undefined, token);
-  const plan = body.data?.interactionPlans?.find((p) => p.name === name);
-  assert.ok(plan, `no plan ${name}: ${JSON.stringify(body)}`);
-  return plan.id;
-}
-
-/** Accepts the offer from `name` and waits until its conversation is open. */
-async function acceptOffer(page, name) {
-  const offer = page.getByRole('region', { name: 'Offers' }).getByRole('article', { name });
-  await offer.getByRole('button', { name: 'Accept' }).click();
-  await page.getByRole('heading', { level: 2, name }).waitFor();
-}
-
-function card(page, name) {
-  return page.getByRole('navigation', { name: 'Conversation log' }).getByRole('button', { name: new RegExp(name) });
-}
-
 test('workspace P1 P3 H1 H2 H3 W1 W3 W5: offer, accept, reply with Enter, notes and code, end with duration, wrap, complete', async (t) => {
-  const { context, page } = await openPage(t);
+  const { context, page } = await openPage(browser, t);
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
-  await signIn(t, page, 'bob');
+  await signIn(server, t, page, 'bob');
   await goReady(page);
   await page.getByText('You are Ready: new offers will appear here.').waitFor();
   const capacity = page.getByRole('list', { name: 'Capacity in use' });
   await capacity.getByText('Chat 0/4').waitFor();
 
-  const customer = await customerStarts('Jane Customer', 'Hello, I need help with my order');
+  const customer = await contactStarts(server, { name: 'Jane Customer', text: 'Hello, I need help with my order' });
 
   // The offer card, with its countdown and both answers (P3, P5).
-  const offer = page.getByRole('region', { name: 'Offers' }).getByRole('article', { name: 'Jane Customer' });
+  const offer = offerCard(page, 'Jane Customer');
   await offer.waitFor();
   const countdown = await offer.getByRole('timer').textContent();
   assert.match(countdown, /^0:[0-3]\d$/);
@@ -299,7 +201,7 @@ test('workspace P1 P3 H1 H2 H3 W1 W3 W5: offer, accept, reply with Enter, notes 
   await transcript.getByText('Hello, I need help with my order').waitFor();
 
   // The customer writes; it appears live, and on the card.
-  await customerSays(customer, 'Order 1234 never arrived.');
+  await customer.says('Order 1234 never arrived.');
   await transcript.getByText('Order 1234 never arrived.').waitFor();
   await card(page, 'Jane Customer').getByText('Order 1234 never arrived.').waitFor();
 
@@ -315,7 +217,7 @@ test('workspace P1 P3 H1 H2 H3 W1 W3 W5: offer, accept, reply with Enter, notes 
   // The box empties once the server accepted the reply, which may be just after it shows.
   await eventually('the reply box to empty', async () => (await reply.inputValue()) === '');
   const seen = await eventually('the reply to reach the customer', async () => {
-    const view = await customerView(customer);
+    const view = await customer.view();
     return view.messages.edges.find((e) => e.node.from === 'AGENT') && view;
   });
   assert.deepEqual(
@@ -390,31 +292,28 @@ test('workspace P1 P3 H1 H2 H3 W1 W3 W5: offer, accept, reply with Enter, notes 
 });
 
 test('workspace W2: a chat the customer ends while another is in focus: toast with Open…, flashing wrap badge', async (t) => {
-  const { page } = await openPage(t);
-  await signIn(t, page, 'carol');
+  const { page } = await openPage(browser, t);
+  await signIn(server, t, page, 'carol');
   await goReady(page);
 
-  const first = await customerStarts('First Customer', 'First question');
+  const first = await contactStarts(server, { name: 'First Customer', text: 'First question' });
   await acceptOffer(page, 'First Customer');
-  const second = await customerStarts('Second Customer', 'Second question');
+  const second = await contactStarts(server, { name: 'Second Customer', text: 'Second question' });
   await acceptOffer(page, 'Second Customer');
   // Back to the first chat: the second is not in focus.
   await card(page, 'First Customer').click();
   await page.getByRole('heading', { level: 2, name: 'First Customer' }).waitFor();
 
-  const ended = await customerEnds(second);
-  assert.equal(ended.endedBy, 'CONTACT');
+  assert.equal((await second.ends()).endedBy, 'CONTACT');
 
-  const toast = page.getByRole('region', { name: 'Notifications' }).getByRole('status').filter({
-    hasText: 'Chat ended by the webchat widget: Second Customer',
-  });
-  await toast.waitFor();
+  const ended = toast(page, 'Chat ended by the webchat widget: Second Customer');
+  await ended.waitFor();
   const badge = card(page, 'Second Customer').getByText('Wrap', { exact: true });
   await badge.waitFor();
   assert.equal(await badge.getAttribute('data-flash'), 'true');
   await page.screenshot({ path: `${OUTPUT}spa-contact-ended.png` });
 
-  await toast.getByRole('button', { name: 'Open…' }).click();
+  await ended.getByRole('button', { name: 'Open…' }).click();
   await page.getByRole('heading', { level: 2, name: 'Second Customer' }).waitFor();
   await page.getByText(/^Chat ended by the contact · Total duration/).waitFor();
   assert.equal(await badge.getAttribute('data-flash'), null, 'opening it stops the flashing');
@@ -423,23 +322,19 @@ test('workspace W2: a chat the customer ends while another is in focus: toast wi
 
   // Clean up: end and complete the first chat too.
   await card(page, 'First Customer').click();
-  await page.getByRole('button', { name: 'End chat' }).click();
-  await page.getByRole('alertdialog').getByRole('button', { name: 'End chat' }).click();
-  await page.getByRole('region', { name: 'Wrap up' }).getByRole('button', { name: 'Complete' }).click();
-  await card(page, 'First Customer').waitFor({ state: 'detached' });
-  assert.equal((await customerView(first)).state, 'COMPLETED');
+  await endAndComplete(page, 'First Customer');
+  assert.equal((await first.view()).state, 'COMPLETED');
 });
 
 test('workspace W3: with required codes, Complete is disabled with the reason until a code is chosen', async (t) => {
-  const { page } = await openPage(t);
-  await signIn(t, page, 'admin');
+  const { page } = await openPage(browser, t);
+  const token = await signIn(server, t, page, 'admin');
   await goReady(page);
 
-  const support = await planId('Support');
-  const customer = await customerStarts('Support Customer', 'My router is broken', support);
+  const support = await planId(server, token, 'Support');
+  const customer = await contactStarts(server, { name: 'Support Customer', text: 'My router is broken', plan: support });
   await acceptOffer(page, 'Support Customer');
-  await page.getByRole('button', { name: 'End chat' }).click();
-  await page.getByRole('alertdialog').getByRole('button', { name: 'End chat' }).click();
+  await endChat(page);
 
   const wrap = page.getByRole('region', { name: 'Wrap up' });
   const complete = wrap.getByRole('button', { name: 'Complete' });
@@ -462,11 +357,11 @@ test('workspace W3: with required codes, Complete is disabled with the reason un
   await page.locator('.complete__button[aria-disabled=false]').waitFor();
   await complete.click();
   await card(page, 'Support Customer').waitFor({ state: 'detached' });
-  assert.equal((await customerView(customer)).state, 'COMPLETED');
+  assert.equal((await customer.view()).state, 'COMPLETED');
 });
 
 test('workspace resilience: the websocket drops while the customer writes; banner, then the message is there after reconnecting', async (t) => {
-  const { page } = await openPage(t);
+  const { page } = await openPage(browser, t);
   let offline = false;
   const open = [];
   await page.routeWebSocket(/\/query$/, (ws) => {
@@ -478,9 +373,9 @@ test('workspace resilience: the websocket drops while the customer writes; banne
     open.push({ ws, upstream });
   });
 
-  await signIn(t, page, 'alice');
+  await signIn(server, t, page, 'alice');
   await goReady(page);
-  const customer = await customerStarts('Patchy Network', 'Can you hear me?');
+  const customer = await contactStarts(server, { name: 'Patchy Network', text: 'Can you hear me?' });
   await acceptOffer(page, 'Patchy Network');
   const transcript = page.getByRole('region', { name: 'Transcript with Patchy Network' });
   await transcript.getByText('Can you hear me?').waitFor();
@@ -494,7 +389,7 @@ test('workspace resilience: the websocket drops while the customer writes; banne
   const banner = page.getByRole('alert').filter({ hasText: 'Connection lost' });
   await banner.waitFor();
 
-  await customerSays(customer, 'Written while your connection was down');
+  await customer.says('Written while your connection was down');
   await page.waitForTimeout(500);
   assert.equal(await transcript.getByText('Written while your connection was down').count(), 0);
   await page.screenshot({ path: `${OUTPUT}spa-reconnecting.png` });
@@ -506,34 +401,23 @@ test('workspace resilience: the websocket drops while the customer writes; banne
   await page.screenshot({ path: `${OUTPUT}spa-reconnected.png` });
 
   // Live again: a new message arrives without a reload.
-  await customerSays(customer, 'And now?');
+  await customer.says('And now?');
   await transcript.getByText('And now?').waitFor();
 
-  await page.getByRole('button', { name: 'End chat' }).click();
-  await page.getByRole('alertdialog').getByRole('button', { name: 'End chat' }).click();
-  await page.getByRole('region', { name: 'Wrap up' }).getByRole('button', { name: 'Complete' }).click();
-  await card(page, 'Patchy Network').waitFor({ state: 'detached' });
+  await endAndComplete(page, 'Patchy Network');
 });
 
 test('workspace: a long transcript loads page after page, stays windowed and scrolls to its start', async (t) => {
-  const { page } = await openPage(t);
-  const token = await signIn(t, page, 'carol');
+  const { page } = await openPage(browser, t);
+  const token = await signIn(server, t, page, 'carol');
   await goReady(page);
-  const customer = await customerStarts('Long Story', 'It all began long ago');
+  const customer = await contactStarts(server, { name: 'Long Story', text: 'It all began long ago' });
   await acceptOffer(page, 'Long Story');
 
   const COUNT = 200;
-  for (let i = 1; i <= COUNT; i++) {
-    const body = await graphql(
-      server,
-      'mutation ($input: SendMessageInput!) { sendMessage(input: $input) { userErrors { code message } } }',
-      { input: { interactionId: customer.id, text: `Line ${i}` } },
-      token,
-    );
-    assert.deepEqual(body.data?.sendMessage?.userErrors, [], JSON.stringify(body));
-  }
+  await agentSends(server, token, customer.id, Array.from({ length: COUNT }, (_, i) => `Line ${i + 1}`));
 
-  // A fresh page reads the whole transcript again, a page of 40 at a time.
+  // A fresh page reads the whole transcript again, a page of 100 at a time.
   await page.reload();
   const started = Date.now();
   await card(page, 'Long Story').click();
@@ -555,8 +439,5 @@ test('workspace: a long transcript loads page after page, stays windowed and scr
   await transcript.getByText('It all began long ago').waitFor();
   assert.equal(await transcript.getByText(`Line ${COUNT}`, { exact: true }).count(), 0);
 
-  await page.getByRole('button', { name: 'End chat' }).click();
-  await page.getByRole('alertdialog').getByRole('button', { name: 'End chat' }).click();
-  await page.getByRole('region', { name: 'Wrap up' }).getByRole('button', { name: 'Complete' }).click();
-  await card(page, 'Long Story').waitFor({ state: 'detached' });
+  await endAndComplete(page, 'Long Story');
 });

@@ -1,7 +1,8 @@
 /* global document -- used inside page.waitForFunction and evaluate callbacks, which run in the browser */
 // Helpers for browser tests of the agent desk against the real server: pages that fail the
-// test on page errors, signing in through the form, presence, the log's cards, and a webchat
-// customer who uses the real widget in a browser context of their own.
+// test on page errors, signing in through the form, presence, the log's cards, a webchat
+// customer who uses the real widget in a browser context of their own or, where the widget is
+// not the point, the contact API over HTTP, and agent replies in bulk.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { graphql, startServer } from './server.mjs';
@@ -119,10 +120,15 @@ export function toast(page, text) {
   return page.getByRole('region', { name: 'Notifications' }).getByRole('status').filter({ hasText: text });
 }
 
-/** Ends the open conversation and completes its wrap-up, choosing `code` if given. */
-export async function endAndComplete(page, name, code) {
+/** Ends the open chat, confirming it. */
+export async function endChat(page) {
   await page.getByRole('button', { name: 'End chat' }).click();
   await page.getByRole('alertdialog').getByRole('button', { name: 'End chat' }).click();
+}
+
+/** Ends the open conversation and completes its wrap-up, choosing `code` if given. */
+export async function endAndComplete(page, name, code) {
+  await endChat(page);
   const wrap = page.getByRole('region', { name: 'Wrap up' });
   if (code) {
     await wrap.getByRole('checkbox', { name: code }).check();
@@ -168,4 +174,67 @@ export async function customerStarts({ server, site }, browser, t, { name, text,
         nodes.map((n) => `${n.classList.contains('system') ? 'system' : n.classList[1]}: ${n.querySelector('p')?.textContent ?? n.textContent}`),
       ),
   };
+}
+
+/**
+ * A webchat customer played over plain HTTP with the contact API (startWebchat, then the
+ * contact's token), for tests about the desk rather than the widget. Without `plan` the chat
+ * goes to the first plan taking webchat (Sales).
+ */
+export async function contactStarts(server, { name, text, plan }) {
+  const body = await graphql(
+    server,
+    `mutation ($input: StartWebchatInput!) {
+       startWebchat(input: $input) { token chat { id state } userErrors { code message } }
+     }`,
+    { input: { name, text, ...(plan ? { planId: plan } : {}) } },
+  );
+  const payload = body.data?.startWebchat;
+  assert.ok(payload?.token, `startWebchat failed: ${JSON.stringify(body)}`);
+  const { token } = payload;
+  const as = (query, variables) => graphql(server, query, variables, token);
+  return {
+    token,
+    id: payload.chat.id,
+    async says(message) {
+      const body = await as(
+        'mutation ($input: ContactMessageInput!) { sendContactMessage(input: $input) { message { id } userErrors { code message } } }',
+        { input: { text: message } },
+      );
+      assert.deepEqual(body.data?.sendContactMessage?.userErrors, [], JSON.stringify(body));
+    },
+    /** Ends the chat from the customer's side; returns it as they see it. */
+    async ends() {
+      const body = await as('mutation { endWebchat { chat { state endedBy } userErrors { code message } } }');
+      assert.deepEqual(body.data?.endWebchat?.userErrors, [], JSON.stringify(body));
+      return body.data.endWebchat.chat;
+    },
+    /** What the customer's own view of the chat shows (myChat). */
+    async view() {
+      const body = await as('{ myChat { state agentName messages(first: 100) { edges { node { from text } } } } }');
+      assert.ok(body.data?.myChat, JSON.stringify(body));
+      return body.data.myChat;
+    },
+  };
+}
+
+/** The server allows 30 aliases an operation: replies go 25 to a request, run in order. */
+const REPLIES_PER_REQUEST = 25;
+
+/** The agent replies with each of `texts`, in order, over HTTP (sendMessage has no rate limit). */
+export async function agentSends(server, token, interactionId, texts) {
+  for (let i = 0; i < texts.length; i += REPLIES_PER_REQUEST) {
+    const batch = texts.slice(i, i + REPLIES_PER_REQUEST);
+    const fields = batch.map(
+      (_, k) => `m${k}: sendMessage(input: { interactionId: $id, text: $t${k} }) { userErrors { code message } }`,
+    );
+    const body = await graphql(
+      server,
+      `mutation ($id: ID!, ${batch.map((_, k) => `$t${k}: String!`).join(', ')}) { ${fields.join('\n')} }`,
+      Object.fromEntries([['id', interactionId], ...batch.map((text, k) => [`t${k}`, text])]),
+      token,
+    );
+    const errors = body.errors ?? Object.values(body.data ?? {}).flatMap((payload) => payload.userErrors);
+    assert.deepEqual(errors, [], JSON.stringify(body).slice(0, 500));
+  }
 }

@@ -254,7 +254,7 @@ test('transfer T6 and to a plan: a refusal shows in the dialog; bob rejects and 
   await toBob.click();
   const refusal = dialog.getByRole('alert');
   await refusal.waitFor();
-  assert.equal(await refusal.textContent(), 'Bob Okafor is NOT_READY: only READY agents can take a transfer');
+  assert.equal(await refusal.textContent(), 'Bob Okafor is not ready: only agents who are ready can take a transfer');
   await toBob.waitFor({ state: 'detached' });
   await alice.screenshot({ path: `${OUTPUT}transfer-refused.png` });
   await setPresence(server, bobToken, 'READY');

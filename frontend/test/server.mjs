@@ -1,6 +1,6 @@
 // Starts the real agentdesk binary for end-to-end tests: a free port, a fresh data folder,
 // demo data, and a wait for /readyz. Stop it with `await server.stop()`.
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -40,7 +40,7 @@ async function waitUntilReady(url, child, output, timeoutMs) {
 }
 
 /**
- * @returns {Promise<{ url: string, graphqlUrl: string, wsUrl: string, stop(): Promise<void> }>}
+ * @returns {Promise<{ url: string, graphqlUrl: string, wsUrl: string, data: string, stop(): Promise<void> }>}
  */
 export async function startServer({ timeoutMs = 30_000 } = {}) {
   if (!existsSync(binary)) {
@@ -82,6 +82,8 @@ export async function startServer({ timeoutMs = 30_000 } = {}) {
     url,
     graphqlUrl: `${url}/query`,
     wsUrl: `ws://127.0.0.1:${port}/query`,
+    /** The server's data folder (SQLite in WAL mode: other processes may use it meanwhile). */
+    data,
     log: () => log,
     stop,
   };
@@ -116,4 +118,22 @@ export async function login(server, username, password = 'demo') {
   const token = body.data?.login?.token;
   if (!token) throw new Error(`login as ${username} failed: ${JSON.stringify(body)}`);
   return token;
+}
+
+/**
+ * Creates an agent in the running server's store with the operator command,
+ * `agentdesk add-agent -data <folder> -username … [-name …] [-auto-accept]`, the password on
+ * stdin. The agent is a member of every plan.
+ */
+export function addAgent(server, { username, name, password = 'demo', autoAccept = false }) {
+  const args = ['add-agent', '-data', server.data, '-username', username];
+  if (name) args.push('-name', name);
+  if (autoAccept) args.push('-auto-accept');
+  return new Promise((resolve, reject) => {
+    const child = execFile(binary, args, (error, stdout, stderr) => {
+      if (error) reject(new Error(`agentdesk ${args.join(' ')} failed: ${stderr || error.message}`));
+      else resolve(stdout.trim());
+    });
+    child.stdin.end(`${password}\n`);
+  });
 }

@@ -25,6 +25,8 @@ export function Desk({ ready, meId }: { ready: boolean; meId: string }) {
   const toasts = useToasts();
   const [selectedId, setSelectedId] = useState<string | null>(null);
   const [flashing, setFlashing] = useState<ReadonlySet<string>>(new Set());
+  // The conversation an offer was just accepted into: its reply box takes the focus.
+  const [replyFocus, setReplyFocus] = useState<string | null>(null);
 
   const interactions = useMemo(() => data?.myInteractions ?? [], [data]);
   const inLog = interactions.find((i) => i.id === selectedId);
@@ -50,6 +52,7 @@ export function Desk({ ready, meId }: { ready: boolean; meId: string }) {
 
   const select = useCallback((id: string) => {
     setSelectedId(id);
+    setReplyFocus(null);
     setFlashing((current) => {
       if (!current.has(id)) return current;
       const next = new Set(current);
@@ -57,6 +60,14 @@ export function Desk({ ready, meId }: { ready: boolean; meId: string }) {
       return next;
     });
   }, []);
+
+  const accepted = useCallback(
+    (id: string) => {
+      select(id);
+      setReplyFocus(id);
+    },
+    [select],
+  );
 
   const flash = useCallback((id: string) => {
     setFlashing((current) => new Set(current).add(id));
@@ -103,10 +114,16 @@ export function Desk({ ready, meId }: { ready: boolean; meId: string }) {
           selectedId={openId}
           flashing={flashing}
           onSelect={select}
+          onAccepted={accepted}
         />
         {selected ? (
           <>
-            <InteractionArea key={selected.id} interaction={selected} handedOver={handedOver} />
+            <InteractionArea
+              key={selected.id}
+              interaction={selected}
+              handedOver={handedOver}
+              focusReply={replyFocus === selected.id}
+            />
             <aside className="side" aria-label="Interaction details">
               <LogChat
                 key={selected.id}

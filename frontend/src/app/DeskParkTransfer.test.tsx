@@ -158,6 +158,97 @@ describe('Desk: parking (K1, K4, K6)', () => {
   });
 });
 
+describe('Desk: auto-park (K2)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('the header counts down to auto-park once the contact has been silent a minute; their message starts it over', async () => {
+    vi.useFakeTimers({ toFake: ['Date', 'setInterval', 'clearInterval'] });
+    vi.setSystemTime(Date.parse('2026-11-21T12:10:00Z'));
+    const chat = interaction({
+      id: 'i-1',
+      lastContactAt: '2026-11-21T12:09:30Z',
+      autoParkAt: '2026-11-21T12:19:30Z',
+    });
+    backend = serving(() => [chat]);
+    renderDesk(backend);
+    await userEvent.click(await screen.findByRole('button', { name: /Jane Doe/ }));
+    const header = (await screen.findByRole('heading', { level: 2, name: 'Jane Doe' })).closest('header')!;
+    // Silent for 30 s: nothing to say yet.
+    expect(within(header).queryByText(/auto-parks in/)).toBeNull();
+
+    act(() => vi.advanceTimersByTime(30_000));
+    expect(within(header).getByText('auto-parks in 9:00')).toBeTruthy();
+    act(() => vi.advanceTimersByTime(255_000));
+    expect(within(header).getByText('auto-parks in 4:45')).toBeTruthy();
+
+    // The contact writes: the server restarts its countdown without an update; the desk follows.
+    await vi.waitFor(() => expect(backend!.subscriptions('InteractionMessages')).toHaveLength(1));
+    act(() =>
+      backend!.emit('InteractionMessages', {
+        messages: message({ id: 'm-2', interactionId: 'i-1', text: 'Still there?', sentAt: new Date().toISOString() }),
+      }),
+    );
+    await vi.waitFor(() => expect(within(header).queryByText(/auto-parks in/)).toBeNull());
+    act(() => vi.advanceTimersByTime(60_000));
+    expect(within(header).getByText('auto-parks in 9:00')).toBeTruthy();
+
+    // The agent's own messages do not count: only the contact's silence does.
+    act(() =>
+      backend!.emit('InteractionMessages', {
+        messages: message({ id: 'm-3', interactionId: 'i-1', from: 'AGENT', agent: ME, text: 'Yes?', sentAt: new Date().toISOString() }),
+      }),
+    );
+    act(() => vi.advanceTimersByTime(1000));
+    expect(within(header).getByText('auto-parks in 8:59')).toBeTruthy();
+  });
+
+  it('a chat the system parks gets a toast with Open…; one the agent parks gets only the Park button’s', async () => {
+    const now = Date.now();
+    const iso = (ms: number) => new Date(now + ms).toISOString();
+    // The contact last wrote 20 minutes ago (it then waited in a queue): by the times alone,
+    // parking it now could be the system's.
+    let mine = interaction({ id: 'i-1', lastContactAt: iso(-1_200_000), autoParkAt: iso(540_000) });
+    const quiet = interaction({
+      id: 'i-2',
+      contact: { address: 'v-2', name: 'Quiet Quinn' },
+      lastContactAt: iso(-600_500),
+      autoParkAt: iso(-500),
+    });
+    const parked = (i: ReturnType<typeof interaction>) => ({
+      ...i,
+      state: 'PARKED' as const,
+      autoParkAt: null,
+      parkedAt: iso(0),
+      parkedUntil: iso(3_600_000),
+    });
+    backend = serving(() => [mine, quiet], {
+      ParkInteraction: () => {
+        mine = parked(mine);
+        return { parkInteraction: { __typename: 'InteractionPayload', interaction: mine, userErrors: [] } };
+      },
+    });
+    renderDesk(backend);
+    await userEvent.click(await screen.findByRole('button', { name: /Jane Doe/ }));
+    await vi.waitFor(() => expect(backend!.subscriptions('InteractionUpdates')).toHaveLength(1));
+
+    await userEvent.click(await screen.findByRole('button', { name: 'Park' }));
+    expect(await toastWith('Parked: Jane Doe waits in the Parked tab until they reply.')).toBeTruthy();
+    act(() => backend!.emit('InteractionUpdates', { interactionUpdates: { ...mine, completedAt: null } }));
+    act(() => backend!.emit('InteractionUpdates', { interactionUpdates: { ...parked(quiet), completedAt: null } }));
+
+    const toast = (await toastWith('Quiet Quinn was parked after 10 min without a reply')).parentElement!;
+    expect(screen.queryByText(/Jane Doe was parked after/)).toBeNull();
+    await screen.findByRole('tab', { name: 'Parked 2' });
+    // The same update again (e.g. after a reconnection) says nothing more.
+    await act(async () => backend!.emit('InteractionUpdates', { interactionUpdates: { ...parked(quiet), completedAt: null } }));
+    expect(screen.queryAllByText('Quiet Quinn was parked after 10 min without a reply')).toHaveLength(1);
+    await userEvent.click(within(toast).getByRole('button', { name: 'Open…' }));
+    expect(await screen.findByRole('heading', { level: 2, name: 'Quiet Quinn' })).toBeTruthy();
+  });
+});
+
 describe('Desk: transfers (T1, T5, T6)', () => {
   const chat = interaction({ id: 'i-1', contact: { address: 'v-1', name: 'Jane Doe' } });
   const pending = () => ({
@@ -281,5 +372,7 @@ describe('Desk: transfers (T1, T5, T6)', () => {
     expect(screen.getByRole('tab', { name: 'Active 1' })).toBeTruthy();
     expect(screen.queryByRole('region', { name: 'Offers' })).toBeNull();
     expect(screen.getByRole('textbox', { name: 'Reply' })).toHaveProperty('disabled', false);
+    // Accepting hands the focus to the reply box, for the keyboard.
+    await vi.waitFor(() => expect(document.activeElement).toBe(screen.getByRole('textbox', { name: 'Reply' })));
   });
 });

@@ -2,7 +2,8 @@ import { useEffect, useRef } from 'react';
 import { useSubscriptionEvents } from '../connection/useSubscriptionEvents';
 import { graphql } from '../gql';
 import { channelLabel, contactName } from '../log/channel';
-import { alertNewOffer } from '../offers/alerts';
+import { alertNewOffer, offerAlertBody } from '../offers/alerts';
+import { autoParkedAfter, autoParkedMessage, takeParkedHere } from '../parking/autoPark';
 import { endedByParkedTimeout, unparkMessage, unparkOutcome } from '../parking/unpark';
 import { useToasts } from '../toast/Toasts';
 import { transferResultMessage } from '../transfer/transferText';
@@ -79,8 +80,9 @@ export interface DeskEventHandlers {
  * The agent's live feeds: offers, interaction updates, unparked interactions and transfer
  * outcomes. Graphcache applies them to the log (cache.ts); this hook tells the agent: toasts for
  * new, withdrawn and lapsed offers and transfers, a chime or desktop notification if enabled,
- * the W2 toast when a contact ends a chat, what a reply did to a parked chat (K4, K6) or its
- * timeout (K5), and whether a transfer was accepted (T5, T6).
+ * the W2 toast when a contact ends a chat, a chat the system parked for the contact's silence
+ * (K2), what a reply did to a parked chat (K4, K6) or its timeout (K5), and whether a transfer
+ * was accepted (T5, T6).
  */
 export function useDeskEvents({ meId, selectedId, select, flash }: DeskEventHandlers) {
   const toasts = useToasts();
@@ -102,13 +104,14 @@ export function useDeskEvents({ meId, selectedId, select, flash }: DeskEventHand
     const channel = channelLabel[interaction.channel].toLowerCase();
     const from = offer.transferredBy?.name;
     switch (event.kind) {
-      case 'OFFERED':
+      case 'OFFERED': {
+        const body = offerAlertBody(name, interaction.lastMessage?.text);
         if (from) {
-          alertNewOffer(`Transfer from ${from}`, name);
+          alertNewOffer(`Transfer from ${from}`, body);
           toasts.show({ message: `Transfer from ${from}: ${channel} with ${name}.`, timeoutMs: 5000 });
           break;
         }
-        alertNewOffer(`New ${channel} offer`, name);
+        alertNewOffer(offer.autoAccepted ? `New ${channel}, accepted automatically` : `New ${channel} offer`, body);
         if (offer.autoAccepted) {
           if (selected.current === null) select(interaction.id);
           toasts.show({
@@ -119,6 +122,7 @@ export function useDeskEvents({ meId, selectedId, select, flash }: DeskEventHand
           toasts.show({ message: `New ${channel} offer from ${name}.`, timeoutMs: 5000 });
         }
         break;
+      }
       case 'RESCINDED':
         toasts.show({
           message: from ? `${from} withdrew the transfer of ${name}.` : `The offer from ${name} was withdrawn.`,
@@ -135,7 +139,8 @@ export function useDeskEvents({ meId, selectedId, select, flash }: DeskEventHand
   });
 
   useSubscriptionEvents(InteractionUpdatesSubscription, {}, ({ interactionUpdates: interaction }) => {
-    const key = `${interaction.id}:${interaction.state}`;
+    // An interaction may be parked more than once: each parking is its own news.
+    const key = `${interaction.id}:${interaction.state}${interaction.state === 'PARKED' ? `@${interaction.parkedAt}` : ''}`;
     if (announced.current.has(key)) return;
     const name = contactName(interaction.contact);
 
@@ -151,6 +156,16 @@ export function useDeskEvents({ meId, selectedId, select, flash }: DeskEventHand
         flash(interaction.id);
         toasts.show({ message: `${message}: ${name}`, action: openAction(interaction, select), timeoutMs: 15000 });
       }
+    } else if (interaction.state === 'PARKED') {
+      announced.current.add(key);
+      // The Park button says so itself; the system parking it for silence (K2) is news.
+      const silence = takeParkedHere(interaction.id) ? null : autoParkedAfter(interaction);
+      if (silence === null) return;
+      toasts.show({
+        message: autoParkedMessage(name, silence),
+        action: openUnlessFocused(interaction),
+        timeoutMs: 15000,
+      });
     } else if (endedByParkedTimeout(interaction)) {
       announced.current.add(key);
       if (selected.current !== interaction.id) flash(interaction.id);

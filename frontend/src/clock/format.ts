@@ -35,7 +35,12 @@ export function formatDuration(totalSeconds: number): string {
   return `${seconds} s`;
 }
 
+// One formatter for every message: toLocaleTimeString builds a new one on each call, which
+// costs more than the rest of a transcript row's rendering.
+let timeOfDay: Intl.DateTimeFormat | undefined;
+
 /** A message's time of day in the agent's locale, e.g. 14:05. */
 export function formatTime(iso: string): string {
-  return new Date(iso).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  timeOfDay ??= new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+  return timeOfDay.format(new Date(iso));
 }

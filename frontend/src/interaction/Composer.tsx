@@ -1,4 +1,4 @@
-import { useId, useState, type KeyboardEvent } from 'react';
+import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
 import { useMutation } from 'urql';
 import { graphql } from '../gql';
 import type { InteractionState } from '../gql/graphql';
@@ -39,11 +39,14 @@ export function Composer({
   state,
   closedReason,
   onSent,
+  autoFocus = false,
 }: {
   interactionId: string;
   state: InteractionState;
   closedReason?: string;
   onSent?: () => void;
+  /** Take the focus once the box is open (e.g. right after accepting an offer). */
+  autoFocus?: boolean;
 }) {
   const inputId = useId();
   const hintId = useId();
@@ -53,6 +56,14 @@ export function Composer({
   const enabled = state === 'ACTIVE' && !closedReason;
   const tooLong = text.length > MAX_MESSAGE_LENGTH;
   const canSend = enabled && !fetching && !tooLong && text.trim() !== '';
+  const inputRef = useRef<HTMLTextAreaElement>(null);
+  const focused = useRef(false);
+
+  useEffect(() => {
+    if (!autoFocus || !enabled || focused.current) return;
+    focused.current = true;
+    inputRef.current?.focus();
+  }, [autoFocus, enabled]);
 
   function setText(value: string) {
     drafts.set(interactionId, value);
@@ -94,6 +105,7 @@ export function Composer({
         Reply
       </label>
       <textarea
+        ref={inputRef}
         id={inputId}
         className="composer__input"
         rows={3}

@@ -3,6 +3,7 @@ import { formatClock, formatDuration, secondsBetween } from '../clock/format';
 import { useNow } from '../clock/useNow';
 import type { LogInteractionFragment, Party } from '../gql/graphql';
 import { ChannelTag, contactName } from '../log/channel';
+import { autoParkCountdown } from '../parking/autoPark';
 import { ParkButton } from '../parking/ParkButton';
 import { ParkedCountdown } from '../parking/ParkedCountdown';
 import { PendingTransferStatus, TransferControl } from '../transfer/TransferControl';
@@ -20,7 +21,9 @@ const endedByText: Record<Party, string> = {
 
 /**
  * The open interaction: who and what it is, its transcript, the reply box, and its controls:
- * Park and Transfer while ACTIVE (K1, T1), End while ACTIVE or PARKED. Once it has ended, a line
+ * Park and Transfer while ACTIVE (K1, T1), End while ACTIVE or PARKED. Once the contact has been
+ * silent for a while, a quiet "auto-parks in" countdown says when the system will park it (K2).
+ * Once it has ended, a line
  * under the transcript says who ended it and how long it lasted (W1). Once it is handed over
  * (an accepted transfer, or a queue took it) it stays open read-only with a line saying where it
  * went, and nothing can be sent (T5).
@@ -28,9 +31,12 @@ const endedByText: Record<Party, string> = {
 export function InteractionArea({
   interaction,
   handedOver = null,
+  focusReply = false,
 }: {
   interaction: LogInteractionFragment;
   handedOver?: HandedOver | null;
+  /** Just accepted: the reply box takes the focus once it is open. */
+  focusReply?: boolean;
 }) {
   const name = contactName(interaction.contact);
   // A handed-over interaction is no longer readable by this agent: keep what was loaded.
@@ -66,6 +72,7 @@ export function InteractionArea({
             {mine && interaction.state === 'ACTIVE' && interaction.acceptedAt && (
               <ActiveFor acceptedAt={interaction.acceptedAt} />
             )}
+            {mine && <AutoParkHint interaction={interaction} noun={noun} />}
             {interaction.state === 'WRAP' && <span className="badge badge--wrap">Wrap</span>}
             {mine && interaction.state === 'PARKED' && (
               <>
@@ -132,6 +139,7 @@ export function InteractionArea({
         state={interaction.state}
         closedReason={notice ? `${notice}: replies are closed.` : undefined}
         onSent={transcript.refreshTail}
+        autoFocus={focusReply}
       />
     </section>
   );
@@ -143,6 +151,19 @@ function ActiveFor({ acceptedAt }: { acceptedAt: string }) {
     <span className="interaction__timer" title="Time since you accepted it">
       <span className="visually-hidden">Active for </span>
       {formatClock(seconds)}
+    </span>
+  );
+}
+
+function AutoParkHint({ interaction, noun }: { interaction: LogInteractionFragment; noun: string }) {
+  const left = autoParkCountdown(interaction, useNow());
+  if (left === null) return null;
+  return (
+    <span
+      className="interaction__autopark"
+      title={`The system parks this ${noun} unless the contact writes before then`}
+    >
+      auto-parks in {formatClock(left)}
     </span>
   );
 }

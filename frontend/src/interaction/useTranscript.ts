@@ -10,9 +10,9 @@ const TranscriptQuery = graphql(`
   query Transcript($id: ID!, $after: String) {
     interaction(id: $id) {
       id
-      # The server allows 100, but prices each item of a page against its complexity limit
-      # (1000): with these fields 100 messages cost about 2000 and 50 cost 1004; 40 fit.
-      transcript(first: 40, after: $after) {
+      # The server's largest page. It prices each item of a page against its complexity limit
+      # (default 5000): with these fields 100 messages cost about 2000.
+      transcript(first: 100, after: $after) {
         edges {
           cursor
           node {

@@ -48,7 +48,10 @@ export function ConversationCard({
           ) : interaction.state === 'PARKED' ? (
             <span className="badge badge--parked">Parked</span>
           ) : (
-            <span className="visually-hidden">{interaction.state.toLowerCase()}</span>
+            // An ACTIVE card's timer says "active for" already.
+            !(interaction.state === 'ACTIVE' && interaction.acceptedAt) && (
+              <span className="visually-hidden">{interaction.state.toLowerCase()}</span>
+            )
           )}
           <CardTimer interaction={interaction} />
         </span>

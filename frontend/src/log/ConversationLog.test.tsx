@@ -65,6 +65,8 @@ describe('ConversationLog', () => {
     renderLog();
     const [activeCard, wrapCard] = screen.getAllByRole('button');
     expect(activeCard!.querySelector('.card-item__timer')!.textContent).toBe('active for 0:00');
+    // The card's name says it once: who, and for how long.
+    expect(screen.getByRole('button', { name: 'Jane Doe active for 0:00' })).toBe(activeCard);
     expect(wrapCard!.querySelector('.card-item__timer')!.textContent).toBe('wrap-up ends in 1:00');
 
     act(() => vi.advanceTimersByTime(65_000));

@@ -26,6 +26,7 @@ export function ConversationLog({
   selectedId,
   flashing,
   onSelect,
+  onAccepted = onSelect,
 }: {
   interactions: readonly LogCardFragment[];
   loading: boolean;
@@ -33,6 +34,8 @@ export function ConversationLog({
   selectedId: string | null;
   flashing: ReadonlySet<string>;
   onSelect: (id: string) => void;
+  /** An offer was accepted: its conversation opens (by default as if its card was chosen). */
+  onAccepted?: (id: string) => void;
 }) {
   const baseId = useId();
   const [tab, setTab] = useState<Tab>('active');
@@ -72,7 +75,7 @@ export function ConversationLog({
       {offers.length > 0 && (
         <section className="log__offers" aria-label="Offers">
           {offers.map((interaction) => (
-            <OfferCard key={interaction.id} interaction={interaction} onAccepted={onSelect} />
+            <OfferCard key={interaction.id} interaction={interaction} onAccepted={onAccepted} />
           ))}
         </section>
       )}

@@ -49,6 +49,8 @@ export const LogInteractionFragment = graphql(`
     endedBy
     durationSeconds
     notes
+    lastContactAt
+    autoParkAt
     parkedAt
     agent {
       id
@@ -67,6 +69,7 @@ export const LogInteractionFragment = graphql(`
       name
       dispositionRequired
       wrapSeconds
+      autoParkSeconds
       parkedTimeoutSeconds
       dispositionCodes {
         code

@@ -5,6 +5,8 @@ import { useState, useSyncExternalStore } from 'react';
  * the agent presses "Enable alerts"; the choice is remembered per browser.
  */
 const KEY = 'agentdesk.alerts';
+/** Characters of the contact's message a notification shows. */
+const PREVIEW_LENGTH = 100;
 const listeners = new Set<() => void>();
 
 function read(): boolean {
@@ -38,40 +40,62 @@ function alertsOn(): boolean {
 
 let audio: AudioContext | null = null;
 
-/** A short two-tone chime, made on the spot so no sound file ships with the app. */
-function chime() {
+/**
+ * The audio output, created on first use and woken if the browser suspended it: browsers start
+ * audio only after the person has used the page, so a context made when an offer arrives may
+ * start suspended. Pressing the toggle (a user gesture) primes it.
+ */
+function audioOutput(): AudioContext | null {
+  if (typeof AudioContext === 'undefined') return null;
   try {
     audio ??= new AudioContext();
-    const start = audio.currentTime;
-    [660, 880].forEach((frequency, i) => {
-      const osc = audio!.createOscillator();
-      const gain = audio!.createGain();
-      osc.frequency.value = frequency;
-      gain.gain.setValueAtTime(0.15, start + i * 0.15);
-      gain.gain.exponentialRampToValueAtTime(0.001, start + i * 0.15 + 0.3);
-      osc.connect(gain).connect(audio!.destination);
-      osc.start(start + i * 0.15);
-      osc.stop(start + i * 0.15 + 0.3);
-    });
+    if (audio.state === 'suspended') audio.resume().catch(() => {});
+    return audio;
   } catch {
-    // no audio output: the notification and the card still show
+    return null;
   }
 }
 
-/** Announces a new offer with a chime and, when the desk is not in view, a notification. */
+/** A short two-tone chime, made on the spot so no sound file ships with the app. */
+function chime() {
+  const output = audioOutput();
+  if (!output) return; // no audio output: the notification and the card still show
+  const start = output.currentTime;
+  [660, 880].forEach((frequency, i) => {
+    const osc = output.createOscillator();
+    const gain = output.createGain();
+    osc.frequency.value = frequency;
+    gain.gain.setValueAtTime(0.15, start + i * 0.15);
+    gain.gain.exponentialRampToValueAtTime(0.001, start + i * 0.15 + 0.3);
+    osc.connect(gain).connect(output.destination);
+    osc.start(start + i * 0.15);
+    osc.stop(start + i * 0.15 + 0.3);
+  });
+}
+
+/** The notification's text: who, and the start of what they wrote. */
+export function offerAlertBody(name: string, preview: string | null | undefined): string {
+  const text = preview?.replace(/\s+/g, ' ').trim();
+  if (!text) return name;
+  return `${name}: ${text.length > PREVIEW_LENGTH ? `${text.slice(0, PREVIEW_LENGTH - 1)}…` : text}`;
+}
+
+/**
+ * Announces a new offer with a chime and, when the agent is not looking at the desk (another
+ * tab or another window has the focus), a desktop notification.
+ */
 export function alertNewOffer(title: string, body: string) {
   if (!alertsOn()) return;
   chime();
-  if (document.visibilityState !== 'visible') {
-    try {
-      const notification = new Notification(title, { body, tag: 'agentdesk-offer' });
-      notification.onclick = () => {
-        window.focus();
-        notification.close();
-      };
-    } catch {
-      // some browsers only allow notifications from a service worker
-    }
+  if (document.visibilityState === 'visible' && document.hasFocus()) return;
+  try {
+    const notification = new Notification(title, { body, tag: 'agentdesk-offer' });
+    notification.onclick = () => {
+      window.focus();
+      notification.close();
+    };
+  } catch {
+    // some browsers only allow notifications from a service worker
   }
 }
 
@@ -93,18 +117,28 @@ export function AlertsToggle() {
 
   async function toggle() {
     if (permission === 'granted') {
+      if (!on) audioOutput();
       write(!on);
       return;
     }
     const answer = await Notification.requestPermission();
     setPermission(answer);
-    if (answer === 'granted') write(true);
+    if (answer === 'granted') {
+      audioOutput();
+      write(true);
+    }
   }
 
   if (permission === 'granted') {
     return (
-      <button type="button" className="button button--quiet" aria-pressed={on} onClick={toggle}>
-        Alerts
+      <button
+        type="button"
+        className="button button--quiet"
+        aria-pressed={on}
+        title="A chime, and a desktop notification when the desk is not in front, for each new offer"
+        onClick={toggle}
+      >
+        Offer alerts
       </button>
     );
   }

@@ -13,6 +13,7 @@ export const supportPlan = {
   name: 'Support',
   dispositionRequired: true,
   wrapSeconds: null,
+  autoParkSeconds: 600,
   parkedTimeoutSeconds: 3600,
   dispositionCodes: [
     { __typename: 'DispositionCode', code: 'RESOLVED', label: 'Resolved' },
@@ -48,6 +49,8 @@ export function interaction(
     durationSeconds: null,
     notes: '',
     wrapDeadline: null,
+    lastContactAt: null,
+    autoParkAt: null,
     parkedAt: null,
     parkedUntil: null,
     pendingTransfer: null,

@@ -1,4 +1,4 @@
-import { useId, useState } from 'react';
+import { useId, useRef, useState } from 'react';
 import { useMutation } from 'urql';
 import { graphql } from '../gql';
 import type { LogInteractionFragment } from '../gql/graphql';
@@ -24,7 +24,9 @@ const SelectDispositionMutation = graphql(`
 /**
  * Disposition codes of the interaction's plan. While ACTIVE one code is kept, so it is a single
  * choice that replaces the last (H2); in WRAP codes add up (W3), and the API has no removal, so
- * a chosen code stays ticked.
+ * a chosen code stays ticked. Choices go to the server one after another, in order (while ACTIVE
+ * only the latest matters). Nothing is disabled while a choice is on its way, so the focus stays
+ * where the keyboard left it: arrow keys on the list, Space on a box.
  */
 export function DispositionPicker({
   interaction,
@@ -39,15 +41,23 @@ export function DispositionPicker({
   const [, select] = useMutation(SelectDispositionMutation);
   const codes = interaction.plan?.dispositionCodes ?? [];
   const chosen = new Set(interaction.dispositions.map((d) => d.code));
+  const wrapping = interaction.state === 'WRAP';
+  const queue = useRef<Promise<void>>(Promise.resolve());
+  const latest = useRef<string | null>(null);
 
-  async function choose(code: string) {
+  function choose(code: string) {
     setError(null);
     setPending(code);
-    const result = await select({ input: { interactionId: interaction.id, code } });
-    setPending(null);
-    const userError = result.data?.selectDisposition.userErrors[0];
-    if (userError) setError(userError.message);
-    else if (result.error) setError('The code could not be saved. Try again.');
+    latest.current = code;
+    queue.current = queue.current.then(async () => {
+      // While ACTIVE a later choice replaces this one: only the latest is sent.
+      if (!wrapping && latest.current !== code) return;
+      const result = await select({ input: { interactionId: interaction.id, code } });
+      if (latest.current === code) setPending(null);
+      const userError = result.data?.selectDisposition.userErrors[0];
+      if (userError) setError(userError.message);
+      else if (result.error) setError('The code could not be saved. Try again.');
+    });
   }
 
   if (codes.length === 0) return null;
@@ -58,7 +68,7 @@ export function DispositionPicker({
     </p>
   );
 
-  if (interaction.state === 'WRAP') {
+  if (wrapping) {
     return (
       <fieldset className="field dispositions" aria-busy={pending !== null}>
         <legend>
@@ -69,11 +79,14 @@ export function DispositionPicker({
           const checked = chosen.has(code) || pending === code;
           return (
             <label key={code} className="dispositions__option">
+              {/* A chosen code cannot be taken back; it stays focusable (aria-disabled). */}
               <input
                 type="checkbox"
                 checked={checked}
-                disabled={checked || pending !== null}
-                onChange={() => void choose(code)}
+                aria-disabled={checked}
+                onChange={() => {
+                  if (!checked) choose(code);
+                }}
               />
               {label}
             </label>
@@ -90,9 +103,10 @@ export function DispositionPicker({
       <select
         id={selectId}
         value={pending ?? interaction.dispositions[0]?.code ?? ''}
-        disabled={disabled || pending !== null}
+        disabled={disabled}
+        aria-busy={pending !== null}
         onChange={(event) => {
-          if (event.target.value) void choose(event.target.value);
+          if (event.target.value) choose(event.target.value);
         }}
       >
         <option value="" disabled>

@@ -1,6 +1,9 @@
 import { act, render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
+import type { Client, GraphQLRequest, OperationResult } from '@urql/core';
+import { Provider } from 'urql';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { makeSubject, type Subject } from 'wonka';
 import { interaction, salesPlan, supportPlan } from '../testing/fixtures';
 import { mockClient, operationName } from '../testing/mockClient';
 import { LogChat } from './WrapPanel';
@@ -83,12 +86,19 @@ describe('LogChat in WRAP', () => {
     const codes = screen.getByRole('group', { name: /Disposition codes/ });
     const resolved = within(codes).getByRole('checkbox', { name: 'Resolved' });
     expect(resolved).toHaveProperty('checked', true);
-    expect(resolved).toHaveProperty('disabled', true);
+    // Locked, yet focusable: aria-disabled, not disabled.
+    expect(resolved.getAttribute('aria-disabled')).toBe('true');
+    await userEvent.click(resolved);
+    expect(resolved).toHaveProperty('checked', true);
+    expect(executeMutation).not.toHaveBeenCalled();
 
-    await userEvent.click(within(codes).getByRole('checkbox', { name: 'Follow-up needed' }));
+    const followUp = within(codes).getByRole('checkbox', { name: 'Follow-up needed' });
+    followUp.focus();
+    await userEvent.keyboard(' ');
     expect(executeMutation.mock.calls[0]![0].variables).toEqual({
       input: { interactionId: 'i-1', code: 'FOLLOW_UP' },
     });
+    expect(document.activeElement).toBe(followUp);
   });
 
   it('W3: with optional codes a wrap countdown runs, and Extend asks the server for more time', async () => {
@@ -182,5 +192,39 @@ describe('LogChat while ACTIVE', () => {
       input: { interactionId: 'i-1', notes: 'Asked about delivery' },
     });
     expect(screen.getByText('Saved')).toBeTruthy();
+  });
+
+  it('H2: codes chosen while one is on its way follow it in order, only the latest, and the list keeps the focus', async () => {
+    const answers: Subject<Partial<OperationResult>>[] = [];
+    const executeMutation = vi.fn(() => {
+      const answer = makeSubject<Partial<OperationResult>>();
+      answers.push(answer);
+      return answer.source;
+    });
+    const client = { executeMutation } as unknown as Client;
+    const plan = {
+      ...supportPlan,
+      dispositionCodes: [...supportPlan.dispositionCodes, { __typename: 'DispositionCode', code: 'ESCALATED', label: 'Escalated' }],
+    };
+    render(
+      <Provider value={client}>
+        <LogChat interaction={interaction({ id: 'i-1', plan })} onCompleted={() => {}} />
+      </Provider>,
+    );
+    const list = screen.getByRole('combobox', { name: 'Disposition code' });
+    list.focus();
+    await userEvent.selectOptions(list, 'RESOLVED');
+    await userEvent.selectOptions(list, 'FOLLOW_UP');
+    await userEvent.selectOptions(list, 'ESCALATED');
+    expect(executeMutation).toHaveBeenCalledTimes(1);
+    expect(list).toHaveProperty('disabled', false);
+    expect(document.activeElement).toBe(list);
+
+    act(() => answers[0]!.next(payload('selectDisposition', { dispositions: [] })));
+    await vi.waitFor(() => expect(executeMutation).toHaveBeenCalledTimes(2));
+    const codes = (executeMutation.mock.calls as unknown as [GraphQLRequest][]).map(
+      ([request]) => (request.variables as { input: { code: string } }).input.code,
+    );
+    expect(codes).toEqual(['RESOLVED', 'ESCALATED']);
   });
 });
