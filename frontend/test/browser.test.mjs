@@ -1,9 +1,7 @@
 // The built SPA and playground, served by the real binary, driven in Debian's Chromium.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { eventually, launchChromium, OUTPUT } from './browser.mjs';
+import { test } from 'node:test';
+import { eventually, OUTPUT } from './browser.mjs';
 import {
   acceptOffer,
   agentSends,
@@ -15,35 +13,16 @@ import {
   offerCard,
   openPage,
   planId,
+  setUpDesk,
   signIn,
   toast,
 } from './desk.mjs';
-import { graphql, login, startServer } from './server.mjs';
-
-const DIST_INDEX = fileURLToPath(new URL('../dist/index.html', import.meta.url));
+import { graphql, login } from './server.mjs';
 
 let server;
 let browser;
 
-before(async () => {
-  if (!existsSync(DIST_INDEX)) {
-    throw new Error('dist/index.html is missing: run npm run build, then rebuild bin/agentdesk');
-  }
-  server = await startServer();
-  const served = await (await fetch(`${server.url}/`)).text();
-  assert.equal(
-    served.trim(),
-    readFileSync(DIST_INDEX, 'utf8').trim(),
-    'bin/agentdesk embeds another frontend build than dist/: after npm run build, run ' +
-      'cd /work/main && go build -o bin/agentdesk ./cmd/agentdesk',
-  );
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+setUpDesk((desk) => ({ server, browser } = desk));
 
 async function presenceOf(username) {
   const token = await login(server, username);

@@ -4,8 +4,14 @@
 // customer who uses the real widget in a browser context of their own or, where the widget is
 // not the point, the contact API over HTTP, and agent replies in bulk.
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { after, before } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { launchChromium } from './browser.mjs';
 import { graphql, startServer } from './server.mjs';
+
+const DIST_INDEX = fileURLToPath(new URL('../dist/index.html', import.meta.url));
 
 /**
  * The agentdesk server, and another site (another origin, allowed by the server) whose
@@ -40,6 +46,47 @@ export async function startServerWithSite() {
     if (allowed === undefined) delete process.env.AGENTDESK_ALLOWED_ORIGINS;
     else process.env.AGENTDESK_ALLOWED_ORIGINS = allowed;
   }
+}
+
+/**
+ * What a desk test file needs, started before its tests and stopped after them: the server and
+ * the customers' site (startServerWithSite), the server checked to embed this dist/ build, and
+ * Chromium. `started` gets `{ server, site, browser }` once they run.
+ */
+export function setUpDesk(started) {
+  let desk;
+  before(async () => {
+    desk = await startDesk();
+    await started(desk);
+  });
+  after(() => desk?.stop());
+}
+
+async function startDesk() {
+  if (!existsSync(DIST_INDEX)) {
+    throw new Error('dist/index.html is missing: run npm run build, then rebuild bin/agentdesk');
+  }
+  const { server, site } = await startServerWithSite();
+  let browser;
+  const stop = async () => {
+    await browser?.close();
+    await server.stop();
+    site.close();
+  };
+  try {
+    const served = await (await fetch(`${server.url}/`)).text();
+    assert.equal(
+      served.trim(),
+      readFileSync(DIST_INDEX, 'utf8').trim(),
+      'bin/agentdesk embeds another frontend build than dist/: after npm run build, run ' +
+        'cd /work/main && go build -o bin/agentdesk ./cmd/agentdesk',
+    );
+    browser = await launchChromium();
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { server, site, browser, stop };
 }
 
 /**

@@ -3,10 +3,8 @@
 // binary in Debian's Chromium, customers writing in the real webchat widget, and for transfers
 // a second agent in a browser context of their own.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { launchChromium, OUTPUT } from './browser.mjs';
+import { test } from 'node:test';
+import { OUTPUT } from './browser.mjs';
 import {
   acceptOffer,
   card,
@@ -17,33 +15,21 @@ import {
   openPage,
   planId,
   setPresence,
+  setUpDesk,
   signIn,
-  startServerWithSite,
   toast,
 } from './desk.mjs';
 import { login } from './server.mjs';
-
-const DIST_INDEX = fileURLToPath(new URL('../dist/index.html', import.meta.url));
 
 let server;
 let site;
 let browser;
 let support;
 
-before(async () => {
-  if (!existsSync(DIST_INDEX)) {
-    throw new Error('dist/index.html is missing: run npm run build, then rebuild bin/agentdesk');
-  }
-  ({ server, site } = await startServerWithSite());
-  browser = await launchChromium();
+setUpDesk(async (desk) => {
+  ({ server, site, browser } = desk);
   // Support's post-parking plan is Support itself; Sales has none, and takes the demo page's chats.
   support = await planId(server, await login(server, 'admin'), 'Support');
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  site?.close();
 });
 
 const log = (page) => page.getByRole('navigation', { name: 'Conversation log' });
