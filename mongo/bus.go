@@ -22,11 +22,12 @@ const (
 	// eventsCollection is the capped collection every node writes its events to.
 	eventsCollection = "events"
 	// eventsSize and eventsMax bound it: the oldest events make room for new ones. Readers
-	// read every pollInterval (or follow a change stream), so a thousand events cover bursts
-	// of 20,000 a second; the count bound also keeps the test engine fast, as it scans the
-	// whole collection on every read.
+	// read every pollInterval (or follow a change stream), so 256 events cover bursts of
+	// 5,000 a second, far above a contact centre's rate; a reader further behind misses
+	// notifications, not state. The count bound keeps the test engine usable: it decodes the
+	// whole collection on every read, and with 1,000 events that took most of its CPU.
 	eventsSize = 64 << 20
-	eventsMax  = 1000
+	eventsMax  = 256
 
 	// queueSize is how many events may wait for the writer; more are dropped and counted.
 	queueSize = 4096

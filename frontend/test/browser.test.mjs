@@ -4,7 +4,6 @@ import { test } from 'node:test';
 import { eventually, OUTPUT } from './browser.mjs';
 import {
   acceptOffer,
-  agentSends,
   card,
   contactStarts,
   endAndComplete,
@@ -384,39 +383,4 @@ test('workspace resilience: the websocket drops while the customer writes; banne
   await transcript.getByText('And now?').waitFor();
 
   await endAndComplete(page, 'Patchy Network');
-});
-
-test('workspace: a long transcript loads page after page, stays windowed and scrolls to its start', async (t) => {
-  const { page } = await openPage(browser, t);
-  const token = await signIn(server, t, page, 'carol');
-  await goReady(page);
-  const customer = await contactStarts(server, { name: 'Long Story', text: 'It all began long ago' });
-  await acceptOffer(page, 'Long Story');
-
-  const COUNT = 200;
-  await agentSends(server, token, customer.id, Array.from({ length: COUNT }, (_, i) => `Line ${i + 1}`));
-
-  // A fresh page reads the whole transcript again, a page of 100 at a time.
-  await page.reload();
-  const started = Date.now();
-  await card(page, 'Long Story').click();
-  const transcript = page.getByRole('region', { name: 'Transcript with Long Story' });
-  await transcript.getByText(`Line ${COUNT}`, { exact: true }).waitFor();
-  await page.locator('.transcript__scroll[aria-busy=false]').waitFor();
-  const loadedMs = Date.now() - started;
-  const articles = transcript.getByRole('article');
-  const setsize = Number(await articles.first().getAttribute('aria-setsize'));
-  assert.equal(setsize, COUNT + 2, 'the first message, the join notice and every line');
-  const inDom = await articles.count();
-  assert.ok(inDom < 60, `only a window is rendered (${inDom} of ${setsize})`);
-  t.diagnostic(`${setsize} messages loaded and shown in ${loadedMs} ms; ${inDom} rows in the DOM`);
-  await page.screenshot({ path: `${OUTPUT}spa-long-transcript.png` });
-
-  await transcript.evaluate((el) => {
-    el.scrollTop = 0;
-  });
-  await transcript.getByText('It all began long ago').waitFor();
-  assert.equal(await transcript.getByText(`Line ${COUNT}`, { exact: true }).count(), 0);
-
-  await endAndComplete(page, 'Long Story');
 });

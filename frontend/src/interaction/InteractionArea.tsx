@@ -23,10 +23,9 @@ const endedByText: Record<Party, string> = {
  * The open interaction: who and what it is, its transcript, the reply box, and its controls:
  * Park and Transfer while ACTIVE (K1, T1), End while ACTIVE or PARKED. Once the contact has been
  * silent for a while, a quiet "auto-parks in" countdown says when the system will park it (K2).
- * Once it has ended, a line
- * under the transcript says who ended it and how long it lasted (W1). Once it is handed over
- * (an accepted transfer, or a queue took it) it stays open read-only with a line saying where it
- * went, and nothing can be sent (T5).
+ * Once it has ended, a line under the transcript says who ended it and how long it lasted (W1).
+ * Once it is handed over (an accepted transfer, or a queue took it) it stays open read-only with
+ * a line saying where it went, and nothing can be sent (T5).
  */
 export function InteractionArea({
   interaction,

@@ -37,7 +37,8 @@ export function DispositionPicker({
 }) {
   const selectId = useId();
   const [error, setError] = useState<string | null>(null);
-  const [pending, setPending] = useState<string | null>(null);
+  // Codes on their way to the server, oldest first.
+  const [pending, setPending] = useState<readonly string[]>([]);
   const [, select] = useMutation(SelectDispositionMutation);
   const codes = interaction.plan?.dispositionCodes ?? [];
   const chosen = new Set(interaction.dispositions.map((d) => d.code));
@@ -47,13 +48,14 @@ export function DispositionPicker({
 
   function choose(code: string) {
     setError(null);
-    setPending(code);
+    setPending((codes) => [...codes, code]);
     latest.current = code;
+    const done = () => setPending((codes) => codes.filter((c) => c !== code));
     queue.current = queue.current.then(async () => {
       // While ACTIVE a later choice replaces this one: only the latest is sent.
-      if (!wrapping && latest.current !== code) return;
+      if (!wrapping && latest.current !== code) return done();
       const result = await select({ input: { interactionId: interaction.id, code } });
-      if (latest.current === code) setPending(null);
+      done();
       const userError = result.data?.selectDisposition.userErrors[0];
       if (userError) setError(userError.message);
       else if (result.error) setError('The code could not be saved. Try again.');
@@ -70,13 +72,13 @@ export function DispositionPicker({
 
   if (wrapping) {
     return (
-      <fieldset className="field dispositions" aria-busy={pending !== null}>
+      <fieldset className="field dispositions" aria-busy={pending.length > 0}>
         <legend>
           Disposition codes
           {interaction.plan?.dispositionRequired && <span className="muted"> (required)</span>}
         </legend>
         {codes.map(({ code, label }) => {
-          const checked = chosen.has(code) || pending === code;
+          const checked = chosen.has(code) || pending.includes(code);
           return (
             <label key={code} className="dispositions__option">
               {/* A chosen code cannot be taken back; it stays focusable (aria-disabled). */}
@@ -102,9 +104,9 @@ export function DispositionPicker({
       <label htmlFor={selectId}>Disposition code</label>
       <select
         id={selectId}
-        value={pending ?? interaction.dispositions[0]?.code ?? ''}
+        value={pending.at(-1) ?? interaction.dispositions[0]?.code ?? ''}
         disabled={disabled}
-        aria-busy={pending !== null}
+        aria-busy={pending.length > 0}
         onChange={(event) => {
           if (event.target.value) choose(event.target.value);
         }}
