@@ -1689,7 +1689,7 @@ type Interaction implements Node {
   dispositions: [DispositionCode!]!
   "When the system completes it if the agent does not (WRAP with optional codes)."
   wrapDeadline: Time
-  "When the contact last wrote (or, before that, when the interaction was accepted)."
+  "When the contact last wrote while an agent held it; null until then (auto-park counts from the acceptance until the contact writes)."
   lastContactAt: Time
   "When the system parks it for the contact's inactivity (ACTIVE, plan with auto-park on) (K2)."
   autoParkAt: Time

@@ -60,8 +60,8 @@ type Interaction struct {
 	// lets exactly one succeed.
 	DueAt time.Time `json:",omitzero"`
 
-	// LastContactAt is when the contact last wrote while an agent held the interaction (or
-	// when it was accepted); auto-park counts from it (K2).
+	// LastContactAt is when the contact last wrote while an agent held the interaction; nil
+	// until then. Auto-park counts from it, or from the acceptance before it (K2).
 	LastContactAt *time.Time `json:",omitzero"`
 	// AutoParkAt is when the system parks an ACTIVE interaction for the contact's
 	// silence (K2); nil when the plan has auto-park off.

@@ -131,7 +131,7 @@ func (s *Service) contactWrote(ctx context.Context, ix *Interaction, m *Message)
 	switch ix.State {
 	case Active:
 		now := m.SentAt
-		_, _, err := s.mutateLoaded(ctx, ix, func(x *Interaction) error {
+		touched, _, err := s.mutateLoaded(ctx, ix, func(x *Interaction) error {
 			if x.State != Active {
 				return errSkip // parked or ended meanwhile: the message is stored all the same
 			}
@@ -141,8 +141,11 @@ func (s *Service) contactWrote(ctx context.Context, ix *Interaction, m *Message)
 		})
 		if errors.Is(err, errSkip) {
 			return s.contactWroteAgain(ctx, ix.ID, m)
+		} else if err != nil {
+			return err
 		}
-		return err
+		s.publishUpdate(touched) // the agent's auto-park countdown restarts
+		return nil
 	default:
 		return s.unpark(ctx, ix, plan, m)
 	}

@@ -151,7 +151,12 @@ func TestK2_AutoParkAfterContactSilence(t *testing.T) {
 		t.Fatalf("autoParkAt = %v, want accept + 10 min", ix.AutoParkAt)
 	}
 	e.clock.Advance(5 * time.Minute)
+	updates := e.hub.Subscribe(t.Context(), workspace.UpdatesTopic(e.agent("alice").ID))
 	e.say(contact, "still there?") // contact activity restarts the countdown
+	if ev := next(t, updates); ev.Interaction == nil || !ev.Interaction.AutoParkAt.Equal(e.clock.Now().Add(10*time.Minute)) ||
+		!ev.Interaction.LastContactAt.Equal(e.clock.Now()) {
+		t.Fatalf("alice's update after the contact wrote: %+v", ev.Interaction)
+	}
 	e.clock.Advance(4 * time.Minute)
 	if _, err := e.s.SendMessage(e.as("alice"), ix.ID, "yes, checking"); err != nil {
 		t.Fatal(err) // the agent's messages are not contact activity
@@ -159,7 +164,9 @@ func TestK2_AutoParkAfterContactSilence(t *testing.T) {
 	e.clock.Advance(5*time.Minute + 59*time.Second)
 	e.tick()
 	wantState(t, e.get(ix.ID), workspace.Active) // 9 min 59 s after the contact's message
-	updates := e.hub.Subscribe(t.Context(), workspace.UpdatesTopic(e.agent("alice").ID))
+	for len(updates) > 0 { // the agent's own reply
+		<-updates
+	}
 	e.clock.Advance(time.Second)
 	e.tick()
 	got := e.get(ix.ID)
