@@ -164,7 +164,7 @@ func TestK2_AutoParkAfterContactSilence(t *testing.T) {
 	e.clock.Advance(5*time.Minute + 59*time.Second)
 	e.tick()
 	wantState(t, e.get(ix.ID), workspace.Active) // 9 min 59 s after the contact's message
-	for len(updates) > 0 { // the agent's own reply
+	for len(updates) > 0 {                       // the agent's own reply
 		<-updates
 	}
 	e.clock.Advance(time.Second)
