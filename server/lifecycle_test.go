@@ -143,6 +143,9 @@ func TestWebchatLifecycleOverGraphQL(t *testing.T) {
 	if e := agentMsgs.event(); dig(e, "messages.text") != "Thanks!" {
 		t.Fatalf("agent saw %v", e)
 	}
+	if e := updates.event(); dig(e, "interactionUpdates.state") != "ACTIVE" { // K2: its auto-park countdown restarted
+		t.Fatalf("update after the contact wrote: %v", e)
+	}
 
 	mutate(t, m, alice, "setNotes", `mutation($i: ID!) { setNotes(input:{interactionId:$i, notes:"Parcel lost"}) { interaction { notes } } }`, map[string]any{"i": id})
 	updates.event()
