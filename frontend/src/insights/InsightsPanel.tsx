@@ -1,4 +1,5 @@
-import { useId, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
+import { useId, useState, type ReactNode } from 'react';
+import { useTabKeys } from '../tabs/useTabKeys';
 import { formatDuration } from '../clock/format';
 import type { LogInteractionFragment, Party } from '../gql/graphql';
 import { channelLabel } from '../log/channel';
@@ -21,32 +22,18 @@ const when = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleSt
 export function InsightsPanel({ interaction }: { interaction: LogInteractionFragment }) {
   const baseId = useId();
   const [tab, setTab] = useState<Tab>('information');
-  const tabRefs = useRef<Record<Tab, HTMLButtonElement | null>>({ information: null, metadata: null });
+  const { onKeyDown: onTabKeys, tabRef } = useTabKeys(tabs, tab, setTab);
 
-  function onKeyDown(event: KeyboardEvent) {
-    const index = tabs.findIndex((t) => t.id === tab);
-    let next: number | null = null;
-    if (event.key === 'ArrowRight') next = (index + 1) % tabs.length;
-    if (event.key === 'ArrowLeft') next = (index - 1 + tabs.length) % tabs.length;
-    if (event.key === 'Home') next = 0;
-    if (event.key === 'End') next = tabs.length - 1;
-    if (next === null) return;
-    event.preventDefault();
-    const id = tabs[next]!.id;
-    setTab(id);
-    tabRefs.current[id]?.focus();
-  }
+
 
   return (
     <section className="insights" aria-label="Insights">
       <h2 className="panel-title">Insights</h2>
-      <div role="tablist" aria-label="Insights" className="insights__tabs" onKeyDown={onKeyDown}>
+      <div role="tablist" aria-label="Insights" className="insights__tabs" onKeyDown={onTabKeys}>
         {tabs.map((t) => (
           <button
             key={t.id}
-            ref={(el) => {
-              tabRefs.current[t.id] = el;
-            }}
+            ref={tabRef(t.id)}
             type="button"
             role="tab"
             id={`${baseId}-${t.id}-tab`}

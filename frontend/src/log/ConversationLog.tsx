@@ -1,4 +1,5 @@
-import { useId, useRef, useState, type KeyboardEvent } from 'react';
+import { useId, useState, type KeyboardEvent } from 'react';
+import { useTabKeys } from '../tabs/useTabKeys';
 import type { LogCardFragment } from '../gql/graphql';
 import { OfferCard } from '../offers/OfferCard';
 import { ConversationCard } from './ConversationCard';
@@ -39,8 +40,8 @@ export function ConversationLog({
 }) {
   const baseId = useId();
   const [tab, setTab] = useState<Tab>('active');
+  const { onKeyDown: onTabKeys, tabRef } = useTabKeys(tabs, tab, setTab);
   const [followed, setFollowed] = useState(selectedId);
-  const tabRefs = useRef<Record<Tab, HTMLButtonElement | null>>({ active: null, parked: null });
   const offers = interactions.filter(isOffer);
   const conversations = interactions.filter((i) => !isOffer(i));
   const byTab: Record<Tab, LogCardFragment[]> = {
@@ -56,19 +57,7 @@ export function ConversationLog({
     if (selected) setTab(tabOf(selected));
   }
 
-  function onTabKeyDown(event: KeyboardEvent) {
-    const index = tabs.findIndex((t) => t.id === tab);
-    let next: number | null = null;
-    if (event.key === 'ArrowRight') next = (index + 1) % tabs.length;
-    if (event.key === 'ArrowLeft') next = (index - 1 + tabs.length) % tabs.length;
-    if (event.key === 'Home') next = 0;
-    if (event.key === 'End') next = tabs.length - 1;
-    if (next === null) return;
-    event.preventDefault();
-    const id = tabs[next]!.id;
-    setTab(id);
-    tabRefs.current[id]?.focus();
-  }
+
 
   return (
     <nav className="log" aria-label="Conversation log">
@@ -79,13 +68,11 @@ export function ConversationLog({
           ))}
         </section>
       )}
-      <div role="tablist" aria-label="Conversations" className="log__tabs" onKeyDown={onTabKeyDown}>
+      <div role="tablist" aria-label="Conversations" className="log__tabs" onKeyDown={onTabKeys}>
         {tabs.map((t) => (
           <button
             key={t.id}
-            ref={(el) => {
-              tabRefs.current[t.id] = el;
-            }}
+            ref={tabRef(t.id)}
             type="button"
             role="tab"
             id={`${baseId}-${t.id}-tab`}
