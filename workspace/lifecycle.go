@@ -437,14 +437,7 @@ func (s *Service) finish(ctx context.Context, ix *Interaction) error {
 	if ix.AgentID == "" {
 		return nil
 	}
-	a, err := s.Store.Agent(ctx, ix.AgentID)
-	if err != nil {
-		return err
-	}
-	if err := s.release(ctx, a.ID, ix.ID, nil); err != nil {
-		return err
-	}
-	return s.routeQueued(ctx, a.PlanIDs)
+	return s.releaseAndRoute(ctx, ix.AgentID, ix.ID, nil)
 }
 
 // publishUpdate tells the interaction's agent about its new state.

@@ -66,21 +66,7 @@ func (s *Service) park(ctx context.Context, id string, plan *Plan, guard func(*I
 		return nil, err
 	}
 	s.publishUpdate(ix)
-	if err := s.release(ctx, ix.AgentID, ix.ID, nil); err != nil {
-		return nil, err
-	}
-	return ix, s.routeAfterRelease(ctx, ix.AgentID)
-}
-
-// routeAfterRelease offers queued work of the agent's plans once they have room again.
-func (s *Service) routeAfterRelease(ctx context.Context, agentID string) error {
-	a, err := s.Store.Agent(ctx, agentID)
-	if ErrorCode(err) == ENOTFOUND {
-		return nil
-	} else if err != nil {
-		return err
-	}
-	return s.routeQueued(ctx, a.PlanIDs)
+	return ix, s.releaseAndRoute(ctx, ix.AgentID, ix.ID, nil)
 }
 
 // autoPark fires K2's timer: the contact has been silent for the plan's auto-park time.

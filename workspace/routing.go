@@ -147,7 +147,23 @@ func (s *Service) offerTo(ctx context.Context, agentID string, ix *Interaction, 
 // release removes an interaction's hold from an agent's record; then applies change, if any,
 // in the same write. Releasing a hold that is gone already is not an error.
 func (s *Service) release(ctx context.Context, agentID, ixID string, change func(*Agent)) error {
-	_, err := s.updateAgent(ctx, agentID, func(a *Agent) error {
+	_, err := s.releasing(ctx, agentID, ixID, change)
+	return err
+}
+
+// releaseAndRoute releases the hold and, if that freed room, offers queued work of the
+// agent's plans, from the record the release wrote.
+func (s *Service) releaseAndRoute(ctx context.Context, agentID, ixID string, change func(*Agent)) error {
+	a, err := s.releasing(ctx, agentID, ixID, change)
+	if err != nil || a == nil {
+		return err
+	}
+	return s.routeQueued(ctx, a.PlanIDs)
+}
+
+// releasing is release returning the agent as written; nil when there was nothing to write.
+func (s *Service) releasing(ctx context.Context, agentID, ixID string, change func(*Agent)) (*Agent, error) {
+	a, err := s.updateAgent(ctx, agentID, func(a *Agent) error {
 		i := slices.IndexFunc(a.Holds, func(h Hold) bool { return h.InteractionID == ixID })
 		if i < 0 && change == nil {
 			return errSkip
@@ -161,9 +177,9 @@ func (s *Service) release(ctx context.Context, agentID, ixID string, change func
 		return nil
 	})
 	if errors.Is(err, errSkip) || ErrorCode(err) == ENOTFOUND {
-		return nil
+		return nil, nil
 	}
-	return err
+	return a, err
 }
 
 // routeQueued offers the queued interactions of the given plans, oldest first, while agents

@@ -193,13 +193,10 @@ func (s *Service) acceptTransfer(ctx context.Context, me *Agent, ix *Interaction
 	}); err != nil {
 		return nil, err
 	}
-	if err := s.release(ctx, t.FromAgentID, ix.ID, nil); err != nil {
-		return nil, err
-	}
 	s.publishUpdate(taken)
 	s.publish(Event{Topic: UpdatesTopic(t.FromAgentID), Interaction: taken})
 	s.publish(Event{Topic: TransferTopic(t.FromAgentID), Transfer: &TransferEvent{Interaction: taken, Outcome: TransferAccepted, TargetAgentID: me.ID}})
-	return taken, s.routeAfterRelease(ctx, t.FromAgentID)
+	return taken, s.releaseAndRoute(ctx, t.FromAgentID, ix.ID, nil)
 }
 
 // closeTransfer ends a pending transfer offer without a handover: the target rejected it or
@@ -210,15 +207,12 @@ func (s *Service) closeTransfer(ctx context.Context, t Transfer, ix *Interaction
 	if kind == OfferExpired {
 		change = s.missedOffer
 	}
-	if err := s.release(ctx, t.ToAgentID, ix.ID, change); err != nil {
-		return err
-	}
 	if kind != "" {
 		o := Offer{ID: t.OfferID, Interaction: *ix, AgentID: t.ToAgentID, ExpiresAt: t.ExpiresAt, TransferredBy: t.FromAgentID}
 		s.publish(Event{Topic: AgentTopic(t.ToAgentID), Offer: &OfferEvent{Kind: kind, Offer: o}})
 	}
 	s.publish(Event{Topic: TransferTopic(t.FromAgentID), Transfer: &TransferEvent{Interaction: ix, Outcome: TransferRejected, TargetAgentID: t.ToAgentID, Reason: kind.rejection()}})
-	return s.routeAfterRelease(ctx, t.ToAgentID)
+	return s.releaseAndRoute(ctx, t.ToAgentID, ix.ID, change)
 }
 
 // rejectTransfer is the target's answer "no" to a transfer offer (T6).
