@@ -329,6 +329,11 @@ func (w *wsConn) nextOffer(ctx context.Context) (offerEvent, error) {
 	if err != nil {
 		return offerEvent{}, err
 	}
+	return parseOffer(msg)
+}
+
+// parseOffer decodes a message of the offers subscription.
+func parseOffer(msg wsMessage) (offerEvent, error) {
 	if msg.Type != "next" {
 		return offerEvent{}, fmt.Errorf("offers subscription: %s %s", msg.Type, msg.Payload)
 	}
@@ -349,6 +354,31 @@ func (w *wsConn) nextOffer(ctx context.Context) (offerEvent, error) {
 	}
 	o := p.Data.Offers
 	return offerEvent{Kind: o.Kind, OfferID: o.Offer.ID, InteractionID: o.Offer.Interaction.ID}, nil
+}
+
+// readSockets reads every session's websocket in its own goroutine until ctx ends, handing
+// each message and the time it arrived to handle; the first failure goes to errs.
+func readSockets(ctx context.Context, sessions []*session, readers *sync.WaitGroup, errs *firstError, handle func(s *session, msg wsMessage, at time.Time) error) {
+	for _, s := range sessions {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			for {
+				msg, err := s.offers.next(ctx)
+				at := time.Now()
+				if err != nil {
+					if ctx.Err() == nil {
+						errs.set(fmt.Errorf("%s's websocket: %w", s.agent.Username, err))
+					}
+					return
+				}
+				if err := handle(s, msg, at); err != nil {
+					errs.set(fmt.Errorf("%s: %w", s.agent.Username, err))
+					return
+				}
+			}
+		}()
+	}
 }
 
 // firstError keeps the first error any goroutine reports.

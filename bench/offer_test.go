@@ -132,25 +132,13 @@ func measureOffers(b *testing.B, history int) offerResult {
 	var readers sync.WaitGroup
 	defer readers.Wait()
 	defer cancel() // runs before readers.Wait
-	for _, s := range sessions {
-		readers.Add(1)
-		go func() {
-			defer readers.Done()
-			for {
-				ev, err := s.offers.nextOffer(ctx)
-				at := time.Now()
-				if err != nil {
-					if ctx.Err() == nil {
-						errs.set(fmt.Errorf("%s's offers: %w", s.agent.Username, err))
-					}
-					return
-				}
-				if ev.Kind == string(workspace.OfferOffered) {
-					times.arrive(ev.InteractionID, at)
-				}
-			}
-		}()
-	}
+	readSockets(ctx, sessions, &readers, &errs, func(_ *session, msg wsMessage, at time.Time) error {
+		ev, err := parseOffer(msg)
+		if err == nil && ev.Kind == string(workspace.OfferOffered) {
+			times.arrive(ev.InteractionID, at)
+		}
+		return err
+	})
 
 	// A second of chats warms up connections and caches; then the measured run.
 	startChats(ctx, c, offerRate, &offerTimes{sent: map[string]time.Time{}, arrived: map[string]time.Time{}}, &errs)

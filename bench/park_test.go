@@ -439,31 +439,16 @@ func BenchmarkUnparkNotificationLatency(b *testing.B) {
 	var readers sync.WaitGroup
 	defer readers.Wait()
 	defer cancel() // runs before readers.Wait
-	for _, s := range sessions {
-		readers.Add(1)
-		go func() {
-			defer readers.Done()
-			for {
-				msg, err := s.offers.next(ctx)
-				at := time.Now()
-				if err != nil {
-					if ctx.Err() == nil {
-						errs.set(fmt.Errorf("%s's websocket: %w", s.agent.Username, err))
-					}
-					return
-				}
-				if msg.ID != "unpark" {
-					continue
-				}
-				id, err := unparkedActive(msg)
-				if err != nil {
-					errs.set(fmt.Errorf("%s: %w", s.agent.Username, err))
-					return
-				}
-				times.arrive(id, at)
-			}
-		}()
-	}
+	readSockets(ctx, sessions, &readers, &errs, func(_ *session, msg wsMessage, at time.Time) error {
+		if msg.ID != "unpark" {
+			return nil
+		}
+		id, err := unparkedActive(msg)
+		if err == nil {
+			times.arrive(id, at)
+		}
+		return err
+	})
 
 	// A second of replies warms up connections and caches; then the measured run.
 	sendReplies(ctx, c, chats[:warmChats], &offerTimes{sent: map[string]time.Time{}, arrived: map[string]time.Time{}}, &errs)
