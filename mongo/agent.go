@@ -25,6 +25,7 @@ type agentDoc struct {
 	MissedOffers  int                       `bson:"missedOffers"`
 	Recent        []peerDoc                 `bson:"recent"`
 	CreatedAt     time.Time                 `bson:"createdAt"`
+	Disabled      bool                      `bson:"disabled,omitempty"`
 	Version       int64                     `bson:"version"`
 }
 
@@ -55,7 +56,7 @@ func toAgentDoc(a *workspace.Agent) agentDoc {
 		ID:     a.ID, Username: a.Username, Name: a.Name, PasswordHash: a.PasswordHash,
 		Role: a.Role, Presence: a.Presence, PresenceSince: a.PresenceSince, AutoAccept: a.AutoAccept,
 		Capacity: a.Capacity, PlanIDs: a.PlanIDs, Holds: holds, LastOfferAt: a.LastOfferAt,
-		MissedOffers: a.MissedOffers, CreatedAt: a.CreatedAt, Version: a.Version,
+		MissedOffers: a.MissedOffers, CreatedAt: a.CreatedAt, Disabled: a.Disabled, Version: a.Version,
 	}
 }
 
@@ -73,7 +74,7 @@ func (d *agentDoc) agent() *workspace.Agent {
 		ID:     d.ID, Username: d.Username, Name: d.Name, PasswordHash: d.PasswordHash,
 		Role: d.Role, Presence: d.Presence, PresenceSince: d.PresenceSince.UTC(), AutoAccept: d.AutoAccept,
 		Capacity: d.Capacity, PlanIDs: d.PlanIDs, Holds: holds, LastOfferAt: d.LastOfferAt.UTC(),
-		MissedOffers: d.MissedOffers, CreatedAt: d.CreatedAt.UTC(), Version: d.Version,
+		MissedOffers: d.MissedOffers, CreatedAt: d.CreatedAt.UTC(), Disabled: d.Disabled, Version: d.Version,
 	}
 }
 

@@ -44,3 +44,12 @@ func (s *Store) DeleteSession(ctx context.Context, tokenHash string) error {
 	}
 	return nil
 }
+
+// DeleteAgentSessions removes every session of the agent.
+func (s *Store) DeleteAgentSessions(ctx context.Context, agentID string) (int, error) {
+	res, err := s.sessions.DeleteMany(ctx, bson.D{{Key: "agentId", Value: agentID}})
+	if err != nil {
+		return 0, fmt.Errorf("mongo: delete sessions: %w", err)
+	}
+	return int(res.DeletedCount), nil
+}

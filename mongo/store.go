@@ -120,6 +120,8 @@ func (s *Store) createIndexes(ctx context.Context) error {
 		c    *mongo.Collection
 		keys []string
 	}{
+		// Ending all of an agent's sessions (revocation) selects by agent.
+		{s.sessions, []string{"agentId"}},
 		// Live: routing and timers select by agent, state and due time; lists sort by creation.
 		{s.interactions, []string{"agentId"}},
 		{s.interactions, []string{"state"}},

@@ -39,6 +39,16 @@ type Config struct {
 	// Node names this process in cross-node events (MongoDB only).
 	Node string
 
+	// SocketPing is how often each websocket is pinged; one whose pong is missing by the
+	// next ping is closed.
+	SocketPing time.Duration
+	// SocketRecheck is how often an open websocket re-authenticates its credential, in case
+	// the announcement of its revocation from another node was missed.
+	SocketRecheck time.Duration
+	// MaxAnonymousSocketsPerIP bounds the websockets one address holds without a credential
+	// (including those not yet through connection_init); 0 means no bound.
+	MaxAnonymousSocketsPerIP int
+
 	// BcryptCost is lowered by tests only; production keeps the default.
 	BcryptCost int
 }
@@ -91,6 +101,9 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.DurationVar(&c.Tick, "tick", time.Duration(envInt("AGENTDESK_TICK_MS", 250))*time.Millisecond, "scheduler interval: offer and wrap timers fire at most this late (env AGENTDESK_TICK_MS, in milliseconds)")
 	fs.Float64Var(&c.WebchatTokenRate, "webchat-rate-token", envFloat("AGENTDESK_WEBCHAT_RATE_TOKEN", 2), "webchat requests per second allowed per chat, after a burst of 10; 0 disables (env AGENTDESK_WEBCHAT_RATE_TOKEN)")
 	fs.Float64Var(&c.WebchatIPRate, "webchat-rate-ip", envFloat("AGENTDESK_WEBCHAT_RATE_IP", 20), "webchat requests per second allowed per IP address, after a burst of 100; 0 disables (env AGENTDESK_WEBCHAT_RATE_IP)")
+	fs.DurationVar(&c.SocketPing, "socket-ping", time.Duration(envInt("AGENTDESK_SOCKET_PING_SECONDS", 15))*time.Second, "websocket ping interval: a socket that has not answered by the next ping is closed (env AGENTDESK_SOCKET_PING_SECONDS, in seconds)")
+	fs.DurationVar(&c.SocketRecheck, "socket-recheck", time.Duration(envInt("AGENTDESK_SOCKET_RECHECK_SECONDS", 30))*time.Second, "how often an open websocket re-checks its credential, besides closing at once when it is revoked (env AGENTDESK_SOCKET_RECHECK_SECONDS, in seconds)")
+	fs.IntVar(&c.MaxAnonymousSocketsPerIP, "max-anonymous-sockets-per-ip", envInt("AGENTDESK_MAX_ANONYMOUS_SOCKETS_PER_IP", 32), "most websockets one IP address may hold without a credential; 0 = no limit (env AGENTDESK_MAX_ANONYMOUS_SOCKETS_PER_IP)")
 	host, _ := os.Hostname()
 	fs.StringVar(&c.Node, "node", env("AGENTDESK_NODE", fmt.Sprintf("%s-%d", host, os.Getpid())), "this node's name in cross-node events on MongoDB (env AGENTDESK_NODE)")
 	if err := fs.Parse(args); err != nil {
@@ -106,6 +119,9 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	}
 	c.BcryptCost = 10
 	c.WebchatTokenBurst, c.WebchatIPBurst = 10, 100
+	if c.SocketPing <= 0 || c.SocketRecheck <= 0 {
+		return c, fmt.Errorf("-socket-ping and -socket-recheck must be positive")
+	}
 	if c.MaxMessageChars < 1 {
 		return c, fmt.Errorf("-max-message-chars must be at least 1")
 	}

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"net/url"
 	"strings"
 	"time"
@@ -48,13 +47,15 @@ func (m *Main) graphqlHandler() *handler.Server {
 	// SSE before POST: both accept a POST with a JSON body; SSE also wants text/event-stream.
 	srv.AddTransport(transport.SSE{KeepAlivePingInterval: 15 * time.Second})
 	srv.AddTransport(transport.Websocket{
-		Implementation: transport.CoderWebsocketImplementation{
-			AcceptOptions: coderws.AcceptOptions{OriginPatterns: originPatterns(m.Config.AllowedOrigins)},
+		// Protocol-level pings drop dead or non-reading peers of either subprotocol, so
+		// graphql-transport-ws's own ping/pong is not needed for that.
+		Implementation: socketImplementation{
+			accept:    coderws.AcceptOptions{OriginPatterns: originPatterns(m.Config.AllowedOrigins)},
+			pingEvery: m.Config.SocketPing,
 		},
 		InitFunc:              m.websocketInit,
 		InitTimeout:           10 * time.Second,
-		KeepAlivePingInterval: 15 * time.Second, // legacy graphql-ws "ka" frames
-		PingPongInterval:      15 * time.Second, // graphql-transport-ws ping/pong; drops dead peers
+		KeepAlivePingInterval: 15 * time.Second, // legacy graphql-ws "ka" frames, which its clients expect
 	})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
@@ -71,19 +72,8 @@ func (m *Main) graphqlHandler() *handler.Server {
 	srv.Use(extension.FixedComplexityLimit(m.Config.MaxComplexity))
 	srv.Use(shapeLimit{maxDepth: m.Config.MaxDepth, maxAliases: m.Config.MaxAliases})
 	srv.AroundOperations(m.metrics.aroundOperations)
+	srv.AroundOperations(m.reauthenticate)
 	return srv
-}
-
-// websocketInit resolves the principal once per connection from the connection_init payload.
-// A credential that does not authenticate closes the socket with 4403.
-func (m *Main) websocketInit(ctx context.Context, init transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-	p, err := m.Service.Authenticate(ctx, bearer(init.Authorization()))
-	if err != nil {
-		ctx = transport.WithWebsocketCloseCode(ctx, closeForbidden)
-		ctx = transport.AppendCloseReason(ctx, "Forbidden: "+workspace.ErrorMessage(err))
-		return ctx, nil, errors.New(workspace.ErrorMessage(err))
-	}
-	return workspace.WithPrincipal(ctx, p), nil, nil
 }
 
 // bearer strips an optional "Bearer " prefix.

@@ -23,7 +23,7 @@ import (
 func (m *Main) routes() http.Handler {
 	mux := http.NewServeMux()
 	gql := m.graphqlHandler()
-	mux.Handle("/query", withClientIP(m.countWebsockets(m.authenticate(limitBody(m.Config.MaxBodyBytes, codeTransportErrors(gql))))))
+	mux.Handle("/query", withClientIP(m.trackWebsockets(m.authenticate(limitBody(m.Config.MaxBodyBytes, codeTransportErrors(gql))))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
 	mux.HandleFunc("GET /readyz", m.ready)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.metrics.registry, promhttp.HandlerOpts{}))
@@ -58,18 +58,6 @@ func (m *Main) authenticate(next http.Handler) http.Handler {
 				return
 			}
 			r = r.WithContext(workspace.WithPrincipal(r.Context(), p))
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// countWebsockets keeps the open-websocket gauge: gqlgen serves a websocket for its whole
-// life inside ServeHTTP, so the gauge goes up before and down after.
-func (m *Main) countWebsockets(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if isWebsocket(r) {
-			m.metrics.websockets.Inc()
-			defer m.metrics.websockets.Dec()
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -42,9 +42,11 @@ type Main struct {
 	listener net.Listener
 	http     *http.Server
 	metrics  *metrics
-	stop     context.CancelFunc
-	done     chan struct{}
-	running  sync.WaitGroup
+	// anonymous counts unauthenticated websockets per client address.
+	anonymous *anonymousSockets
+	stop      context.CancelFunc
+	done      chan struct{}
+	running   sync.WaitGroup
 }
 
 // NewMain returns a Main with the given configuration.
@@ -64,6 +66,13 @@ func (m *Main) Run(ctx context.Context) error {
 		m.Store, m.ownStore = store, true
 	}
 	m.metrics = newMetrics(store)
+	m.anonymous = &anonymousSockets{limit: m.Config.MaxAnonymousSocketsPerIP, byIP: map[string]int{}}
+	if m.Config.SocketPing <= 0 {
+		m.Config.SocketPing = 15 * time.Second
+	}
+	if m.Config.SocketRecheck <= 0 {
+		m.Config.SocketRecheck = 30 * time.Second
+	}
 	m.Hub = workspace.NewHub(64)
 	m.Service = workspace.NewService(store, m.Hub, m.Clock)
 	m.Service.Bus = m.metrics.countEvents(m.Hub)

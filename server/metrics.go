@@ -23,6 +23,8 @@ type metrics struct {
 	offers         *prometheus.CounterVec
 	unparks        *prometheus.CounterVec
 	transfers      *prometheus.CounterVec
+	socketsRevoked prometheus.Counter
+	socketsRefused prometheus.Counter
 	store          workspace.Store
 }
 
@@ -69,8 +71,16 @@ func newMetrics(store workspace.Store) *metrics {
 		Name: "agentdesk_transfers_total",
 		Help: "Transfers decided on this node, by outcome, reason (for REJECTED) and target (agent or plan).",
 	}, []string{"outcome", "reason", "target"})
+	m.socketsRevoked = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "agentdesk_websockets_revoked_total",
+		Help: "Websockets closed (4403) because their credential was revoked or expired.",
+	})
+	m.socketsRefused = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "agentdesk_websockets_refused_total",
+		Help: "Websocket upgrades refused (429) because the address held its share of unauthenticated sockets.",
+	})
 	m.registry.MustRegister(m.operations, m.latency, m.websockets, m.storeRoundTrip, m.rateLimited, m.timerErrors,
-		m.offers, m.unparks, m.transfers,
+		m.offers, m.unparks, m.transfers, m.socketsRevoked, m.socketsRefused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

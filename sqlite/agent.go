@@ -8,17 +8,17 @@ import (
 	"github.com/agentdesk/agentdesk/workspace"
 )
 
-const agentColumns = `id, username, name, password_hash, role, presence, presence_since, auto_accept, capacity, plan_ids, created_at, version, holds, last_offer_at, missed_offers, recent`
+const agentColumns = `id, username, name, password_hash, role, presence, presence_since, auto_accept, capacity, plan_ids, created_at, version, holds, last_offer_at, missed_offers, recent, disabled`
 
 // CreateAgent inserts a new agent.
 func (s *Store) CreateAgent(ctx context.Context, a *workspace.Agent) error {
 	capacity, _ := json.Marshal(a.Capacity)
 	plans, _ := json.Marshal(a.PlanIDs)
 	holds, _ := json.Marshal(holdsOf(a))
-	_, err := s.write.ExecContext(ctx, `INSERT INTO agents (`+agentColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	_, err := s.write.ExecContext(ctx, `INSERT INTO agents (`+agentColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		a.ID, a.Username, a.Name, a.PasswordHash, a.Role, a.Presence, millis(a.PresenceSince),
 		a.AutoAccept, string(capacity), string(plans), millis(a.CreatedAt), a.Version,
-		string(holds), optMillis(a.LastOfferAt), a.MissedOffers, recentOf(a))
+		string(holds), optMillis(a.LastOfferAt), a.MissedOffers, recentOf(a), a.Disabled)
 	return mapErr(err, "agent "+a.Username)
 }
 
@@ -62,9 +62,9 @@ func (s *Store) UpdateAgent(ctx context.Context, a *workspace.Agent) error {
 	holds, _ := json.Marshal(holdsOf(a))
 	err := s.execGuarded(ctx, "agent "+a.Username, `UPDATE agents SET username=?, name=?, password_hash=?, role=?, presence=?,
 		presence_since=?, auto_accept=?, capacity=?, plan_ids=?, holds=?, last_offer_at=?, missed_offers=?,
-		recent=?, version=version+1 WHERE id=? AND version=?`,
+		recent=?, disabled=?, version=version+1 WHERE id=? AND version=?`,
 		a.Username, a.Name, a.PasswordHash, a.Role, a.Presence, millis(a.PresenceSince), a.AutoAccept,
-		string(capacity), string(plans), string(holds), optMillis(a.LastOfferAt), a.MissedOffers, recentOf(a), a.ID, a.Version)
+		string(capacity), string(plans), string(holds), optMillis(a.LastOfferAt), a.MissedOffers, recentOf(a), a.Disabled, a.ID, a.Version)
 	if err == nil {
 		a.Version++
 	}
@@ -78,7 +78,7 @@ func scanAgent(row scanner) (*workspace.Agent, error) {
 	var presenceSince, created, lastOffer int64
 	var capacity, plans, holds, recent string
 	if err := row.Scan(&a.ID, &a.Username, &a.Name, &a.PasswordHash, &a.Role, &a.Presence, &presenceSince,
-		&a.AutoAccept, &capacity, &plans, &created, &a.Version, &holds, &lastOffer, &a.MissedOffers, &recent); err != nil {
+		&a.AutoAccept, &capacity, &plans, &created, &a.Version, &holds, &lastOffer, &a.MissedOffers, &recent, &a.Disabled); err != nil {
 		return nil, err
 	}
 	a.PresenceSince, a.CreatedAt = fromMillis(presenceSince), fromMillis(created)

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"encoding/json"
+	"time"
 
 	"github.com/agentdesk/agentdesk/workspace"
 )
@@ -39,11 +40,21 @@ func (s *Store) DeleteSession(ctx context.Context, tokenHash string) error {
 	return nil
 }
 
+// DeleteAgentSessions removes every session of the agent.
+func (s *Store) DeleteAgentSessions(ctx context.Context, agentID string) (int, error) {
+	res, err := s.write.ExecContext(ctx, `DELETE FROM sessions WHERE agent_id = ?`, agentID)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
 // CreateAPIKey stores a new API key.
 func (s *Store) CreateAPIKey(ctx context.Context, k *workspace.APIKey) error {
 	scopes, _ := json.Marshal(k.Scopes)
-	_, err := s.write.ExecContext(ctx, `INSERT INTO api_keys (key_hash, name, scopes, created_at) VALUES (?,?,?,?)`,
-		k.KeyHash, k.Name, string(scopes), millis(k.CreatedAt))
+	_, err := s.write.ExecContext(ctx, `INSERT INTO api_keys (key_hash, name, scopes, created_at, revoked_at) VALUES (?,?,?,?,?)`,
+		k.KeyHash, k.Name, string(scopes), millis(k.CreatedAt), optMillis(k.RevokedAt))
 	return mapErr(err, "API key")
 }
 
@@ -51,12 +62,25 @@ func (s *Store) CreateAPIKey(ctx context.Context, k *workspace.APIKey) error {
 func (s *Store) APIKey(ctx context.Context, keyHash string) (*workspace.APIKey, error) {
 	k := workspace.APIKey{KeyHash: keyHash}
 	var scopes string
-	var created int64
-	err := s.read.QueryRowContext(ctx, `SELECT name, scopes, created_at FROM api_keys WHERE key_hash = ?`, keyHash).
-		Scan(&k.Name, &scopes, &created)
+	var created, revoked int64
+	err := s.read.QueryRowContext(ctx, `SELECT name, scopes, created_at, revoked_at FROM api_keys WHERE key_hash = ?`, keyHash).
+		Scan(&k.Name, &scopes, &created, &revoked)
 	if err != nil {
 		return nil, mapErr(err, "API key")
 	}
-	k.CreatedAt = fromMillis(created)
+	k.CreatedAt, k.RevokedAt = fromMillis(created), fromOptMillis(revoked)
 	return &k, json.Unmarshal([]byte(scopes), &k.Scopes)
+}
+
+// RevokeAPIKey marks the key revoked at the given time, keeping an earlier revocation.
+func (s *Store) RevokeAPIKey(ctx context.Context, keyHash string, at time.Time) error {
+	res, err := s.write.ExecContext(ctx, `UPDATE api_keys SET revoked_at = CASE WHEN revoked_at = 0 THEN ? ELSE revoked_at END WHERE key_hash = ?`,
+		millis(at), keyHash)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return workspace.Errorf(workspace.ENOTFOUND, "API key not found")
+	}
+	return nil
 }

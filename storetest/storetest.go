@@ -144,6 +144,7 @@ func testAgentVersionGuard(t *testing.T, s workspace.Store) {
 	a.Holds = []workspace.Hold{a.Holds[1], {InteractionID: uuid.NewString(), Channel: workspace.Email, Since: now()}}
 	a.LastOfferAt, a.MissedOffers = now(), 0
 	a.Recent = []workspace.Peer{{AgentID: "a-9", At: now()}}
+	a.Disabled = true
 	must(t, s.UpdateAgent(ctx(t), a))
 	if a.Version != stale.Version+1 {
 		t.Fatalf("version after update = %d, want %d", a.Version, stale.Version+1)
@@ -222,6 +223,25 @@ func testSessions(t *testing.T, s workspace.Store) {
 	_, err = s.Session(ctx(t), "h1")
 	wantCode(t, err, workspace.ENOTFOUND)
 	wantCode(t, s.DeleteSession(ctx(t), "h1"), workspace.ENOTFOUND)
+
+	// Revocation ends every session of one agent and no other's.
+	for _, h := range []string{"a2-1", "a2-2", "a3-1"} {
+		must(t, s.CreateSession(ctx(t), &workspace.Session{TokenHash: h, AgentID: h[:2], CreatedAt: now(), ExpiresAt: now().Add(time.Hour)}))
+	}
+	n, err := s.DeleteAgentSessions(ctx(t), "a2")
+	must(t, err)
+	if n != 2 {
+		t.Fatalf("DeleteAgentSessions removed %d sessions, want 2", n)
+	}
+	for h, want := range map[string]string{"a2-1": workspace.ENOTFOUND, "a2-2": workspace.ENOTFOUND, "a3-1": ""} {
+		_, err := s.Session(ctx(t), h)
+		if workspace.ErrorCode(err) != want && !(want == "" && err == nil) {
+			t.Fatalf("session %s after revoking a2: %v, want %q", h, err, want)
+		}
+	}
+	if n, err := s.DeleteAgentSessions(ctx(t), "a2"); err != nil || n != 0 {
+		t.Fatalf("second DeleteAgentSessions = %d, %v; want 0, nil", n, err)
+	}
 }
 
 func testAPIKeys(t *testing.T, s workspace.Store) {
@@ -233,8 +253,21 @@ func testAPIKeys(t *testing.T, s workspace.Store) {
 	if got.Name != "CRM" || fmt.Sprint(got.Scopes) != "[read]" || !got.CreatedAt.Equal(k.CreatedAt) {
 		t.Fatalf("key = %+v, want %+v", got, k)
 	}
+	if !got.RevokedAt.IsZero() {
+		t.Fatalf("a new key reads as revoked at %v", got.RevokedAt)
+	}
 	_, err = s.APIKey(ctx(t), "nope")
 	wantCode(t, err, workspace.ENOTFOUND)
+
+	revoked := now()
+	must(t, s.RevokeAPIKey(ctx(t), "k1", revoked))
+	must(t, s.RevokeAPIKey(ctx(t), "k1", revoked.Add(time.Hour))) // the first revocation stays
+	got, err = s.APIKey(ctx(t), "k1")
+	must(t, err)
+	if !got.RevokedAt.Equal(revoked) {
+		t.Fatalf("revokedAt = %v, want %v", got.RevokedAt, revoked)
+	}
+	wantCode(t, s.RevokeAPIKey(ctx(t), "nope", now()), workspace.ENOTFOUND)
 }
 
 func testPlans(t *testing.T, s workspace.Store) {

@@ -33,6 +33,8 @@ type Principal struct {
 	Agent *Agent
 	// TokenHash identifies the agent's session.
 	TokenHash string
+	// ExpiresAt is when the agent's session ends.
+	ExpiresAt time.Time
 	// Key is set for IntegrationPrincipal.
 	Key *APIKey
 	// InteractionID is the contact's own chat, for ContactPrincipal.
@@ -122,13 +124,19 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (Principal, e
 		} else if err != nil {
 			return Principal{}, err
 		}
-		return Principal{Kind: AgentPrincipal, Agent: a, TokenHash: hash}, nil
+		if a.Disabled {
+			return Principal{Rejected: true}, Errorf(EUNAUTHENTICATED, "%s", ReasonAgentDisabled)
+		}
+		return Principal{Kind: AgentPrincipal, Agent: a, TokenHash: hash, ExpiresAt: sess.ExpiresAt}, nil
 	}
 	key, err := s.Store.APIKey(ctx, hash)
 	if ErrorCode(err) == ENOTFOUND {
 		return Principal{Rejected: true}, Errorf(EUNAUTHENTICATED, "the API key or token is not known")
 	} else if err != nil {
 		return Principal{}, err
+	}
+	if !key.RevokedAt.IsZero() {
+		return Principal{Rejected: true}, Errorf(EUNAUTHENTICATED, "%s", ReasonKeyRevoked)
 	}
 	return Principal{Kind: IntegrationPrincipal, Key: key}, nil
 }
@@ -149,6 +157,10 @@ func (s *Service) Login(ctx context.Context, username, password string) (token s
 	}
 	if bcrypt.CompareHashAndPassword(a.PasswordHash, []byte(password)) != nil {
 		return "", nil, nil, Errorf(EINVALIDCREDENTIALS, "wrong username or password")
+	}
+	if a.Disabled {
+		// Said only to whoever knows the password.
+		return "", nil, nil, Errorf(EINVALIDCREDENTIALS, "%s: ask a supervisor", ReasonAgentDisabled)
 	}
 	token = sessionPrefix + randomString(32)
 	now := s.Clock.Now()
@@ -172,6 +184,7 @@ func (s *Service) Logout(ctx context.Context) (bool, error) {
 	} else if err != nil {
 		return false, err
 	}
+	s.revoke(SessionTopic(p.TokenHash), ReasonLoggedOut)
 	if _, err := s.updateAgent(ctx, p.Agent.ID, func(a *Agent) error {
 		if a.Presence != Offline {
 			a.Presence, a.PresenceSince = Offline, s.Clock.Now()

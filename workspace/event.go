@@ -18,6 +18,7 @@ type Event struct {
 	Message     *Message       `json:",omitempty"`
 	Unpark      *UnparkEvent   `json:",omitempty"`
 	Transfer    *TransferEvent `json:",omitempty"`
+	Revoked     *RevokedEvent  `json:",omitempty"`
 }
 
 // UnparkEvent tells the agent who parked an interaction that the contact's reply woke it (K4).

@@ -27,6 +27,7 @@ func (s *Service) mutate(ctx context.Context, id string, change func(ix *Interac
 			return nil, "", err
 		}
 		from = ix.State
+		before := followers(ix)
 		if err := change(ix); err != nil {
 			return nil, from, err
 		}
@@ -34,6 +35,9 @@ func (s *Service) mutate(ctx context.Context, id string, change func(ix *Interac
 			return nil, from, Errorf(EINTERNAL, "transition %s → %s is not in the state table", from, ix.State)
 		}
 		err = s.Store.UpdateInteraction(ctx, ix, from)
+		if err == nil {
+			s.announceHandover(before, ix)
+		}
 		if ErrorCode(err) != ECONFLICT || attempt == maxRetries {
 			return ix, from, err
 		}

@@ -242,5 +242,8 @@ func (s *Service) mutateLoaded(ctx context.Context, loaded *Interaction, change 
 	if ErrorCode(err) == ECONFLICT {
 		return s.mutate(ctx, loaded.ID, change)
 	}
+	if err == nil {
+		s.announceHandover(followers(loaded), &ix)
+	}
 	return &ix, from, err
 }

@@ -252,7 +252,9 @@ func (s *Service) Feed(ctx context.Context, topic func(agentID string) string) (
 	return s.Hub.Subscribe(ctx, topic(me.ID)), nil
 }
 
-// MessageFeed subscribes the caller to an interaction's new messages.
+// MessageFeed subscribes the caller to an interaction's new messages. An agent's feed lasts
+// only as long as their right to follow the chat: it ends when the interaction passes to
+// someone else (an offer rejected or expired, a transfer answered, a requeue).
 func (s *Service) MessageFeed(ctx context.Context, interactionID string) (<-chan Event, error) {
 	p := PrincipalFrom(ctx)
 	if p.Kind == ContactPrincipal {
@@ -268,14 +270,64 @@ func (s *Service) MessageFeed(ctx context.Context, interactionID string) (<-chan
 	if err := checkInteractionID(interactionID); err != nil {
 		return nil, err
 	}
+	// Subscribe before reading, so a change of hands between the read and the subscription
+	// still reaches the feed.
+	ctx, cancel := context.WithCancel(ctx)
+	in := s.Hub.Subscribe(ctx, MessagesTopic(interactionID))
 	ix, err := s.Store.Interaction(ctx, interactionID)
+	if err == nil && !mayFollow(ix, me) {
+		err = Errorf(EFORBIDDEN, "this interaction is not yours")
+	}
 	if err != nil {
+		cancel()
 		return nil, err
 	}
-	if ix.AgentID != me.ID && me.Role != RoleSupervisor && !transferTarget(ix, me.ID) {
-		return nil, Errorf(EFORBIDDEN, "this interaction is not yours")
+	out := make(chan Event, 1)
+	go func() {
+		defer close(out)
+		defer cancel()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case e, ok := <-in:
+				if !ok || (e.Interaction != nil && !mayFollow(e.Interaction, me)) {
+					return
+				}
+				select {
+				case out <- e:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	return out, nil
+}
+
+// mayFollow reports whether an agent may follow an interaction's messages live: its
+// holder (or the agent it is offered to), the target of its open transfer, or a supervisor.
+func mayFollow(ix *Interaction, a *Agent) bool {
+	return ix.AgentID == a.ID || a.Role == RoleSupervisor || transferTarget(ix, a.ID)
+}
+
+// followers identifies who may follow an interaction besides supervisors; a write that
+// changes it tells the interaction's message feeds, which re-check their right to follow.
+func followers(ix *Interaction) string {
+	to := ""
+	if ix.Transfer != nil {
+		to = ix.Transfer.ToAgentID
 	}
-	return s.Hub.Subscribe(ctx, MessagesTopic(interactionID)), nil
+	return ix.AgentID + "|" + to
+}
+
+// announceHandover tells an interaction's message feeds that it changed hands.
+func (s *Service) announceHandover(before string, ix *Interaction) {
+	if followers(ix) != before {
+		// Only what the feeds re-check: message feeds reach contacts too.
+		who := &Interaction{ID: ix.ID, State: ix.State, AgentID: ix.AgentID, Transfer: ix.Transfer}
+		s.publish(Event{Topic: MessagesTopic(ix.ID), Interaction: who})
+	}
 }
 
 // OpenOffer is an interaction's open offer, shown only to the agent it is offered to: the

@@ -35,9 +35,14 @@ type Store interface {
 	Session(ctx context.Context, tokenHash string) (*Session, error)
 	// DeleteSession removes a session; deleting a missing one is NOT_FOUND.
 	DeleteSession(ctx context.Context, tokenHash string) error
+	// DeleteAgentSessions removes every session of an agent and says how many there were.
+	DeleteAgentSessions(ctx context.Context, agentID string) (int, error)
 
 	CreateAPIKey(ctx context.Context, k *APIKey) error
 	APIKey(ctx context.Context, keyHash string) (*APIKey, error)
+	// RevokeAPIKey sets a key's RevokedAt unless it is set already (then the first time
+	// stays); a missing key is NOT_FOUND.
+	RevokeAPIKey(ctx context.Context, keyHash string, at time.Time) error
 
 	CreatePlan(ctx context.Context, p *Plan) error
 	Plan(ctx context.Context, id string) (*Plan, error)

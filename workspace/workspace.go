@@ -70,6 +70,8 @@ type Agent struct {
 	// recent first, at most MaxRecentPeers (T2's "recently contacted" filter).
 	Recent    []Peer
 	CreatedAt time.Time
+	// Disabled agents cannot sign in and are offered nothing; their history stays.
+	Disabled bool
 	// Version guards every write: a store updates the record only if it still holds this version.
 	Version int64
 }
@@ -173,6 +175,8 @@ type APIKey struct {
 	Name      string
 	Scopes    []Scope
 	CreatedAt time.Time
+	// RevokedAt is when a supervisor revoked the key; zero while it is valid.
+	RevokedAt time.Time
 }
 
 // InteractionState is where an interaction is in its life.
