@@ -120,7 +120,6 @@ const offersSubscription = `subscription { offers { kind offer { id interaction 
 func signIn(b *testing.B, m *server.Main, c *gqlClient, agents []*workspace.Agent) []*session {
 	b.Helper()
 	ctx := b.Context()
-	before := m.Hub.Count()
 	out := make([]*session, 0, len(agents))
 	for _, a := range agents {
 		var login struct{ Login struct{ Token string } }
@@ -137,9 +136,16 @@ func signIn(b *testing.B, m *server.Main, c *gqlClient, agents []*workspace.Agen
 		}
 		out = append(out, &session{agent: a, token: login.Login.Token, offers: ws})
 	}
-	for deadline := time.Now().Add(10 * time.Second); m.Hub.Count() < before+len(agents); time.Sleep(time.Millisecond) {
+	registered := func() int {
+		n := 0
+		for _, a := range agents {
+			n += m.Hub.Subscribers(workspace.AgentTopic(a.ID))
+		}
+		return n
+	}
+	for deadline := time.Now().Add(10 * time.Second); registered() < len(agents); time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
-			b.Fatalf("%d of %d offer subscriptions registered", m.Hub.Count()-before, len(agents))
+			b.Fatalf("%d of %d offer subscriptions registered", registered(), len(agents))
 		}
 	}
 	for _, s := range out {

@@ -16,8 +16,11 @@ import (
 // node's hub has registered it, so events produced next reach it.
 func subscribe(t *testing.T, m *server.Main, token, query string, vars map[string]any) *wsClient {
 	t.Helper()
+	c := connectWS(t, m, "graphql-transport-ws", token)
+	c.expect("connection_ack")
+	// Counted after the ack: the socket's own watch for revocation subscribes before it.
 	before := m.Hub.Count()
-	c := subscribeRaw(t, m, token, query, vars)
+	c.send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": query, "variables": vars}})
 	waitFor(t, func() bool { return m.Hub.Count() > before })
 	return c
 }

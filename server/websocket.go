@@ -149,7 +149,8 @@ func (m *Main) websocketInit(ctx context.Context, init transport.InitPayload) (c
 	}
 	s.mu.Unlock()
 	if p.Kind != workspace.Anonymous {
-		go m.watchSocket(ctx, s, p)
+		// Watch from before the ack, so a revocation the moment after it is not missed.
+		go m.watchSocket(ctx, s, m.Service.Revocations(ctx, p))
 	}
 	return ctx, nil, nil
 }
@@ -157,8 +158,7 @@ func (m *Main) websocketInit(ctx context.Context, init transport.InitPayload) (c
 // watchSocket closes the socket when its principal is revoked or expires, as the domain
 // announces it, and re-authenticates it now and then in case an announcement from another
 // node was missed.
-func (m *Main) watchSocket(ctx context.Context, s *socket, p workspace.Principal) {
-	revoked := m.Service.Revocations(ctx, p)
+func (m *Main) watchSocket(ctx context.Context, s *socket, revoked <-chan string) {
 	recheck := time.NewTicker(m.Config.SocketRecheck)
 	defer recheck.Stop()
 	for {
