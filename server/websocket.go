@@ -16,6 +16,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/agentdesk/agentdesk/workspace"
 	coderws "github.com/coder/websocket"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
 // A websocket lives for hours, so authenticating it once at connection_init is not enough.
@@ -199,10 +200,13 @@ func (m *Main) reauthenticate(ctx context.Context, next graphql.OperationHandler
 	}
 	p, err := m.Service.Authenticate(ctx, token)
 	if err != nil {
-		if workspace.ErrorCode(err) == workspace.EUNAUTHENTICATED {
+		code := workspace.ErrorCode(err)
+		if code == workspace.EUNAUTHENTICATED {
 			m.closeRevoked(s, workspace.ErrorMessage(err))
 		}
-		return graphql.OneShot(graphql.ErrorResponse(ctx, "%s", workspace.ErrorMessage(err)))
+		return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{
+			Message: workspace.ErrorMessage(err), Extensions: map[string]any{"code": code},
+		}}})
 	}
 	return next(workspace.WithPrincipal(ctx, p))
 }
