@@ -40,7 +40,7 @@ func durationFlag(name, env string, def time.Duration, usage string) *time.Durat
 // webchat flood limits are off: all of the load comes from 127.0.0.1. The caller closes it.
 func startNode(b *testing.B) *server.Main {
 	b.Helper()
-	cfg, err := server.ParseConfig([]string{"-addr", "127.0.0.1:0", "-data", b.TempDir(), "-demo"}, func(string) string { return "" }, io.Discard)
+	cfg, err := server.ParseConfig([]string{"-addr", "127.0.0.1:0", "-metrics-addr", "127.0.0.1:0", "-data", b.TempDir(), "-demo"}, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		b.Fatal(err)
 	}

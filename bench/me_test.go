@@ -20,7 +20,7 @@ import (
 func BenchmarkMe(b *testing.B) {
 	for _, store := range []string{"sqlite", "mongo-test-engine"} {
 		b.Run(store, func(b *testing.B) {
-			cfg, err := server.ParseConfig([]string{"-addr", "127.0.0.1:0", "-data", b.TempDir(), "-demo"}, func(string) string { return "" }, io.Discard)
+			cfg, err := server.ParseConfig([]string{"-addr", "127.0.0.1:0", "-metrics-addr", "127.0.0.1:0", "-data", b.TempDir(), "-demo"}, func(string) string { return "" }, io.Discard)
 			if err != nil {
 				b.Fatal(err)
 			}

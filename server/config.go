@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -13,11 +14,18 @@ import (
 // Config is every setting of the server. Each is a flag with an environment fallback; a
 // flag given on the command line wins over the environment.
 type Config struct {
-	Addr           string
-	DataDir        string
-	MongoURI       string
-	Demo           bool
+	Addr     string
+	DataDir  string
+	MongoURI string
+	Demo     bool
+	// AllowedOrigins are the browser origins besides the server's own that may use the API
+	// (CORS and websockets); none means same-origin only.
 	AllowedOrigins []string
+	// MetricsAddr is the listen address of /metrics, apart from the public listener; "" has
+	// no metrics listener.
+	MetricsAddr string
+	// TLSCert and TLSKey are PEM files; with both set the server speaks HTTPS itself.
+	TLSCert, TLSKey string
 
 	Introspection bool
 	MaxBodyBytes  int64
@@ -90,7 +98,10 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.StringVar(&c.DataDir, "data", env("AGENTDESK_DATA", "./data"), "data folder of the embedded store (env AGENTDESK_DATA)")
 	fs.StringVar(&c.MongoURI, "mongodb-uri", env("MONGODB_URI", ""), "MongoDB URI; when set, MongoDB replaces the embedded store (env MONGODB_URI)")
 	fs.BoolVar(&c.Demo, "demo", envBool("AGENTDESK_DEMO", false), "create demo agents, plans and CRM key if missing (env AGENTDESK_DEMO)")
-	fs.StringVar(&origins, "allowed-origins", env("AGENTDESK_ALLOWED_ORIGINS", ""), "comma-separated browser origins allowed by CORS and websockets besides the server's own, e.g. http://localhost:5173 (env AGENTDESK_ALLOWED_ORIGINS)")
+	fs.StringVar(&origins, "allowed-origins", env("AGENTDESK_ALLOWED_ORIGINS", ""), "comma-separated browser origins allowed by CORS and websockets besides the server's own, e.g. http://localhost:5173; none: same-origin only (env AGENTDESK_ALLOWED_ORIGINS)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("AGENTDESK_METRICS_ADDR", "127.0.0.1:9464"), "listen address of /metrics, apart from -addr; off disables it (env AGENTDESK_METRICS_ADDR)")
+	fs.StringVar(&c.TLSCert, "tls-cert", env("AGENTDESK_TLS_CERT", ""), "PEM certificate (chain) file; with -tls-key, serve HTTPS (env AGENTDESK_TLS_CERT)")
+	fs.StringVar(&c.TLSKey, "tls-key", env("AGENTDESK_TLS_KEY", ""), "PEM private key file of -tls-cert (env AGENTDESK_TLS_KEY)")
 	fs.BoolVar(&c.Introspection, "introspection", envBool("AGENTDESK_INTROSPECTION", true), "allow GraphQL introspection (env AGENTDESK_INTROSPECTION)")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", int64(envInt("AGENTDESK_MAX_BODY_BYTES", 1<<20)), "largest request body accepted on /query (env AGENTDESK_MAX_BODY_BYTES)")
 	fs.IntVar(&c.MaxDepth, "max-depth", envInt("AGENTDESK_MAX_DEPTH", 12), "deepest selection nesting allowed in one operation (env AGENTDESK_MAX_DEPTH)")
@@ -114,8 +125,18 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	}
 	for _, o := range strings.Split(origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
-			c.AllowedOrigins = append(c.AllowedOrigins, strings.TrimRight(o, "/"))
+			origin, err := parseOrigin(o)
+			if err != nil {
+				return c, err
+			}
+			c.AllowedOrigins = append(c.AllowedOrigins, origin)
 		}
+	}
+	if c.MetricsAddr == "off" {
+		c.MetricsAddr = ""
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return c, fmt.Errorf("-tls-cert and -tls-key go together")
 	}
 	c.BcryptCost = 10
 	c.WebchatTokenBurst, c.WebchatIPBurst = 10, 100
@@ -126,4 +147,16 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		return c, fmt.Errorf("-max-message-chars must be at least 1")
 	}
 	return c, nil
+}
+
+// parseOrigin checks that o is a browser origin, scheme://host[:port], and returns it in
+// lower case. Origins are matched exactly, so a wildcard or a path would never match and is
+// refused rather than silently ignored.
+func parseOrigin(o string) (string, error) {
+	u, err := url.Parse(strings.TrimRight(o, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		u.Path != "" || u.RawQuery != "" || u.Fragment != "" || strings.ContainsAny(u.Host, "*?\\") {
+		return "", fmt.Errorf("-allowed-origins: %q is not an origin like https://crm.example.com or http://localhost:5173", o)
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host), nil
 }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"net/url"
 	"strings"
 	"time"
 
@@ -85,16 +84,21 @@ func bearer(header string) string {
 	return header
 }
 
-// originPatterns turns configured origins (http://host:port) into the host patterns the
-// websocket library matches; the server's own host is always allowed.
+// originPatterns turns configured origins (scheme://host[:port]) into the patterns the
+// websocket library matches. A pattern with a scheme is matched against the whole origin, so
+// http://crm.example does not also let in https://crm.example; metacharacters are escaped,
+// as origins are allowed exactly. The server's own host is always allowed.
 func originPatterns(origins []string) []string {
-	var out []string
+	out := make([]string, 0, len(origins))
 	for _, o := range origins {
-		if u, err := url.Parse(o); err == nil && u.Host != "" {
-			out = append(out, u.Host)
-		} else {
-			out = append(out, o)
+		var b strings.Builder
+		for _, r := range o {
+			if strings.ContainsRune(`*?[]\`, r) {
+				b.WriteByte('\\')
+			}
+			b.WriteRune(r)
 		}
+		out = append(out, b.String())
 	}
 	return out
 }

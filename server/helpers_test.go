@@ -18,7 +18,7 @@ import (
 // start runs a real node on a free port and a temp data folder, with demo data.
 func start(t *testing.T, change ...func(*server.Config)) *server.Main {
 	t.Helper()
-	cfg, err := server.ParseConfig([]string{"-addr", "127.0.0.1:0", "-data", t.TempDir(), "-demo"}, func(string) string { return "" }, io.Discard)
+	cfg, err := server.ParseConfig([]string{"-addr", "127.0.0.1:0", "-metrics-addr", "127.0.0.1:0", "-data", t.TempDir(), "-demo"}, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

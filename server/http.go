@@ -19,14 +19,16 @@ import (
 	"github.com/rs/cors"
 )
 
-// routes is the whole HTTP surface of a node.
+// routes is the whole public HTTP surface of a node; /metrics is on its own listener
+// (metricsRoutes).
 func (m *Main) routes() http.Handler {
 	mux := http.NewServeMux()
 	gql := m.graphqlHandler()
 	mux.Handle("/query", withClientIP(m.trackWebsockets(m.authenticate(limitBody(m.Config.MaxBodyBytes, codeTransportErrors(gql))))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
 	mux.HandleFunc("GET /readyz", m.ready)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(m.metrics.registry, promhttp.HandlerOpts{}))
+	// Not the SPA's index.html either: a scraper pointed at the public address must fail.
+	mux.Handle("/metrics", http.NotFoundHandler())
 	assets := frontend.Dist()
 	mux.HandleFunc("GET /playground", func(w http.ResponseWriter, r *http.Request) { serveFile(w, r, assets, "playground.html") })
 	// The webchat widget is a bundle of its own that any site embeds with one script tag;
@@ -35,14 +37,27 @@ func (m *Main) routes() http.Handler {
 	mux.HandleFunc("GET /webchat/demo", func(w http.ResponseWriter, r *http.Request) { serveFile(w, r, assets, "webchat/demo.html") })
 	mux.Handle("/", spa(assets))
 
+	// Origins are allowed exactly as configured, and none means same-origin only: rs/cors
+	// treats an empty AllowedOrigins as "*", so the check is a function.
+	allowed := make(map[string]bool, len(m.Config.AllowedOrigins))
+	for _, o := range m.Config.AllowedOrigins {
+		allowed[strings.ToLower(o)] = true
+	}
 	c := cors.New(cors.Options{
-		AllowedOrigins:   m.Config.AllowedOrigins,
+		AllowOriginFunc:  func(origin string) bool { return allowed[strings.ToLower(origin)] },
 		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodOptions},
 		AllowedHeaders:   []string{"Authorization", "Content-Type", "Accept"},
 		AllowCredentials: false, // bearer tokens, not cookies
 		MaxAge:           600,
 	})
-	return c.Handler(mux)
+	return securityHeaders(assets, c.Handler(mux))
+}
+
+// metricsRoutes is the metrics listener's surface: only GET /metrics.
+func (m *Main) metricsRoutes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(m.metrics.registry, promhttp.HandlerOpts{}))
+	return securityHeaders(frontend.Dist(), mux)
 }
 
 // authenticate resolves the principal once per HTTP request from the Authorization header.

@@ -131,7 +131,7 @@ func TestHealthReadyMetrics(t *testing.T) {
 	ws := connectWS(t, m, "graphql-transport-ws", token)
 	ws.expect("connection_ack")
 
-	res, err := http.Get(m.URL() + "/metrics")
+	res, err := http.Get(m.MetricsURL())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,9 +166,10 @@ func TestHealthReadyMetrics(t *testing.T) {
 	waitFor(t, func() bool { return strings.Contains(metricsText(t, m), "\nagentdesk_websockets_open 0\n") })
 }
 
+// metricsText scrapes the metrics listener.
 func metricsText(t *testing.T, m *server.Main) string {
 	t.Helper()
-	res, err := http.Get(m.URL() + "/metrics")
+	res, err := http.Get(m.MetricsURL())
 	if err != nil {
 		t.Fatal(err)
 	}

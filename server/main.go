@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -41,12 +42,18 @@ type Main struct {
 	ownStore bool
 	listener net.Listener
 	http     *http.Server
+	tls      bool
 	metrics  *metrics
 	// anonymous counts unauthenticated websockets per client address.
 	anonymous *anonymousSockets
 	stop      context.CancelFunc
 	done      chan struct{}
 	running   sync.WaitGroup
+
+	// metricsListener serves /metrics apart from the public listener; nil when switched off.
+	metricsListener net.Listener
+	metricsHTTP     *http.Server
+	metricsDone     chan struct{}
 }
 
 // NewMain returns a Main with the given configuration.
@@ -57,6 +64,15 @@ func NewMain(c Config) *Main {
 // Run opens the store, seeds demo data when asked, and starts serving. It returns once the
 // listener is open; Close stops everything.
 func (m *Main) Run(ctx context.Context) error {
+	// A bad certificate fails before anything else happens.
+	var tlsConfig *tls.Config
+	if m.Config.TLSCert != "" || m.Config.TLSKey != "" {
+		cert, err := tls.LoadX509KeyPair(m.Config.TLSCert, m.Config.TLSKey)
+		if err != nil {
+			return fmt.Errorf("tls: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
 	store, where := m.Store, "given store"
 	if store == nil {
 		var err error
@@ -101,6 +117,13 @@ func (m *Main) Run(ctx context.Context) error {
 		m.closeStore()
 		return err
 	}
+	if m.Config.MetricsAddr != "" {
+		if m.metricsListener, err = net.Listen("tcp", m.Config.MetricsAddr); err != nil {
+			m.listener.Close()
+			m.closeStore()
+			return fmt.Errorf("metrics listener: %w", err)
+		}
+	}
 	// Every request context derives from bg, so Close ends open subscriptions (SSE streams,
 	// websockets) at once; Shutdown alone would wait for them until its timeout.
 	bg, stop := context.WithCancel(context.Background())
@@ -109,7 +132,9 @@ func (m *Main) Run(ctx context.Context) error {
 		Handler:           m.routes(),
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return bg },
+		TLSConfig:         tlsConfig,
 	}
+	m.tls = tlsConfig != nil
 	go m.metrics.sampleStore(bg, 10*time.Second)
 	if m.Config.Tick > 0 {
 		sched := &workspace.Scheduler{Service: m.Service, Interval: m.Config.Tick, SweepEvery: max(1, int(2*time.Second/m.Config.Tick)),
@@ -122,11 +147,29 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	go func() {
 		defer close(m.done)
-		if err := m.http.Serve(m.listener); !errors.Is(err, http.ErrServerClosed) {
+		serve := m.http.Serve
+		if m.tls {
+			// The certificate is in TLSConfig already; ServeTLS adds HTTP/2 to it.
+			serve = func(l net.Listener) error { return m.http.ServeTLS(l, "", "") }
+		}
+		if err := serve(m.listener); !errors.Is(err, http.ErrServerClosed) {
 			slog.Error("http server stopped", "err", err)
 		}
 	}()
-	fmt.Fprintf(m.Stdout, "agentdesk listening on http://%s (store: %s)\n", displayAddr(m.listener.Addr()), where)
+	if m.metricsListener != nil {
+		m.metricsHTTP = &http.Server{Handler: m.metricsRoutes(), ReadHeaderTimeout: 10 * time.Second}
+		m.metricsDone = make(chan struct{})
+		go func() {
+			defer close(m.metricsDone)
+			if err := m.metricsHTTP.Serve(m.metricsListener); !errors.Is(err, http.ErrServerClosed) {
+				slog.Error("metrics server stopped", "err", err)
+			}
+		}()
+	}
+	fmt.Fprintf(m.Stdout, "agentdesk listening on %s (store: %s)\n", m.displayURL(), where)
+	if m.metricsListener != nil {
+		fmt.Fprintf(m.Stdout, "metrics on %s\n", m.MetricsURL())
+	}
 	if m.Config.Demo {
 		fmt.Fprintf(m.Stdout, "demo data: agents alice, bob, carol and supervisor admin (password %q), CRM key %q\n",
 			workspace.DemoPassword, workspace.DemoAPIKey)
@@ -137,10 +180,38 @@ func (m *Main) Run(ctx context.Context) error {
 // Addr is the address the server listens on, once Run has returned.
 func (m *Main) Addr() string { return m.listener.Addr().String() }
 
-// URL is the server's base URL, once Run has returned.
-func (m *Main) URL() string { return "http://" + m.Addr() }
+// URL is the server's base URL, once Run has returned: https:// when it serves TLS.
+func (m *Main) URL() string { return m.scheme() + m.Addr() }
 
-// Close stops accepting requests, ends open websockets and closes the store.
+func (m *Main) scheme() string {
+	if m.tls {
+		return "https://"
+	}
+	return "http://"
+}
+
+// displayURL is URL with localhost for an unspecified address, for the start-up line.
+func (m *Main) displayURL() string { return m.scheme() + displayAddr(m.listener.Addr()) }
+
+// MetricsAddr is the address of the metrics listener, once Run has returned; "" when there
+// is none.
+func (m *Main) MetricsAddr() string {
+	if m.metricsListener == nil {
+		return ""
+	}
+	return m.metricsListener.Addr().String()
+}
+
+// MetricsURL is the URL of /metrics on the metrics listener, "" when there is none.
+func (m *Main) MetricsURL() string {
+	if m.metricsListener == nil {
+		return ""
+	}
+	return "http://" + displayAddr(m.metricsListener.Addr()) + "/metrics"
+}
+
+// Close stops accepting requests on both listeners, ends open websockets and closes the
+// store.
 func (m *Main) Close() error {
 	if m.http == nil {
 		return nil
@@ -152,6 +223,10 @@ func (m *Main) Close() error {
 	// Shutdown does not wait for hijacked connections (websockets): close them.
 	m.http.Close()
 	<-m.done
+	if m.metricsHTTP != nil {
+		err = errors.Join(err, m.metricsHTTP.Shutdown(ctx))
+		<-m.metricsDone
+	}
 	m.running.Wait()
 	return errors.Join(err, m.closeStore())
 }

@@ -19,7 +19,7 @@ import (
 // each with its own hub, scheduler, bus and HTTP listener; on SQLite there is one node.
 func cluster(t *testing.T, uri string, n int) []*server.Main {
 	t.Helper()
-	cfg, err := server.ParseConfig([]string{"-addr", "127.0.0.1:0", "-data", t.TempDir(), "-demo"}, func(string) string { return "" }, io.Discard)
+	cfg, err := server.ParseConfig([]string{"-addr", "127.0.0.1:0", "-metrics-addr", "127.0.0.1:0", "-data", t.TempDir(), "-demo"}, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

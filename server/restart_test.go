@@ -12,7 +12,7 @@ import (
 // the MongoDB adapter on the embedded test engine, and a real MongoDB when MONGODB_URI is set.
 func stores(t *testing.T) map[string]func(t *testing.T) server.Config {
 	base := func(t *testing.T) server.Config {
-		cfg, err := server.ParseConfig([]string{"-addr", "127.0.0.1:0", "-data", t.TempDir(), "-demo"}, func(string) string { return "" }, io.Discard)
+		cfg, err := server.ParseConfig([]string{"-addr", "127.0.0.1:0", "-metrics-addr", "127.0.0.1:0", "-data", t.TempDir(), "-demo"}, func(string) string { return "" }, io.Discard)
 		if err != nil {
 			t.Fatal(err)
 		}

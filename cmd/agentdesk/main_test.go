@@ -20,7 +20,7 @@ func TestSignalShutdown(t *testing.T) {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	for _, sig := range []os.Signal{syscall.SIGTERM, os.Interrupt} {
-		cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-data", t.TempDir(), "-demo")
+		cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-metrics-addr", "127.0.0.1:0", "-data", t.TempDir(), "-demo")
 		stdout, _ := cmd.StdoutPipe()
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

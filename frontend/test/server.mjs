@@ -28,11 +28,16 @@ async function waitUntilReady(url, child, output, timeoutMs) {
     if (child.exitCode !== null) {
       throw new Error(`agentdesk exited with code ${child.exitCode} before it was ready:\n${output()}`);
     }
-    try {
-      const response = await fetch(url);
-      if (response.status === 200) return;
-    } catch {
-      // not listening yet
+    if (url.startsWith('https:')) {
+      // Node's fetch refuses a self-signed certificate: the start-up line says it listens.
+      if (output().includes('listening on https://')) return;
+    } else {
+      try {
+        const response = await fetch(url);
+        if (response.status === 200) return;
+      } catch {
+        // not listening yet
+      }
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -40,9 +45,11 @@ async function waitUntilReady(url, child, output, timeoutMs) {
 }
 
 /**
- * @returns {Promise<{ url: string, graphqlUrl: string, wsUrl: string, data: string, stop(): Promise<void> }>}
+ * Extra command-line flags go in args; with tls: { cert, key } (PEM files) it serves HTTPS.
+ * The metrics listener gets a free port of its own: its URL is metricsUrl.
+ * @returns {Promise<{ url: string, graphqlUrl: string, wsUrl: string, metricsUrl: string, data: string, stop(): Promise<void> }>}
  */
-export async function startServer({ timeoutMs = 30_000 } = {}) {
+export async function startServer({ timeoutMs = 30_000, args = [], tls } = {}) {
   if (!existsSync(binary)) {
     throw new Error(
       `${binary} is missing. Build it first: cd /work/main && go build -o bin/agentdesk ./cmd/agentdesk`,
@@ -50,17 +57,21 @@ export async function startServer({ timeoutMs = 30_000 } = {}) {
   }
   const port = await freePort();
   const data = await mkdtemp(join(tmpdir(), 'agentdesk-e2e-'));
-  const child = spawn(binary, ['-addr', `127.0.0.1:${port}`, '-data', data, '-demo'], {
+  const flags = ['-addr', `127.0.0.1:${port}`, '-metrics-addr', '127.0.0.1:0', '-data', data, '-demo', ...args];
+  if (tls) flags.push('-tls-cert', tls.cert, '-tls-key', tls.key);
+  const child = spawn(binary, flags, {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
+  let metricsUrl;
   const collect = (chunk) => {
     log = (log + chunk).slice(-20_000);
+    metricsUrl ??= /metrics on (\S+)/.exec(log)?.[1];
   };
   child.stdout.on('data', collect);
   child.stderr.on('data', collect);
 
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -81,7 +92,11 @@ export async function startServer({ timeoutMs = 30_000 } = {}) {
   return {
     url,
     graphqlUrl: `${url}/query`,
-    wsUrl: `ws://127.0.0.1:${port}/query`,
+    wsUrl: `${tls ? 'wss' : 'ws'}://127.0.0.1:${port}/query`,
+    /** /metrics on the metrics listener, from the start-up lines. */
+    get metricsUrl() {
+      return metricsUrl;
+    },
     /** The server's data folder (SQLite in WAL mode: other processes may use it meanwhile). */
     data,
     log: () => log,

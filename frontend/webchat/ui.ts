@@ -41,6 +41,22 @@ function icon() {
   return span;
 }
 
+/**
+ * Adds the widget's styles to root as a constructed stylesheet and returns it, or returns
+ * undefined where the browser cannot. A constructed stylesheet is CSSOM, which a page's CSP
+ * does not govern, so the widget keeps its looks on sites whose style-src forbids inline
+ * styles; a <style> element (the fallback) would be blocked there.
+ */
+function adoptStyles(root: ShadowRoot) {
+  if (!('adoptedStyleSheets' in root) || typeof CSSStyleSheet === 'undefined' || !('replaceSync' in CSSStyleSheet.prototype)) {
+    return undefined;
+  }
+  const sheet = new CSSStyleSheet();
+  sheet.replaceSync(styles);
+  root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
+  return sheet;
+}
+
 const time = (sentAt: string) => {
   const d = new Date(sentAt);
   return isNaN(d.getTime()) ? '' : d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
@@ -99,7 +115,8 @@ export function mountWidget(options: WidgetOptions) {
     body,
     error,
   );
-  root.append(h('style', {}, styles), panel, launcher);
+  const sheet = adoptStyles(root);
+  root.append(...(sheet ? [] : [h('style', {}, styles)]), panel, launcher);
 
   function setOpen(open: boolean, focus = true) {
     panel.hidden = !open;
@@ -460,6 +477,7 @@ export function mountWidget(options: WidgetOptions) {
       ws?.dispose();
       ws = undefined;
       root.replaceChildren();
+      if (sheet) root.adoptedStyleSheets = root.adoptedStyleSheets.filter((s) => s !== sheet);
     },
   };
 }
