@@ -374,3 +374,19 @@ func TestHardening_RevocationCrossesNodes(t *testing.T) {
 		})
 	}
 }
+
+// A logout sent over the socket itself is answered before the socket closes.
+func TestHardening_LogoutOverTheSocketIsAnswered(t *testing.T) {
+	m := start(t)
+	for range 5 {
+		token := login(t, m, "alice")
+		c := connectWS(t, m, "graphql-transport-ws", token)
+		c.expect("connection_ack")
+		c.send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": `mutation { logout }`}})
+		if got := dig(c.event(), "logout"); got != true {
+			t.Fatalf("logout over the socket answered %v", got)
+		}
+		c.expect("complete")
+		wantRevoked(t, c, "signed out")
+	}
+}

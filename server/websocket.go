@@ -16,6 +16,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/agentdesk/agentdesk/workspace"
 	coderws "github.com/coder/websocket"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
@@ -35,6 +36,9 @@ type socket struct {
 	anonymous bool
 	// reason is set once the server decides to close the socket for its credential.
 	reason string
+	// answering counts the queries and mutations under way; a revoked socket closes once
+	// they are answered (the logout that revoked it among them), or after revokeGrace.
+	answering int
 	// end cancels the connection's context, which makes gqlgen close the socket.
 	end context.CancelFunc
 }
@@ -46,15 +50,44 @@ func socketFrom(ctx context.Context) *socket {
 	return s
 }
 
-// revoke closes the socket because its credential no longer holds.
+// revokeGrace bounds how long a revoked socket stays open to answer what it was asked.
+const revokeGrace = 2 * time.Second
+
+// revoke closes the socket because its credential no longer holds: at once, or when the
+// operations under way are answered.
 func (s *socket) revoke(reason string) {
 	s.mu.Lock()
-	if s.reason == "" {
+	first := s.reason == ""
+	if first {
 		s.reason = reason
 	}
-	end := s.end
+	end, busy := s.end, s.answering > 0
 	s.mu.Unlock()
-	if end != nil {
+	switch {
+	case end == nil:
+	case !busy:
+		end()
+	case first:
+		time.AfterFunc(revokeGrace, end)
+	}
+}
+
+// started notes a query or mutation under way.
+func (s *socket) started() {
+	s.mu.Lock()
+	s.answering++
+	s.mu.Unlock()
+}
+
+// answered notes that an operation's last frame went out; a revoked socket that has
+// nothing left to answer closes.
+func (s *socket) answered() {
+	s.mu.Lock()
+	s.answering = max(0, s.answering-1)
+	end := s.end
+	closeNow := s.answering == 0 && s.reason != ""
+	s.mu.Unlock()
+	if closeNow && end != nil {
 		end()
 	}
 }
@@ -208,6 +241,9 @@ func (m *Main) reauthenticate(ctx context.Context, next graphql.OperationHandler
 			Message: workspace.ErrorMessage(err), Extensions: map[string]any{"code": code},
 		}}})
 	}
+	if op := graphql.GetOperationContext(ctx).Operation; op != nil && op.Operation != ast.Subscription {
+		s.started()
+	}
 	return next(workspace.WithPrincipal(ctx, p))
 }
 
@@ -303,7 +339,13 @@ func (c *wsConn) WriteJSON(v any) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
-	return c.conn.Write(ctx, coderws.MessageText, data)
+	err = c.conn.Write(ctx, coderws.MessageText, data)
+	// An operation's last frame is "complete" in both subprotocols. Inside a payload the
+	// quotes would be escaped, so this cannot match a message's text.
+	if c.socket != nil && bytes.Contains(data, []byte(`"type":"complete"`)) {
+		c.socket.answered()
+	}
+	return err
 }
 
 // writeTimeout bounds one write, so a peer that stops reading cannot hold a sender (the
