@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"golang.org/x/crypto/bcrypt"
@@ -136,10 +137,11 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (Principal, e
 // Login checks a username and password and opens a session. A wrong username or password
 // is INVALID_CREDENTIALS, with the same message for both.
 func (s *Service) Login(ctx context.Context, username, password string) (token string, sess *Session, a *Agent, err error) {
-	if strings.TrimSpace(username) == "" || password == "" {
+	username = NormaliseName(username)
+	if username == "" || password == "" {
 		return "", nil, nil, &Error{Code: EINVALID, Message: "enter a username and a password"}
 	}
-	a, err = s.Store.AgentByUsername(ctx, strings.TrimSpace(username))
+	a, err = s.Store.AgentByUsername(ctx, username)
 	if ErrorCode(err) == ENOTFOUND {
 		// Spend the same time as a real check so timing does not reveal usernames.
 		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
@@ -191,10 +193,19 @@ type NewAgent struct {
 	AutoAccept               bool
 }
 
-// CreateAgent hashes the password and stores a new OFFLINE agent with default capacity.
+// CreateAgent hashes the password and stores a new OFFLINE agent with default capacity. The
+// username and name are normalised (NormaliseName); a username is one word of visible
+// characters, so no two agents' usernames look alike but differ by a space or an invisible
+// character.
 func (s *Service) CreateAgent(ctx context.Context, n NewAgent) (*Agent, error) {
-	if strings.TrimSpace(n.Username) == "" || n.Password == "" {
+	username, name := NormaliseName(n.Username), NormaliseName(n.Name)
+	switch {
+	case username == "" || n.Password == "":
 		return nil, Errorf(EINVALID, "an agent needs a username and a password")
+	case strings.ContainsFunc(username, invisible):
+		return nil, &Error{Code: EINVALID, Message: "a username may not contain spaces or invisible characters", Field: []string{"username"}}
+	case utf8.RuneCountInString(username) > maxNameChars || utf8.RuneCountInString(name) > maxNameChars:
+		return nil, Errorf(EINVALID, "usernames and names are limited to %d characters", maxNameChars)
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(n.Password), s.BcryptCost)
 	if err != nil {
@@ -203,14 +214,14 @@ func (s *Service) CreateAgent(ctx context.Context, n NewAgent) (*Agent, error) {
 	if n.Role == "" {
 		n.Role = RoleAgent
 	}
+	if IsBlank(name) {
+		name = username
+	}
 	now := s.Clock.Now()
 	a := &Agent{
-		ID: uuid.NewString(), Username: strings.TrimSpace(n.Username), Name: n.Name,
+		ID: uuid.NewString(), Username: username, Name: name,
 		PasswordHash: hash, Role: n.Role, Presence: Offline, PresenceSince: now,
 		AutoAccept: n.AutoAccept, Capacity: DefaultCapacity(), PlanIDs: n.PlanIDs, CreatedAt: now,
-	}
-	if a.Name == "" {
-		a.Name = a.Username
 	}
 	if err := s.Store.CreateAgent(ctx, a); err != nil {
 		return nil, err
