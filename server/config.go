@@ -36,6 +36,9 @@ type Config struct {
 	WebchatTokenBurst int
 	WebchatIPRate     float64
 	WebchatIPBurst    int
+	// LoginAddrFailures is how many failed sign-ins an IP address has before the login
+	// throttle makes it wait; 0 counts per username only.
+	LoginAddrFailures int
 	// Node names this process in cross-node events (MongoDB only).
 	Node string
 
@@ -91,6 +94,7 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.DurationVar(&c.Tick, "tick", time.Duration(envInt("AGENTDESK_TICK_MS", 250))*time.Millisecond, "scheduler interval: offer and wrap timers fire at most this late (env AGENTDESK_TICK_MS, in milliseconds)")
 	fs.Float64Var(&c.WebchatTokenRate, "webchat-rate-token", envFloat("AGENTDESK_WEBCHAT_RATE_TOKEN", 2), "webchat requests per second allowed per chat, after a burst of 10; 0 disables (env AGENTDESK_WEBCHAT_RATE_TOKEN)")
 	fs.Float64Var(&c.WebchatIPRate, "webchat-rate-ip", envFloat("AGENTDESK_WEBCHAT_RATE_IP", 20), "webchat requests per second allowed per IP address, after a burst of 100; 0 disables (env AGENTDESK_WEBCHAT_RATE_IP)")
+	fs.IntVar(&c.LoginAddrFailures, "login-ip-failures", envInt("AGENTDESK_LOGIN_IP_FAILURES", 20), "failed sign-ins allowed per IP address before each further one doubles the wait; 0 counts per username only (env AGENTDESK_LOGIN_IP_FAILURES)")
 	host, _ := os.Hostname()
 	fs.StringVar(&c.Node, "node", env("AGENTDESK_NODE", fmt.Sprintf("%s-%d", host, os.Getpid())), "this node's name in cross-node events on MongoDB (env AGENTDESK_NODE)")
 	if err := fs.Parse(args); err != nil {

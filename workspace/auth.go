@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -54,6 +55,20 @@ func WithPrincipal(ctx context.Context, p Principal) context.Context {
 func PrincipalFrom(ctx context.Context) Principal {
 	p, _ := ctx.Value(principalKey{}).(Principal)
 	return p
+}
+
+type clientAddrKey struct{}
+
+// WithClientAddr returns a context carrying the caller's network address (an IP address), by
+// which the login throttle and the webchat flood limit count.
+func WithClientAddr(ctx context.Context, addr string) context.Context {
+	return context.WithValue(ctx, clientAddrKey{}, addr)
+}
+
+// ClientAddrFrom returns the context's client address, "" if none.
+func ClientAddrFrom(ctx context.Context) string {
+	addr, _ := ctx.Value(clientAddrKey{}).(string)
+	return addr
 }
 
 // sessionPrefix marks session tokens, so Authenticate looks up one table per token.
@@ -135,22 +150,33 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (Principal, e
 }
 
 // Login checks a username and password and opens a session. A wrong username or password
-// is INVALID_CREDENTIALS, with the same message for both.
+// is INVALID_CREDENTIALS, with the same message for both. Too many failures for the username
+// or from the caller's address (ClientAddrFrom) are TOO_MANY_ATTEMPTS, refused before any
+// password is checked (see LoginThrottle).
 func (s *Service) Login(ctx context.Context, username, password string) (token string, sess *Session, a *Agent, err error) {
 	username = NormaliseName(username)
 	if username == "" || password == "" {
 		return "", nil, nil, &Error{Code: EINVALID, Message: "enter a username and a password"}
 	}
+	addr := ClientAddrFrom(ctx)
+	if s.LoginThrottle != nil {
+		if wait := s.LoginThrottle.admit(s.Clock.Now(), username, addr); wait > 0 {
+			return "", nil, nil, tooManyAttempts(wait)
+		}
+	}
 	a, err = s.Store.AgentByUsername(ctx, username)
 	if ErrorCode(err) == ENOTFOUND {
 		// Spend the same time as a real check so timing does not reveal usernames.
-		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		_ = checkPassword(dummyHash, password)
 		return "", nil, nil, Errorf(EINVALIDCREDENTIALS, "wrong username or password")
 	} else if err != nil {
 		return "", nil, nil, err
 	}
-	if bcrypt.CompareHashAndPassword(a.PasswordHash, []byte(password)) != nil {
+	if !checkPassword(a.PasswordHash, password) {
 		return "", nil, nil, Errorf(EINVALIDCREDENTIALS, "wrong username or password")
+	}
+	if s.LoginThrottle != nil {
+		s.LoginThrottle.succeeded(username, addr)
 	}
 	token = sessionPrefix + randomString(32)
 	now := s.Clock.Now()
@@ -159,6 +185,15 @@ func (s *Service) Login(ctx context.Context, username, password string) (token s
 		return "", nil, nil, err
 	}
 	return token, sess, a, nil
+}
+
+// passwordChecks counts bcrypt comparisons, so tests can tell a refused sign-in ran none.
+var passwordChecks atomic.Int64
+
+// checkPassword reports whether password matches the bcrypt hash.
+func checkPassword(hash []byte, password string) bool {
+	passwordChecks.Add(1)
+	return bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil
 }
 
 // Logout revokes the caller's session and sets the agent OFFLINE, so nothing is offered
