@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/agentdesk/agentdesk/graph/model"
@@ -70,4 +71,14 @@ func userErrors(err error) ([]*model.UserError, error) {
 	var derr *workspace.Error
 	errors.As(err, &derr)
 	return []*model.UserError{{Code: derr.Code, Message: derr.Message, Field: derr.Field}}, nil
+}
+
+// retryAfterSeconds is the wait an error asks for in whole seconds, nil when it asks none.
+func retryAfterSeconds(err error) *int {
+	wait := workspace.RetryAfter(err)
+	if wait <= 0 {
+		return nil
+	}
+	s := int((wait + time.Second - 1) / time.Second)
+	return &s
 }

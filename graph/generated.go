@@ -132,10 +132,11 @@ type ComplexityRoot struct {
 	}
 
 	LoginPayload struct {
-		Agent      func(childComplexity int) int
-		ExpiresAt  func(childComplexity int) int
-		Token      func(childComplexity int) int
-		UserErrors func(childComplexity int) int
+		Agent             func(childComplexity int) int
+		ExpiresAt         func(childComplexity int) int
+		RetryAfterSeconds func(childComplexity int) int
+		Token             func(childComplexity int) int
+		UserErrors        func(childComplexity int) int
 	}
 
 	Message struct {
@@ -742,6 +743,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LoginPayload.ExpiresAt(childComplexity), true
+	case "LoginPayload.retryAfterSeconds":
+		if e.ComplexityRoot.LoginPayload.RetryAfterSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoginPayload.RetryAfterSeconds(childComplexity), true
 	case "LoginPayload.token":
 		if e.ComplexityRoot.LoginPayload.Token == nil {
 			break
@@ -1507,7 +1514,7 @@ type PageInfo {
 
 "An expected, user-fixable failure of a mutation."
 type UserError {
-  "Machine-readable, e.g. WRONG_STATE, DISPOSITION_REQUIRED, NOT_READY, INVALID, INVALID_CREDENTIALS."
+  "Machine-readable, e.g. WRONG_STATE, DISPOSITION_REQUIRED, NOT_READY, INVALID, INVALID_CREDENTIALS, TOO_MANY_ATTEMPTS."
   code: String!
   "A sentence a person can act on."
   message: String!
@@ -1904,8 +1911,10 @@ type LoginPayload {
   expiresAt: Time
   "The signed-in agent; null on failure."
   agent: Agent
-  "Why signing in failed, e.g. INVALID_CREDENTIALS."
+  "Why signing in failed: INVALID_CREDENTIALS, INVALID, or TOO_MANY_ATTEMPTS when too many sign-ins failed lately for the username or from the caller's address."
   userErrors: [UserError!]!
+  "With TOO_MANY_ATTEMPTS, the whole seconds to wait before the next attempt is let in; null otherwise."
+  retryAfterSeconds: Int
 }
 
 "A new presence for the signed-in agent."
@@ -2257,6 +2266,8 @@ func (ec *executionContext) childFields_LoginPayload(ctx context.Context, field 
 		return ec.fieldContext_LoginPayload_agent(ctx, field)
 	case "userErrors":
 		return ec.fieldContext_LoginPayload_userErrors(ctx, field)
+	case "retryAfterSeconds":
+		return ec.fieldContext_LoginPayload_retryAfterSeconds(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LoginPayload", field.Name)
 }
@@ -4549,6 +4560,29 @@ func (ec *executionContext) fieldContext_LoginPayload_userErrors(_ context.Conte
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _LoginPayload_retryAfterSeconds(ctx context.Context, field graphql.CollectedField, obj *model.LoginPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoginPayload_retryAfterSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RetryAfterSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LoginPayload_retryAfterSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoginPayload", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _Message_id(ctx context.Context, field graphql.CollectedField, obj *workspace.Message) (ret graphql.Marshaler) {
@@ -9752,6 +9786,11 @@ func (ec *executionContext) _LoginPayload(ctx context.Context, sel ast.Selection
 		case "userErrors":
 			out.Values[i] = ec._LoginPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "retryAfterSeconds":
+			out.Values[i] = ec._LoginPayload_retryAfterSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:

@@ -121,9 +121,9 @@ func (r *messageResolver) Agent(ctx context.Context, obj *workspace.Message) (*w
 // Login is the resolver for the login field.
 func (r *mutationResolver) Login(ctx context.Context, input model.LoginInput) (*model.LoginPayload, error) {
 	token, sess, agent, err := r.Service.Login(ctx, input.Username, input.Password)
-	uerrs, err := userErrors(err)
-	if err != nil || len(uerrs) > 0 {
-		return &model.LoginPayload{UserErrors: uerrs}, err
+	uerrs, fault := userErrors(err)
+	if fault != nil || len(uerrs) > 0 {
+		return &model.LoginPayload{UserErrors: uerrs, RetryAfterSeconds: retryAfterSeconds(err)}, fault
 	}
 	return &model.LoginPayload{Token: &token, ExpiresAt: &sess.ExpiresAt, Agent: agent, UserErrors: uerrs}, nil
 }

@@ -44,6 +44,9 @@ type Config struct {
 	WebchatTokenBurst int
 	WebchatIPRate     float64
 	WebchatIPBurst    int
+	// LoginAddrFailures is how many failed sign-ins an IP address has before the login
+	// throttle makes it wait; 0 counts per username only.
+	LoginAddrFailures int
 	// Node names this process in cross-node events (MongoDB only).
 	Node string
 
@@ -115,6 +118,7 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.DurationVar(&c.SocketPing, "socket-ping", time.Duration(envInt("AGENTDESK_SOCKET_PING_SECONDS", 15))*time.Second, "websocket ping interval: a socket that has not answered by the next ping is closed (env AGENTDESK_SOCKET_PING_SECONDS, in seconds)")
 	fs.DurationVar(&c.SocketRecheck, "socket-recheck", time.Duration(envInt("AGENTDESK_SOCKET_RECHECK_SECONDS", 30))*time.Second, "how often an open websocket re-checks its credential, besides closing at once when it is revoked (env AGENTDESK_SOCKET_RECHECK_SECONDS, in seconds)")
 	fs.IntVar(&c.MaxAnonymousSocketsPerIP, "max-anonymous-sockets-per-ip", envInt("AGENTDESK_MAX_ANONYMOUS_SOCKETS_PER_IP", 32), "most websockets one IP address may hold without a credential; 0 = no limit (env AGENTDESK_MAX_ANONYMOUS_SOCKETS_PER_IP)")
+	fs.IntVar(&c.LoginAddrFailures, "login-ip-failures", envInt("AGENTDESK_LOGIN_IP_FAILURES", 20), "failed sign-ins allowed per IP address before each further one doubles the wait; 0 counts per username only (env AGENTDESK_LOGIN_IP_FAILURES)")
 	host, _ := os.Hostname()
 	fs.StringVar(&c.Node, "node", env("AGENTDESK_NODE", fmt.Sprintf("%s-%d", host, os.Getpid())), "this node's name in cross-node events on MongoDB (env AGENTDESK_NODE)")
 	if err := fs.Parse(args); err != nil {

@@ -33,7 +33,8 @@ func TestParseConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Addr != ":8080" || c.DataDir != "./data" || c.MongoURI != "" || c.Demo || !c.Introspection || c.MaxBodyBytes != 1<<20 {
+	if c.Addr != ":8080" || c.DataDir != "./data" || c.MongoURI != "" || c.Demo || !c.Introspection || c.MaxBodyBytes != 1<<20 ||
+		c.LoginAddrFailures != 20 {
 		t.Fatalf("defaults: %+v", c)
 	}
 	if _, err := ParseConfig([]string{"-nope"}, func(string) string { return "" }, io.Discard); err == nil {

@@ -94,6 +94,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Service.Bus = m.metrics.countEvents(m.Hub)
 	m.Service.SessionTTL = m.Config.SessionTTL
 	m.Service.MaxMessageChars = m.Config.MaxMessageChars
+	m.Service.LoginThrottle.FreePerAddr = m.Config.LoginAddrFailures
 	if ms, ok := store.(*mongo.Store); ok {
 		bus, err := mongo.NewBus(ctx, ms, m.Hub, m.Config.Node)
 		if err != nil {

@@ -45,18 +45,16 @@ func (l *limiter) allow(key string) bool {
 	return b.Allow()
 }
 
-type clientIPKey struct{}
-
-// withClientIP records the caller's IP address for the webchat flood limit. agentdesk sees
-// the address of whoever connects: behind a reverse proxy, that is the proxy (see
-// docs/operations.md).
+// withClientIP records the caller's IP address for the domain (workspace.ClientAddrFrom): the
+// login throttle and the webchat flood limit count by it. agentdesk sees the address of
+// whoever connects: behind a reverse proxy, that is the proxy (see docs/operations.md).
 func withClientIP(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		host, _, err := net.SplitHostPort(r.RemoteAddr)
 		if err != nil {
 			host = r.RemoteAddr
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientIPKey{}, host)))
+		next.ServeHTTP(w, r.WithContext(workspace.WithClientAddr(r.Context(), host)))
 	})
 }
 
@@ -65,8 +63,7 @@ func (m *Main) webchatLimit() func(ctx context.Context) error {
 	perIP := newLimiter(m.Config.WebchatIPRate, m.Config.WebchatIPBurst)
 	perToken := newLimiter(m.Config.WebchatTokenRate, m.Config.WebchatTokenBurst)
 	return func(ctx context.Context) error {
-		ip, _ := ctx.Value(clientIPKey{}).(string)
-		if !perIP.allow(ip) {
+		if !perIP.allow(workspace.ClientAddrFrom(ctx)) {
 			m.metrics.rateLimited.WithLabelValues("ip").Inc()
 			return workspace.Errorf(ERATELIMITED, "too many webchat requests from your network: wait a moment and try again (at most %g per second)", m.Config.WebchatIPRate)
 		}

@@ -135,7 +135,7 @@ func (m *Main) trackWebsockets(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		ip, _ := r.Context().Value(clientIPKey{}).(string)
+		ip := workspace.ClientAddrFrom(r.Context())
 		if !m.anonymous.take(ip) {
 			m.metrics.socketsRefused.Inc()
 			writeJSON(w, http.StatusTooManyRequests, errorBody("too many unauthenticated websockets from your address: send a token in connection_init, or close idle sockets (at most "+strconv.Itoa(m.anonymous.limit)+")", ERATELIMITED))

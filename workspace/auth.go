@@ -8,7 +8,9 @@ import (
 	"encoding/hex"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"golang.org/x/crypto/bcrypt"
@@ -55,6 +57,20 @@ func WithPrincipal(ctx context.Context, p Principal) context.Context {
 func PrincipalFrom(ctx context.Context) Principal {
 	p, _ := ctx.Value(principalKey{}).(Principal)
 	return p
+}
+
+type clientAddrKey struct{}
+
+// WithClientAddr returns a context carrying the caller's network address (an IP address), by
+// which the login throttle and the webchat flood limit count.
+func WithClientAddr(ctx context.Context, addr string) context.Context {
+	return context.WithValue(ctx, clientAddrKey{}, addr)
+}
+
+// ClientAddrFrom returns the context's client address, "" if none.
+func ClientAddrFrom(ctx context.Context) string {
+	addr, _ := ctx.Value(clientAddrKey{}).(string)
+	return addr
 }
 
 // sessionPrefix marks session tokens, so Authenticate looks up one table per token.
@@ -142,21 +158,33 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (Principal, e
 }
 
 // Login checks a username and password and opens a session. A wrong username or password
-// is INVALID_CREDENTIALS, with the same message for both.
+// is INVALID_CREDENTIALS, with the same message for both. Too many failures for the username
+// or from the caller's address (ClientAddrFrom) are TOO_MANY_ATTEMPTS, refused before any
+// password is checked (see LoginThrottle).
 func (s *Service) Login(ctx context.Context, username, password string) (token string, sess *Session, a *Agent, err error) {
-	if strings.TrimSpace(username) == "" || password == "" {
+	username = NormaliseName(username)
+	if username == "" || password == "" {
 		return "", nil, nil, &Error{Code: EINVALID, Message: "enter a username and a password"}
 	}
-	a, err = s.Store.AgentByUsername(ctx, strings.TrimSpace(username))
+	addr := ClientAddrFrom(ctx)
+	if s.LoginThrottle != nil {
+		if wait := s.LoginThrottle.admit(s.Clock.Now(), username, addr); wait > 0 {
+			return "", nil, nil, tooManyAttempts(wait)
+		}
+	}
+	a, err = s.Store.AgentByUsername(ctx, username)
 	if ErrorCode(err) == ENOTFOUND {
 		// Spend the same time as a real check so timing does not reveal usernames.
-		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		_ = checkPassword(dummyHash, password)
 		return "", nil, nil, Errorf(EINVALIDCREDENTIALS, "wrong username or password")
 	} else if err != nil {
 		return "", nil, nil, err
 	}
-	if bcrypt.CompareHashAndPassword(a.PasswordHash, []byte(password)) != nil {
+	if !checkPassword(a.PasswordHash, password) {
 		return "", nil, nil, Errorf(EINVALIDCREDENTIALS, "wrong username or password")
+	}
+	if s.LoginThrottle != nil {
+		s.LoginThrottle.succeeded(username, addr)
 	}
 	if a.Disabled {
 		// Said only to whoever knows the password.
@@ -169,6 +197,15 @@ func (s *Service) Login(ctx context.Context, username, password string) (token s
 		return "", nil, nil, err
 	}
 	return token, sess, a, nil
+}
+
+// passwordChecks counts bcrypt comparisons, so tests can tell a refused sign-in ran none.
+var passwordChecks atomic.Int64
+
+// checkPassword reports whether password matches the bcrypt hash.
+func checkPassword(hash []byte, password string) bool {
+	passwordChecks.Add(1)
+	return bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil
 }
 
 // Logout revokes the caller's session and sets the agent OFFLINE, so nothing is offered
@@ -204,10 +241,19 @@ type NewAgent struct {
 	AutoAccept               bool
 }
 
-// CreateAgent hashes the password and stores a new OFFLINE agent with default capacity.
+// CreateAgent hashes the password and stores a new OFFLINE agent with default capacity. The
+// username and name are normalised (NormaliseName); a username is one word of visible
+// characters, so no two agents' usernames look alike but differ by a space or an invisible
+// character.
 func (s *Service) CreateAgent(ctx context.Context, n NewAgent) (*Agent, error) {
-	if strings.TrimSpace(n.Username) == "" || n.Password == "" {
+	username, name := NormaliseName(n.Username), NormaliseName(n.Name)
+	switch {
+	case username == "" || n.Password == "":
 		return nil, Errorf(EINVALID, "an agent needs a username and a password")
+	case strings.ContainsFunc(username, invisible):
+		return nil, &Error{Code: EINVALID, Message: "a username may not contain spaces or invisible characters", Field: []string{"username"}}
+	case utf8.RuneCountInString(username) > maxNameChars || utf8.RuneCountInString(name) > maxNameChars:
+		return nil, Errorf(EINVALID, "usernames and names are limited to %d characters", maxNameChars)
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(n.Password), s.BcryptCost)
 	if err != nil {
@@ -216,14 +262,14 @@ func (s *Service) CreateAgent(ctx context.Context, n NewAgent) (*Agent, error) {
 	if n.Role == "" {
 		n.Role = RoleAgent
 	}
+	if IsBlank(name) {
+		name = username
+	}
 	now := s.Clock.Now()
 	a := &Agent{
-		ID: uuid.NewString(), Username: strings.TrimSpace(n.Username), Name: n.Name,
+		ID: uuid.NewString(), Username: username, Name: name,
 		PasswordHash: hash, Role: n.Role, Presence: Offline, PresenceSince: now,
 		AutoAccept: n.AutoAccept, Capacity: DefaultCapacity(), PlanIDs: n.PlanIDs, CreatedAt: now,
-	}
-	if a.Name == "" {
-		a.Name = a.Username
 	}
 	if err := s.Store.CreateAgent(ctx, a); err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package workspace
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes. The first six are faults a transport reports as top-level errors; the rest
@@ -25,6 +26,8 @@ type Error struct {
 	Message string
 	// Field names the input field at fault, if any.
 	Field []string
+	// RetryAfter, when set, is how long to wait before trying again (TOO_MANY_ATTEMPTS).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
@@ -58,6 +61,15 @@ func ErrorMessage(err error) string {
 	default:
 		return "Internal error."
 	}
+}
+
+// RetryAfter is how long err says to wait before trying again, 0 if it does not say.
+func RetryAfter(err error) time.Duration {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.RetryAfter
+	}
+	return 0
 }
 
 // IsUserError reports whether err is an expected outcome a mutation reports in its

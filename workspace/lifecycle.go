@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -219,15 +218,17 @@ func requeue(ix *Interaction) {
 	ix.State, ix.AgentID, ix.DueAt, ix.OfferedAt, ix.AutoAccepted = Queued, "", time.Time{}, nil, false
 }
 
-// checkText validates a message's text (empty or over the limit is INVALID).
-func (s *Service) checkText(text string) error {
-	if strings.TrimSpace(text) == "" {
-		return &Error{Code: EINVALID, Message: "write a message first: it is empty", Field: []string{"text"}}
+// checkText returns a message's text normalised (NormaliseText), or INVALID when it shows
+// nothing (IsBlank) or is over the limit.
+func (s *Service) checkText(text string) (string, error) {
+	text = NormaliseText(text)
+	if IsBlank(text) {
+		return "", &Error{Code: EINVALID, Message: "write a message first: it is empty", Field: []string{"text"}}
 	}
 	if n := utf8.RuneCountInString(text); n > s.MaxMessageChars {
-		return &Error{Code: EINVALID, Message: fmt.Sprintf("the message has %d characters; the limit is %d", n, s.MaxMessageChars), Field: []string{"text"}}
+		return "", &Error{Code: EINVALID, Message: fmt.Sprintf("the message has %d characters; the limit is %d", n, s.MaxMessageChars), Field: []string{"text"}}
 	}
-	return nil
+	return text, nil
 }
 
 // SendMessage appends the agent's reply to the transcript of an ACTIVE interaction they hold
@@ -237,7 +238,7 @@ func (s *Service) SendMessage(ctx context.Context, interactionID, text string) (
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkText(text); err != nil {
+	if text, err = s.checkText(text); err != nil {
 		return nil, err
 	}
 	if ix.State != Active {
@@ -267,6 +268,10 @@ func (s *Service) SetNotes(ctx context.Context, interactionID, notes string) (*I
 	me, _, err := s.held(ctx, interactionID)
 	if err != nil {
 		return nil, err
+	}
+	notes = NormaliseText(notes)
+	if IsBlank(notes) {
+		notes = ""
 	}
 	if utf8.RuneCountInString(notes) > maxNotesChars {
 		return nil, &Error{Code: EINVALID, Message: fmt.Sprintf("notes are limited to %d characters", maxNotesChars), Field: []string{"notes"}}

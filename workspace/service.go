@@ -21,6 +21,8 @@ type Service struct {
 	BcryptCost int
 	// MaxMessageChars is the longest message text, in characters.
 	MaxMessageChars int
+	// LoginThrottle slows password guessing; nil turns it off.
+	LoginThrottle *LoginThrottle
 }
 
 // DefaultMaxMessageChars is the default limit on a message's length.
@@ -39,5 +41,5 @@ func (s *Service) publish(e Event) {
 // NewService returns a service with production defaults.
 func NewService(store Store, hub *Hub, clock Clock) *Service {
 	return &Service{Store: store, Hub: hub, Clock: clock, SessionTTL: 12 * time.Hour, BcryptCost: 10,
-		MaxMessageChars: DefaultMaxMessageChars}
+		MaxMessageChars: DefaultMaxMessageChars, LoginThrottle: NewLoginThrottle()}
 }

@@ -268,12 +268,13 @@ func (s *Service) TransferTargets(ctx context.Context, search string, recentOnly
 	if utf8.RuneCountInString(search) > maxSearchChars {
 		return nil, &Error{Code: EINVALID, Message: "the search is limited to 100 characters", Field: []string{"search"}}
 	}
+	search = NormaliseName(search)
 	agents, err := s.Store.Agents(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var me *Agent
-	needle := strings.ToLower(strings.TrimSpace(search))
+	needle := strings.ToLower(search)
 	var out []*Agent
 	for _, a := range agents {
 		if a.ID == p.ID {

@@ -26,12 +26,9 @@ type StartWebchat struct {
 // StartWebchat opens a chat for an anonymous visitor: a new QUEUED interaction with the
 // visitor's first message, routed at once. It returns the contact's token, shown only here.
 func (s *Service) StartWebchat(ctx context.Context, in StartWebchat) (string, *Interaction, error) {
-	if err := s.checkText(in.Text); err != nil {
+	in, err := s.checkWebchat(in)
+	if err != nil {
 		return "", nil, err
-	}
-	name := strings.TrimSpace(in.Name)
-	if utf8.RuneCountInString(name) > maxNameChars {
-		return "", nil, &Error{Code: EINVALID, Message: "the name is limited to 100 characters", Field: []string{"name"}}
 	}
 	plan, err := s.webchatPlan(ctx, in.PlanID)
 	if err != nil {
@@ -41,7 +38,7 @@ func (s *Service) StartWebchat(ctx context.Context, in StartWebchat) (string, *I
 	token := contactPrefix + id + "." + randomString(24)
 	ix := &Interaction{
 		ID: id, Channel: Webchat, Direction: Inbound, State: Queued,
-		Contact:   Contact{Address: "visitor-" + randomString(6), Name: name},
+		Contact:   Contact{Address: "visitor-" + randomString(6), Name: in.Name},
 		PlanID:    plan.ID,
 		CreatedAt: s.Clock.Now(), ContactTokenHash: HashToken(token),
 	}
@@ -57,12 +54,29 @@ func (s *Service) StartWebchat(ctx context.Context, in StartWebchat) (string, *I
 	return token, ix, nil
 }
 
+// checkWebchat returns what a visitor sent, normalised, or INVALID: a blank or too long
+// message, a too long name, a plan ID that is not a UUID. A name that shows nothing is no name.
+func (s *Service) checkWebchat(in StartWebchat) (StartWebchat, error) {
+	text, err := s.checkText(in.Text)
+	if err != nil {
+		return in, err
+	}
+	name := NormaliseName(in.Name)
+	if IsBlank(name) {
+		name = ""
+	}
+	if utf8.RuneCountInString(name) > maxNameChars {
+		return in, &Error{Code: EINVALID, Message: "the name is limited to 100 characters", Field: []string{"name"}}
+	}
+	if in.PlanID != "" && checkID(in.PlanID) != nil {
+		return in, &Error{Code: EINVALID, Message: "not a valid plan ID: IDs are UUIDs", Field: []string{"planId"}}
+	}
+	return StartWebchat{Name: name, PlanID: in.PlanID, Text: text}, nil
+}
+
 // webchatPlan is the named plan, which must take webchat, or the first plan that does.
 func (s *Service) webchatPlan(ctx context.Context, id string) (*Plan, error) {
 	if id != "" {
-		if checkID(id) != nil {
-			return nil, &Error{Code: EINVALID, Message: "not a valid plan ID: IDs are UUIDs", Field: []string{"planId"}}
-		}
 		p, err := s.Store.Plan(ctx, id)
 		if err != nil {
 			return nil, err
@@ -131,7 +145,7 @@ func (s *Service) SendContactMessage(ctx context.Context, text string) (*Message
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkText(text); err != nil {
+	if text, err = s.checkText(text); err != nil {
 		return nil, err
 	}
 	ix, err := s.Store.Interaction(ctx, id)

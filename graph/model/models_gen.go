@@ -86,8 +86,10 @@ type LoginPayload struct {
 	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
 	// The signed-in agent; null on failure.
 	Agent *workspace.Agent `json:"agent,omitempty"`
-	// Why signing in failed, e.g. INVALID_CREDENTIALS.
+	// Why signing in failed: INVALID_CREDENTIALS, INVALID, or TOO_MANY_ATTEMPTS when too many sign-ins failed lately for the username or from the caller's address.
 	UserErrors []*UserError `json:"userErrors"`
+	// With TOO_MANY_ATTEMPTS, the whole seconds to wait before the next attempt is let in; null otherwise.
+	RetryAfterSeconds *int `json:"retryAfterSeconds,omitempty"`
 }
 
 // A page of a transcript.
@@ -221,7 +223,7 @@ type TransferInput struct {
 
 // An expected, user-fixable failure of a mutation.
 type UserError struct {
-	// Machine-readable, e.g. WRONG_STATE, DISPOSITION_REQUIRED, NOT_READY, INVALID, INVALID_CREDENTIALS.
+	// Machine-readable, e.g. WRONG_STATE, DISPOSITION_REQUIRED, NOT_READY, INVALID, INVALID_CREDENTIALS, TOO_MANY_ATTEMPTS.
 	Code string `json:"code"`
 	// A sentence a person can act on.
 	Message string `json:"message"`

@@ -1,8 +1,8 @@
 import type { Client, GraphQLRequest } from '@urql/core';
-import { render, screen } from '@testing-library/react';
+import { act, render, screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { Provider } from 'urql';
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fromValue, type Source } from 'wonka';
 import { SignIn } from './SignIn';
 import { createTokenStore } from './tokenStore';
@@ -86,5 +86,72 @@ describe('SignIn', () => {
     await fillAndSubmit('x', 'y');
 
     expect((await screen.findByRole('alert')).textContent).toBe('Username is required.');
+  });
+
+  describe('when the server throttles sign-ins', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    function refused(wait: number | null) {
+      return {
+        data: {
+          login: {
+            __typename: 'LoginPayload',
+            token: null,
+            agent: null,
+            userErrors: [
+              {
+                __typename: 'UserError',
+                code: 'TOO_MANY_ATTEMPTS',
+                message: 'Too many failed sign-ins: try again in 8 seconds.',
+              },
+            ],
+            retryAfterSeconds: wait,
+          },
+        },
+      };
+    }
+
+    it('explains the wait, counts it down and gives the button back when it ends', async () => {
+      // The countdown's clock is fake; typing and React's own timers run on real time.
+      vi.useFakeTimers({ toFake: ['Date', 'setInterval', 'clearInterval'] });
+      const { executeMutation } = renderSignIn(refused(8));
+
+      await fillAndSubmit('alice', 'demo');
+
+      expect((await screen.findByRole('alert')).textContent).toBe(
+        'Too many failed sign-ins. For your security, signing in is paused for 8 s.',
+      );
+      const button = screen.getByRole('button') as HTMLButtonElement;
+      expect(button.disabled).toBe(true);
+      expect(button.textContent).toBe('Try again in 0:08');
+
+      await act(async () => {
+        vi.advanceTimersByTime(5000);
+      });
+      expect(screen.getByRole('button').textContent).toBe('Try again in 0:03');
+      expect((screen.getByRole('button') as HTMLButtonElement).disabled).toBe(true);
+
+      await act(async () => {
+        vi.advanceTimersByTime(3000);
+      });
+      const again = screen.getByRole('button', { name: 'Sign in' }) as HTMLButtonElement;
+      expect(again.disabled).toBe(false);
+      expect(screen.queryByRole('alert')).toBeNull();
+      expect(screen.getByRole('status').textContent).toBe('You can try again now.');
+      expect(executeMutation).toHaveBeenCalledTimes(1);
+    });
+
+    it("shows the server's message when it gives no wait", async () => {
+      renderSignIn(refused(null));
+
+      await fillAndSubmit('alice', 'demo');
+
+      expect((await screen.findByRole('alert')).textContent).toBe(
+        'Too many failed sign-ins: try again in 8 seconds.',
+      );
+      expect((screen.getByRole('button', { name: 'Sign in' }) as HTMLButtonElement).disabled).toBe(false);
+    });
   });
 });

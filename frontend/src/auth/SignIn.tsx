@@ -1,5 +1,7 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { useMutation } from 'urql';
+import { formatClock, formatDuration } from '../clock/format';
+import { useNow } from '../clock/useNow';
 import { graphql } from '../gql';
 import type { TokenStore } from './tokenStore';
 
@@ -15,6 +17,7 @@ const LoginMutation = graphql(`
         code
         message
       }
+      retryAfterSeconds
     }
   }
 `);
@@ -23,15 +26,20 @@ const messages: Record<string, string> = {
   INVALID_CREDENTIALS: 'Wrong username or password. Check both and try again.',
 };
 
+/** What the server said about the attempt, and until when it refuses the next one. */
+type Refusal = { text: string; retryAt?: number };
+
 export function SignIn({ tokens }: { tokens: TokenStore }) {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
-  const [error, setError] = useState<string | null>(null);
+  const [refusal, setRefusal] = useState<Refusal | null>(null);
+  const [waited, setWaited] = useState(false);
   const [{ fetching }, login] = useMutation(LoginMutation);
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    setError(null);
+    setRefusal(null);
+    setWaited(false);
     const result = await login({ input: { username: username.trim(), password } });
     const payload = result.data?.login;
     if (payload?.token) {
@@ -39,12 +47,19 @@ export function SignIn({ tokens }: { tokens: TokenStore }) {
       return;
     }
     const userError = payload?.userErrors[0];
-    if (userError) {
-      setError(messages[userError.code] ?? userError.message);
+    const wait = payload?.retryAfterSeconds;
+    if (userError?.code === 'TOO_MANY_ATTEMPTS' && wait) {
+      // The server refuses every attempt until the wait is over, right password or not.
+      setRefusal({
+        text: `Too many failed sign-ins. For your security, signing in is paused for ${formatDuration(wait)}.`,
+        retryAt: Date.now() + wait * 1000,
+      });
+    } else if (userError) {
+      setRefusal({ text: messages[userError.code] ?? userError.message });
     } else if (result.error?.networkError) {
-      setError('The server cannot be reached. Try again in a moment.');
+      setRefusal({ text: 'The server cannot be reached. Try again in a moment.' });
     } else {
-      setError(result.error?.message ?? 'Signing in failed.');
+      setRefusal({ text: result.error?.message ?? 'Signing in failed.' });
     }
   }
 
@@ -72,15 +87,43 @@ export function SignIn({ tokens }: { tokens: TokenStore }) {
           value={password}
           onChange={(e) => setPassword(e.target.value)}
         />
-        {error && (
+        {refusal && (
           <p className="form-error" role="alert">
-            {error}
+            {refusal.text}
           </p>
         )}
-        <button type="submit" className="button button--primary" disabled={fetching}>
-          {fetching ? 'Signing in…' : 'Sign in'}
-        </button>
+        {waited && <p role="status">You can try again now.</p>}
+        {refusal?.retryAt ? (
+          <WaitButton
+            until={refusal.retryAt}
+            onEnd={() => {
+              setRefusal(null);
+              setWaited(true);
+            }}
+          />
+        ) : (
+          <button type="submit" className="button button--primary" disabled={fetching}>
+            {fetching ? 'Signing in…' : 'Sign in'}
+          </button>
+        )}
       </form>
     </main>
+  );
+}
+
+/**
+ * The sign-in button while the server refuses attempts: disabled, counting down. It ticks only
+ * while shown, and is not a live region, so screen readers hear the alert once, not every second.
+ */
+function WaitButton({ until, onEnd }: { until: number; onEnd(): void }) {
+  const now = useNow();
+  const left = Math.max(0, Math.ceil((until - now) / 1000));
+  useEffect(() => {
+    if (left === 0) onEnd();
+  }, [left, onEnd]);
+  return (
+    <button type="submit" className="button button--primary" disabled>
+      Try again in {formatClock(left)}
+    </button>
   );
 }

@@ -1,5 +1,7 @@
 /**
- * The session token lives in localStorage so a reload keeps the agent signed in. The store is
+ * The session token lives in localStorage so a reload keeps the agent signed in and every tab
+ * shares one session; why not a cookie or sessionStorage is in docs/operations.md ("Where the SPA
+ * keeps the session token"). The store is
  * observable so React (useSyncExternalStore) and the urql client read the same value; other tabs
  * signing in or out are picked up through the `storage` event.
  */

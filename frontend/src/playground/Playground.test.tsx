@@ -45,6 +45,12 @@ afterEach(() => {
   FakeSocket.instances = [];
 });
 
+async function typeIn(label: string, text: string) {
+  const editor = screen.getByLabelText(label);
+  await userEvent.clear(editor);
+  await userEvent.type(editor, text.replace(/[{[]/g, (c) => c + c));
+}
+
 async function typeQuery(text: string) {
   const editor = screen.getByLabelText('Operation');
   await userEvent.clear(editor);
@@ -80,6 +86,52 @@ describe('Playground', () => {
       'mutation { logout }',
     );
     expect(screen.getByRole('button', { name: /Run mutation/ })).toBeTruthy();
+  });
+
+  it('does not store a pasted token or password unless asked to remember it', async () => {
+    const { unmount } = render(<Playground />);
+    await typeIn('Headers (JSON)', '{"Authorization": "Bearer pasted-secret", "X-Trace": "1"}');
+    await typeIn('Variables (JSON)', '{"input": {"username": "alice", "password": "demo"}}');
+    expect((screen.getByLabelText('Remember on this device') as HTMLInputElement).checked).toBe(false);
+
+    const stored = JSON.stringify({ ...window.localStorage });
+    expect(stored).not.toContain('pasted-secret');
+    expect(stored).not.toContain('demo');
+    unmount();
+    render(<Playground />);
+    expect(JSON.parse((screen.getByLabelText('Headers (JSON)') as HTMLTextAreaElement).value)).toEqual({
+      Authorization: 'Bearer ',
+      'X-Trace': '1',
+    });
+    expect(JSON.parse((screen.getByLabelText('Variables (JSON)') as HTMLTextAreaElement).value)).toEqual({
+      input: { username: 'alice', password: '' },
+    });
+  });
+
+  it('stores credentials when "Remember on this device" is ticked, and forgets them when unticked', async () => {
+    const { unmount } = render(<Playground />);
+    await userEvent.click(screen.getByLabelText('Remember on this device'));
+    await typeIn('Headers (JSON)', '{"Authorization": "Bearer kept-token"}');
+    unmount();
+    render(<Playground />);
+    expect((screen.getByLabelText('Headers (JSON)') as HTMLTextAreaElement).value).toContain('kept-token');
+
+    await userEvent.click(screen.getByLabelText('Remember on this device'));
+    expect(JSON.stringify({ ...window.localStorage })).not.toContain('kept-token');
+  });
+
+  it('removes a key an older version stored, on load', () => {
+    window.localStorage.setItem('agentdesk.playground.headers', '{"Authorization": "Bearer old-secret", "X-Api-Key": "adk_old"}');
+    render(<Playground />);
+    expect((screen.getByLabelText('Headers (JSON)') as HTMLTextAreaElement).value).not.toContain('old-secret');
+    expect(JSON.stringify({ ...window.localStorage })).not.toMatch(/old-secret|adk_old/);
+  });
+
+  it('keeps a stored key on load when the user chose to remember it', () => {
+    window.localStorage.setItem('agentdesk.playground.rememberCredentials', 'true');
+    window.localStorage.setItem('agentdesk.playground.headers', '{"Authorization": "Bearer remembered"}');
+    render(<Playground />);
+    expect((screen.getByLabelText('Headers (JSON)') as HTMLTextAreaElement).value).toContain('remembered');
   });
 
   it('refuses to send headers that are not a JSON object of strings', async () => {

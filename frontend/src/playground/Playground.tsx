@@ -1,5 +1,11 @@
-import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
-import { parseHeaders, parseVariables, withBearerToken } from './editorText';
+import { useCallback, useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import {
+  parseHeaders,
+  parseVariables,
+  withBearerToken,
+  withoutCredentialHeaders,
+  withoutCredentialVariables,
+} from './editorText';
 import { detectOperation } from './operation';
 import { usePersistentState } from './persist';
 import { SchemaPanel } from './SchemaPanel';
@@ -46,9 +52,21 @@ export function describeSubscriptionError(error: unknown): string {
 }
 
 export function Playground() {
+  // Tokens, API keys and passwords are kept only for this visit unless the user asks: in
+  // localStorage they would outlive the visit, for anyone on this browser or any script here.
+  const [remembered, setRemembered] = usePersistentState('rememberCredentials', 'false');
+  const remember = remembered === 'true';
+  const storableHeaders = useCallback(
+    (text: string) => (remember ? text : withoutCredentialHeaders(text)),
+    [remember],
+  );
+  const storableVariables = useCallback(
+    (text: string) => (remember ? text : withoutCredentialVariables(text)),
+    [remember],
+  );
   const [query, setQuery] = usePersistentState('query', DEFAULT_QUERY);
-  const [variables, setVariables] = usePersistentState('variables', '');
-  const [headers, setHeaders] = usePersistentState('headers', DEFAULT_HEADERS);
+  const [variables, setVariables] = usePersistentState('variables', '', storableVariables);
+  const [headers, setHeaders] = usePersistentState('headers', DEFAULT_HEADERS, storableHeaders);
   const [operationName, setOperationName] = useState('');
   const [run, setRun] = useState<Run>({ kind: 'idle' });
   const stopRef = useRef<(() => void) | null>(null);
@@ -186,6 +204,20 @@ export function Playground() {
                 : parsedHeaders.error
             }
           />
+          <div className="pg-remember">
+            <input
+              id="pg-remember"
+              type="checkbox"
+              checked={remember}
+              onChange={(e) => setRemembered(String(e.target.checked))}
+              aria-describedby="pg-remember-help"
+            />
+            <label htmlFor="pg-remember">Remember on this device</label>
+            <span id="pg-remember-help" className="pg-editor__help">
+              Keeps the token, API key or password in the headers and variables after this visit.
+              Leave it off on a shared computer.
+            </span>
+          </div>
         </section>
 
         <section className="pg-result" aria-labelledby="pg-result-title">

@@ -1,5 +1,5 @@
 import { print } from 'graphql';
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { graphql } from '../gql';
 import type { PlaygroundLoginMutation } from '../gql/graphql';
 import { postOperation } from './transport';
@@ -15,6 +15,7 @@ const LoginMutation = graphql(`
         code
         message
       }
+      retryAfterSeconds
     }
   }
 `);
@@ -31,6 +32,13 @@ export function SignInForm({
   const [password, setPassword] = useState('');
   const [message, setMessage] = useState<{ error: boolean; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
+  // After TOO_MANY_ATTEMPTS the server refuses every attempt for a while; so does the button.
+  const [waitSeconds, setWaitSeconds] = useState(0);
+  useEffect(() => {
+    if (waitSeconds <= 0) return;
+    const timer = setTimeout(() => setWaitSeconds(0), waitSeconds * 1000);
+    return () => clearTimeout(timer);
+  }, [waitSeconds]);
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -52,6 +60,7 @@ export function SignInForm({
         const text =
           login?.userErrors[0]?.message ?? body.errors?.[0]?.message ?? `HTTP ${result.status}`;
         setMessage({ error: true, text: `Sign-in failed: ${text}` });
+        setWaitSeconds(login?.retryAfterSeconds ?? 0);
       }
     } catch (e) {
       setMessage({ error: true, text: `Sign-in failed: ${(e as Error).message}` });
@@ -85,7 +94,7 @@ export function SignInForm({
         value={password}
         onChange={(e) => setPassword(e.target.value)}
       />
-      <button type="submit" className="button" disabled={busy}>
+      <button type="submit" className="button" disabled={busy || waitSeconds > 0}>
         Sign in
       </button>
       <span role="status" className={message?.error ? 'pg-signin__error' : 'pg-signin__ok'}>

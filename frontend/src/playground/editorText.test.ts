@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { parseHeaders, parseVariables, withBearerToken } from './editorText';
+import {
+  parseHeaders,
+  parseVariables,
+  withBearerToken,
+  withoutCredentialHeaders,
+  withoutCredentialVariables,
+} from './editorText';
 
 describe('parseHeaders', () => {
   it('accepts an object of strings', () => {
@@ -51,5 +57,32 @@ describe('withBearerToken', () => {
 
   it('starts afresh when the headers text is broken', () => {
     expect(JSON.parse(withBearerToken('{oops', 'tok'))).toEqual({ Authorization: 'Bearer tok' });
+  });
+});
+
+describe('withoutCredentialHeaders', () => {
+  it('empties Authorization and leaves out other credential headers', () => {
+    const text = JSON.stringify({ authorization: 'Bearer adk_secret', 'X-Api-Key': 'k', Cookie: 'c', 'X-Trace': '1' });
+    expect(JSON.parse(withoutCredentialHeaders(text)!)).toEqual({ authorization: 'Bearer ', 'X-Trace': '1' });
+  });
+
+  it('returns text without credentials unchanged, and nothing for text it cannot read', () => {
+    const text = '{\n  "Authorization": "Bearer "\n}';
+    expect(withoutCredentialHeaders(text)).toBe(text);
+    expect(withoutCredentialHeaders('{"X-Trace": "1"}')).toBe('{"X-Trace": "1"}');
+    expect(withoutCredentialHeaders('{"Authorization": "Bearer tok"')).toBeNull();
+  });
+});
+
+describe('withoutCredentialVariables', () => {
+  it("empties passwords and tokens at any depth, and keeps the rest", () => {
+    const text = JSON.stringify({ input: { username: 'alice', password: 'demo' }, apiKey: 'adk_x', first: 5 });
+    expect(JSON.parse(withoutCredentialVariables(text)!)).toEqual({
+      input: { username: 'alice', password: '' },
+      apiKey: '',
+      first: 5,
+    });
+    expect(withoutCredentialVariables('')).toBe('');
+    expect(withoutCredentialVariables('{"first": 5}')).toBe('{"first": 5}');
   });
 });

@@ -53,3 +53,56 @@ export function withBearerToken(text: string, token: string): string {
   );
   return JSON.stringify({ Authorization: `Bearer ${token}`, ...rest }, null, 2);
 }
+
+/** Header names that carry credentials: Authorization, cookies, API keys, tokens, secrets. */
+const CREDENTIAL_HEADER = /auth|token|key|secret|cookie|session|password/i;
+/** Variable names that carry credentials, at any depth: a login's password, a token. */
+const CREDENTIAL_VARIABLE = /password|passwd|secret|token|api_?key|authorization/i;
+
+/**
+ * The headers text without credentials, for storage: Authorization goes back to the empty
+ * "Bearer " and other credential headers are left out. The text is returned as it was when it
+ * holds none; null when it is not a JSON object, so nothing unreadable is stored.
+ */
+export function withoutCredentialHeaders(text: string): string | null {
+  const parsed = parseObject(text, 'Headers');
+  if (!parsed.ok) return null;
+  let changed = false;
+  const kept: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(parsed.value)) {
+    const authorization = name.toLowerCase() === 'authorization';
+    const emptyBearer = authorization && typeof value === 'string' && /^bearer$/i.test(value.trim());
+    if (!CREDENTIAL_HEADER.test(name) || emptyBearer) {
+      kept[name] = value;
+      continue;
+    }
+    changed = true;
+    if (authorization) kept[name] = 'Bearer ';
+  }
+  return changed ? JSON.stringify(kept, null, 2) : text;
+}
+
+/**
+ * The variables text without credentials, for storage: string values of credential-named
+ * variables, at any depth, become "". As it was when it holds none; null when not an object.
+ */
+export function withoutCredentialVariables(text: string): string | null {
+  const parsed = parseObject(text, 'Variables');
+  if (!parsed.ok) return null;
+  let changed = false;
+  const scrub = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(scrub);
+    if (typeof value !== 'object' || value === null) return value;
+    return Object.fromEntries(
+      Object.entries(value).map(([name, v]) => {
+        if (CREDENTIAL_VARIABLE.test(name) && typeof v === 'string' && v !== '') {
+          changed = true;
+          return [name, ''];
+        }
+        return [name, scrub(v)];
+      }),
+    );
+  };
+  const scrubbed = scrub(parsed.value);
+  return changed ? JSON.stringify(scrubbed, null, 2) : text;
+}
