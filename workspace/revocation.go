@@ -20,9 +20,9 @@ type RevokedEvent struct {
 // Reasons a credential stops working, as a revoked socket's close reason shows them.
 const (
 	ReasonLoggedOut       = "the session ended: you signed out"
-	ReasonSessionExpired  = "the session has expired: sign in again"
+	ReasonSessionExpired  = "the session has expired"
 	ReasonAgentDisabled   = "this account has been disabled"
-	ReasonPasswordChanged = "the password was changed: sign in again"
+	ReasonPasswordChanged = "the password was changed"
 	ReasonKeyRevoked      = "the API key has been revoked"
 )
 

@@ -1,7 +1,7 @@
 import { Client, fetchExchange, mapExchange, subscriptionExchange } from '@urql/core';
 import { cacheExchange } from '@urql/exchange-graphcache';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
-import { isForbiddenClose, isUnauthenticated } from './auth/authFailure';
+import { isForbiddenClose, isUnauthenticated, signedOutReason } from './auth/authFailure';
 import type { TokenStore } from './auth/tokenStore';
 import { cacheConfig } from './cache';
 import { createConnectionMonitor, type Connection } from './connection/connection';
@@ -62,7 +62,7 @@ export function createAgentClient({
   fetch,
   retryWait = reconnectDelay,
 }: AgentClientOptions): AgentClient {
-  const signOut = () => tokens.clear();
+  const signOut = (reason?: string) => tokens.clear(reason);
   const monitor = createConnectionMonitor();
   let openSubscriptions = 0;
   let disposed = false;
@@ -96,7 +96,7 @@ export function createAgentClient({
         closed: (event) => {
           clearTimeout(pongTimer);
           const forbidden = isForbiddenClose(event);
-          if (forbidden) signOut();
+          if (forbidden) signOut(signedOutReason(event) ?? undefined);
           monitor.closed(forbidden || disposed || openSubscriptions === 0);
         },
       },

@@ -28,6 +28,28 @@ async function fillAndSubmit(username: string, password: string) {
 }
 
 describe('SignIn', () => {
+  it('says why the server ended the last session, once', () => {
+    const tokens = createTokenStore(window.localStorage);
+    tokens.set('old');
+    tokens.clear('the password was changed: sign in again');
+    const view = render(
+      <Provider value={{} as unknown as Client}>
+        <SignIn tokens={tokens} />
+      </Provider>,
+    );
+    expect(screen.getByRole('status').textContent).toBe(
+      'You were signed out: the password was changed: sign in again.',
+    );
+    view.unmount();
+    tokens.set('new');
+    render(
+      <Provider value={{} as unknown as Client}>
+        <SignIn tokens={tokens} />
+      </Provider>,
+    );
+    expect(screen.queryByRole('status')).toBeNull();
+  });
+
   it('stores the token on success', async () => {
     const { tokens, executeMutation } = renderSignIn({
       data: {

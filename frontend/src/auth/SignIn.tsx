@@ -34,6 +34,8 @@ export function SignIn({ tokens }: { tokens: TokenStore }) {
   const [password, setPassword] = useState('');
   const [refusal, setRefusal] = useState<Refusal | null>(null);
   const [waited, setWaited] = useState(false);
+  // Why the server ended the last session (expired, disabled, new password), read once.
+  const [endedBecause] = useState(() => tokens.reason());
   const [{ fetching }, login] = useMutation(LoginMutation);
 
   async function submit(event: FormEvent<HTMLFormElement>) {
@@ -67,6 +69,11 @@ export function SignIn({ tokens }: { tokens: TokenStore }) {
     <main className="sign-in">
       <form className="card sign-in__form" onSubmit={submit} aria-labelledby="sign-in-title">
         <h1 id="sign-in-title">Sign in to agentdesk</h1>
+        {endedBecause && !refusal && (
+          <p className="form-notice" role="status">
+            You were signed out: {endedBecause}.
+          </p>
+        )}
         <label htmlFor="sign-in-username">Username</label>
         <input
           id="sign-in-username"

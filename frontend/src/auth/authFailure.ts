@@ -19,3 +19,17 @@ export function isForbiddenClose(event: unknown): boolean {
     (event as { code: unknown }).code === FORBIDDEN_CLOSE_CODE
   );
 }
+
+/**
+ * Why the server closed the socket with 4403, for the sign-in screen: the session expired, the
+ * account was disabled, the password was changed. Null when there is nothing to tell: a close
+ * without a reason, or the agent's own sign-out (here or in another tab), which they know of.
+ */
+export function signedOutReason(event: unknown): string | null {
+  if (!isForbiddenClose(event) || typeof (event as { reason?: unknown }).reason !== 'string') {
+    return null;
+  }
+  const reason = (event as { reason: string }).reason.replace(/^Forbidden:\s*/, '').trim();
+  if (reason === '' || reason.includes('you signed out')) return null;
+  return reason;
+}

@@ -8,7 +8,10 @@
 export interface TokenStore {
   get(): string | null;
   set(token: string): void;
-  clear(): void;
+  /** Forgets the token; a reason says why the server ended the session, for the sign-in screen. */
+  clear(reason?: string): void;
+  /** Why the server ended the last session, if it said; cleared by the next sign-in. */
+  reason(): string | null;
   subscribe(listener: () => void): () => void;
 }
 
@@ -16,6 +19,7 @@ export const TOKEN_KEY = 'agentdesk.token';
 
 export function createTokenStore(storage: Storage, key = TOKEN_KEY): TokenStore {
   const listeners = new Set<() => void>();
+  let lastReason: string | null = null;
   const notify = () => listeners.forEach((listener) => listener());
 
   const read = (): string | null => {
@@ -29,15 +33,18 @@ export function createTokenStore(storage: Storage, key = TOKEN_KEY): TokenStore 
   return {
     get: read,
     set(token) {
+      lastReason = null;
       if (token === read()) return;
       storage.setItem(key, token);
       notify();
     },
-    clear() {
+    clear(reason) {
       if (read() === null) return;
+      lastReason = reason ?? null;
       storage.removeItem(key);
       notify();
     },
+    reason: () => lastReason,
     subscribe(listener) {
       listeners.add(listener);
       const onStorage = (event: StorageEvent) => {
