@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -644,12 +643,7 @@ func (b azBody) classify(root string) azResult {
 func (e *azEnv) overHTTP(t *testing.T, token, query string, vars map[string]any, root string) azResult {
 	t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, e.m.URL()+"/query", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := http.DefaultClient.Do(queryRequest(t.Context(), e.m, token, body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -709,12 +703,8 @@ func (e *azEnv) overSSE(t *testing.T, token, query string, vars map[string]any, 
 	defer e.drained(t, before)
 	defer cancel()
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, e.m.URL()+"/query", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
+	req := queryRequest(ctx, e.m, token, body)
 	req.Header.Set("Accept", "text/event-stream")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -65,14 +65,19 @@ func post(t *testing.T, m *server.Main, token, query string, vars map[string]any
 	return postRaw(t, m, token, body)
 }
 
-func postRaw(t *testing.T, m *server.Main, token string, body []byte) gqlResponse {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, m.URL()+"/query", bytes.NewReader(body))
+// queryRequest is a POST of a GraphQL body to the node's /query, with the token if any.
+func queryRequest(ctx context.Context, m *server.Main, token string, body []byte) *http.Request {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, m.URL()+"/query", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	res, err := http.DefaultClient.Do(req)
+	return req
+}
+
+func postRaw(t *testing.T, m *server.Main, token string, body []byte) gqlResponse {
+	t.Helper()
+	res, err := http.DefaultClient.Do(queryRequest(t.Context(), m, token, body))
 	if err != nil {
 		t.Fatal(err)
 	}
