@@ -4,19 +4,57 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/agentdesk/agentdesk/graph/model"
 	"github.com/agentdesk/agentdesk/workspace"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
 // ErrorPresenter gives every error an extensions.code from the domain's codes. Domain
 // errors keep their code and message; gqlgen's parse, validation and limit errors become
 // INVALID (their own code stays in extensions.reason); anything else is INTERNAL, logged
-// here and shown without its text.
+// here and shown without its text. Messages and path names are cut to an Excerpt, since
+// gqlparser quotes names and values from the query, however long.
 func ErrorPresenter(ctx context.Context, err error) *gqlerror.Error {
+	gerr := present(ctx, err)
+	gerr.Message = Excerpt(gerr.Message)
+	if len(gerr.Path) > 0 {
+		path := make(ast.Path, len(gerr.Path))
+		for i, el := range gerr.Path {
+			if name, ok := el.(ast.PathName); ok {
+				el = ast.PathName(Excerpt(string(name)))
+			}
+			path[i] = el
+		}
+		gerr.Path = path
+	}
+	return gerr
+}
+
+// MaxExcerpt is the most characters of an error message a response carries.
+const MaxExcerpt = 200
+
+// Excerpt returns s if it has at most MaxExcerpt characters, else its beginning ending in
+// "…" and MaxExcerpt characters long.
+func Excerpt(s string) string {
+	if len(s) <= MaxExcerpt {
+		return s
+	}
+	n := 0
+	for i := range s {
+		if n == MaxExcerpt-1 {
+			return strings.ToValidUTF8(s[:i], "") + "…"
+		}
+		n++
+	}
+	return s
+}
+
+func present(ctx context.Context, err error) *gqlerror.Error {
 	gerr := graphql.DefaultErrorPresenter(ctx, err)
 	var derr *workspace.Error
 	if errors.As(err, &derr) {

@@ -32,7 +32,12 @@ type Config struct {
 	MaxDepth      int
 	MaxComplexity int
 	MaxAliases    int
-	SessionTTL    time.Duration
+	// MaxTokens, MaxFields and MaxFragmentSpreads bound what a query costs to parse and
+	// validate; fields and spreads count as expanded through fragments.
+	MaxTokens          int
+	MaxFields          int
+	MaxFragmentSpreads int
+	SessionTTL         time.Duration
 
 	// MaxMessageChars is the longest message text accepted.
 	MaxMessageChars int
@@ -107,9 +112,12 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.StringVar(&c.TLSKey, "tls-key", env("AGENTDESK_TLS_KEY", ""), "PEM private key file of -tls-cert (env AGENTDESK_TLS_KEY)")
 	fs.BoolVar(&c.Introspection, "introspection", envBool("AGENTDESK_INTROSPECTION", true), "allow GraphQL introspection (env AGENTDESK_INTROSPECTION)")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", int64(envInt("AGENTDESK_MAX_BODY_BYTES", 1<<20)), "largest request body accepted on /query (env AGENTDESK_MAX_BODY_BYTES)")
-	fs.IntVar(&c.MaxDepth, "max-depth", envInt("AGENTDESK_MAX_DEPTH", 12), "deepest selection nesting allowed in one operation (env AGENTDESK_MAX_DEPTH)")
+	fs.IntVar(&c.MaxDepth, "max-depth", envInt("AGENTDESK_MAX_DEPTH", 20), "deepest selection nesting allowed in one operation (env AGENTDESK_MAX_DEPTH)")
 	fs.IntVar(&c.MaxComplexity, "max-complexity", envInt("AGENTDESK_MAX_COMPLEXITY", 5000), "highest complexity allowed in one operation (env AGENTDESK_MAX_COMPLEXITY)")
 	fs.IntVar(&c.MaxAliases, "max-aliases", envInt("AGENTDESK_MAX_ALIASES", 30), "most aliases allowed in one operation (env AGENTDESK_MAX_ALIASES)")
+	fs.IntVar(&c.MaxTokens, "max-tokens", envInt("AGENTDESK_MAX_TOKENS", 5000), "most lexical tokens in one query text (env AGENTDESK_MAX_TOKENS)")
+	fs.IntVar(&c.MaxFields, "max-fields", envInt("AGENTDESK_MAX_FIELDS", 800), "most fields one query selects, counting each fragment spread as the fields it expands to (env AGENTDESK_MAX_FIELDS)")
+	fs.IntVar(&c.MaxFragmentSpreads, "max-fragment-spreads", envInt("AGENTDESK_MAX_FRAGMENT_SPREADS", 250), "most fragment spreads (named or inline) in one query, counted as expanded (env AGENTDESK_MAX_FRAGMENT_SPREADS)")
 	fs.DurationVar(&c.SessionTTL, "session-ttl", time.Duration(envInt("AGENTDESK_SESSION_TTL_SECONDS", 12*3600))*time.Second, "lifetime of a login token (env AGENTDESK_SESSION_TTL_SECONDS, in seconds)")
 	fs.IntVar(&c.MaxMessageChars, "max-message-chars", envInt("AGENTDESK_MAX_MESSAGE_CHARS", 4096), "longest message text accepted, in characters (env AGENTDESK_MAX_MESSAGE_CHARS)")
 	fs.DurationVar(&c.Tick, "tick", time.Duration(envInt("AGENTDESK_TICK_MS", 250))*time.Millisecond, "scheduler interval: offer and wrap timers fire at most this late (env AGENTDESK_TICK_MS, in milliseconds)")
@@ -149,6 +157,10 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	}
 	if c.MaxMessageChars < 1 {
 		return c, fmt.Errorf("-max-message-chars must be at least 1")
+	}
+	// The parser reads a token limit of 0 as no limit at all.
+	if c.MaxTokens < 1 || c.MaxFields < 1 || c.MaxFragmentSpreads < 0 {
+		return c, fmt.Errorf("-max-tokens and -max-fields must be at least 1, -max-fragment-spreads at least 0")
 	}
 	return c, nil
 }

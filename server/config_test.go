@@ -47,3 +47,22 @@ func TestRedactURI(t *testing.T) {
 		t.Fatalf("redactURI = %s", got)
 	}
 }
+
+func TestParseConfigCostLimits(t *testing.T) {
+	env := map[string]string{"AGENTDESK_MAX_TOKENS": "100", "AGENTDESK_MAX_FIELDS": "50", "AGENTDESK_MAX_FRAGMENT_SPREADS": "5"}
+	c, err := ParseConfig([]string{"-max-fields", "60"}, func(k string) string { return env[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MaxTokens != 100 || c.MaxFields != 60 || c.MaxFragmentSpreads != 5 {
+		t.Fatalf("cost limits from env and flags: %+v", c)
+	}
+	c, _ = ParseConfig(nil, func(string) string { return "" }, io.Discard)
+	if c.MaxTokens != 5000 || c.MaxFields != 800 || c.MaxFragmentSpreads != 250 || c.MaxDepth != 20 {
+		t.Fatalf("cost limit defaults: %+v", c)
+	}
+	// The parser reads a token limit of 0 as none.
+	if _, err := ParseConfig([]string{"-max-tokens", "0"}, func(string) string { return "" }, io.Discard); err == nil {
+		t.Fatal("-max-tokens 0 was accepted")
+	}
+}

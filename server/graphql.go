@@ -62,14 +62,17 @@ func (m *Main) graphqlHandler() *handler.Server {
 
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetErrorPresenter(graph.ErrorPresenter)
+	srv.SetParserTokenLimit(m.Config.MaxTokens)
+	srv.SetValidationRulesFn(validationRules)
 	if m.Config.Introspection {
 		srv.Use(extension.Introspection{})
 	} else {
 		srv.Use(noIntrospection{})
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	srv.Use(newCostLimit(m.Config))
 	srv.Use(extension.FixedComplexityLimit(m.Config.MaxComplexity))
-	srv.Use(shapeLimit{maxDepth: m.Config.MaxDepth, maxAliases: m.Config.MaxAliases})
+	srv.AroundOperations(markExecution)
 	srv.AroundOperations(m.metrics.aroundOperations)
 	srv.AroundOperations(m.reauthenticate)
 	return srv
@@ -103,68 +106,24 @@ func originPatterns(origins []string) []string {
 	return out
 }
 
-// shapeLimit refuses operations nested deeper than maxDepth or using more than maxAliases
-// aliases, before anything executes.
-type shapeLimit struct{ maxDepth, maxAliases int }
-
-var _ interface {
-	graphql.HandlerExtension
-	graphql.OperationContextMutator
-} = shapeLimit{}
-
-// errLimit marks operations refused for their shape; like validation failures, they are
-// refused before execution (HTTP 422 under application/json).
+// errLimit marks operations refused for their cost or shape: like validation failures, they
+// are request errors, refused before execution.
 const errLimit = "OPERATION_LIMIT_EXCEEDED"
 
-func init() { errcode.RegisterErrorType(errLimit, errcode.KindProtocol) }
+func init() {
+	errcode.RegisterErrorType(errLimit, errcode.KindProtocol)
+	// gqlgen leaves its own complexity refusal unregistered, which makes it a user error:
+	// 200 with "data": null, and a websocket "next" instead of "error".
+	errcode.RegisterErrorType(errComplexityLimit, errcode.KindProtocol)
+}
+
+// errComplexityLimit is the code extension.ComplexityLimit sets (unexported there).
+const errComplexityLimit = "COMPLEXITY_LIMIT_EXCEEDED"
 
 func limitError(format string, args ...any) *gqlerror.Error {
 	err := gqlerror.Errorf(format, args...)
 	errcode.Set(err, errLimit)
 	return err
-}
-
-func (shapeLimit) ExtensionName() string                   { return "ShapeLimit" }
-func (shapeLimit) Validate(graphql.ExecutableSchema) error { return nil }
-
-func (l shapeLimit) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
-	if oc.Operation == nil {
-		return nil
-	}
-	depth, aliases := measure(oc.Operation.SelectionSet, oc.Doc.Fragments, 0, map[string]bool{})
-	switch {
-	case depth > l.maxDepth:
-		return limitError("the operation is nested %d levels deep; the limit is %d", depth, l.maxDepth)
-	case aliases > l.maxAliases:
-		return limitError("the operation uses %d aliases; the limit is %d", aliases, l.maxAliases)
-	}
-	return nil
-}
-
-// measure returns the deepest field nesting and the number of aliases under set, following
-// fragments (each fragment once per path, so cycles cannot loop).
-func measure(set ast.SelectionSet, frags ast.FragmentDefinitionList, level int, seen map[string]bool) (depth, aliases int) {
-	for _, sel := range set {
-		var d, a int
-		switch s := sel.(type) {
-		case *ast.Field:
-			d, a = measure(s.SelectionSet, frags, level+1, seen)
-			d = max(d, level+1)
-			if s.Alias != "" && s.Alias != s.Name {
-				a++
-			}
-		case *ast.InlineFragment:
-			d, a = measure(s.SelectionSet, frags, level, seen)
-		case *ast.FragmentSpread:
-			if f := frags.ForName(s.Name); f != nil && !seen[s.Name] {
-				seen[s.Name] = true
-				d, a = measure(f.SelectionSet, frags, level, seen)
-				delete(seen, s.Name)
-			}
-		}
-		depth, aliases = max(depth, d), aliases+a
-	}
-	return depth, aliases
 }
 
 // noIntrospection refuses __schema and __type when introspection is switched off, with a

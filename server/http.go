@@ -11,9 +11,12 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/agentdesk/agentdesk/frontend"
+	"github.com/agentdesk/agentdesk/graph"
 	"github.com/agentdesk/agentdesk/workspace"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/cors"
@@ -113,30 +116,54 @@ func limitBody(limit int64, next http.Handler) http.Handler {
 
 // codeTransportErrors adds extensions.code to errors that gqlgen's HTTP transports write
 // themselves (an undecodable body, a GET mutation), which never reach the error presenter,
-// and gives request errors the status GraphQL over HTTP recommends. Streaming responses
-// (websocket, SSE) pass through untouched.
+// cuts every error message to an excerpt, and gives requests that fail before execution
+// the status GraphQL over HTTP asks for. Streaming responses (websocket, SSE) pass through
+// untouched.
 func codeTransportErrors(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isWebsocket(r) || strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
 			next.ServeHTTP(w, r)
 			return
 		}
-		cw := &codingWriter{ResponseWriter: w}
-		next.ServeHTTP(cw, r)
+		exec := &execution{}
+		cw := &codingWriter{ResponseWriter: w, exec: exec}
+		next.ServeHTTP(cw, r.WithContext(context.WithValue(r.Context(), executionKey{}, exec)))
 		cw.finish()
 	})
 }
 
-// codingWriter buffers error responses (status ≥ 400) so codes can be added to them.
+// execution records whether gqlgen began executing the request's operation. gqlgen's own
+// status depends on the error code it recognises (unknown codes get 200 with "data": null),
+// so the writer decides from this instead: any response written before execution is a
+// request error, whatever produced it.
+type execution struct{ started atomic.Bool }
+
+type executionKey struct{}
+
+// markExecution is an operation middleware: gqlgen calls it only for an operation that
+// parsed, validated and passed every limit.
+func markExecution(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	if e, ok := ctx.Value(executionKey{}).(*execution); ok {
+		e.started.Store(true)
+	}
+	return next(ctx)
+}
+
+// codingWriter buffers error responses (status ≥ 400) and responses to requests that never
+// reached execution, so codes, excerpts and statuses can be fixed in them.
 type codingWriter struct {
 	http.ResponseWriter
+	exec   *execution
 	status int
 	buf    *bytes.Buffer
 }
 
 func (c *codingWriter) WriteHeader(status int) {
+	if c.status != 0 {
+		return
+	}
 	c.status = status
-	if status >= 400 {
+	if status >= 400 || !c.exec.started.Load() {
 		c.buf = &bytes.Buffer{}
 		return
 	}
@@ -144,6 +171,9 @@ func (c *codingWriter) WriteHeader(status int) {
 }
 
 func (c *codingWriter) Write(b []byte) (int, error) {
+	if c.status == 0 {
+		c.WriteHeader(http.StatusOK)
+	}
 	if c.buf != nil {
 		return c.buf.Write(b)
 	}
@@ -158,24 +188,28 @@ func (c *codingWriter) finish() {
 	var resp map[string]any
 	if json.Unmarshal(body, &resp) == nil {
 		if errs, ok := resp["errors"].([]any); ok {
-			// A request that failed before execution has no data entry, and its status follows
-			// GraphQL over HTTP: 200 under application/json, 400 under the newer
-			// application/graphql-response+json (gqlgen answers 422 for both).
-			if d, has := resp["data"]; has && d == nil {
+			if !c.exec.started.Load() {
+				// A request that failed before execution has no data entry, and its status
+				// follows GraphQL over HTTP: 200 under application/json, 400 under the newer
+				// application/graphql-response+json. gqlgen answers 422 or 200 depending on
+				// the error; other 4xx (an undecodable body) stay as they are.
 				delete(resp, "data")
-			}
-			if status == http.StatusUnprocessableEntity {
-				status = http.StatusOK
-				if strings.HasPrefix(c.Header().Get("Content-Type"), "application/graphql-response+json") {
-					status = http.StatusBadRequest
+				if status == http.StatusOK || status == http.StatusUnprocessableEntity {
+					status = http.StatusOK
+					if strings.HasPrefix(c.Header().Get("Content-Type"), "application/graphql-response+json") {
+						status = http.StatusBadRequest
+					}
 				}
 			}
 			code := workspace.EINVALID
-			if c.status >= 500 {
+			if status >= 500 {
 				code = workspace.EINTERNAL
 			}
 			for _, e := range errs {
 				if em, ok := e.(map[string]any); ok {
+					if msg, ok := em["message"].(string); ok {
+						em["message"] = graph.Excerpt(msg)
+					}
 					ext, _ := em["extensions"].(map[string]any)
 					if ext == nil {
 						ext = map[string]any{}
