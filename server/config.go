@@ -29,9 +29,11 @@ type Config struct {
 
 	Introspection bool
 	MaxBodyBytes  int64
-	MaxDepth      int
-	MaxComplexity int
-	MaxAliases    int
+	// MaxAnonymousBodyBytes bounds the bodies of requests without a valid credential.
+	MaxAnonymousBodyBytes int64
+	MaxDepth              int
+	MaxComplexity         int
+	MaxAliases            int
 	// MaxTokens, MaxFields and MaxFragmentSpreads bound what a query costs to parse and
 	// validate; fields and spreads count as expanded through fragments.
 	MaxTokens          int
@@ -112,6 +114,7 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.StringVar(&c.TLSKey, "tls-key", env("AGENTDESK_TLS_KEY", ""), "PEM private key file of -tls-cert (env AGENTDESK_TLS_KEY)")
 	fs.BoolVar(&c.Introspection, "introspection", envBool("AGENTDESK_INTROSPECTION", true), "allow GraphQL introspection (env AGENTDESK_INTROSPECTION)")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", int64(envInt("AGENTDESK_MAX_BODY_BYTES", 1<<20)), "largest request body accepted on /query (env AGENTDESK_MAX_BODY_BYTES)")
+	fs.Int64Var(&c.MaxAnonymousBodyBytes, "max-anonymous-body-bytes", int64(envInt("AGENTDESK_MAX_ANONYMOUS_BODY_BYTES", 64<<10)), "largest request body accepted on /query without a valid credential (env AGENTDESK_MAX_ANONYMOUS_BODY_BYTES)")
 	fs.IntVar(&c.MaxDepth, "max-depth", envInt("AGENTDESK_MAX_DEPTH", 20), "deepest selection nesting allowed in one operation (env AGENTDESK_MAX_DEPTH)")
 	fs.IntVar(&c.MaxComplexity, "max-complexity", envInt("AGENTDESK_MAX_COMPLEXITY", 5000), "highest complexity allowed in one operation (env AGENTDESK_MAX_COMPLEXITY)")
 	fs.IntVar(&c.MaxAliases, "max-aliases", envInt("AGENTDESK_MAX_ALIASES", 30), "most aliases allowed in one operation (env AGENTDESK_MAX_ALIASES)")

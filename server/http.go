@@ -27,7 +27,7 @@ import (
 func (m *Main) routes() http.Handler {
 	mux := http.NewServeMux()
 	gql := m.graphqlHandler()
-	mux.Handle("/query", withClientIP(m.trackWebsockets(m.authenticate(limitBody(m.Config.MaxBodyBytes, codeTransportErrors(gql))))))
+	mux.Handle("/query", withClientIP(m.trackWebsockets(m.authenticate(limitBody(m.Config.MaxBodyBytes, m.Config.MaxAnonymousBodyBytes, codeTransportErrors(gql))))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
 	mux.HandleFunc("GET /readyz", m.ready)
 	// Not the SPA's index.html either: a scraper pointed at the public address must fail.
@@ -86,26 +86,33 @@ func isWebsocket(r *http.Request) bool {
 }
 
 // limitBody refuses request bodies larger than limit with 413 before GraphQL reads them.
-func limitBody(limit int64, next http.Handler) http.Handler {
+// Callers without a credential get anonymousLimit: what they may do (login, startWebchat)
+// fits in a few kilobytes, and decoding a megabyte of JSON variables costs a tenth of a
+// second of CPU that nobody would answer for.
+func limitBody(limit, anonymousLimit int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body == nil || r.Method == http.MethodGet || isWebsocket(r) {
 			next.ServeHTTP(w, r)
 			return
 		}
+		allowed, who := limit, ""
+		if anonymousLimit > 0 && workspace.PrincipalFrom(r.Context()).Kind == workspace.Anonymous {
+			allowed, who = min(limit, anonymousLimit), " without a valid credential"
+		}
 		tooLarge := func() {
 			writeJSON(w, http.StatusRequestEntityTooLarge,
-				errorBody("the request body is larger than the limit of "+strconv.FormatInt(limit, 10)+" bytes", workspace.EINVALID))
+				errorBody("the request body is larger than the limit of "+strconv.FormatInt(allowed, 10)+" bytes"+who, workspace.EINVALID))
 		}
-		if r.ContentLength > limit {
+		if r.ContentLength > allowed {
 			tooLarge()
 			return
 		}
-		body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+		body, err := io.ReadAll(io.LimitReader(r.Body, allowed+1))
 		if err != nil {
 			writeJSON(w, http.StatusBadRequest, errorBody("could not read the request body", workspace.EINVALID))
 			return
 		}
-		if int64(len(body)) > limit {
+		if int64(len(body)) > allowed {
 			tooLarge()
 			return
 		}

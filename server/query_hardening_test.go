@@ -331,3 +331,29 @@ func TestHardening_FullIntrospectionAnswered(t *testing.T) {
 		t.Fatalf("full introspection: %d %.400s", x.Status, x.Body)
 	}
 }
+
+// Callers without a credential may send at most -max-anonymous-body-bytes (64 KiB): login
+// and startWebchat need a few kilobytes, and decoding a megabyte of JSON costs about 0.1 s
+// of CPU. A credential lifts the bound to -max-body-bytes.
+func TestHardening_AnonymousBodiesAreSmall(t *testing.T) {
+	m := start(t)
+	body, _ := json.Marshal(map[string]any{"query": "# " + strings.Repeat("padding ", 10_000) + "\n{ __typename }"})
+	if len(body) <= 64<<10 || len(body) > 1<<20 {
+		t.Fatalf("a body of %d bytes does not test the bound", len(body))
+	}
+	if r := postRaw(t, m, "", body); r.Status != http.StatusRequestEntityTooLarge || !strings.Contains(r.Errors[0].Message, "without a valid credential") {
+		t.Fatalf("anonymous: %+v", r)
+	}
+	if r := postRaw(t, m, "not-a-real-token", body); r.Status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("a bad token counts as none: %+v", r)
+	}
+	if r := postRaw(t, m, workspace.DemoAPIKey, body); r.Status != http.StatusOK || dig(r.Data, "__typename") != "Query" {
+		t.Fatalf("with a key: %+v", r)
+	}
+	// A webchat's first message at the longest, in characters that JSON escapes, still fits.
+	text := strings.Repeat("\U0001F600", 4096)
+	start, _ := json.Marshal(map[string]any{"query": `mutation($t: String!) { startWebchat(input:{name:"V", text:$t}) { token userErrors { code } } }`, "variables": map[string]any{"t": text}})
+	if r := postRaw(t, m, "", start); r.Status != http.StatusOK || dig(r.Data, "startWebchat.token") == nil {
+		t.Fatalf("the longest first message (%d bytes): %+v", len(start), r)
+	}
+}
