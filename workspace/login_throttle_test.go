@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/agentdesk/agentdesk/workspace"
-	"golang.org/x/crypto/bcrypt"
 )
 
 // login signs in from addr ("" for none) and returns the error code and the wait it asks for.
@@ -192,20 +191,12 @@ func TestHardening_LoginThrottleRefusesWithoutBcrypt(t *testing.T) {
 	e.failFree("", "mallory") // unknown: each failure ran bcrypt against the cost-10 dummy hash
 	e.login("", "mallory", "wrong")
 	before := workspace.PasswordChecks()
-	start := time.Now()
 	for range 100 {
 		if code, _ := e.login("", "mallory", "guess"); code != workspace.ETOOMANYATTEMPTS {
 			t.Fatalf("a throttled attempt was %s", code)
 		}
 	}
-	refusing := time.Since(start)
 	if n := workspace.PasswordChecks() - before; n != 0 {
 		t.Fatalf("100 refused attempts ran %d bcrypt comparisons, want none", n)
-	}
-	hash, _ := bcrypt.GenerateFromPassword([]byte("x"), bcrypt.DefaultCost)
-	start = time.Now()
-	_ = bcrypt.CompareHashAndPassword(hash, []byte("y"))
-	if one := time.Since(start); refusing > one {
-		t.Fatalf("100 refused attempts took %v, longer than one bcrypt comparison (%v)", refusing, one)
 	}
 }
