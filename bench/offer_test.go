@@ -41,7 +41,7 @@ const (
 // makes, one loopback HTTP request and one websocket round trip. Agents only receive offers
 // here; their capacity is high enough that none fills up. Run with -benchtime=1x.
 func BenchmarkOfferLatency(b *testing.B) {
-	r := measureOffers(b, 0)
+	r := measureOffers(b, 0, 0)
 	r.print(os.Stdout)
 	r.report(b, "")
 }
@@ -50,8 +50,8 @@ func BenchmarkOfferLatency(b *testing.B) {
 // back: on an empty store and on one holding 20,000 completed interactions with their
 // transcripts. The live path never reads history, so the ratio should stay near 1.
 func BenchmarkOfferLatencyWithHistory(b *testing.B) {
-	empty := measureOffers(b, 0)
-	full := measureOffers(b, historySize)
+	empty := measureOffers(b, 0, 0)
+	full := measureOffers(b, historySize, 0)
 	w := os.Stdout
 	empty.print(w)
 	full.print(w)
@@ -61,6 +61,21 @@ func BenchmarkOfferLatencyWithHistory(b *testing.B) {
 	b.ReportMetric(float64(full.latency.Percentile(50))/float64(empty.latency.Percentile(50)), "x-empty-p50")
 	b.ReportMetric(float64(full.latency.Percentile(99))/float64(empty.latency.Percentile(99)), "x-empty-p99")
 	full.report(b, "history-")
+}
+
+// BenchmarkOfferLatencyStoredAgents runs BenchmarkOfferLatency's measurement with 100 READY
+// agents and no other agent stored, then with 2,000 more OFFLINE members of the plan. Routing
+// reads the READY agents alone (Store.ReadyAgents), so the ratio should stay near 1.
+func BenchmarkOfferLatencyStoredAgents(b *testing.B) {
+	few := measureOffers(b, 0, 0)
+	many := measureOffers(b, 0, 2000)
+	w := os.Stdout
+	few.print(w)
+	many.print(w)
+	fmt.Fprintf(w, "\nstored agents: 2,100 (100 READY) vs 100 (all READY)\n")
+	Ratio(w, "offer latency: 2,100 stored / 100 stored", many.latency, few.latency)
+	b.ReportMetric(float64(many.latency.Percentile(50))/float64(few.latency.Percentile(50)), "x-few-p50")
+	b.ReportMetric(float64(many.latency.Percentile(99))/float64(few.latency.Percentile(99)), "x-few-p99")
 }
 
 // offerResult is one offer-latency run and its floor.
@@ -101,7 +116,7 @@ func (r offerResult) report(b *testing.B, prefix string) {
 
 // measureOffers starts a node, puts history completed interactions in its history, signs in
 // the agents, starts chats at offerRate for offerRun and then measures the floor.
-func measureOffers(b *testing.B, history int) offerResult {
+func measureOffers(b *testing.B, history, offline int) offerResult {
 	ctx, cancel := context.WithCancel(b.Context())
 	defer cancel()
 	m := startNode(b)
@@ -122,6 +137,9 @@ func measureOffers(b *testing.B, history int) offerResult {
 	floorAgent := createAgents(b, m, "floor", 1, []string{floorPlan.ID}, 1000)[0]
 	if history > 0 {
 		fillHistory(b, m, history, agents, sales.ID)
+	}
+	if offline > 0 { // stored agents who are not working: routing should not pay for them
+		createAgents(b, m, "offline", offline, []string{sales.ID}, 4)
 	}
 	sessions := signIn(b, m, c, agents)
 	defer closeAll(sessions)
@@ -300,7 +318,7 @@ func startWebchatStoreCalls(ctx context.Context, st workspace.Store, agentID, pl
 	if err := steps.Time("AppendMessage (first message)", func() error { return st.AppendMessage(ctx, first) }); err != nil {
 		return err
 	}
-	if err := steps.Time("Agents (routing's candidates)", func() error { _, err := st.Agents(ctx); return err }); err != nil {
+	if err := steps.Time("ReadyAgents (routing's candidates)", func() error { _, err := st.ReadyAgents(ctx, nil); return err }); err != nil {
 		return err
 	}
 	if err := steps.Time("Plan (offer timeout)", func() error { _, err := st.Plan(ctx, planID); return err }); err != nil {

@@ -2,10 +2,12 @@ package mongo
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/agentdesk/agentdesk/workspace"
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // agentDoc is an agent as stored in the agents collection.
@@ -106,6 +108,27 @@ func (s *Store) Agents(ctx context.Context) ([]*workspace.Agent, error) {
 	var docs []agentDoc
 	if err := findAll(ctx, s.agents, "username", &docs); err != nil {
 		return nil, err
+	}
+	agents := make([]*workspace.Agent, len(docs))
+	for i := range docs {
+		agents[i] = docs[i].agent()
+	}
+	return agents, nil
+}
+
+// ReadyAgents returns the READY, enabled agents serving any of the plans, by username.
+func (s *Store) ReadyAgents(ctx context.Context, planIDs []string) ([]*workspace.Agent, error) {
+	filter := bson.D{{Key: "presence", Value: workspace.Ready}, {Key: "disabled", Value: bson.D{{Key: "$ne", Value: true}}}}
+	if len(planIDs) > 0 {
+		filter = append(filter, bson.E{Key: "planIds", Value: bson.D{{Key: "$in", Value: planIDs}}})
+	}
+	cur, err := s.agents.Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "username", Value: 1}}))
+	if err != nil {
+		return nil, fmt.Errorf("mongo: ready agents: %w", err)
+	}
+	var docs []agentDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("mongo: ready agents: %w", err)
 	}
 	agents := make([]*workspace.Agent, len(docs))
 	for i := range docs {

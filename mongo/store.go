@@ -122,6 +122,8 @@ func (s *Store) createIndexes(ctx context.Context) error {
 	}{
 		// Ending all of an agent's sessions (revocation) selects by agent.
 		{s.sessions, []string{"agentId"}},
+		// Routing reads the READY agents alone.
+		{s.agents, []string{"presence", "username"}},
 		// Live: routing and timers select by agent, state and due time; lists sort by creation.
 		{s.interactions, []string{"agentId"}},
 		{s.interactions, []string{"state"}},

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/agentdesk/agentdesk/workspace"
@@ -40,6 +41,32 @@ func (s *Store) agentWhere(ctx context.Context, where string, arg any) (*workspa
 // Agents returns every agent ordered by username.
 func (s *Store) Agents(ctx context.Context) ([]*workspace.Agent, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT `+agentColumns+` FROM agents ORDER BY username`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*workspace.Agent
+	for rows.Next() {
+		a, err := scanAgent(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// ReadyAgents returns the READY, enabled agents serving any of the plans, by username.
+func (s *Store) ReadyAgents(ctx context.Context, planIDs []string) ([]*workspace.Agent, error) {
+	query := `SELECT ` + agentColumns + ` FROM agents WHERE presence = 'READY' AND disabled = 0`
+	args := make([]any, 0, len(planIDs))
+	if len(planIDs) > 0 {
+		query += ` AND EXISTS (SELECT 1 FROM json_each(agents.plan_ids) WHERE json_each.value IN (?` + strings.Repeat(",?", len(planIDs)-1) + `))`
+		for _, id := range planIDs {
+			args = append(args, id)
+		}
+	}
+	rows, err := s.read.QueryContext(ctx, query+` ORDER BY username`, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -23,6 +24,7 @@ type Factory func(t *testing.T) (open func() workspace.Store)
 func Run(t *testing.T, factory Factory) {
 	fresh := func(t *testing.T) workspace.Store { return factory(t)() }
 	t.Run("Agents", func(t *testing.T) { testAgents(t, fresh(t)) })
+	t.Run("ReadyAgents", func(t *testing.T) { testReadyAgents(t, fresh(t)) })
 	t.Run("AgentVersionGuard", func(t *testing.T) { testAgentVersionGuard(t, fresh(t)) })
 	t.Run("AgentRace", func(t *testing.T) { testAgentRace(t, fresh(t)) })
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, fresh(t)) })
@@ -133,6 +135,52 @@ func testAgents(t *testing.T, s workspace.Store) {
 	if fmt.Sprint(names) != "[aaron alice bob]" {
 		t.Fatalf("Agents() usernames = %v, want ordered [aaron alice bob]", names)
 	}
+}
+
+// testReadyAgents: routing's read selects READY, enabled members of the plans, and follows
+// presence changes made through UpdateAgent.
+func testReadyAgents(t *testing.T, s workspace.Store) {
+	add := func(username string, presence workspace.Presence, disabled bool, plans ...string) *workspace.Agent {
+		a := newAgent(username)
+		a.Presence, a.Disabled, a.PlanIDs = presence, disabled, plans
+		must(t, s.CreateAgent(ctx(t), a))
+		return a
+	}
+	add("erin", workspace.Ready, false, "p1", "p3")
+	add("bob", workspace.Ready, false, "p2")
+	carol := add("carol", workspace.NotReady, false, "p1")
+	add("dave", workspace.Ready, true, "p1", "p2")
+	add("ann", workspace.Ready, false, "p1")
+	add("olga", workspace.Offline, false, "p1", "p2")
+	ready := func(plans ...string) string {
+		t.Helper()
+		got, err := s.ReadyAgents(ctx(t), plans)
+		must(t, err)
+		var names []string
+		for _, a := range got {
+			names = append(names, a.Username)
+		}
+		return fmt.Sprint(names)
+	}
+	for plans, want := range map[string]string{
+		"p1": "[ann erin]", "p2": "[bob]", "p1,p2": "[ann bob erin]", "": "[ann bob erin]", "p9": "[]",
+	} {
+		var ids []string
+		if plans != "" {
+			ids = strings.Split(plans, ",")
+		}
+		if got := ready(ids...); got != want {
+			t.Fatalf("ReadyAgents(%s) = %s, want %s", plans, got, want)
+		}
+	}
+	carol.Presence = workspace.Ready
+	must(t, s.UpdateAgent(ctx(t), carol))
+	if got := ready("p1"); got != "[ann carol erin]" {
+		t.Fatalf("after carol went READY: %s", got)
+	}
+	got, err := s.ReadyAgents(ctx(t), []string{"p1"})
+	must(t, err)
+	sameAgent(t, got[1], carol)
 }
 
 func testAgentVersionGuard(t *testing.T, s workspace.Store) {

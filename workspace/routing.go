@@ -72,7 +72,7 @@ func (s *Service) routeWith(ctx context.Context, ix *Interaction, agents []*Agen
 	}
 	if agents == nil {
 		var err error
-		if agents, err = s.Store.Agents(ctx); err != nil {
+		if agents, err = s.Store.ReadyAgents(ctx, []string{ix.PlanID}); err != nil {
 			return false, err
 		}
 	}
@@ -184,14 +184,14 @@ func (s *Service) releasing(ctx context.Context, agentID, ixID string, change fu
 
 // routeQueued offers the queued interactions of the given plans, oldest first, while agents
 // have room. It runs when room appears: an agent goes READY or frees capacity. It reads the
-// agents once, and again only after a placement changed them, so a long queue with no room
-// costs two reads.
+// READY agents of those plans once, and again only after a placement changed them, so a long
+// queue with no room costs two reads.
 func (s *Service) routeQueued(ctx context.Context, planIDs []string) error {
 	if len(planIDs) == 0 {
 		return nil
 	}
-	agents, err := s.Store.Agents(ctx)
-	if err != nil || !slices.ContainsFunc(agents, func(a *Agent) bool { return a.Presence == Ready }) {
+	agents, err := s.Store.ReadyAgents(ctx, planIDs)
+	if err != nil || len(agents) == 0 {
 		return err
 	}
 	queued, err := s.Store.LiveInteractions(ctx, LiveFilter{States: []InteractionState{Queued}, PlanIDs: planIDs, Limit: 100})
@@ -207,7 +207,7 @@ func (s *Service) routeQueued(ctx context.Context, planIDs []string) error {
 			return err
 		}
 		if placed {
-			if agents, err = s.Store.Agents(ctx); err != nil {
+			if agents, err = s.Store.ReadyAgents(ctx, planIDs); err != nil {
 				return err
 			}
 		}

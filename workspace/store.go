@@ -28,6 +28,10 @@ type Store interface {
 	AgentByUsername(ctx context.Context, username string) (*Agent, error)
 	// Agents returns every agent ordered by username.
 	Agents(ctx context.Context) ([]*Agent, error)
+	// ReadyAgents returns the READY agents who are not disabled and serve at least one of the
+	// plans (any plan when planIDs is empty), ordered by username. Routing reads these alone,
+	// so its cost follows who can take work, not how many agents are stored.
+	ReadyAgents(ctx context.Context, planIDs []string) ([]*Agent, error)
 	// UpdateAgent writes a if the stored version is a.Version, and then sets a.Version+1.
 	UpdateAgent(ctx context.Context, a *Agent) error
 

@@ -269,19 +269,14 @@ func (s *Service) TransferTargets(ctx context.Context, search string, recentOnly
 		return nil, &Error{Code: EINVALID, Message: "the search is limited to 100 characters", Field: []string{"search"}}
 	}
 	search = NormaliseName(search)
-	agents, err := s.Store.Agents(ctx)
+	agents, err := s.Store.ReadyAgents(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
-	var me *Agent
 	needle := strings.ToLower(search)
 	var out []*Agent
 	for _, a := range agents {
-		if a.ID == p.ID {
-			me = a
-			continue
-		}
-		if a.Presence == Ready && (strings.Contains(strings.ToLower(a.Name), needle) || strings.Contains(strings.ToLower(a.Username), needle)) {
+		if a.ID != p.ID && (strings.Contains(strings.ToLower(a.Name), needle) || strings.Contains(strings.ToLower(a.Username), needle)) {
 			out = append(out, a)
 		}
 	}
@@ -290,6 +285,11 @@ func (s *Service) TransferTargets(ctx context.Context, search string, recentOnly
 		return out, nil
 	}
 	rank := map[string]int{}
+	// The caller's own record as stored now: their recent peers change with every transfer.
+	me, err := s.Store.Agent(ctx, p.ID)
+	if err != nil && ErrorCode(err) != ENOTFOUND {
+		return nil, err
+	}
 	if me != nil {
 		since := s.Clock.Now().Add(-RecentWindow)
 		for i, peer := range me.Recent {
