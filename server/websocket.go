@@ -183,32 +183,37 @@ func (m *Main) websocketInit(ctx context.Context, init transport.InitPayload) (c
 	}
 	s.mu.Unlock()
 	if p.Kind != workspace.Anonymous {
-		// Watch from before the ack, so a revocation the moment after it is not missed.
-		go m.watchSocket(ctx, s, m.Service.Revocations(ctx, p))
+		// Watched from before the ack, so a revocation the moment after it is not missed.
+		// Neither watch holds a goroutine: a socket costs the same idle or watched.
+		m.Service.OnRevoked(ctx, p, func(reason string) { m.closeRevoked(s, reason) })
+		m.recheckSocket(ctx, s)
 	}
 	return ctx, nil, nil
 }
 
-// watchSocket closes the socket when its principal is revoked or expires, as the domain
-// announces it, and re-authenticates it now and then in case an announcement from another
-// node was missed.
-func (m *Main) watchSocket(ctx context.Context, s *socket, revoked <-chan string) {
-	recheck := time.NewTicker(m.Config.SocketRecheck)
-	defer recheck.Stop()
-	for {
-		select {
-		case <-ctx.Done():
+// recheckSocket re-authenticates the socket every SocketRecheck while it is open, in case
+// the announcement of its revocation from another node was missed.
+func (m *Main) recheckSocket(ctx context.Context, s *socket) {
+	var mu sync.Mutex // orders the timer's own Reset against Stop
+	var t *time.Timer
+	mu.Lock()
+	defer mu.Unlock()
+	t = time.AfterFunc(m.Config.SocketRecheck, func() {
+		if _, err := m.Service.Authenticate(ctx, s.token); workspace.ErrorCode(err) == workspace.EUNAUTHENTICATED {
+			m.closeRevoked(s, workspace.ErrorMessage(err))
 			return
-		case reason := <-revoked:
-			m.closeRevoked(s, reason)
-			return
-		case <-recheck.C:
-			if _, err := m.Service.Authenticate(ctx, s.token); workspace.ErrorCode(err) == workspace.EUNAUTHENTICATED {
-				m.closeRevoked(s, workspace.ErrorMessage(err))
-				return
-			}
 		}
-	}
+		mu.Lock()
+		if ctx.Err() == nil {
+			t.Reset(m.Config.SocketRecheck)
+		}
+		mu.Unlock()
+	})
+	context.AfterFunc(ctx, func() {
+		mu.Lock()
+		t.Stop()
+		mu.Unlock()
+	})
 }
 
 func (m *Main) closeRevoked(s *socket, reason string) {
@@ -279,7 +284,7 @@ func (si socketImplementation) Accept(w http.ResponseWriter, r *http.Request, op
 	}
 	c := &wsConn{conn: conn, socket: socketFrom(r.Context()), done: make(chan struct{})}
 	if si.pingEvery > 0 {
-		go c.keepAlive(si.pingEvery)
+		c.keepAlive(si.pingEvery)
 	}
 	return c, nil
 }
@@ -291,6 +296,10 @@ type wsConn struct {
 
 	closeOnce sync.Once
 	done      chan struct{}
+
+	mu     sync.Mutex
+	pinger *time.Timer
+	closed bool
 }
 
 var (
@@ -298,28 +307,40 @@ var (
 	_ transport.WebsocketReadLimiter = (*wsConn)(nil)
 )
 
-// keepAlive pings the peer until the socket closes; a missing pong closes it.
+// keepAlive pings the peer every interval until the socket closes; a pong missing by the
+// next ping closes it. A timer, not a goroutine, waits between pings.
 func (c *wsConn) keepAlive(every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-c.done:
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.pinger = time.AfterFunc(every, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), every)
+		err := c.conn.Ping(ctx)
+		cancel()
+		if err != nil {
+			c.finish()
+			_ = c.conn.CloseNow()
 			return
-		case <-t.C:
-			ctx, cancel := context.WithTimeout(context.Background(), every)
-			err := c.conn.Ping(ctx)
-			cancel()
-			if err != nil {
-				c.finish()
-				_ = c.conn.CloseNow()
-				return
-			}
 		}
-	}
+		c.mu.Lock()
+		if !c.closed {
+			c.pinger.Reset(every)
+		}
+		c.mu.Unlock()
+	})
 }
 
-func (c *wsConn) finish() { c.closeOnce.Do(func() { close(c.done) }) }
+// finish marks the socket closed and stops its pings.
+func (c *wsConn) finish() {
+	c.closeOnce.Do(func() {
+		close(c.done)
+		c.mu.Lock()
+		c.closed = true
+		if c.pinger != nil {
+			c.pinger.Stop()
+		}
+		c.mu.Unlock()
+	})
+}
 
 func (c *wsConn) NextReader() (int, io.Reader, error) {
 	typ, data, err := c.conn.Read(context.Background())

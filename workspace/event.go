@@ -95,9 +95,13 @@ type Publisher interface {
 type Hub struct {
 	buffer int
 
-	mu   sync.Mutex
-	subs map[string]map[*subscriber]struct{}
+	mu       sync.Mutex
+	subs     map[string]map[*subscriber]struct{}
+	watchers map[string]map[*watcher]struct{}
 }
+
+// watcher is a callback on a topic; see Watch.
+type watcher struct{ fn func(Event) }
 
 type subscriber struct {
 	ch   chan Event
@@ -111,7 +115,7 @@ func NewHub(buffer int) *Hub {
 	if buffer < 1 {
 		buffer = 1
 	}
-	return &Hub{buffer: buffer, subs: map[string]map[*subscriber]struct{}{}}
+	return &Hub{buffer: buffer, subs: map[string]map[*subscriber]struct{}{}, watchers: map[string]map[*watcher]struct{}{}}
 }
 
 // Subscribe returns a channel of the topic's events. The channel is closed when ctx ends or
@@ -140,9 +144,34 @@ func (h *Hub) remove(topic string, s *subscriber) {
 	s.close()
 }
 
-// Publish delivers e to every subscriber of e.Topic without blocking.
+// Watch calls fn with each event published on topic until ctx ends. fn runs on the
+// publisher's goroutine, after the hub's lock is released, so it must return at once (close
+// something, cancel a context). A watcher holds no goroutine and no buffer: the right shape
+// for a watch every websocket keeps for its whole life.
+func (h *Hub) Watch(ctx context.Context, topic string, fn func(Event)) {
+	w := &watcher{fn: fn}
+	h.mu.Lock()
+	if h.watchers[topic] == nil {
+		h.watchers[topic] = map[*watcher]struct{}{}
+	}
+	h.watchers[topic][w] = struct{}{}
+	h.mu.Unlock()
+	context.AfterFunc(ctx, func() {
+		h.mu.Lock()
+		if set := h.watchers[topic]; set != nil {
+			delete(set, w)
+			if len(set) == 0 {
+				delete(h.watchers, topic)
+			}
+		}
+		h.mu.Unlock()
+	})
+}
+
+// Publish delivers e to every subscriber of e.Topic without blocking, and calls its watchers.
 func (h *Hub) Publish(e Event) {
 	var slow []*subscriber
+	var calls []func(Event)
 	h.mu.Lock()
 	for s := range h.subs[e.Topic] {
 		select {
@@ -151,10 +180,27 @@ func (h *Hub) Publish(e Event) {
 			slow = append(slow, s)
 		}
 	}
+	for w := range h.watchers[e.Topic] {
+		calls = append(calls, w.fn)
+	}
 	h.mu.Unlock()
 	for _, s := range slow {
 		h.remove(e.Topic, s)
 	}
+	for _, fn := range calls {
+		fn(e)
+	}
+}
+
+// Watchers counts the watchers of every topic.
+func (h *Hub) Watchers() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, set := range h.watchers {
+		n += len(set)
+	}
+	return n
 }
 
 // Subscribers counts the open subscriptions of a topic.

@@ -87,3 +87,36 @@ func TestHubRemovesSubscriberWhenContextEnds(t *testing.T) {
 	}
 	h.Publish(offerEvent("t", "after")) // must not panic on a closed channel
 }
+
+// TestHubWatchers: a watcher is called with its topic's events on the publisher's goroutine,
+// outside the hub's lock (so it may publish itself), and is gone once its context ends.
+func TestHubWatchers(t *testing.T) {
+	h := workspace.NewHub(4)
+	ctx, cancel := context.WithCancel(t.Context())
+	var got []string
+	h.Watch(ctx, "session:x", func(e workspace.Event) {
+		got = append(got, e.Offer.Offer.ID)
+		h.Publish(offerEvent("elsewhere", "echo")) // would deadlock under the hub's lock
+	})
+	h.Publish(offerEvent("session:y", "other topic"))
+	h.Publish(offerEvent("session:x", "1"))
+	h.Publish(offerEvent("session:x", "2"))
+	if len(got) != 2 || got[0] != "1" || got[1] != "2" {
+		t.Fatalf("the watcher got %v", got)
+	}
+	if h.Watchers() != 1 || h.Count() != 0 {
+		t.Fatalf("%d watchers and %d subscriptions, want 1 and 0", h.Watchers(), h.Count())
+	}
+	cancel()
+	deadline := time.Now().Add(2 * time.Second)
+	for h.Watchers() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the watcher outlived its context")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	h.Publish(offerEvent("session:x", "3"))
+	if len(got) != 2 {
+		t.Fatalf("a removed watcher got %v", got)
+	}
+}

@@ -3,6 +3,7 @@ package workspace
 import (
 	"context"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -48,61 +49,42 @@ func (p Principal) revocationTopics() []string {
 	return nil
 }
 
-// Revocations returns a channel that receives the reason once the principal's credential
-// stops authenticating: it is revoked (on any node) or, for a session, it expires. The
-// channel receives at most one reason and is never closed; watching ends with ctx.
-// Anonymous and contact principals have nothing to revoke: their channel never receives.
-func (s *Service) Revocations(ctx context.Context, p Principal) <-chan string {
-	out := make(chan string, 1)
+// OnRevoked calls fn once, with the reason, when the principal's credential stops
+// authenticating: it is revoked (on any node) or, for a session, it expires. Watching ends
+// with ctx, or after fn. It costs no goroutine: hub watchers and a timer, so each of
+// thousands of websockets can keep one for its whole life. fn must return at once.
+// Anonymous and contact principals have nothing to revoke: fn is never called.
+func (s *Service) OnRevoked(ctx context.Context, p Principal, fn func(reason string)) {
 	topics := p.revocationTopics()
 	if len(topics) == 0 {
-		return out
+		return
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	// A principal has one or two topics; a nil channel never receives.
-	var first, second <-chan Event
-	first = s.Hub.Subscribe(ctx, topics[0])
-	if len(topics) > 1 {
-		second = s.Hub.Subscribe(ctx, topics[1])
+	var once sync.Once
+	fire := func(reason string) {
+		once.Do(func() {
+			cancel()
+			fn(reason)
+		})
 	}
-	var expiry <-chan time.Time
-	var timer *time.Timer
+	for _, t := range topics {
+		s.Hub.Watch(ctx, t, func(e Event) {
+			if e.Revoked != nil {
+				fire(e.Revoked.Reason)
+			}
+		})
+	}
 	if !p.ExpiresAt.IsZero() {
-		timer = time.NewTimer(p.ExpiresAt.Sub(s.Clock.Now()))
-		expiry = timer.C
+		timer := time.AfterFunc(p.ExpiresAt.Sub(s.Clock.Now()), func() { fire(ReasonSessionExpired) })
+		context.AfterFunc(ctx, func() { timer.Stop() })
 	}
-	go func() {
-		defer cancel()
-		if timer != nil {
-			defer timer.Stop()
-		}
-		var e Event
-		var open bool
-		select {
-		case <-ctx.Done():
-			return
-		case <-expiry:
-			out <- ReasonSessionExpired
-			return
-		case e, open = <-first:
-		case e, open = <-second:
-		}
-		if !open && ctx.Err() != nil {
-			return
-		}
-		out <- revokedReason(e)
-	}()
-	return out
 }
 
-// revokedReason is the reason an event on a revocation topic gives. A closed feed (the hub
-// dropped it) gives a reason too: the socket then re-authenticates from scratch, which is
-// always safe.
-func revokedReason(e Event) string {
-	if e.Revoked != nil {
-		return e.Revoked.Reason
-	}
-	return "the server could not keep watching this session: connect again"
+// Revocations is OnRevoked as a channel that receives the reason; it is never closed.
+func (s *Service) Revocations(ctx context.Context, p Principal) <-chan string {
+	out := make(chan string, 1)
+	s.OnRevoked(ctx, p, func(reason string) { out <- reason })
+	return out
 }
 
 // revoke tells every node that the credential behind topic no longer authenticates.

@@ -142,23 +142,26 @@ func TestRevocation_ExpiryIsAnnounced(t *testing.T) {
 func TestRevocation_WatchEndsWithItsContext(t *testing.T) {
 	e := newEnv(t)
 	_, p := e.signIn("alice")
-	before := e.hub.Count()
+	before := e.hub.Watchers()
 	ctx, cancel := context.WithCancel(t.Context())
 	e.s.Revocations(ctx, p)
-	if e.hub.Count() != before+2 {
-		t.Fatalf("a session's watch holds %d subscriptions, want 2", e.hub.Count()-before)
+	if e.hub.Watchers() != before+2 {
+		t.Fatalf("a session's watch holds %d watchers, want 2 (session and agent)", e.hub.Watchers()-before)
+	}
+	if e.hub.Count() != 0 {
+		t.Fatalf("a watch holds %d buffered subscriptions, want none", e.hub.Count())
 	}
 	cancel()
 	deadline := time.Now().Add(2 * time.Second)
-	for e.hub.Count() != before {
+	for e.hub.Watchers() != before {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d subscriptions left after the watch ended", e.hub.Count()-before)
+			t.Fatalf("%d watchers left after the watch ended", e.hub.Watchers()-before)
 		}
 		time.Sleep(time.Millisecond)
 	}
 	// Anonymous and contact principals have nothing to revoke.
-	if e.s.Revocations(t.Context(), workspace.Principal{}) == nil || e.hub.Count() != before {
-		t.Fatal("an anonymous watch subscribed to something")
+	if e.s.Revocations(t.Context(), workspace.Principal{}) == nil || e.hub.Watchers() != before {
+		t.Fatal("an anonymous watch watched something")
 	}
 }
 
