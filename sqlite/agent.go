@@ -40,7 +40,12 @@ func (s *Store) agentWhere(ctx context.Context, where string, arg any) (*workspa
 
 // Agents returns every agent ordered by username.
 func (s *Store) Agents(ctx context.Context) ([]*workspace.Agent, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+agentColumns+` FROM agents ORDER BY username`)
+	return s.agentsWhere(ctx, `SELECT `+agentColumns+` FROM agents ORDER BY username`)
+}
+
+// agentsWhere runs a query of agentColumns and scans every row.
+func (s *Store) agentsWhere(ctx context.Context, query string, args ...any) ([]*workspace.Agent, error) {
+	rows, err := s.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -66,20 +71,7 @@ func (s *Store) ReadyAgents(ctx context.Context, planIDs []string) ([]*workspace
 			args = append(args, id)
 		}
 	}
-	rows, err := s.read.QueryContext(ctx, query+` ORDER BY username`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*workspace.Agent
-	for rows.Next() {
-		a, err := scanAgent(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return s.agentsWhere(ctx, query+` ORDER BY username`, args...)
 }
 
 // UpdateAgent writes a if the stored version is still a.Version.
