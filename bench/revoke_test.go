@@ -40,7 +40,7 @@ func BenchmarkRevocation(b *testing.B) {
 	// Each sample: a fresh session with its socket, then logout and wait for the close.
 	var logout Samples
 	for i := range n + warm {
-		token := signInAlice(b, c)
+		token, _ := login(b, m)
 		ws, err := openWS(ctx, m, token)
 		if err != nil {
 			b.Fatal(err)
@@ -74,7 +74,7 @@ func BenchmarkRevocation(b *testing.B) {
 	}
 
 	// The floor, measured in the same run.
-	token := signInAlice(b, c)
+	token, _ := login(b, m)
 	ws, err := openWS(ctx, m, token)
 	if err != nil {
 		b.Fatal(err)
@@ -164,15 +164,6 @@ func BenchmarkRevocation(b *testing.B) {
 	b.ReportMetric(float64(logout.Percentile(50).Microseconds()), "revoke-p50-µs")
 	b.ReportMetric(float64(logout.Percentile(99).Microseconds()), "revoke-p99-µs")
 	b.ReportMetric(float64(logout.Percentile(50))/float64(floor.Percentile(50)), "x-floor-p50")
-}
-
-func signInAlice(b *testing.B, c *gqlClient) string {
-	b.Helper()
-	var out struct{ Login struct{ Token string } }
-	if err := c.do(b.Context(), "", `mutation { login(input:{username:"alice", password:"demo"}) { token } }`, nil, &out); err != nil || out.Login.Token == "" {
-		b.Fatalf("login: %v %+v", err, out)
-	}
-	return out.Login.Token
 }
 
 // untilComplete reads the socket until the operation completes and returns its last payload.

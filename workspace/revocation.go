@@ -10,7 +10,7 @@ import (
 )
 
 // A credential stays valid only while nothing revokes it. Requests check it afresh each
-// time (Authenticate); a websocket, which lives for hours, watches Revocations instead and
+// time (Authenticate); a websocket, which lives for hours, watches OnRevoked instead and
 // is closed by its transport as soon as its principal's right to act ends.
 
 // RevokedEvent says that a credential no longer authenticates, and why.
@@ -78,13 +78,6 @@ func (s *Service) OnRevoked(ctx context.Context, p Principal, fn func(reason str
 		timer := time.AfterFunc(p.ExpiresAt.Sub(s.Clock.Now()), func() { fire(ReasonSessionExpired) })
 		context.AfterFunc(ctx, func() { timer.Stop() })
 	}
-}
-
-// Revocations is OnRevoked as a channel that receives the reason; it is never closed.
-func (s *Service) Revocations(ctx context.Context, p Principal) <-chan string {
-	out := make(chan string, 1)
-	s.OnRevoked(ctx, p, func(reason string) { out <- reason })
-	return out
 }
 
 // revoke tells every node that the credential behind topic no longer authenticates.

@@ -22,6 +22,13 @@ func (e *env) signIn(username string) (string, workspace.Principal) {
 	return token, p
 }
 
+// revocations is OnRevoked as a channel that receives the reason.
+func revocations(s *workspace.Service, ctx context.Context, p workspace.Principal) <-chan string {
+	out := make(chan string, 1)
+	s.OnRevoked(ctx, p, func(reason string) { out <- reason })
+	return out
+}
+
 // revoked waits a little for a revocation reason; "" if none came.
 func revoked(ch <-chan string, within time.Duration) string {
 	select {
@@ -36,7 +43,7 @@ func TestRevocation_LogoutEndsOnlyThatSession(t *testing.T) {
 	e := newEnv(t)
 	token, p := e.signIn("alice")
 	_, other := e.signIn("alice")
-	mine, theirs := e.s.Revocations(t.Context(), p), e.s.Revocations(t.Context(), other)
+	mine, theirs := revocations(e.s, t.Context(), p), revocations(e.s, t.Context(), other)
 	if _, err := e.s.Logout(workspace.WithPrincipal(t.Context(), p)); err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +62,7 @@ func TestRevocation_DisabledAgentIsSignedOutEverywhereAndOffline(t *testing.T) {
 	e.ready("bob")
 	t1, p1 := e.signIn("bob")
 	_, p2 := e.signIn("bob")
-	w1, w2 := e.s.Revocations(t.Context(), p1), e.s.Revocations(t.Context(), p2)
+	w1, w2 := revocations(e.s, t.Context(), p1), revocations(e.s, t.Context(), p2)
 	bob := e.agent("bob")
 	a, err := e.s.SetAgentDisabled(e.as("admin"), bob.ID, true)
 	if err != nil {
@@ -92,7 +99,7 @@ func TestRevocation_DisabledAgentIsSignedOutEverywhereAndOffline(t *testing.T) {
 func TestRevocation_PasswordResetEndsSessions(t *testing.T) {
 	e := newEnv(t)
 	token, p := e.signIn("carol")
-	w := e.s.Revocations(t.Context(), p)
+	w := revocations(e.s, t.Context(), p)
 	if _, err := e.s.ResetPassword(e.as("admin"), e.agent("carol").ID, "new secret"); err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +125,7 @@ func TestRevocation_RevokedKeyStopsAuthenticating(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := e.s.Revocations(t.Context(), p)
+	w := revocations(e.s, t.Context(), p)
 	if err := e.s.RevokeAPIKey(e.as("admin"), workspace.HashToken(key)); err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +141,7 @@ func TestRevocation_ExpiryIsAnnounced(t *testing.T) {
 	e.s.SessionTTL = 300 * time.Millisecond
 	_, p := e.signIn("alice")
 	// The watch's timer runs on real time from the session's expiry as the clock tells it.
-	if r := revoked(e.s.Revocations(t.Context(), p), 5*time.Second); r != workspace.ReasonSessionExpired {
+	if r := revoked(revocations(e.s, t.Context(), p), 5*time.Second); r != workspace.ReasonSessionExpired {
 		t.Fatalf("the watch got %q", r)
 	}
 }
@@ -144,7 +151,7 @@ func TestRevocation_WatchEndsWithItsContext(t *testing.T) {
 	_, p := e.signIn("alice")
 	before := e.hub.Watchers()
 	ctx, cancel := context.WithCancel(t.Context())
-	e.s.Revocations(ctx, p)
+	revocations(e.s, ctx, p)
 	if e.hub.Watchers() != before+2 {
 		t.Fatalf("a session's watch holds %d watchers, want 2 (session and agent)", e.hub.Watchers()-before)
 	}
@@ -160,7 +167,7 @@ func TestRevocation_WatchEndsWithItsContext(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	// Anonymous and contact principals have nothing to revoke.
-	if e.s.Revocations(t.Context(), workspace.Principal{}) == nil || e.hub.Watchers() != before {
+	if revocations(e.s, t.Context(), workspace.Principal{}) == nil || e.hub.Watchers() != before {
 		t.Fatal("an anonymous watch watched something")
 	}
 }
