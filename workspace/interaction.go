@@ -74,7 +74,19 @@ type Interaction struct {
 	Transfer *Transfer `json:",omitzero"`
 
 	// ContactTokenHash authorises the webchat contact (a hash; the token is shown once).
-	ContactTokenHash string
+	ContactTokenHash string `json:",omitzero"`
+
+	// IdentityID is the organisation's side of the conversation on a provider channel: the
+	// number or address it runs on; "" for webchat.
+	IdentityID string `json:",omitzero"`
+	// ThreadKey joins a contact's further inbound messages to this interaction while it is
+	// open (until it ends); stores keep it unique among live interactions.
+	ThreadKey string `json:",omitzero"`
+	// ContactWroteAt is when the contact last wrote, whoever held the interaction; WhatsApp's
+	// free-text window runs 24 hours from it (O2).
+	ContactWroteAt *time.Time `json:",omitzero"`
+	// ParkedBy is the agent who parked a PARKED interaction, or "" when the system did (K2).
+	ParkedBy string `json:",omitzero"`
 
 	// Version guards every write: a store updates the record only if it still holds this
 	// version and the expected state.
@@ -187,4 +199,21 @@ type Message struct {
 	AgentID string
 	Text    string
 	SentAt  time.Time
+
+	// Delivery is where an agent's message on a provider channel stands with the provider;
+	// "" for webchat and inbound messages.
+	Delivery      DeliveryStatus `json:",omitzero"`
+	DeliveryError *DeliveryError `json:",omitzero"`
+	// Template is set when the message is a template send (WhatsApp outside the window).
+	Template *TemplateUse `json:",omitzero"`
+	// ExternalID is the provider's ID of the message, scoped to its identity (see
+	// externalKey): unique, so a retried webhook never stores a message twice, and the key
+	// status callbacks are matched by.
+	ExternalID string `json:",omitzero"`
+	// Attempts counts the outbox's sends of a PENDING message; NextAttemptAt is when the
+	// outbox may send it (again): a node claims a message by moving it into the future.
+	Attempts      int       `json:",omitzero"`
+	NextAttemptAt time.Time `json:",omitzero"`
+	// Version guards delivery updates, as for interactions.
+	Version int64 `json:",omitzero"`
 }

@@ -73,11 +73,44 @@ type Store interface {
 	// ordered by CreatedAt then ID, starting after the cursor (nil: from the start).
 	Interactions(ctx context.Context, f InteractionFilter, after *InteractionCursor, limit int) ([]*Interaction, error)
 
-	// AppendMessage adds a message to a transcript (CONFLICT if its ID exists).
+	// LiveInteractionByThread returns the live interaction whose ThreadKey is key, NOT_FOUND
+	// if none. A non-empty ThreadKey is unique among live interactions: a create or update
+	// that would repeat one is CONFLICT.
+	LiveInteractionByThread(ctx context.Context, key string) (*Interaction, error)
+
+	// CreateIdentity stores a channel identity (CONFLICT if its ID, or its channel and
+	// address together, exist).
+	CreateIdentity(ctx context.Context, id *Identity) error
+	Identity(ctx context.Context, id string) (*Identity, error)
+	// Identities returns every identity ordered by name, then ID.
+	Identities(ctx context.Context) ([]*Identity, error)
+	// UpdateIdentity writes id if the stored version is id.Version, and then sets
+	// id.Version+1 (CONFLICT also when the channel and address collide with another).
+	UpdateIdentity(ctx context.Context, id *Identity) error
+
+	// CreateTemplate stores a template (CONFLICT if its ID, or its identity, name and
+	// language together, exist).
+	CreateTemplate(ctx context.Context, t *Template) error
+	Template(ctx context.Context, id string) (*Template, error)
+	// Templates returns an identity's templates ordered by name, then language.
+	Templates(ctx context.Context, identityID string) ([]*Template, error)
+
+	// AppendMessage adds a message to a transcript (CONFLICT if its ID exists, or its
+	// non-empty ExternalID).
 	AppendMessage(ctx context.Context, m *Message) error
 	// Messages returns up to limit messages of an interaction whose ID sorts after the
 	// given one ("" = from the start), in ID order.
 	Messages(ctx context.Context, interactionID, after string, limit int) ([]*Message, error)
+	// Message returns one message by its ID.
+	Message(ctx context.Context, id string) (*Message, error)
+	// MessageByExternalID returns the message whose ExternalID is key, NOT_FOUND if none.
+	MessageByExternalID(ctx context.Context, key string) (*Message, error)
+	// UpdateMessage writes m if the stored version is m.Version, and then sets m.Version+1;
+	// CONFLICT otherwise (also when missing, or when its ExternalID collides).
+	UpdateMessage(ctx context.Context, m *Message) error
+	// DueMessages returns up to limit PENDING messages whose NextAttemptAt is at or before
+	// due, ordered by NextAttemptAt then ID: the outbox's work.
+	DueMessages(ctx context.Context, due time.Time, limit int) ([]*Message, error)
 	// CountMessages counts an interaction's messages.
 	CountMessages(ctx context.Context, interactionID string) (int, error)
 	// LastMessage returns an interaction's latest message, NOT_FOUND if it has none.

@@ -1,0 +1,174 @@
+package workspace
+
+import (
+	"context"
+	"time"
+)
+
+// This file is the channel port: the types every channel adapter (webchat, the SMS/RCS and
+// WhatsApp providers, later email and voice) exchanges with the domain. The domain decides
+// the rules (which identity may start what, the WhatsApp window, idempotency, retries);
+// adapters only verify, parse and send.
+
+// Identity is an address the organisation talks from: an SMS/RCS number, a WhatsApp Business
+// number, an email address. Its provider settings hold secrets and are never shown.
+type Identity struct {
+	ID      string
+	Channel Channel
+	// Address is an E.164 number ("+447700900123") or an email address.
+	Address string
+	// Name is shown to agents, e.g. "Acme Support".
+	Name string
+	// Outbound says whether agents may start interactions from it (O1).
+	Outbound bool
+	// PlanID is where its inbound interactions are routed, and the default plan of its
+	// outbound ones.
+	PlanID string
+	// Provider names the adapter that carries its traffic: vonage, twilio, whatsapp-cloud,
+	// simulator, …
+	Provider string
+	// Settings are the provider's settings (API base URL, credentials, secrets).
+	Settings  map[string]string
+	CreatedAt time.Time
+	// Version guards every write, as for agents and plans.
+	Version int64
+}
+
+// Template is a WhatsApp message template Meta approved for an identity (O2). Its body's
+// placeholders are {{1}}, {{2}}, …
+type Template struct {
+	ID         string
+	IdentityID string
+	Name       string
+	Language   string
+	Body       string
+	// ParameterCount is how many {{n}} placeholders the body takes.
+	ParameterCount int
+	CreatedAt      time.Time
+}
+
+// DeliveryStatus is where an outbound message on a provider channel stands.
+type DeliveryStatus string
+
+// Delivery states, in the order a message moves through them (FAILED may follow any but READ).
+const (
+	DeliveryPending   DeliveryStatus = "PENDING"
+	DeliverySent      DeliveryStatus = "SENT"
+	DeliveryDelivered DeliveryStatus = "DELIVERED"
+	DeliveryRead      DeliveryStatus = "READ"
+	DeliveryFailed    DeliveryStatus = "FAILED"
+)
+
+// DeliveryErrorKind says what the agent can do about a failed message (E5's classes).
+type DeliveryErrorKind string
+
+// Kinds of delivery failure.
+const (
+	// DeliveryTemporary: the network or the provider failed; the same message may be retried.
+	DeliveryTemporary DeliveryErrorKind = "TEMPORARY"
+	// DeliveryContent: the message or its address is wrong; edit and send again.
+	DeliveryContent DeliveryErrorKind = "CONTENT"
+	// DeliverySecurity: a security check blocked it; remove what was flagged and send again.
+	DeliverySecurity DeliveryErrorKind = "SECURITY"
+)
+
+// DeliveryError is why an outbound message was not delivered. Senders return it as their
+// error; any other error a sender returns counts as TEMPORARY.
+type DeliveryError struct {
+	Kind    DeliveryErrorKind
+	Message string
+	// ProviderCode is the provider's own code, e.g. WhatsApp's "131047".
+	ProviderCode string `json:",omitzero"`
+}
+
+func (e *DeliveryError) Error() string {
+	if e.ProviderCode != "" {
+		return string(e.Kind) + " (" + e.ProviderCode + "): " + e.Message
+	}
+	return string(e.Kind) + ": " + e.Message
+}
+
+// TemplateUse is a template sent with its parameters filled in.
+type TemplateUse struct {
+	TemplateID string
+	Name       string
+	Language   string
+	Parameters []string `json:",omitzero"`
+}
+
+// InboundMessage is one message a contact sent on a provider channel, as its adapter parsed it from
+// a verified webhook.
+type InboundMessage struct {
+	// IdentityID is the identity the webhook was addressed to.
+	IdentityID string
+	// From is the contact's address (E.164 number, WhatsApp ID, email address).
+	From string
+	// Name is the contact's name where the provider gives one (WhatsApp's profile name).
+	Name string
+	// ProviderMessageID is the provider's ID of the message. Receive is idempotent on it.
+	ProviderMessageID string
+	Text              string
+	// At is when the provider says the contact sent it (informational; zero if unknown).
+	At time.Time
+}
+
+// DeliveryReport is a provider's status callback for a message the desk sent.
+type DeliveryReport struct {
+	IdentityID string
+	// MessageID is the desk's own ID of the message when the provider echoes it back
+	// (Vonage's client_ref, WhatsApp's biz_opaque_callback_data, a Twilio status callback
+	// URL's query); it is matched first.
+	MessageID string
+	// ProviderMessageID is the ID the provider returned when the message was sent.
+	ProviderMessageID string
+	Status            DeliveryStatus
+	// Error explains a FAILED status.
+	Error *DeliveryError
+}
+
+// Outgoing is what a Sender is asked to deliver: a stored PENDING message.
+type Outgoing struct {
+	Identity *Identity
+	// To is the contact's address.
+	To      string
+	Message *Message
+}
+
+// Sender delivers outbound messages through one provider. It returns the provider's ID of
+// the message, or an error: a *DeliveryError says how it failed, anything else is TEMPORARY.
+// A Sender must not retry by itself: the outbox does, with backoff.
+type Sender interface {
+	Send(ctx context.Context, out Outgoing) (providerMessageID string, err error)
+}
+
+// SenderFunc adapts a function to Sender.
+type SenderFunc func(ctx context.Context, out Outgoing) (string, error)
+
+// Send calls f.
+func (f SenderFunc) Send(ctx context.Context, out Outgoing) (string, error) { return f(ctx, out) }
+
+// whatsAppWindow is how long a contact's message lets the business send free text (O2).
+const whatsAppWindow = 24 * time.Hour
+
+// FreeTextUntil is until when free text may be sent on a WhatsApp interaction: 24 hours after
+// the contact's last message, or nil when only templates may be sent now (O2). Other channels
+// have no window: nil.
+func (ix *Interaction) FreeTextUntil(now time.Time) *time.Time {
+	if ix.Channel != WhatsApp || ix.ContactWroteAt == nil {
+		return nil
+	}
+	until := ix.ContactWroteAt.Add(whatsAppWindow)
+	if !until.After(now) {
+		return nil
+	}
+	return &until
+}
+
+// threadKey names the open conversation of a contact on an identity: an inbound message
+// joins the live interaction holding this key, or opens a new one.
+func threadKey(identityID, contact string) string { return identityID + "|" + contact }
+
+// externalKey is the store key of a provider's message ID, unique per identity.
+func externalKey(identityID, providerMessageID string) string {
+	return identityID + "|" + providerMessageID
+}
