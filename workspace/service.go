@@ -23,6 +23,15 @@ type Service struct {
 	MaxMessageChars int
 	// LoginThrottle slows password guessing; nil turns it off.
 	LoginThrottle *LoginThrottle
+
+	// Providers checks identities' provider settings.
+	Providers ProviderCatalog
+	// Senders deliver outbound messages, by identity provider name.
+	Senders map[string]Sender
+	// Outbox tunes the sending of outbound messages.
+	Outbox OutboxPolicy
+	// outboxKick wakes the outbox when a message is queued.
+	outboxKick chan struct{}
 }
 
 // DefaultMaxMessageChars is the default limit on a message's length.
@@ -41,5 +50,6 @@ func (s *Service) publish(e Event) {
 // NewService returns a service with production defaults.
 func NewService(store Store, hub *Hub, clock Clock) *Service {
 	return &Service{Store: store, Hub: hub, Clock: clock, SessionTTL: 12 * time.Hour, BcryptCost: 10,
-		MaxMessageChars: DefaultMaxMessageChars, LoginThrottle: NewLoginThrottle()}
+		MaxMessageChars: DefaultMaxMessageChars, LoginThrottle: NewLoginThrottle(),
+		Outbox: DefaultOutboxPolicy(), outboxKick: make(chan struct{}, 1)}
 }

@@ -1,0 +1,306 @@
+package workspace
+
+import (
+	"context"
+	"errors"
+	"slices"
+
+	"github.com/google/uuid"
+)
+
+// EOUTSIDEWINDOW refuses free text on WhatsApp when the contact has not written in the last
+// 24 hours: only an approved template may be sent (O2).
+const EOUTSIDEWINDOW = "OUTSIDE_WINDOW"
+
+// ENOCAPACITY refuses an outbound start when the agent's capacity on the channel is used up (P2).
+const ENOCAPACITY = "NO_CAPACITY"
+
+// EALREADYOPEN refuses an outbound start to a contact who already has an open interaction on
+// the identity: their replies would join it, not the new one.
+const EALREADYOPEN = "ALREADY_OPEN"
+
+// Receive is the one entry of contacts' messages from provider channels. It joins the message
+// to the contact's open interaction on the identity, or opens a new one and routes it (C3,
+// P6). It is idempotent on the provider's message ID: a webhook the provider delivers again is
+// stored once, and Receive returns the stored message with duplicate true.
+func (s *Service) Receive(ctx context.Context, in InboundMessage) (m *Message, duplicate bool, err error) {
+	if in.IdentityID == "" || IsBlank(in.From) || in.ProviderMessageID == "" {
+		return nil, false, Errorf(EINVALID, "an inbound message needs its identity, sender and provider ID")
+	}
+	key := externalKey(in.IdentityID, in.ProviderMessageID)
+	if m, err := s.Store.MessageByExternalID(ctx, key); err == nil {
+		return m, true, nil
+	} else if ErrorCode(err) != ENOTFOUND {
+		return nil, false, err
+	}
+	id, err := s.Store.Identity(ctx, in.IdentityID)
+	if err != nil {
+		return nil, false, err
+	}
+	ix, created, err := s.threadFor(ctx, id, in)
+	if err != nil {
+		return nil, false, err
+	}
+	text := NormaliseText(in.Text)
+	if IsBlank(text) {
+		text = "(an empty message)"
+	}
+	m, err = s.appendMessage(ctx, &Message{InteractionID: ix.ID, From: PartyContact, Text: text, ExternalID: key})
+	if ErrorCode(err) == ECONFLICT { // the same webhook, delivered twice at once
+		if first, ferr := s.Store.MessageByExternalID(ctx, key); ferr == nil {
+			return first, true, nil
+		}
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if created {
+		return m, false, s.route(ctx, ix)
+	}
+	if ix.Channel == WhatsApp { // the contact's message (re)opens the 24-hour window (O2)
+		if ix, _, err = s.mutateLoaded(ctx, ix, func(x *Interaction) error {
+			x.ContactWroteAt = &m.SentAt
+			return nil
+		}); err != nil {
+			return m, false, err
+		}
+		s.publishUpdate(ix)
+	}
+	if ix.State == Queued { // also routes one whose first routing a crash cut short
+		return m, false, s.route(ctx, ix)
+	}
+	return m, false, s.contactWrote(ctx, ix, m)
+}
+
+// threadFor returns the contact's open interaction on the identity, or a new QUEUED one.
+func (s *Service) threadFor(ctx context.Context, id *Identity, in InboundMessage) (*Interaction, bool, error) {
+	from := NormaliseName(in.From)
+	for attempt := 0; ; attempt++ {
+		ix, err := s.openThread(ctx, threadKey(id.ID, from))
+		if err == nil || ErrorCode(err) != ENOTFOUND {
+			return ix, false, err
+		}
+		now := s.Clock.Now()
+		ix = &Interaction{
+			ID: uuid.NewString(), Channel: id.Channel, Direction: Inbound, State: Queued,
+			Contact: Contact{Address: from, Name: NormaliseName(in.Name)}, PlanID: id.PlanID,
+			IdentityID: id.ID, ThreadKey: threadKey(id.ID, from), CreatedAt: now, ContactWroteAt: &now,
+		}
+		err = s.Store.CreateInteraction(ctx, ix)
+		if err == nil {
+			return ix, true, nil
+		}
+		if ErrorCode(err) != ECONFLICT || attempt == maxRetries {
+			return nil, false, err
+		}
+		// another webhook of this contact opened it first: join that one
+	}
+}
+
+// openThread returns the live interaction holding the thread key while it is open. One that
+// has ended (WRAP) no longer takes the contact's messages: its key is freed, so the next
+// message opens a new interaction (the agent alone ends provider conversations, C4).
+func (s *Service) openThread(ctx context.Context, key string) (*Interaction, error) {
+	ix, err := s.Store.LiveInteractionByThread(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if ix.State != Wrap && ix.State != Completed {
+		return ix, nil
+	}
+	_, _, err = s.mutateLoaded(ctx, ix, func(x *Interaction) error {
+		if x.ThreadKey != key {
+			return errSkip
+		}
+		x.ThreadKey = ""
+		return nil
+	})
+	if err != nil && ErrorCode(err) != ECONFLICT && ErrorCode(err) != ENOTFOUND && !errors.Is(err, errSkip) {
+		return nil, err
+	}
+	return nil, Errorf(ENOTFOUND, "the contact's last interaction has ended")
+}
+
+// checkWindow refuses free text on a WhatsApp interaction whose window is closed (O2).
+func (s *Service) checkWindow(ix *Interaction) error {
+	if ix.Channel == WhatsApp && ix.FreeTextUntil(s.Clock.Now()) == nil {
+		return &Error{Code: EOUTSIDEWINDOW, Field: []string{"text"}, Message: "the contact has not written in the last 24 hours: " +
+			"WhatsApp allows only an approved template until they reply"}
+	}
+	return nil
+}
+
+// Reply is an agent's message: free text, or on WhatsApp an approved template with its
+// parameters.
+type Reply struct {
+	InteractionID      string
+	Text               string
+	TemplateID         string
+	TemplateParameters []string
+}
+
+// SendReply sends an agent's message in an ACTIVE interaction they hold. On webchat it is
+// published to the visitor at once; on a provider channel it is stored PENDING and the outbox
+// sends it.
+func (s *Service) SendReply(ctx context.Context, r Reply) (*Message, error) {
+	me, ix, err := s.held(ctx, r.InteractionID)
+	if err != nil {
+		return nil, err
+	}
+	if r.TemplateID == "" && len(r.TemplateParameters) > 0 {
+		return nil, &Error{Code: EINVALID, Message: "template parameters need a templateId", Field: []string{"templateParameters"}}
+	}
+	if ix.IdentityID == "" {
+		if r.TemplateID != "" {
+			return nil, &Error{Code: EINVALID, Message: "templates are sent on WhatsApp only", Field: []string{"templateId"}}
+		}
+		return s.SendMessage(ctx, r.InteractionID, r.Text)
+	}
+	if ix.State != Active {
+		return nil, wrongState(ix.State)
+	}
+	m := &Message{InteractionID: ix.ID, From: PartyAgent, AgentID: me.ID}
+	if err := s.compose(ctx, ix.Channel, ix.IdentityID, r.Text, r.TemplateID, r.TemplateParameters, m); err != nil {
+		return nil, err
+	}
+	if m.Template == nil {
+		if err := s.checkWindow(ix); err != nil {
+			return nil, err
+		}
+	}
+	return s.queueMessage(ctx, m)
+}
+
+// compose fills m with free text or a rendered template of the identity.
+func (s *Service) compose(ctx context.Context, ch Channel, identityID, text, templateID string, params []string, m *Message) error {
+	if templateID == "" {
+		t, err := s.checkText(text)
+		m.Text = t
+		return err
+	}
+	if text != "" {
+		return &Error{Code: EINVALID, Message: "send either text or a template, not both", Field: []string{"text"}}
+	}
+	if ch != WhatsApp {
+		return &Error{Code: EINVALID, Message: "templates are sent on WhatsApp only", Field: []string{"templateId"}}
+	}
+	if checkID(templateID) != nil {
+		return &Error{Code: EINVALID, Message: "not a valid template ID: IDs are UUIDs", Field: []string{"templateId"}}
+	}
+	t, err := s.Store.Template(ctx, templateID)
+	if ErrorCode(err) == ENOTFOUND || (err == nil && t.IdentityID != identityID) {
+		return &Error{Code: EINVALID, Message: "this identity has no such template", Field: []string{"templateId"}}
+	} else if err != nil {
+		return err
+	}
+	body, err := t.Render(params)
+	if err != nil {
+		return err
+	}
+	m.Text = body
+	m.Template = &TemplateUse{TemplateID: t.ID, Name: t.Name, Language: t.Language, Parameters: slices.Clone(params)}
+	return nil
+}
+
+// OutboundStart is an agent's start of a conversation (C1, O1, O2).
+type OutboundStart struct {
+	Channel            Channel
+	IdentityID         string
+	To                 string
+	Text               string
+	TemplateID         string
+	TemplateParameters []string
+	// PlanID is the plan whose rules apply; "" means the identity's plan.
+	PlanID string
+}
+
+// StartOutbound starts an interaction from an identity configured for outbound use: SMS/RCS
+// with text (O1), WhatsApp with an approved template (O2); webchat cannot be started (O3).
+// The new interaction is ACTIVE with the caller and counts against their capacity (P2).
+func (s *Service) StartOutbound(ctx context.Context, in OutboundStart) (*Interaction, error) {
+	me, err := RequireAgent(ctx)
+	if err != nil {
+		return nil, err
+	}
+	switch in.Channel {
+	case Webchat:
+		return nil, &Error{Code: EINVALID, Message: "webchat cannot be started by an agent: the visitor opens the chat (O3)", Field: []string{"channel"}}
+	case SMS, RCS, WhatsApp:
+	default:
+		return nil, &Error{Code: EINVALID, Message: "outbound " + string(in.Channel) + " is not available", Field: []string{"channel"}}
+	}
+	id, err := s.identityField(ctx, in.IdentityID)
+	if err != nil {
+		return nil, err
+	}
+	if id.Channel != in.Channel {
+		return nil, &Error{Code: EINVALID, Message: "this identity carries " + string(id.Channel) + ", not " + string(in.Channel), Field: []string{"identityId"}}
+	}
+	if !id.Outbound {
+		return nil, &Error{Code: EINVALID, Message: "this identity is not configured for outbound use (O1)", Field: []string{"identityId"}}
+	}
+	to, err := NormalisePhone(in.To, "to")
+	if err != nil {
+		return nil, err
+	}
+	if in.Channel == WhatsApp && in.TemplateID == "" {
+		return nil, &Error{Code: EINVALID, Message: "a WhatsApp conversation starts with an approved template: free text is refused until the contact replies (O2)", Field: []string{"templateId"}}
+	}
+	planID := in.PlanID
+	if planID == "" {
+		planID = id.PlanID
+	}
+	if err := s.checkPlanTakes(ctx, planID, in.Channel, "planId"); err != nil {
+		return nil, err
+	}
+	now := s.Clock.Now()
+	ix := &Interaction{
+		ID: uuid.NewString(), Channel: in.Channel, Direction: Outbound, State: Active,
+		Contact: Contact{Address: to}, AgentID: me.ID, PlanID: planID, IdentityID: id.ID,
+		ThreadKey: threadKey(id.ID, to), CreatedAt: now, AcceptedAt: &now,
+	}
+	first := &Message{InteractionID: ix.ID, From: PartyAgent, AgentID: me.ID}
+	if err := s.compose(ctx, in.Channel, id.ID, in.Text, in.TemplateID, in.TemplateParameters, first); err != nil {
+		return nil, err
+	}
+	if existing, err := s.openThread(ctx, ix.ThreadKey); err == nil {
+		return nil, alreadyOpen(existing)
+	} else if ErrorCode(err) != ENOTFOUND {
+		return nil, err
+	}
+	plan, err := s.Store.Plan(ctx, planID)
+	if err != nil {
+		return nil, err
+	}
+	ix.AutoParkAt = autoParkAt(plan, now)
+	ix.scheduleActive()
+	if _, err := s.updateAgent(ctx, me.ID, func(a *Agent) error {
+		if a.heldOn(in.Channel) >= a.Capacity[in.Channel] {
+			return &Error{Code: ENOCAPACITY, Message: "your " + string(in.Channel) + " capacity is in use: end or park an interaction first (P2)"}
+		}
+		a.Holds = append(a.Holds, Hold{InteractionID: ix.ID, Channel: in.Channel, Since: now})
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := s.Store.CreateInteraction(ctx, ix); err != nil {
+		_ = s.release(ctx, me.ID, ix.ID, nil)
+		if ErrorCode(err) == ECONFLICT { // the contact wrote in at this very moment
+			if existing, xerr := s.openThread(ctx, ix.ThreadKey); xerr == nil {
+				return nil, alreadyOpen(existing)
+			}
+		}
+		return nil, err
+	}
+	if _, err := s.queueMessage(ctx, first); err != nil {
+		return nil, err
+	}
+	s.publishUpdate(ix)
+	return ix, nil
+}
+
+// alreadyOpen explains why a contact cannot be started again.
+func alreadyOpen(ix *Interaction) error {
+	return &Error{Code: EALREADYOPEN, Field: []string{"to"},
+		Message: "this contact already has an open interaction on this identity (" + ix.ID + "); their replies join it"}
+}

@@ -1,0 +1,308 @@
+package workspace
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// The outbox: an agent's message on a provider channel is stored first, PENDING, and then
+// sent by its identity's Sender. A node claims a due message with one version-guarded write
+// that moves its NextAttemptAt a lease into the future, so two nodes never send it together;
+// a node that dies mid-send leaves the claim to expire and another node (or the restarted
+// one) sends it. Temporary failures are retried with backoff, then the message is FAILED.
+
+// OutboxPolicy tunes the outbox.
+type OutboxPolicy struct {
+	// Lease is how long a claim keeps other nodes off a message being sent; a send takes at
+	// most this long (its context's deadline).
+	Lease time.Duration
+	// MaxAttempts is how many sends a temporary failure gets before the message is FAILED.
+	MaxAttempts int
+	// FirstBackoff is the wait after the first failure; each further failure doubles it, up
+	// to MaxBackoff.
+	FirstBackoff, MaxBackoff time.Duration
+	// Batch is how many due messages one pass reads.
+	Batch int
+}
+
+// DefaultOutboxPolicy: sends time out after 30 s; 5 attempts over about 15 s of backoff.
+func DefaultOutboxPolicy() OutboxPolicy {
+	return OutboxPolicy{Lease: 30 * time.Second, MaxAttempts: 5, FirstBackoff: time.Second, MaxBackoff: time.Minute, Batch: 100}
+}
+
+// backoff is the wait before attempt n+1 after n failed ones.
+func (p OutboxPolicy) backoff(n int) time.Duration {
+	d := p.FirstBackoff
+	for i := 1; i < n && d < p.MaxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, p.MaxBackoff)
+}
+
+// DeliveryTopic is the topic of delivery updates of one agent's interactions' messages.
+func DeliveryTopic(agentID string) string { return "delivery:" + agentID }
+
+// OutboxKick is signalled when a message is queued, so a runner can send it without waiting
+// for its next poll.
+func (s *Service) OutboxKick() <-chan struct{} { return s.outboxKick }
+
+// kickOutbox wakes the outbox runner, if one waits.
+func (s *Service) kickOutbox() {
+	select {
+	case s.outboxKick <- struct{}{}:
+	default:
+	}
+}
+
+// queueMessage stores an agent's message on a provider channel, PENDING, and wakes the outbox.
+func (s *Service) queueMessage(ctx context.Context, m *Message) (*Message, error) {
+	m.Delivery, m.NextAttemptAt = DeliveryPending, s.Clock.Now()
+	m, err := s.appendMessage(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	s.kickOutbox()
+	return m, nil
+}
+
+// DeliverDue sends every message due now, one pass; it returns how many it sent or settled.
+// Messages of one interaction go out in order: once one of them waits for a retry, the later
+// ones wait for it.
+func (s *Service) DeliverDue(ctx context.Context) (int, error) {
+	due, err := s.Store.DueMessages(ctx, s.Clock.Now(), s.Outbox.Batch)
+	if err != nil {
+		return 0, err
+	}
+	held := map[string]bool{}
+	n := 0
+	var errs []error
+	for _, m := range due {
+		if held[m.InteractionID] {
+			continue
+		}
+		done, err := s.deliver(ctx, m)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if done {
+			n++
+		} else {
+			held[m.InteractionID] = true
+		}
+	}
+	return n, errors.Join(errs...)
+}
+
+// deliver claims and sends one message. It reports whether the message left PENDING.
+func (s *Service) deliver(ctx context.Context, m *Message) (bool, error) {
+	now := s.Clock.Now()
+	m.Attempts++
+	m.NextAttemptAt = now.Add(s.Outbox.Lease)
+	if err := s.Store.UpdateMessage(ctx, m); ErrorCode(err) == ECONFLICT {
+		return false, nil // another node claimed it, or a report settled it
+	} else if err != nil {
+		return false, err
+	}
+	ix, err := s.Store.Interaction(ctx, m.InteractionID)
+	if err != nil {
+		return false, err
+	}
+	out := Outgoing{To: ix.Contact.Address, Message: m}
+	var pid string
+	var sendErr error
+	if out.Identity, err = s.Store.Identity(ctx, ix.IdentityID); err != nil {
+		sendErr = &DeliveryError{Kind: DeliveryTemporary, Message: "the identity of this interaction cannot be read: " + ErrorMessage(err)}
+	} else if sender := s.Senders[out.Identity.Provider]; sender == nil {
+		sendErr = &DeliveryError{Kind: DeliveryTemporary, Message: "no sender is configured for provider " + out.Identity.Provider}
+	} else {
+		sendCtx, cancel := context.WithTimeout(ctx, s.Outbox.Lease)
+		pid, sendErr = sender.Send(sendCtx, out)
+		cancel()
+		if sendErr == nil && pid == "" {
+			sendErr = &DeliveryError{Kind: DeliveryTemporary, Message: "the provider accepted the message but returned no ID"}
+		}
+	}
+	if ctx.Err() != nil {
+		return false, ctx.Err() // shutting down: the claim expires and the message is sent again
+	}
+	settled, err := s.settle(ctx, m.ID, ix, func(x *Message) bool {
+		return s.sendOutcome(x, out.Identity, pid, sendErr)
+	})
+	return settled != nil && settled.Delivery != DeliveryPending, err
+}
+
+// sendOutcome applies a send's outcome to the fresh message; false when nothing changes.
+func (s *Service) sendOutcome(m *Message, id *Identity, pid string, sendErr error) bool {
+	if sendErr == nil {
+		m.ExternalID = externalKey(id.ID, pid)
+		if m.Delivery == DeliveryPending { // a status report may have overtaken the send
+			m.Delivery, m.NextAttemptAt = DeliverySent, time.Time{}
+		}
+		return true
+	}
+	if m.Delivery != DeliveryPending {
+		return false
+	}
+	var de *DeliveryError
+	if !errors.As(sendErr, &de) {
+		de = &DeliveryError{Kind: DeliveryTemporary, Message: "the provider could not be reached: " + sendErr.Error()}
+	}
+	if de.Kind == DeliveryTemporary && m.Attempts < s.Outbox.MaxAttempts {
+		m.NextAttemptAt = s.Clock.Now().Add(s.Outbox.backoff(m.Attempts))
+		return true
+	}
+	m.Delivery, m.DeliveryError, m.NextAttemptAt = DeliveryFailed, de, time.Time{}
+	return true
+}
+
+// settle applies change to a message with a version-guarded write, re-reading on conflict,
+// and tells the interaction's holder what changed.
+func (s *Service) settle(ctx context.Context, id string, ix *Interaction, change func(*Message) bool) (*Message, error) {
+	for attempt := 0; ; attempt++ {
+		m, err := s.Store.Message(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		before := m.Delivery
+		if !change(m) {
+			return m, nil
+		}
+		err = s.Store.UpdateMessage(ctx, m)
+		if err == nil {
+			if m.Delivery != before {
+				s.announceDelivery(ctx, ix, m)
+			}
+			return m, nil
+		}
+		if ErrorCode(err) != ECONFLICT || attempt == maxRetries {
+			return nil, err
+		}
+	}
+}
+
+// announceDelivery tells the agent holding the interaction that a message's delivery moved.
+func (s *Service) announceDelivery(ctx context.Context, ix *Interaction, m *Message) {
+	if fresh, err := s.Store.Interaction(ctx, ix.ID); err == nil {
+		ix = fresh
+	}
+	if ix.AgentID != "" {
+		s.publish(Event{Topic: DeliveryTopic(ix.AgentID), Message: m})
+	}
+	s.publish(Event{Topic: MessagesTopic(ix.ID), Message: m})
+}
+
+// deliveryRank orders delivery states; a report never moves a message back.
+var deliveryRank = map[DeliveryStatus]int{DeliveryPending: 0, DeliverySent: 1, DeliveryDelivered: 2, DeliveryRead: 3}
+
+// ReportDelivery applies a provider's status callback to the message it is about. A report
+// never moves a message back (a late "delivered" after "read" changes nothing), and a
+// failure after "read" is ignored. A report about no message of the identity is NOT_FOUND.
+func (s *Service) ReportDelivery(ctx context.Context, r DeliveryReport) (*Message, error) {
+	m, ix, err := s.reported(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	return s.settle(ctx, m.ID, ix, func(x *Message) bool {
+		if x.ExternalID == "" && r.ProviderMessageID != "" {
+			x.ExternalID = externalKey(r.IdentityID, r.ProviderMessageID)
+		}
+		switch {
+		case r.Status == DeliveryFailed:
+			if x.Delivery == DeliveryRead || x.Delivery == DeliveryFailed {
+				return false
+			}
+			de := r.Error
+			if de == nil {
+				de = &DeliveryError{Kind: DeliveryTemporary, Message: "the provider reported a failure without a reason"}
+			}
+			x.Delivery, x.DeliveryError, x.NextAttemptAt = DeliveryFailed, de, time.Time{}
+		case x.Delivery == DeliveryFailed || deliveryRank[r.Status] <= deliveryRank[x.Delivery]:
+			return false
+		default:
+			x.Delivery, x.NextAttemptAt = r.Status, time.Time{}
+		}
+		return true
+	})
+}
+
+// reported finds the message a report is about: by the desk's own ID when the provider
+// echoed it, else by the provider's ID; either way it must be an outbound message of an
+// interaction on the reporting identity.
+func (s *Service) reported(ctx context.Context, r DeliveryReport) (*Message, *Interaction, error) {
+	notFound := Errorf(ENOTFOUND, "no message of this identity has this ID")
+	var m *Message
+	var err error
+	if r.MessageID != "" && checkID(r.MessageID) == nil {
+		m, err = s.Store.Message(ctx, r.MessageID)
+	}
+	if m == nil && r.ProviderMessageID != "" {
+		m, err = s.Store.MessageByExternalID(ctx, externalKey(r.IdentityID, r.ProviderMessageID))
+	}
+	if ErrorCode(err) == ENOTFOUND || (m == nil && err == nil) {
+		return nil, nil, notFound
+	} else if err != nil {
+		return nil, nil, err
+	}
+	if m.Delivery == "" {
+		return nil, nil, notFound
+	}
+	ix, err := s.Store.Interaction(ctx, m.InteractionID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if ix.IdentityID != r.IdentityID {
+		return nil, nil, notFound
+	}
+	return m, ix, nil
+}
+
+// RetryMessage sends a FAILED message again, unchanged. The agent must hold its ACTIVE
+// interaction, and on WhatsApp free text needs the window open (O2).
+func (s *Service) RetryMessage(ctx context.Context, messageID string) (*Message, error) {
+	if checkID(messageID) != nil {
+		return nil, &Error{Code: EINVALID, Message: "not a valid message ID: IDs are UUIDs", Field: []string{"messageId"}}
+	}
+	m, err := s.Store.Message(ctx, messageID)
+	if err != nil {
+		return nil, err
+	}
+	_, ix, err := s.held(ctx, m.InteractionID)
+	if err != nil {
+		return nil, err
+	}
+	if ix.State != Active {
+		return nil, wrongState(ix.State)
+	}
+	if m.Delivery != DeliveryFailed {
+		return nil, Errorf(EWRONGSTATE, "only a FAILED message can be sent again; this one is %s", deliveryWord(m.Delivery))
+	}
+	if m.Template == nil {
+		if err := s.checkWindow(ix); err != nil {
+			return nil, err
+		}
+	}
+	retried, err := s.settle(ctx, m.ID, ix, func(x *Message) bool {
+		if x.Delivery != DeliveryFailed {
+			return false
+		}
+		x.Delivery, x.DeliveryError, x.Attempts, x.NextAttemptAt = DeliveryPending, nil, 0, s.Clock.Now()
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	if retried.Delivery != DeliveryPending {
+		return nil, Errorf(EWRONGSTATE, "the message is %s now", deliveryWord(retried.Delivery))
+	}
+	s.kickOutbox()
+	return retried, nil
+}
+
+// deliveryWord names a delivery state in a sentence.
+func deliveryWord(d DeliveryStatus) string {
+	if d == "" {
+		return "not an outbound message"
+	}
+	return string(d)
+}
