@@ -32,6 +32,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Agent() AgentResolver
 	Contact() ContactResolver
+	DeliveryError() DeliveryErrorResolver
 	Interaction() InteractionResolver
 	InteractionPlan() InteractionPlanResolver
 	Message() MessageResolver
@@ -65,9 +66,28 @@ type ComplexityRoot struct {
 		Used    func(childComplexity int) int
 	}
 
+	ChannelIdentity struct {
+		Address  func(childComplexity int) int
+		Channel  func(childComplexity int) int
+		ID       func(childComplexity int) int
+		Name     func(childComplexity int) int
+		Outbound func(childComplexity int) int
+	}
+
+	ChannelIdentityPayload struct {
+		Identity   func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	Contact struct {
 		Address func(childComplexity int) int
 		Name    func(childComplexity int) int
+	}
+
+	DeliveryError struct {
+		Kind         func(childComplexity int) int
+		Message      func(childComplexity int) int
+		ProviderCode func(childComplexity int) int
 	}
 
 	DispositionCode struct {
@@ -88,7 +108,9 @@ type ComplexityRoot struct {
 		DurationSeconds func(childComplexity int) int
 		EndedAt         func(childComplexity int) int
 		EndedBy         func(childComplexity int) int
+		FreeTextUntil   func(childComplexity int) int
 		ID              func(childComplexity int) int
+		Identity        func(childComplexity int) int
 		LastContactAt   func(childComplexity int) int
 		LastMessage     func(childComplexity int) int
 		Notes           func(childComplexity int) int
@@ -141,6 +163,8 @@ type ComplexityRoot struct {
 
 	Message struct {
 		Agent         func(childComplexity int) int
+		Delivery      func(childComplexity int) int
+		DeliveryError func(childComplexity int) int
 		From          func(childComplexity int) int
 		ID            func(childComplexity int) int
 		InteractionID func(childComplexity int) int
@@ -159,6 +183,19 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	MessageTemplate struct {
+		Body           func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Language       func(childComplexity int) int
+		Name           func(childComplexity int) int
+		ParameterCount func(childComplexity int) int
+	}
+
+	MessageTemplatePayload struct {
+		Template   func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	Mutation struct {
 		AcceptOffer         func(childComplexity int, input model.OfferInput) int
 		CompleteInteraction func(childComplexity int, input model.InteractionInput) int
@@ -169,11 +206,15 @@ type ComplexityRoot struct {
 		Logout              func(childComplexity int) int
 		ParkInteraction     func(childComplexity int, input model.InteractionInput) int
 		RejectOffer         func(childComplexity int, input model.OfferInput) int
+		RetryMessage        func(childComplexity int, input model.RetryMessageInput) int
+		SaveChannelIdentity func(childComplexity int, input model.ChannelIdentityInput) int
+		SaveMessageTemplate func(childComplexity int, input model.MessageTemplateInput) int
 		SelectDisposition   func(childComplexity int, input model.SelectDispositionInput) int
 		SendContactMessage  func(childComplexity int, input model.ContactMessageInput) int
 		SendMessage         func(childComplexity int, input model.SendMessageInput) int
 		SetNotes            func(childComplexity int, input model.SetNotesInput) int
 		SetPresence         func(childComplexity int, input model.SetPresenceInput) int
+		StartOutbound       func(childComplexity int, input model.StartOutboundInput) int
 		StartWebchat        func(childComplexity int, input model.StartWebchatInput) int
 		TransferInteraction func(childComplexity int, input model.TransferInput) int
 	}
@@ -211,14 +252,16 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Interaction      func(childComplexity int, id string) int
-		InteractionPlans func(childComplexity int, search *string) int
-		Interactions     func(childComplexity int, filter *model.InteractionFilter, first *int, after *string) int
-		Me               func(childComplexity int) int
-		MyChat           func(childComplexity int) int
-		MyInteractions   func(childComplexity int) int
-		Node             func(childComplexity int, id string) int
-		TransferTargets  func(childComplexity int, search *string, recentOnly *bool) int
+		ChannelIdentities func(childComplexity int, channel *workspace.Channel, outboundOnly *bool) int
+		Interaction       func(childComplexity int, id string) int
+		InteractionPlans  func(childComplexity int, search *string) int
+		Interactions      func(childComplexity int, filter *model.InteractionFilter, first *int, after *string) int
+		Me                func(childComplexity int) int
+		MessageTemplates  func(childComplexity int, identityID string) int
+		MyChat            func(childComplexity int) int
+		MyInteractions    func(childComplexity int) int
+		Node              func(childComplexity int, id string) int
+		TransferTargets   func(childComplexity int, search *string, recentOnly *bool) int
 	}
 
 	SendMessagePayload struct {
@@ -231,6 +274,11 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	StartOutboundPayload struct {
+		Interaction func(childComplexity int) int
+		UserErrors  func(childComplexity int) int
+	}
+
 	StartWebchatPayload struct {
 		Chat       func(childComplexity int) int
 		Token      func(childComplexity int) int
@@ -238,6 +286,7 @@ type ComplexityRoot struct {
 	}
 
 	Subscription struct {
+		DeliveryUpdates     func(childComplexity int) int
 		InteractionUpdates  func(childComplexity int) int
 		Messages            func(childComplexity int, interactionID string) int
 		Offers              func(childComplexity int) int
@@ -287,6 +336,9 @@ type AgentResolver interface {
 type ContactResolver interface {
 	Name(ctx context.Context, obj *workspace.Contact) (*string, error)
 }
+type DeliveryErrorResolver interface {
+	ProviderCode(ctx context.Context, obj *workspace.DeliveryError) (*string, error)
+}
 type InteractionResolver interface {
 	Agent(ctx context.Context, obj *workspace.Interaction) (*workspace.Agent, error)
 	Plan(ctx context.Context, obj *workspace.Interaction) (*workspace.Plan, error)
@@ -298,6 +350,8 @@ type InteractionResolver interface {
 	Offer(ctx context.Context, obj *workspace.Interaction) (*workspace.Offer, error)
 	LastMessage(ctx context.Context, obj *workspace.Interaction) (*workspace.Message, error)
 	Transcript(ctx context.Context, obj *workspace.Interaction, first *int, after *string) (*model.MessageConnection, error)
+	Identity(ctx context.Context, obj *workspace.Interaction) (*workspace.Identity, error)
+	FreeTextUntil(ctx context.Context, obj *workspace.Interaction) (*time.Time, error)
 }
 type InteractionPlanResolver interface {
 	WrapSeconds(ctx context.Context, obj *workspace.Plan) (*int, error)
@@ -308,6 +362,8 @@ type InteractionPlanResolver interface {
 }
 type MessageResolver interface {
 	Agent(ctx context.Context, obj *workspace.Message) (*workspace.Agent, error)
+
+	Delivery(ctx context.Context, obj *workspace.Message) (*workspace.DeliveryStatus, error)
 }
 type MutationResolver interface {
 	Login(ctx context.Context, input model.LoginInput) (*model.LoginPayload, error)
@@ -326,6 +382,10 @@ type MutationResolver interface {
 	StartWebchat(ctx context.Context, input model.StartWebchatInput) (*model.StartWebchatPayload, error)
 	SendContactMessage(ctx context.Context, input model.ContactMessageInput) (*model.SendMessagePayload, error)
 	EndWebchat(ctx context.Context) (*model.WebchatPayload, error)
+	StartOutbound(ctx context.Context, input model.StartOutboundInput) (*model.StartOutboundPayload, error)
+	RetryMessage(ctx context.Context, input model.RetryMessageInput) (*model.SendMessagePayload, error)
+	SaveChannelIdentity(ctx context.Context, input model.ChannelIdentityInput) (*model.ChannelIdentityPayload, error)
+	SaveMessageTemplate(ctx context.Context, input model.MessageTemplateInput) (*model.MessageTemplatePayload, error)
 }
 type OfferResolver interface {
 	ExpiresAt(ctx context.Context, obj *workspace.Offer) (*time.Time, error)
@@ -345,6 +405,8 @@ type QueryResolver interface {
 	MyInteractions(ctx context.Context) ([]*workspace.Interaction, error)
 	InteractionPlans(ctx context.Context, search *string) ([]*workspace.Plan, error)
 	TransferTargets(ctx context.Context, search *string, recentOnly *bool) ([]*workspace.Agent, error)
+	ChannelIdentities(ctx context.Context, channel *workspace.Channel, outboundOnly *bool) ([]*workspace.Identity, error)
+	MessageTemplates(ctx context.Context, identityID string) ([]*workspace.Template, error)
 }
 type SubscriptionResolver interface {
 	Offers(ctx context.Context) (<-chan *workspace.OfferEvent, error)
@@ -352,6 +414,7 @@ type SubscriptionResolver interface {
 	InteractionUpdates(ctx context.Context) (<-chan *workspace.Interaction, error)
 	UnparkNotifications(ctx context.Context) (<-chan *workspace.UnparkEvent, error)
 	TransferResults(ctx context.Context) (<-chan *workspace.TransferEvent, error)
+	DeliveryUpdates(ctx context.Context) (<-chan *workspace.Message, error)
 }
 type TransferResultResolver interface {
 	Target(ctx context.Context, obj *workspace.TransferEvent) (*workspace.Agent, error)
@@ -449,6 +512,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ChannelCapacity.Used(childComplexity), true
 
+	case "ChannelIdentity.address":
+		if e.ComplexityRoot.ChannelIdentity.Address == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelIdentity.Address(childComplexity), true
+	case "ChannelIdentity.channel":
+		if e.ComplexityRoot.ChannelIdentity.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelIdentity.Channel(childComplexity), true
+	case "ChannelIdentity.id":
+		if e.ComplexityRoot.ChannelIdentity.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelIdentity.ID(childComplexity), true
+	case "ChannelIdentity.name":
+		if e.ComplexityRoot.ChannelIdentity.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelIdentity.Name(childComplexity), true
+	case "ChannelIdentity.outbound":
+		if e.ComplexityRoot.ChannelIdentity.Outbound == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelIdentity.Outbound(childComplexity), true
+
+	case "ChannelIdentityPayload.identity":
+		if e.ComplexityRoot.ChannelIdentityPayload.Identity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelIdentityPayload.Identity(childComplexity), true
+	case "ChannelIdentityPayload.userErrors":
+		if e.ComplexityRoot.ChannelIdentityPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelIdentityPayload.UserErrors(childComplexity), true
+
 	case "Contact.address":
 		if e.ComplexityRoot.Contact.Address == nil {
 			break
@@ -461,6 +568,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Contact.Name(childComplexity), true
+
+	case "DeliveryError.kind":
+		if e.ComplexityRoot.DeliveryError.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryError.Kind(childComplexity), true
+	case "DeliveryError.message":
+		if e.ComplexityRoot.DeliveryError.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryError.Message(childComplexity), true
+	case "DeliveryError.providerCode":
+		if e.ComplexityRoot.DeliveryError.ProviderCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryError.ProviderCode(childComplexity), true
 
 	case "DispositionCode.code":
 		if e.ComplexityRoot.DispositionCode.Code == nil {
@@ -547,12 +673,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Interaction.EndedBy(childComplexity), true
+	case "Interaction.freeTextUntil":
+		if e.ComplexityRoot.Interaction.FreeTextUntil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Interaction.FreeTextUntil(childComplexity), true
 	case "Interaction.id":
 		if e.ComplexityRoot.Interaction.ID == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Interaction.ID(childComplexity), true
+	case "Interaction.identity":
+		if e.ComplexityRoot.Interaction.Identity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Interaction.Identity(childComplexity), true
 	case "Interaction.lastContactAt":
 		if e.ComplexityRoot.Interaction.LastContactAt == nil {
 			break
@@ -768,6 +906,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Message.Agent(childComplexity), true
+	case "Message.delivery":
+		if e.ComplexityRoot.Message.Delivery == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.Delivery(childComplexity), true
+	case "Message.deliveryError":
+		if e.ComplexityRoot.Message.DeliveryError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.DeliveryError(childComplexity), true
 	case "Message.from":
 		if e.ComplexityRoot.Message.From == nil {
 			break
@@ -830,6 +980,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MessageEdge.Node(childComplexity), true
+
+	case "MessageTemplate.body":
+		if e.ComplexityRoot.MessageTemplate.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageTemplate.Body(childComplexity), true
+	case "MessageTemplate.id":
+		if e.ComplexityRoot.MessageTemplate.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageTemplate.ID(childComplexity), true
+	case "MessageTemplate.language":
+		if e.ComplexityRoot.MessageTemplate.Language == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageTemplate.Language(childComplexity), true
+	case "MessageTemplate.name":
+		if e.ComplexityRoot.MessageTemplate.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageTemplate.Name(childComplexity), true
+	case "MessageTemplate.parameterCount":
+		if e.ComplexityRoot.MessageTemplate.ParameterCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageTemplate.ParameterCount(childComplexity), true
+
+	case "MessageTemplatePayload.template":
+		if e.ComplexityRoot.MessageTemplatePayload.Template == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageTemplatePayload.Template(childComplexity), true
+	case "MessageTemplatePayload.userErrors":
+		if e.ComplexityRoot.MessageTemplatePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageTemplatePayload.UserErrors(childComplexity), true
 
 	case "Mutation.acceptOffer":
 		if e.ComplexityRoot.Mutation.AcceptOffer == nil {
@@ -920,6 +1114,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RejectOffer(childComplexity, args["input"].(model.OfferInput)), true
+	case "Mutation.retryMessage":
+		if e.ComplexityRoot.Mutation.RetryMessage == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_retryMessage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RetryMessage(childComplexity, args["input"].(model.RetryMessageInput)), true
+	case "Mutation.saveChannelIdentity":
+		if e.ComplexityRoot.Mutation.SaveChannelIdentity == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_saveChannelIdentity_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SaveChannelIdentity(childComplexity, args["input"].(model.ChannelIdentityInput)), true
+	case "Mutation.saveMessageTemplate":
+		if e.ComplexityRoot.Mutation.SaveMessageTemplate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_saveMessageTemplate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SaveMessageTemplate(childComplexity, args["input"].(model.MessageTemplateInput)), true
 	case "Mutation.selectDisposition":
 		if e.ComplexityRoot.Mutation.SelectDisposition == nil {
 			break
@@ -975,6 +1202,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetPresence(childComplexity, args["input"].(model.SetPresenceInput)), true
+	case "Mutation.startOutbound":
+		if e.ComplexityRoot.Mutation.StartOutbound == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_startOutbound_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.StartOutbound(childComplexity, args["input"].(model.StartOutboundInput)), true
 	case "Mutation.startWebchat":
 		if e.ComplexityRoot.Mutation.StartWebchat == nil {
 			break
@@ -1105,6 +1343,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PendingTransfer.To(childComplexity), true
 
+	case "Query.channelIdentities":
+		if e.ComplexityRoot.Query.ChannelIdentities == nil {
+			break
+		}
+
+		args, err := ec.field_Query_channelIdentities_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ChannelIdentities(childComplexity, args["channel"].(*workspace.Channel), args["outboundOnly"].(*bool)), true
 	case "Query.interaction":
 		if e.ComplexityRoot.Query.Interaction == nil {
 			break
@@ -1145,6 +1394,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.messageTemplates":
+		if e.ComplexityRoot.Query.MessageTemplates == nil {
+			break
+		}
+
+		args, err := ec.field_Query_messageTemplates_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MessageTemplates(childComplexity, args["identityId"].(string)), true
 	case "Query.myChat":
 		if e.ComplexityRoot.Query.MyChat == nil {
 			break
@@ -1206,6 +1466,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SetPresencePayload.UserErrors(childComplexity), true
 
+	case "StartOutboundPayload.interaction":
+		if e.ComplexityRoot.StartOutboundPayload.Interaction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StartOutboundPayload.Interaction(childComplexity), true
+	case "StartOutboundPayload.userErrors":
+		if e.ComplexityRoot.StartOutboundPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StartOutboundPayload.UserErrors(childComplexity), true
+
 	case "StartWebchatPayload.chat":
 		if e.ComplexityRoot.StartWebchatPayload.Chat == nil {
 			break
@@ -1225,6 +1498,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StartWebchatPayload.UserErrors(childComplexity), true
 
+	case "Subscription.deliveryUpdates":
+		if e.ComplexityRoot.Subscription.DeliveryUpdates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.DeliveryUpdates(childComplexity), true
 	case "Subscription.interactionUpdates":
 		if e.ComplexityRoot.Subscription.InteractionUpdates == nil {
 			break
@@ -1375,15 +1654,19 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	opCtx := graphql.GetOperationContext(ctx)
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
+		ec.unmarshalInputChannelIdentityInput,
 		ec.unmarshalInputContactMessageInput,
 		ec.unmarshalInputInteractionFilter,
 		ec.unmarshalInputInteractionInput,
 		ec.unmarshalInputLoginInput,
+		ec.unmarshalInputMessageTemplateInput,
 		ec.unmarshalInputOfferInput,
+		ec.unmarshalInputRetryMessageInput,
 		ec.unmarshalInputSelectDispositionInput,
 		ec.unmarshalInputSendMessageInput,
 		ec.unmarshalInputSetNotesInput,
 		ec.unmarshalInputSetPresenceInput,
+		ec.unmarshalInputStartOutboundInput,
 		ec.unmarshalInputStartWebchatInput,
 		ec.unmarshalInputTransferInput,
 	)
@@ -1712,6 +1995,10 @@ type Interaction implements Node {
   lastMessage: Message
   "The transcript, oldest first. ` + "`" + `first` + "`" + ` is 1 to 100 (default 50)."
   transcript(first: Int, after: String): MessageConnection!
+  "The organisation's side of the conversation: which number or address it runs on."
+  identity: ChannelIdentity
+  "WhatsApp: until when free text may be sent (24 h after the contact's last message). Null when only templates may be sent."
+  freeTextUntil: Time
 }
 
 "One message of a transcript."
@@ -1728,6 +2015,9 @@ type Message implements Node {
   text: String!
   "When it was sent."
   sentAt: Time!
+  "Outbound messages on provider channels: where the message stands with the provider. Null for webchat and inbound messages."
+  delivery: DeliveryStatus
+  deliveryError: DeliveryError
 }
 
 "An edge of a transcript page."
@@ -1893,6 +2183,10 @@ type Query {
   interactionPlans(search: String): [InteractionPlan!]!
   "READY agents the signed-in agent may transfer to (T1, T2), by a case-insensitive search of names and usernames; with recentOnly, only agents they transferred to or received from lately, most recent first."
   transferTargets(search: String, recentOnly: Boolean): [Agent!]!
+  "Identities the caller may use (outboundOnly: those configured for outbound starts)."
+  channelIdentities(channel: Channel, outboundOnly: Boolean): [ChannelIdentity!]!
+  "Approved templates of a WhatsApp identity."
+  messageTemplates(identityId: ID!): [MessageTemplate!]!
 }
 
 "Credentials of an agent or supervisor."
@@ -1949,8 +2243,11 @@ type OfferPayload {
 input SendMessageInput {
   "The interaction to reply in."
   interactionId: ID!
-  "The text: not empty, at most the configured limit (default 4096 characters)."
+  "The text: not empty, at most the configured limit (default 4096 characters); empty when templateId is given."
   text: String!
+  "WhatsApp outside the 24-hour window: an approved template instead of free text."
+  templateId: ID
+  templateParameters: [String!]
 }
 
 "The result of sending a message."
@@ -2068,6 +2365,14 @@ type Mutation {
   sendContactMessage(input: ContactMessageInput!): SendMessagePayload!
   "Webchat contact side, with the contact's token: end the chat (recorded as endedBy CONTACT)."
   endWebchat: WebchatPayload!
+  "Start an outbound SMS/RCS, WhatsApp or email interaction (C1, O1–O3)."
+  startOutbound(input: StartOutboundInput!): StartOutboundPayload!
+  "Send a FAILED outbound message again, unchanged (TEMPORARY failures)."
+  retryMessage(input: RetryMessageInput!): SendMessagePayload!
+  "Supervisors: create (no identityId) or change an identity and its provider settings."
+  saveChannelIdentity(input: ChannelIdentityInput!): ChannelIdentityPayload!
+  "Supervisors: record a template Meta approved for a WhatsApp identity."
+  saveMessageTemplate(input: MessageTemplateInput!): MessageTemplatePayload!
 }
 
 type Subscription {
@@ -2081,6 +2386,92 @@ type Subscription {
   unparkNotifications: UnparkNotification!
   "Outcomes of transfers the signed-in agent started (T5, T6)."
   transferResults: TransferResult!
+  "Delivery status changes of outbound messages in the signed-in agent's interactions."
+  deliveryUpdates: Message!
+}
+
+# Provider channels: identities, templates, outbound starts and delivery (issue 11).
+"An address the organisation talks from: an SMS/RCS number, a WhatsApp Business number, an email address."
+type ChannelIdentity implements Node {
+  id: ID!
+  channel: Channel!
+  "E.164 number or email address."
+  address: String!
+  "Display name, e.g. 'Acme Support'."
+  name: String!
+  "Whether agents may start outbound interactions from it (O1)."
+  outbound: Boolean!
+}
+
+"A WhatsApp message template approved by Meta (O2). Body placeholders are {{1}}, {{2}}, …"
+type MessageTemplate implements Node {
+  id: ID!
+  name: String!
+  language: String!
+  body: String!
+  "How many {{n}} parameters the body takes."
+  parameterCount: Int!
+}
+
+enum DeliveryStatus { PENDING SENT DELIVERED READ FAILED }
+enum DeliveryErrorKind { TEMPORARY CONTENT SECURITY }
+
+"Why an outbound message was not delivered, and what the agent can do: TEMPORARY → retry; CONTENT or SECURITY → edit and send again."
+type DeliveryError {
+  kind: DeliveryErrorKind!
+  message: String!
+  "Provider's code, e.g. WhatsApp's 131047 (outside the 24-hour window)."
+  providerCode: String
+}
+
+
+
+
+input StartOutboundInput {
+  "SMS, RCS, WHATSAPP or EMAIL. WEBCHAT is refused (O3)."
+  channel: Channel!
+  "A ChannelIdentity configured for outbound use."
+  identityId: ID!
+  "E.164 number, or one email address."
+  to: String!
+  text: String
+  "WHATSAPP: required; free text is refused until the contact replies (O2)."
+  templateId: ID
+  templateParameters: [String!]
+  "The plan whose rules (codes, timers) apply; defaults to the identity's plan."
+  planId: ID
+}
+type StartOutboundPayload {
+  "The new interaction, ACTIVE with the caller."
+  interaction: Interaction
+  userErrors: [UserError!]!
+}
+
+input ChannelIdentityInput {
+  "Absent on create."
+  identityId: ID
+  channel: Channel
+  address: String
+  name: String
+  outbound: Boolean
+  "Where inbound interactions on this identity are routed."
+  planId: ID
+  "Provider name and its settings (JSON): e.g. vonage, twilio, whatsapp-cloud, smtp, sip."
+  provider: String
+  settings: String
+}
+type ChannelIdentityPayload { identity: ChannelIdentity userErrors: [UserError!]! }
+
+input MessageTemplateInput {
+  identityId: ID!
+  name: String!
+  language: String!
+  body: String!
+}
+type MessageTemplatePayload { template: MessageTemplate userErrors: [UserError!]! }
+
+input RetryMessageInput {
+  messageId: ID!
 }
 `, BuiltIn: false},
 }
@@ -2124,6 +2515,32 @@ func (ec *executionContext) childFields_ChannelCapacity(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type ChannelCapacity", field.Name)
 }
 
+func (ec *executionContext) childFields_ChannelIdentity(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ChannelIdentity_id(ctx, field)
+	case "channel":
+		return ec.fieldContext_ChannelIdentity_channel(ctx, field)
+	case "address":
+		return ec.fieldContext_ChannelIdentity_address(ctx, field)
+	case "name":
+		return ec.fieldContext_ChannelIdentity_name(ctx, field)
+	case "outbound":
+		return ec.fieldContext_ChannelIdentity_outbound(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChannelIdentity", field.Name)
+}
+
+func (ec *executionContext) childFields_ChannelIdentityPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "identity":
+		return ec.fieldContext_ChannelIdentityPayload_identity(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ChannelIdentityPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChannelIdentityPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Contact(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "address":
@@ -2132,6 +2549,18 @@ func (ec *executionContext) childFields_Contact(ctx context.Context, field graph
 		return ec.fieldContext_Contact_name(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Contact", field.Name)
+}
+
+func (ec *executionContext) childFields_DeliveryError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_DeliveryError_kind(ctx, field)
+	case "message":
+		return ec.fieldContext_DeliveryError_message(ctx, field)
+	case "providerCode":
+		return ec.fieldContext_DeliveryError_providerCode(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeliveryError", field.Name)
 }
 
 func (ec *executionContext) childFields_DispositionCode(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2194,6 +2623,10 @@ func (ec *executionContext) childFields_Interaction(ctx context.Context, field g
 		return ec.fieldContext_Interaction_lastMessage(ctx, field)
 	case "transcript":
 		return ec.fieldContext_Interaction_transcript(ctx, field)
+	case "identity":
+		return ec.fieldContext_Interaction_identity(ctx, field)
+	case "freeTextUntil":
+		return ec.fieldContext_Interaction_freeTextUntil(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Interaction", field.Name)
 }
@@ -2286,6 +2719,10 @@ func (ec *executionContext) childFields_Message(ctx context.Context, field graph
 		return ec.fieldContext_Message_text(ctx, field)
 	case "sentAt":
 		return ec.fieldContext_Message_sentAt(ctx, field)
+	case "delivery":
+		return ec.fieldContext_Message_delivery(ctx, field)
+	case "deliveryError":
+		return ec.fieldContext_Message_deliveryError(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Message", field.Name)
 }
@@ -2310,6 +2747,32 @@ func (ec *executionContext) childFields_MessageEdge(ctx context.Context, field g
 		return ec.fieldContext_MessageEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MessageEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_MessageTemplate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_MessageTemplate_id(ctx, field)
+	case "name":
+		return ec.fieldContext_MessageTemplate_name(ctx, field)
+	case "language":
+		return ec.fieldContext_MessageTemplate_language(ctx, field)
+	case "body":
+		return ec.fieldContext_MessageTemplate_body(ctx, field)
+	case "parameterCount":
+		return ec.fieldContext_MessageTemplate_parameterCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MessageTemplate", field.Name)
+}
+
+func (ec *executionContext) childFields_MessageTemplatePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "template":
+		return ec.fieldContext_MessageTemplatePayload_template(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_MessageTemplatePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MessageTemplatePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Offer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2394,6 +2857,16 @@ func (ec *executionContext) childFields_SetPresencePayload(ctx context.Context, 
 		return ec.fieldContext_SetPresencePayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SetPresencePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_StartOutboundPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "interaction":
+		return ec.fieldContext_StartOutboundPayload_interaction(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_StartOutboundPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StartOutboundPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_StartWebchatPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2706,6 +3179,48 @@ func (ec *executionContext) field_Mutation_rejectOffer_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_retryMessage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RetryMessageInput, error) {
+			return ec.unmarshalNRetryMessageInput2githubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐRetryMessageInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_saveChannelIdentity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ChannelIdentityInput, error) {
+			return ec.unmarshalNChannelIdentityInput2githubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐChannelIdentityInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_saveMessageTemplate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.MessageTemplateInput, error) {
+			return ec.unmarshalNMessageTemplateInput2githubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐMessageTemplateInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_selectDisposition_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2776,6 +3291,20 @@ func (ec *executionContext) field_Mutation_setPresence_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_startOutbound_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.StartOutboundInput, error) {
+			return ec.unmarshalNStartOutboundInput2githubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐStartOutboundInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_startWebchat_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2815,6 +3344,28 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_channelIdentities_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "channel",
+		func(ctx context.Context, v any) (*workspace.Channel, error) {
+			return ec.unmarshalOChannel2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐChannel(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["channel"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "outboundOnly",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["outboundOnly"] = arg1
 	return args, nil
 }
 
@@ -2873,6 +3424,20 @@ func (ec *executionContext) field_Query_interactions_args(ctx context.Context, r
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_messageTemplates_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "identityId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["identityId"] = arg0
 	return args, nil
 }
 
@@ -3270,6 +3835,185 @@ func (ec *executionContext) fieldContext_ChannelCapacity_used(_ context.Context,
 	return graphql.NewScalarFieldContext("ChannelCapacity", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
+func (ec *executionContext) _ChannelIdentity_id(ctx context.Context, field graphql.CollectedField, obj *workspace.Identity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelIdentity_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelIdentity_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelIdentity", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _ChannelIdentity_channel(ctx context.Context, field graphql.CollectedField, obj *workspace.Identity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelIdentity_channel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Channel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v workspace.Channel) graphql.Marshaler {
+			return ec.marshalNChannel2githubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐChannel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelIdentity_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelIdentity", field, false, false, errors.New("field of type Channel does not have child fields"))
+}
+
+func (ec *executionContext) _ChannelIdentity_address(ctx context.Context, field graphql.CollectedField, obj *workspace.Identity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelIdentity_address(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Address, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelIdentity_address(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelIdentity", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ChannelIdentity_name(ctx context.Context, field graphql.CollectedField, obj *workspace.Identity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelIdentity_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelIdentity_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelIdentity", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ChannelIdentity_outbound(ctx context.Context, field graphql.CollectedField, obj *workspace.Identity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelIdentity_outbound(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outbound, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelIdentity_outbound(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelIdentity", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _ChannelIdentityPayload_identity(ctx context.Context, field graphql.CollectedField, obj *model.ChannelIdentityPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelIdentityPayload_identity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Identity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *workspace.Identity) graphql.Marshaler {
+			return ec.marshalOChannelIdentity2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐIdentity(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelIdentityPayload_identity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChannelIdentityPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChannelIdentity(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChannelIdentityPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ChannelIdentityPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelIdentityPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelIdentityPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChannelIdentityPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Contact_address(ctx context.Context, field graphql.CollectedField, obj *workspace.Contact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3314,6 +4058,75 @@ func (ec *executionContext) _Contact_name(ctx context.Context, field graphql.Col
 }
 func (ec *executionContext) fieldContext_Contact_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _DeliveryError_kind(ctx context.Context, field graphql.CollectedField, obj *workspace.DeliveryError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeliveryError_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v workspace.DeliveryErrorKind) graphql.Marshaler {
+			return ec.marshalNDeliveryErrorKind2githubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐDeliveryErrorKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeliveryError_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeliveryError", field, false, false, errors.New("field of type DeliveryErrorKind does not have child fields"))
+}
+
+func (ec *executionContext) _DeliveryError_message(ctx context.Context, field graphql.CollectedField, obj *workspace.DeliveryError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeliveryError_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeliveryError_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeliveryError", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _DeliveryError_providerCode(ctx context.Context, field graphql.CollectedField, obj *workspace.DeliveryError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeliveryError_providerCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DeliveryError().ProviderCode(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DeliveryError_providerCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeliveryError", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _DispositionCode_code(ctx context.Context, field graphql.CollectedField, obj *workspace.DispositionCode) (ret graphql.Marshaler) {
@@ -3996,6 +4809,61 @@ func (ec *executionContext) fieldContext_Interaction_transcript(ctx context.Cont
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Interaction_identity(ctx context.Context, field graphql.CollectedField, obj *workspace.Interaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Interaction_identity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Interaction().Identity(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *workspace.Identity) graphql.Marshaler {
+			return ec.marshalOChannelIdentity2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐIdentity(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Interaction_identity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Interaction",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChannelIdentity(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Interaction_freeTextUntil(ctx context.Context, field graphql.CollectedField, obj *workspace.Interaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Interaction_freeTextUntil(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Interaction().FreeTextUntil(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Interaction_freeTextUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Interaction", field, true, true, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _InteractionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.InteractionConnection) (ret graphql.Marshaler) {
@@ -4732,6 +5600,61 @@ func (ec *executionContext) fieldContext_Message_sentAt(_ context.Context, field
 	return graphql.NewScalarFieldContext("Message", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
+func (ec *executionContext) _Message_delivery(ctx context.Context, field graphql.CollectedField, obj *workspace.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_delivery(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Message().Delivery(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *workspace.DeliveryStatus) graphql.Marshaler {
+			return ec.marshalODeliveryStatus2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐDeliveryStatus(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Message_delivery(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Message", field, true, true, errors.New("field of type DeliveryStatus does not have child fields"))
+}
+
+func (ec *executionContext) _Message_deliveryError(ctx context.Context, field graphql.CollectedField, obj *workspace.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_deliveryError(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeliveryError, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *workspace.DeliveryError) graphql.Marshaler {
+			return ec.marshalODeliveryError2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐDeliveryError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Message_deliveryError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Message",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeliveryError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _MessageConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.MessageConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4869,6 +5792,185 @@ func (ec *executionContext) fieldContext_MessageEdge_node(_ context.Context, fie
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Message(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MessageTemplate_id(ctx context.Context, field graphql.CollectedField, obj *workspace.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageTemplate_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageTemplate_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageTemplate", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _MessageTemplate_name(ctx context.Context, field graphql.CollectedField, obj *workspace.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageTemplate_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageTemplate_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageTemplate", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MessageTemplate_language(ctx context.Context, field graphql.CollectedField, obj *workspace.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageTemplate_language(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Language, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageTemplate_language(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageTemplate", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MessageTemplate_body(ctx context.Context, field graphql.CollectedField, obj *workspace.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageTemplate_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageTemplate_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageTemplate", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MessageTemplate_parameterCount(ctx context.Context, field graphql.CollectedField, obj *workspace.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageTemplate_parameterCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ParameterCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageTemplate_parameterCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageTemplate", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _MessageTemplatePayload_template(ctx context.Context, field graphql.CollectedField, obj *model.MessageTemplatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageTemplatePayload_template(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Template, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *workspace.Template) graphql.Marshaler {
+			return ec.marshalOMessageTemplate2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐTemplate(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MessageTemplatePayload_template(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MessageTemplatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MessageTemplate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MessageTemplatePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.MessageTemplatePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageTemplatePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageTemplatePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MessageTemplatePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
 		},
 	}
 	return fc, nil
@@ -5541,6 +6643,182 @@ func (ec *executionContext) fieldContext_Mutation_endWebchat(_ context.Context, 
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_WebchatPayload(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_startOutbound(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_startOutbound(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().StartOutbound(ctx, fc.Args["input"].(model.StartOutboundInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StartOutboundPayload) graphql.Marshaler {
+			return ec.marshalNStartOutboundPayload2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐStartOutboundPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_startOutbound(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StartOutboundPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_startOutbound_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_retryMessage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_retryMessage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RetryMessage(ctx, fc.Args["input"].(model.RetryMessageInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SendMessagePayload) graphql.Marshaler {
+			return ec.marshalNSendMessagePayload2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐSendMessagePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_retryMessage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SendMessagePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_retryMessage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_saveChannelIdentity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_saveChannelIdentity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SaveChannelIdentity(ctx, fc.Args["input"].(model.ChannelIdentityInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ChannelIdentityPayload) graphql.Marshaler {
+			return ec.marshalNChannelIdentityPayload2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐChannelIdentityPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_saveChannelIdentity(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChannelIdentityPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_saveChannelIdentity_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_saveMessageTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_saveMessageTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SaveMessageTemplate(ctx, fc.Args["input"].(model.MessageTemplateInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MessageTemplatePayload) graphql.Marshaler {
+			return ec.marshalNMessageTemplatePayload2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐMessageTemplatePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_saveMessageTemplate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MessageTemplatePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_saveMessageTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -6315,6 +7593,94 @@ func (ec *executionContext) fieldContext_Query_transferTargets(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_channelIdentities(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_channelIdentities(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ChannelIdentities(ctx, fc.Args["channel"].(*workspace.Channel), fc.Args["outboundOnly"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*workspace.Identity) graphql.Marshaler {
+			return ec.marshalNChannelIdentity2ᚕᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐIdentityᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_channelIdentities(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChannelIdentity(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_channelIdentities_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_messageTemplates(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_messageTemplates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MessageTemplates(ctx, fc.Args["identityId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*workspace.Template) graphql.Marshaler {
+			return ec.marshalNMessageTemplate2ᚕᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐTemplateᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_messageTemplates(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MessageTemplate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_messageTemplates_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6509,6 +7875,70 @@ func (ec *executionContext) _SetPresencePayload_userErrors(ctx context.Context, 
 func (ec *executionContext) fieldContext_SetPresencePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "SetPresencePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StartOutboundPayload_interaction(ctx context.Context, field graphql.CollectedField, obj *model.StartOutboundPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StartOutboundPayload_interaction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Interaction, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *workspace.Interaction) graphql.Marshaler {
+			return ec.marshalOInteraction2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐInteraction(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StartOutboundPayload_interaction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StartOutboundPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Interaction(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StartOutboundPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.StartOutboundPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StartOutboundPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StartOutboundPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StartOutboundPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -6773,6 +8203,38 @@ func (ec *executionContext) fieldContext_Subscription_transferResults(_ context.
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_TransferResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_deliveryUpdates(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_deliveryUpdates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Subscription().DeliveryUpdates(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *workspace.Message) graphql.Marshaler {
+			return ec.marshalNMessage2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_deliveryUpdates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Message(ctx, field)
 		},
 	}
 	return fc, nil
@@ -8280,6 +9742,85 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputChannelIdentityInput(ctx context.Context, obj any) (model.ChannelIdentityInput, error) {
+	var it model.ChannelIdentityInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"identityId", "channel", "address", "name", "outbound", "planId", "provider", "settings"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "identityId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("identityId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdentityID = data
+		case "channel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channel"))
+			data, err := ec.unmarshalOChannel2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐChannel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Channel = data
+		case "address":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "outbound":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outbound"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Outbound = data
+		case "planId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("planId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PlanID = data
+		case "provider":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("provider"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Provider = data
+		case "settings":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("settings"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Settings = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputContactMessageInput(ctx context.Context, obj any) (model.ContactMessageInput, error) {
 	var it model.ContactMessageInput
 	if obj == nil {
@@ -8442,6 +9983,57 @@ func (ec *executionContext) unmarshalInputLoginInput(ctx context.Context, obj an
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputMessageTemplateInput(ctx context.Context, obj any) (model.MessageTemplateInput, error) {
+	var it model.MessageTemplateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"identityId", "name", "language", "body"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "identityId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("identityId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdentityID = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "language":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("language"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Language = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputOfferInput(ctx context.Context, obj any) (model.OfferInput, error) {
 	var it model.OfferInput
 	if obj == nil {
@@ -8467,6 +10059,36 @@ func (ec *executionContext) unmarshalInputOfferInput(ctx context.Context, obj an
 				return it, err
 			}
 			it.OfferID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputRetryMessageInput(ctx context.Context, obj any) (model.RetryMessageInput, error) {
+	var it model.RetryMessageInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"messageId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "messageId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("messageId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MessageID = data
 		}
 	}
 	return it, nil
@@ -8520,7 +10142,7 @@ func (ec *executionContext) unmarshalInputSendMessageInput(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"interactionId", "text"}
+	fieldsInOrder := [...]string{"interactionId", "text", "templateId", "templateParameters"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -8541,6 +10163,20 @@ func (ec *executionContext) unmarshalInputSendMessageInput(ctx context.Context, 
 				return it, err
 			}
 			it.Text = data
+		case "templateId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("templateId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TemplateID = data
+		case "templateParameters":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("templateParameters"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TemplateParameters = data
 		}
 	}
 	return it, nil
@@ -8608,6 +10244,78 @@ func (ec *executionContext) unmarshalInputSetPresenceInput(ctx context.Context, 
 				return it, err
 			}
 			it.Presence = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputStartOutboundInput(ctx context.Context, obj any) (model.StartOutboundInput, error) {
+	var it model.StartOutboundInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"channel", "identityId", "to", "text", "templateId", "templateParameters", "planId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "channel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channel"))
+			data, err := ec.unmarshalNChannel2githubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐChannel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Channel = data
+		case "identityId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("identityId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdentityID = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		case "text":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("text"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Text = data
+		case "templateId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("templateId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TemplateID = data
+		case "templateParameters":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("templateParameters"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TemplateParameters = data
+		case "planId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("planId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PlanID = data
 		}
 	}
 	return it, nil
@@ -8709,6 +10417,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
+	case workspace.Template:
+		return ec._MessageTemplate(ctx, sel, &obj)
+	case *workspace.Template:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._MessageTemplate(ctx, sel, obj)
 	case workspace.Message:
 		return ec._Message(ctx, sel, &obj)
 	case *workspace.Message:
@@ -8730,6 +10445,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Interaction(ctx, sel, obj)
+	case workspace.Identity:
+		return ec._ChannelIdentity(ctx, sel, &obj)
+	case *workspace.Identity:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ChannelIdentity(ctx, sel, obj)
 	case workspace.Agent:
 		return ec._Agent(ctx, sel, &obj)
 	case *workspace.Agent:
@@ -8904,6 +10626,107 @@ func (ec *executionContext) _ChannelCapacity(ctx context.Context, sel ast.Select
 	return out
 }
 
+var channelIdentityImplementors = []string{"ChannelIdentity", "Node"}
+
+func (ec *executionContext) _ChannelIdentity(ctx context.Context, sel ast.SelectionSet, obj *workspace.Identity) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, channelIdentityImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChannelIdentity")
+		case "id":
+			out.Values[i] = ec._ChannelIdentity_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "channel":
+			out.Values[i] = ec._ChannelIdentity_channel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "address":
+			out.Values[i] = ec._ChannelIdentity_address(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._ChannelIdentity_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "outbound":
+			out.Values[i] = ec._ChannelIdentity_outbound(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var channelIdentityPayloadImplementors = []string{"ChannelIdentityPayload"}
+
+func (ec *executionContext) _ChannelIdentityPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ChannelIdentityPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, channelIdentityPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChannelIdentityPayload")
+		case "identity":
+			out.Values[i] = ec._ChannelIdentityPayload_identity(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._ChannelIdentityPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var contactImplementors = []string{"Contact"}
 
 func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, obj *workspace.Contact) graphql.Marshaler {
@@ -8931,6 +10754,87 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 					}
 				}()
 				res = ec._Contact_name(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var deliveryErrorImplementors = []string{"DeliveryError"}
+
+func (ec *executionContext) _DeliveryError(ctx context.Context, sel ast.SelectionSet, obj *workspace.DeliveryError) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deliveryErrorImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeliveryError")
+		case "kind":
+			out.Values[i] = ec._DeliveryError_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "message":
+			out.Values[i] = ec._DeliveryError_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "providerCode":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._DeliveryError_providerCode(ctx, field, obj)
 				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -9359,6 +11263,82 @@ func (ec *executionContext) _Interaction(ctx context.Context, sel ast.SelectionS
 				}()
 				res = ec._Interaction_transcript(ctx, field, obj)
 				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "identity":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Interaction_identity(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "freeTextUntil":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Interaction_freeTextUntil(ctx, field, obj)
+				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res
@@ -9889,6 +11869,49 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "delivery":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Message_delivery(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "deliveryError":
+			out.Values[i] = ec._Message_deliveryError(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -9977,6 +12000,107 @@ func (ec *executionContext) _MessageEdge(ctx context.Context, sel ast.SelectionS
 			}
 		case "node":
 			out.Values[i] = ec._MessageEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var messageTemplateImplementors = []string{"MessageTemplate", "Node"}
+
+func (ec *executionContext) _MessageTemplate(ctx context.Context, sel ast.SelectionSet, obj *workspace.Template) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, messageTemplateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MessageTemplate")
+		case "id":
+			out.Values[i] = ec._MessageTemplate_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._MessageTemplate_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "language":
+			out.Values[i] = ec._MessageTemplate_language(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "body":
+			out.Values[i] = ec._MessageTemplate_body(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "parameterCount":
+			out.Values[i] = ec._MessageTemplate_parameterCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var messageTemplatePayloadImplementors = []string{"MessageTemplatePayload"}
+
+func (ec *executionContext) _MessageTemplatePayload(ctx context.Context, sel ast.SelectionSet, obj *model.MessageTemplatePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, messageTemplatePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MessageTemplatePayload")
+		case "template":
+			out.Values[i] = ec._MessageTemplatePayload_template(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._MessageTemplatePayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -10129,6 +12253,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "endWebchat":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_endWebchat(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startOutbound":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_startOutbound(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "retryMessage":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_retryMessage(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "saveChannelIdentity":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_saveChannelIdentity(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "saveMessageTemplate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_saveMessageTemplate(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -10732,6 +12884,50 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "channelIdentities":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_channelIdentities(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "messageTemplates":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_messageTemplates(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -10853,6 +13049,49 @@ func (ec *executionContext) _SetPresencePayload(ctx context.Context, sel ast.Sel
 	return out
 }
 
+var startOutboundPayloadImplementors = []string{"StartOutboundPayload"}
+
+func (ec *executionContext) _StartOutboundPayload(ctx context.Context, sel ast.SelectionSet, obj *model.StartOutboundPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, startOutboundPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StartOutboundPayload")
+		case "interaction":
+			out.Values[i] = ec._StartOutboundPayload_interaction(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._StartOutboundPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var startWebchatPayloadImplementors = []string{"StartWebchatPayload"}
 
 func (ec *executionContext) _StartWebchatPayload(ctx context.Context, sel ast.SelectionSet, obj *model.StartWebchatPayload) graphql.Marshaler {
@@ -10924,6 +13163,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_unparkNotifications(ctx, fields[0])
 	case "transferResults":
 		return ec._Subscription_transferResults(ctx, fields[0])
+	case "deliveryUpdates":
+		return ec._Subscription_deliveryUpdates(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
@@ -11865,6 +14106,47 @@ func (ec *executionContext) marshalNChannelCapacity2ᚖgithubᚗcomᚋagentdesk�
 	return ec._ChannelCapacity(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNChannelIdentity2ᚕᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐIdentityᚄ(ctx context.Context, sel ast.SelectionSet, v []*workspace.Identity) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNChannelIdentity2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐIdentity(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNChannelIdentity2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐIdentity(ctx context.Context, sel ast.SelectionSet, v *workspace.Identity) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ChannelIdentity(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNChannelIdentityInput2githubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐChannelIdentityInput(ctx context.Context, v any) (model.ChannelIdentityInput, error) {
+	res, err := ec.unmarshalInputChannelIdentityInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNChannelIdentityPayload2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐChannelIdentityPayload(ctx context.Context, sel ast.SelectionSet, v *model.ChannelIdentityPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ChannelIdentityPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNContact2githubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐContact(ctx context.Context, sel ast.SelectionSet, v workspace.Contact) graphql.Marshaler {
 	return ec._Contact(ctx, sel, &v)
 }
@@ -11873,6 +14155,36 @@ func (ec *executionContext) unmarshalNContactMessageInput2githubᚗcomᚋagentde
 	res, err := ec.unmarshalInputContactMessageInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
+
+func (ec *executionContext) unmarshalNDeliveryErrorKind2githubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐDeliveryErrorKind(ctx context.Context, v any) (workspace.DeliveryErrorKind, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNDeliveryErrorKind2githubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐDeliveryErrorKind[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDeliveryErrorKind2githubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐDeliveryErrorKind(ctx context.Context, sel ast.SelectionSet, v workspace.DeliveryErrorKind) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNDeliveryErrorKind2githubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐDeliveryErrorKind[v])
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+var (
+	unmarshalNDeliveryErrorKind2githubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐDeliveryErrorKind = map[string]workspace.DeliveryErrorKind{
+		"TEMPORARY": workspace.DeliveryTemporary,
+		"CONTENT":   workspace.DeliveryContent,
+		"SECURITY":  workspace.DeliverySecurity,
+	}
+	marshalNDeliveryErrorKind2githubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐDeliveryErrorKind = map[workspace.DeliveryErrorKind]string{
+		workspace.DeliveryTemporary: "TEMPORARY",
+		workspace.DeliveryContent:   "CONTENT",
+		workspace.DeliverySecurity:  "SECURITY",
+	}
+)
 
 func (ec *executionContext) unmarshalNDirection2githubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐDirection(ctx context.Context, v any) (workspace.Direction, error) {
 	tmp, err := graphql.UnmarshalString(v)
@@ -12184,6 +14496,47 @@ func (ec *executionContext) marshalNMessageEdge2ᚖgithubᚗcomᚋagentdeskᚋag
 	return ec._MessageEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNMessageTemplate2ᚕᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐTemplateᚄ(ctx context.Context, sel ast.SelectionSet, v []*workspace.Template) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMessageTemplate2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐTemplate(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMessageTemplate2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐTemplate(ctx context.Context, sel ast.SelectionSet, v *workspace.Template) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._MessageTemplate(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNMessageTemplateInput2githubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐMessageTemplateInput(ctx context.Context, v any) (model.MessageTemplateInput, error) {
+	res, err := ec.unmarshalInputMessageTemplateInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMessageTemplatePayload2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐMessageTemplatePayload(ctx context.Context, sel ast.SelectionSet, v *model.MessageTemplatePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._MessageTemplatePayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNOffer2githubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐOffer(ctx context.Context, sel ast.SelectionSet, v workspace.Offer) graphql.Marshaler {
 	return ec._Offer(ctx, sel, &v)
 }
@@ -12313,6 +14666,11 @@ var (
 	}
 )
 
+func (ec *executionContext) unmarshalNRetryMessageInput2githubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐRetryMessageInput(ctx context.Context, v any) (model.RetryMessageInput, error) {
+	res, err := ec.unmarshalInputRetryMessageInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNRole2githubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐRole(ctx context.Context, v any) (workspace.Role, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := unmarshalNRole2githubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐRole[tmp]
@@ -12379,6 +14737,21 @@ func (ec *executionContext) marshalNSetPresencePayload2ᚖgithubᚗcomᚋagentde
 		return graphql.Null
 	}
 	return ec._SetPresencePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNStartOutboundInput2githubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐStartOutboundInput(ctx context.Context, v any) (model.StartOutboundInput, error) {
+	res, err := ec.unmarshalInputStartOutboundInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNStartOutboundPayload2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐStartOutboundPayload(ctx context.Context, sel ast.SelectionSet, v *model.StartOutboundPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._StartOutboundPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNStartWebchatInput2githubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐStartWebchatInput(ctx context.Context, v any) (model.StartWebchatInput, error) {
@@ -12730,6 +15103,94 @@ func (ec *executionContext) marshalOChannel2ᚕgithubᚗcomᚋagentdeskᚋagentd
 	return ret
 }
 
+func (ec *executionContext) unmarshalOChannel2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐChannel(ctx context.Context, v any) (*workspace.Channel, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOChannel2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐChannel[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOChannel2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐChannel(ctx context.Context, sel ast.SelectionSet, v *workspace.Channel) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOChannel2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐChannel[*v])
+	return res
+}
+
+var (
+	unmarshalOChannel2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐChannel = map[string]workspace.Channel{
+		"SMS":      workspace.SMS,
+		"RCS":      workspace.RCS,
+		"WHATSAPP": workspace.WhatsApp,
+		"WEBCHAT":  workspace.Webchat,
+		"EMAIL":    workspace.Email,
+		"VOICE":    workspace.Voice,
+	}
+	marshalOChannel2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐChannel = map[workspace.Channel]string{
+		workspace.SMS:      "SMS",
+		workspace.RCS:      "RCS",
+		workspace.WhatsApp: "WHATSAPP",
+		workspace.Webchat:  "WEBCHAT",
+		workspace.Email:    "EMAIL",
+		workspace.Voice:    "VOICE",
+	}
+)
+
+func (ec *executionContext) marshalOChannelIdentity2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐIdentity(ctx context.Context, sel ast.SelectionSet, v *workspace.Identity) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ChannelIdentity(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalODeliveryError2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐDeliveryError(ctx context.Context, sel ast.SelectionSet, v *workspace.DeliveryError) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DeliveryError(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalODeliveryStatus2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐDeliveryStatus(ctx context.Context, v any) (*workspace.DeliveryStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalODeliveryStatus2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐDeliveryStatus[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODeliveryStatus2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐDeliveryStatus(ctx context.Context, sel ast.SelectionSet, v *workspace.DeliveryStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalODeliveryStatus2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐDeliveryStatus[*v])
+	return res
+}
+
+var (
+	unmarshalODeliveryStatus2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐDeliveryStatus = map[string]workspace.DeliveryStatus{
+		"PENDING":   workspace.DeliveryPending,
+		"SENT":      workspace.DeliverySent,
+		"DELIVERED": workspace.DeliveryDelivered,
+		"READ":      workspace.DeliveryRead,
+		"FAILED":    workspace.DeliveryFailed,
+	}
+	marshalODeliveryStatus2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐDeliveryStatus = map[workspace.DeliveryStatus]string{
+		workspace.DeliveryPending:   "PENDING",
+		workspace.DeliverySent:      "SENT",
+		workspace.DeliveryDelivered: "DELIVERED",
+		workspace.DeliveryRead:      "READ",
+		workspace.DeliveryFailed:    "FAILED",
+	}
+)
+
 func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
 	if v == nil {
 		return nil, nil
@@ -12829,6 +15290,13 @@ func (ec *executionContext) marshalOMessage2ᚖgithubᚗcomᚋagentdeskᚋagentd
 		return graphql.Null
 	}
 	return ec._Message(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOMessageTemplate2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐTemplate(ctx context.Context, sel ast.SelectionSet, v *workspace.Template) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MessageTemplate(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalONode2githubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v model.Node) graphql.Marshaler {

@@ -67,3 +67,21 @@ func (r *Resolver) agentOrNil(ctx context.Context, id string) (*workspace.Agent,
 	}
 	return a, err
 }
+
+// optional is nil for a zero value, else a pointer to it: GraphQL's null for "not set".
+func optional[T comparable](v T) *T {
+	var zero T
+	if v == zero {
+		return nil
+	}
+	return &v
+}
+
+// deref is the value of an optional input, or the zero value when it is absent.
+func deref[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
+	}
+	return *p
+}

@@ -31,6 +31,11 @@ func (r *contactResolver) Name(ctx context.Context, obj *workspace.Contact) (*st
 	return &obj.Name, nil
 }
 
+// ProviderCode is the resolver for the providerCode field.
+func (r *deliveryErrorResolver) ProviderCode(ctx context.Context, obj *workspace.DeliveryError) (*string, error) {
+	return optional(obj.ProviderCode), nil
+}
+
 // Agent is the resolver for the agent field.
 func (r *interactionResolver) Agent(ctx context.Context, obj *workspace.Interaction) (*workspace.Agent, error) {
 	if obj.AgentID == "" {
@@ -80,6 +85,16 @@ func (r *interactionResolver) Transcript(ctx context.Context, obj *workspace.Int
 	return r.transcript(ctx, obj, first, after)
 }
 
+// Identity is the resolver for the identity field.
+func (r *interactionResolver) Identity(ctx context.Context, obj *workspace.Interaction) (*workspace.Identity, error) {
+	return r.Service.IdentityOf(ctx, obj)
+}
+
+// FreeTextUntil is the resolver for the freeTextUntil field.
+func (r *interactionResolver) FreeTextUntil(ctx context.Context, obj *workspace.Interaction) (*time.Time, error) {
+	return obj.FreeTextUntil(r.Service.Clock.Now()), nil
+}
+
 // WrapSeconds is the resolver for the wrapSeconds field.
 func (r *interactionPlanResolver) WrapSeconds(ctx context.Context, obj *workspace.Plan) (*int, error) {
 	if obj.DispositionRequired || obj.WrapSeconds == 0 {
@@ -116,6 +131,11 @@ func (r *messageResolver) Agent(ctx context.Context, obj *workspace.Message) (*w
 		return nil, nil
 	}
 	return r.Service.Agent(ctx, obj.AgentID)
+}
+
+// Delivery is the resolver for the delivery field.
+func (r *messageResolver) Delivery(ctx context.Context, obj *workspace.Message) (*workspace.DeliveryStatus, error) {
+	return optional(obj.Delivery), nil
 }
 
 // Login is the resolver for the login field.
@@ -159,7 +179,8 @@ func (r *mutationResolver) RejectOffer(ctx context.Context, input model.OfferInp
 
 // SendMessage is the resolver for the sendMessage field.
 func (r *mutationResolver) SendMessage(ctx context.Context, input model.SendMessageInput) (*model.SendMessagePayload, error) {
-	m, err := r.Service.SendMessage(ctx, input.InteractionID, input.Text)
+	m, err := r.Service.SendReply(ctx, workspace.Reply{InteractionID: input.InteractionID, Text: input.Text,
+		TemplateID: deref(input.TemplateID), TemplateParameters: input.TemplateParameters})
 	uerrs, err := userErrors(err)
 	return &model.SendMessagePayload{Message: m, UserErrors: uerrs}, err
 }
@@ -244,6 +265,39 @@ func (r *mutationResolver) EndWebchat(ctx context.Context) (*model.WebchatPayloa
 	chat, err := r.Service.EndWebchat(ctx)
 	uerrs, err := userErrors(err)
 	return &model.WebchatPayload{Chat: chat, UserErrors: uerrs}, err
+}
+
+// StartOutbound is the resolver for the startOutbound field.
+func (r *mutationResolver) StartOutbound(ctx context.Context, input model.StartOutboundInput) (*model.StartOutboundPayload, error) {
+	ix, err := r.Service.StartOutbound(ctx, workspace.OutboundStart{Channel: input.Channel, IdentityID: input.IdentityID,
+		To: input.To, Text: deref(input.Text), TemplateID: deref(input.TemplateID),
+		TemplateParameters: input.TemplateParameters, PlanID: deref(input.PlanID)})
+	uerrs, err := userErrors(err)
+	return &model.StartOutboundPayload{Interaction: ix, UserErrors: uerrs}, err
+}
+
+// RetryMessage is the resolver for the retryMessage field.
+func (r *mutationResolver) RetryMessage(ctx context.Context, input model.RetryMessageInput) (*model.SendMessagePayload, error) {
+	m, err := r.Service.RetryMessage(ctx, input.MessageID)
+	uerrs, err := userErrors(err)
+	return &model.SendMessagePayload{Message: m, UserErrors: uerrs}, err
+}
+
+// SaveChannelIdentity is the resolver for the saveChannelIdentity field.
+func (r *mutationResolver) SaveChannelIdentity(ctx context.Context, input model.ChannelIdentityInput) (*model.ChannelIdentityPayload, error) {
+	id, err := r.Service.SaveIdentity(ctx, workspace.IdentityInput{ID: deref(input.IdentityID), Channel: input.Channel,
+		Address: input.Address, Name: input.Name, Outbound: input.Outbound, PlanID: input.PlanID,
+		Provider: input.Provider, Settings: input.Settings})
+	uerrs, err := userErrors(err)
+	return &model.ChannelIdentityPayload{Identity: id, UserErrors: uerrs}, err
+}
+
+// SaveMessageTemplate is the resolver for the saveMessageTemplate field.
+func (r *mutationResolver) SaveMessageTemplate(ctx context.Context, input model.MessageTemplateInput) (*model.MessageTemplatePayload, error) {
+	t, err := r.Service.SaveTemplate(ctx, workspace.TemplateInput{IdentityID: input.IdentityID, Name: input.Name,
+		Language: input.Language, Body: input.Body})
+	uerrs, err := userErrors(err)
+	return &model.MessageTemplatePayload{Template: t, UserErrors: uerrs}, err
 }
 
 // ExpiresAt is the resolver for the expiresAt field.
@@ -340,6 +394,16 @@ func (r *queryResolver) TransferTargets(ctx context.Context, search *string, rec
 	return r.Service.TransferTargets(ctx, s, recentOnly != nil && *recentOnly)
 }
 
+// ChannelIdentities is the resolver for the channelIdentities field.
+func (r *queryResolver) ChannelIdentities(ctx context.Context, channel *workspace.Channel, outboundOnly *bool) ([]*workspace.Identity, error) {
+	return r.Service.Identities(ctx, channel, outboundOnly != nil && *outboundOnly)
+}
+
+// MessageTemplates is the resolver for the messageTemplates field.
+func (r *queryResolver) MessageTemplates(ctx context.Context, identityID string) ([]*workspace.Template, error) {
+	return r.Service.Templates(ctx, identityID)
+}
+
 // Offers is the resolver for the offers field.
 func (r *subscriptionResolver) Offers(ctx context.Context) (<-chan *workspace.OfferEvent, error) {
 	in, err := r.Service.Feed(ctx, workspace.AgentTopic)
@@ -385,6 +449,15 @@ func (r *subscriptionResolver) TransferResults(ctx context.Context) (<-chan *wor
 	return forward(ctx, in, func(e workspace.Event) *workspace.TransferEvent { return e.Transfer }), nil
 }
 
+// DeliveryUpdates is the resolver for the deliveryUpdates field.
+func (r *subscriptionResolver) DeliveryUpdates(ctx context.Context) (<-chan *workspace.Message, error) {
+	in, err := r.Service.Feed(ctx, workspace.DeliveryTopic)
+	if err != nil {
+		return nil, err
+	}
+	return forward(ctx, in, func(e workspace.Event) *workspace.Message { return e.Message }), nil
+}
+
 // Target is the resolver for the target field.
 func (r *transferResultResolver) Target(ctx context.Context, obj *workspace.TransferEvent) (*workspace.Agent, error) {
 	return r.agentOrNil(ctx, obj.TargetAgentID)
@@ -419,6 +492,9 @@ func (r *Resolver) Agent() AgentResolver { return &agentResolver{r} }
 // Contact returns ContactResolver implementation.
 func (r *Resolver) Contact() ContactResolver { return &contactResolver{r} }
 
+// DeliveryError returns DeliveryErrorResolver implementation.
+func (r *Resolver) DeliveryError() DeliveryErrorResolver { return &deliveryErrorResolver{r} }
+
 // Interaction returns InteractionResolver implementation.
 func (r *Resolver) Interaction() InteractionResolver { return &interactionResolver{r} }
 
@@ -452,6 +528,7 @@ func (r *Resolver) WebchatSession() WebchatSessionResolver { return &webchatSess
 type (
 	agentResolver           struct{ *Resolver }
 	contactResolver         struct{ *Resolver }
+	deliveryErrorResolver   struct{ *Resolver }
 	interactionResolver     struct{ *Resolver }
 	interactionPlanResolver struct{ *Resolver }
 	messageResolver         struct{ *Resolver }

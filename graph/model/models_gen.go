@@ -18,6 +18,25 @@ type ChannelCapacity struct {
 	Used int `json:"used"`
 }
 
+type ChannelIdentityInput struct {
+	// Absent on create.
+	IdentityID *string            `json:"identityId,omitempty"`
+	Channel    *workspace.Channel `json:"channel,omitempty"`
+	Address    *string            `json:"address,omitempty"`
+	Name       *string            `json:"name,omitempty"`
+	Outbound   *bool              `json:"outbound,omitempty"`
+	// Where inbound interactions on this identity are routed.
+	PlanID *string `json:"planId,omitempty"`
+	// Provider name and its settings (JSON): e.g. vonage, twilio, whatsapp-cloud, smtp, sip.
+	Provider *string `json:"provider,omitempty"`
+	Settings *string `json:"settings,omitempty"`
+}
+
+type ChannelIdentityPayload struct {
+	Identity   *workspace.Identity `json:"identity,omitempty"`
+	UserErrors []*UserError        `json:"userErrors"`
+}
+
 // A message from the webchat contact.
 type ContactMessageInput struct {
 	// The text: not empty, at most the configured limit.
@@ -110,6 +129,18 @@ type MessageEdge struct {
 	Node *workspace.Message `json:"node"`
 }
 
+type MessageTemplateInput struct {
+	IdentityID string `json:"identityId"`
+	Name       string `json:"name"`
+	Language   string `json:"language"`
+	Body       string `json:"body"`
+}
+
+type MessageTemplatePayload struct {
+	Template   *workspace.Template `json:"template,omitempty"`
+	UserErrors []*UserError        `json:"userErrors"`
+}
+
 type Mutation struct {
 }
 
@@ -142,6 +173,10 @@ type PageInfo struct {
 type Query struct {
 }
 
+type RetryMessageInput struct {
+	MessageID string `json:"messageId"`
+}
+
 // A disposition code for an interaction.
 type SelectDispositionInput struct {
 	// The interaction.
@@ -154,8 +189,11 @@ type SelectDispositionInput struct {
 type SendMessageInput struct {
 	// The interaction to reply in.
 	InteractionID string `json:"interactionId"`
-	// The text: not empty, at most the configured limit (default 4096 characters).
+	// The text: not empty, at most the configured limit (default 4096 characters); empty when templateId is given.
 	Text string `json:"text"`
+	// WhatsApp outside the 24-hour window: an approved template instead of free text.
+	TemplateID         *string  `json:"templateId,omitempty"`
+	TemplateParameters []string `json:"templateParameters,omitempty"`
 }
 
 // The result of sending a message.
@@ -186,6 +224,27 @@ type SetPresencePayload struct {
 	Agent *workspace.Agent `json:"agent,omitempty"`
 	// Why it failed, if it did.
 	UserErrors []*UserError `json:"userErrors"`
+}
+
+type StartOutboundInput struct {
+	// SMS, RCS, WHATSAPP or EMAIL. WEBCHAT is refused (O3).
+	Channel workspace.Channel `json:"channel"`
+	// A ChannelIdentity configured for outbound use.
+	IdentityID string `json:"identityId"`
+	// E.164 number, or one email address.
+	To   string  `json:"to"`
+	Text *string `json:"text,omitempty"`
+	// WHATSAPP: required; free text is refused until the contact replies (O2).
+	TemplateID         *string  `json:"templateId,omitempty"`
+	TemplateParameters []string `json:"templateParameters,omitempty"`
+	// The plan whose rules (codes, timers) apply; defaults to the identity's plan.
+	PlanID *string `json:"planId,omitempty"`
+}
+
+type StartOutboundPayload struct {
+	// The new interaction, ACTIVE with the caller.
+	Interaction *workspace.Interaction `json:"interaction,omitempty"`
+	UserErrors  []*UserError           `json:"userErrors"`
 }
 
 // A visitor starts a webchat.
