@@ -67,6 +67,16 @@ type Config struct {
 	// (including those not yet through connection_init); 0 means no bound.
 	MaxAnonymousSocketsPerIP int
 
+	// PublicURL is the base URL providers reach this server at, e.g. https://desk.example.com:
+	// Twilio's signatures cover it, and status callback URLs are built on it. "" uses each
+	// request's own scheme and host.
+	PublicURL string
+	// MaxWebhookBytes bounds a provider webhook's body.
+	MaxWebhookBytes int64
+	// OutboxPoll is how often the outbox looks for messages due (besides being woken when one
+	// is queued); 0 disables the outbox runner (tests drive it by hand).
+	OutboxPoll time.Duration
+
 	// BcryptCost is lowered by tests only; production keeps the default.
 	BcryptCost int
 }
@@ -130,6 +140,9 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.DurationVar(&c.SocketRecheck, "socket-recheck", time.Duration(envInt("AGENTDESK_SOCKET_RECHECK_SECONDS", 30))*time.Second, "how often an open websocket re-checks its credential, besides closing at once when it is revoked (env AGENTDESK_SOCKET_RECHECK_SECONDS, in seconds)")
 	fs.IntVar(&c.MaxAnonymousSocketsPerIP, "max-anonymous-sockets-per-ip", envInt("AGENTDESK_MAX_ANONYMOUS_SOCKETS_PER_IP", 32), "most websockets one IP address may hold without a credential; 0 = no limit (env AGENTDESK_MAX_ANONYMOUS_SOCKETS_PER_IP)")
 	fs.IntVar(&c.LoginAddrFailures, "login-ip-failures", envInt("AGENTDESK_LOGIN_IP_FAILURES", 20), "failed sign-ins allowed per IP address before each further one doubles the wait; 0 counts per username only (env AGENTDESK_LOGIN_IP_FAILURES)")
+	fs.StringVar(&c.PublicURL, "public-url", env("AGENTDESK_PUBLIC_URL", ""), "base URL providers reach this server at, e.g. https://desk.example.com; Twilio signatures are checked against it (env AGENTDESK_PUBLIC_URL)")
+	fs.Int64Var(&c.MaxWebhookBytes, "max-webhook-bytes", int64(envInt("AGENTDESK_MAX_WEBHOOK_BYTES", 256<<10)), "largest provider webhook body accepted (env AGENTDESK_MAX_WEBHOOK_BYTES)")
+	fs.DurationVar(&c.OutboxPoll, "outbox-poll", time.Duration(envInt("AGENTDESK_OUTBOX_POLL_MS", 1000))*time.Millisecond, "how often the outbox looks for messages to send or retry (env AGENTDESK_OUTBOX_POLL_MS, in milliseconds)")
 	host, _ := os.Hostname()
 	fs.StringVar(&c.Node, "node", env("AGENTDESK_NODE", fmt.Sprintf("%s-%d", host, os.Getpid())), "this node's name in cross-node events on MongoDB (env AGENTDESK_NODE)")
 	if err := fs.Parse(args); err != nil {
@@ -157,6 +170,16 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	c.WebchatTokenBurst, c.WebchatIPBurst = 10, 100
 	if c.SocketPing <= 0 || c.SocketRecheck <= 0 {
 		return c, fmt.Errorf("-socket-ping and -socket-recheck must be positive")
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return c, fmt.Errorf("-public-url: %q is not a base URL like https://desk.example.com", c.PublicURL)
+		}
+		c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	}
+	if c.MaxWebhookBytes < 1 {
+		return c, fmt.Errorf("-max-webhook-bytes must be at least 1")
 	}
 	if c.MaxMessageChars < 1 {
 		return c, fmt.Errorf("-max-message-chars must be at least 1")

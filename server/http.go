@@ -28,6 +28,10 @@ func (m *Main) routes() http.Handler {
 	mux := http.NewServeMux()
 	gql := m.graphqlHandler()
 	mux.Handle("/query", withClientIP(m.trackWebsockets(m.authenticate(limitBody(m.Config.MaxBodyBytes, m.Config.MaxAnonymousBodyBytes, codeTransportErrors(gql))))))
+	// Provider webhooks carry their own signatures: no bearer token, no CORS, own body limit.
+	mux.HandleFunc("POST /webhooks/{provider}/{identity}/{route}", m.webhook)
+	mux.HandleFunc("GET /webhooks/{provider}/{identity}", m.webhook)
+	mux.HandleFunc("POST /webhooks/{provider}/{identity}", m.webhook)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
 	mux.HandleFunc("GET /readyz", m.ready)
 	// Not the SPA's index.html either: a scraper pointed at the public address must fail.

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/agentdesk/agentdesk/channel"
 	"github.com/agentdesk/agentdesk/mongo"
 	"github.com/agentdesk/agentdesk/sqlite"
 	"github.com/agentdesk/agentdesk/workspace"
@@ -38,12 +39,16 @@ type Main struct {
 	Hub     *workspace.Hub
 	// Bus carries events to the other nodes (MongoDB only); nil on the embedded store.
 	Bus *mongo.Bus
+	// Providers are the messaging providers identities may use; NewMain fills in every one
+	// agentdesk carries, and tests may replace them before Run.
+	Providers []channel.Provider
 
-	ownStore bool
-	listener net.Listener
-	http     *http.Server
-	tls      bool
-	metrics  *metrics
+	providers catalog
+	ownStore  bool
+	listener  net.Listener
+	http      *http.Server
+	tls       bool
+	metrics   *metrics
 	// anonymous counts unauthenticated websockets per client address.
 	anonymous *anonymousSockets
 	stop      context.CancelFunc
@@ -103,6 +108,11 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		m.Bus, m.Service.Bus = bus, m.metrics.countEvents(bus)
 	}
+	m.providers = catalog{}
+	for _, p := range m.Providers {
+		m.providers[p.Name()] = p
+	}
+	m.Service.Providers, m.Service.Senders = m.providers, m.senders(m.providers)
 	if m.Config.BcryptCost != 0 {
 		m.Service.BcryptCost = m.Config.BcryptCost
 	}
@@ -145,6 +155,10 @@ func (m *Main) Run(ctx context.Context) error {
 			}}
 		m.running.Add(1)
 		go func() { defer m.running.Done(); sched.Run(bg) }()
+	}
+	if m.Config.OutboxPoll > 0 {
+		m.running.Add(1)
+		go func() { defer m.running.Done(); m.runOutbox(bg) }()
 	}
 	go func() {
 		defer close(m.done)

@@ -25,6 +25,7 @@ type metrics struct {
 	transfers      *prometheus.CounterVec
 	socketsRevoked prometheus.Counter
 	socketsRefused prometheus.Counter
+	webhooks       *prometheus.CounterVec
 	store          workspace.Store
 }
 
@@ -79,8 +80,12 @@ func newMetrics(store workspace.Store) *metrics {
 		Name: "agentdesk_websockets_refused_total",
 		Help: "Websocket upgrades refused (429) because the address held its share of unauthenticated sockets.",
 	})
+	m.webhooks = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "agentdesk_webhooks_total",
+		Help: "Provider webhook calls by provider and outcome: ok, duplicate, unmatched_status, or the HTTP status refused with.",
+	}, []string{"provider", "outcome"})
 	m.registry.MustRegister(m.operations, m.latency, m.websockets, m.storeRoundTrip, m.rateLimited, m.timerErrors,
-		m.offers, m.unparks, m.transfers, m.socketsRevoked, m.socketsRefused,
+		m.offers, m.unparks, m.transfers, m.socketsRevoked, m.socketsRefused, m.webhooks,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
