@@ -69,7 +69,10 @@ func (s *Service) SaveIdentity(ctx context.Context, in IdentityInput) (*Identity
 		if err := s.applyIdentity(ctx, id, in, true); err != nil {
 			return nil, err
 		}
-		return id, s.Store.CreateIdentity(ctx, id)
+		if err := s.Store.CreateIdentity(ctx, id); err != nil {
+			return nil, identityConflict(err)
+		}
+		return id, nil
 	}
 	if err := checkID(in.ID); err != nil {
 		return nil, &Error{Code: EINVALID, Message: "not a valid identity ID: IDs are UUIDs", Field: []string{"identityId"}}
