@@ -19,6 +19,9 @@ import (
 	"time"
 
 	"github.com/agentdesk/agentdesk/channel"
+	"github.com/agentdesk/agentdesk/channel/twilio"
+	"github.com/agentdesk/agentdesk/channel/vonage"
+	"github.com/agentdesk/agentdesk/channel/whatsapp"
 	"github.com/agentdesk/agentdesk/mongo"
 	"github.com/agentdesk/agentdesk/sqlite"
 	"github.com/agentdesk/agentdesk/workspace"
@@ -63,7 +66,8 @@ type Main struct {
 
 // NewMain returns a Main with the given configuration.
 func NewMain(c Config) *Main {
-	return &Main{Config: c, Clock: workspace.SystemClock{}, Stdout: os.Stdout}
+	return &Main{Config: c, Clock: workspace.SystemClock{}, Stdout: os.Stdout,
+		Providers: []channel.Provider{vonage.New(), twilio.New(), whatsapp.New()}}
 }
 
 // Run opens the store, seeds demo data when asked, and starts serving. It returns once the
