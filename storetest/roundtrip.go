@@ -88,8 +88,12 @@ func differences(path string, got, want reflect.Value) []string {
 		}
 		return out
 	case reflect.Pointer:
-		if got.IsNil() || want.IsNil() {
-			break
+		if got.IsNil() != want.IsNil() {
+			state := map[bool]string{true: "nil", false: "set"}
+			return []string{fmt.Sprintf("%s: got %s, want %s", path, state[got.IsNil()], state[want.IsNil()])}
+		}
+		if got.IsNil() {
+			return nil
 		}
 		return differences(path, got.Elem(), want.Elem())
 	case reflect.Slice:
