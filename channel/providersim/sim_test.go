@@ -17,6 +17,8 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/agentdesk/agentdesk/channel/providersim"
+	"github.com/agentdesk/agentdesk/channel/vonage"
+	"github.com/agentdesk/agentdesk/workspace"
 )
 
 func post(t *testing.T, rawURL, contentType, auth string, body string) (int, map[string]any) {
@@ -193,5 +195,30 @@ func TestWaitAndReceipts(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("unknown identity: %d", resp.StatusCode)
+	}
+}
+
+func TestReceiverCapsBodies(t *testing.T) {
+	recv := providersim.NewReceiver(vonage.New())
+	recv.Add(&workspace.Identity{ID: "v1", Provider: vonage.Name, Channel: workspace.SMS, Settings: map[string]string{"signatureSecret": "s"}})
+	srv := httptest.NewServer(recv)
+	defer srv.Close()
+	for _, c := range []struct {
+		size int
+		want int
+	}{{1 << 10, http.StatusBadRequest}, {1<<20 + 1, http.StatusRequestEntityTooLarge}} {
+		body := []byte(`{"text":"` + strings.Repeat("x", c.size) + `"}`)
+		req, err := providersim.VonageRequest(srv.URL+"/webhooks/vonage/v1/inbound", "s", body, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("a %d-byte body: %d, want %d", len(body), resp.StatusCode, c.want)
+		}
 	}
 }
