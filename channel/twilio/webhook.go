@@ -46,8 +46,10 @@ func Signature(authToken, fullURL string, params url.Values) string {
 	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
 
-// ValidSignature reports whether sig signs the URL and parameters. The URL is tried as given,
-// and, like twilio-go's RequestValidator, with its scheme's default port added or removed.
+// ValidSignature reports whether sig signs the URL and parameters. Like twilio-go's
+// RequestValidator, the URL is tried as given, with its scheme's default port added when it
+// has none, and with its port removed when it has one: proxies and load balancers do not
+// agree on whether the port is part of the URL Twilio signed.
 func ValidSignature(authToken, fullURL string, params url.Values, sig string) bool {
 	if authToken == "" || sig == "" {
 		return false
@@ -69,24 +71,20 @@ func urlVariants(fullURL string) []string {
 	if err != nil || u.Host == "" {
 		return out
 	}
-	def := map[string]string{"https": "443", "http": "80"}[u.Scheme]
-	if def == "" {
-		return out
-	}
-	switch port := u.Port(); port {
-	case "":
-		v := *u
+	v := *u
+	if u.Port() == "" {
+		def := map[string]string{"https": "443", "http": "80"}[u.Scheme]
+		if def == "" {
+			return out
+		}
 		v.Host = net.JoinHostPort(u.Hostname(), def)
-		out = append(out, v.String())
-	case def:
-		v := *u
+	} else {
 		v.Host = u.Hostname()
-		if strings.Contains(v.Host, ":") { // IPv6 literal
+		if strings.Contains(v.Host, ":") { // an IPv6 literal
 			v.Host = "[" + v.Host + "]"
 		}
-		out = append(out, v.String())
 	}
-	return out
+	return append(out, v.String())
 }
 
 // Webhook implements channel.Provider: it verifies X-Twilio-Signature over req.URL and the

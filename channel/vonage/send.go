@@ -113,13 +113,9 @@ func (p *Provider) Send(ctx context.Context, out workspace.Outgoing) (string, er
 	if out.Identity == nil || out.Message == nil {
 		return "", wire.Temporary("", "nothing to send")
 	}
-	settings, err := p.CheckSettings(out.Identity.Channel, out.Identity.Settings)
+	settings, key, err := load(out.Identity.Channel, out.Identity.Settings)
 	if err != nil {
 		return "", wire.Temporary("", "the identity's settings are invalid: %v", err)
-	}
-	key, err := ParsePrivateKey(settings["privateKey"])
-	if err != nil {
-		return "", wire.Temporary("", "the identity's private key does not parse")
 	}
 	body, err := build(out)
 	if err != nil {

@@ -63,18 +63,25 @@ func (*Provider) Secret(key string) bool { return key == "privateKey" || key == 
 // CheckSettings implements channel.Provider: it fills apiUrl, requires the application ID,
 // the private key (which must parse) and the signature secret.
 func (p *Provider) CheckSettings(ch workspace.Channel, settings map[string]string) (map[string]string, error) {
+	out, _, err := load(ch, settings)
+	return out, err
+}
+
+// load checks settings and parses the private key.
+func load(ch workspace.Channel, settings map[string]string) (map[string]string, *rsa.PrivateKey, error) {
 	if !supported(ch) {
-		return nil, &channel.SettingsError{Key: "channel", Message: "vonage carries SMS, RCS and WHATSAPP, not " + string(ch)}
+		return nil, nil, &channel.SettingsError{Key: "channel", Message: "vonage carries SMS, RCS and WHATSAPP, not " + string(ch)}
 	}
 	out, err := wire.Settings(settings, map[string]string{"apiUrl": DefaultAPIURL},
 		"applicationId", "privateKey", "signatureSecret")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if _, err := ParsePrivateKey(out["privateKey"]); err != nil {
-		return nil, &channel.SettingsError{Key: "privateKey", Message: "must be an RSA private key in PEM: " + err.Error()}
+	key, err := ParsePrivateKey(out["privateKey"])
+	if err != nil {
+		return nil, nil, &channel.SettingsError{Key: "privateKey", Message: "must be an RSA private key in PEM: " + err.Error()}
 	}
-	return out, nil
+	return out, key, nil
 }
 
 func supported(ch workspace.Channel) bool {

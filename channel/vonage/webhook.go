@@ -269,7 +269,10 @@ func (e *vError) delivery(status string) *workspace.DeliveryError {
 	code := e.code()
 	msg := strings.TrimSpace(strings.Trim(e.Title.String()+": "+e.Detail.String(), ": "))
 	if msg == "" {
-		msg = "Vonage " + status + " the message"
+		msg = "Vonage rejected the message"
+		if status == "undeliverable" {
+			msg = "Vonage could not reach the messaging provider"
+		}
 	}
 	if status == "undeliverable" || temporaryCodes[code] {
 		return wire.Temporary(code, "%s", msg)
@@ -278,14 +281,30 @@ func (e *vError) delivery(status string) *workspace.DeliveryError {
 }
 
 // code is the error's code: the fragment of its type URL (…/messages-olympus#1020), else its
-// title when that is a code, else the type itself.
+// title when that is a numeric code (a status's title is documented as the code), else its type when that is not a
+// URL; "" when it has none.
 func (e *vError) code() string {
-	t := e.Type.String()
+	t := strings.TrimSpace(e.Type.String())
 	if i := strings.LastIndexByte(t, '#'); i >= 0 && i+1 < len(t) {
 		return wire.Clip(t[i+1:], 64)
 	}
-	if title := e.Title.String(); title != "" && !strings.ContainsRune(title, ' ') {
+	if title := strings.TrimSpace(e.Title.String()); numeric(title) {
 		return wire.Clip(title, 64)
 	}
-	return wire.Clip(t, 200)
+	if t != "" && !strings.Contains(t, "/") && !strings.ContainsAny(t, " \t") {
+		return wire.Clip(t, 64)
+	}
+	return ""
+}
+
+func numeric(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
