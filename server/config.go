@@ -147,6 +147,13 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.StringVar(&c.PublicURL, "public-url", env("AGENTDESK_PUBLIC_URL", ""), "base URL providers reach this server at, e.g. https://desk.example.com; Twilio signatures are checked against it (env AGENTDESK_PUBLIC_URL)")
 	fs.Int64Var(&c.MaxWebhookBytes, "max-webhook-bytes", int64(envInt("AGENTDESK_MAX_WEBHOOK_BYTES", 256<<10)), "largest provider webhook body accepted (env AGENTDESK_MAX_WEBHOOK_BYTES)")
 	fs.DurationVar(&c.OutboxPoll, "outbox-poll", time.Duration(envInt("AGENTDESK_OUTBOX_POLL_MS", 1000))*time.Millisecond, "how often the outbox looks for messages to send or retry (env AGENTDESK_OUTBOX_POLL_MS, in milliseconds)")
+	// The outbox's retry policy: operators rarely change it; tests that run the binary
+	// shorten it (docs/operations.md).
+	c.Outbox = workspace.DefaultOutboxPolicy()
+	fs.DurationVar(&c.Outbox.Lease, "outbox-lease", time.Duration(envInt("AGENTDESK_OUTBOX_LEASE_MS", int(c.Outbox.Lease/time.Millisecond)))*time.Millisecond, "how long one send may take; a message whose node died mid-send is sent again after this (env AGENTDESK_OUTBOX_LEASE_MS, in milliseconds)")
+	fs.IntVar(&c.Outbox.MaxAttempts, "outbox-attempts", envInt("AGENTDESK_OUTBOX_ATTEMPTS", c.Outbox.MaxAttempts), "sends a message gets on temporary failures before it is FAILED (env AGENTDESK_OUTBOX_ATTEMPTS)")
+	fs.DurationVar(&c.Outbox.FirstBackoff, "outbox-backoff", time.Duration(envInt("AGENTDESK_OUTBOX_BACKOFF_MS", int(c.Outbox.FirstBackoff/time.Millisecond)))*time.Millisecond, "wait after a message's first temporary failure; each further one doubles it (env AGENTDESK_OUTBOX_BACKOFF_MS, in milliseconds)")
+	fs.DurationVar(&c.Outbox.MaxBackoff, "outbox-max-backoff", time.Duration(envInt("AGENTDESK_OUTBOX_MAX_BACKOFF_MS", int(c.Outbox.MaxBackoff/time.Millisecond)))*time.Millisecond, "longest wait between two sends of a message (env AGENTDESK_OUTBOX_MAX_BACKOFF_MS, in milliseconds)")
 	host, _ := os.Hostname()
 	fs.StringVar(&c.Node, "node", env("AGENTDESK_NODE", fmt.Sprintf("%s-%d", host, os.Getpid())), "this node's name in cross-node events on MongoDB (env AGENTDESK_NODE)")
 	if err := fs.Parse(args); err != nil {
@@ -171,7 +178,9 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		return c, fmt.Errorf("-tls-cert and -tls-key go together")
 	}
 	c.BcryptCost = 10
-	c.Outbox = workspace.DefaultOutboxPolicy()
+	if c.Outbox.Lease <= 0 || c.Outbox.MaxAttempts < 1 || c.Outbox.FirstBackoff <= 0 || c.Outbox.MaxBackoff < c.Outbox.FirstBackoff {
+		return c, fmt.Errorf("-outbox-lease and -outbox-backoff must be positive, -outbox-attempts at least 1, -outbox-max-backoff at least -outbox-backoff")
+	}
 	c.WebchatTokenBurst, c.WebchatIPBurst = 10, 100
 	if c.SocketPing <= 0 || c.SocketRecheck <= 0 {
 		return c, fmt.Errorf("-socket-ping and -socket-recheck must be positive")

@@ -4,6 +4,8 @@ import (
 	"io"
 	"testing"
 	"time"
+
+	"github.com/agentdesk/agentdesk/workspace"
 )
 
 func TestParseConfig(t *testing.T) {
@@ -64,5 +66,29 @@ func TestParseConfigCostLimits(t *testing.T) {
 	// The parser reads a token limit of 0 as none.
 	if _, err := ParseConfig([]string{"-max-tokens", "0"}, func(string) string { return "" }, io.Discard); err == nil {
 		t.Fatal("-max-tokens 0 was accepted")
+	}
+}
+
+func TestParseConfigOutbox(t *testing.T) {
+	c, err := ParseConfig(nil, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Outbox != workspace.DefaultOutboxPolicy() {
+		t.Fatalf("outbox defaults: %+v", c.Outbox)
+	}
+	env := map[string]string{"AGENTDESK_OUTBOX_LEASE_MS": "2000", "AGENTDESK_OUTBOX_ATTEMPTS": "50", "AGENTDESK_OUTBOX_BACKOFF_MS": "100"}
+	c, err = ParseConfig([]string{"-outbox-max-backoff", "400ms"}, func(k string) string { return env[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := workspace.OutboxPolicy{Lease: 2 * time.Second, MaxAttempts: 50, FirstBackoff: 100 * time.Millisecond, MaxBackoff: 400 * time.Millisecond, Batch: workspace.DefaultOutboxPolicy().Batch}
+	if c.Outbox != want {
+		t.Fatalf("outbox from env and flags: %+v, want %+v", c.Outbox, want)
+	}
+	for _, args := range [][]string{{"-outbox-attempts", "0"}, {"-outbox-lease", "0s"}, {"-outbox-backoff", "2s", "-outbox-max-backoff", "1s"}} {
+		if _, err := ParseConfig(args, func(string) string { return "" }, io.Discard); err == nil {
+			t.Errorf("%v was accepted", args)
+		}
 	}
 }
