@@ -125,6 +125,13 @@ func (s *Store) DueMessages(ctx context.Context, due time.Time, limit int) ([]*w
 	return s.findMessages(ctx, filter, bson.D{{Key: "nextAttemptAt", Value: 1}, {Key: "_id", Value: 1}}, limit)
 }
 
+// PendingMessages returns up to limit PENDING messages of an interaction in ID order (limit
+// <= 0: all), through the index on interactionId and _id.
+func (s *Store) PendingMessages(ctx context.Context, interactionID string, limit int) ([]*workspace.Message, error) {
+	filter := bson.D{{Key: "interactionId", Value: interactionID}, {Key: "delivery", Value: workspace.DeliveryPending}}
+	return s.findMessages(ctx, filter, bson.D{{Key: "_id", Value: 1}}, limit)
+}
+
 // Messages returns up to limit messages of an interaction whose ID sorts after the given
 // one ("" = from the start), in ID order; limit <= 0 means no cap.
 func (s *Store) Messages(ctx context.Context, interactionID, after string, limit int) ([]*workspace.Message, error) {

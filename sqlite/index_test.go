@@ -19,6 +19,7 @@ func TestIndexedReads(t *testing.T) {
 		args         []any
 	}{
 		{dueQuery, "messages_due", []any{0, 10}},
+		{pendingQuery, "messages_interaction", []any{"x", 10}},
 		{externalQuery, "messages_external", []any{"x"}},
 		{threadQuery, "interactions_thread", []any{"x"}},
 	} {

@@ -17,6 +17,8 @@ const (
 	externalQuery = `SELECT ` + messageColumns + ` FROM messages WHERE external_id = ? AND external_id <> ''`
 	dueQuery      = `SELECT ` + messageColumns + ` FROM messages WHERE delivery = 'PENDING' AND next_attempt_at <= ?
 		ORDER BY next_attempt_at, id LIMIT ?`
+	pendingQuery = `SELECT ` + messageColumns + ` FROM messages WHERE interaction_id = ? AND delivery = 'PENDING'
+		ORDER BY id LIMIT ?`
 )
 
 // deliveryErrorJSON is a message's delivery error as its delivery_error column holds it.
@@ -115,6 +117,15 @@ func (s *Store) UpdateMessage(ctx context.Context, m *workspace.Message) error {
 // partial index messages_due.
 func (s *Store) DueMessages(ctx context.Context, due time.Time, limit int) ([]*workspace.Message, error) {
 	return s.queryMessages(ctx, dueQuery, optMillis(due), limit)
+}
+
+// PendingMessages returns up to limit PENDING messages of an interaction in ID order (limit
+// <= 0: all), through the index messages_interaction.
+func (s *Store) PendingMessages(ctx context.Context, interactionID string, limit int) ([]*workspace.Message, error) {
+	if limit <= 0 {
+		limit = -1 // SQLite: no limit
+	}
+	return s.queryMessages(ctx, pendingQuery, interactionID, limit)
 }
 
 // CountMessages counts an interaction's messages.

@@ -400,3 +400,43 @@ func testMessageRace(t *testing.T, s workspace.Store) {
 		}
 	}
 }
+
+// testPendingMessages checks the outbox's read of one interaction: its PENDING messages in ID
+// order, whatever their due times, and no other interaction's.
+func testPendingMessages(t *testing.T, s workspace.Store) {
+	base := now().Add(-time.Hour)
+	ixID, other := uuid.NewString(), uuid.NewString()
+	ids := sortedIDs(7)
+	mk := func(ix, id string, d workspace.DeliveryStatus, next int) *workspace.Message {
+		m := newOutbound(ix, base.Add(time.Duration(next)*time.Second))
+		m.ID, m.Delivery = id, d
+		must(t, s.AppendMessage(ctx(t), m))
+		return m
+	}
+	// Due times run against the IDs: the order is the IDs'.
+	p1 := mk(ixID, ids[0], workspace.DeliveryPending, 30)
+	mk(ixID, ids[1], workspace.DeliverySent, 0)
+	p2 := mk(ixID, ids[2], workspace.DeliveryPending, 20)
+	mk(ixID, ids[3], "", 0)
+	p3 := mk(ixID, ids[4], workspace.DeliveryPending, 10)
+	mk(ixID, ids[5], workspace.DeliveryFailed, 0)
+	mk(other, ids[6], workspace.DeliveryPending, 0)
+	for _, c := range []struct {
+		limit int
+		want  []*workspace.Message
+	}{{0, []*workspace.Message{p1, p2, p3}}, {10, []*workspace.Message{p1, p2, p3}}, {2, []*workspace.Message{p1, p2}}, {1, []*workspace.Message{p1}}} {
+		list, err := s.PendingMessages(ctx(t), ixID, c.limit)
+		must(t, err)
+		sameMessages(t, fmt.Sprint("pending, limit ", c.limit), list, c.want)
+	}
+	p1.Delivery = workspace.DeliverySent
+	must(t, s.UpdateMessage(ctx(t), p1))
+	list, err := s.PendingMessages(ctx(t), ixID, 0)
+	must(t, err)
+	sameMessages(t, "after the first is sent", list, []*workspace.Message{p2, p3})
+	list, err = s.PendingMessages(ctx(t), uuid.NewString(), 0)
+	must(t, err)
+	if len(list) != 0 {
+		t.Fatalf("an interaction without messages: %d pending", len(list))
+	}
+}

@@ -42,6 +42,7 @@ func Run(t *testing.T, factory Factory) {
 	t.Run("Templates", func(t *testing.T) { testTemplates(t, fresh(t)) })
 	t.Run("MessageDelivery", func(t *testing.T) { testMessageDelivery(t, fresh(t)) })
 	t.Run("DueMessages", func(t *testing.T) { testDueMessages(t, fresh(t)) })
+	t.Run("PendingMessages", func(t *testing.T) { testPendingMessages(t, fresh(t)) })
 	t.Run("MessageRace", func(t *testing.T) { testMessageRace(t, fresh(t)) })
 	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, fresh(t)) })
 	t.Run("Restart", func(t *testing.T) { testRestart(t, factory(t)) })

@@ -304,6 +304,65 @@ func TestOutboxClaimsAcrossNodes(t *testing.T) {
 	}
 }
 
+// TestOutboxOrderAcrossRetriesAndClaims: one interaction's messages reach the provider in the
+// order the agent sent them, also when the first one waits for a retry (the later ones, due
+// at once, wait for it) or another node holds its claim (this node sends none of the later
+// ones meanwhile).
+func TestOutboxOrderAcrossRetriesAndClaims(t *testing.T) {
+	e := newEnv(t)
+	sms, _, _, o := e.channels()
+	e.ready("alice")
+	ix := e.accept(e.get(e.inbound(sms, "+447700900006", "p-1", "Hi").InteractionID))
+	send := func(text string) *workspace.Message {
+		t.Helper()
+		m, err := e.s.SendReply(e.as("alice"), workspace.Reply{InteractionID: ix.ID, Text: text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	want := func(texts ...string) {
+		t.Helper()
+		got := o.texts()
+		if len(got) != len(texts) {
+			t.Fatalf("provider received %q, want %q", got, texts)
+		}
+		for i, text := range texts {
+			if got[i] != "+447700900006: "+text {
+				t.Fatalf("provider received %q, want %q", got, texts)
+			}
+		}
+	}
+	o.fail = []error{errors.New("503")}
+	send("m0")
+	e.deliver() // m0 fails: it waits a second
+	send("m1")
+	send("m2")
+	e.deliver()
+	e.clock.Advance(500 * time.Millisecond)
+	e.deliver()
+	want() // m1 and m2 are due, but m0 is not yet
+	e.clock.Advance(time.Second)
+	e.deliver()
+	want("m0", "m1", "m2")
+
+	// Another node claims m3 (and dies, or is slow): m4 waits for m3's claim to expire.
+	m3, m4 := send("m3"), send("m4")
+	claimed := e.message(m3.ID)
+	claimed.Attempts, claimed.NextAttemptAt = 1, e.clock.Now().Add(e.s.Outbox.Lease)
+	if err := e.s.Store.UpdateMessage(t.Context(), claimed); err != nil {
+		t.Fatal(err)
+	}
+	e.deliver()
+	want("m0", "m1", "m2")
+	if got := e.message(m4.ID); got.Delivery != workspace.DeliveryPending || got.Attempts != 0 {
+		t.Fatalf("m4 behind a claimed m3: %s after %d attempts", got.Delivery, got.Attempts)
+	}
+	e.clock.Advance(e.s.Outbox.Lease)
+	e.deliver()
+	want("m0", "m1", "m2", "m3", "m4")
+}
+
 // TestWhatsAppWindow: an outbound WhatsApp starts with an approved template (O2); free text
 // is refused until the contact replies; their reply opens the window for 24 hours, each
 // further message restarts it; outside it only a template can be sent.

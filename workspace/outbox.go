@@ -67,46 +67,88 @@ func (s *Service) queueMessage(ctx context.Context, m *Message) (*Message, error
 }
 
 // DeliverDue sends every message due now, one pass; it returns how many it sent or settled.
-// Messages of one interaction go out in order: once one of them waits for a retry, the later
-// ones wait for it.
+// Messages of one interaction go out in the order they were queued (their IDs): a message is
+// sent only once every earlier one of its interaction has left PENDING, so one that waits for
+// a retry, or that another node has claimed, holds back the later ones. The due messages only
+// say which interactions have work.
 func (s *Service) DeliverDue(ctx context.Context) (int, error) {
 	due, err := s.Store.DueMessages(ctx, s.Clock.Now(), s.Outbox.Batch)
 	if err != nil {
 		return 0, err
 	}
-	held := map[string]bool{}
+	visited := map[string]bool{}
 	n := 0
 	var errs []error
 	for _, m := range due {
-		if held[m.InteractionID] {
+		if visited[m.InteractionID] {
 			continue
 		}
-		done, err := s.deliver(ctx, m)
+		visited[m.InteractionID] = true
+		sent, err := s.deliverInteraction(ctx, m.InteractionID)
+		n += sent
 		if err != nil {
 			errs = append(errs, err)
 		}
-		if done {
-			n++
-		} else {
-			held[m.InteractionID] = true
+		if ctx.Err() != nil {
+			break
 		}
 	}
 	return n, errors.Join(errs...)
 }
 
-// deliver claims and sends one message. It reports whether the message left PENDING.
-func (s *Service) deliver(ctx context.Context, m *Message) (bool, error) {
+// deliverInteraction sends an interaction's PENDING messages in ID order, each once it is
+// due, and stops at the first one that is not due (it waits for a retry, or another node
+// claimed it) or that stays PENDING. It returns how many it sent or settled.
+func (s *Service) deliverInteraction(ctx context.Context, interactionID string) (int, error) {
+	pending, err := s.Store.PendingMessages(ctx, interactionID, s.Outbox.Batch)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for i, m := range pending {
+		if m.NextAttemptAt.After(s.Clock.Now()) {
+			return n, nil
+		}
+		settled, err := s.deliver(ctx, m)
+		if err != nil || settled == nil { // failed, or another node claimed it first
+			return n, err
+		}
+		if settled.Delivery == DeliveryPending { // a temporary failure: it waits for a retry
+			s.holdBehind(ctx, settled, pending[i+1:])
+			return n, nil
+		}
+		n++
+	}
+	return n, nil
+}
+
+// holdBehind moves the later messages of an interaction whose first PENDING message waits for
+// a retry to that retry's time, so that they leave the due messages until then, and other
+// interactions' messages get their turn in each pass's batch. A message changed meanwhile is
+// left as it is.
+func (s *Service) holdBehind(ctx context.Context, first *Message, later []*Message) {
+	for _, m := range later {
+		if m.NextAttemptAt.Before(first.NextAttemptAt) {
+			m.NextAttemptAt = first.NextAttemptAt
+			_ = s.Store.UpdateMessage(ctx, m) // a conflict: someone else has it now
+		}
+	}
+}
+
+// deliver claims and sends one message. It returns the message after the send, nil when
+// another node (or a report) changed it before the claim.
+func (s *Service) deliver(ctx context.Context, m *Message) (*Message, error) {
 	now := s.Clock.Now()
 	m.Attempts++
 	m.NextAttemptAt = now.Add(s.Outbox.Lease)
 	if err := s.Store.UpdateMessage(ctx, m); ErrorCode(err) == ECONFLICT {
-		return false, nil // another node claimed it, or a report settled it
+		return nil, nil // another node claimed it, or a report settled it
 	} else if err != nil {
-		return false, err
+		return nil, err
 	}
 	ix, err := s.Store.Interaction(ctx, m.InteractionID)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	out := Outgoing{To: ix.Contact.Address, Message: m}
 	var pid string
@@ -124,12 +166,11 @@ func (s *Service) deliver(ctx context.Context, m *Message) (bool, error) {
 		}
 	}
 	if ctx.Err() != nil {
-		return false, ctx.Err() // shutting down: the claim expires and the message is sent again
+		return nil, ctx.Err() // shutting down: the claim expires and the message is sent again
 	}
-	settled, err := s.settle(ctx, m.ID, ix, func(x *Message) bool {
+	return s.settle(ctx, m.ID, ix, func(x *Message) bool {
 		return s.sendOutcome(x, out.Identity, pid, sendErr)
 	})
-	return settled != nil && settled.Delivery != DeliveryPending, err
 }
 
 // sendOutcome applies a send's outcome to the fresh message; false when nothing changes.

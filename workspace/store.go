@@ -111,6 +111,9 @@ type Store interface {
 	// DueMessages returns up to limit PENDING messages whose NextAttemptAt is at or before
 	// due, ordered by NextAttemptAt then ID: the outbox's work.
 	DueMessages(ctx context.Context, due time.Time, limit int) ([]*Message, error)
+	// PendingMessages returns up to limit PENDING messages of one interaction, in ID order
+	// (limit <= 0: all of them): the order the outbox sends them in.
+	PendingMessages(ctx context.Context, interactionID string, limit int) ([]*Message, error)
 	// CountMessages counts an interaction's messages.
 	CountMessages(ctx context.Context, interactionID string) (int, error)
 	// LastMessage returns an interaction's latest message, NOT_FOUND if it has none.
