@@ -16,8 +16,9 @@ import (
 )
 
 // cluster starts n nodes. On MongoDB they share one store (the one test-engine connection),
-// each with its own hub, scheduler, bus and HTTP listener; on SQLite there is one node.
-func cluster(t *testing.T, uri string, n int) []*server.Main {
+// each with its own hub, scheduler, bus and HTTP listener; on SQLite there is one node. The
+// changes apply to every node's configuration.
+func cluster(t *testing.T, uri string, n int, change ...func(*server.Config)) []*server.Main {
 	t.Helper()
 	cfg, err := server.ParseConfig([]string{"-addr", "127.0.0.1:0", "-metrics-addr", "127.0.0.1:0", "-data", t.TempDir(), "-demo"}, func(string) string { return "" }, io.Discard)
 	if err != nil {
@@ -25,6 +26,9 @@ func cluster(t *testing.T, uri string, n int) []*server.Main {
 	}
 	cfg.BcryptCost = 4
 	cfg.MongoURI = uri
+	for _, c := range change {
+		c(&cfg)
+	}
 	var store workspace.Store
 	if uri != "" {
 		s, err := mongo.Open(t.Context(), uri)
