@@ -37,8 +37,9 @@ func durationFlag(name, env string, def time.Duration, usage string) *time.Durat
 
 // startNode runs one node on the embedded SQLite store in a temp folder, with the demo data.
 // Agents get the lowest bcrypt cost (benchmarks create many, they do not defend them) and the
-// webchat flood limits are off: all of the load comes from 127.0.0.1. The caller closes it.
-func startNode(b *testing.B) *server.Main {
+// webchat flood limits are off: all of the load comes from 127.0.0.1. The changes apply to
+// the configuration before the node starts. The caller closes it.
+func startNode(b *testing.B, change ...func(*server.Config)) *server.Main {
 	b.Helper()
 	cfg, err := server.ParseConfig([]string{"-addr", "127.0.0.1:0", "-metrics-addr", "127.0.0.1:0", "-data", b.TempDir(), "-demo"}, func(string) string { return "" }, io.Discard)
 	if err != nil {
@@ -46,6 +47,9 @@ func startNode(b *testing.B) *server.Main {
 	}
 	cfg.BcryptCost = 4
 	cfg.WebchatTokenRate, cfg.WebchatIPRate = 0, 0
+	for _, c := range change {
+		c(&cfg)
+	}
 	m := server.NewMain(cfg)
 	m.Stdout = io.Discard
 	if err := m.Run(b.Context()); err != nil {
@@ -119,6 +123,12 @@ const offersSubscription = `subscription { offers { kind offer { id interaction 
 // (waiting until the node has registered them all), and then sets them READY.
 func signIn(b *testing.B, m *server.Main, c *gqlClient, agents []*workspace.Agent) []*session {
 	b.Helper()
+	return signInWith(b, m, c, agents, offersSubscription)
+}
+
+// signInWith is signIn with another selection of the offers subscription.
+func signInWith(b *testing.B, m *server.Main, c *gqlClient, agents []*workspace.Agent, subscription string) []*session {
+	b.Helper()
 	ctx := b.Context()
 	out := make([]*session, 0, len(agents))
 	for _, a := range agents {
@@ -131,7 +141,7 @@ func signIn(b *testing.B, m *server.Main, c *gqlClient, agents []*workspace.Agen
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := ws.subscribe(ctx, "offers", offersSubscription, nil); err != nil {
+		if err := ws.subscribe(ctx, "offers", subscription, nil); err != nil {
 			b.Fatal(err)
 		}
 		out = append(out, &session{agent: a, token: login.Login.Token, offers: ws})

@@ -261,6 +261,17 @@ func (o *offerTimes) samples() (Samples, int) {
 // returns the steps and the names of the store calls among them.
 func offerFloor(b *testing.B, m *server.Main, c *gqlClient, agent *workspace.Agent, planID string) (Steps, []string) {
 	b.Helper()
+	return pathFloor(b, m, c, agent, func(ctx context.Context, steps *Steps) error {
+		return startWebchatStoreCalls(ctx, m.Store, agent.ID, planID, steps)
+	})
+}
+
+// pathFloor measures a floor of the offer path: storeCalls (the store calls of the path, each
+// timed as a step), then one loopback HTTP request and one websocket ping → pong on an open
+// connection of agent's: floorSamples runs of the sequence, after a tenth as many to warm
+// up. It returns the steps and the names of the store calls among them.
+func pathFloor(b *testing.B, m *server.Main, c *gqlClient, agent *workspace.Agent, storeCalls func(ctx context.Context, steps *Steps) error) (Steps, []string) {
+	b.Helper()
 	ctx := b.Context()
 	var login struct{ Login struct{ Token string } }
 	if err := c.do(ctx, "", `mutation($u: String!, $p: String!) { login(input:{username:$u, password:$p}) { token userErrors { code } } }`,
@@ -273,7 +284,7 @@ func offerFloor(b *testing.B, m *server.Main, c *gqlClient, agent *workspace.Age
 	}
 	defer ws.close()
 	run := func(steps *Steps) error {
-		if err := startWebchatStoreCalls(ctx, m.Store, agent.ID, planID, steps); err != nil {
+		if err := storeCalls(ctx, steps); err != nil {
 			return err
 		}
 		if err := steps.Time(stepHealthz, func() error { return c.get("/healthz") }); err != nil {
