@@ -75,7 +75,9 @@ func BenchmarkInboundSMSOffer(b *testing.B) {
 			Data struct {
 				Offers struct {
 					Kind  string
-					Offer struct{ Interaction struct{ Contact struct{ Address string } } }
+					Offer struct {
+						Interaction struct{ Contact struct{ Address string } }
+					}
 				}
 			}
 		}
