@@ -2,13 +2,15 @@ import { useEffect, useId, useRef } from 'react';
 import { formatClock, formatDuration, secondsBetween } from '../clock/format';
 import { useNow } from '../clock/useNow';
 import type { LogInteractionFragment, Party } from '../gql/graphql';
-import { ChannelTag, contactName } from '../log/channel';
+import { ChannelTag, contactName, isProviderChannel } from '../log/channel';
 import { autoParkCountdown } from '../parking/autoPark';
 import { ParkButton } from '../parking/ParkButton';
 import { ParkedCountdown } from '../parking/ParkedCountdown';
 import { PendingTransferStatus, TransferControl } from '../transfer/TransferControl';
 import { handedOverNotice, type HandedOver } from '../transfer/transferText';
-import { Composer } from './Composer';
+import { WindowStatus } from '../whatsapp/WindowStatus';
+import { windowClosedReason } from '../whatsapp/window';
+import { Composer, type ComposerHandle } from './Composer';
 import { conversationNoun, EndControl } from './EndControl';
 import { Transcript } from './Transcript';
 import { useTranscript } from './useTranscript';
@@ -45,6 +47,7 @@ export function InteractionArea({
   const mine = handedOver === null;
   const notice = handedOver && handedOverNotice(handedOver);
   const noticeRef = useRef<HTMLParagraphElement>(null);
+  const composerRef = useRef<ComposerHandle>(null);
   const pendingStatusId = useId();
   const pending = mine && interaction.state === 'ACTIVE' ? interaction.pendingTransfer : null;
 
@@ -67,6 +70,14 @@ export function InteractionArea({
             <ChannelTag channel={interaction.channel} />
             {interaction.contact.name && (
               <span className="muted">{interaction.contact.address}</span>
+            )}
+            {isProviderChannel(interaction.channel) && interaction.identity && (
+              <span className="interaction__identity" title="The number this conversation runs on">
+                via {interaction.identity.name} <span className="muted">{interaction.identity.address}</span>
+              </span>
+            )}
+            {mine && interaction.channel === 'WHATSAPP' && interaction.state === 'ACTIVE' && (
+              <WindowStatus freeTextUntil={interaction.freeTextUntil} />
             )}
             {mine && interaction.state === 'ACTIVE' && interaction.acceptedAt && (
               <ActiveFor acceptedAt={interaction.acceptedAt} />
@@ -117,7 +128,13 @@ export function InteractionArea({
           </button>
         </div>
       ) : (
-        <Transcript messages={transcript.messages} contactName={name} loading={transcript.loading} />
+        <Transcript
+          messages={transcript.messages}
+          contactName={name}
+          loading={transcript.loading}
+          canRecover={mine && interaction.state === 'ACTIVE'}
+          onEdit={(text) => composerRef.current?.edit(text)}
+        />
       )}
       {notice ? (
         <p ref={noticeRef} className="handed-over-notice" role="status" tabIndex={-1}>
@@ -134,7 +151,18 @@ export function InteractionArea({
         )
       )}
       <Composer
+        ref={composerRef}
         interactionId={interaction.id}
+        channel={interaction.channel}
+        whatsApp={
+          interaction.channel === 'WHATSAPP'
+            ? {
+                freeTextUntil: interaction.freeTextUntil,
+                identityId: interaction.identity?.id,
+                closedReason: windowClosedReason(interaction),
+              }
+            : undefined
+        }
         state={interaction.state}
         closedReason={notice ? `${notice}: replies are closed.` : undefined}
         onSent={transcript.refreshTail}
