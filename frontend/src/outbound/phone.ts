@@ -12,9 +12,9 @@ export function normalisePhone(input: string): string | null {
   return E164.test(n) ? n : null;
 }
 
-/** What to do about the recipient's number before anything can be sent; null when it is valid. */
-export function phoneProblem(input: string): string | null {
-  if (input.trim() === '') return "Enter the recipient's number.";
+/** What to do about a number before anything can be sent to it; null when it is valid. */
+export function phoneProblem(input: string, whenEmpty = "Enter the recipient's number."): string | null {
+  if (input.trim() === '') return whenEmpty;
   if (normalisePhone(input) !== null) return null;
   const digits = input.replace(/\D/g, '');
   if (!input.trim().startsWith('+') && !input.trim().startsWith('00'))
