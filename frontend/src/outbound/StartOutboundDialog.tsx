@@ -228,7 +228,6 @@ export function StartOutboundDialog({
               ref={fromRef}
               id={fromId}
               value={identityId ?? ''}
-              disabled={list.length === 0}
               aria-describedby={errors.identity ? fromErrorId : undefined}
               aria-invalid={errors.identity ? true : undefined}
               onChange={(event) => {
