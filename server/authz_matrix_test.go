@@ -139,6 +139,7 @@ func azRows() []azRow {
 	public := azExpect{A, A, A, A, A, A, A, A, A, A}     // open to everyone
 	followHeld := azExpect{U, U, A, F, A, F, A, F, U, U} // live messages of the held chat
 	agentFeeds := azExpect{U, U, F, F, A, A, A, F, U, U} // the signed-in agent's own feeds
+	supervisorOnly := azExpect{U, U, F, F, F, F, A, F, U, U}
 	backReady := func(t *testing.T, e *azEnv, _ azResult) { e.ready(t) }
 
 	return []azRow{
@@ -192,11 +193,26 @@ func azRows() []azRow {
 		{op: "Mutation.sendContactMessage", doc: `mutation { sendContactMessage(input: {text: "from the matrix"}) { message { id } userErrors { code } } }`, expect: contactOwn},
 		{op: "Mutation.endWebchat", doc: `mutation { endWebchat { chat { id state } userErrors { code } } }`, fixture: (*azEnv).active, expect: contactOwn},
 
+		{op: "Query.channelIdentities", doc: `query { channelIdentities(outboundOnly: true) { id channel address name outbound } }`, expect: agentSelf},
+		{op: "Query.messageTemplates", doc: `query($w: ID!) { messageTemplates(identityId: $w) { id name body parameterCount } }`,
+			vars: func(e *azEnv, _ *azFixture) map[string]any { return map[string]any{"w": e.channels(t0(e)).wa} }, expect: agentSelf},
+		// Invalid after authorisation ("to" is no number), so an allowed cell starts nothing.
+		{op: "Mutation.startOutbound", doc: `mutation($s: ID!) { startOutbound(input: {channel: SMS, identityId: $s, to: "not a number", text: "hi"}) { interaction { id } userErrors { code field } } }`,
+			vars: func(e *azEnv, _ *azFixture) map[string]any { return map[string]any{"s": e.channels(t0(e)).sms} }, expect: agentSelf},
+		// The held chat's first message is no FAILED provider message: WRONG_STATE after authorisation.
+		{op: "Mutation.retryMessage", doc: `mutation($m: ID!) { retryMessage(input: {messageId: $m}) { message { id } userErrors { code } } }`,
+			vars: func(e *azEnv, f *azFixture) map[string]any { return map[string]any{"m": e.firstMessage(t0(e), f.id)} }, expect: actHeld},
+		{op: "Mutation.saveChannelIdentity", doc: `mutation($s: ID!) { saveChannelIdentity(input: {identityId: $s, name: "   "}) { identity { id } userErrors { code field } } }`,
+			vars: func(e *azEnv, _ *azFixture) map[string]any { return map[string]any{"s": e.channels(t0(e)).sms} }, expect: supervisorOnly},
+		{op: "Mutation.saveMessageTemplate", doc: `mutation($w: ID!) { saveMessageTemplate(input: {identityId: $w, name: "Not Valid", language: "en", body: "x"}) { template { id } userErrors { code field } } }`,
+			vars: func(e *azEnv, _ *azFixture) map[string]any { return map[string]any{"w": e.channels(t0(e)).wa} }, expect: supervisorOnly},
+
 		{op: "Subscription.offers", doc: `subscription { offers { kind offer { id } } }`, expect: agentFeeds},
 		{op: "Subscription.messages", doc: `subscription($i: ID!) { messages(interactionId: $i) { id text } }`, vars: azIx, expect: followHeld},
 		{op: "Subscription.interactionUpdates", doc: `subscription { interactionUpdates { id state } }`, expect: agentFeeds},
 		{op: "Subscription.unparkNotifications", doc: `subscription { unparkNotifications { interaction { id } } }`, expect: agentFeeds},
 		{op: "Subscription.transferResults", doc: `subscription { transferResults { outcome } }`, expect: agentFeeds},
+		{op: "Subscription.deliveryUpdates", doc: `subscription { deliveryUpdates { id delivery } }`, expect: agentFeeds},
 	}
 }
 
@@ -342,10 +358,11 @@ func azTable(ops []string, seen map[string]*[azPrincipals][2]azOutcome) string {
 
 // azEnv is one node with the demo data, the callers' credentials and the shared fixtures.
 type azEnv struct {
+	t     *testing.T
 	m     *server.Main
 	clock *workspace.ManualClock
 
-	aliceID, salesPlan, supportPlan string
+	aliceID, adminID, salesPlan, supportPlan string
 	// ops are sessions the test itself uses to build and end fixtures, by agent ID; no cell
 	// ever uses them, so a logout cell cannot take them away.
 	ops map[string]string
@@ -353,6 +370,45 @@ type azEnv struct {
 	alice, bob, admin, bad, revoked, expired, otherContact string
 	// held is an ACTIVE webchat alice holds; wrap is one in WRAP with a countdown (Sales).
 	held, wrap *azFixture
+	// ids are the demo's SMS and WhatsApp identities, read once.
+	ids *azChannels
+}
+
+// azChannels are the demo's identities the channel rows act on.
+type azChannels struct{ sms, wa string }
+
+// t0 is the test a vars function runs under: vars get none, and the IDs they read exist in
+// every demo, so a failure to read them is fatal to the whole test.
+func t0(e *azEnv) *testing.T { return e.t }
+
+// channels reads the demo identities (as the supervisor, through the API).
+func (e *azEnv) channels(t *testing.T) azChannels {
+	if e.ids == nil {
+		r := post(t, e.m, e.ops[e.adminID], `{ channelIdentities { id channel } }`, nil)
+		e.ids = &azChannels{}
+		for _, id := range dig(r.Data, "channelIdentities").([]any) {
+			switch dig(id, "channel") {
+			case "SMS":
+				e.ids.sms = dig(id, "id").(string)
+			case "WHATSAPP":
+				e.ids.wa = dig(id, "id").(string)
+			}
+		}
+		if e.ids.sms == "" || e.ids.wa == "" {
+			t.Fatalf("demo identities: %+v", r)
+		}
+	}
+	return *e.ids
+}
+
+// firstMessage is the ID of an interaction's first message.
+func (e *azEnv) firstMessage(t *testing.T, id string) string {
+	r := post(t, e.m, workspace.DemoAPIKey, `query($i: ID!) { interaction(id: $i) { transcript(first: 1) { edges { node { id } } } } }`, map[string]any{"i": id})
+	edges, _ := dig(r.Data, "interaction.transcript.edges").([]any)
+	if len(edges) == 0 {
+		t.Fatalf("no message in %s: %+v", id, r)
+	}
+	return dig(edges[0], "node.id").(string)
 }
 
 // azStart runs a node on a manual clock with the scheduler off, so nothing expires unless
@@ -377,7 +433,7 @@ func azStart(t *testing.T) *azEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { m.Close() })
-	e := &azEnv{m: m, clock: clock, bad: rand.Text(), ops: map[string]string{}}
+	e := &azEnv{t: t, m: m, clock: clock, bad: rand.Text(), ops: map[string]string{}}
 
 	// A session that outlives the TTL: valid now, expired once the clock moves past it.
 	e.expired = login(t, m, "alice")
@@ -391,7 +447,7 @@ func azStart(t *testing.T) *azEnv {
 		e.ops[agentID(t, m, token)] = token
 	}
 	e.alice, e.bob, e.admin = login(t, m, "alice"), login(t, m, "bob"), login(t, m, "admin")
-	e.aliceID = agentID(t, m, e.alice)
+	e.aliceID, e.adminID = agentID(t, m, e.alice), agentID(t, m, e.admin)
 
 	// A session revoked by logout, which also sets alice OFFLINE.
 	e.revoked = login(t, m, "alice")

@@ -44,6 +44,9 @@ func (m *Main) routes() http.Handler {
 	mux.HandleFunc("GET /webchat/demo", func(w http.ResponseWriter, r *http.Request) { serveFile(w, r, assets, "webchat/demo.html") })
 	mux.HandleFunc("GET /demo/phone", func(w http.ResponseWriter, r *http.Request) { serveFile(w, r, assets, "phone.html") })
 	mux.Handle("/", spa(assets))
+	if m.demo != nil {
+		m.demo.routes(mux)
+	}
 
 	// Origins are allowed exactly as configured, and none means same-origin only: rs/cors
 	// treats an empty AllowedOrigins as "*", so the check is a function.

@@ -19,6 +19,9 @@ import (
 	"time"
 
 	"github.com/agentdesk/agentdesk/channel"
+	"github.com/agentdesk/agentdesk/channel/twilio"
+	"github.com/agentdesk/agentdesk/channel/vonage"
+	"github.com/agentdesk/agentdesk/channel/whatsapp"
 	"github.com/agentdesk/agentdesk/mongo"
 	"github.com/agentdesk/agentdesk/sqlite"
 	"github.com/agentdesk/agentdesk/workspace"
@@ -44,11 +47,13 @@ type Main struct {
 	Providers []channel.Provider
 
 	providers catalog
-	ownStore  bool
-	listener  net.Listener
-	http      *http.Server
-	tls       bool
-	metrics   *metrics
+	// demo is the phone simulator of -demo; nil without it.
+	demo     *demoPhone
+	ownStore bool
+	listener net.Listener
+	http     *http.Server
+	tls      bool
+	metrics  *metrics
 	// anonymous counts unauthenticated websockets per client address.
 	anonymous *anonymousSockets
 	stop      context.CancelFunc
@@ -63,7 +68,8 @@ type Main struct {
 
 // NewMain returns a Main with the given configuration.
 func NewMain(c Config) *Main {
-	return &Main{Config: c, Clock: workspace.SystemClock{}, Stdout: os.Stdout}
+	return &Main{Config: c, Clock: workspace.SystemClock{}, Stdout: os.Stdout,
+		Providers: []channel.Provider{vonage.New(), twilio.New(), whatsapp.New()}}
 }
 
 // Run opens the store, seeds demo data when asked, and starts serving. It returns once the
@@ -133,6 +139,13 @@ func (m *Main) Run(ctx context.Context) error {
 			m.listener.Close()
 			m.closeStore()
 			return fmt.Errorf("metrics listener: %w", err)
+		}
+	}
+	if m.Config.Demo {
+		if m.demo, err = m.startDemoPhone(ctx); err != nil {
+			m.listener.Close()
+			m.closeStore()
+			return fmt.Errorf("demo phone: %w", err)
 		}
 	}
 	// Every request context derives from bg, so Close ends open subscriptions (SSE streams,
@@ -243,6 +256,9 @@ func (m *Main) Close() error {
 		<-m.metricsDone
 	}
 	m.running.Wait()
+	if m.demo != nil {
+		m.demo.sim.Close()
+	}
 	return errors.Join(err, m.closeStore())
 }
 

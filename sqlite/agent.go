@@ -75,9 +75,10 @@ func (s *Store) ReadyAgents(ctx context.Context, planIDs []string) ([]*workspace
 func (s *Store) UpdateAgent(ctx context.Context, a *workspace.Agent) error {
 	err := s.execGuarded(ctx, "agent "+a.Username, `UPDATE agents SET username=?, name=?, password_hash=?, role=?, presence=?,
 		presence_since=?, auto_accept=?, capacity=?, plan_ids=?, holds=?, last_offer_at=?, missed_offers=?,
-		recent=?, disabled=?, version=version+1 WHERE id=? AND version=?`,
+		recent=?, disabled=?, created_at=?, version=version+1 WHERE id=? AND version=?`,
 		a.Username, a.Name, a.PasswordHash, a.Role, a.Presence, millis(a.PresenceSince), a.AutoAccept,
-		jsonText(a.Capacity), jsonText(a.PlanIDs), holdsOf(a), optMillis(a.LastOfferAt), a.MissedOffers, recentOf(a), a.Disabled, a.ID, a.Version)
+		jsonText(a.Capacity), jsonText(a.PlanIDs), holdsOf(a), optMillis(a.LastOfferAt), a.MissedOffers, recentOf(a), a.Disabled,
+		millis(a.CreatedAt), a.ID, a.Version)
 	if err == nil {
 		a.Version++
 	}

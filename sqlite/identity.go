@@ -44,8 +44,9 @@ func (s *Store) Identities(ctx context.Context) ([]*workspace.Identity, error) {
 // UpdateIdentity writes id if the stored version is still id.Version.
 func (s *Store) UpdateIdentity(ctx context.Context, id *workspace.Identity) error {
 	err := s.execGuarded(ctx, "identity "+id.Address, `UPDATE identities SET channel=?, address=?, name=?, outbound=?,
-		plan_id=?, provider=?, settings=?, version=version+1 WHERE id=? AND version=?`,
-		id.Channel, id.Address, id.Name, id.Outbound, id.PlanID, id.Provider, settingsOf(id), id.ID, id.Version)
+		plan_id=?, provider=?, settings=?, created_at=?, version=version+1 WHERE id=? AND version=?`,
+		id.Channel, id.Address, id.Name, id.Outbound, id.PlanID, id.Provider, settingsOf(id), millis(id.CreatedAt),
+		id.ID, id.Version)
 	if err == nil {
 		id.Version++
 	}

@@ -59,8 +59,8 @@ func (s *Store) UpdateInteraction(ctx context.Context, ix *workspace.Interaction
 		return err
 	}
 	err = s.execGuarded(ctx, "interaction "+ix.ID, `UPDATE interactions SET state=?, channel=?, agent_id=?, plan_id=?,
-		contact_address=?, due_at=?, thread_key=?, version=version+1, doc=? WHERE id=? AND version=? AND state=?`,
-		ix.State, ix.Channel, ix.AgentID, ix.PlanID, ix.Contact.Address, optMillis(ix.DueAt), ix.ThreadKey, doc,
+		contact_address=?, created_at=?, due_at=?, thread_key=?, version=version+1, doc=? WHERE id=? AND version=? AND state=?`,
+		ix.State, ix.Channel, ix.AgentID, ix.PlanID, ix.Contact.Address, millis(ix.CreatedAt), optMillis(ix.DueAt), ix.ThreadKey, doc,
 		ix.ID, ix.Version, from)
 	if err == nil {
 		ix.Version++

@@ -46,9 +46,9 @@ func (s *Store) Plans(ctx context.Context) ([]*workspace.Plan, error) {
 func (s *Store) UpdatePlan(ctx context.Context, p *workspace.Plan) error {
 	err := s.execGuarded(ctx, "plan "+p.Name, `UPDATE plans SET name=?, channels=?, disposition_codes=?, disposition_required=?,
 		wrap_seconds=?, offer_timeout_seconds=?, auto_accept=?, auto_park_seconds=?, parked_timeout_seconds=?,
-		post_parking_plan_id=?, version=version+1 WHERE id=? AND version=?`,
+		post_parking_plan_id=?, created_at=?, version=version+1 WHERE id=? AND version=?`,
 		p.Name, jsonText(p.Channels), codesOf(p), p.DispositionRequired, p.WrapSeconds, p.OfferTimeoutSeconds,
-		p.AutoAccept, p.AutoParkSeconds, p.ParkedTimeoutSeconds, p.PostParkingPlanID, p.ID, p.Version)
+		p.AutoAccept, p.AutoParkSeconds, p.ParkedTimeoutSeconds, p.PostParkingPlanID, millis(p.CreatedAt), p.ID, p.Version)
 	if err == nil {
 		p.Version++
 	}

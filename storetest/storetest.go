@@ -43,6 +43,7 @@ func Run(t *testing.T, factory Factory) {
 	t.Run("MessageDelivery", func(t *testing.T) { testMessageDelivery(t, fresh(t)) })
 	t.Run("DueMessages", func(t *testing.T) { testDueMessages(t, fresh(t)) })
 	t.Run("MessageRace", func(t *testing.T) { testMessageRace(t, fresh(t)) })
+	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, fresh(t)) })
 	t.Run("Restart", func(t *testing.T) { testRestart(t, factory(t)) })
 }
 

@@ -260,6 +260,9 @@ func (s *Service) reported(ctx context.Context, r DeliveryReport) (*Message, *In
 // RetryMessage sends a FAILED message again, unchanged. The agent must hold its ACTIVE
 // interaction, and on WhatsApp free text needs the window open (O2).
 func (s *Service) RetryMessage(ctx context.Context, messageID string) (*Message, error) {
+	if _, err := RequireAgent(ctx); err != nil {
+		return nil, err
+	}
 	if checkID(messageID) != nil {
 		return nil, &Error{Code: EINVALID, Message: "not a valid message ID: IDs are UUIDs", Field: []string{"messageId"}}
 	}

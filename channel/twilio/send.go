@@ -1,0 +1,97 @@
+package twilio
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/agentdesk/agentdesk/channel/internal/wire"
+	"github.com/agentdesk/agentdesk/workspace"
+)
+
+// apiError is the JSON body of a refused request.
+type apiError struct {
+	Code    wire.Flex `json:"code"`
+	Message wire.Flex `json:"message"`
+}
+
+// form is the request Send makes for out.
+func form(out workspace.Outgoing, text, statusCallback string) url.Values {
+	f := url.Values{}
+	f.Set("To", wire.E164(out.To))
+	f.Set("From", wire.E164(out.Identity.Address))
+	f.Set("Body", text)
+	if statusCallback != "" {
+		f.Set("StatusCallback", CallbackURL(statusCallback, out.Message.ID))
+	}
+	return f
+}
+
+// CallbackURL is the StatusCallback of one message: the identity's statusCallbackUrl with
+// m=<message ID> appended to its query, which Twilio signs and echoes back.
+func CallbackURL(base, messageID string) string {
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	return base + sep + "m=" + url.QueryEscape(messageID)
+}
+
+// Send implements workspace.Sender: one POST to the Messages resource, never retried here.
+func (p *Provider) Send(ctx context.Context, out workspace.Outgoing) (string, error) {
+	if out.Identity == nil || out.Message == nil {
+		return "", wire.Temporary("", "nothing to send")
+	}
+	settings, err := p.CheckSettings(out.Identity.Channel, out.Identity.Settings)
+	if err != nil {
+		return "", wire.Temporary("", "the identity's settings are invalid: %v", err)
+	}
+	text, err := wire.Text(out.Message)
+	if err != nil {
+		return "", err
+	}
+	endpoint := settings["apiUrl"] + "/2010-04-01/Accounts/" + url.PathEscape(settings["accountSid"]) + "/Messages.json"
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint,
+		strings.NewReader(form(out, text, settings["statusCallbackUrl"]).Encode()))
+	if err != nil {
+		return "", wire.Temporary("", "building the request: %v", err)
+	}
+	req.SetBasicAuth(settings["accountSid"], settings["authToken"])
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+
+	status, resp, err := wire.Do(wire.Client(p.Client, p.Timeout), req)
+	if err != nil {
+		return "", err
+	}
+	if status >= 200 && status < 300 {
+		var ok struct {
+			SID wire.Flex `json:"sid"`
+		}
+		if json.Unmarshal(resp, &ok) != nil || strings.TrimSpace(ok.SID.String()) == "" {
+			return "", wire.Temporary("", "Twilio answered %d without a sid", status)
+		}
+		return strings.TrimSpace(ok.SID.String()), nil
+	}
+	var e apiError
+	_ = json.Unmarshal(resp, &e)
+	code := wire.Clip(e.Code.String(), 16)
+	msg := e.Message.String()
+	if msg == "" {
+		msg = http.StatusText(status)
+	}
+	switch {
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		return "", wire.Credentials(code, status)
+	case status == http.StatusNotFound:
+		return "", wire.Temporary(code, "Twilio does not know the account (HTTP 404): check the identity's accountSid")
+	case status == http.StatusTooManyRequests || status >= 500:
+		return "", wire.Temporary(code, "Twilio answered %d: %s", status, msg)
+	case status >= 400:
+		return "", wire.Content(code, "Twilio refused the message: %s", msg)
+	default:
+		return "", wire.Temporary(code, "Twilio answered %d", status)
+	}
+}

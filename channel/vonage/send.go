@@ -1,0 +1,177 @@
+package vonage
+
+import (
+	"bytes"
+	"context"
+	"crypto/rsa"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+
+	"github.com/agentdesk/agentdesk/channel/internal/wire"
+	"github.com/agentdesk/agentdesk/workspace"
+)
+
+// message is the body of POST /v1/messages (§2.4): a text, or a WhatsApp template; an RCS
+// message carries its SMS failover.
+type message struct {
+	To          string     `json:"to"`
+	From        string     `json:"from"`
+	Channel     string     `json:"channel"`
+	MessageType string     `json:"message_type"`
+	Text        string     `json:"text,omitempty"`
+	Template    *template  `json:"template,omitempty"`
+	WhatsApp    *whatsApp  `json:"whatsapp,omitempty"`
+	ClientRef   string     `json:"client_ref,omitempty"`
+	Failover    []*message `json:"failover,omitempty"`
+}
+
+// template is a WhatsApp template with its parameters.
+type template struct {
+	Name       string   `json:"name"`
+	Parameters []string `json:"parameters,omitempty"`
+}
+
+// whatsApp holds a template's policy and locale.
+type whatsApp struct {
+	Policy string `json:"policy"`
+	Locale string `json:"locale"`
+}
+
+// apiError is the RFC 7807 body of a refused send.
+type apiError struct {
+	Type   wire.Flex `json:"type"`
+	Title  wire.Flex `json:"title"`
+	Detail wire.Flex `json:"detail"`
+}
+
+// appClaims are the claims of the application JWT a send is authorised with.
+type appClaims struct {
+	ApplicationID string `json:"application_id"`
+	jwt.RegisteredClaims
+}
+
+// appToken signs an application JWT (RS256): application_id, iat, jti, and exp 15 minutes on.
+func appToken(key *rsa.PrivateKey, applicationID string, now time.Time) (string, error) {
+	claims := appClaims{
+		ApplicationID: applicationID,
+		RegisteredClaims: jwt.RegisteredClaims{
+			IssuedAt:  jwt.NewNumericDate(now),
+			ExpiresAt: jwt.NewNumericDate(now.Add(15 * time.Minute)),
+			ID:        uuid.NewString(),
+		},
+	}
+	return jwt.NewWithClaims(jwt.SigningMethodRS256, claims).SignedString(key)
+}
+
+// build is the request Send makes for out: to and from without '+', the channel by the
+// identity's channel, our message ID as client_ref.
+func build(out workspace.Outgoing) (*message, error) {
+	id := out.Identity
+	m := &message{To: wire.Digits(out.To), From: wire.Digits(id.Address), MessageType: "text"}
+	if out.Message != nil {
+		m.ClientRef = out.Message.ID
+	}
+	switch id.Channel {
+	case workspace.WhatsApp:
+		m.Channel = "whatsapp"
+		if out.Message != nil && out.Message.Template != nil {
+			t := out.Message.Template
+			m.MessageType = "template"
+			m.Template = &template{Name: t.Name, Parameters: t.Parameters}
+			m.WhatsApp = &whatsApp{Policy: "deterministic", Locale: t.Language}
+			return m, nil
+		}
+	case workspace.RCS:
+		m.Channel = "rcs"
+	case workspace.SMS:
+		m.Channel = "sms"
+	default:
+		return nil, wire.Temporary("", "vonage does not carry %s", id.Channel)
+	}
+	text, err := wire.Text(out.Message)
+	if err != nil {
+		return nil, err
+	}
+	m.Text = text
+	if m.Channel == "rcs" {
+		if sender := wire.Setting(id, "rcsSenderId"); sender != "" {
+			m.From = sender
+		}
+		m.Failover = []*message{{To: m.To, From: wire.Digits(id.Address), Channel: "sms",
+			MessageType: "text", Text: text, ClientRef: m.ClientRef}}
+	}
+	return m, nil
+}
+
+// Send implements workspace.Sender: one POST {apiUrl}/v1/messages, never retried here.
+func (p *Provider) Send(ctx context.Context, out workspace.Outgoing) (string, error) {
+	if out.Identity == nil || out.Message == nil {
+		return "", wire.Temporary("", "nothing to send")
+	}
+	settings, key, err := load(out.Identity.Channel, out.Identity.Settings)
+	if err != nil {
+		return "", wire.Temporary("", "the identity's settings are invalid: %v", err)
+	}
+	body, err := build(out)
+	if err != nil {
+		return "", err
+	}
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return "", wire.Temporary("", "encoding the message: %v", err)
+	}
+	token, err := appToken(key, settings["applicationId"], time.Now())
+	if err != nil {
+		return "", wire.Temporary("", "signing the application token: %v", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, settings["apiUrl"]+"/v1/messages", bytes.NewReader(raw))
+	if err != nil {
+		return "", wire.Temporary("", "building the request: %v", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+
+	status, resp, err := wire.Do(wire.Client(p.Client, p.Timeout), req)
+	if err != nil {
+		return "", err
+	}
+	if status >= 200 && status < 300 {
+		var ok struct {
+			MessageUUID wire.Flex `json:"message_uuid"`
+		}
+		if json.Unmarshal(resp, &ok) != nil || strings.TrimSpace(ok.MessageUUID.String()) == "" {
+			return "", wire.Temporary("", "Vonage answered %d without a message_uuid", status)
+		}
+		return strings.TrimSpace(ok.MessageUUID.String()), nil
+	}
+	return "", sendError(status, resp)
+}
+
+// sendError classifies a refused send: 401/403 are the credentials, 429 and 5xx the
+// provider's trouble (TEMPORARY), any other 4xx the message or its recipient (CONTENT).
+func sendError(status int, body []byte) error {
+	var e apiError
+	_ = json.Unmarshal(body, &e)
+	ve := vError(e)
+	code := ve.code()
+	msg := strings.Trim(strings.TrimSpace(e.Title.String()+": "+e.Detail.String()), ": ")
+	if msg == "" {
+		msg = http.StatusText(status)
+	}
+	switch {
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		return wire.Credentials(code, status)
+	case status == http.StatusTooManyRequests || status >= 500:
+		return wire.Temporary(code, "Vonage answered %d: %s", status, msg)
+	case status >= 400:
+		return wire.Content(code, "Vonage refused the message: %s", msg)
+	default:
+		return wire.Temporary(code, "Vonage answered %d", status)
+	}
+}

@@ -1,0 +1,143 @@
+package whatsapp
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/agentdesk/agentdesk/channel/internal/wire"
+	"github.com/agentdesk/agentdesk/workspace"
+)
+
+// request is the body of POST /{ver}/{phone-number-id}/messages (§1.4), with our message ID
+// as biz_opaque_callback_data, which statuses echo.
+type request struct {
+	MessagingProduct      string       `json:"messaging_product"`
+	RecipientType         string       `json:"recipient_type,omitempty"`
+	To                    string       `json:"to"`
+	Type                  string       `json:"type"`
+	Text                  *textBody    `json:"text,omitempty"`
+	Template              *templateUse `json:"template,omitempty"`
+	BizOpaqueCallbackData string       `json:"biz_opaque_callback_data,omitempty"`
+}
+
+type textBody struct {
+	PreviewURL bool   `json:"preview_url"`
+	Body       string `json:"body"`
+}
+
+type templateUse struct {
+	Name       string      `json:"name"`
+	Language   language    `json:"language"`
+	Components []component `json:"components,omitempty"`
+}
+
+type language struct {
+	Code string `json:"code"`
+}
+
+type component struct {
+	Type       string      `json:"type"`
+	Parameters []parameter `json:"parameters"`
+}
+
+type parameter struct {
+	Type string `json:"type"`
+	Text string `json:"text"`
+}
+
+func build(out workspace.Outgoing) (*request, error) {
+	r := &request{MessagingProduct: "whatsapp", To: wire.Digits(out.To), BizOpaqueCallbackData: out.Message.ID}
+	if t := out.Message.Template; t != nil {
+		r.Type = "template"
+		r.Template = &templateUse{Name: t.Name, Language: language{Code: t.Language}}
+		if len(t.Parameters) > 0 {
+			c := component{Type: "body"}
+			for _, p := range t.Parameters {
+				c.Parameters = append(c.Parameters, parameter{Type: "text", Text: p})
+			}
+			r.Template.Components = []component{c}
+		}
+		return r, nil
+	}
+	text, err := wire.Text(out.Message)
+	if err != nil {
+		return nil, err
+	}
+	r.RecipientType = "individual"
+	r.Type = "text"
+	r.Text = &textBody{PreviewURL: false, Body: text}
+	return r, nil
+}
+
+// Send implements workspace.Sender: one POST to the phone number's messages edge, never
+// retried here.
+func (p *Provider) Send(ctx context.Context, out workspace.Outgoing) (string, error) {
+	if out.Identity == nil || out.Message == nil {
+		return "", wire.Temporary("", "nothing to send")
+	}
+	settings, err := p.CheckSettings(out.Identity.Channel, out.Identity.Settings)
+	if err != nil {
+		return "", wire.Temporary("", "the identity's settings are invalid: %v", err)
+	}
+	body, err := build(out)
+	if err != nil {
+		return "", err
+	}
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return "", wire.Temporary("", "encoding the message: %v", err)
+	}
+	endpoint := settings["apiUrl"] + "/" + url.PathEscape(settings["apiVersion"]) + "/" +
+		url.PathEscape(settings["phoneNumberId"]) + "/messages"
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(raw))
+	if err != nil {
+		return "", wire.Temporary("", "building the request: %v", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+settings["accessToken"])
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+
+	status, resp, err := wire.Do(wire.Client(p.Client, p.Timeout), req)
+	if err != nil {
+		return "", err
+	}
+	if status >= 200 && status < 300 {
+		var ok struct {
+			Messages []struct {
+				ID wire.Flex `json:"id"`
+			} `json:"messages"`
+		}
+		if json.Unmarshal(resp, &ok) != nil || len(ok.Messages) == 0 || strings.TrimSpace(ok.Messages[0].ID.String()) == "" {
+			return "", wire.Temporary("", "WhatsApp answered %d without a message ID", status)
+		}
+		return strings.TrimSpace(ok.Messages[0].ID.String()), nil
+	}
+	var e struct {
+		Error apiErr `json:"error"`
+	}
+	_ = json.Unmarshal(resp, &e)
+	code := wire.Clip(strings.TrimSpace(e.Error.Code.String()), 16)
+	msg := e.Error.Message.String()
+	if d := e.Error.ErrorData.Details.String(); d != "" {
+		msg = strings.TrimSpace(msg + ": " + d)
+	}
+	if msg == "" {
+		msg = http.StatusText(status)
+	}
+	switch {
+	case code == windowClosed:
+		return "", e.Error.delivery()
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		return "", wire.Credentials(code, status)
+	case status == http.StatusTooManyRequests || status >= 500 || temporaryCodes[code]:
+		return "", wire.Temporary(code, "WhatsApp answered %d: %s", status, msg)
+	case status >= 400:
+		return "", wire.Content(code, "WhatsApp refused the message: %s", msg)
+	default:
+		return "", wire.Temporary(code, "WhatsApp answered %d", status)
+	}
+}
