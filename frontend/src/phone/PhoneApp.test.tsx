@@ -48,6 +48,7 @@ describe('phone threads', () => {
       ['sms-1', 'p3', 1],
       ['wa-1', 'w1', 1],
     ]);
+    expect(threadSummaries(state, ME, new Set(['p3'])).map((t) => t.unread)).toEqual([0, 1]);
     expect(statusLabel(state.messages[1]!)).toBe('Delivered');
     expect(statusLabel(state.messages[0]!)).toBe('Read');
   });
@@ -79,6 +80,9 @@ describe('the phone simulator page', () => {
     await vi.waitFor(() => expect(api.read).toHaveBeenCalledWith('p3'));
     expect(api.read).not.toHaveBeenCalledWith('p2');
     expect(api.read).not.toHaveBeenCalledWith('w1');
+    // Shown is read, even on SMS, whose handsets send no read receipts.
+    await vi.waitFor(() => expect(support!.textContent).not.toContain('new'));
+    expect(whatsapp!.textContent).toContain('1 new');
 
     await userEvent.click(whatsapp!);
     const waLog = screen.getByRole('log', { name: 'Messages with Acme on WhatsApp' });
@@ -159,6 +163,15 @@ describe('the phone simulator page', () => {
     render(<PhoneApp api={api} pollMs={60_000} />);
     expect((await screen.findByRole('alert')).textContent).toBe(
       'The phone simulator is off: start agentdesk with -demo to use it.',
+    );
+  });
+
+  it('shows the simulator\'s own explanation of a refusal', async () => {
+    const api = createPhoneApi('/demo/phone/api', async () =>
+      Response.json({ error: 'a phone number in international form (+44…) and a text' }, { status: 400 }),
+    );
+    await expect(api.send({ phone: 'x', name: '', identityId: 'sms-1', text: '' })).rejects.toThrow(
+      'The simulator answered 400: a phone number in international form (+44…) and a text',
     );
   });
 

@@ -86,6 +86,7 @@ export function PhoneApp({ api, pollMs = 1000 }: { api: PhoneApi; pollMs?: numbe
   const [sendError, setSendError] = useState<string | null>(null);
   const { state, error, refresh } = usePhoneState(api, pollMs);
   const readAsked = useRef(new Set<string>());
+  const [seen, setSeen] = useState<ReadonlySet<string>>(new Set());
   const listRef = useRef<HTMLOListElement>(null);
 
   const phone = normalisePhone(me.phone);
@@ -93,7 +94,7 @@ export function PhoneApp({ api, pollMs = 1000 }: { api: PhoneApi; pollMs?: numbe
   const identities = state?.identities ?? [];
   const identity = identities.find((i) => i.id === chosen) ?? identities[0] ?? null;
   const thread = state && phone && identity ? threadOf(state, phone, identity.id) : [];
-  const summaries = state && phone ? threadSummaries(state, phone) : [];
+  const summaries = state && phone ? threadSummaries(state, phone, seen) : [];
 
   function setMe(next: Partial<Me>) {
     setMeState((current) => {
@@ -109,7 +110,10 @@ export function PhoneApp({ api, pollMs = 1000 }: { api: PhoneApi; pollMs?: numbe
     for (const m of thread) {
       if (m.direction !== 'out' || m.status === 'read' || m.status === 'failed' || readAsked.current.has(m.id)) continue;
       readAsked.current.add(m.id);
-      api.read(m.id).catch(() => readAsked.current.delete(m.id));
+      api.read(m.id).then(
+        () => setSeen((current) => new Set(current).add(m.id)),
+        () => readAsked.current.delete(m.id),
+      );
     }
   });
 

@@ -70,8 +70,15 @@ async function call(fetchImpl: typeof fetch, url: string, init?: RequestInit): P
   if (response.status === 404)
     throw new PhoneApiError('The phone simulator is off: start agentdesk with -demo to use it.', 404);
   if (!response.ok) {
-    const detail = await response.text().catch(() => '');
-    throw new PhoneApiError(`The simulator answered ${response.status}${detail ? `: ${detail.trim()}` : ''}`, response.status);
+    // The simulator explains itself as {"error": "…"}.
+    const body = await response.text().catch(() => '');
+    let detail = body.trim();
+    try {
+      detail = (JSON.parse(body) as { error?: string }).error ?? detail;
+    } catch {
+      // not JSON: the text as it is
+    }
+    throw new PhoneApiError(`The simulator answered ${response.status}${detail ? `: ${detail}` : ''}`, response.status);
   }
   const text = await response.text();
   return text ? JSON.parse(text) : null;

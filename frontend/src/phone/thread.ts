@@ -10,18 +10,23 @@ export function threadOf(state: PhoneState, phone: string, identityId: string): 
 export interface ThreadSummary {
   identity: PhoneIdentity;
   last: PhoneMessage | null;
-  /** Messages from the desk this phone has not read yet. */
+  /** Messages from the desk this phone has not shown yet. */
   unread: number;
 }
 
-/** One entry per desk number, as a phone's list of conversations shows them. */
-export function threadSummaries(state: PhoneState, phone: string): ThreadSummary[] {
+/**
+ * One entry per desk number, as a phone's list of conversations shows them. A desk message is
+ * unread until the page has shown it (`seen`) or the simulator reports it read: an SMS handset
+ * sends no read receipts, so only the page knows it has shown an SMS.
+ */
+export function threadSummaries(state: PhoneState, phone: string, seen: ReadonlySet<string> = new Set()): ThreadSummary[] {
   return state.identities.map((identity) => {
     const thread = threadOf(state, phone, identity.id);
     return {
       identity,
       last: thread.at(-1) ?? null,
-      unread: thread.filter((m) => m.direction === 'out' && m.status !== 'read' && m.status !== 'failed').length,
+      unread: thread.filter((m) => m.direction === 'out' && m.status !== 'read' && m.status !== 'failed' && !seen.has(m.id))
+        .length,
     };
   });
 }
