@@ -27,7 +27,10 @@ const endedByText: Record<Party, string> = {
  * silent for a while, a quiet "auto-parks in" countdown says when the system will park it (K2).
  * Once it has ended, a line under the transcript says who ended it and how long it lasted (W1).
  * Once it is handed over (an accepted transfer, or a queue took it) it stays open read-only with
- * a line saying where it went, and nothing can be sent (T5).
+ * a line saying where it went, and nothing can be sent (T5). On SMS, RCS and WhatsApp the header
+ * names the organisation's number it runs on; on WhatsApp it counts down the 24-hour window and
+ * the reply box offers templates once it has closed (O2). A failed message's Edit fills the
+ * reply box (E5).
  */
 export function InteractionArea({
   interaction,
