@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/agentdesk/agentdesk/workspace"
 )
 
 // Config is every setting of the server. Each is a flag with an environment fallback; a
@@ -76,6 +78,8 @@ type Config struct {
 	// OutboxPoll is how often the outbox looks for messages due (besides being woken when one
 	// is queued); 0 disables the outbox runner (tests drive it by hand).
 	OutboxPoll time.Duration
+	// Outbox is the outbox's claim lease, attempts and backoff; tests shorten them.
+	Outbox workspace.OutboxPolicy
 
 	// BcryptCost is lowered by tests only; production keeps the default.
 	BcryptCost int
@@ -167,6 +171,7 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		return c, fmt.Errorf("-tls-cert and -tls-key go together")
 	}
 	c.BcryptCost = 10
+	c.Outbox = workspace.DefaultOutboxPolicy()
 	c.WebchatTokenBurst, c.WebchatIPBurst = 10, 100
 	if c.SocketPing <= 0 || c.SocketRecheck <= 0 {
 		return c, fmt.Errorf("-socket-ping and -socket-recheck must be positive")

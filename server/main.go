@@ -119,6 +119,9 @@ func (m *Main) Run(ctx context.Context) error {
 		m.providers[p.Name()] = p
 	}
 	m.Service.Providers, m.Service.Senders = m.providers, m.senders(m.providers)
+	if m.Config.Outbox.Lease > 0 {
+		m.Service.Outbox = m.Config.Outbox
+	}
 	if m.Config.BcryptCost != 0 {
 		m.Service.BcryptCost = m.Config.BcryptCost
 	}
