@@ -117,7 +117,9 @@ export function useDeskEvents({ meId, selectedId, select, flash }: DeskEventHand
     const { offer } = event;
     const interaction = offer.interaction;
     const name = contactName(interaction.contact);
-    const channel = channelLabel[interaction.channel].toLowerCase();
+    // "chat", "email", but "SMS" and "WhatsApp" keep their capitals mid-sentence.
+    const label = channelLabel[interaction.channel];
+    const channel = /[A-Z].*[A-Z]/.test(label) ? label : label.toLowerCase();
     const from = offer.transferredBy?.name;
     switch (event.kind) {
       case 'OFFERED': {
