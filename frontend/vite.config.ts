@@ -12,6 +12,8 @@ export default defineConfig({
   server: {
     proxy: {
       '/query': { target, ws: true },
+      // The phone simulator's API (served by agentdesk -demo); the page itself is phone.html.
+      '/demo/phone/api': { target },
     },
   },
   build: {
@@ -21,6 +23,7 @@ export default defineConfig({
       input: {
         index: 'index.html',
         playground: 'playground.html',
+        phone: 'phone.html',
       },
     },
   },

@@ -42,6 +42,7 @@ func (m *Main) routes() http.Handler {
 	// the demo page shows it beside nothing else.
 	mux.HandleFunc("GET /webchat/widget.js", func(w http.ResponseWriter, r *http.Request) { serveFile(w, r, assets, "webchat/widget.js") })
 	mux.HandleFunc("GET /webchat/demo", func(w http.ResponseWriter, r *http.Request) { serveFile(w, r, assets, "webchat/demo.html") })
+	mux.HandleFunc("GET /demo/phone", func(w http.ResponseWriter, r *http.Request) { serveFile(w, r, assets, "phone.html") })
 	mux.Handle("/", spa(assets))
 	if m.demo != nil {
 		m.demo.routes(mux)

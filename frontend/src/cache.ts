@@ -146,6 +146,8 @@ export const cacheConfig: CacheExchangeOpts = {
     PendingTransfer: () => null,
     UnparkNotification: () => null,
     TransferResult: () => null,
+    DeliveryError: () => null,
+    StartOutboundPayload: () => null,
   },
   resolvers: {
     // Transcript pages fetched with `after` merge into one list (see interaction/useTranscript).
@@ -201,6 +203,9 @@ export const cacheConfig: CacheExchangeOpts = {
         showAsLastMessage(cache, message);
         restartAutoPark(cache, message);
       },
+      // deliveryUpdates needs no updater: each event is a Message with its id, so graphcache
+      // writes its delivery and deliveryError onto the stored message by itself, and every
+      // transcript showing it re-renders.
     },
     Mutation: {
       rejectOffer(result, _args, cache) {
@@ -228,6 +233,13 @@ export const cacheConfig: CacheExchangeOpts = {
         const data = payload<InteractionPayloadData>(result, 'completeInteraction');
         if (!data?.interaction?.state || data.userErrors?.length) return;
         placeInLog(cache, data.interaction, IN_LOG.has(data.interaction.state));
+        invalidateCapacity(cache);
+      },
+      startOutbound(result, _args, cache) {
+        const data = payload<InteractionPayloadData>(result, 'startOutbound');
+        if (!data?.interaction?.state || data.userErrors?.length) return;
+        // ACTIVE with the caller at once (C1), and it uses their capacity.
+        placeInLog(cache, data.interaction, true);
         invalidateCapacity(cache);
       },
       sendMessage(result, _args, cache) {

@@ -8,6 +8,7 @@ import { MessageFeed } from '../interaction/MessageFeed';
 import { ConversationLog } from '../log/ConversationLog';
 import { contactName } from '../log/channel';
 import { InteractionDetailQuery, isOffer, MyInteractionsQuery } from '../log/logInteraction';
+import { NewInteractionMenu } from '../outbound/NewInteractionMenu';
 import { useToasts } from '../toast/Toasts';
 import { handedOverTo } from '../transfer/transferText';
 import { LogChat } from '../wrap/WrapPanel';
@@ -115,6 +116,7 @@ export function Desk({ ready, meId }: { ready: boolean; meId: string }) {
           flashing={flashing}
           onSelect={select}
           onAccepted={accepted}
+          actions={<NewInteractionMenu onStarted={accepted} />}
         />
         {selected ? (
           <>

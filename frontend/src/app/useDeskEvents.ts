@@ -66,6 +66,21 @@ const TransferResultsSubscription = graphql(`
   }
 `);
 
+const DeliveryUpdatesSubscription = graphql(`
+  subscription DeliveryUpdates {
+    deliveryUpdates {
+      id
+      interactionId
+      delivery
+      deliveryError {
+        kind
+        message
+        providerCode
+      }
+    }
+  }
+`);
+
 export interface DeskEventHandlers {
   /** The signed-in agent. */
   meId: string;
@@ -81,8 +96,9 @@ export interface DeskEventHandlers {
  * outcomes. Graphcache applies them to the log (cache.ts); this hook tells the agent: toasts for
  * new, withdrawn and lapsed offers and transfers, a chime or desktop notification if enabled,
  * the W2 toast when a contact ends a chat, a chat the system parked for the contact's silence
- * (K2), what a reply did to a parked chat (K4, K6) or its timeout (K5), and whether a transfer
- * was accepted (T5, T6).
+ * (K2), what a reply did to a parked chat (K4, K6) or its timeout (K5), whether a transfer
+ * was accepted (T5, T6), and delivery marks of messages on provider channels: graphcache writes
+ * each onto its message by ID, and a failure in a conversation not in focus gets a toast (E5).
  */
 export function useDeskEvents({ meId, selectedId, select, flash }: DeskEventHandlers) {
   const toasts = useToasts();
@@ -101,7 +117,9 @@ export function useDeskEvents({ meId, selectedId, select, flash }: DeskEventHand
     const { offer } = event;
     const interaction = offer.interaction;
     const name = contactName(interaction.contact);
-    const channel = channelLabel[interaction.channel].toLowerCase();
+    // "chat", "email", but "SMS" and "WhatsApp" keep their capitals mid-sentence.
+    const label = channelLabel[interaction.channel];
+    const channel = /[A-Z].*[A-Z]/.test(label) ? label : label.toLowerCase();
     const from = offer.transferredBy?.name;
     switch (event.kind) {
       case 'OFFERED': {
@@ -216,6 +234,24 @@ export function useDeskEvents({ meId, selectedId, select, flash }: DeskEventHand
       message,
       action: result.outcome === 'REJECTED' ? openUnlessFocused(interaction) : undefined,
       timeoutMs: result.outcome === 'REJECTED' ? 15000 : 8000,
+    });
+  });
+
+  useSubscriptionEvents(DeliveryUpdatesSubscription, {}, ({ deliveryUpdates: message }) => {
+    // Each failure is announced once; a retried message may fail again.
+    const key = `${message.id}:FAILED`;
+    if (message.delivery !== 'FAILED') {
+      announced.current.delete(key);
+      return;
+    }
+    if (announced.current.has(key)) return;
+    announced.current.add(key);
+    // The transcript in focus shows the failure, with Retry or Edit, under the message itself.
+    if (selected.current === message.interactionId) return;
+    toasts.show({
+      message: `A message was not delivered${message.deliveryError ? `: ${message.deliveryError.message.replace(/\.$/, '')}` : ''}.`,
+      action: openAction({ id: message.interactionId }, select),
+      timeoutMs: 15000,
     });
   });
 }

@@ -2,7 +2,7 @@ import { useId, useState, type ReactNode } from 'react';
 import { useTabKeys } from '../tabs/useTabKeys';
 import { formatDuration } from '../clock/format';
 import type { LogInteractionFragment, Party } from '../gql/graphql';
-import { channelLabel } from '../log/channel';
+import { channelLabel, contactName, isProviderChannel } from '../log/channel';
 
 type Tab = 'information' | 'metadata';
 const tabs: { id: Tab; label: string }[] = [
@@ -15,7 +15,8 @@ const partyName: Record<Party, string> = { AGENT: 'You', CONTACT: 'Contact', SYS
 const when = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleString() : '—');
 
 /**
- * Insights on the open interaction: who and what it is, and its metadata with the Interaction ID
+ * Insights on the open interaction: who and what it is (on SMS, RCS and WhatsApp also the
+ * organisation's number it runs on), and its metadata with the Interaction ID
  * and a Copy button (H3), which CRMs use to fetch it and its transcript. Tabs follow the ARIA
  * pattern: arrow keys move between them.
  */
@@ -23,8 +24,7 @@ export function InsightsPanel({ interaction }: { interaction: LogInteractionFrag
   const baseId = useId();
   const [tab, setTab] = useState<Tab>('information');
   const { onKeyDown: onTabKeys, tabRef } = useTabKeys(tabs, tab, setTab);
-
-
+  const provider = isProviderChannel(interaction.channel);
 
   return (
     <section className="insights" aria-label="Insights">
@@ -56,9 +56,20 @@ export function InsightsPanel({ interaction }: { interaction: LogInteractionFrag
       >
         {tab === 'information' ? (
           <dl className="facts">
-            <Fact term="Contact">{interaction.contact.name ?? '—'}</Fact>
-            <Fact term="Address">{interaction.contact.address}</Fact>
-            <Fact term="Channel">{channelLabel[interaction.channel]}</Fact>
+            <Fact term="Contact">
+              {/* On SMS and WhatsApp a contact without a name is known by their number. */}
+              {provider ? contactName(interaction.contact) : (interaction.contact.name ?? '—')}
+            </Fact>
+            <Fact term={provider ? 'Number' : 'Address'}>{interaction.contact.address}</Fact>
+            <Fact term="Channel">
+              {channelLabel[interaction.channel]}
+              {interaction.direction === 'OUTBOUND' && ' (outbound)'}
+            </Fact>
+            {provider && (
+              <Fact term="Identity">
+                {interaction.identity ? `${interaction.identity.name} · ${interaction.identity.address}` : '—'}
+              </Fact>
+            )}
             <Fact term="Plan">{interaction.plan?.name ?? '—'}</Fact>
             <Fact term="State">{interaction.state.charAt(0) + interaction.state.slice(1).toLowerCase()}</Fact>
             <Fact term="Accepted">{when(interaction.acceptedAt)}</Fact>

@@ -2,13 +2,15 @@ import { useEffect, useId, useRef } from 'react';
 import { formatClock, formatDuration, secondsBetween } from '../clock/format';
 import { useNow } from '../clock/useNow';
 import type { LogInteractionFragment, Party } from '../gql/graphql';
-import { ChannelTag, contactName } from '../log/channel';
+import { ChannelTag, contactName, isProviderChannel } from '../log/channel';
 import { autoParkCountdown } from '../parking/autoPark';
 import { ParkButton } from '../parking/ParkButton';
 import { ParkedCountdown } from '../parking/ParkedCountdown';
 import { PendingTransferStatus, TransferControl } from '../transfer/TransferControl';
 import { handedOverNotice, type HandedOver } from '../transfer/transferText';
-import { Composer } from './Composer';
+import { WindowStatus } from '../whatsapp/WindowStatus';
+import { windowClosedReason } from '../whatsapp/window';
+import { Composer, type ComposerHandle } from './Composer';
 import { conversationNoun, EndControl } from './EndControl';
 import { Transcript } from './Transcript';
 import { useTranscript } from './useTranscript';
@@ -25,7 +27,10 @@ const endedByText: Record<Party, string> = {
  * silent for a while, a quiet "auto-parks in" countdown says when the system will park it (K2).
  * Once it has ended, a line under the transcript says who ended it and how long it lasted (W1).
  * Once it is handed over (an accepted transfer, or a queue took it) it stays open read-only with
- * a line saying where it went, and nothing can be sent (T5).
+ * a line saying where it went, and nothing can be sent (T5). On SMS, RCS and WhatsApp the header
+ * names the organisation's number it runs on; on WhatsApp it counts down the 24-hour window and
+ * the reply box offers templates once it has closed (O2). A failed message's Edit fills the
+ * reply box (E5).
  */
 export function InteractionArea({
   interaction,
@@ -45,6 +50,7 @@ export function InteractionArea({
   const mine = handedOver === null;
   const notice = handedOver && handedOverNotice(handedOver);
   const noticeRef = useRef<HTMLParagraphElement>(null);
+  const composerRef = useRef<ComposerHandle>(null);
   const pendingStatusId = useId();
   const pending = mine && interaction.state === 'ACTIVE' ? interaction.pendingTransfer : null;
 
@@ -67,6 +73,14 @@ export function InteractionArea({
             <ChannelTag channel={interaction.channel} />
             {interaction.contact.name && (
               <span className="muted">{interaction.contact.address}</span>
+            )}
+            {isProviderChannel(interaction.channel) && interaction.identity && (
+              <span className="interaction__identity" title="The number this conversation runs on">
+                via {interaction.identity.name} <span className="muted">{interaction.identity.address}</span>
+              </span>
+            )}
+            {mine && interaction.channel === 'WHATSAPP' && interaction.state === 'ACTIVE' && (
+              <WindowStatus freeTextUntil={interaction.freeTextUntil} />
             )}
             {mine && interaction.state === 'ACTIVE' && interaction.acceptedAt && (
               <ActiveFor acceptedAt={interaction.acceptedAt} />
@@ -117,7 +131,13 @@ export function InteractionArea({
           </button>
         </div>
       ) : (
-        <Transcript messages={transcript.messages} contactName={name} loading={transcript.loading} />
+        <Transcript
+          messages={transcript.messages}
+          contactName={name}
+          loading={transcript.loading}
+          canRecover={mine && interaction.state === 'ACTIVE'}
+          onEdit={(text) => composerRef.current?.edit(text)}
+        />
       )}
       {notice ? (
         <p ref={noticeRef} className="handed-over-notice" role="status" tabIndex={-1}>
@@ -134,7 +154,18 @@ export function InteractionArea({
         )
       )}
       <Composer
+        ref={composerRef}
         interactionId={interaction.id}
+        channel={interaction.channel}
+        whatsApp={
+          interaction.channel === 'WHATSAPP'
+            ? {
+                freeTextUntil: interaction.freeTextUntil,
+                identityId: interaction.identity?.id,
+                closedReason: windowClosedReason(interaction),
+              }
+            : undefined
+        }
         state={interaction.state}
         closedReason={notice ? `${notice}: replies are closed.` : undefined}
         onSent={transcript.refreshTail}

@@ -21,6 +21,12 @@ export const TranscriptMessageFragment = graphql(`
       id
       name
     }
+    delivery
+    deliveryError {
+      kind
+      message
+      providerCode
+    }
   }
 `);
 

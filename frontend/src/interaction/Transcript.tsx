@@ -1,6 +1,7 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useLayoutEffect, useRef } from 'react';
 import { formatTime } from '../clock/format';
+import { DeliveryFailure, DeliveryMark } from '../delivery/DeliveryMark';
 import type { Party, TranscriptMessageFragment } from '../gql/graphql';
 
 /** Rows rendered beyond the visible ones, so fast scrolling shows no gaps. */
@@ -20,15 +21,27 @@ export interface TranscriptProps {
   loading: boolean;
   /** Size of the scroll area before it is measured (tests; the first frame). */
   initialRect?: { width: number; height: number };
+  /** Whether a failed message offers Retry or Edit: the agent may still write here (E5). */
+  canRecover?: boolean;
+  /** Edit on a failed message: its text goes back to the reply box. */
+  onEdit?: (text: string) => void;
 }
 
 /**
  * The conversation, windowed: only the rows in view (plus a margin) are in the DOM, measured as
  * they render, so a 5,000-message transcript scrolls like a short one. It sticks to the newest
  * message unless the agent has scrolled up to read. Agent, contact and system messages differ
- * in side, colour and label.
+ * in side, colour and label. On provider channels the agent's messages carry their delivery
+ * mark, and a failed one says why and offers Retry or Edit.
  */
-export function Transcript({ messages, contactName, loading, initialRect }: TranscriptProps) {
+export function Transcript({
+  messages,
+  contactName,
+  loading,
+  initialRect,
+  canRecover = false,
+  onEdit,
+}: TranscriptProps) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const following = useRef(true);
   // The virtualizer's functions change identity as it measures; this component is not memoised.
@@ -83,6 +96,8 @@ export function Transcript({ messages, contactName, loading, initialRect }: Tran
                   contactName={contactName}
                   position={row.index + 1}
                   total={messages.length}
+                  canRecover={canRecover}
+                  onEdit={onEdit}
                 />
               </div>
             );
@@ -106,11 +121,15 @@ function MessageBubble({
   contactName,
   position,
   total,
+  canRecover,
+  onEdit,
 }: {
   message: TranscriptMessageFragment;
   contactName: string;
   position: number;
   total: number;
+  canRecover: boolean;
+  onEdit?: (text: string) => void;
 }) {
   const who =
     message.from === 'AGENT'
@@ -118,6 +137,8 @@ function MessageBubble({
       : message.from === 'CONTACT'
         ? contactName
         : 'System';
+  // Only the agent's own messages on provider channels have a delivery status.
+  const delivery = message.from === 'AGENT' ? message.delivery : null;
   return (
     <article
       className={`msg ${partyClass[message.from]}`}
@@ -125,14 +146,17 @@ function MessageBubble({
       aria-setsize={total}
       aria-label={`${who}, ${formatTime(message.sentAt)}`}
       data-from={message.from}
+      data-delivery={delivery ?? undefined}
     >
       {message.from !== 'SYSTEM' && (
         <span className="msg__meta">
           <span className="msg__who">{who}</span>
           <time dateTime={message.sentAt}>{formatTime(message.sentAt)}</time>
+          {delivery && <DeliveryMark status={delivery} />}
         </span>
       )}
       <p className="msg__text">{message.text}</p>
+      {delivery === 'FAILED' && <DeliveryFailure message={message} canRecover={canRecover} onEdit={onEdit} />}
     </article>
   );
 }

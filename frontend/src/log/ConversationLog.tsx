@@ -1,4 +1,4 @@
-import { useId, useState, type KeyboardEvent } from 'react';
+import { useId, useState, type KeyboardEvent, type ReactNode } from 'react';
 import { useTabKeys } from '../tabs/useTabKeys';
 import type { LogCardFragment } from '../gql/graphql';
 import { OfferCard } from '../offers/OfferCard';
@@ -28,6 +28,7 @@ export function ConversationLog({
   flashing,
   onSelect,
   onAccepted = onSelect,
+  actions,
 }: {
   interactions: readonly LogCardFragment[];
   loading: boolean;
@@ -37,6 +38,8 @@ export function ConversationLog({
   onSelect: (id: string) => void;
   /** An offer was accepted: its conversation opens (by default as if its card was chosen). */
   onAccepted?: (id: string) => void;
+  /** Shown above everything else, e.g. the New menu for outbound starts. */
+  actions?: ReactNode;
 }) {
   const baseId = useId();
   const [tab, setTab] = useState<Tab>('active');
@@ -61,6 +64,7 @@ export function ConversationLog({
 
   return (
     <nav className="log" aria-label="Conversation log">
+      {actions && <div className="log__actions">{actions}</div>}
       {offers.length > 0 && (
         <section className="log__offers" aria-label="Offers">
           {offers.map((interaction) => (

@@ -42,3 +42,8 @@ export function ChannelTag({ channel }: { channel: Channel }) {
 export function contactName(contact: { name?: string | null; address: string }): string {
   return contact.name?.trim() || contact.address;
 }
+
+/** Channels carried by a messaging provider (SMS/RCS, WhatsApp): they have identities and delivery marks. */
+export function isProviderChannel(channel: Channel): boolean {
+  return channel === 'SMS' || channel === 'RCS' || channel === 'WHATSAPP';
+}

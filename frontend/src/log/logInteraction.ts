@@ -80,6 +80,14 @@ export const LogInteractionFragment = graphql(`
       code
       label
     }
+    direction
+    identity {
+      id
+      channel
+      name
+      address
+    }
+    freeTextUntil
   }
 `);
 

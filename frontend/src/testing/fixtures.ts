@@ -60,9 +60,13 @@ export function interaction(
     dispositions: [],
     offer: null,
     lastMessage: null,
+    direction: 'INBOUND',
+    identity: null,
+    freeTextUntil: null,
     ...overrides,
     ...(overrides.contact && { contact: { __typename: 'Contact', ...overrides.contact } }),
     ...(overrides.offer && { offer: { __typename: 'Offer', transferredBy: null, ...overrides.offer } }),
+    ...(overrides.identity && { identity: { __typename: 'ChannelIdentity', ...overrides.identity } }),
   } as WithTypename<LogInteractionFragment>;
 }
 
@@ -75,7 +79,10 @@ export function message(
     text: 'Hello',
     sentAt: '2026-11-21T12:00:10Z',
     agent: null,
+    delivery: null,
+    deliveryError: null,
     ...overrides,
+    ...(overrides.deliveryError && { deliveryError: { __typename: 'DeliveryError', ...overrides.deliveryError } }),
   } as WithTypename<TranscriptMessageFragment>;
 }
 
