@@ -1,7 +1,6 @@
 package workspace
 
 import (
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -55,9 +54,10 @@ type Interaction struct {
 	// RejectedBy lists agents who rejected it; routing does not offer it to them again (P3).
 	RejectedBy []string `json:",omitzero"`
 
-	// DueAt is when the timer of the current state fires (offer expiry in OFFERED, the wrap
-	// timeout in WRAP); zero when none runs. Any node may fire a due timer; the version guard
-	// lets exactly one succeed.
+	// DueAt is when the timer of the current state fires (the offer's expiry in OFFERED, the
+	// transfer offer's expiry or auto-park in ACTIVE, the parked timeout in PARKED, the wrap
+	// timeout in WRAP); zero when none runs. Interaction.settle derives it from the state. Any
+	// node may fire a due timer; the version guard lets exactly one succeed.
 	DueAt time.Time `json:",omitzero"`
 
 	// LastContactAt is when the contact last wrote while an agent held the interaction; nil
@@ -85,7 +85,8 @@ type Interaction struct {
 	// ContactWroteAt is when the contact last wrote, whoever held the interaction; WhatsApp's
 	// free-text window runs 24 hours from it (O2).
 	ContactWroteAt *time.Time `json:",omitzero"`
-	// ParkedBy is the agent who parked a PARKED interaction, or "" when the system did (K2).
+	// ParkedBy is the agent who parked a PARKED interaction, or "" when the system did (K2);
+	// cleared when it leaves PARKED.
 	ParkedBy string `json:",omitzero"`
 
 	// Version guards every write: a store updates the record only if it still holds this
@@ -100,15 +101,6 @@ type Transfer struct {
 	// OfferID is the transfer offer's ID (it takes the interaction's next offer number).
 	OfferID   string
 	ExpiresAt time.Time
-}
-
-// handOver moves the interaction to a new holder ("" for a queue), remembering the one who
-// held it so they can still read it.
-func (ix *Interaction) handOver(to string) {
-	if ix.AgentID != "" && ix.AgentID != to && !slices.Contains(ix.FormerAgentIDs, ix.AgentID) {
-		ix.FormerAgentIDs = append(ix.FormerAgentIDs, ix.AgentID)
-	}
-	ix.AgentID = to
 }
 
 // Live reports whether the interaction still uses the live store.
@@ -141,53 +133,6 @@ func (ix *Interaction) DurationSeconds() *int {
 	d := int(ix.EndedAt.Sub(from).Round(time.Second) / time.Second)
 	return &d
 }
-
-// usesCapacity reports whether an interaction in state st counts against its agent's
-// capacity. Offers do (an accept must never overflow), parked interactions do not (K1), and
-// wrapping ones do: see docs/architecture.md, "Capacity and wrap-up".
-func usesCapacity(st InteractionState) bool {
-	return st == Offered || st == Active || st == Wrap
-}
-
-// transitions is the one table of allowed state changes.
-var transitions = map[InteractionState][]InteractionState{
-	Queued:  {Offered, Completed},        // routed; abandoned by the contact
-	Offered: {Active, Queued, Completed}, // accepted; rejected or expired; abandoned
-	Active:  {Wrap, Parked, Queued},      // ended; parked; transferred to a plan
-	Parked:  {Active, Queued, Wrap},      // unparked to the agent or the queue; ended
-	Wrap:    {Completed},                 // completed by the agent or the wrap timer
-}
-
-// CanMove reports whether the state machine allows from → to.
-func CanMove(from, to InteractionState) bool {
-	return slices.Contains(transitions[from], to)
-}
-
-// Hold is one interaction using an agent's capacity.
-type Hold struct {
-	InteractionID string
-	Channel       Channel
-	Since         time.Time
-}
-
-// heldOn counts an agent's holds on one channel.
-func (a *Agent) heldOn(ch Channel) int {
-	n := 0
-	for _, h := range a.Holds {
-		if h.Channel == ch {
-			n++
-		}
-	}
-	return n
-}
-
-// holds reports whether the agent holds the interaction.
-func (a *Agent) holds(ixID string) bool {
-	return slices.ContainsFunc(a.Holds, func(h Hold) bool { return h.InteractionID == ixID })
-}
-
-// Used counts the agent's holds per channel.
-func (a *Agent) Used(ch Channel) int { return a.heldOn(ch) }
 
 // Message is one entry of a transcript. IDs are time-ordered (UUIDv7), and transcripts are
 // read in ID order.
