@@ -346,7 +346,7 @@ func (r *subscriptionResolver) Offers(ctx context.Context) (<-chan *workspace.Of
 	if err != nil {
 		return nil, err
 	}
-	return forward(ctx, in, func(e workspace.Event) *workspace.OfferEvent { return e.Offer }), nil
+	return forward(ctx, in, func(e *workspace.OfferEvent) *workspace.OfferEvent { return e }), nil
 }
 
 // Messages is the resolver for the messages field.
@@ -355,7 +355,7 @@ func (r *subscriptionResolver) Messages(ctx context.Context, interactionID strin
 	if err != nil {
 		return nil, err
 	}
-	return forward(ctx, in, func(e workspace.Event) *workspace.Message { return e.Message }), nil
+	return forward(ctx, in, func(e *workspace.MessageEvent) *workspace.Message { return e.Message }), nil
 }
 
 // InteractionUpdates is the resolver for the interactionUpdates field.
@@ -364,7 +364,7 @@ func (r *subscriptionResolver) InteractionUpdates(ctx context.Context) (<-chan *
 	if err != nil {
 		return nil, err
 	}
-	return forward(ctx, in, func(e workspace.Event) *workspace.Interaction { return e.Interaction }), nil
+	return forward(ctx, in, func(e *workspace.InteractionEvent) *workspace.Interaction { return e.Interaction }), nil
 }
 
 // UnparkNotifications is the resolver for the unparkNotifications field.
@@ -373,7 +373,7 @@ func (r *subscriptionResolver) UnparkNotifications(ctx context.Context) (<-chan 
 	if err != nil {
 		return nil, err
 	}
-	return forward(ctx, in, func(e workspace.Event) *workspace.UnparkEvent { return e.Unpark }), nil
+	return forward(ctx, in, func(e *workspace.UnparkEvent) *workspace.UnparkEvent { return e }), nil
 }
 
 // TransferResults is the resolver for the transferResults field.
@@ -382,7 +382,7 @@ func (r *subscriptionResolver) TransferResults(ctx context.Context) (<-chan *wor
 	if err != nil {
 		return nil, err
 	}
-	return forward(ctx, in, func(e workspace.Event) *workspace.TransferEvent { return e.Transfer }), nil
+	return forward(ctx, in, func(e *workspace.TransferEvent) *workspace.TransferEvent { return e }), nil
 }
 
 // Target is the resolver for the target field.

@@ -1,6 +1,7 @@
 package workspace
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,7 +20,8 @@ const (
 // Interaction is one conversation with a contact on one channel. ID is its GUID (H3). Live
 // interactions (every state but COMPLETED) are kept apart from history, so the live path
 // never reads completed records. Its JSON (the SQLite document, events between nodes) leaves
-// out unset fields: events carry whole interactions, so their size is the bus's cost.
+// out unset fields: events carry whole interactions (withoutSecrets), so their size is the
+// bus's cost. Fields tagged secret never leave the store.
 type Interaction struct {
 	ID        string
 	Channel   Channel
@@ -73,8 +75,9 @@ type Interaction struct {
 	// sender still holds the interaction.
 	Transfer *Transfer `json:",omitzero"`
 
-	// ContactTokenHash authorises the webchat contact (a hash; the token is shown once).
-	ContactTokenHash string `json:",omitzero"`
+	// ContactTokenHash authorises the webchat contact (a hash; the token is shown once). It is
+	// a secret: events carry interactions without it (withoutSecrets).
+	ContactTokenHash string `json:",omitzero" secret:"true"`
 
 	// IdentityID is the organisation's side of the conversation on a provider channel: the
 	// number or address it runs on; "" for webchat.
@@ -101,6 +104,22 @@ type Transfer struct {
 	// OfferID is the transfer offer's ID (it takes the interaction's next offer number).
 	OfferID   string
 	ExpiresAt time.Time
+}
+
+// withoutSecrets returns a copy of the interaction without what authorises anyone (the
+// webchat contact's token hash): the form events carry, to subscribers and other nodes.
+func (ix *Interaction) withoutSecrets() *Interaction {
+	if ix == nil {
+		return nil
+	}
+	c := *ix
+	c.ContactTokenHash = ""
+	c.FormerAgentIDs, c.RejectedBy, c.Dispositions = slices.Clone(ix.FormerAgentIDs), slices.Clone(ix.RejectedBy), slices.Clone(ix.Dispositions)
+	if ix.Transfer != nil {
+		t := *ix.Transfer
+		c.Transfer = &t
+	}
+	return &c
 }
 
 // Live reports whether the interaction still uses the live store.

@@ -200,7 +200,7 @@ func (s *Service) appendMessage(ctx context.Context, m *Message) (*Message, erro
 	if err := s.Store.AppendMessage(ctx, m); err != nil {
 		return nil, err
 	}
-	s.publish(Event{Topic: MessagesTopic(m.InteractionID), Message: m})
+	s.notify(MessagesTopic(m.InteractionID), &MessageEvent{Message: m})
 	return m, nil
 }
 
@@ -353,7 +353,7 @@ func (s *Service) complete(ctx context.Context, id string, step func(ix *Interac
 		return nil, err
 	}
 	if from == Offered {
-		s.publish(Event{Topic: AgentTopic(ix.AgentID), Offer: &OfferEvent{Kind: OfferRescinded, Offer: offerOf(ix, from)}})
+		s.notify(AgentTopic(ix.AgentID), &OfferEvent{Kind: OfferRescinded, Offer: offerOf(ix, from)})
 	}
 	return ix, nil
 }
@@ -374,7 +374,7 @@ func (s *Service) finish(ctx context.Context, ix *Interaction) error {
 // publishUpdate tells the interaction's agent about its new state.
 func (s *Service) publishUpdate(ix *Interaction) {
 	if ix.AgentID != "" {
-		s.publish(Event{Topic: UpdatesTopic(ix.AgentID), Interaction: ix})
+		s.notify(UpdatesTopic(ix.AgentID), &InteractionEvent{Interaction: ix})
 	}
 }
 

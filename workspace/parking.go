@@ -128,7 +128,7 @@ func (s *Service) unpark(ctx context.Context, ix *Interaction, plan *Plan, m *Me
 	} else if err != nil {
 		return err
 	}
-	s.publish(Event{Topic: UnparkTopic(parker), Unpark: &UnparkEvent{Interaction: woke, Message: m}})
+	s.notify(UnparkTopic(parker), &UnparkEvent{Interaction: woke, Message: m})
 	return nil
 }
 
@@ -165,7 +165,7 @@ func (s *Service) unparkTo(ctx context.Context, ix *Interaction, plan *Plan, now
 		s.publishUpdate(woke)
 		return woke, nil
 	}
-	s.publish(Event{Topic: UpdatesTopic(parker), Interaction: woke}) // it leaves their log
+	s.notify(UpdatesTopic(parker), &InteractionEvent{Interaction: woke}) // it leaves their log
 	// The parking agent is told of the outcome, QUEUED, even when routing places it at once.
 	queued := *woke
 	return woke, s.route(ctx, &queued)

@@ -153,9 +153,9 @@ func TestK2_AutoParkAfterContactSilence(t *testing.T) {
 	e.clock.Advance(5 * time.Minute)
 	updates := e.hub.Subscribe(t.Context(), workspace.UpdatesTopic(e.agent("alice").ID))
 	e.say(contact, "still there?") // contact activity restarts the countdown
-	if ev := next(t, updates); ev.Interaction == nil || !ev.Interaction.AutoParkAt.Equal(e.clock.Now().Add(10*time.Minute)) ||
-		!ev.Interaction.LastContactAt.Equal(e.clock.Now()) {
-		t.Fatalf("alice's update after the contact wrote: %+v", ev.Interaction)
+	if ev := next(t, updates); updateIn(ev) == nil || !updateIn(ev).AutoParkAt.Equal(e.clock.Now().Add(10*time.Minute)) ||
+		!updateIn(ev).LastContactAt.Equal(e.clock.Now()) {
+		t.Fatalf("alice's update after the contact wrote: %+v", updateIn(ev))
 	}
 	e.clock.Advance(4 * time.Minute)
 	if _, err := e.s.SendMessage(e.as("alice"), ix.ID, "yes, checking"); err != nil {
@@ -174,7 +174,7 @@ func TestK2_AutoParkAfterContactSilence(t *testing.T) {
 	if got.ParkedUntil == nil || !got.ParkedUntil.Equal(e.clock.Now().Add(time.Hour)) {
 		t.Fatalf("parkedUntil = %v", got.ParkedUntil)
 	}
-	if ev := next(t, updates); ev.Interaction == nil || ev.Interaction.State != workspace.Parked {
+	if ev := next(t, updates); updateIn(ev) == nil || updateIn(ev).State != workspace.Parked {
 		t.Fatalf("alice was told %+v, want the PARKED interaction", ev)
 	}
 	if e.agent("alice").Used(workspace.Webchat) != 0 {
@@ -237,7 +237,7 @@ func TestK4_ReplyUnparksBackToTheAgent(t *testing.T) {
 		t.Fatal("unparked back to alice: it must hold her capacity again")
 	}
 	ev := next(t, unparked)
-	if ev.Unpark == nil || ev.Unpark.Interaction.State != workspace.Active || ev.Unpark.Message.ID != m.ID {
+	if unparkIn(ev) == nil || unparkIn(ev).Interaction.State != workspace.Active || unparkIn(ev).Message.ID != m.ID {
 		t.Fatalf("unpark notification = %+v", ev)
 	}
 	texts := e.transcriptTexts(ix.ID)
@@ -294,7 +294,7 @@ func TestK6_NoPostParkingPlanReplyEndsIt(t *testing.T) {
 	if got.State != workspace.Wrap || got.EndedBy != workspace.PartySystem {
 		t.Fatalf("after the reply: %s by %s, want WRAP by SYSTEM at once (K6)", got.State, got.EndedBy)
 	}
-	if ev := next(t, unparked); ev.Unpark == nil || ev.Unpark.Interaction.State != workspace.Wrap {
+	if ev := next(t, unparked); unparkIn(ev) == nil || unparkIn(ev).Interaction.State != workspace.Wrap {
 		t.Fatalf("unpark notification = %+v, want the WRAP interaction", ev)
 	}
 	texts := e.transcriptTexts(ix.ID)
@@ -321,8 +321,8 @@ func TestK6_FullAgentReplyGoesToThePostParkingQueue(t *testing.T) {
 	if a := e.agent("alice"); a.Used(workspace.Webchat) != 1 {
 		t.Fatalf("alice holds %d, want 1: capacity is never exceeded on unpark", a.Used(workspace.Webchat))
 	}
-	if ev := next(t, unparked); ev.Unpark.Interaction.State != workspace.Queued {
-		t.Fatalf("unpark notification state %s, want QUEUED", ev.Unpark.Interaction.State)
+	if ev := next(t, unparked); unparkIn(ev).Interaction.State != workspace.Queued {
+		t.Fatalf("unpark notification state %s, want QUEUED", unparkIn(ev).Interaction.State)
 	}
 	e.ready("bob")
 	if got := e.get(ix.ID); got.State != workspace.Offered || got.AgentID != e.agent("bob").ID {
@@ -351,8 +351,8 @@ func TestK6_NotReadyAgentReplyGoesToTheQueue(t *testing.T) {
 	if got := e.get(ix.ID); got.State != workspace.Offered || got.AgentID != e.agent("bob").ID {
 		t.Fatalf("%s to %s, want offered to bob", got.State, got.AgentID)
 	}
-	if ev := next(t, unparked); ev.Unpark.Interaction.State != workspace.Queued || ev.Unpark.Interaction.AgentID != "" {
-		t.Fatalf("alice's notification: %s with %q, want QUEUED", ev.Unpark.Interaction.State, ev.Unpark.Interaction.AgentID)
+	if ev := next(t, unparked); unparkIn(ev).Interaction.State != workspace.Queued || unparkIn(ev).Interaction.AgentID != "" {
+		t.Fatalf("alice's notification: %s with %q, want QUEUED", unparkIn(ev).Interaction.State, unparkIn(ev).Interaction.AgentID)
 	}
 	if got, err := e.s.Interaction(e.as("alice"), ix.ID); err != nil || got.ID != ix.ID {
 		t.Fatalf("alice can no longer read the chat she parked: %v", err)

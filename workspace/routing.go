@@ -126,7 +126,7 @@ func (s *Service) offerTo(ctx context.Context, agentID string, ix *Interaction, 
 		}
 		*ix = *accepted
 	}
-	s.publish(Event{Topic: AgentTopic(a.ID), Offer: &OfferEvent{Kind: OfferOffered, Offer: offerOf(ix, ix.State)}})
+	s.notify(AgentTopic(a.ID), &OfferEvent{Kind: OfferOffered, Offer: offerOf(ix, ix.State)})
 	return true, nil
 }
 
@@ -179,7 +179,7 @@ func (s *Service) expireOffer(ctx context.Context, ix *Interaction) error {
 	} else if err != nil {
 		return err
 	}
-	s.publish(Event{Topic: AgentTopic(agentID), Offer: &OfferEvent{Kind: OfferExpired, Offer: expired}})
+	s.notify(AgentTopic(agentID), &OfferEvent{Kind: OfferExpired, Offer: expired})
 	if err := s.release(ctx, agentID, ix.ID, s.missedOffer); err != nil {
 		return err
 	}

@@ -89,10 +89,10 @@ func (s *Service) transferToAgent(ctx context.Context, me *Agent, ix *Interactio
 			return nil, err
 		}
 		offer.Interaction, offer.AutoAccepted, offer.ExpiresAt = *taken, true, time.Time{}
-		s.publish(Event{Topic: AgentTopic(toID), Offer: &OfferEvent{Kind: OfferOffered, Offer: offer}})
+		s.notify(AgentTopic(toID), &OfferEvent{Kind: OfferOffered, Offer: offer})
 		return taken, nil
 	}
-	s.publish(Event{Topic: AgentTopic(toID), Offer: &OfferEvent{Kind: OfferOffered, Offer: offer}})
+	s.notify(AgentTopic(toID), &OfferEvent{Kind: OfferOffered, Offer: offer})
 	return offered, nil
 }
 
@@ -136,8 +136,8 @@ func (s *Service) transferToPlan(ctx context.Context, me *Agent, ix *Interaction
 	if err != nil {
 		return nil, err
 	}
-	s.publish(Event{Topic: UpdatesTopic(me.ID), Interaction: queued})
-	s.publish(Event{Topic: TransferTopic(me.ID), Transfer: &TransferEvent{Interaction: queued, Outcome: TransferAccepted}})
+	s.notify(UpdatesTopic(me.ID), &InteractionEvent{Interaction: queued})
+	s.notify(TransferTopic(me.ID), &TransferEvent{Interaction: queued, Outcome: TransferAccepted})
 	if err := s.release(ctx, me.ID, ix.ID, nil); err != nil {
 		return nil, err
 	}
@@ -171,8 +171,8 @@ func (s *Service) acceptTransfer(ctx context.Context, me *Agent, ix *Interaction
 		return nil, err
 	}
 	s.publishUpdate(taken)
-	s.publish(Event{Topic: UpdatesTopic(t.FromAgentID), Interaction: taken})
-	s.publish(Event{Topic: TransferTopic(t.FromAgentID), Transfer: &TransferEvent{Interaction: taken, Outcome: TransferAccepted, TargetAgentID: me.ID}})
+	s.notify(UpdatesTopic(t.FromAgentID), &InteractionEvent{Interaction: taken})
+	s.notify(TransferTopic(t.FromAgentID), &TransferEvent{Interaction: taken, Outcome: TransferAccepted, TargetAgentID: me.ID})
 	return taken, s.releaseAndRoute(ctx, t.FromAgentID, ix.ID, nil)
 }
 
@@ -186,9 +186,9 @@ func (s *Service) closeTransfer(ctx context.Context, t Transfer, ix *Interaction
 	}
 	if kind != "" {
 		o := Offer{ID: t.OfferID, Interaction: *ix, AgentID: t.ToAgentID, ExpiresAt: t.ExpiresAt, TransferredBy: t.FromAgentID}
-		s.publish(Event{Topic: AgentTopic(t.ToAgentID), Offer: &OfferEvent{Kind: kind, Offer: o}})
+		s.notify(AgentTopic(t.ToAgentID), &OfferEvent{Kind: kind, Offer: o})
 	}
-	s.publish(Event{Topic: TransferTopic(t.FromAgentID), Transfer: &TransferEvent{Interaction: ix, Outcome: TransferRejected, TargetAgentID: t.ToAgentID, Reason: kind.rejection()}})
+	s.notify(TransferTopic(t.FromAgentID), &TransferEvent{Interaction: ix, Outcome: TransferRejected, TargetAgentID: t.ToAgentID, Reason: kind.rejection()})
 	return s.releaseAndRoute(ctx, t.ToAgentID, ix.ID, change)
 }
 
