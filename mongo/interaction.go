@@ -15,7 +15,8 @@ import (
 
 // interactionDoc is an interaction as stored in the interactions (live) and history
 // collections. Unset times are null; so is a zero DueAt, which keeps records without a
-// timer out of every dueAt range.
+// timer out of every dueAt range. An empty thread key is absent, so the unique index on
+// threadKey skips it.
 type interactionDoc struct {
 	ID           string                     `bson:"_id"`
 	Channel      workspace.Channel          `bson:"channel"`
@@ -44,6 +45,10 @@ type interactionDoc struct {
 	ParkedUntil  *time.Time                 `bson:"parkedUntil"`
 	Transfer     *transferDoc               `bson:"transfer"`
 	ContactToken string                     `bson:"contactTokenHash"`
+	IdentityID   string                     `bson:"identityId"`
+	ThreadKey    string                     `bson:"threadKey,omitempty"`
+	ContactWrote *time.Time                 `bson:"contactWroteAt"`
+	ParkedBy     string                     `bson:"parkedBy"`
 	Version      int64                      `bson:"version"`
 }
 
@@ -79,7 +84,8 @@ func toInteractionDoc(ix *workspace.Interaction) interactionDoc {
 		AcceptedAt: ix.AcceptedAt, EndedAt: ix.EndedAt, EndedBy: ix.EndedBy, CompletedAt: ix.CompletedAt,
 		Notes: ix.Notes, Dispositions: ix.Dispositions, WrapDeadline: ix.WrapDeadline,
 		OfferSeq: ix.OfferSeq, OfferedAt: ix.OfferedAt, AutoAccepted: ix.AutoAccepted, RejectedBy: ix.RejectedBy,
-		DueAt: due, ContactToken: ix.ContactTokenHash, Version: ix.Version,
+		DueAt: due, ContactToken: ix.ContactTokenHash, IdentityID: ix.IdentityID, ThreadKey: ix.ThreadKey,
+		ContactWrote: ix.ContactWroteAt, ParkedBy: ix.ParkedBy, Version: ix.Version,
 	}
 }
 
@@ -108,7 +114,8 @@ func (d *interactionDoc) interaction() *workspace.Interaction {
 		AcceptedAt: utc(d.AcceptedAt), EndedAt: utc(d.EndedAt), EndedBy: d.EndedBy, CompletedAt: utc(d.CompletedAt),
 		Notes: d.Notes, Dispositions: d.Dispositions, WrapDeadline: utc(d.WrapDeadline),
 		OfferSeq: d.OfferSeq, OfferedAt: utc(d.OfferedAt), AutoAccepted: d.AutoAccepted, RejectedBy: d.RejectedBy,
-		DueAt: due, ContactTokenHash: d.ContactToken, Version: d.Version,
+		DueAt: due, ContactTokenHash: d.ContactToken, IdentityID: d.IdentityID, ThreadKey: d.ThreadKey,
+		ContactWroteAt: utc(d.ContactWrote), ParkedBy: d.ParkedBy, Version: d.Version,
 	}
 }
 
@@ -128,6 +135,19 @@ func (s *Store) Interaction(ctx context.Context, id string) (*workspace.Interact
 		err = findOne(ctx, s.history, bson.D{{Key: "_id", Value: id}}, &d, "Interaction")
 	}
 	if err != nil {
+		return nil, err
+	}
+	return d.interaction(), nil
+}
+
+// LiveInteractionByThread returns the live interaction holding the thread key; none holds
+// the empty key.
+func (s *Store) LiveInteractionByThread(ctx context.Context, key string) (*workspace.Interaction, error) {
+	if key == "" {
+		return nil, workspace.Errorf(workspace.ENOTFOUND, "Interaction not found.")
+	}
+	var d interactionDoc
+	if err := findOne(ctx, s.interactions, bson.D{{Key: "threadKey", Value: key}}, &d, "Interaction"); err != nil {
 		return nil, err
 	}
 	return d.interaction(), nil

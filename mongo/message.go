@@ -13,30 +13,116 @@ import (
 )
 
 // messageDoc is a message as stored in the messages collection. Its _id is the message's
-// UUIDv7, so the index on (interactionId, _id) serves transcripts in time order.
+// UUIDv7, so the index on (interactionId, _id) serves transcripts in time order. An empty
+// ExternalID is absent, so the unique index on externalId skips it.
 type messageDoc struct {
-	ID            string          `bson:"_id"`
-	InteractionID string          `bson:"interactionId"`
-	From          workspace.Party `bson:"from"`
-	AgentID       string          `bson:"agentId"`
-	Text          string          `bson:"text"`
-	SentAt        time.Time       `bson:"sentAt"`
+	ID            string                   `bson:"_id"`
+	InteractionID string                   `bson:"interactionId"`
+	From          workspace.Party          `bson:"from"`
+	AgentID       string                   `bson:"agentId"`
+	Text          string                   `bson:"text"`
+	SentAt        time.Time                `bson:"sentAt"`
+	Delivery      workspace.DeliveryStatus `bson:"delivery"`
+	DeliveryError *deliveryErrorDoc        `bson:"deliveryError"`
+	Template      *templateUseDoc          `bson:"template"`
+	ExternalID    string                   `bson:"externalId,omitempty"`
+	Attempts      int                      `bson:"attempts"`
+	NextAttemptAt time.Time                `bson:"nextAttemptAt"`
+	Version       int64                    `bson:"version"`
+}
+
+// deliveryErrorDoc is why a message was not delivered, inside a messageDoc.
+type deliveryErrorDoc struct {
+	Kind         workspace.DeliveryErrorKind `bson:"kind"`
+	Message      string                      `bson:"message"`
+	ProviderCode string                      `bson:"providerCode"`
+}
+
+// templateUseDoc is the template a message sent, inside a messageDoc.
+type templateUseDoc struct {
+	TemplateID string   `bson:"templateId"`
+	Name       string   `bson:"name"`
+	Language   string   `bson:"language"`
+	Parameters []string `bson:"parameters"`
+}
+
+func toMessageDoc(m *workspace.Message) messageDoc {
+	d := messageDoc{
+		ID: m.ID, InteractionID: m.InteractionID, From: m.From, AgentID: m.AgentID,
+		Text: m.Text, SentAt: m.SentAt, Delivery: m.Delivery, ExternalID: m.ExternalID,
+		Attempts: m.Attempts, NextAttemptAt: m.NextAttemptAt, Version: m.Version,
+	}
+	if e := m.DeliveryError; e != nil {
+		d.DeliveryError = &deliveryErrorDoc{Kind: e.Kind, Message: e.Message, ProviderCode: e.ProviderCode}
+	}
+	if u := m.Template; u != nil {
+		d.Template = &templateUseDoc{TemplateID: u.TemplateID, Name: u.Name, Language: u.Language, Parameters: u.Parameters}
+	}
+	return d
 }
 
 func (d *messageDoc) message() *workspace.Message {
-	return &workspace.Message{
+	m := &workspace.Message{
 		ID: d.ID, InteractionID: d.InteractionID, From: d.From, AgentID: d.AgentID,
-		Text: d.Text, SentAt: d.SentAt.UTC(),
+		Text: d.Text, SentAt: d.SentAt.UTC(), Delivery: d.Delivery, ExternalID: d.ExternalID,
+		Attempts: d.Attempts, NextAttemptAt: d.NextAttemptAt.UTC(), Version: d.Version,
 	}
+	if e := d.DeliveryError; e != nil {
+		m.DeliveryError = &workspace.DeliveryError{Kind: e.Kind, Message: e.Message, ProviderCode: e.ProviderCode}
+	}
+	if u := d.Template; u != nil {
+		m.Template = &workspace.TemplateUse{TemplateID: u.TemplateID, Name: u.Name, Language: u.Language, Parameters: u.Parameters}
+	}
+	return m
 }
 
-// AppendMessage adds a message to its interaction's transcript; a taken ID is CONFLICT.
+// AppendMessage adds a message to its interaction's transcript; a taken ID or ExternalID is
+// CONFLICT.
 func (s *Store) AppendMessage(ctx context.Context, m *workspace.Message) error {
-	d := messageDoc{
-		ID: m.ID, InteractionID: m.InteractionID, From: m.From, AgentID: m.AgentID,
-		Text: m.Text, SentAt: m.SentAt,
+	return insert(ctx, s.messages, toMessageDoc(m), "Message")
+}
+
+// Message returns the message with this ID.
+func (s *Store) Message(ctx context.Context, id string) (*workspace.Message, error) {
+	return s.findMessage(ctx, bson.D{{Key: "_id", Value: id}})
+}
+
+// MessageByExternalID returns the message with this provider's ID; none has the empty one.
+func (s *Store) MessageByExternalID(ctx context.Context, key string) (*workspace.Message, error) {
+	if key == "" {
+		return nil, workspace.Errorf(workspace.ENOTFOUND, "Message not found.")
 	}
-	return insert(ctx, s.messages, d, "Message")
+	return s.findMessage(ctx, bson.D{{Key: "externalId", Value: key}})
+}
+
+func (s *Store) findMessage(ctx context.Context, filter bson.D) (*workspace.Message, error) {
+	var d messageDoc
+	if err := findOne(ctx, s.messages, filter, &d, "Message"); err != nil {
+		return nil, err
+	}
+	return d.message(), nil
+}
+
+// UpdateMessage replaces the stored message if its version is still m.Version, and then
+// increments m.Version; otherwise, or when its ExternalID is taken, it is CONFLICT.
+func (s *Store) UpdateMessage(ctx context.Context, m *workspace.Message) error {
+	d := toMessageDoc(m)
+	d.Version++
+	if err := replaceVersion(ctx, s.messages, m.ID, m.Version, d, "Message"); err != nil {
+		return err
+	}
+	m.Version = d.Version
+	return nil
+}
+
+// DueMessages returns up to limit PENDING messages due at or before due, ordered by
+// NextAttemptAt then ID (limit <= 0: all), through the partial index of PENDING messages.
+func (s *Store) DueMessages(ctx context.Context, due time.Time, limit int) ([]*workspace.Message, error) {
+	filter := bson.D{
+		{Key: "delivery", Value: workspace.DeliveryPending},
+		{Key: "nextAttemptAt", Value: bson.D{{Key: "$lte", Value: due}}},
+	}
+	return s.findMessages(ctx, filter, bson.D{{Key: "nextAttemptAt", Value: 1}, {Key: "_id", Value: 1}}, limit)
 }
 
 // Messages returns up to limit messages of an interaction whose ID sorts after the given
@@ -46,7 +132,13 @@ func (s *Store) Messages(ctx context.Context, interactionID, after string, limit
 	if after != "" {
 		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$gt", Value: after}}})
 	}
-	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}})
+	return s.findMessages(ctx, filter, bson.D{{Key: "_id", Value: 1}}, limit)
+}
+
+// findMessages decodes the messages matching filter in the order of sort, at most limit of
+// them (limit <= 0: all).
+func (s *Store) findMessages(ctx context.Context, filter, sort bson.D, limit int) ([]*workspace.Message, error) {
+	opts := options.Find().SetSort(sort)
 	if limit > 0 {
 		opts.SetLimit(int64(limit))
 	}

@@ -42,6 +42,8 @@ type Store struct {
 	interactions *mongo.Collection
 	history      *mongo.Collection
 	messages     *mongo.Collection
+	identities   *mongo.Collection
+	templates    *mongo.Collection
 }
 
 var _ workspace.Store = (*Store)(nil)
@@ -74,6 +76,8 @@ func Open(ctx context.Context, uri string) (*Store, error) {
 		interactions: db.Collection("interactions"),
 		history:      db.Collection("history"),
 		messages:     db.Collection("messages"),
+		identities:   db.Collection("identities"),
+		templates:    db.Collection("templates"),
 	}
 
 	pingCtx, cancel := context.WithTimeout(ctx, openTimeout)
@@ -106,8 +110,7 @@ func (s *Store) createIndexes(ctx context.Context) error {
 	// until deleted, so readers must check ExpiresAt in any case.
 	expires := bson.D{{Key: "expiresAt", Value: 1}}
 	_, err := s.sessions.Indexes().CreateOne(ctx, mongo.IndexModel{Keys: expires, Options: options.Index().SetExpireAfterSeconds(0)})
-	var se mongo.ServerError
-	if errors.As(err, &se) && se.HasErrorCode(codeNotImplemented) {
+	if notImplemented(err) {
 		_, err = s.sessions.Indexes().CreateOne(ctx, mongo.IndexModel{Keys: expires})
 	}
 	if err != nil {
@@ -117,34 +120,86 @@ func (s *Store) createIndexes(ctx context.Context) error {
 	// One index per command: FerretDB v1.24 drops the connection when a single createIndexes
 	// command names several indexes that all exist already, as on every Open but the first.
 	for _, ix := range []struct {
-		c    *mongo.Collection
-		keys []string
+		c      *mongo.Collection
+		keys   []string
+		unique bool
 	}{
 		// Ending all of an agent's sessions (revocation) selects by agent.
-		{s.sessions, []string{"agentId"}},
+		{s.sessions, []string{"agentId"}, false},
 		// Routing reads the READY agents alone.
-		{s.agents, []string{"presence", "username"}},
+		{s.agents, []string{"presence", "username"}, false},
 		// Live: routing and timers select by agent, state and due time; lists sort by creation.
-		{s.interactions, []string{"agentId"}},
-		{s.interactions, []string{"state"}},
-		{s.interactions, []string{"dueAt"}},
-		{s.interactions, []string{"createdAt", "_id"}},
+		{s.interactions, []string{"agentId"}, false},
+		{s.interactions, []string{"state"}, false},
+		{s.interactions, []string{"dueAt"}, false},
+		{s.interactions, []string{"createdAt", "_id"}, false},
 		// History: CRM pages in creation order, by agent or by contact.
-		{s.history, []string{"createdAt", "_id"}},
-		{s.history, []string{"agentId"}},
-		{s.history, []string{"contact.address"}},
+		{s.history, []string{"createdAt", "_id"}, false},
+		{s.history, []string{"agentId"}, false},
+		{s.history, []string{"contact.address"}, false},
 		// Transcripts are read in ID order per interaction.
-		{s.messages, []string{"interactionId", "_id"}},
+		{s.messages, []string{"interactionId", "_id"}, false},
+		// One identity per channel and address; one template per identity, name and
+		// language, which also serves an identity's list.
+		{s.identities, []string{"channel", "address"}, true},
+		{s.templates, []string{"identityId", "name", "language"}, true},
 	} {
-		var keys bson.D
-		for _, k := range ix.keys {
-			keys = append(keys, bson.E{Key: k, Value: 1})
-		}
-		if _, err := ix.c.Indexes().CreateOne(ctx, mongo.IndexModel{Keys: keys}); err != nil {
+		model := mongo.IndexModel{Keys: keysOf(ix.keys...), Options: options.Index().SetUnique(ix.unique)}
+		if _, err := ix.c.Indexes().CreateOne(ctx, model); err != nil {
 			return fmt.Errorf("mongo: index %s.%s: %w", ix.c.Name(), strings.Join(ix.keys, "+"), err)
 		}
 	}
+
+	// Partial indexes cover only the documents that match their filter: a thread key and a
+	// provider's message ID are unique where set (absent when empty), and the outbox's index
+	// holds only PENDING messages, in the order it sends them. FerretDB v1.24 answers
+	// NotImplemented for partialFilterExpression; there each index covers every document
+	// instead (fallback keys), which its unique check allows since it skips absent fields.
+	for _, ix := range []struct {
+		c        *mongo.Collection
+		name     string
+		keys     []string
+		unique   bool
+		filter   bson.D
+		fallback []string
+	}{
+		// Threads are unique among live interactions only: history has no such index.
+		{s.interactions, "thread", []string{"threadKey"}, true, nonEmpty("threadKey"), []string{"threadKey"}},
+		{s.messages, "external", []string{"externalId"}, true, nonEmpty("externalId"), []string{"externalId"}},
+		{s.messages, "due", []string{"nextAttemptAt", "_id"}, false,
+			bson.D{{Key: "delivery", Value: workspace.DeliveryPending}}, []string{"delivery", "nextAttemptAt", "_id"}},
+	} {
+		opts := func() *options.IndexOptionsBuilder { return options.Index().SetName(ix.name).SetUnique(ix.unique) }
+		partial := mongo.IndexModel{Keys: keysOf(ix.keys...), Options: opts().SetPartialFilterExpression(ix.filter)}
+		_, err := ix.c.Indexes().CreateOne(ctx, partial)
+		if notImplemented(err) {
+			_, err = ix.c.Indexes().CreateOne(ctx, mongo.IndexModel{Keys: keysOf(ix.fallback...), Options: opts()})
+		}
+		if err != nil {
+			return fmt.Errorf("mongo: index %s.%s: %w", ix.c.Name(), ix.name, err)
+		}
+	}
 	return nil
+}
+
+// notImplemented reports FerretDB's answer to an index option it lacks.
+func notImplemented(err error) bool {
+	var se mongo.ServerError
+	return errors.As(err, &se) && se.HasErrorCode(codeNotImplemented)
+}
+
+// keysOf is an index's keys, each ascending.
+func keysOf(fields ...string) bson.D {
+	var keys bson.D
+	for _, f := range fields {
+		keys = append(keys, bson.E{Key: f, Value: 1})
+	}
+	return keys
+}
+
+// nonEmpty selects the documents whose field is a non-empty string.
+func nonEmpty(field string) bson.D {
+	return bson.D{{Key: field, Value: bson.D{{Key: "$gt", Value: ""}}}}
 }
 
 // Ping runs the ping command on the store's database.
@@ -216,7 +271,12 @@ func replaceWhere(ctx context.Context, c *mongo.Collection, filter bson.D, doc a
 
 // findAll decodes every document of c, sorted by field, into docs.
 func findAll(ctx context.Context, c *mongo.Collection, field string, docs any) error {
-	cur, err := c.Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: field, Value: 1}}))
+	return find(ctx, c, bson.D{}, keysOf(field), docs)
+}
+
+// find decodes every document of c matching filter, in the order of sort, into docs.
+func find(ctx context.Context, c *mongo.Collection, filter, sort bson.D, docs any) error {
+	cur, err := c.Find(ctx, filter, options.Find().SetSort(sort))
 	if err != nil {
 		return fmt.Errorf("mongo: list %s: %w", c.Name(), err)
 	}

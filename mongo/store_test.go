@@ -2,6 +2,7 @@ package mongo
 
 import (
 	"net"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/agentdesk/agentdesk/storetest"
 	"github.com/agentdesk/agentdesk/workspace"
 	"github.com/google/uuid"
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
 
@@ -70,13 +72,20 @@ func TestOpenTwice(t *testing.T) {
 	if code := workspace.ErrorCode(second.CreatePlan(t.Context(), &workspace.Plan{ID: uuid.NewString(), Name: "Sales"})); code != workspace.ECONFLICT {
 		t.Fatalf("duplicate plan name after a second Open: code %q, want CONFLICT", code)
 	}
-	for c, name := range map[*mongo.Collection]string{second.agents: "username_1", second.plans: "name_1", second.sessions: "expiresAt_1"} {
-		specs, err := c.Indexes().ListSpecifications(t.Context())
+	for _, ix := range []struct {
+		c    *mongo.Collection
+		name string
+	}{
+		{second.agents, "username_1"}, {second.plans, "name_1"}, {second.sessions, "expiresAt_1"},
+		{second.interactions, "thread"}, {second.messages, "external"}, {second.messages, "due"},
+		{second.identities, "channel_1_address_1"}, {second.templates, "identityId_1_name_1_language_1"},
+	} {
+		specs, err := ix.c.Indexes().ListSpecifications(t.Context())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !slices.ContainsFunc(specs, func(s mongo.IndexSpecification) bool { return s.Name == name }) {
-			t.Errorf("%s has no index %s: %+v", c.Name(), name, specs)
+		if !slices.ContainsFunc(specs, func(s mongo.IndexSpecification) bool { return s.Name == ix.name }) {
+			t.Errorf("%s has no index %s: %+v", ix.c.Name(), ix.name, specs)
 		}
 	}
 }
@@ -115,4 +124,48 @@ func TestOpenUnreachable(t *testing.T) {
 		t.Errorf("error %q does not say which server is unreachable", err)
 	}
 	t.Logf("after %v: %v", elapsed.Round(time.Millisecond), err)
+}
+
+// TestOldDocumentsReadable reads an interaction and a message stored before channels
+// existed: their new fields are absent, and read as unset.
+func TestOldDocumentsReadable(t *testing.T) {
+	s := open(t, mongotest.Start(t))
+	at := time.Date(2026, 11, 30, 10, 0, 0, 123000000, time.UTC)
+	ixID, msgID := uuid.NewString(), uuid.NewString()
+	if _, err := s.interactions.InsertOne(t.Context(), bson.D{
+		{Key: "_id", Value: ixID}, {Key: "channel", Value: "WEBCHAT"}, {Key: "direction", Value: "INBOUND"},
+		{Key: "state", Value: "QUEUED"}, {Key: "contact", Value: bson.D{{Key: "address", Value: "+15550100"}, {Key: "name", Value: "Pat"}}},
+		{Key: "agentId", Value: ""}, {Key: "planId", Value: "plan-1"}, {Key: "createdAt", Value: at},
+		{Key: "dueAt", Value: nil}, {Key: "contactTokenHash", Value: "hash"}, {Key: "version", Value: int64(3)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.messages.InsertOne(t.Context(), bson.D{
+		{Key: "_id", Value: msgID}, {Key: "interactionId", Value: ixID}, {Key: "from", Value: "CONTACT"},
+		{Key: "agentId", Value: ""}, {Key: "text", Value: "hello"}, {Key: "sentAt", Value: at},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ix, err := s.Interaction(t.Context(), ixID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &workspace.Interaction{ID: ixID, Channel: workspace.Webchat, Direction: workspace.Inbound, State: workspace.Queued,
+		Contact: workspace.Contact{Address: "+15550100", Name: "Pat"}, PlanID: "plan-1", CreatedAt: at,
+		ContactTokenHash: "hash", Version: 3}
+	if !reflect.DeepEqual(ix, want) {
+		t.Fatalf("interaction:\n got %+v\nwant %+v", ix, want)
+	}
+	m, err := s.Message(t.Context(), msgID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantMsg := &workspace.Message{ID: msgID, InteractionID: ixID, From: workspace.PartyContact, Text: "hello", SentAt: at}
+	if !reflect.DeepEqual(m, wantMsg) {
+		t.Fatalf("message:\n got %+v\nwant %+v", m, wantMsg)
+	}
+	// A message stored before delivery states has none, so it is never due.
+	if due, err := s.DueMessages(t.Context(), at.Add(time.Hour), 10); err != nil || len(due) != 0 {
+		t.Fatalf("DueMessages = %v, %v; want none", due, err)
+	}
 }

@@ -13,13 +13,10 @@ const agentColumns = `id, username, name, password_hash, role, presence, presenc
 
 // CreateAgent inserts a new agent.
 func (s *Store) CreateAgent(ctx context.Context, a *workspace.Agent) error {
-	capacity, _ := json.Marshal(a.Capacity)
-	plans, _ := json.Marshal(a.PlanIDs)
-	holds, _ := json.Marshal(holdsOf(a))
 	_, err := s.write.ExecContext(ctx, `INSERT INTO agents (`+agentColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		a.ID, a.Username, a.Name, a.PasswordHash, a.Role, a.Presence, millis(a.PresenceSince),
-		a.AutoAccept, string(capacity), string(plans), millis(a.CreatedAt), a.Version,
-		string(holds), optMillis(a.LastOfferAt), a.MissedOffers, recentOf(a), a.Disabled)
+		a.AutoAccept, jsonText(a.Capacity), jsonText(a.PlanIDs), millis(a.CreatedAt), a.Version,
+		holdsOf(a), optMillis(a.LastOfferAt), a.MissedOffers, recentOf(a), a.Disabled)
 	return mapErr(err, "agent "+a.Username)
 }
 
@@ -76,14 +73,12 @@ func (s *Store) ReadyAgents(ctx context.Context, planIDs []string) ([]*workspace
 
 // UpdateAgent writes a if the stored version is still a.Version.
 func (s *Store) UpdateAgent(ctx context.Context, a *workspace.Agent) error {
-	capacity, _ := json.Marshal(a.Capacity)
-	plans, _ := json.Marshal(a.PlanIDs)
-	holds, _ := json.Marshal(holdsOf(a))
 	err := s.execGuarded(ctx, "agent "+a.Username, `UPDATE agents SET username=?, name=?, password_hash=?, role=?, presence=?,
 		presence_since=?, auto_accept=?, capacity=?, plan_ids=?, holds=?, last_offer_at=?, missed_offers=?,
-		recent=?, disabled=?, version=version+1 WHERE id=? AND version=?`,
+		recent=?, disabled=?, created_at=?, version=version+1 WHERE id=? AND version=?`,
 		a.Username, a.Name, a.PasswordHash, a.Role, a.Presence, millis(a.PresenceSince), a.AutoAccept,
-		string(capacity), string(plans), string(holds), optMillis(a.LastOfferAt), a.MissedOffers, recentOf(a), a.Disabled, a.ID, a.Version)
+		jsonText(a.Capacity), jsonText(a.PlanIDs), holdsOf(a), optMillis(a.LastOfferAt), a.MissedOffers, recentOf(a), a.Disabled,
+		millis(a.CreatedAt), a.ID, a.Version)
 	if err == nil {
 		a.Version++
 	}
@@ -105,40 +100,51 @@ func scanAgent(row scanner) (*workspace.Agent, error) {
 	if err := json.Unmarshal([]byte(capacity), &a.Capacity); err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal([]byte(holds), &a.Holds); err != nil {
+	var hs []holdJSON
+	if err := json.Unmarshal([]byte(holds), &hs); err != nil {
 		return nil, err
 	}
-	for i := range a.Holds {
-		a.Holds[i].Since = a.Holds[i].Since.Truncate(time.Millisecond)
+	for _, h := range hs {
+		a.Holds = append(a.Holds, workspace.Hold{InteractionID: h.InteractionID, Channel: h.Channel, Since: msTime(h.Since)})
 	}
-	if len(a.Holds) == 0 {
-		a.Holds = nil
-	}
-	if err := json.Unmarshal([]byte(recent), &a.Recent); err != nil {
+	var ps []peerJSON
+	if err := json.Unmarshal([]byte(recent), &ps); err != nil {
 		return nil, err
 	}
-	for i := range a.Recent {
-		a.Recent[i].At = a.Recent[i].At.Truncate(time.Millisecond)
-	}
-	if len(a.Recent) == 0 {
-		a.Recent = nil
+	for _, p := range ps {
+		a.Recent = append(a.Recent, workspace.Peer{AgentID: p.AgentID, At: msTime(p.At)})
 	}
 	return &a, json.Unmarshal([]byte(plans), &a.PlanIDs)
 }
 
-// holdsOf is the agent's holds, never null in JSON.
-func holdsOf(a *workspace.Agent) []workspace.Hold {
-	if a.Holds == nil {
-		return []workspace.Hold{}
+// holdJSON is one hold in the holds column. Its JSON names are those the domain's Hold had
+// when the column was introduced, so rows written from it read the same.
+type holdJSON struct {
+	InteractionID string            `json:"InteractionID"`
+	Channel       workspace.Channel `json:"Channel"`
+	Since         time.Time         `json:"Since"`
+}
+
+// peerJSON is one recently contacted agent in the recent column, named as holdJSON is.
+type peerJSON struct {
+	AgentID string    `json:"AgentID"`
+	At      time.Time `json:"At"`
+}
+
+// holdsOf is the agent's holds as JSON, never null.
+func holdsOf(a *workspace.Agent) string {
+	hs := []holdJSON{}
+	for _, h := range a.Holds {
+		hs = append(hs, holdJSON{InteractionID: h.InteractionID, Channel: h.Channel, Since: h.Since})
 	}
-	return a.Holds
+	return jsonText(hs)
 }
 
 // recentOf is the agent's recent peers as JSON, never null.
 func recentOf(a *workspace.Agent) string {
-	if len(a.Recent) == 0 {
-		return "[]"
+	ps := []peerJSON{}
+	for _, p := range a.Recent {
+		ps = append(ps, peerJSON{AgentID: p.AgentID, At: p.At})
 	}
-	b, _ := json.Marshal(a.Recent)
-	return string(b)
+	return jsonText(ps)
 }

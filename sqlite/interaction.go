@@ -12,14 +12,14 @@ import (
 
 // CreateInteraction inserts a new live interaction.
 func (s *Store) CreateInteraction(ctx context.Context, ix *workspace.Interaction) error {
-	doc, err := json.Marshal(ix)
+	doc, err := encodeInteraction(ix)
 	if err != nil {
 		return err
 	}
 	_, err = s.write.ExecContext(ctx, `INSERT INTO interactions (id, state, channel, agent_id, plan_id, contact_address,
-		created_at, due_at, version, doc) VALUES (?,?,?,?,?,?,?,?,?,?)`,
+		created_at, due_at, thread_key, version, doc) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
 		ix.ID, ix.State, ix.Channel, ix.AgentID, ix.PlanID, ix.Contact.Address, millis(ix.CreatedAt),
-		optMillis(ix.DueAt), ix.Version, string(doc))
+		optMillis(ix.DueAt), ix.ThreadKey, ix.Version, doc)
 	return mapErr(err, "interaction "+ix.ID)
 }
 
@@ -36,17 +36,31 @@ func (s *Store) Interaction(ctx context.Context, id string) (*workspace.Interact
 	return decodeInteraction(doc)
 }
 
+// threadQuery reads a live interaction by thread key. Its test that the key is not empty
+// lets SQLite use the partial index interactions_thread.
+const threadQuery = `SELECT doc FROM interactions WHERE thread_key = ? AND thread_key <> ''`
+
+// LiveInteractionByThread returns the live interaction holding the thread key.
+func (s *Store) LiveInteractionByThread(ctx context.Context, key string) (*workspace.Interaction, error) {
+	var doc string
+	err := s.read.QueryRowContext(ctx, threadQuery, key).Scan(&doc)
+	if err != nil {
+		return nil, mapErr(err, "interaction of thread "+key)
+	}
+	return decodeInteraction(doc)
+}
+
 // UpdateInteraction writes ix if the stored record is in state from at version ix.Version.
 func (s *Store) UpdateInteraction(ctx context.Context, ix *workspace.Interaction, from workspace.InteractionState) error {
 	next := *ix
 	next.Version++
-	doc, err := json.Marshal(&next)
+	doc, err := encodeInteraction(&next)
 	if err != nil {
 		return err
 	}
 	err = s.execGuarded(ctx, "interaction "+ix.ID, `UPDATE interactions SET state=?, channel=?, agent_id=?, plan_id=?,
-		contact_address=?, due_at=?, version=version+1, doc=? WHERE id=? AND version=? AND state=?`,
-		ix.State, ix.Channel, ix.AgentID, ix.PlanID, ix.Contact.Address, optMillis(ix.DueAt), string(doc),
+		contact_address=?, created_at=?, due_at=?, thread_key=?, version=version+1, doc=? WHERE id=? AND version=? AND state=?`,
+		ix.State, ix.Channel, ix.AgentID, ix.PlanID, ix.Contact.Address, millis(ix.CreatedAt), optMillis(ix.DueAt), ix.ThreadKey, doc,
 		ix.ID, ix.Version, from)
 	if err == nil {
 		ix.Version++
@@ -59,13 +73,13 @@ func (s *Store) ArchiveInteraction(ctx context.Context, ix *workspace.Interactio
 	if ix.State != workspace.Completed {
 		return workspace.Errorf(workspace.EINVALID, "only COMPLETED interactions are archived, not %s", ix.State)
 	}
-	doc, err := json.Marshal(ix)
+	doc, err := encodeInteraction(ix)
 	if err != nil {
 		return err
 	}
 	if _, err := s.write.ExecContext(ctx, `INSERT OR REPLACE INTO history (id, state, channel, agent_id, plan_id,
 		contact_address, created_at, doc) VALUES (?,?,?,?,?,?,?,?)`,
-		ix.ID, ix.State, ix.Channel, ix.AgentID, ix.PlanID, ix.Contact.Address, millis(ix.CreatedAt), string(doc)); err != nil {
+		ix.ID, ix.State, ix.Channel, ix.AgentID, ix.PlanID, ix.Contact.Address, millis(ix.CreatedAt), doc); err != nil {
 		return err
 	}
 	_, err = s.write.ExecContext(ctx, `DELETE FROM interactions WHERE id = ? AND state = ?`, ix.ID, workspace.Completed)
@@ -181,72 +195,100 @@ func whereClause(where []string) string {
 	return " WHERE " + strings.Join(where, " AND ")
 }
 
+// interactionDoc is an interaction as the doc column holds it. Its JSON names are those the
+// domain struct's fields had when the column was introduced, so rows written from that
+// struct read the same; renaming a domain field changes nothing here.
+type interactionDoc struct {
+	ID               string                     `json:"ID"`
+	Channel          workspace.Channel          `json:"Channel"`
+	Direction        workspace.Direction        `json:"Direction"`
+	State            workspace.InteractionState `json:"State"`
+	Contact          contactDoc                 `json:"Contact"`
+	AgentID          string                     `json:"AgentID,omitzero"`
+	FormerAgentIDs   []string                   `json:"FormerAgentIDs,omitzero"`
+	PlanID           string                     `json:"PlanID"`
+	CreatedAt        time.Time                  `json:"CreatedAt"`
+	AcceptedAt       *time.Time                 `json:"AcceptedAt,omitzero"`
+	EndedAt          *time.Time                 `json:"EndedAt,omitzero"`
+	EndedBy          workspace.Party            `json:"EndedBy,omitzero"`
+	CompletedAt      *time.Time                 `json:"CompletedAt,omitzero"`
+	Notes            string                     `json:"Notes,omitzero"`
+	Dispositions     []string                   `json:"Dispositions,omitzero"`
+	WrapDeadline     *time.Time                 `json:"WrapDeadline,omitzero"`
+	OfferSeq         int                        `json:"OfferSeq,omitzero"`
+	OfferedAt        *time.Time                 `json:"OfferedAt,omitzero"`
+	AutoAccepted     bool                       `json:"AutoAccepted,omitzero"`
+	RejectedBy       []string                   `json:"RejectedBy,omitzero"`
+	DueAt            time.Time                  `json:"DueAt,omitzero"`
+	LastContactAt    *time.Time                 `json:"LastContactAt,omitzero"`
+	AutoParkAt       *time.Time                 `json:"AutoParkAt,omitzero"`
+	ParkedAt         *time.Time                 `json:"ParkedAt,omitzero"`
+	ParkedUntil      *time.Time                 `json:"ParkedUntil,omitzero"`
+	Transfer         *transferDoc               `json:"Transfer,omitzero"`
+	ContactTokenHash string                     `json:"ContactTokenHash,omitzero"`
+	IdentityID       string                     `json:"IdentityID,omitzero"`
+	ThreadKey        string                     `json:"ThreadKey,omitzero"`
+	ContactWroteAt   *time.Time                 `json:"ContactWroteAt,omitzero"`
+	ParkedBy         string                     `json:"ParkedBy,omitzero"`
+	Version          int64                      `json:"Version"`
+}
+
+// contactDoc is the contact inside an interactionDoc.
+type contactDoc struct {
+	Address string `json:"Address"`
+	Name    string `json:"Name"`
+}
+
+// transferDoc is a pending transfer inside an interactionDoc.
+type transferDoc struct {
+	FromAgentID string    `json:"FromAgentID"`
+	ToAgentID   string    `json:"ToAgentID"`
+	OfferID     string    `json:"OfferID"`
+	ExpiresAt   time.Time `json:"ExpiresAt"`
+}
+
+// encodeInteraction renders ix as the doc column's JSON.
+func encodeInteraction(ix *workspace.Interaction) (string, error) {
+	d := interactionDoc{
+		ID: ix.ID, Channel: ix.Channel, Direction: ix.Direction, State: ix.State,
+		Contact: contactDoc{Address: ix.Contact.Address, Name: ix.Contact.Name},
+		AgentID: ix.AgentID, FormerAgentIDs: ix.FormerAgentIDs, PlanID: ix.PlanID,
+		CreatedAt: ix.CreatedAt, AcceptedAt: ix.AcceptedAt, EndedAt: ix.EndedAt, EndedBy: ix.EndedBy,
+		CompletedAt: ix.CompletedAt, Notes: ix.Notes, Dispositions: ix.Dispositions, WrapDeadline: ix.WrapDeadline,
+		OfferSeq: ix.OfferSeq, OfferedAt: ix.OfferedAt, AutoAccepted: ix.AutoAccepted, RejectedBy: ix.RejectedBy,
+		DueAt: ix.DueAt, LastContactAt: ix.LastContactAt, AutoParkAt: ix.AutoParkAt,
+		ParkedAt: ix.ParkedAt, ParkedUntil: ix.ParkedUntil, ContactTokenHash: ix.ContactTokenHash,
+		IdentityID: ix.IdentityID, ThreadKey: ix.ThreadKey, ContactWroteAt: ix.ContactWroteAt,
+		ParkedBy: ix.ParkedBy, Version: ix.Version,
+	}
+	if t := ix.Transfer; t != nil {
+		d.Transfer = &transferDoc{FromAgentID: t.FromAgentID, ToAgentID: t.ToAgentID, OfferID: t.OfferID, ExpiresAt: t.ExpiresAt}
+	}
+	b, err := json.Marshal(&d)
+	return string(b), err
+}
+
 // decodeInteraction reads a stored record, keeping times at the millisecond precision both
 // adapters share.
 func decodeInteraction(doc string) (*workspace.Interaction, error) {
-	var ix workspace.Interaction
-	if err := json.Unmarshal([]byte(doc), &ix); err != nil {
+	var d interactionDoc
+	if err := json.Unmarshal([]byte(doc), &d); err != nil {
 		return nil, err
 	}
-	ms := func(t *time.Time) {
-		if t != nil && !t.IsZero() {
-			*t = t.Truncate(time.Millisecond).UTC()
-		}
+	ix := &workspace.Interaction{
+		ID: d.ID, Channel: d.Channel, Direction: d.Direction, State: d.State,
+		Contact: workspace.Contact{Address: d.Contact.Address, Name: d.Contact.Name},
+		AgentID: d.AgentID, FormerAgentIDs: d.FormerAgentIDs, PlanID: d.PlanID,
+		CreatedAt: msTime(d.CreatedAt), AcceptedAt: msPtr(d.AcceptedAt), EndedAt: msPtr(d.EndedAt), EndedBy: d.EndedBy,
+		CompletedAt: msPtr(d.CompletedAt), Notes: d.Notes, Dispositions: d.Dispositions, WrapDeadline: msPtr(d.WrapDeadline),
+		OfferSeq: d.OfferSeq, OfferedAt: msPtr(d.OfferedAt), AutoAccepted: d.AutoAccepted, RejectedBy: d.RejectedBy,
+		DueAt: msTime(d.DueAt), LastContactAt: msPtr(d.LastContactAt), AutoParkAt: msPtr(d.AutoParkAt),
+		ParkedAt: msPtr(d.ParkedAt), ParkedUntil: msPtr(d.ParkedUntil), ContactTokenHash: d.ContactTokenHash,
+		IdentityID: d.IdentityID, ThreadKey: d.ThreadKey, ContactWroteAt: msPtr(d.ContactWroteAt),
+		ParkedBy: d.ParkedBy, Version: d.Version,
 	}
-	for _, t := range []*time.Time{&ix.CreatedAt, &ix.DueAt, ix.AcceptedAt, ix.EndedAt, ix.CompletedAt, ix.WrapDeadline, ix.OfferedAt} {
-		ms(t)
+	if t := d.Transfer; t != nil {
+		ix.Transfer = &workspace.Transfer{FromAgentID: t.FromAgentID, ToAgentID: t.ToAgentID, OfferID: t.OfferID, ExpiresAt: msTime(t.ExpiresAt)}
 	}
-	return &ix, nil
-}
-
-// AppendMessage adds a message to a transcript.
-func (s *Store) AppendMessage(ctx context.Context, m *workspace.Message) error {
-	_, err := s.write.ExecContext(ctx, `INSERT INTO messages (id, interaction_id, from_party, agent_id, text, sent_at)
-		VALUES (?,?,?,?,?,?)`, m.ID, m.InteractionID, m.From, m.AgentID, m.Text, millis(m.SentAt))
-	return mapErr(err, "message "+m.ID)
-}
-
-const messageColumns = `id, interaction_id, from_party, agent_id, text, sent_at`
-
-// Messages returns up to limit messages after the given ID, in ID order.
-func (s *Store) Messages(ctx context.Context, interactionID, after string, limit int) ([]*workspace.Message, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages WHERE interaction_id = ? AND id > ?
-		ORDER BY id LIMIT ?`, interactionID, after, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*workspace.Message
-	for rows.Next() {
-		m, err := scanMessage(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
-}
-
-// CountMessages counts an interaction's messages.
-func (s *Store) CountMessages(ctx context.Context, interactionID string) (int, error) {
-	var n int
-	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM messages WHERE interaction_id = ?`, interactionID).Scan(&n)
-	return n, err
-}
-
-// LastMessage returns an interaction's latest message.
-func (s *Store) LastMessage(ctx context.Context, interactionID string) (*workspace.Message, error) {
-	m, err := scanMessage(s.read.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM messages WHERE interaction_id = ?
-		ORDER BY id DESC LIMIT 1`, interactionID))
-	return m, mapErr(err, "message")
-}
-
-func scanMessage(row scanner) (*workspace.Message, error) {
-	var m workspace.Message
-	var sent int64
-	if err := row.Scan(&m.ID, &m.InteractionID, &m.From, &m.AgentID, &m.Text, &sent); err != nil {
-		return nil, err
-	}
-	m.SentAt = fromMillis(sent)
-	return &m, nil
+	return ix, nil
 }

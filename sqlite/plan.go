@@ -11,10 +11,8 @@ const planColumns = `id, name, channels, disposition_codes, disposition_required
 
 // CreatePlan inserts a new plan.
 func (s *Store) CreatePlan(ctx context.Context, p *workspace.Plan) error {
-	channels, _ := json.Marshal(p.Channels)
-	codes, _ := json.Marshal(p.DispositionCodes)
 	_, err := s.write.ExecContext(ctx, `INSERT INTO plans (`+planColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-		p.ID, p.Name, string(channels), string(codes), p.DispositionRequired, p.WrapSeconds,
+		p.ID, p.Name, jsonText(p.Channels), codesOf(p), p.DispositionRequired, p.WrapSeconds,
 		p.OfferTimeoutSeconds, p.AutoAccept, millis(p.CreatedAt), p.Version,
 		p.AutoParkSeconds, p.ParkedTimeoutSeconds, p.PostParkingPlanID)
 	return mapErr(err, "plan "+p.Name)
@@ -46,13 +44,11 @@ func (s *Store) Plans(ctx context.Context) ([]*workspace.Plan, error) {
 
 // UpdatePlan writes p if the stored version is still p.Version.
 func (s *Store) UpdatePlan(ctx context.Context, p *workspace.Plan) error {
-	channels, _ := json.Marshal(p.Channels)
-	codes, _ := json.Marshal(p.DispositionCodes)
 	err := s.execGuarded(ctx, "plan "+p.Name, `UPDATE plans SET name=?, channels=?, disposition_codes=?, disposition_required=?,
 		wrap_seconds=?, offer_timeout_seconds=?, auto_accept=?, auto_park_seconds=?, parked_timeout_seconds=?,
-		post_parking_plan_id=?, version=version+1 WHERE id=? AND version=?`,
-		p.Name, string(channels), string(codes), p.DispositionRequired, p.WrapSeconds, p.OfferTimeoutSeconds,
-		p.AutoAccept, p.AutoParkSeconds, p.ParkedTimeoutSeconds, p.PostParkingPlanID, p.ID, p.Version)
+		post_parking_plan_id=?, created_at=?, version=version+1 WHERE id=? AND version=?`,
+		p.Name, jsonText(p.Channels), codesOf(p), p.DispositionRequired, p.WrapSeconds, p.OfferTimeoutSeconds,
+		p.AutoAccept, p.AutoParkSeconds, p.ParkedTimeoutSeconds, p.PostParkingPlanID, millis(p.CreatedAt), p.ID, p.Version)
 	if err == nil {
 		p.Version++
 	}
@@ -72,5 +68,29 @@ func scanPlan(row scanner) (*workspace.Plan, error) {
 	if err := json.Unmarshal([]byte(channels), &p.Channels); err != nil {
 		return nil, err
 	}
-	return &p, json.Unmarshal([]byte(codes), &p.DispositionCodes)
+	var cs []dispositionJSON
+	if err := json.Unmarshal([]byte(codes), &cs); err != nil {
+		return nil, err
+	}
+	for _, c := range cs {
+		p.DispositionCodes = append(p.DispositionCodes, workspace.DispositionCode{Code: c.Code, Label: c.Label})
+	}
+	return &p, nil
+}
+
+// dispositionJSON is one code in the disposition_codes column. Its JSON names are those the
+// domain's DispositionCode had when the column was introduced, so rows written from it read
+// the same.
+type dispositionJSON struct {
+	Code  string `json:"Code"`
+	Label string `json:"Label"`
+}
+
+// codesOf is the plan's disposition codes as JSON, never null.
+func codesOf(p *workspace.Plan) string {
+	cs := []dispositionJSON{}
+	for _, c := range p.DispositionCodes {
+		cs = append(cs, dispositionJSON{Code: c.Code, Label: c.Label})
+	}
+	return jsonText(cs)
 }

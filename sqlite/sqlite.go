@@ -162,3 +162,15 @@ func fromOptMillis(ms int64) time.Time {
 	}
 	return fromMillis(ms)
 }
+
+// msTime is t at the millisecond precision both adapters keep, in UTC; the zero time stays zero.
+func msTime(t time.Time) time.Time { return t.Truncate(time.Millisecond).UTC() }
+
+// msPtr is msTime of an optional time.
+func msPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := msTime(*t)
+	return &u
+}

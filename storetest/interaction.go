@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -577,12 +578,12 @@ func testInteractionPages(t *testing.T, s workspace.Store) {
 func sameMessage(t *testing.T, got, want *workspace.Message) {
 	t.Helper()
 	g, w := *got, *want
-	if !g.SentAt.Equal(w.SentAt) {
-		t.Fatalf("message %s: SentAt = %v, want %v", w.ID, g.SentAt, w.SentAt)
-	}
-	g.SentAt, w.SentAt = time.Time{}, time.Time{}
-	if g != w {
-		t.Fatalf("message differs:\n got %+v\nwant %+v", g, w)
+	g.SentAt, w.SentAt = g.SentAt.UTC(), w.SentAt.UTC()
+	g.NextAttemptAt, w.NextAttemptAt = g.NextAttemptAt.UTC(), w.NextAttemptAt.UTC()
+	if !reflect.DeepEqual(g, w) {
+		gj, _ := json.Marshal(g)
+		wj, _ := json.Marshal(w)
+		t.Fatalf("message differs:\n got %s\nwant %s", gj, wj)
 	}
 }
 

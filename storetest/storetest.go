@@ -37,6 +37,13 @@ func Run(t *testing.T, factory Factory) {
 	t.Run("LiveInteractions", func(t *testing.T) { testLiveInteractions(t, fresh(t)) })
 	t.Run("InteractionPages", func(t *testing.T) { testInteractionPages(t, fresh(t)) })
 	t.Run("Messages", func(t *testing.T) { testMessages(t, fresh(t)) })
+	t.Run("Threads", func(t *testing.T) { testThreads(t, fresh(t)) })
+	t.Run("Identities", func(t *testing.T) { testIdentities(t, fresh(t)) })
+	t.Run("Templates", func(t *testing.T) { testTemplates(t, fresh(t)) })
+	t.Run("MessageDelivery", func(t *testing.T) { testMessageDelivery(t, fresh(t)) })
+	t.Run("DueMessages", func(t *testing.T) { testDueMessages(t, fresh(t)) })
+	t.Run("MessageRace", func(t *testing.T) { testMessageRace(t, fresh(t)) })
+	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, fresh(t)) })
 	t.Run("Restart", func(t *testing.T) { testRestart(t, factory(t)) })
 }
 

@@ -1,0 +1,156 @@
+package sqlite
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/agentdesk/agentdesk/workspace"
+)
+
+const messageColumns = `id, interaction_id, from_party, agent_id, text, sent_at, delivery, delivery_error, template, external_id, attempts, next_attempt_at, version`
+
+// The indexed reads. Testing that external_id is not empty lets SQLite use the partial index
+// messages_external; delivery = 'PENDING' the partial index messages_due, which also gives
+// the order.
+const (
+	externalQuery = `SELECT ` + messageColumns + ` FROM messages WHERE external_id = ? AND external_id <> ''`
+	dueQuery      = `SELECT ` + messageColumns + ` FROM messages WHERE delivery = 'PENDING' AND next_attempt_at <= ?
+		ORDER BY next_attempt_at, id LIMIT ?`
+)
+
+// deliveryErrorJSON is a message's delivery error as its delivery_error column holds it.
+type deliveryErrorJSON struct {
+	Kind         workspace.DeliveryErrorKind `json:"kind"`
+	Message      string                      `json:"message"`
+	ProviderCode string                      `json:"providerCode,omitzero"`
+}
+
+// templateUseJSON is a message's template send as its template column holds it.
+type templateUseJSON struct {
+	TemplateID string   `json:"templateId"`
+	Name       string   `json:"name"`
+	Language   string   `json:"language"`
+	Parameters []string `json:"parameters,omitzero"`
+}
+
+// messageArgs are m's column values, in messageColumns order.
+func messageArgs(m *workspace.Message) []any {
+	var deliveryErr, template string
+	if e := m.DeliveryError; e != nil {
+		deliveryErr = jsonText(deliveryErrorJSON{Kind: e.Kind, Message: e.Message, ProviderCode: e.ProviderCode})
+	}
+	if u := m.Template; u != nil {
+		template = jsonText(templateUseJSON{TemplateID: u.TemplateID, Name: u.Name, Language: u.Language, Parameters: u.Parameters})
+	}
+	return []any{m.ID, m.InteractionID, m.From, m.AgentID, m.Text, millis(m.SentAt), m.Delivery, deliveryErr,
+		template, m.ExternalID, m.Attempts, optMillis(m.NextAttemptAt), m.Version}
+}
+
+func scanMessage(row scanner) (*workspace.Message, error) {
+	var m workspace.Message
+	var sent, next int64
+	var deliveryErr, template string
+	if err := row.Scan(&m.ID, &m.InteractionID, &m.From, &m.AgentID, &m.Text, &sent, &m.Delivery, &deliveryErr,
+		&template, &m.ExternalID, &m.Attempts, &next, &m.Version); err != nil {
+		return nil, err
+	}
+	m.SentAt, m.NextAttemptAt = fromMillis(sent), fromOptMillis(next)
+	if deliveryErr != "" {
+		var e deliveryErrorJSON
+		if err := json.Unmarshal([]byte(deliveryErr), &e); err != nil {
+			return nil, err
+		}
+		m.DeliveryError = &workspace.DeliveryError{Kind: e.Kind, Message: e.Message, ProviderCode: e.ProviderCode}
+	}
+	if template != "" {
+		var u templateUseJSON
+		if err := json.Unmarshal([]byte(template), &u); err != nil {
+			return nil, err
+		}
+		m.Template = &workspace.TemplateUse{TemplateID: u.TemplateID, Name: u.Name, Language: u.Language, Parameters: u.Parameters}
+	}
+	return &m, nil
+}
+
+// AppendMessage adds a message to a transcript.
+func (s *Store) AppendMessage(ctx context.Context, m *workspace.Message) error {
+	_, err := s.write.ExecContext(ctx, `INSERT INTO messages (`+messageColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`, messageArgs(m)...)
+	return mapErr(err, "message "+m.ID)
+}
+
+// Messages returns up to limit messages after the given ID, in ID order.
+func (s *Store) Messages(ctx context.Context, interactionID, after string, limit int) ([]*workspace.Message, error) {
+	return s.queryMessages(ctx, `SELECT `+messageColumns+` FROM messages WHERE interaction_id = ? AND id > ?
+		ORDER BY id LIMIT ?`, interactionID, after, limit)
+}
+
+// Message returns the message with the ID.
+func (s *Store) Message(ctx context.Context, id string) (*workspace.Message, error) {
+	m, err := scanMessage(s.read.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM messages WHERE id = ?`, id))
+	return m, mapErr(err, "message "+id)
+}
+
+// MessageByExternalID returns the message with the provider's ID key.
+func (s *Store) MessageByExternalID(ctx context.Context, key string) (*workspace.Message, error) {
+	m, err := scanMessage(s.read.QueryRowContext(ctx, externalQuery, key))
+	return m, mapErr(err, "message "+key)
+}
+
+// UpdateMessage writes m if the stored version is still m.Version.
+func (s *Store) UpdateMessage(ctx context.Context, m *workspace.Message) error {
+	// The columns but id, then id and version for the guard.
+	cols := messageArgs(m)
+	args := append(cols[1:len(cols)-1:len(cols)-1], m.ID, m.Version)
+	err := s.execGuarded(ctx, "message "+m.ID, `UPDATE messages SET interaction_id=?, from_party=?, agent_id=?, text=?,
+		sent_at=?, delivery=?, delivery_error=?, template=?, external_id=?, attempts=?, next_attempt_at=?,
+		version=version+1 WHERE id=? AND version=?`, args...)
+	if err == nil {
+		m.Version++
+	}
+	return err
+}
+
+// DueMessages returns up to limit PENDING messages due at or before due, through the
+// partial index messages_due.
+func (s *Store) DueMessages(ctx context.Context, due time.Time, limit int) ([]*workspace.Message, error) {
+	return s.queryMessages(ctx, dueQuery, optMillis(due), limit)
+}
+
+// CountMessages counts an interaction's messages.
+func (s *Store) CountMessages(ctx context.Context, interactionID string) (int, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM messages WHERE interaction_id = ?`, interactionID).Scan(&n)
+	return n, err
+}
+
+// LastMessage returns an interaction's latest message.
+func (s *Store) LastMessage(ctx context.Context, interactionID string) (*workspace.Message, error) {
+	m, err := scanMessage(s.read.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM messages WHERE interaction_id = ?
+		ORDER BY id DESC LIMIT 1`, interactionID))
+	return m, mapErr(err, "message")
+}
+
+// queryMessages runs a query of messageColumns and scans every row.
+func (s *Store) queryMessages(ctx context.Context, query string, args ...any) ([]*workspace.Message, error) {
+	rows, err := s.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*workspace.Message
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// jsonText is v's JSON; v is an adapter type, which always marshals.
+func jsonText(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}

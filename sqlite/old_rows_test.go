@@ -1,0 +1,122 @@
+package sqlite_test
+
+import (
+	"database/sql"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/agentdesk/agentdesk/sqlite"
+	"github.com/agentdesk/agentdesk/workspace"
+)
+
+// TestOldRowsReadable writes rows as the adapter wrote them at migration 004, when the doc,
+// holds, recent and disposition_codes columns held the JSON of the domain's own structs,
+// and reads them back through the current adapter and its row types.
+func TestOldRowsReadable(t *testing.T) {
+	dir := t.TempDir()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "agentdesk.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := db.Exec(q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY)`)
+	for v, name := range []string{"001_init", "002_interactions", "003_parking", "004_revocation"} {
+		body, err := os.ReadFile("migration/" + name + ".sql")
+		if err != nil {
+			t.Fatal(err)
+		}
+		exec(string(body))
+		exec(`INSERT INTO schema_migrations (version) VALUES (?)`, v+1)
+	}
+
+	const (
+		ixID    = "0b6d4a53-5d1c-4a56-9d0e-6f1b1c9f0a01"
+		oldIx   = `{"ID":"0b6d4a53-5d1c-4a56-9d0e-6f1b1c9f0a01","Channel":"WEBCHAT","Direction":"INBOUND","State":"PARKED","Contact":{"Address":"+15550100","Name":"Pat"},"AgentID":"agent-1","FormerAgentIDs":["agent-0"],"PlanID":"plan-1","CreatedAt":"2026-11-30T10:00:00.123456789Z","AcceptedAt":"2026-11-30T10:00:01.123456789Z","Notes":"note","Dispositions":["OK"],"OfferSeq":2,"OfferedAt":"2026-11-30T10:00:00.623456789Z","AutoAccepted":true,"RejectedBy":["agent-2"],"DueAt":"2026-11-30T11:00:00.123456789Z","LastContactAt":"2026-11-30T10:00:02.123456789Z","AutoParkAt":"2026-11-30T10:00:03.123456789Z","ParkedAt":"2026-11-30T10:00:04.123456789Z","ParkedUntil":"2026-11-30T10:00:05.123456789Z","Transfer":{"FromAgentID":"agent-1","ToAgentID":"agent-3","OfferID":"x.3","ExpiresAt":"2026-11-30T10:00:06.123456789Z"},"ContactTokenHash":"tokenhash","Version":4}`
+		oldDone = `{"ID":"0b6d4a53-5d1c-4a56-9d0e-6f1b1c9f0a02","Channel":"EMAIL","Direction":"OUTBOUND","State":"COMPLETED","Contact":{"Address":"pat@example.com","Name":"Pat"},"PlanID":"plan-1","CreatedAt":"2026-11-30T10:00:00.123456789Z","CompletedAt":"2026-11-30T10:00:09.123456789Z","ContactTokenHash":"","Version":7}`
+	)
+	at := time.Date(2026, 11, 30, 10, 0, 0, 123000000, time.UTC)
+	ms := at.UnixMilli()
+	exec(`INSERT INTO agents (id, username, name, password_hash, role, presence, presence_since, auto_accept, capacity,
+		plan_ids, created_at, version, holds, last_offer_at, missed_offers, recent, disabled)
+		VALUES ('agent-1','alice','Alice',x'00','AGENT','READY',?,1,'{"WEBCHAT":3}','["plan-1"]',?,2,
+		'[{"InteractionID":"ix-1","Channel":"WEBCHAT","Since":"2026-11-30T10:00:00.123456789Z"}]',?,1,
+		'[{"AgentID":"a-2","At":"2026-11-30T10:00:00.123456789Z"}]',0)`, ms, ms, ms)
+	exec(`INSERT INTO plans (id, name, channels, disposition_codes, disposition_required, wrap_seconds,
+		offer_timeout_seconds, auto_accept, created_at, version, auto_park_seconds, parked_timeout_seconds, post_parking_plan_id)
+		VALUES ('plan-1','Support','["WEBCHAT"]','[{"Code":"OK","Label":"Resolved"}]',1,30,20,0,?,3,600,3600,'')`, ms)
+	exec(`INSERT INTO interactions (id, state, channel, agent_id, plan_id, contact_address, created_at, due_at, version, doc)
+		VALUES (?,'PARKED','WEBCHAT','agent-1','plan-1','+15550100',?,?,4,?)`, ixID, ms, ms+3600000, oldIx)
+	exec(`INSERT INTO history (id, state, channel, agent_id, plan_id, contact_address, created_at, doc)
+		VALUES ('0b6d4a53-5d1c-4a56-9d0e-6f1b1c9f0a02','COMPLETED','EMAIL','','plan-1','pat@example.com',?,?)`, ms, oldDone)
+	exec(`INSERT INTO messages (id, interaction_id, from_party, agent_id, text, sent_at)
+		VALUES ('m-1',?,'CONTACT','','hello',?)`, ixID, ms)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err := sqlite.Open(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	p := func(d time.Duration) *time.Time { x := at.Add(d); return &x }
+	check := func(what string, got, want any, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s:\n got %+v\nwant %+v", what, got, want)
+		}
+	}
+
+	ix, err := s.Interaction(t.Context(), ixID)
+	check("live interaction", ix, &workspace.Interaction{
+		ID: ixID, Channel: workspace.Webchat, Direction: workspace.Inbound, State: workspace.Parked,
+		Contact: workspace.Contact{Address: "+15550100", Name: "Pat"}, AgentID: "agent-1",
+		FormerAgentIDs: []string{"agent-0"}, PlanID: "plan-1", CreatedAt: at, AcceptedAt: p(time.Second),
+		Notes: "note", Dispositions: []string{"OK"}, OfferSeq: 2, OfferedAt: p(500 * time.Millisecond), AutoAccepted: true,
+		RejectedBy: []string{"agent-2"}, DueAt: at.Add(time.Hour), LastContactAt: p(2 * time.Second), AutoParkAt: p(3 * time.Second),
+		ParkedAt: p(4 * time.Second), ParkedUntil: p(5 * time.Second),
+		Transfer:         &workspace.Transfer{FromAgentID: "agent-1", ToAgentID: "agent-3", OfferID: "x.3", ExpiresAt: at.Add(6 * time.Second)},
+		ContactTokenHash: "tokenhash", Version: 4,
+	}, err)
+	done, err := s.Interaction(t.Context(), "0b6d4a53-5d1c-4a56-9d0e-6f1b1c9f0a02")
+	check("archived interaction", done, &workspace.Interaction{
+		ID: "0b6d4a53-5d1c-4a56-9d0e-6f1b1c9f0a02", Channel: workspace.Email, Direction: workspace.Outbound,
+		State: workspace.Completed, Contact: workspace.Contact{Address: "pat@example.com", Name: "Pat"},
+		PlanID: "plan-1", CreatedAt: at, CompletedAt: p(9 * time.Second), Version: 7,
+	}, err)
+	a, err := s.Agent(t.Context(), "agent-1")
+	check("agent", a, &workspace.Agent{
+		ID: "agent-1", Username: "alice", Name: "Alice", PasswordHash: []byte{0}, Role: workspace.RoleAgent,
+		Presence: workspace.Ready, PresenceSince: at, AutoAccept: true, Capacity: map[workspace.Channel]int{workspace.Webchat: 3},
+		PlanIDs: []string{"plan-1"}, Holds: []workspace.Hold{{InteractionID: "ix-1", Channel: workspace.Webchat, Since: at}},
+		LastOfferAt: at, MissedOffers: 1, Recent: []workspace.Peer{{AgentID: "a-2", At: at}}, CreatedAt: at, Version: 2,
+	}, err)
+	plan, err := s.Plan(t.Context(), "plan-1")
+	check("plan", plan, &workspace.Plan{
+		ID: "plan-1", Name: "Support", Channels: []workspace.Channel{workspace.Webchat},
+		DispositionCodes: []workspace.DispositionCode{{Code: "OK", Label: "Resolved"}}, DispositionRequired: true,
+		WrapSeconds: 30, OfferTimeoutSeconds: 20, CreatedAt: at, Version: 3,
+		AutoParkSeconds: 600, ParkedTimeoutSeconds: 3600,
+	}, err)
+	m, err := s.Message(t.Context(), "m-1")
+	check("message", m, &workspace.Message{ID: "m-1", InteractionID: ixID, From: workspace.PartyContact, Text: "hello", SentAt: at}, err)
+
+	// The old live interaction takes a thread and is found by it.
+	ix.ThreadKey = "idn|+15550100"
+	if err := s.UpdateInteraction(t.Context(), ix, workspace.Parked); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.LiveInteractionByThread(t.Context(), ix.ThreadKey)
+	check("by thread", got, ix, err)
+}
