@@ -19,9 +19,9 @@ const (
 
 // Interaction is one conversation with a contact on one channel. ID is its GUID (H3). Live
 // interactions (every state but COMPLETED) are kept apart from history, so the live path
-// never reads completed records. Its JSON (the SQLite document, events between nodes) leaves
-// out unset fields: events carry whole interactions (withoutSecrets), so their size is the
-// bus's cost. Fields tagged secret never leave the store.
+// never reads completed records. Its JSON is the form events carry between nodes: it leaves
+// out unset fields, since events carry whole interactions and their size is the bus's cost,
+// and it never holds a secret (fields tagged secret; see withoutSecrets).
 type Interaction struct {
 	ID        string
 	Channel   Channel
@@ -77,7 +77,7 @@ type Interaction struct {
 
 	// ContactTokenHash authorises the webchat contact (a hash; the token is shown once). It is
 	// a secret: events carry interactions without it (withoutSecrets).
-	ContactTokenHash string `json:",omitzero" secret:"true"`
+	ContactTokenHash string `json:"-" secret:"true"`
 
 	// IdentityID is the organisation's side of the conversation on a provider channel: the
 	// number or address it runs on; "" for webchat.

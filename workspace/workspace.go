@@ -48,7 +48,7 @@ type Agent struct {
 	ID            string
 	Username      string
 	Name          string
-	PasswordHash  []byte
+	PasswordHash  []byte `secret:"true"` // bcrypt; never leaves the store
 	Role          Role
 	Presence      Presence
 	PresenceSince time.Time
@@ -197,7 +197,7 @@ func (a *Agent) remember(peerID string, at time.Time) {
 
 // Session is a signed-in agent's bearer token, stored by its hash only.
 type Session struct {
-	TokenHash string
+	TokenHash string `secret:"true"` // a lookup key: never leaves the store
 	AgentID   string
 	CreatedAt time.Time
 	ExpiresAt time.Time
@@ -211,7 +211,7 @@ const ScopeRead Scope = "read"
 
 // APIKey authenticates a CRM integration. Only its hash is stored.
 type APIKey struct {
-	KeyHash   string
+	KeyHash   string `secret:"true"` // a lookup key: never leaves the store
 	Name      string
 	Scopes    []Scope
 	CreatedAt time.Time
