@@ -33,10 +33,7 @@ func (r *contactResolver) Name(ctx context.Context, obj *workspace.Contact) (*st
 
 // Agent is the resolver for the agent field.
 func (r *interactionResolver) Agent(ctx context.Context, obj *workspace.Interaction) (*workspace.Agent, error) {
-	if obj.AgentID == "" {
-		return nil, nil
-	}
-	return r.Service.Agent(ctx, obj.AgentID)
+	return r.Service.AgentFor(ctx, obj.AgentID)
 }
 
 // Plan is the resolver for the plan field.
@@ -65,6 +62,11 @@ func (r *interactionResolver) Dispositions(ctx context.Context, obj *workspace.I
 	return out, nil
 }
 
+// ParkedBy is the resolver for the parkedBy field.
+func (r *interactionResolver) ParkedBy(ctx context.Context, obj *workspace.Interaction) (*workspace.Agent, error) {
+	return r.Service.AgentFor(ctx, obj.ParkedBy)
+}
+
 // Offer is the resolver for the offer field.
 func (r *interactionResolver) Offer(ctx context.Context, obj *workspace.Interaction) (*workspace.Offer, error) {
 	return workspace.OpenOffer(ctx, obj), nil
@@ -82,18 +84,12 @@ func (r *interactionResolver) Transcript(ctx context.Context, obj *workspace.Int
 
 // WrapSeconds is the resolver for the wrapSeconds field.
 func (r *interactionPlanResolver) WrapSeconds(ctx context.Context, obj *workspace.Plan) (*int, error) {
-	if obj.DispositionRequired || obj.WrapSeconds == 0 {
-		return nil, nil
-	}
-	return &obj.WrapSeconds, nil
+	return obj.WrapTimerSeconds(), nil
 }
 
 // AutoParkSeconds is the resolver for the autoParkSeconds field.
 func (r *interactionPlanResolver) AutoParkSeconds(ctx context.Context, obj *workspace.Plan) (*int, error) {
-	if obj.AutoParkSeconds <= 0 {
-		return nil, nil
-	}
-	return &obj.AutoParkSeconds, nil
+	return obj.AutoParkTimerSeconds(), nil
 }
 
 // ParkedTimeoutSeconds is the resolver for the parkedTimeoutSeconds field.
@@ -111,11 +107,7 @@ func (r *interactionPlanResolver) PostParkingPlan(ctx context.Context, obj *work
 
 // Agent is the resolver for the agent field.
 func (r *messageResolver) Agent(ctx context.Context, obj *workspace.Message) (*workspace.Agent, error) {
-	// A webchat contact never sees agent details; the agent's name reaches them as agentName.
-	if obj.AgentID == "" || workspace.PrincipalFrom(ctx).Kind == workspace.ContactPrincipal {
-		return nil, nil
-	}
-	return r.Service.Agent(ctx, obj.AgentID)
+	return r.Service.AgentFor(ctx, obj.AgentID)
 }
 
 // Login is the resolver for the login field.
@@ -256,17 +248,17 @@ func (r *offerResolver) ExpiresAt(ctx context.Context, obj *workspace.Offer) (*t
 
 // TransferredBy is the resolver for the transferredBy field.
 func (r *offerResolver) TransferredBy(ctx context.Context, obj *workspace.Offer) (*workspace.Agent, error) {
-	return r.agentOrNil(ctx, obj.TransferredBy)
+	return r.Service.AgentFor(ctx, obj.TransferredBy)
 }
 
 // From is the resolver for the from field.
 func (r *pendingTransferResolver) From(ctx context.Context, obj *workspace.Transfer) (*workspace.Agent, error) {
-	return r.agentOrNil(ctx, obj.FromAgentID)
+	return r.Service.AgentFor(ctx, obj.FromAgentID)
 }
 
 // To is the resolver for the to field.
 func (r *pendingTransferResolver) To(ctx context.Context, obj *workspace.Transfer) (*workspace.Agent, error) {
-	return r.agentOrNil(ctx, obj.ToAgentID)
+	return r.Service.AgentFor(ctx, obj.ToAgentID)
 }
 
 // MyChat is the resolver for the myChat field.
@@ -387,7 +379,7 @@ func (r *subscriptionResolver) TransferResults(ctx context.Context) (<-chan *wor
 
 // Target is the resolver for the target field.
 func (r *transferResultResolver) Target(ctx context.Context, obj *workspace.TransferEvent) (*workspace.Agent, error) {
-	return r.agentOrNil(ctx, obj.TargetAgentID)
+	return r.Service.AgentFor(ctx, obj.TargetAgentID)
 }
 
 // Reason is the resolver for the reason field.

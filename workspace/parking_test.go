@@ -98,8 +98,8 @@ func TestK1_K3_ParkFreesCapacityAndSetsParkedUntil(t *testing.T) {
 	if parked.ParkedUntil == nil || !parked.ParkedUntil.Equal(e.clock.Now().Add(time.Hour)) {
 		t.Fatalf("parkedUntil = %v, want now + 60 min (K3, plan default)", parked.ParkedUntil)
 	}
-	if parked.AgentID != e.agent("alice").ID {
-		t.Fatal("a parked interaction stays with the agent who parked it")
+	if parked.AgentID != e.agent("alice").ID || parked.ParkedBy != e.agent("alice").ID || e.get(ix.ID).ParkedBy != parked.ParkedBy {
+		t.Fatalf("a parked interaction stays with the agent who parked it, and says who did: %q", parked.ParkedBy)
 	}
 	// K1: capacity is free again, so the waiting chat is offered to alice at once.
 	if got := e.get(waiting.ID); got.State != workspace.Offered || got.AgentID != e.agent("alice").ID {
@@ -174,6 +174,9 @@ func TestK2_AutoParkAfterContactSilence(t *testing.T) {
 	if got.ParkedUntil == nil || !got.ParkedUntil.Equal(e.clock.Now().Add(time.Hour)) {
 		t.Fatalf("parkedUntil = %v", got.ParkedUntil)
 	}
+	if got.ParkedBy != "" {
+		t.Fatalf("parkedBy = %q, want none: the system parked it", got.ParkedBy)
+	}
 	if ev := next(t, updates); updateIn(ev) == nil || updateIn(ev).State != workspace.Parked {
 		t.Fatalf("alice was told %+v, want the PARKED interaction", ev)
 	}
@@ -227,8 +230,9 @@ func TestK4_ReplyUnparksBackToTheAgent(t *testing.T) {
 	m := e.say(contact, "I found the order number: 4711")
 
 	got := e.get(ix.ID)
-	if got.State != workspace.Active || got.AgentID != e.agent("alice").ID || got.ParkedUntil != nil {
-		t.Fatalf("after the reply: %s with %s, parkedUntil %v; want ACTIVE with alice", got.State, got.AgentID, got.ParkedUntil)
+	if got.State != workspace.Active || got.AgentID != e.agent("alice").ID || got.ParkedUntil != nil || got.ParkedBy != "" {
+		t.Fatalf("after the reply: %s with %s, parkedUntil %v, parkedBy %q; want ACTIVE with alice, no longer parked",
+			got.State, got.AgentID, got.ParkedUntil, got.ParkedBy)
 	}
 	if got.AutoParkAt == nil || !got.AutoParkAt.Equal(e.clock.Now().Add(10*time.Minute)) {
 		t.Fatalf("autoParkAt = %v, want reply + 10 min", got.AutoParkAt)
@@ -291,8 +295,8 @@ func TestK6_NoPostParkingPlanReplyEndsIt(t *testing.T) {
 	unparked := e.hub.Subscribe(t.Context(), workspace.UnparkTopic(e.agent("alice").ID))
 	e.say(contact, "Hello again")
 	got := e.get(ix.ID)
-	if got.State != workspace.Wrap || got.EndedBy != workspace.PartySystem {
-		t.Fatalf("after the reply: %s by %s, want WRAP by SYSTEM at once (K6)", got.State, got.EndedBy)
+	if got.State != workspace.Wrap || got.EndedBy != workspace.PartySystem || got.ParkedBy != "" {
+		t.Fatalf("after the reply: %s by %s, parkedBy %q; want WRAP by SYSTEM at once (K6)", got.State, got.EndedBy, got.ParkedBy)
 	}
 	if ev := next(t, unparked); unparkIn(ev) == nil || unparkIn(ev).Interaction.State != workspace.Wrap {
 		t.Fatalf("unpark notification = %+v, want the WRAP interaction", ev)
@@ -315,8 +319,8 @@ func TestK6_FullAgentReplyGoesToThePostParkingQueue(t *testing.T) {
 	unparked := e.hub.Subscribe(t.Context(), workspace.UnparkTopic(e.agent("alice").ID))
 	e.say(contact, "back")
 	got := e.get(ix.ID)
-	if got.State != workspace.Queued || got.AgentID != "" || got.PlanID != e.plan("Support").ID {
-		t.Fatalf("after the reply: %s with %q in %s, want QUEUED in Support (post-parking plan)", got.State, got.AgentID, got.PlanID)
+	if got.State != workspace.Queued || got.AgentID != "" || got.PlanID != e.plan("Support").ID || got.ParkedBy != "" {
+		t.Fatalf("after the reply: %s with %q in %s, parkedBy %q; want QUEUED in Support (post-parking plan)", got.State, got.AgentID, got.PlanID, got.ParkedBy)
 	}
 	if a := e.agent("alice"); a.Used(workspace.Webchat) != 1 {
 		t.Fatalf("alice holds %d, want 1: capacity is never exceeded on unpark", a.Used(workspace.Webchat))
