@@ -116,6 +116,7 @@ type ComplexityRoot struct {
 		Notes           func(childComplexity int) int
 		Offer           func(childComplexity int) int
 		ParkedAt        func(childComplexity int) int
+		ParkedBy        func(childComplexity int) int
 		ParkedUntil     func(childComplexity int) int
 		Plan            func(childComplexity int) int
 		State           func(childComplexity int) int
@@ -346,6 +347,8 @@ type InteractionResolver interface {
 	EndedBy(ctx context.Context, obj *workspace.Interaction) (*workspace.Party, error)
 
 	Dispositions(ctx context.Context, obj *workspace.Interaction) ([]*workspace.DispositionCode, error)
+
+	ParkedBy(ctx context.Context, obj *workspace.Interaction) (*workspace.Agent, error)
 
 	Offer(ctx context.Context, obj *workspace.Interaction) (*workspace.Offer, error)
 	LastMessage(ctx context.Context, obj *workspace.Interaction) (*workspace.Message, error)
@@ -721,6 +724,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Interaction.ParkedAt(childComplexity), true
+	case "Interaction.parkedBy":
+		if e.ComplexityRoot.Interaction.ParkedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Interaction.ParkedBy(childComplexity), true
 	case "Interaction.parkedUntil":
 		if e.ComplexityRoot.Interaction.ParkedUntil == nil {
 			break
@@ -1981,10 +1990,12 @@ type Interaction implements Node {
   wrapDeadline: Time
   "When the contact last wrote while an agent held it; null until then (auto-park counts from the acceptance until the contact writes)."
   lastContactAt: Time
-  "When the system parks it for the contact's inactivity (ACTIVE, plan with auto-park on) (K2)."
+  "When the system parks it for the contact's silence (K2): set while ACTIVE in a plan with auto-park on, restarted by each contact message; null otherwise. While a transfer waits for an answer, auto-park waits too."
   autoParkAt: Time
   "When it was parked (PARKED)."
   parkedAt: Time
+  "Who parked it, while PARKED: the agent who pressed Park (K1); null when the system parked it for the contact's silence (K2), and once it is no longer parked."
+  parkedBy: Agent
   "When a PARKED interaction ends unless the contact replies first (K3, K5)."
   parkedUntil: Time
   "A transfer to another agent waiting for their answer (ACTIVE); shown to the sender and the target."
@@ -2613,6 +2624,8 @@ func (ec *executionContext) childFields_Interaction(ctx context.Context, field g
 		return ec.fieldContext_Interaction_autoParkAt(ctx, field)
 	case "parkedAt":
 		return ec.fieldContext_Interaction_parkedAt(ctx, field)
+	case "parkedBy":
+		return ec.fieldContext_Interaction_parkedBy(ctx, field)
 	case "parkedUntil":
 		return ec.fieldContext_Interaction_parkedUntil(ctx, field)
 	case "pendingTransfer":
@@ -4646,6 +4659,38 @@ func (ec *executionContext) _Interaction_parkedAt(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_Interaction_parkedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Interaction", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Interaction_parkedBy(ctx context.Context, field graphql.CollectedField, obj *workspace.Interaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Interaction_parkedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Interaction().ParkedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *workspace.Agent) graphql.Marshaler {
+			return ec.marshalOAgent2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐAgent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Interaction_parkedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Interaction",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Agent(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Interaction_parkedUntil(ctx context.Context, field graphql.CollectedField, obj *workspace.Interaction) (ret graphql.Marshaler) {
@@ -11166,6 +11211,44 @@ func (ec *executionContext) _Interaction(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "parkedBy":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Interaction_parkedBy(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "parkedUntil":
 			out.Values[i] = ec._Interaction_parkedUntil(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {

@@ -55,19 +55,6 @@ func (r *Resolver) limitWebchat(ctx context.Context) error {
 	}
 	return r.WebchatLimit(ctx)
 }
-
-// agentOrNil is the agent with the ID, or nil for "" or an agent since removed.
-func (r *Resolver) agentOrNil(ctx context.Context, id string) (*workspace.Agent, error) {
-	if id == "" {
-		return nil, nil
-	}
-	a, err := r.Service.Agent(ctx, id)
-	if workspace.ErrorCode(err) == workspace.ENOTFOUND {
-		return nil, nil
-	}
-	return a, err
-}
-
 // optional is nil for a zero value, else a pointer to it: GraphQL's null for "not set".
 func optional[T comparable](v T) *T {
 	var zero T

@@ -38,10 +38,7 @@ func (r *deliveryErrorResolver) ProviderCode(ctx context.Context, obj *workspace
 
 // Agent is the resolver for the agent field.
 func (r *interactionResolver) Agent(ctx context.Context, obj *workspace.Interaction) (*workspace.Agent, error) {
-	if obj.AgentID == "" {
-		return nil, nil
-	}
-	return r.Service.Agent(ctx, obj.AgentID)
+	return r.Service.AgentFor(ctx, obj.AgentID)
 }
 
 // Plan is the resolver for the plan field.
@@ -68,6 +65,11 @@ func (r *interactionResolver) Dispositions(ctx context.Context, obj *workspace.I
 		out[i] = &codes[i]
 	}
 	return out, nil
+}
+
+// ParkedBy is the resolver for the parkedBy field.
+func (r *interactionResolver) ParkedBy(ctx context.Context, obj *workspace.Interaction) (*workspace.Agent, error) {
+	return r.Service.AgentFor(ctx, obj.ParkedBy)
 }
 
 // Offer is the resolver for the offer field.
@@ -97,18 +99,12 @@ func (r *interactionResolver) FreeTextUntil(ctx context.Context, obj *workspace.
 
 // WrapSeconds is the resolver for the wrapSeconds field.
 func (r *interactionPlanResolver) WrapSeconds(ctx context.Context, obj *workspace.Plan) (*int, error) {
-	if obj.DispositionRequired || obj.WrapSeconds == 0 {
-		return nil, nil
-	}
-	return &obj.WrapSeconds, nil
+	return obj.WrapTimerSeconds(), nil
 }
 
 // AutoParkSeconds is the resolver for the autoParkSeconds field.
 func (r *interactionPlanResolver) AutoParkSeconds(ctx context.Context, obj *workspace.Plan) (*int, error) {
-	if obj.AutoParkSeconds <= 0 {
-		return nil, nil
-	}
-	return &obj.AutoParkSeconds, nil
+	return obj.AutoParkTimerSeconds(), nil
 }
 
 // ParkedTimeoutSeconds is the resolver for the parkedTimeoutSeconds field.
@@ -126,11 +122,7 @@ func (r *interactionPlanResolver) PostParkingPlan(ctx context.Context, obj *work
 
 // Agent is the resolver for the agent field.
 func (r *messageResolver) Agent(ctx context.Context, obj *workspace.Message) (*workspace.Agent, error) {
-	// A webchat contact never sees agent details; the agent's name reaches them as agentName.
-	if obj.AgentID == "" || workspace.PrincipalFrom(ctx).Kind == workspace.ContactPrincipal {
-		return nil, nil
-	}
-	return r.Service.Agent(ctx, obj.AgentID)
+	return r.Service.AgentFor(ctx, obj.AgentID)
 }
 
 // Delivery is the resolver for the delivery field.
@@ -310,17 +302,17 @@ func (r *offerResolver) ExpiresAt(ctx context.Context, obj *workspace.Offer) (*t
 
 // TransferredBy is the resolver for the transferredBy field.
 func (r *offerResolver) TransferredBy(ctx context.Context, obj *workspace.Offer) (*workspace.Agent, error) {
-	return r.agentOrNil(ctx, obj.TransferredBy)
+	return r.Service.AgentFor(ctx, obj.TransferredBy)
 }
 
 // From is the resolver for the from field.
 func (r *pendingTransferResolver) From(ctx context.Context, obj *workspace.Transfer) (*workspace.Agent, error) {
-	return r.agentOrNil(ctx, obj.FromAgentID)
+	return r.Service.AgentFor(ctx, obj.FromAgentID)
 }
 
 // To is the resolver for the to field.
 func (r *pendingTransferResolver) To(ctx context.Context, obj *workspace.Transfer) (*workspace.Agent, error) {
-	return r.agentOrNil(ctx, obj.ToAgentID)
+	return r.Service.AgentFor(ctx, obj.ToAgentID)
 }
 
 // MyChat is the resolver for the myChat field.
@@ -410,7 +402,7 @@ func (r *subscriptionResolver) Offers(ctx context.Context) (<-chan *workspace.Of
 	if err != nil {
 		return nil, err
 	}
-	return forward(ctx, in, func(e workspace.Event) *workspace.OfferEvent { return e.Offer }), nil
+	return forward(ctx, in, func(e *workspace.OfferEvent) *workspace.OfferEvent { return e }), nil
 }
 
 // Messages is the resolver for the messages field.
@@ -419,7 +411,7 @@ func (r *subscriptionResolver) Messages(ctx context.Context, interactionID strin
 	if err != nil {
 		return nil, err
 	}
-	return forward(ctx, in, func(e workspace.Event) *workspace.Message { return e.Message }), nil
+	return forward(ctx, in, func(e *workspace.MessageEvent) *workspace.Message { return e.Message }), nil
 }
 
 // InteractionUpdates is the resolver for the interactionUpdates field.
@@ -428,7 +420,7 @@ func (r *subscriptionResolver) InteractionUpdates(ctx context.Context) (<-chan *
 	if err != nil {
 		return nil, err
 	}
-	return forward(ctx, in, func(e workspace.Event) *workspace.Interaction { return e.Interaction }), nil
+	return forward(ctx, in, func(e *workspace.InteractionEvent) *workspace.Interaction { return e.Interaction }), nil
 }
 
 // UnparkNotifications is the resolver for the unparkNotifications field.
@@ -437,7 +429,7 @@ func (r *subscriptionResolver) UnparkNotifications(ctx context.Context) (<-chan 
 	if err != nil {
 		return nil, err
 	}
-	return forward(ctx, in, func(e workspace.Event) *workspace.UnparkEvent { return e.Unpark }), nil
+	return forward(ctx, in, func(e *workspace.UnparkEvent) *workspace.UnparkEvent { return e }), nil
 }
 
 // TransferResults is the resolver for the transferResults field.
@@ -446,7 +438,7 @@ func (r *subscriptionResolver) TransferResults(ctx context.Context) (<-chan *wor
 	if err != nil {
 		return nil, err
 	}
-	return forward(ctx, in, func(e workspace.Event) *workspace.TransferEvent { return e.Transfer }), nil
+	return forward(ctx, in, func(e *workspace.TransferEvent) *workspace.TransferEvent { return e }), nil
 }
 
 // DeliveryUpdates is the resolver for the deliveryUpdates field.
@@ -455,12 +447,12 @@ func (r *subscriptionResolver) DeliveryUpdates(ctx context.Context) (<-chan *wor
 	if err != nil {
 		return nil, err
 	}
-	return forward(ctx, in, func(e workspace.Event) *workspace.Message { return e.Message }), nil
+	return forward(ctx, in, func(e *workspace.MessageEvent) *workspace.Message { return e.Message }), nil
 }
 
 // Target is the resolver for the target field.
 func (r *transferResultResolver) Target(ctx context.Context, obj *workspace.TransferEvent) (*workspace.Agent, error) {
-	return r.agentOrNil(ctx, obj.TargetAgentID)
+	return r.Service.AgentFor(ctx, obj.TargetAgentID)
 }
 
 // Reason is the resolver for the reason field.

@@ -98,14 +98,28 @@ type Bus struct {
 var _ workspace.Publisher = (*Bus)(nil)
 
 // eventDoc is an event as stored in the events collection. The event itself is its JSON
-// (encoding/json of workspace.Event); origin and topic are copied out for filters and for
-// people reading the collection. Sentinels start tailable cursors.
+// (encodeEvent); origin, topic and kind are copied out for filters and for people reading
+// the collection. Sentinels start tailable cursors.
 type eventDoc struct {
-	ID       bson.ObjectID `bson:"_id"`
-	Origin   string        `bson:"origin"`
-	Topic    string        `bson:"topic,omitempty"`
-	Event    string        `bson:"event,omitempty"`
-	Sentinel bool          `bson:"sentinel,omitempty"`
+	ID       bson.ObjectID       `bson:"_id"`
+	Origin   string              `bson:"origin"`
+	Topic    string              `bson:"topic,omitempty"`
+	Kind     workspace.EventKind `bson:"kind,omitempty"`
+	Event    string              `bson:"event,omitempty"`
+	Sentinel bool                `bson:"sentinel,omitempty"`
+}
+
+// encodeEvent is an event's form in the events collection: workspace.Event's JSON, which
+// names the payload's kind and carries its interactions without secrets. The bus knows no
+// kind of event: a new kind crosses nodes once workspace registers it.
+func encodeEvent(e workspace.Event) ([]byte, error) { return json.Marshal(e) }
+
+// decodeEvent reads what encodeEvent wrote; an event of a kind this node does not know (a
+// newer node's) is an error.
+func decodeEvent(data []byte) (workspace.Event, error) {
+	var e workspace.Event
+	err := json.Unmarshal(data, &e)
+	return e, err
 }
 
 // NewBus starts a bus for the node named node on the database of s, delivering other
@@ -203,12 +217,12 @@ func (b *Bus) Publish(e workspace.Event) {
 	e.Origin = b.node
 	b.hub.Publish(e)
 	// Encoded now, not by the writer: the caller may change what e's pointers point to.
-	data, err := json.Marshal(e)
+	data, err := encodeEvent(e)
 	if err != nil {
 		b.dropped.Add(1)
 		return
 	}
-	d := eventDoc{Origin: b.node, Topic: e.Topic, Event: string(data)}
+	d := eventDoc{Origin: b.node, Topic: e.Topic, Kind: e.Kind(), Event: string(data)}
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	if b.closed {
@@ -298,8 +312,8 @@ func (b *Bus) deliver(d eventDoc) {
 	if d.Origin == b.node {
 		return
 	}
-	var e workspace.Event
-	if err := json.Unmarshal([]byte(d.Event), &e); err != nil {
+	e, err := decodeEvent([]byte(d.Event))
+	if err != nil {
 		return // not an event this version understands
 	}
 	b.hub.Publish(e)

@@ -3,6 +3,7 @@ package mongo
 import (
 	"bytes"
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"testing"
@@ -59,9 +60,9 @@ func startNode(t *testing.T, uri, name string) *node {
 }
 
 func testEvent(text string) workspace.Event {
-	return workspace.Event{Topic: testTopic, Message: &workspace.Message{
+	return workspace.Event{Topic: testTopic, Payload: &workspace.MessageEvent{Message: &workspace.Message{
 		ID: uuid.NewString(), Text: text, SentAt: time.Now().UTC().Truncate(time.Millisecond),
-	}}
+	}}}
 }
 
 // receive returns the next event of n's subscription, waiting up to ten seconds.
@@ -96,15 +97,23 @@ func (n *node) quiet(t *testing.T, d time.Duration) {
 	t.Helper()
 	select {
 	case e := <-n.sub:
-		t.Fatalf("unexpected event from %s: %+v", e.Origin, e.Message)
+		t.Fatalf("unexpected event from %s: %+v", e.Origin, message(e))
 	case <-time.After(d):
 	}
+}
+
+// message is the message an event of the test carries.
+func message(e workspace.Event) *workspace.Message {
+	if p, ok := workspace.As[*workspace.MessageEvent](e); ok {
+		return p.Message
+	}
+	return nil
 }
 
 func texts(events []workspace.Event) []string {
 	var out []string
 	for _, e := range events {
-		out = append(out, e.Message.Text)
+		out = append(out, message(e).Text)
 	}
 	return out
 }
@@ -114,21 +123,21 @@ func testBusDelivery(t *testing.T, uri string) {
 
 	sent := testEvent("hello")
 	b.bus.Publish(sent)
-	if e := b.local(t); e.Origin != "B" || e.Message.Text != "hello" {
-		t.Fatalf("local event = %+v from %q", e.Message, e.Origin)
+	if e := b.local(t); e.Origin != "B" || message(e).Text != "hello" {
+		t.Fatalf("local event = %+v from %q", message(e), e.Origin)
 	}
 	got := a.receive(t)
-	if got.Origin != "B" || got.Topic != testTopic || got.Message.Text != "hello" ||
-		got.Message.ID != sent.Message.ID || !got.Message.SentAt.Equal(sent.Message.SentAt) {
-		t.Fatalf("A received %+v (%+v), want %+v from B", got, got.Message, sent.Message)
+	if got.Origin != "B" || got.Topic != testTopic || message(got).Text != "hello" ||
+		message(got).ID != message(sent).ID || !message(got).SentAt.Equal(message(sent).SentAt) {
+		t.Fatalf("A received %+v (%+v), want %+v from B", got, message(got), message(sent))
 	}
 
 	a.bus.Publish(testEvent("back"))
 	if e := a.local(t); e.Origin != "A" {
 		t.Fatalf("local event from %q, want A", e.Origin)
 	}
-	if e := b.receive(t); e.Origin != "A" || e.Message.Text != "back" {
-		t.Fatalf("B received %+v from %q", e.Message, e.Origin)
+	if e := b.receive(t); e.Origin != "A" || message(e).Text != "back" {
+		t.Fatalf("B received %+v from %q", message(e), e.Origin)
 	}
 
 	// Exactly once each: no second copy, and no echo of a node's own event.
@@ -141,8 +150,8 @@ func testBusDelivery(t *testing.T, uri string) {
 		start := time.Now()
 		b.bus.Publish(testEvent(strconv.Itoa(i)))
 		b.local(t)
-		if e := a.receive(t); e.Message.Text != strconv.Itoa(i) {
-			t.Fatalf("A received %q, want %d", e.Message.Text, i)
+		if e := a.receive(t); message(e).Text != strconv.Itoa(i) {
+			t.Fatalf("A received %q, want %d", message(e).Text, i)
 		}
 		lags = append(lags, time.Since(start))
 	}
@@ -175,9 +184,9 @@ func testBusOrder(t *testing.T, uri string) {
 			for range len(fromA) + len(fromB) {
 				e := n.receive(t)
 				if e.Origin == n.bus.node {
-					own = append(own, e.Message.Text)
+					own = append(own, message(e).Text)
 				} else {
-					other = append(other, e.Message.Text)
+					other = append(other, message(e).Text)
 				}
 			}
 			return own, other
@@ -222,8 +231,8 @@ func testBusStartsAfterExisting(t *testing.T, uri string) {
 
 	a := startNode(t, uri, "A")
 	b.bus.Publish(testEvent("after"))
-	if e := a.receive(t); e.Message.Text != "after" {
-		t.Fatalf("a new node received %q first, want only events published after it started", e.Message.Text)
+	if e := a.receive(t); message(e).Text != "after" {
+		t.Fatalf("a new node received %q first, want only events published after it started", message(e).Text)
 	}
 	a.quiet(t, 300*time.Millisecond)
 }
@@ -257,8 +266,8 @@ func testBusClose(t *testing.T, uri string) {
 
 	// A closed bus still delivers locally, and counts what it could not send.
 	b.bus.Publish(testEvent("late"))
-	if e := b.local(t); e.Message.Text != "late" {
-		t.Fatalf("local event %q, want late", e.Message.Text)
+	if e := b.local(t); message(e).Text != "late" {
+		t.Fatalf("local event %q, want late", message(e).Text)
 	}
 	if d := b.bus.Dropped(); d != 1 {
 		t.Fatalf("Dropped = %d after one Publish on a closed bus, want 1", d)
@@ -283,8 +292,8 @@ func testBusClose(t *testing.T, uri string) {
 func testBusReopen(t *testing.T, uri string) {
 	a, b := startNode(t, uri, "A"), startNode(t, uri, "B")
 	b.bus.Publish(testEvent("first"))
-	if e := a.receive(t); e.Message.Text != "first" {
-		t.Fatalf("A received %q", e.Message.Text)
+	if e := a.receive(t); message(e).Text != "first" {
+		t.Fatalf("A received %q", message(e).Text)
 	}
 	if _, err := a.store.db.Collection(eventsCollection).DeleteMany(t.Context(), bson.D{}); err != nil {
 		t.Skipf("this server refuses deletes from a capped collection: %v", err)
@@ -314,4 +323,119 @@ func TestFirstID(t *testing.T) {
 			t.Fatalf("firstID(%v) = %s, after %s stamped then", id.Timestamp(), first.Hex(), id.Hex())
 		}
 	}
+}
+
+// TestBusCarriesNoSecrets encodes an event of every kind the bus carries, each field of its
+// payload filled in, secrets (fields tagged secret) with a marker, and checks that no marker
+// reaches the events collection and that the event decodes to its kind. Interactions ride on
+// most events; the webchat contact's token hash must never leave the node's store.
+func TestBusCarriesNoSecrets(t *testing.T) {
+	kinds := workspace.EventKinds()
+	if len(kinds) < 7 {
+		t.Fatalf("only %d kinds of event registered: %v", len(kinds), kinds)
+	}
+	planted := 0
+	for _, kind := range kinds {
+		p := workspace.NewPayload(kind)
+		n := fillWithSecrets(reflect.ValueOf(p), 0)
+		planted += n
+		e := workspace.Event{Topic: "t", Origin: "A", Payload: p}
+		data, err := encodeEvent(e)
+		if err != nil {
+			t.Fatalf("%s: %v", kind, err)
+		}
+		if bytes.Contains(data, []byte(secretMarker)) || bytes.Contains(data, []byte("ContactTokenHash")) {
+			t.Errorf("a %s event carries a secret across nodes: %s", kind, data)
+		}
+		back, err := decodeEvent(data)
+		if err != nil || back.Kind() != kind || back.Topic != "t" || back.Origin != "A" {
+			t.Errorf("%s decoded as %+v, %v", kind, back, err)
+		}
+		if n := fillWithSecrets(reflect.ValueOf(back.Payload), -1); n != 0 {
+			t.Errorf("a decoded %s event holds %d secret fields with a value", kind, n)
+		}
+		// The caller's payload is not changed: the event carries a copy without secrets.
+		if fillWithSecrets(reflect.ValueOf(p), -1) != n {
+			t.Errorf("encoding a %s event changed the publisher's payload", kind)
+		}
+	}
+	if planted < 5 { // offers, updates, unparks, transfers and feed changes carry interactions
+		t.Fatalf("only %d secrets planted: the test no longer reaches the interactions", planted)
+	}
+	if _, err := decodeEvent([]byte(`{"Topic":"t","Kind":"from-a-newer-node","Payload":{}}`)); err == nil {
+		t.Fatal("an event of an unknown kind decoded")
+	}
+}
+
+const secretMarker = "SECRET-MARKER"
+
+// fillWithSecrets sets every settable field under v, secrets to secretMarker, and counts the
+// secret fields it set. With depth -1 it only counts the secret fields that hold a value.
+func fillWithSecrets(v reflect.Value, depth int) int {
+	if depth > 6 {
+		return 0
+	}
+	next := depth + 1
+	if depth < 0 {
+		next = depth
+	}
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			if depth < 0 || !v.CanSet() {
+				return 0
+			}
+			v.Set(reflect.New(v.Type().Elem()))
+		}
+		return fillWithSecrets(v.Elem(), next)
+	case reflect.Struct:
+		if v.Type() == reflect.TypeFor[time.Time]() {
+			if depth >= 0 {
+				v.Set(reflect.ValueOf(time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)))
+			}
+			return 0
+		}
+		n := 0
+		for i := range v.NumField() {
+			f, sf := v.Field(i), v.Type().Field(i)
+			if !sf.IsExported() {
+				continue
+			}
+			if sf.Tag.Get("secret") == "true" {
+				if depth < 0 {
+					if !f.IsZero() {
+						n++
+					}
+				} else if f.Kind() == reflect.String {
+					f.SetString(secretMarker)
+					n++
+				}
+				continue
+			}
+			n += fillWithSecrets(f, next)
+		}
+		return n
+	case reflect.String:
+		if depth >= 0 && v.CanSet() && v.Len() == 0 {
+			v.SetString("x")
+		}
+	case reflect.Slice:
+		if depth >= 0 && v.CanSet() && v.IsNil() {
+			v.Set(reflect.MakeSlice(v.Type(), 1, 1))
+		}
+		n := 0
+		for i := range v.Len() {
+			n += fillWithSecrets(v.Index(i), next)
+		}
+		return n
+	case reflect.Bool:
+		if depth >= 0 {
+			v.SetBool(true)
+		}
+	case reflect.Int, reflect.Int64:
+		if depth >= 0 {
+			v.SetInt(1)
+		}
+	}
+	return 0
 }

@@ -145,20 +145,20 @@ func (m *metrics) sampleStore(ctx context.Context, interval time.Duration) {
 // over nodes each offer, unpark and transfer counts once.
 func (m *metrics) countEvents(next workspace.Publisher) workspace.Publisher {
 	return publisherFunc(func(e workspace.Event) {
-		switch {
-		case e.Offer != nil:
-			m.offers.WithLabelValues(string(e.Offer.Kind), fmt.Sprint(e.Offer.Offer.TransferredBy != "")).Inc()
-		case e.Unpark != nil:
-			m.unparks.WithLabelValues(string(e.Unpark.Interaction.State)).Inc()
-		case e.Transfer != nil:
-			target, reason := "agent", string(e.Transfer.Reason)
-			if e.Transfer.TargetAgentID == "" {
+		switch p := e.Payload.(type) { // the kinds counted; others pass uncounted
+		case *workspace.OfferEvent:
+			m.offers.WithLabelValues(string(p.Kind), fmt.Sprint(p.Offer.TransferredBy != "")).Inc()
+		case *workspace.UnparkEvent:
+			m.unparks.WithLabelValues(string(p.Interaction.State)).Inc()
+		case *workspace.TransferEvent:
+			target, reason := "agent", string(p.Reason)
+			if p.TargetAgentID == "" {
 				target = "plan"
 			}
 			if reason == "" {
 				reason = "none"
 			}
-			m.transfers.WithLabelValues(string(e.Transfer.Outcome), reason, target).Inc()
+			m.transfers.WithLabelValues(string(p.Outcome), reason, target).Inc()
 		}
 		next.Publish(e)
 	})

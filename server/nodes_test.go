@@ -212,8 +212,8 @@ func routingRace(t *testing.T, nodes []*server.Main, poll time.Duration) {
 						offers = r.node.Hub.Subscribe(ctx, workspace.AgentTopic(r.agent.ID))
 						continue
 					}
-					if e.Offer.Kind == workspace.OfferOffered {
-						handle(r, e.Offer.Offer.ID)
+					if o, ok := workspace.As[*workspace.OfferEvent](e); ok && o.Kind == workspace.OfferOffered {
+						handle(r, o.Offer.ID)
 					}
 				case <-poll.C:
 					log, err := r.node.Service.MyInteractions(r.ctx)

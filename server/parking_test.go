@@ -22,10 +22,10 @@ func acceptChat(t *testing.T, m *server.Main, agent, plan, text string) (contact
 }
 
 const (
-	parkMutation     = `mutation($i: ID!) { parkInteraction(input:{interactionId:$i}) { interaction { id state parkedAt parkedUntil } userErrors { code message field } } }`
+	parkMutation     = `mutation($i: ID!) { parkInteraction(input:{interactionId:$i}) { interaction { id state parkedAt parkedUntil parkedBy { name } } userErrors { code message field } } }`
 	transferMutation = `mutation($i: ID!, $a: ID, $p: ID) { transferInteraction(input:{interactionId:$i, toAgentId:$a, toPlanId:$p}) {
 		interaction { id state pendingTransfer { offerId expiresAt from { name } to { name } } } userErrors { code message field } } }`
-	unparkSub   = `subscription { unparkNotifications { interaction { id state agent { name } parkedUntil } message { from text } } }`
+	unparkSub   = `subscription { unparkNotifications { interaction { id state agent { name } parkedUntil parkedBy { name } } message { from text } } }`
 	transferSub = `subscription { transferResults { outcome reason target { name } interaction { id state agent { name } } } }`
 )
 
@@ -58,11 +58,12 @@ func TestParkingOverGraphQL(t *testing.T) {
 
 	contact, id := acceptChat(t, m, alice, "Support", "Where is my parcel?")
 	p := mutate(t, m, alice, "parkInteraction", parkMutation, map[string]any{"i": id})
-	if dig(p, "interaction.state") != "PARKED" || dig(p, "interaction.parkedUntil") == nil {
+	if dig(p, "interaction.state") != "PARKED" || dig(p, "interaction.parkedUntil") == nil || dig(p, "interaction.parkedBy.name") != "Alice Martin" {
 		t.Fatalf("park: %v", p)
 	}
-	r = post(t, m, alice, `{ me { capacity { channel used } } myInteractions { id state parkedUntil } }`, nil)
-	if dig(r.Data, "myInteractions.0.state") != "PARKED" || dig(r.Data, "myInteractions.0.parkedUntil") != dig(p, "interaction.parkedUntil") {
+	r = post(t, m, alice, `{ me { capacity { channel used } } myInteractions { id state parkedUntil parkedBy { name } } }`, nil)
+	if dig(r.Data, "myInteractions.0.state") != "PARKED" || dig(r.Data, "myInteractions.0.parkedUntil") != dig(p, "interaction.parkedUntil") ||
+		dig(r.Data, "myInteractions.0.parkedBy.name") != "Alice Martin" {
 		t.Fatalf("myInteractions: %v", r.Data)
 	}
 	for _, c := range dig(r.Data, "me.capacity").([]any) {
@@ -77,7 +78,8 @@ func TestParkingOverGraphQL(t *testing.T) {
 	}
 	ev := unparked.event()
 	if dig(ev, "unparkNotifications.interaction.id") != id || dig(ev, "unparkNotifications.interaction.state") != "ACTIVE" ||
-		dig(ev, "unparkNotifications.interaction.parkedUntil") != nil || dig(ev, "unparkNotifications.message.text") != "It is order 4711" {
+		dig(ev, "unparkNotifications.interaction.parkedUntil") != nil || dig(ev, "unparkNotifications.interaction.parkedBy") != nil ||
+		dig(ev, "unparkNotifications.message.text") != "It is order 4711" {
 		t.Fatalf("unpark notification: %v", ev)
 	}
 

@@ -35,7 +35,7 @@ func publishOffer(t *testing.T, m *server.Main, agentID string) workspace.OfferE
 		Interaction: workspace.Interaction{ID: "7f0c5b1e-1d2b-4a53-9a57-5a8a7f3e2b10", Channel: workspace.Webchat,
 			Direction: workspace.Inbound, State: workspace.Offered, Contact: workspace.Contact{Address: "visitor-42", Name: "Dana"}},
 	}}
-	m.Hub.Publish(workspace.Event{Topic: workspace.AgentTopic(agentID), Offer: &ev})
+	m.Hub.Publish(workspace.Event{Topic: workspace.AgentTopic(agentID), Payload: &ev})
 	return ev
 }
 

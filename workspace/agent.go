@@ -17,6 +17,22 @@ func (s *Service) Agent(ctx context.Context, id string) (*Agent, error) {
 	return s.Store.Agent(ctx, id)
 }
 
+// AgentFor returns the agent with the ID as the caller may see them where what they read
+// names an agent: an interaction's holder or the agent who parked it, a message's author, a
+// transfer's parties. A webchat contact never sees agent details (their chat's agent reaches
+// them by name only, AgentName); others must be readers (RequireReader). nil for "" or an
+// agent since removed.
+func (s *Service) AgentFor(ctx context.Context, id string) (*Agent, error) {
+	if id == "" || PrincipalFrom(ctx).Kind == ContactPrincipal {
+		return nil, nil
+	}
+	a, err := s.Agent(ctx, id)
+	if ErrorCode(err) == ENOTFOUND {
+		return nil, nil
+	}
+	return a, err
+}
+
 // Plan returns an interaction plan to any agent or reader.
 func (s *Service) Plan(ctx context.Context, id string) (*Plan, error) {
 	if err := RequireReader(ctx); err != nil {

@@ -301,24 +301,3 @@ func randomString(n int) string {
 
 // dummyHash is compared against when the username is unknown.
 var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("agentdesk"), bcrypt.DefaultCost)
-
-// updateAgent applies change to the stored agent with a version-guarded write, retrying
-// when another writer got there first.
-func (s *Service) updateAgent(ctx context.Context, id string, change func(*Agent) error) (*Agent, error) {
-	for attempt := 0; ; attempt++ {
-		a, err := s.Store.Agent(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		if err := change(a); err != nil {
-			return nil, err
-		}
-		err = s.Store.UpdateAgent(ctx, a)
-		if ErrorCode(err) != ECONFLICT || attempt == maxRetries {
-			return a, err
-		}
-		time.Sleep(time.Duration(attempt+1) * time.Millisecond)
-	}
-}
-
-const maxRetries = 8

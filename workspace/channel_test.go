@@ -201,8 +201,8 @@ func TestOutboxSendsRetriesAndReports(t *testing.T) {
 	if got := e.message(m.ID); got.Delivery != workspace.DeliverySent || got.ExternalID == "" {
 		t.Fatalf("after a send: %s %q", got.Delivery, got.ExternalID)
 	}
-	if ev := next(t, updates); ev.Message.ID != m.ID || ev.Message.Delivery != workspace.DeliverySent {
-		t.Fatalf("update %+v", ev.Message)
+	if ev, ok := workspace.As[*workspace.MessageEvent](next(t, updates)); !ok || ev.Message.ID != m.ID || ev.Message.Delivery != workspace.DeliverySent {
+		t.Fatalf("update %+v", ev)
 	}
 	report := func(status workspace.DeliveryStatus, pid string) {
 		t.Helper()

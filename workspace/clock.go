@@ -11,11 +11,12 @@ type Clock interface {
 	Now() time.Time
 }
 
-// SystemClock is the wall clock, in UTC.
+// SystemClock is the wall clock, in UTC, to the millisecond: the precision both stores keep,
+// so an interaction a mutation returns shows the same times as a later read of it.
 type SystemClock struct{}
 
-// Now returns the current time in UTC.
-func (SystemClock) Now() time.Time { return time.Now().UTC() }
+// Now returns the current time in UTC, truncated to the millisecond.
+func (SystemClock) Now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
 
 // ManualClock is a clock that moves only when told to, for tests.
 type ManualClock struct {

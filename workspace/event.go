@@ -2,23 +2,206 @@ package workspace
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
 	"sync"
 )
 
 // Event is a notification for whoever listens on its topic. Subscriptions are notifications
 // only: the truth is always queryable, so a client that reconnects re-queries its state.
+//
+// Kinds of event are an open set: each is one Payload type, registered in payloadTypes so
+// that an event from another node decodes into it. The hub, the cross-node bus and the
+// transports pass any payload along, and a subscriber picks the types it wants with a type
+// assertion (or As). Adding a kind touches this file only, and what reads it.
 type Event struct {
 	// Topic routes the event, e.g. AgentTopic(id).
 	Topic string
 	// Origin names the node that produced the event, so a cross-node bus can skip its own.
-	Origin string `json:",omitempty"`
-	// One of the following is set.
-	Offer       *OfferEvent    `json:",omitempty"`
-	Interaction *Interaction   `json:",omitempty"`
-	Message     *Message       `json:",omitempty"`
-	Unpark      *UnparkEvent   `json:",omitempty"`
-	Transfer    *TransferEvent `json:",omitempty"`
-	Revoked     *RevokedEvent  `json:",omitempty"`
+	Origin string
+	// Payload is what happened. Interactions in payloads are copies without secrets
+	// (Interaction.withoutSecrets): events reach other nodes and every subscriber.
+	Payload Payload
+}
+
+// EventKind names a kind of event: the name its payload goes by between nodes.
+type EventKind string
+
+// Payload is what an event carries, one type per kind.
+type Payload interface {
+	EventKind() EventKind
+}
+
+// The kinds of event.
+const (
+	KindOffer       EventKind = "offer"       // OfferEvent, on AgentTopic
+	KindInteraction EventKind = "interaction" // InteractionEvent, on UpdatesTopic
+	KindMessage     EventKind = "message"     // MessageEvent, on MessagesTopic
+	KindFollowers   EventKind = "followers"   // FollowersEvent, on MessagesTopic
+	KindUnpark      EventKind = "unpark"      // UnparkEvent, on UnparkTopic
+	KindTransfer    EventKind = "transfer"    // TransferEvent, on TransferTopic
+	KindRevoked     EventKind = "revoked"     // RevokedEvent, on the revocation topics
+)
+
+// payloadTypes makes an empty payload of each kind, for events decoded from other nodes.
+var payloadTypes = map[EventKind]func() Payload{
+	KindOffer:       func() Payload { return new(OfferEvent) },
+	KindInteraction: func() Payload { return new(InteractionEvent) },
+	KindMessage:     func() Payload { return new(MessageEvent) },
+	KindFollowers:   func() Payload { return new(FollowersEvent) },
+	KindUnpark:      func() Payload { return new(UnparkEvent) },
+	KindTransfer:    func() Payload { return new(TransferEvent) },
+	KindRevoked:     func() Payload { return new(RevokedEvent) },
+}
+
+// EventKinds lists every kind of event, sorted: those a cross-node bus carries.
+func EventKinds() []EventKind {
+	kinds := slices.Collect(maps.Keys(payloadTypes))
+	slices.Sort(kinds)
+	return kinds
+}
+
+// NewPayload returns an empty payload of the kind, for decoding; nil for an unknown kind.
+func NewPayload(kind EventKind) Payload {
+	if mk := payloadTypes[kind]; mk != nil {
+		return mk()
+	}
+	return nil
+}
+
+// Kind is the kind of the event's payload, "" without one.
+func (e Event) Kind() EventKind {
+	if e.Payload == nil {
+		return ""
+	}
+	return e.Payload.EventKind()
+}
+
+// As returns the event's payload as a P, and whether it is one.
+func As[P Payload](e Event) (P, bool) {
+	p, ok := e.Payload.(P)
+	return p, ok
+}
+
+// eventJSON is an event's form between nodes: the payload under its kind.
+type eventJSON struct {
+	Topic   string
+	Origin  string `json:",omitempty"`
+	Kind    EventKind
+	Payload json.RawMessage
+}
+
+// MarshalJSON encodes the event with its kind, and its payload without secrets whoever built
+// it: this is what crosses nodes.
+func (e Event) MarshalJSON() ([]byte, error) {
+	if e.Payload == nil {
+		return nil, errors.New("workspace: an event without a payload")
+	}
+	p, err := json.Marshal(withoutSecrets(e.Payload))
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(eventJSON{Topic: e.Topic, Origin: e.Origin, Kind: e.Kind(), Payload: p})
+}
+
+// UnmarshalJSON decodes an event MarshalJSON encoded, into the payload type of its kind. An
+// unknown kind (from a newer node) is an error.
+func (e *Event) UnmarshalJSON(b []byte) error {
+	var raw eventJSON
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	p := NewPayload(raw.Kind)
+	if p == nil {
+		return fmt.Errorf("workspace: unknown kind of event %q", raw.Kind)
+	}
+	if err := json.Unmarshal(raw.Payload, p); err != nil {
+		return fmt.Errorf("workspace: %s event: %w", raw.Kind, err)
+	}
+	*e = Event{Topic: raw.Topic, Origin: raw.Origin, Payload: p}
+	return nil
+}
+
+// redactor is a payload that carries interactions.
+type redactor interface {
+	// withoutSecrets returns a copy whose interactions are copies without secrets.
+	withoutSecrets() Payload
+}
+
+// withoutSecrets returns the payload as events carry it: payloads with interactions are
+// copied without their secrets.
+func withoutSecrets(p Payload) Payload {
+	if r, ok := p.(redactor); ok {
+		return r.withoutSecrets()
+	}
+	return p
+}
+
+// InteractionEvent tells an agent the new state of one of their interactions.
+type InteractionEvent struct {
+	Interaction *Interaction
+}
+
+// MessageEvent is a new message of an interaction's transcript.
+type MessageEvent struct {
+	Message *Message
+}
+
+// FollowersEvent tells an interaction's message feeds that its holder or transfer target
+// changed, so each re-checks its right to follow. It carries only what they check: message
+// feeds reach contacts too.
+type FollowersEvent struct {
+	Interaction *Interaction
+}
+
+// EventKind implements Payload.
+func (*OfferEvent) EventKind() EventKind { return KindOffer }
+
+// EventKind implements Payload.
+func (*InteractionEvent) EventKind() EventKind { return KindInteraction }
+
+// EventKind implements Payload.
+func (*MessageEvent) EventKind() EventKind { return KindMessage }
+
+// EventKind implements Payload.
+func (*FollowersEvent) EventKind() EventKind { return KindFollowers }
+
+// EventKind implements Payload.
+func (*UnparkEvent) EventKind() EventKind { return KindUnpark }
+
+// EventKind implements Payload.
+func (*TransferEvent) EventKind() EventKind { return KindTransfer }
+
+// EventKind implements Payload.
+func (*RevokedEvent) EventKind() EventKind { return KindRevoked }
+
+func (e *OfferEvent) withoutSecrets() Payload {
+	c := *e
+	c.Offer.Interaction = *e.Offer.Interaction.withoutSecrets()
+	return &c
+}
+
+func (e *InteractionEvent) withoutSecrets() Payload {
+	return &InteractionEvent{Interaction: e.Interaction.withoutSecrets()}
+}
+
+func (e *FollowersEvent) withoutSecrets() Payload {
+	return &FollowersEvent{Interaction: e.Interaction.withoutSecrets()}
+}
+
+func (e *UnparkEvent) withoutSecrets() Payload {
+	c := *e
+	c.Interaction = e.Interaction.withoutSecrets()
+	return &c
+}
+
+func (e *TransferEvent) withoutSecrets() Payload {
+	c := *e
+	c.Interaction = e.Interaction.withoutSecrets()
+	return &c
 }
 
 // UnparkEvent tells the agent who parked an interaction that the contact's reply woke it (K4).

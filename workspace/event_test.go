@@ -1,7 +1,10 @@
 package workspace_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"sync"
 	"testing"
 	"time"
 
@@ -9,7 +12,7 @@ import (
 )
 
 func offerEvent(topic, id string) workspace.Event {
-	return workspace.Event{Topic: topic, Offer: &workspace.OfferEvent{Kind: workspace.OfferOffered, Offer: workspace.Offer{ID: id}}}
+	return workspace.Event{Topic: topic, Payload: &workspace.OfferEvent{Kind: workspace.OfferOffered, Offer: workspace.Offer{ID: id}}}
 }
 
 func TestHubDeliversToTopicOnly(t *testing.T) {
@@ -21,7 +24,7 @@ func TestHubDeliversToTopicOnly(t *testing.T) {
 	for _, ch := range []<-chan workspace.Event{a, a2} {
 		select {
 		case e := <-ch:
-			if e.Offer.Offer.ID != "1" {
+			if offerIn(e).Offer.ID != "1" {
 				t.Fatalf("got %+v", e)
 			}
 		case <-time.After(time.Second):
@@ -95,7 +98,7 @@ func TestHubWatchers(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	var got []string
 	h.Watch(ctx, "session:x", func(e workspace.Event) {
-		got = append(got, e.Offer.Offer.ID)
+		got = append(got, offerIn(e).Offer.ID)
 		h.Publish(offerEvent("elsewhere", "echo")) // would deadlock under the hub's lock
 	})
 	h.Publish(offerEvent("session:y", "other topic"))
@@ -118,5 +121,127 @@ func TestHubWatchers(t *testing.T) {
 	h.Publish(offerEvent("session:x", "3"))
 	if len(got) != 2 {
 		t.Fatalf("a removed watcher got %v", got)
+	}
+}
+
+// The payloads tests look at, nil when the event carries another kind.
+
+func offerIn(e workspace.Event) *workspace.OfferEvent {
+	p, _ := workspace.As[*workspace.OfferEvent](e)
+	return p
+}
+
+func updateIn(e workspace.Event) *workspace.Interaction {
+	if p, ok := workspace.As[*workspace.InteractionEvent](e); ok {
+		return p.Interaction
+	}
+	return nil
+}
+
+func messageIn(e workspace.Event) *workspace.Message {
+	if p, ok := workspace.As[*workspace.MessageEvent](e); ok {
+		return p.Message
+	}
+	return nil
+}
+
+func unparkIn(e workspace.Event) *workspace.UnparkEvent {
+	p, _ := workspace.As[*workspace.UnparkEvent](e)
+	return p
+}
+
+func transferIn(e workspace.Event) *workspace.TransferEvent {
+	p, _ := workspace.As[*workspace.TransferEvent](e)
+	return p
+}
+
+// recorder is a Publisher that keeps every event the service publishes and hands it on.
+type recorder struct {
+	mu     sync.Mutex
+	events []workspace.Event
+	next   workspace.Publisher
+}
+
+func (r *recorder) Publish(e workspace.Event) {
+	r.mu.Lock()
+	r.events = append(r.events, e)
+	r.mu.Unlock()
+	r.next.Publish(e)
+}
+
+// TestEventsCarryNoSecrets walks a webchat through every kind of event (offers, updates,
+// messages, a change of followers, an unpark, a transfer result, a revocation) and checks
+// that each interaction an event carries is a copy without the contact's token hash, on this
+// node as in the JSON that crosses nodes, and not the service's own record.
+func TestEventsCarryNoSecrets(t *testing.T) {
+	e := newEnv(t)
+	rec := &recorder{next: e.hub}
+	e.s.Bus = rec
+	e.ready("alice")
+	contact, ix := e.active("Support")
+	hash := e.get(ix.ID).ContactTokenHash
+	if hash == "" {
+		t.Fatal("a webchat has a contact token hash")
+	}
+	e.say(contact, "my router blinks red")
+	e.ready("bob")
+	if _, err := e.transfer(ix, e.toAgent("bob")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.s.RejectOffer(e.as("bob"), e.get(ix.ID).Transfer.OfferID); err != nil {
+		t.Fatal(err)
+	}
+	e.park(ix)
+	e.say(contact, "back again")
+	token, _, _, err := e.s.Login(t.Context(), "carol", workspace.DemoPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	carol, err := e.s.Authenticate(t.Context(), token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.s.Logout(workspace.WithPrincipal(t.Context(), carol)); err != nil {
+		t.Fatal(err)
+	}
+
+	seen := map[workspace.EventKind]bool{}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	for _, ev := range rec.events {
+		seen[ev.Kind()] = true
+		data, err := json.Marshal(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(data, []byte(hash)) {
+			t.Errorf("a %s event carries the contact's token hash across nodes: %s", ev.Kind(), data)
+		}
+		var ixs []*workspace.Interaction
+		switch p := ev.Payload.(type) {
+		case *workspace.OfferEvent:
+			ixs = append(ixs, &p.Offer.Interaction)
+		case *workspace.InteractionEvent:
+			ixs = append(ixs, p.Interaction)
+		case *workspace.FollowersEvent:
+			ixs = append(ixs, p.Interaction)
+		case *workspace.UnparkEvent:
+			ixs = append(ixs, p.Interaction)
+		case *workspace.TransferEvent:
+			ixs = append(ixs, p.Interaction)
+		}
+		for _, x := range ixs {
+			if x.ContactTokenHash != "" {
+				t.Errorf("a %s event delivered on this node carries the contact's token hash", ev.Kind())
+			}
+		}
+	}
+	for _, kind := range workspace.EventKinds() {
+		if !seen[kind] {
+			t.Errorf("the walk published no %s event", kind)
+		}
+	}
+	if e.get(ix.ID).ContactTokenHash != hash {
+		t.Fatal("publishing changed the stored interaction")
 	}
 }

@@ -77,22 +77,14 @@ func (s *Service) SaveIdentity(ctx context.Context, in IdentityInput) (*Identity
 	if err := checkID(in.ID); err != nil {
 		return nil, &Error{Code: EINVALID, Message: "not a valid identity ID: IDs are UUIDs", Field: []string{"identityId"}}
 	}
-	for attempt := 0; ; attempt++ {
-		id, err := s.Store.Identity(ctx, in.ID)
-		if err != nil {
-			return nil, err
-		}
-		if err := s.applyIdentity(ctx, id, in, false); err != nil {
-			return nil, err
-		}
-		err = s.Store.UpdateIdentity(ctx, id)
-		if ErrorCode(err) != ECONFLICT || attempt == maxRetries {
-			return id, identityConflict(err)
-		}
-		if _, gone := s.Store.Identity(ctx, in.ID); gone == nil {
-			continue // another writer got there first: apply the change to the fresh record
-		}
+	_, id, err := guardedWrite(ctx, nil,
+		func(ctx context.Context) (*Identity, error) { return s.Store.Identity(ctx, in.ID) },
+		func(id *Identity) error { return s.applyIdentity(ctx, id, in, false) },
+		func(ctx context.Context, _, id *Identity) error { return s.Store.UpdateIdentity(ctx, id) })
+	if err != nil {
+		return nil, identityConflict(err)
 	}
+	return id, nil
 }
 
 // identityConflict explains a CONFLICT on save: the channel and address are taken.

@@ -58,7 +58,7 @@ func (s *Service) Receive(ctx context.Context, in InboundMessage) (m *Message, d
 		return m, false, s.route(ctx, ix)
 	}
 	if ix.Channel == WhatsApp { // the contact's message (re)opens the 24-hour window (O2)
-		if ix, _, err = s.mutateLoaded(ctx, ix, func(x *Interaction) error {
+		if ix, _, err = s.mutate(ctx, ix.ID, ix, func(x *Interaction) error {
 			x.ContactWroteAt = &m.SentAt
 			return nil
 		}); err != nil {
@@ -75,7 +75,7 @@ func (s *Service) Receive(ctx context.Context, in InboundMessage) (m *Message, d
 // threadFor returns the contact's open interaction on the identity, or a new QUEUED one.
 func (s *Service) threadFor(ctx context.Context, id *Identity, in InboundMessage) (*Interaction, bool, error) {
 	from := NormaliseName(in.From)
-	for attempt := 0; ; attempt++ {
+	for attempt := 1; ; attempt++ {
 		ix, err := s.openThread(ctx, threadKey(id.ID, from))
 		if err == nil || ErrorCode(err) != ENOTFOUND {
 			return ix, false, err
@@ -90,7 +90,7 @@ func (s *Service) threadFor(ctx context.Context, id *Identity, in InboundMessage
 		if err == nil {
 			return ix, true, nil
 		}
-		if ErrorCode(err) != ECONFLICT || attempt == maxRetries {
+		if ErrorCode(err) != ECONFLICT || attempt == maxAttempts {
 			return nil, false, err
 		}
 		// another webhook of this contact opened it first: join that one
@@ -108,7 +108,7 @@ func (s *Service) openThread(ctx context.Context, key string) (*Interaction, err
 	if ix.State != Wrap && ix.State != Completed {
 		return ix, nil
 	}
-	_, _, err = s.mutateLoaded(ctx, ix, func(x *Interaction) error {
+	_, _, err = s.mutate(ctx, ix.ID, ix, func(x *Interaction) error {
 		if x.ThreadKey != key {
 			return errSkip
 		}
@@ -272,15 +272,10 @@ func (s *Service) StartOutbound(ctx context.Context, in OutboundStart) (*Interac
 	if err != nil {
 		return nil, err
 	}
-	ix.AutoParkAt = autoParkAt(plan, now)
-	ix.scheduleActive()
-	if _, err := s.updateAgent(ctx, me.ID, func(a *Agent) error {
-		if a.heldOn(in.Channel) >= a.Capacity[in.Channel] {
-			return &Error{Code: ENOCAPACITY, Message: "your " + string(in.Channel) + " capacity is in use: end or park an interaction first (P2)"}
-		}
-		a.Holds = append(a.Holds, Hold{InteractionID: ix.ID, Channel: in.Channel, Since: now})
-		return nil
-	}); err != nil {
+	ix.settle(plan, now)
+	if _, err := s.reserve(ctx, me.ID, ix, nil); errors.Is(err, errNoRoom) {
+		return nil, &Error{Code: ENOCAPACITY, Message: "your " + string(in.Channel) + " capacity is in use: end or park an interaction first (P2)"}
+	} else if err != nil {
 		return nil, err
 	}
 	if err := s.Store.CreateInteraction(ctx, ix); err != nil {

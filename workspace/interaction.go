@@ -19,8 +19,9 @@ const (
 
 // Interaction is one conversation with a contact on one channel. ID is its GUID (H3). Live
 // interactions (every state but COMPLETED) are kept apart from history, so the live path
-// never reads completed records. Its JSON (the SQLite document, events between nodes) leaves
-// out unset fields: events carry whole interactions, so their size is the bus's cost.
+// never reads completed records. Its JSON is the form events carry between nodes: it leaves
+// out unset fields, since events carry whole interactions and their size is the bus's cost,
+// and it never holds a secret (fields tagged secret; see withoutSecrets).
 type Interaction struct {
 	ID        string
 	Channel   Channel
@@ -55,9 +56,10 @@ type Interaction struct {
 	// RejectedBy lists agents who rejected it; routing does not offer it to them again (P3).
 	RejectedBy []string `json:",omitzero"`
 
-	// DueAt is when the timer of the current state fires (offer expiry in OFFERED, the wrap
-	// timeout in WRAP); zero when none runs. Any node may fire a due timer; the version guard
-	// lets exactly one succeed.
+	// DueAt is when the timer of the current state fires (the offer's expiry in OFFERED, the
+	// transfer offer's expiry or auto-park in ACTIVE, the parked timeout in PARKED, the wrap
+	// timeout in WRAP); zero when none runs. Interaction.settle derives it from the state. Any
+	// node may fire a due timer; the version guard lets exactly one succeed.
 	DueAt time.Time `json:",omitzero"`
 
 	// LastContactAt is when the contact last wrote while an agent held the interaction; nil
@@ -73,8 +75,9 @@ type Interaction struct {
 	// sender still holds the interaction.
 	Transfer *Transfer `json:",omitzero"`
 
-	// ContactTokenHash authorises the webchat contact (a hash; the token is shown once).
-	ContactTokenHash string `json:",omitzero"`
+	// ContactTokenHash authorises the webchat contact (a hash; the token is shown once). It is
+	// a secret: events carry interactions without it (withoutSecrets).
+	ContactTokenHash string `json:"-" secret:"true"`
 
 	// IdentityID is the organisation's side of the conversation on a provider channel: the
 	// number or address it runs on; "" for webchat.
@@ -85,7 +88,8 @@ type Interaction struct {
 	// ContactWroteAt is when the contact last wrote, whoever held the interaction; WhatsApp's
 	// free-text window runs 24 hours from it (O2).
 	ContactWroteAt *time.Time `json:",omitzero"`
-	// ParkedBy is the agent who parked a PARKED interaction, or "" when the system did (K2).
+	// ParkedBy is the agent who parked a PARKED interaction, or "" when the system did (K2);
+	// cleared when it leaves PARKED.
 	ParkedBy string `json:",omitzero"`
 
 	// Version guards every write: a store updates the record only if it still holds this
@@ -102,13 +106,20 @@ type Transfer struct {
 	ExpiresAt time.Time
 }
 
-// handOver moves the interaction to a new holder ("" for a queue), remembering the one who
-// held it so they can still read it.
-func (ix *Interaction) handOver(to string) {
-	if ix.AgentID != "" && ix.AgentID != to && !slices.Contains(ix.FormerAgentIDs, ix.AgentID) {
-		ix.FormerAgentIDs = append(ix.FormerAgentIDs, ix.AgentID)
+// withoutSecrets returns a copy of the interaction without what authorises anyone (the
+// webchat contact's token hash): the form events carry, to subscribers and other nodes.
+func (ix *Interaction) withoutSecrets() *Interaction {
+	if ix == nil {
+		return nil
 	}
-	ix.AgentID = to
+	c := *ix
+	c.ContactTokenHash = ""
+	c.FormerAgentIDs, c.RejectedBy, c.Dispositions = slices.Clone(ix.FormerAgentIDs), slices.Clone(ix.RejectedBy), slices.Clone(ix.Dispositions)
+	if ix.Transfer != nil {
+		t := *ix.Transfer
+		c.Transfer = &t
+	}
+	return &c
 }
 
 // Live reports whether the interaction still uses the live store.
@@ -141,53 +152,6 @@ func (ix *Interaction) DurationSeconds() *int {
 	d := int(ix.EndedAt.Sub(from).Round(time.Second) / time.Second)
 	return &d
 }
-
-// usesCapacity reports whether an interaction in state st counts against its agent's
-// capacity. Offers do (an accept must never overflow), parked interactions do not (K1), and
-// wrapping ones do: see docs/architecture.md, "Capacity and wrap-up".
-func usesCapacity(st InteractionState) bool {
-	return st == Offered || st == Active || st == Wrap
-}
-
-// transitions is the one table of allowed state changes.
-var transitions = map[InteractionState][]InteractionState{
-	Queued:  {Offered, Completed},        // routed; abandoned by the contact
-	Offered: {Active, Queued, Completed}, // accepted; rejected or expired; abandoned
-	Active:  {Wrap, Parked, Queued},      // ended; parked; transferred to a plan
-	Parked:  {Active, Queued, Wrap},      // unparked to the agent or the queue; ended
-	Wrap:    {Completed},                 // completed by the agent or the wrap timer
-}
-
-// CanMove reports whether the state machine allows from → to.
-func CanMove(from, to InteractionState) bool {
-	return slices.Contains(transitions[from], to)
-}
-
-// Hold is one interaction using an agent's capacity.
-type Hold struct {
-	InteractionID string
-	Channel       Channel
-	Since         time.Time
-}
-
-// heldOn counts an agent's holds on one channel.
-func (a *Agent) heldOn(ch Channel) int {
-	n := 0
-	for _, h := range a.Holds {
-		if h.Channel == ch {
-			n++
-		}
-	}
-	return n
-}
-
-// holds reports whether the agent holds the interaction.
-func (a *Agent) holds(ixID string) bool {
-	return slices.ContainsFunc(a.Holds, func(h Hold) bool { return h.InteractionID == ixID })
-}
-
-// Used counts the agent's holds per channel.
-func (a *Agent) Used(ch Channel) int { return a.heldOn(ch) }
 
 // Message is one entry of a transcript. IDs are time-ordered (UUIDv7), and transcripts are
 // read in ID order.

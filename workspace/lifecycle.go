@@ -16,33 +16,6 @@ const EDISPOSITIONREQUIRED = "DISPOSITION_REQUIRED"
 // maxNotesChars bounds an interaction's notes.
 const maxNotesChars = 20000
 
-// mutate applies change to a live interaction with one conditional write guarded by the
-// state and version it read, reading again and re-checking when another writer got there
-// first. change decides, from the fresh record, whether the step is still allowed.
-func (s *Service) mutate(ctx context.Context, id string, change func(ix *Interaction) error) (ix *Interaction, from InteractionState, err error) {
-	for attempt := 0; ; attempt++ {
-		ix, err = s.Store.Interaction(ctx, id)
-		if err != nil {
-			return nil, "", err
-		}
-		from = ix.State
-		before := followers(ix)
-		if err := change(ix); err != nil {
-			return nil, from, err
-		}
-		if ix.State != from && !CanMove(from, ix.State) {
-			return nil, from, Errorf(EINTERNAL, "transition %s → %s is not in the state table", from, ix.State)
-		}
-		err = s.Store.UpdateInteraction(ctx, ix, from)
-		if err == nil {
-			s.announceHandover(before, ix)
-		}
-		if ErrorCode(err) != ECONFLICT || attempt == maxRetries {
-			return ix, from, err
-		}
-	}
-}
-
 // held loads a live interaction and checks that the signed-in agent holds it.
 func (s *Service) held(ctx context.Context, id string) (*Agent, *Interaction, error) {
 	me, err := RequireAgent(ctx)
@@ -75,19 +48,13 @@ func (s *Service) heldWithPlan(ctx context.Context, id string) (*Agent, *Interac
 	return me, ix, plan, nil
 }
 
-// mine is a change guard: the fresh record must still be held by agentID, in one of states.
-func mine(ix *Interaction, agentID string, states ...InteractionState) error {
+// mine is a change guard: the fresh record must still be held by agentID. The step's own
+// method then checks the state.
+func mine(ix *Interaction, agentID string) error {
 	if ix.AgentID != agentID {
 		return Errorf(EFORBIDDEN, "this interaction is no longer yours")
 	}
-	if !slices.Contains(states, ix.State) {
-		return wrongState(ix.State)
-	}
 	return nil
-}
-
-func wrongState(st InteractionState) error {
-	return Errorf(EWRONGSTATE, "not possible while the interaction is %s", st)
 }
 
 // checkInteractionID refuses malformed interaction IDs before they reach the store.
@@ -151,17 +118,9 @@ func (s *Service) openOffer(ctx context.Context, offerID string) (*Agent, *Inter
 func (s *Service) accept(ctx context.Context, agentID, ixID string, seq int, plan *Plan) (*Interaction, error) {
 	now := s.Clock.Now()
 	first := false
-	ix, _, err := s.mutate(ctx, ixID, func(ix *Interaction) error {
-		if ix.State != Offered || ix.OfferSeq != seq || ix.AgentID != agentID {
-			return Errorf(EWRONGSTATE, "this offer is no longer open: it was answered, expired or withdrawn")
-		}
-		first = ix.AcceptedAt == nil
-		if first {
-			ix.AcceptedAt = &now
-		}
-		ix.State, ix.AutoParkAt = Active, autoParkAt(plan, now)
-		ix.scheduleActive()
-		return nil
+	ix, _, err := s.mutate(ctx, ixID, nil, func(ix *Interaction) (err error) {
+		first, err = ix.accept(agentID, seq, plan, now)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -193,14 +152,7 @@ func (s *Service) RejectOffer(ctx context.Context, offerID string) (*Interaction
 		return s.rejectTransfer(ctx, me, ix)
 	}
 	seq := ix.OfferSeq
-	ix, _, err = s.mutate(ctx, ix.ID, func(ix *Interaction) error {
-		if ix.State != Offered || ix.OfferSeq != seq || ix.AgentID != me.ID {
-			return Errorf(EWRONGSTATE, "this offer is no longer open: it was answered, expired or withdrawn")
-		}
-		requeue(ix)
-		ix.RejectedBy = append(ix.RejectedBy, me.ID)
-		return nil
-	})
+	ix, _, err = s.mutate(ctx, ix.ID, nil, func(ix *Interaction) error { return ix.reject(me.ID, seq) })
 	if err != nil {
 		return nil, err
 	}
@@ -211,11 +163,6 @@ func (s *Service) RejectOffer(ctx context.Context, offerID string) (*Interaction
 		return nil, err
 	}
 	return ix, s.routeQueued(ctx, me.PlanIDs)
-}
-
-// requeue returns an offered interaction to its queue.
-func requeue(ix *Interaction) {
-	ix.State, ix.AgentID, ix.DueAt, ix.OfferedAt, ix.AutoAccepted = Queued, "", time.Time{}, nil, false
 }
 
 // checkText returns a message's text normalised (NormaliseText), or INVALID when it shows
@@ -253,7 +200,7 @@ func (s *Service) appendMessage(ctx context.Context, m *Message) (*Message, erro
 	if err := s.Store.AppendMessage(ctx, m); err != nil {
 		return nil, err
 	}
-	s.publish(Event{Topic: MessagesTopic(m.InteractionID), Message: m})
+	s.notify(MessagesTopic(m.InteractionID), &MessageEvent{Message: m})
 	return m, nil
 }
 
@@ -277,11 +224,10 @@ func (s *Service) SetNotes(ctx context.Context, interactionID, notes string) (*I
 		return nil, &Error{Code: EINVALID, Message: fmt.Sprintf("notes are limited to %d characters", maxNotesChars), Field: []string{"notes"}}
 	}
 	return s.edit(ctx, interactionID, func(ix *Interaction) error {
-		if err := mine(ix, me.ID, Active, Wrap); err != nil {
+		if err := mine(ix, me.ID); err != nil {
 			return err
 		}
-		ix.Notes = notes
-		return nil
+		return ix.writeNotes(notes)
 	})
 }
 
@@ -296,21 +242,16 @@ func (s *Service) SelectDisposition(ctx context.Context, interactionID, code str
 		return nil, &Error{Code: EINVALID, Message: fmt.Sprintf("plan %s has no disposition code %q", plan.Name, code), Field: []string{"code"}}
 	}
 	return s.edit(ctx, interactionID, func(ix *Interaction) error {
-		if err := mine(ix, me.ID, Active, Wrap); err != nil {
+		if err := mine(ix, me.ID); err != nil {
 			return err
 		}
-		if ix.State == Active {
-			ix.Dispositions = []string{code}
-		} else if !slices.Contains(ix.Dispositions, code) {
-			ix.Dispositions = append(ix.Dispositions, code)
-		}
-		return nil
+		return ix.choose(code)
 	})
 }
 
-// edit mutates an interaction and tells its agent.
+// edit changes an interaction through the write path and tells its agent.
 func (s *Service) edit(ctx context.Context, id string, change func(*Interaction) error) (*Interaction, error) {
-	ix, _, err := s.mutate(ctx, id, change)
+	ix, _, err := s.mutate(ctx, id, nil, change)
 	if err != nil {
 		return nil, err
 	}
@@ -326,35 +267,32 @@ func (s *Service) EndInteraction(ctx context.Context, interactionID string) (*In
 	if err != nil {
 		return nil, err
 	}
-	return s.end(ctx, ix, PartyAgent, func(ix *Interaction) error { return mine(ix, me.ID, Active, Parked) })
+	return s.end(ctx, ix, PartyAgent, func(ix *Interaction, p *Plan, now time.Time) error {
+		if err := mine(ix, me.ID); err != nil {
+			return err
+		}
+		return ix.end(PartyAgent, p, now)
+	})
 }
 
-// end moves an interaction into WRAP, starting the wrap timer where codes are optional (W3).
-// loaded is the interaction as the caller just read it; the guarded write re-reads it if
-// anyone wrote in between.
-func (s *Service) end(ctx context.Context, loaded *Interaction, by Party, guard func(*Interaction) error) (*Interaction, error) {
+// end moves an interaction into WRAP with step, Interaction.end or a step that ends it
+// (W1, K5, K6), and tells everyone concerned: the transcript, the agent, and the target of a
+// transfer offer the end withdrew. loaded is the interaction as the caller just read it; the
+// guarded write re-reads it if anyone wrote in between.
+func (s *Service) end(ctx context.Context, loaded *Interaction, by Party, step func(ix *Interaction, p *Plan, now time.Time) error) (*Interaction, error) {
 	now := s.Clock.Now()
 	var plan *Plan
 	var withdrawn *Transfer
-	ix, _, err := s.mutateLoaded(ctx, loaded, func(ix *Interaction) error {
-		if err := guard(ix); err != nil {
-			return err
-		}
+	ix, _, err := s.mutate(ctx, loaded.ID, loaded, func(ix *Interaction) error {
 		withdrawn = ix.Transfer
-		if plan == nil {
+		if plan == nil || plan.ID != ix.PlanID {
 			p, err := s.Store.Plan(ctx, ix.PlanID)
 			if err != nil {
 				return err
 			}
 			plan = p
 		}
-		ix.State, ix.EndedAt, ix.EndedBy, ix.DueAt, ix.WrapDeadline = Wrap, &now, by, time.Time{}, nil
-		ix.Transfer, ix.AutoParkAt, ix.ParkedUntil = nil, nil, nil
-		if !plan.DispositionRequired && plan.WrapSeconds > 0 {
-			deadline := now.Add(time.Duration(plan.WrapSeconds) * time.Second)
-			ix.WrapDeadline, ix.DueAt = &deadline, deadline
-		}
-		return nil
+		return step(ix, plan, now)
 	})
 	if err != nil {
 		return nil, err
@@ -379,15 +317,10 @@ func (s *Service) ExtendWrap(ctx context.Context, interactionID string) (*Intera
 		return nil, err
 	}
 	return s.edit(ctx, interactionID, func(ix *Interaction) error {
-		if err := mine(ix, me.ID, Wrap); err != nil {
+		if err := mine(ix, me.ID); err != nil {
 			return err
 		}
-		if ix.WrapDeadline == nil || plan.DispositionRequired || plan.WrapSeconds <= 0 {
-			return Errorf(EWRONGSTATE, "this interaction has no wrap countdown to extend: plan %s requires a code", plan.Name)
-		}
-		deadline := s.Clock.Now().Add(time.Duration(plan.WrapSeconds) * time.Second)
-		ix.WrapDeadline, ix.DueAt = &deadline, deadline
-		return nil
+		return ix.extendWrap(plan, s.Clock.Now())
 	})
 }
 
@@ -399,31 +332,20 @@ func (s *Service) CompleteInteraction(ctx context.Context, interactionID string)
 	if err != nil {
 		return nil, err
 	}
-	return s.complete(ctx, interactionID, func(ix *Interaction) error {
-		if err := mine(ix, me.ID, Wrap); err != nil {
+	return s.complete(ctx, interactionID, func(ix *Interaction, now time.Time) error {
+		if err := mine(ix, me.ID); err != nil {
 			return err
 		}
-		if plan.DispositionRequired && len(ix.Dispositions) == 0 {
-			return &Error{Code: EDISPOSITIONREQUIRED, Message: "choose a disposition code first: plan " + plan.Name + " requires one", Field: []string{"interactionId"}}
-		}
-		return nil
+		return ix.complete(plan, now)
 	})
 }
 
-// complete moves an interaction to COMPLETED and then to history, frees its agent's
-// capacity and offers queued work to whoever can take it.
-func (s *Service) complete(ctx context.Context, id string, guard func(*Interaction) error) (*Interaction, error) {
+// complete moves an interaction to COMPLETED with step (Interaction.complete, expireWrap or
+// abandon) and then to history, frees its agent's capacity and offers queued work to
+// whoever can take it.
+func (s *Service) complete(ctx context.Context, id string, step func(ix *Interaction, now time.Time) error) (*Interaction, error) {
 	now := s.Clock.Now()
-	ix, from, err := s.mutate(ctx, id, func(ix *Interaction) error {
-		if err := guard(ix); err != nil {
-			return err
-		}
-		if ix.EndedAt == nil {
-			ix.EndedAt = &now
-		}
-		ix.State, ix.CompletedAt, ix.DueAt = Completed, &now, time.Time{}
-		return nil
-	})
+	ix, from, err := s.mutate(ctx, id, nil, func(ix *Interaction) error { return step(ix, now) })
 	if err != nil {
 		return nil, err
 	}
@@ -431,7 +353,7 @@ func (s *Service) complete(ctx context.Context, id string, guard func(*Interacti
 		return nil, err
 	}
 	if from == Offered {
-		s.publish(Event{Topic: AgentTopic(ix.AgentID), Offer: &OfferEvent{Kind: OfferRescinded, Offer: offerOf(ix, from)}})
+		s.notify(AgentTopic(ix.AgentID), &OfferEvent{Kind: OfferRescinded, Offer: offerOf(ix, from)})
 	}
 	return ix, nil
 }
@@ -452,7 +374,7 @@ func (s *Service) finish(ctx context.Context, ix *Interaction) error {
 // publishUpdate tells the interaction's agent about its new state.
 func (s *Service) publishUpdate(ix *Interaction) {
 	if ix.AgentID != "" {
-		s.publish(Event{Topic: UpdatesTopic(ix.AgentID), Interaction: ix})
+		s.notify(UpdatesTopic(ix.AgentID), &InteractionEvent{Interaction: ix})
 	}
 }
 

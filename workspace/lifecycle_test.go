@@ -257,8 +257,8 @@ func TestP4_AutoAcceptPerAgentAndPerPlan(t *testing.T) {
 	_, ix := e.chat("Sales")
 	wantState(t, ix, workspace.Active)
 	ev := <-offers
-	if ev.Offer.Kind != workspace.OfferOffered || !ev.Offer.Offer.AutoAccepted || ev.Offer.Offer.Interaction.State != workspace.Active {
-		t.Fatalf("offer event = %+v, want an auto-accepted ACTIVE offer", ev.Offer)
+	if offerIn(ev).Kind != workspace.OfferOffered || !offerIn(ev).Offer.AutoAccepted || offerIn(ev).Offer.Interaction.State != workspace.Active {
+		t.Fatalf("offer event = %+v, want an auto-accepted ACTIVE offer", offerIn(ev))
 	}
 	// An auto-accepted offer cannot be rejected: it is no longer open.
 	_, err := e.s.RejectOffer(e.as("alice"), ix.OfferID())
@@ -298,8 +298,8 @@ func TestP5_OfferExpiresAndIsReoffered(t *testing.T) {
 		t.Fatalf("after expiry: %s to %s (offer %d), want re-offered to bob", got.State, got.AgentID, got.OfferSeq)
 	}
 	ev := <-offers
-	if ev.Offer.Kind != workspace.OfferExpired || ev.Offer.Offer.ID != ix.ID+".1" {
-		t.Fatalf("alice got %+v, want EXPIRED of the first offer", ev.Offer)
+	if offerIn(ev).Kind != workspace.OfferExpired || offerIn(ev).Offer.ID != ix.ID+".1" {
+		t.Fatalf("alice got %+v, want EXPIRED of the first offer", offerIn(ev))
 	}
 	// The late answer to the expired offer is refused.
 	_, err := e.s.AcceptOffer(e.as("alice"), ix.ID+".1")
@@ -386,15 +386,15 @@ func TestH1_SendMessageAppendsAndReachesTheContact(t *testing.T) {
 	contact, ix := e.chat("Sales")
 	msgs := e.hub.Subscribe(contact, workspace.MessagesTopic(ix.ID))
 	e.accept(ix)
-	if ev := <-msgs; ev.Message.From != workspace.PartySystem {
-		t.Fatalf("first event %+v, want the 'joined' notice", ev.Message)
+	if ev := <-msgs; messageIn(ev).From != workspace.PartySystem {
+		t.Fatalf("first event %+v, want the 'joined' notice", messageIn(ev))
 	}
 	m, err := e.s.SendMessage(e.as("alice"), ix.ID, "Hi! How can I help?")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ev := <-msgs; ev.Message.ID != m.ID || ev.Message.From != workspace.PartyAgent {
-		t.Fatalf("contact got %+v, want the reply", ev.Message)
+	if ev := <-msgs; messageIn(ev).ID != m.ID || messageIn(ev).From != workspace.PartyAgent {
+		t.Fatalf("contact got %+v, want the reply", messageIn(ev))
 	}
 	page, err := e.s.Transcript(t.Context(), ix, nil, nil)
 	if err != nil {
@@ -497,8 +497,8 @@ func TestC4_W2_ContactEndsTheirChat(t *testing.T) {
 	if got.State != workspace.Wrap || got.EndedBy != workspace.PartyContact || *got.DurationSeconds() != 95 {
 		t.Fatalf("after the contact ended: %s by %s, %v s", got.State, got.EndedBy, got.DurationSeconds())
 	}
-	if ev := <-updates; ev.Interaction.State != workspace.Wrap || ev.Interaction.EndedBy != workspace.PartyContact {
-		t.Fatalf("agent was told %+v, want WRAP ended by CONTACT", ev.Interaction)
+	if ev := <-updates; updateIn(ev).State != workspace.Wrap || updateIn(ev).EndedBy != workspace.PartyContact {
+		t.Fatalf("agent was told %+v, want WRAP ended by CONTACT", updateIn(ev))
 	}
 	_, err = e.s.EndWebchat(contact)
 	wantCode(t, err, workspace.EWRONGSTATE)
@@ -518,8 +518,8 @@ func TestC4_ContactLeavesBeforeAnAgentAnswers(t *testing.T) {
 	if got.State != workspace.Completed || got.EndedBy != workspace.PartyContact {
 		t.Fatalf("abandoned chat: %s by %s", got.State, got.EndedBy)
 	}
-	if ev := <-offers; ev.Offer.Kind != workspace.OfferRescinded {
-		t.Fatalf("alice got %s, want RESCINDED", ev.Offer.Kind)
+	if ev := <-offers; offerIn(ev).Kind != workspace.OfferRescinded {
+		t.Fatalf("alice got %s, want RESCINDED", offerIn(ev).Kind)
 	}
 	if e.agent("alice").Used(workspace.Webchat) != 0 {
 		t.Fatal("the withdrawn offer still uses capacity")

@@ -197,29 +197,27 @@ func (s *Service) sendOutcome(m *Message, id *Identity, pid string, sendErr erro
 	return true
 }
 
-// settle applies change to a message with a version-guarded write, re-reading on conflict,
-// and tells the interaction's holder what changed.
+// settle applies change to a message through the write path (write.go), and tells the
+// interaction's holder what changed. change returns false when the fresh message needs nothing.
 func (s *Service) settle(ctx context.Context, id string, ix *Interaction, change func(*Message) bool) (*Message, error) {
-	for attempt := 0; ; attempt++ {
-		m, err := s.Store.Message(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		before := m.Delivery
-		if !change(m) {
-			return m, nil
-		}
-		err = s.Store.UpdateMessage(ctx, m)
-		if err == nil {
-			if m.Delivery != before {
-				s.announceDelivery(ctx, ix, m)
+	old, m, err := guardedWrite(ctx, nil,
+		func(ctx context.Context) (*Message, error) { return s.Store.Message(ctx, id) },
+		func(m *Message) error {
+			if !change(m) {
+				return errSkip
 			}
-			return m, nil
-		}
-		if ErrorCode(err) != ECONFLICT || attempt == maxRetries {
-			return nil, err
-		}
+			return nil
+		},
+		func(ctx context.Context, _, m *Message) error { return s.Store.UpdateMessage(ctx, m) })
+	if errors.Is(err, errSkip) {
+		return old, nil
+	} else if err != nil {
+		return nil, err
 	}
+	if m.Delivery != old.Delivery {
+		s.announceDelivery(ctx, ix, m)
+	}
+	return m, nil
 }
 
 // announceDelivery tells the agent holding the interaction that a message's delivery moved.
@@ -228,9 +226,9 @@ func (s *Service) announceDelivery(ctx context.Context, ix *Interaction, m *Mess
 		ix = fresh
 	}
 	if ix.AgentID != "" {
-		s.publish(Event{Topic: DeliveryTopic(ix.AgentID), Message: m})
+		s.notify(DeliveryTopic(ix.AgentID), &MessageEvent{Message: m})
 	}
-	s.publish(Event{Topic: MessagesTopic(ix.ID), Message: m})
+	s.notify(MessagesTopic(ix.ID), &MessageEvent{Message: m})
 }
 
 // deliveryRank orders delivery states; a report never moves a message back.

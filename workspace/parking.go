@@ -10,29 +10,6 @@ import (
 // holds none of their capacity. It waits for the contact until ParkedUntil; a reply before
 // then wakes it, and the parking agent hears of it on their unpark topic.
 
-// autoParkAt is when an interaction of the plan that last heard from its contact at from is
-// parked for silence (K2); nil when the plan has auto-park off.
-func autoParkAt(plan *Plan, from time.Time) *time.Time {
-	if plan.AutoParkSeconds <= 0 {
-		return nil
-	}
-	t := from.Add(time.Duration(plan.AutoParkSeconds) * time.Second)
-	return &t
-}
-
-// scheduleActive sets the timer of an ACTIVE interaction: a pending transfer offer's expiry
-// first, else the auto-park time. Auto-park waits while a transfer is open.
-func (ix *Interaction) scheduleActive() {
-	switch {
-	case ix.Transfer != nil:
-		ix.DueAt = ix.Transfer.ExpiresAt
-	case ix.AutoParkAt != nil:
-		ix.DueAt = *ix.AutoParkAt
-	default:
-		ix.DueAt = time.Time{}
-	}
-}
-
 // ParkInteraction parks an ACTIVE interaction the agent holds (K1): it leaves their active
 // list for the Parked tab, frees its capacity, and waits for the contact until parkedUntil.
 func (s *Service) ParkInteraction(ctx context.Context, interactionID string) (*Interaction, error) {
@@ -40,28 +17,19 @@ func (s *Service) ParkInteraction(ctx context.Context, interactionID string) (*I
 	if err != nil {
 		return nil, err
 	}
-	return s.park(ctx, interactionID, plan, func(ix *Interaction) error {
-		if err := mine(ix, me.ID, Active); err != nil {
+	return s.park(ctx, interactionID, func(ix *Interaction, now time.Time) error {
+		if err := mine(ix, me.ID); err != nil {
 			return err
 		}
-		if ix.Transfer != nil {
-			return Errorf(EWRONGSTATE, "a transfer of this interaction is waiting for an answer; park it once it is answered")
-		}
-		return nil
+		return ix.park(me.ID, plan, now)
 	})
 }
 
-// park moves an ACTIVE interaction to PARKED, releases its hold and offers the freed room.
-func (s *Service) park(ctx context.Context, id string, plan *Plan, guard func(*Interaction) error) (*Interaction, error) {
+// park moves an ACTIVE interaction to PARKED with step (Interaction.park or autoPark),
+// releases its hold and offers the freed room.
+func (s *Service) park(ctx context.Context, id string, step func(ix *Interaction, now time.Time) error) (*Interaction, error) {
 	now := s.Clock.Now()
-	ix, _, err := s.mutate(ctx, id, func(ix *Interaction) error {
-		if err := guard(ix); err != nil {
-			return err
-		}
-		until := now.Add(plan.ParkedTimeout())
-		ix.State, ix.ParkedAt, ix.ParkedUntil, ix.AutoParkAt, ix.DueAt = Parked, &now, &until, nil, until
-		return nil
-	})
+	ix, _, err := s.mutate(ctx, id, nil, func(ix *Interaction) error { return step(ix, now) })
 	if err != nil {
 		return nil, err
 	}
@@ -71,18 +39,12 @@ func (s *Service) park(ctx context.Context, id string, plan *Plan, guard func(*I
 
 // autoPark fires K2's timer: the contact has been silent for the plan's auto-park time.
 func (s *Service) autoPark(ctx context.Context, ix *Interaction) error {
-	now := s.Clock.Now()
 	plan, err := s.Store.Plan(ctx, ix.PlanID)
 	if err != nil {
 		return err
 	}
-	_, err = s.park(ctx, ix.ID, plan, func(x *Interaction) error {
-		if x.State != Active || x.Transfer != nil || x.AutoParkAt == nil || x.AutoParkAt.After(now) {
-			return errSkip
-		}
-		return nil
-	})
-	if errors.Is(err, errSkip) {
+	_, err = s.park(ctx, ix.ID, func(x *Interaction, now time.Time) error { return x.autoPark(plan, now) })
+	if ErrorCode(err) == EWRONGSTATE { // moved on, written to, or a transfer waits
 		return nil
 	}
 	return err
@@ -91,14 +53,8 @@ func (s *Service) autoPark(ctx context.Context, ix *Interaction) error {
 // parkedTimeout fires K5's timer: no reply came, so the system ends the interaction and it
 // goes to WRAP with its agent.
 func (s *Service) parkedTimeout(ctx context.Context, ix *Interaction) error {
-	now := s.Clock.Now()
-	_, err := s.end(ctx, ix, PartySystem, func(x *Interaction) error {
-		if x.State != Parked || x.DueAt.IsZero() || x.DueAt.After(now) {
-			return errSkip
-		}
-		return nil
-	})
-	if errors.Is(err, errSkip) {
+	_, err := s.end(ctx, ix, PartySystem, (*Interaction).expirePark)
+	if ErrorCode(err) == EWRONGSTATE { // the contact replied, or the agent ended it
 		return nil
 	}
 	return err
@@ -116,16 +72,8 @@ func (s *Service) contactWrote(ctx context.Context, ix *Interaction, m *Message)
 	}
 	switch ix.State {
 	case Active:
-		now := m.SentAt
-		touched, _, err := s.mutateLoaded(ctx, ix, func(x *Interaction) error {
-			if x.State != Active {
-				return errSkip // parked or ended meanwhile: the message is stored all the same
-			}
-			x.LastContactAt, x.AutoParkAt = &now, autoParkAt(plan, now)
-			x.scheduleActive()
-			return nil
-		})
-		if errors.Is(err, errSkip) {
+		touched, _, err := s.mutate(ctx, ix.ID, ix, func(x *Interaction) error { return x.heardFrom(plan, m.SentAt) })
+		if ErrorCode(err) == EWRONGSTATE { // parked or ended meanwhile: the message is stored all the same
 			return s.contactWroteAgain(ctx, ix.ID, m)
 		} else if err != nil {
 			return err
@@ -166,7 +114,12 @@ func (s *Service) unpark(ctx context.Context, ix *Interaction, plan *Plan, m *Me
 	var woke *Interaction
 	var err error
 	if plan.PostParkingPlanID == "" {
-		woke, err = s.end(ctx, ix, PartySystem, stillParked)
+		woke, err = s.end(ctx, ix, PartySystem, func(x *Interaction, p *Plan, now time.Time) error {
+			if err := stillParked(x); err != nil {
+				return err
+			}
+			return x.end(PartySystem, p, now)
+		})
 	} else {
 		woke, err = s.unparkTo(ctx, ix, plan, m.SentAt, stillParked)
 	}
@@ -175,7 +128,7 @@ func (s *Service) unpark(ctx context.Context, ix *Interaction, plan *Plan, m *Me
 	} else if err != nil {
 		return err
 	}
-	s.publish(Event{Topic: UnparkTopic(parker), Unpark: &UnparkEvent{Interaction: woke, Message: m}})
+	s.notify(UnparkTopic(parker), &UnparkEvent{Interaction: woke, Message: m})
 	return nil
 }
 
@@ -183,31 +136,22 @@ func (s *Service) unpark(ctx context.Context, ix *Interaction, plan *Plan, m *Me
 // post-parking plan when they cannot take it.
 func (s *Service) unparkTo(ctx context.Context, ix *Interaction, plan *Plan, now time.Time, guard func(*Interaction) error) (*Interaction, error) {
 	parker := ix.AgentID
-	_, err := s.updateAgent(ctx, parker, func(a *Agent) error {
-		if a.Presence != Ready || a.holds(ix.ID) || a.heldOn(ix.Channel) >= a.Capacity[ix.Channel] {
-			return errSkip
-		}
-		a.Holds = append(a.Holds, Hold{InteractionID: ix.ID, Channel: ix.Channel, Since: now})
-		return nil
-	})
+	_, err := s.reserve(ctx, parker, ix, func(a *Agent) error { return available(a, ix.Channel) })
 	back := err == nil
-	if !back && !errors.Is(err, errSkip) && ErrorCode(err) != ENOTFOUND && ErrorCode(err) != ECONFLICT {
+	switch {
+	case back, errors.Is(err, errNotReady), errors.Is(err, errNoRoom), errors.Is(err, errHeld),
+		ErrorCode(err) == ENOTFOUND, ErrorCode(err) == ECONFLICT:
+	default:
 		return nil, err
 	}
-	woke, _, err := s.mutateLoaded(ctx, ix, func(x *Interaction) error {
+	woke, _, err := s.mutate(ctx, ix.ID, ix, func(x *Interaction) error {
 		if err := guard(x); err != nil {
 			return err
 		}
-		x.LastContactAt, x.ParkedUntil = &now, nil
 		if back {
-			x.State, x.AutoParkAt = Active, autoParkAt(plan, now)
-			x.scheduleActive()
-			return nil
+			return x.unpark(plan, now)
 		}
-		x.handOver("")
-		x.State, x.PlanID = Queued, plan.PostParkingPlanID
-		x.DueAt, x.AutoParkAt, x.OfferedAt, x.AutoAccepted, x.RejectedBy = time.Time{}, nil, nil, false, nil
-		return nil
+		return x.unparkToQueue(plan, now)
 	})
 	if err != nil {
 		if back {
@@ -221,29 +165,8 @@ func (s *Service) unparkTo(ctx context.Context, ix *Interaction, plan *Plan, now
 		s.publishUpdate(woke)
 		return woke, nil
 	}
-	s.publish(Event{Topic: UpdatesTopic(parker), Interaction: woke}) // it leaves their log
+	s.notify(UpdatesTopic(parker), &InteractionEvent{Interaction: woke}) // it leaves their log
 	// The parking agent is told of the outcome, QUEUED, even when routing places it at once.
 	queued := *woke
 	return woke, s.route(ctx, &queued)
-}
-
-// mutateLoaded is mutate starting from a record the caller has just read, saving a read
-// when nobody wrote in between.
-func (s *Service) mutateLoaded(ctx context.Context, loaded *Interaction, change func(*Interaction) error) (*Interaction, InteractionState, error) {
-	ix := *loaded
-	from := ix.State
-	if err := change(&ix); err != nil {
-		return nil, from, err
-	}
-	if ix.State != from && !CanMove(from, ix.State) {
-		return nil, from, Errorf(EINTERNAL, "transition %s → %s is not in the state table", from, ix.State)
-	}
-	err := s.Store.UpdateInteraction(ctx, &ix, from)
-	if ErrorCode(err) == ECONFLICT {
-		return s.mutate(ctx, loaded.ID, change)
-	}
-	if err == nil {
-		s.announceHandover(followers(loaded), &ix)
-	}
-	return &ix, from, err
 }

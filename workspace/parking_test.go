@@ -98,8 +98,8 @@ func TestK1_K3_ParkFreesCapacityAndSetsParkedUntil(t *testing.T) {
 	if parked.ParkedUntil == nil || !parked.ParkedUntil.Equal(e.clock.Now().Add(time.Hour)) {
 		t.Fatalf("parkedUntil = %v, want now + 60 min (K3, plan default)", parked.ParkedUntil)
 	}
-	if parked.AgentID != e.agent("alice").ID {
-		t.Fatal("a parked interaction stays with the agent who parked it")
+	if parked.AgentID != e.agent("alice").ID || parked.ParkedBy != e.agent("alice").ID || e.get(ix.ID).ParkedBy != parked.ParkedBy {
+		t.Fatalf("a parked interaction stays with the agent who parked it, and says who did: %q", parked.ParkedBy)
 	}
 	// K1: capacity is free again, so the waiting chat is offered to alice at once.
 	if got := e.get(waiting.ID); got.State != workspace.Offered || got.AgentID != e.agent("alice").ID {
@@ -153,9 +153,9 @@ func TestK2_AutoParkAfterContactSilence(t *testing.T) {
 	e.clock.Advance(5 * time.Minute)
 	updates := e.hub.Subscribe(t.Context(), workspace.UpdatesTopic(e.agent("alice").ID))
 	e.say(contact, "still there?") // contact activity restarts the countdown
-	if ev := next(t, updates); ev.Interaction == nil || !ev.Interaction.AutoParkAt.Equal(e.clock.Now().Add(10*time.Minute)) ||
-		!ev.Interaction.LastContactAt.Equal(e.clock.Now()) {
-		t.Fatalf("alice's update after the contact wrote: %+v", ev.Interaction)
+	if ev := next(t, updates); updateIn(ev) == nil || !updateIn(ev).AutoParkAt.Equal(e.clock.Now().Add(10*time.Minute)) ||
+		!updateIn(ev).LastContactAt.Equal(e.clock.Now()) {
+		t.Fatalf("alice's update after the contact wrote: %+v", updateIn(ev))
 	}
 	e.clock.Advance(4 * time.Minute)
 	if _, err := e.s.SendMessage(e.as("alice"), ix.ID, "yes, checking"); err != nil {
@@ -174,7 +174,10 @@ func TestK2_AutoParkAfterContactSilence(t *testing.T) {
 	if got.ParkedUntil == nil || !got.ParkedUntil.Equal(e.clock.Now().Add(time.Hour)) {
 		t.Fatalf("parkedUntil = %v", got.ParkedUntil)
 	}
-	if ev := next(t, updates); ev.Interaction == nil || ev.Interaction.State != workspace.Parked {
+	if got.ParkedBy != "" {
+		t.Fatalf("parkedBy = %q, want none: the system parked it", got.ParkedBy)
+	}
+	if ev := next(t, updates); updateIn(ev) == nil || updateIn(ev).State != workspace.Parked {
 		t.Fatalf("alice was told %+v, want the PARKED interaction", ev)
 	}
 	if e.agent("alice").Used(workspace.Webchat) != 0 {
@@ -227,8 +230,9 @@ func TestK4_ReplyUnparksBackToTheAgent(t *testing.T) {
 	m := e.say(contact, "I found the order number: 4711")
 
 	got := e.get(ix.ID)
-	if got.State != workspace.Active || got.AgentID != e.agent("alice").ID || got.ParkedUntil != nil {
-		t.Fatalf("after the reply: %s with %s, parkedUntil %v; want ACTIVE with alice", got.State, got.AgentID, got.ParkedUntil)
+	if got.State != workspace.Active || got.AgentID != e.agent("alice").ID || got.ParkedUntil != nil || got.ParkedBy != "" {
+		t.Fatalf("after the reply: %s with %s, parkedUntil %v, parkedBy %q; want ACTIVE with alice, no longer parked",
+			got.State, got.AgentID, got.ParkedUntil, got.ParkedBy)
 	}
 	if got.AutoParkAt == nil || !got.AutoParkAt.Equal(e.clock.Now().Add(10*time.Minute)) {
 		t.Fatalf("autoParkAt = %v, want reply + 10 min", got.AutoParkAt)
@@ -237,7 +241,7 @@ func TestK4_ReplyUnparksBackToTheAgent(t *testing.T) {
 		t.Fatal("unparked back to alice: it must hold her capacity again")
 	}
 	ev := next(t, unparked)
-	if ev.Unpark == nil || ev.Unpark.Interaction.State != workspace.Active || ev.Unpark.Message.ID != m.ID {
+	if unparkIn(ev) == nil || unparkIn(ev).Interaction.State != workspace.Active || unparkIn(ev).Message.ID != m.ID {
 		t.Fatalf("unpark notification = %+v", ev)
 	}
 	texts := e.transcriptTexts(ix.ID)
@@ -291,10 +295,10 @@ func TestK6_NoPostParkingPlanReplyEndsIt(t *testing.T) {
 	unparked := e.hub.Subscribe(t.Context(), workspace.UnparkTopic(e.agent("alice").ID))
 	e.say(contact, "Hello again")
 	got := e.get(ix.ID)
-	if got.State != workspace.Wrap || got.EndedBy != workspace.PartySystem {
-		t.Fatalf("after the reply: %s by %s, want WRAP by SYSTEM at once (K6)", got.State, got.EndedBy)
+	if got.State != workspace.Wrap || got.EndedBy != workspace.PartySystem || got.ParkedBy != "" {
+		t.Fatalf("after the reply: %s by %s, parkedBy %q; want WRAP by SYSTEM at once (K6)", got.State, got.EndedBy, got.ParkedBy)
 	}
-	if ev := next(t, unparked); ev.Unpark == nil || ev.Unpark.Interaction.State != workspace.Wrap {
+	if ev := next(t, unparked); unparkIn(ev) == nil || unparkIn(ev).Interaction.State != workspace.Wrap {
 		t.Fatalf("unpark notification = %+v, want the WRAP interaction", ev)
 	}
 	texts := e.transcriptTexts(ix.ID)
@@ -315,14 +319,14 @@ func TestK6_FullAgentReplyGoesToThePostParkingQueue(t *testing.T) {
 	unparked := e.hub.Subscribe(t.Context(), workspace.UnparkTopic(e.agent("alice").ID))
 	e.say(contact, "back")
 	got := e.get(ix.ID)
-	if got.State != workspace.Queued || got.AgentID != "" || got.PlanID != e.plan("Support").ID {
-		t.Fatalf("after the reply: %s with %q in %s, want QUEUED in Support (post-parking plan)", got.State, got.AgentID, got.PlanID)
+	if got.State != workspace.Queued || got.AgentID != "" || got.PlanID != e.plan("Support").ID || got.ParkedBy != "" {
+		t.Fatalf("after the reply: %s with %q in %s, parkedBy %q; want QUEUED in Support (post-parking plan)", got.State, got.AgentID, got.PlanID, got.ParkedBy)
 	}
 	if a := e.agent("alice"); a.Used(workspace.Webchat) != 1 {
 		t.Fatalf("alice holds %d, want 1: capacity is never exceeded on unpark", a.Used(workspace.Webchat))
 	}
-	if ev := next(t, unparked); ev.Unpark.Interaction.State != workspace.Queued {
-		t.Fatalf("unpark notification state %s, want QUEUED", ev.Unpark.Interaction.State)
+	if ev := next(t, unparked); unparkIn(ev).Interaction.State != workspace.Queued {
+		t.Fatalf("unpark notification state %s, want QUEUED", unparkIn(ev).Interaction.State)
 	}
 	e.ready("bob")
 	if got := e.get(ix.ID); got.State != workspace.Offered || got.AgentID != e.agent("bob").ID {
@@ -351,8 +355,8 @@ func TestK6_NotReadyAgentReplyGoesToTheQueue(t *testing.T) {
 	if got := e.get(ix.ID); got.State != workspace.Offered || got.AgentID != e.agent("bob").ID {
 		t.Fatalf("%s to %s, want offered to bob", got.State, got.AgentID)
 	}
-	if ev := next(t, unparked); ev.Unpark.Interaction.State != workspace.Queued || ev.Unpark.Interaction.AgentID != "" {
-		t.Fatalf("alice's notification: %s with %q, want QUEUED", ev.Unpark.Interaction.State, ev.Unpark.Interaction.AgentID)
+	if ev := next(t, unparked); unparkIn(ev).Interaction.State != workspace.Queued || unparkIn(ev).Interaction.AgentID != "" {
+		t.Fatalf("alice's notification: %s with %q, want QUEUED", unparkIn(ev).Interaction.State, unparkIn(ev).Interaction.AgentID)
 	}
 	if got, err := e.s.Interaction(e.as("alice"), ix.ID); err != nil || got.ID != ix.ID {
 		t.Fatalf("alice can no longer read the chat she parked: %v", err)

@@ -291,7 +291,10 @@ func (s *Service) MessageFeed(ctx context.Context, interactionID string) (<-chan
 			case <-ctx.Done():
 				return
 			case e, ok := <-in:
-				if !ok || (e.Interaction != nil && !mayFollow(e.Interaction, me)) {
+				if !ok {
+					return
+				}
+				if f, changed := e.Payload.(*FollowersEvent); changed && !mayFollow(f.Interaction, me) {
 					return
 				}
 				select {
@@ -326,7 +329,7 @@ func (s *Service) announceHandover(before string, ix *Interaction) {
 	if followers(ix) != before {
 		// Only what the feeds re-check: message feeds reach contacts too.
 		who := &Interaction{ID: ix.ID, State: ix.State, AgentID: ix.AgentID, Transfer: ix.Transfer}
-		s.publish(Event{Topic: MessagesTopic(ix.ID), Interaction: who})
+		s.notify(MessagesTopic(ix.ID), &FollowersEvent{Interaction: who})
 	}
 }
 

@@ -69,8 +69,8 @@ func (s *Service) OnRevoked(ctx context.Context, p Principal, fn func(reason str
 	}
 	for _, t := range topics {
 		s.Hub.Watch(ctx, t, func(e Event) {
-			if e.Revoked != nil {
-				fire(e.Revoked.Reason)
+			if r, ok := e.Payload.(*RevokedEvent); ok {
+				fire(r.Reason)
 			}
 		})
 	}
@@ -82,7 +82,7 @@ func (s *Service) OnRevoked(ctx context.Context, p Principal, fn func(reason str
 
 // revoke tells every node that the credential behind topic no longer authenticates.
 func (s *Service) revoke(topic, reason string) {
-	s.publish(Event{Topic: topic, Revoked: &RevokedEvent{Reason: reason}})
+	s.notify(topic, &RevokedEvent{Reason: reason})
 }
 
 // RequireSupervisor returns the signed-in supervisor, or UNAUTHENTICATED / FORBIDDEN.

@@ -197,12 +197,12 @@ func TestRevocation_MessageFeedFollowsTheHolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	for ev := range feed { // drains until the feed ends
-		if ev.Message != nil && ev.Message.Text == "after the rejection" {
+		if messageIn(ev) != nil && messageIn(ev).Text == "after the rejection" {
 			t.Fatal("the agent who rejected got the next message")
 		}
 	}
 	for ev := range watch {
-		if ev.Message != nil && ev.Message.Text == "after the rejection" {
+		if messageIn(ev) != nil && messageIn(ev).Text == "after the rejection" {
 			return // the supervisor's feed goes on
 		}
 	}

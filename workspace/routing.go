@@ -11,10 +11,6 @@ import (
 // NOT_READY (P5, Genesys' "not responding").
 const MaxMissedOffers = 3
 
-// errSkip tells a retry loop that the fresh record no longer allows the step; the caller
-// moves on without an error.
-var errSkip = errors.New("skip")
-
 // idleSince is when an agent last became idle for routing: the later of their last offer and
 // their last presence change (P6).
 func idleSince(a *Agent) time.Time {
@@ -24,15 +20,14 @@ func idleSince(a *Agent) time.Time {
 	return a.PresenceSince
 }
 
-// eligible reports whether routing may offer ix to a: READY (P1), a member of the plan,
-// not one who rejected it (P3), with free capacity on its channel (P2, P7: wrapping work
-// counts, but does not block offers while capacity remains).
+// eligible reports whether routing may offer ix to a: a member of the plan, not one who
+// rejected it (P3), who does not hold it already, and available: READY (P1) with room on its
+// channel (P2, P7: wrapping work counts, but does not block offers while capacity remains).
 func eligible(a *Agent, ix *Interaction) bool {
-	return a.Presence == Ready &&
-		slices.Contains(a.PlanIDs, ix.PlanID) &&
+	return slices.Contains(a.PlanIDs, ix.PlanID) &&
 		!slices.Contains(ix.RejectedBy, a.ID) &&
 		!a.holds(ix.ID) &&
-		a.heldOn(ix.Channel) < a.Capacity[ix.Channel]
+		available(a, ix.Channel) == nil
 }
 
 // candidates are the agents routing may offer ix to, the one idle longest first (P6).
@@ -97,37 +92,28 @@ func (s *Service) routeWith(ctx context.Context, ix *Interaction, agents []*Agen
 // agent can no longer take it, true when ix was offered (or someone else moved it on).
 func (s *Service) offerTo(ctx context.Context, agentID string, ix *Interaction, plan *Plan) (bool, error) {
 	now := s.Clock.Now()
-	a, err := s.updateAgent(ctx, agentID, func(a *Agent) error {
+	a, err := s.reserve(ctx, agentID, ix, func(a *Agent) error {
 		if !eligible(a, ix) {
 			return errSkip
 		}
-		a.Holds = append(a.Holds, Hold{InteractionID: ix.ID, Channel: ix.Channel, Since: now})
 		a.LastOfferAt = now
 		return nil
 	})
-	if errors.Is(err, errSkip) || ErrorCode(err) == ECONFLICT || ErrorCode(err) == ENOTFOUND {
+	switch {
+	case errors.Is(err, errSkip), errors.Is(err, errNoRoom), errors.Is(err, errHeld),
+		ErrorCode(err) == ECONFLICT, ErrorCode(err) == ENOTFOUND:
 		return false, nil // changed meanwhile, or too contended: try the next candidate
-	} else if err != nil {
+	case err != nil:
 		return false, err
 	}
-	timeout := plan.OfferTimeoutSeconds
-	if timeout <= 0 {
-		timeout = DefaultOfferTimeout
-	}
-	offered, _, err := s.mutate(ctx, ix.ID, func(x *Interaction) error {
-		if x.State != Queued {
-			return errSkip
-		}
-		x.State, x.AgentID, x.OfferSeq, x.OfferedAt = Offered, a.ID, x.OfferSeq+1, &now
-		x.DueAt = now.Add(time.Duration(timeout) * time.Second)
-		x.AutoAccepted = a.AutoAccept || plan.AutoAccept
-		return nil
+	offered, _, err := s.mutate(ctx, ix.ID, nil, func(x *Interaction) error {
+		return x.offer(a.ID, a.AutoAccept || plan.AutoAccept, plan, now)
 	})
 	if err != nil {
 		if rerr := s.release(ctx, a.ID, ix.ID, nil); rerr != nil {
 			return false, rerr
 		}
-		if errors.Is(err, errSkip) {
+		if ErrorCode(err) == EWRONGSTATE { // no longer QUEUED: someone else moved it on
 			return true, nil
 		}
 		return false, err
@@ -140,46 +126,8 @@ func (s *Service) offerTo(ctx context.Context, agentID string, ix *Interaction, 
 		}
 		*ix = *accepted
 	}
-	s.publish(Event{Topic: AgentTopic(a.ID), Offer: &OfferEvent{Kind: OfferOffered, Offer: offerOf(ix, ix.State)}})
+	s.notify(AgentTopic(a.ID), &OfferEvent{Kind: OfferOffered, Offer: offerOf(ix, ix.State)})
 	return true, nil
-}
-
-// release removes an interaction's hold from an agent's record; then applies change, if any,
-// in the same write. Releasing a hold that is gone already is not an error.
-func (s *Service) release(ctx context.Context, agentID, ixID string, change func(*Agent)) error {
-	_, err := s.releasing(ctx, agentID, ixID, change)
-	return err
-}
-
-// releaseAndRoute releases the hold and, if that freed room, offers queued work of the
-// agent's plans, from the record the release wrote.
-func (s *Service) releaseAndRoute(ctx context.Context, agentID, ixID string, change func(*Agent)) error {
-	a, err := s.releasing(ctx, agentID, ixID, change)
-	if err != nil || a == nil {
-		return err
-	}
-	return s.routeQueued(ctx, a.PlanIDs)
-}
-
-// releasing is release returning the agent as written; nil when there was nothing to write.
-func (s *Service) releasing(ctx context.Context, agentID, ixID string, change func(*Agent)) (*Agent, error) {
-	a, err := s.updateAgent(ctx, agentID, func(a *Agent) error {
-		i := slices.IndexFunc(a.Holds, func(h Hold) bool { return h.InteractionID == ixID })
-		if i < 0 && change == nil {
-			return errSkip
-		}
-		if i >= 0 {
-			a.Holds = slices.Delete(a.Holds, i, i+1)
-		}
-		if change != nil {
-			change(a)
-		}
-		return nil
-	})
-	if errors.Is(err, errSkip) || ErrorCode(err) == ENOTFOUND {
-		return nil, nil
-	}
-	return a, err
 }
 
 // routeQueued offers the queued interactions of the given plans, oldest first, while agents
@@ -222,20 +170,16 @@ func (s *Service) expireOffer(ctx context.Context, ix *Interaction) error {
 	now := s.Clock.Now()
 	seq, agentID := ix.OfferSeq, ix.AgentID
 	var expired Offer
-	ix, _, err := s.mutate(ctx, ix.ID, func(x *Interaction) error {
-		if x.State != Offered || x.OfferSeq != seq || x.DueAt.IsZero() || x.DueAt.After(now) {
-			return errSkip
-		}
+	ix, _, err := s.mutate(ctx, ix.ID, nil, func(x *Interaction) error {
 		expired = offerOf(x, Offered)
-		requeue(x)
-		return nil
+		return x.expireOffer(seq, now)
 	})
-	if errors.Is(err, errSkip) {
+	if ErrorCode(err) == EWRONGSTATE { // answered, withdrawn or fired elsewhere meanwhile
 		return nil
 	} else if err != nil {
 		return err
 	}
-	s.publish(Event{Topic: AgentTopic(agentID), Offer: &OfferEvent{Kind: OfferExpired, Offer: expired}})
+	s.notify(AgentTopic(agentID), &OfferEvent{Kind: OfferExpired, Offer: expired})
 	if err := s.release(ctx, agentID, ix.ID, s.missedOffer); err != nil {
 		return err
 	}

@@ -30,7 +30,6 @@ func (s *Service) Tick(ctx context.Context) error {
 }
 
 func (s *Service) fire(ctx context.Context, ix *Interaction) error {
-	now := s.Clock.Now()
 	switch ix.State {
 	case Offered:
 		return s.expireOffer(ctx, ix)
@@ -42,13 +41,8 @@ func (s *Service) fire(ctx context.Context, ix *Interaction) error {
 	case Parked: // K5: no reply in time
 		return s.parkedTimeout(ctx, ix)
 	case Wrap: // W3: at zero the system completes it, keeping what was entered
-		_, err := s.complete(ctx, ix.ID, func(x *Interaction) error {
-			if x.State != Wrap || x.DueAt.IsZero() || x.DueAt.After(now) {
-				return errSkip
-			}
-			return nil
-		})
-		if errors.Is(err, errSkip) {
+		_, err := s.complete(ctx, ix.ID, (*Interaction).expireWrap)
+		if ErrorCode(err) == EWRONGSTATE { // completed by the agent, or extended, meanwhile
 			return nil
 		}
 		return err
@@ -144,13 +138,4 @@ func (s *Service) releaseStale(ctx context.Context, agentID string, stale Hold) 
 		return nil
 	}
 	return err
-}
-
-// backs reports whether the interaction justifies a hold on the agent: they hold it in a
-// state that uses capacity, or it waits for their answer to a transfer offer.
-func backs(ix *Interaction, agentID string) bool {
-	if ix.Transfer != nil && ix.Transfer.ToAgentID == agentID {
-		return true
-	}
-	return ix.AgentID == agentID && usesCapacity(ix.State)
 }

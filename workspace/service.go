@@ -37,8 +37,16 @@ type Service struct {
 // DefaultMaxMessageChars is the default limit on a message's length.
 const DefaultMaxMessageChars = 4096
 
-// publish hands an event to the bus.
+// notify publishes what happened on topic.
+func (s *Service) notify(topic string, p Payload) {
+	s.publish(Event{Topic: topic, Payload: p})
+}
+
+// publish hands an event to the bus. Every event the domain produces passes here, and leaves
+// with its interactions copied without secrets: subscribers and other nodes never see them,
+// and no later change of the caller's records reaches an event already published.
 func (s *Service) publish(e Event) {
+	e.Payload = withoutSecrets(e.Payload)
 	switch {
 	case s.Bus != nil:
 		s.Bus.Publish(e)

@@ -39,25 +39,13 @@ func (s *Service) TransferInteraction(ctx context.Context, in TransferRequest) (
 	if err != nil {
 		return nil, err
 	}
-	if err := transferable(ix, me.ID); err != nil {
+	if err := ix.transferable(); err != nil {
 		return nil, err
 	}
 	if in.ToPlanID != "" {
 		return s.transferToPlan(ctx, me, ix, in.ToPlanID)
 	}
 	return s.transferToAgent(ctx, me, ix, in.ToAgentID)
-}
-
-// transferable is the guard of both kinds of transfer: only the holder transfers, only an
-// ACTIVE interaction, one transfer at a time.
-func transferable(ix *Interaction, agentID string) error {
-	if err := mine(ix, agentID, Active); err != nil {
-		return err
-	}
-	if ix.Transfer != nil {
-		return Errorf(EWRONGSTATE, "a transfer of this interaction is already waiting for an answer")
-	}
-	return nil
 }
 
 func (s *Service) transferToAgent(ctx context.Context, me *Agent, ix *Interaction, toID string) (*Interaction, error) {
@@ -73,32 +61,19 @@ func (s *Service) transferToAgent(ctx context.Context, me *Agent, ix *Interactio
 	}
 	now := s.Clock.Now()
 	// Reserve the target's capacity first, as routing does: an accepted transfer never
-	// overflows them.
-	target, err := s.updateAgent(ctx, toID, func(a *Agent) error {
-		switch {
-		case a.Presence != Ready:
-			return Errorf(ETARGETUNAVAILABLE, "%s is %s: only agents who are ready can take a transfer", a.Name, presenceWords[a.Presence])
-		case a.heldOn(ix.Channel) >= a.Capacity[ix.Channel]:
-			return Errorf(ETARGETUNAVAILABLE, "%s has no free %s capacity", a.Name, strings.ToLower(string(ix.Channel)))
-		}
-		a.Holds = append(a.Holds, Hold{InteractionID: ix.ID, Channel: ix.Channel, Since: now})
-		return nil
-	})
+	// overflows them (T1: only an agent who is READY with room).
+	target, err := s.reserve(ctx, toID, ix, func(a *Agent) error { return targetAvailable(a, ix.Channel) })
+	if errors.Is(err, errHeld) { // a hold left by a crash, which the sweep will release
+		err = Errorf(ETARGETUNAVAILABLE, "this agent cannot take this interaction now; try again shortly")
+	}
 	if err != nil {
 		return nil, err
 	}
-	timeout := plan.OfferTimeoutSeconds
-	if timeout <= 0 {
-		timeout = DefaultOfferTimeout
-	}
-	offered, _, err := s.mutateLoaded(ctx, ix, func(x *Interaction) error {
-		if err := transferable(x, me.ID); err != nil {
+	offered, _, err := s.mutate(ctx, ix.ID, ix, func(x *Interaction) error {
+		if err := mine(x, me.ID); err != nil {
 			return err
 		}
-		x.OfferSeq++
-		x.Transfer = &Transfer{FromAgentID: me.ID, ToAgentID: toID, OfferID: x.OfferID(), ExpiresAt: now.Add(time.Duration(timeout) * time.Second)}
-		x.scheduleActive()
-		return nil
+		return x.transferTo(me.ID, toID, plan, now)
 	})
 	if err != nil {
 		return nil, errors.Join(err, s.release(ctx, toID, ix.ID, nil))
@@ -114,11 +89,23 @@ func (s *Service) transferToAgent(ctx context.Context, me *Agent, ix *Interactio
 			return nil, err
 		}
 		offer.Interaction, offer.AutoAccepted, offer.ExpiresAt = *taken, true, time.Time{}
-		s.publish(Event{Topic: AgentTopic(toID), Offer: &OfferEvent{Kind: OfferOffered, Offer: offer}})
+		s.notify(AgentTopic(toID), &OfferEvent{Kind: OfferOffered, Offer: offer})
 		return taken, nil
 	}
-	s.publish(Event{Topic: AgentTopic(toID), Offer: &OfferEvent{Kind: OfferOffered, Offer: offer}})
+	s.notify(AgentTopic(toID), &OfferEvent{Kind: OfferOffered, Offer: offer})
 	return offered, nil
+}
+
+// targetAvailable is T1's rule for the target of a transfer, in words: READY, with room on
+// the channel (available).
+func targetAvailable(a *Agent, ch Channel) error {
+	switch available(a, ch) {
+	case errNotReady:
+		return Errorf(ETARGETUNAVAILABLE, "%s is %s: only agents who are ready can take a transfer", a.Name, presenceWords[a.Presence])
+	case errNoRoom:
+		return Errorf(ETARGETUNAVAILABLE, "%s has no free %s capacity", a.Name, strings.ToLower(string(ch)))
+	}
+	return nil
 }
 
 // transferOffer is the offer a pending transfer makes to its target.
@@ -140,21 +127,17 @@ func (s *Service) transferToPlan(ctx context.Context, me *Agent, ix *Interaction
 	if !slices.Contains(plan.Channels, ix.Channel) {
 		return nil, &Error{Code: EINVALID, Message: "plan " + plan.Name + " does not take " + strings.ToLower(string(ix.Channel)), Field: []string{"toPlanId"}}
 	}
-	queued, _, err := s.mutateLoaded(ctx, ix, func(x *Interaction) error {
-		if err := transferable(x, me.ID); err != nil {
+	queued, _, err := s.mutate(ctx, ix.ID, ix, func(x *Interaction) error {
+		if err := mine(x, me.ID); err != nil {
 			return err
 		}
-		// Cold: the plan's queue takes it; routing offers it to someone else than the sender.
-		x.handOver("")
-		x.State, x.PlanID, x.RejectedBy = Queued, plan.ID, []string{me.ID}
-		x.DueAt, x.AutoParkAt, x.OfferedAt, x.AutoAccepted = time.Time{}, nil, nil, false
-		return nil
+		return x.transferToPlan(me.ID, plan.ID)
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.publish(Event{Topic: UpdatesTopic(me.ID), Interaction: queued})
-	s.publish(Event{Topic: TransferTopic(me.ID), Transfer: &TransferEvent{Interaction: queued, Outcome: TransferAccepted}})
+	s.notify(UpdatesTopic(me.ID), &InteractionEvent{Interaction: queued})
+	s.notify(TransferTopic(me.ID), &TransferEvent{Interaction: queued, Outcome: TransferAccepted})
 	if err := s.release(ctx, me.ID, ix.ID, nil); err != nil {
 		return nil, err
 	}
@@ -174,14 +157,8 @@ func (s *Service) acceptTransfer(ctx context.Context, me *Agent, ix *Interaction
 		return nil, err
 	}
 	now := s.Clock.Now()
-	taken, _, err := s.mutateLoaded(ctx, ix, func(x *Interaction) error {
-		if x.State != Active || x.Transfer == nil || x.Transfer.OfferID != t.OfferID || x.Transfer.ToAgentID != me.ID {
-			return Errorf(EWRONGSTATE, "this transfer is no longer open: it was answered, expired or withdrawn")
-		}
-		x.handOver(me.ID)
-		x.Transfer, x.AutoParkAt = nil, autoParkAt(plan, now)
-		x.scheduleActive()
-		return nil
+	taken, _, err := s.mutate(ctx, ix.ID, ix, func(x *Interaction) error {
+		return x.takeTransfer(t.OfferID, me.ID, plan, now)
 	})
 	if err != nil {
 		return nil, err
@@ -194,8 +171,8 @@ func (s *Service) acceptTransfer(ctx context.Context, me *Agent, ix *Interaction
 		return nil, err
 	}
 	s.publishUpdate(taken)
-	s.publish(Event{Topic: UpdatesTopic(t.FromAgentID), Interaction: taken})
-	s.publish(Event{Topic: TransferTopic(t.FromAgentID), Transfer: &TransferEvent{Interaction: taken, Outcome: TransferAccepted, TargetAgentID: me.ID}})
+	s.notify(UpdatesTopic(t.FromAgentID), &InteractionEvent{Interaction: taken})
+	s.notify(TransferTopic(t.FromAgentID), &TransferEvent{Interaction: taken, Outcome: TransferAccepted, TargetAgentID: me.ID})
 	return taken, s.releaseAndRoute(ctx, t.FromAgentID, ix.ID, nil)
 }
 
@@ -209,22 +186,17 @@ func (s *Service) closeTransfer(ctx context.Context, t Transfer, ix *Interaction
 	}
 	if kind != "" {
 		o := Offer{ID: t.OfferID, Interaction: *ix, AgentID: t.ToAgentID, ExpiresAt: t.ExpiresAt, TransferredBy: t.FromAgentID}
-		s.publish(Event{Topic: AgentTopic(t.ToAgentID), Offer: &OfferEvent{Kind: kind, Offer: o}})
+		s.notify(AgentTopic(t.ToAgentID), &OfferEvent{Kind: kind, Offer: o})
 	}
-	s.publish(Event{Topic: TransferTopic(t.FromAgentID), Transfer: &TransferEvent{Interaction: ix, Outcome: TransferRejected, TargetAgentID: t.ToAgentID, Reason: kind.rejection()}})
+	s.notify(TransferTopic(t.FromAgentID), &TransferEvent{Interaction: ix, Outcome: TransferRejected, TargetAgentID: t.ToAgentID, Reason: kind.rejection()})
 	return s.releaseAndRoute(ctx, t.ToAgentID, ix.ID, change)
 }
 
 // rejectTransfer is the target's answer "no" to a transfer offer (T6).
 func (s *Service) rejectTransfer(ctx context.Context, me *Agent, ix *Interaction) (*Interaction, error) {
 	t := *ix.Transfer
-	kept, _, err := s.mutateLoaded(ctx, ix, func(x *Interaction) error {
-		if x.State != Active || x.Transfer == nil || x.Transfer.OfferID != t.OfferID || x.Transfer.ToAgentID != me.ID {
-			return Errorf(EWRONGSTATE, "this transfer is no longer open: it was answered, expired or withdrawn")
-		}
-		x.Transfer = nil
-		x.scheduleActive()
-		return nil
+	kept, _, err := s.mutate(ctx, ix.ID, ix, func(x *Interaction) error {
+		return x.declineTransfer(t.OfferID, me.ID)
 	})
 	if err != nil {
 		return nil, err
@@ -238,16 +210,11 @@ func (s *Service) rejectTransfer(ctx context.Context, me *Agent, ix *Interaction
 func (s *Service) expireTransfer(ctx context.Context, ix *Interaction) error {
 	now := s.Clock.Now()
 	var t Transfer
-	kept, _, err := s.mutateLoaded(ctx, ix, func(x *Interaction) error {
-		if x.State != Active || x.Transfer == nil || x.Transfer.ExpiresAt.After(now) {
-			return errSkip
-		}
-		t = *x.Transfer
-		x.Transfer = nil
-		x.scheduleActive()
-		return nil
+	kept, _, err := s.mutate(ctx, ix.ID, ix, func(x *Interaction) (err error) {
+		t, err = x.expireTransfer(now)
+		return err
 	})
-	if errors.Is(err, errSkip) {
+	if ErrorCode(err) == EWRONGSTATE { // answered or ended meanwhile
 		return nil
 	} else if err != nil {
 		return err

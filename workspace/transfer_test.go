@@ -49,7 +49,7 @@ func TestT1_T3_T4_T5_TransferToAnAgentAccepted(t *testing.T) {
 		t.Fatalf("while the offer is open: %s with %s, transfer %+v; want ACTIVE with alice", pending.State, pending.AgentID, pending.Transfer)
 	}
 	ev := next(t, offers)
-	if ev.Offer == nil || ev.Offer.Kind != workspace.OfferOffered || ev.Offer.Offer.TransferredBy != alice.ID || ev.Offer.Offer.ID != pending.Transfer.OfferID {
+	if offerIn(ev) == nil || offerIn(ev).Kind != workspace.OfferOffered || offerIn(ev).Offer.TransferredBy != alice.ID || offerIn(ev).Offer.ID != pending.Transfer.OfferID {
 		t.Fatalf("bob's offer event = %+v", ev)
 	}
 	if e.agent("bob").Used(workspace.Webchat) != 1 {
@@ -65,7 +65,7 @@ func TestT1_T3_T4_T5_TransferToAnAgentAccepted(t *testing.T) {
 		t.Fatalf("bob reads %v messages (%v), want all %d", page, err, len(before))
 	}
 
-	taken, err := e.s.AcceptOffer(e.as("bob"), ev.Offer.Offer.ID)
+	taken, err := e.s.AcceptOffer(e.as("bob"), offerIn(ev).Offer.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestT1_T3_T4_T5_TransferToAnAgentAccepted(t *testing.T) {
 		t.Fatalf("after accept: %s with %s", taken.State, taken.AgentID)
 	}
 	res := next(t, results)
-	if res.Transfer == nil || res.Transfer.Outcome != workspace.TransferAccepted || res.Transfer.TargetAgentID != bob.ID {
+	if transferIn(res) == nil || transferIn(res).Outcome != workspace.TransferAccepted || transferIn(res).TargetAgentID != bob.ID {
 		t.Fatalf("alice's transfer result = %+v", res)
 	}
 	// T5: it left alice's log and capacity; she can no longer send.
@@ -126,9 +126,9 @@ func TestT6_TransferRejectedStaysWithTheSender(t *testing.T) {
 	if kept.State != workspace.Active || kept.AgentID != e.agent("alice").ID || kept.Transfer != nil {
 		t.Fatalf("after reject: %s with %s, transfer %v", kept.State, kept.AgentID, kept.Transfer)
 	}
-	if res := next(t, results); res.Transfer.Outcome != workspace.TransferRejected || res.Transfer.TargetAgentID != e.agent("bob").ID ||
-		res.Transfer.Reason != workspace.RejectedByTarget {
-		t.Fatalf("result = %+v", res.Transfer)
+	if res := next(t, results); transferIn(res).Outcome != workspace.TransferRejected || transferIn(res).TargetAgentID != e.agent("bob").ID ||
+		transferIn(res).Reason != workspace.RejectedByTarget {
+		t.Fatalf("result = %+v", transferIn(res))
 	}
 	if e.agent("bob").Used(workspace.Webchat) != 0 || e.agent("alice").Used(workspace.Webchat) != 1 {
 		t.Fatal("a rejected transfer must free bob's reserved slot and leave alice's")
@@ -163,12 +163,12 @@ func TestT6_UnansweredTransferExpiresAsRejected(t *testing.T) {
 	e.clock.Advance(time.Second)
 	e.tick()
 	e.tick()
-	if res := next(t, results); res.Transfer.Outcome != workspace.TransferRejected || res.Transfer.Reason != workspace.RejectedExpired {
-		t.Fatalf("result = %+v, want REJECTED (expired)", res.Transfer)
+	if res := next(t, results); transferIn(res).Outcome != workspace.TransferRejected || transferIn(res).Reason != workspace.RejectedExpired {
+		t.Fatalf("result = %+v, want REJECTED (expired)", transferIn(res))
 	}
 	none(t, results) // fired once
-	if ev := next(t, offers); ev.Offer.Kind != workspace.OfferExpired || ev.Offer.Offer.ID != pending.Transfer.OfferID {
-		t.Fatalf("bob's event = %+v, want his transfer offer EXPIRED", ev.Offer)
+	if ev := next(t, offers); offerIn(ev).Kind != workspace.OfferExpired || offerIn(ev).Offer.ID != pending.Transfer.OfferID {
+		t.Fatalf("bob's event = %+v, want his transfer offer EXPIRED", offerIn(ev))
 	}
 	if b := e.agent("bob"); b.MissedOffers != 1 || b.Used(workspace.Webchat) != 0 {
 		t.Fatalf("bob: %d missed offers, %d held; want 1 and 0 (P5 counts transfer offers too)", b.MissedOffers, b.Used(workspace.Webchat))
@@ -191,8 +191,8 @@ func TestT1_TransferToAPlanRequeues(t *testing.T) {
 	if queued.State != workspace.Queued || queued.PlanID != e.plan("Sales").ID {
 		t.Fatalf("after the transfer: %s in %s, want QUEUED in Sales (alice is the only READY agent and sent it away)", queued.State, queued.PlanID)
 	}
-	if res := next(t, results); res.Transfer.Outcome != workspace.TransferAccepted || res.Transfer.TargetAgentID != "" {
-		t.Fatalf("result = %+v, want ACCEPTED by the plan", res.Transfer)
+	if res := next(t, results); transferIn(res).Outcome != workspace.TransferAccepted || transferIn(res).TargetAgentID != "" {
+		t.Fatalf("result = %+v, want ACCEPTED by the plan", transferIn(res))
 	}
 	if e.agent("alice").Used(workspace.Webchat) != 0 {
 		t.Fatal("the sender's capacity must be freed")
@@ -361,11 +361,11 @@ func TestT6_ContactEndingWithdrawsAnOpenTransfer(t *testing.T) {
 	if _, err := e.s.EndWebchat(contact); err != nil {
 		t.Fatal(err)
 	}
-	if ev := next(t, offers); ev.Offer.Kind != workspace.OfferRescinded {
-		t.Fatalf("bob's event = %+v, want RESCINDED", ev.Offer)
+	if ev := next(t, offers); offerIn(ev).Kind != workspace.OfferRescinded {
+		t.Fatalf("bob's event = %+v, want RESCINDED", offerIn(ev))
 	}
-	if res := next(t, results); res.Transfer.Outcome != workspace.TransferRejected || res.Transfer.Reason != workspace.RejectedEnded {
-		t.Fatalf("alice's result = %+v", res.Transfer)
+	if res := next(t, results); transferIn(res).Outcome != workspace.TransferRejected || transferIn(res).Reason != workspace.RejectedEnded {
+		t.Fatalf("alice's result = %+v", transferIn(res))
 	}
 	got := e.get(ix.ID)
 	if got.State != workspace.Wrap || got.AgentID != e.agent("alice").ID || got.Transfer != nil {
@@ -394,7 +394,7 @@ func TestT1_P4_AutoAcceptingTargetTakesTransfersAtOnce(t *testing.T) {
 	if taken.AgentID != bob.ID || taken.Transfer != nil {
 		t.Fatalf("with auto-accept (P4) the transfer completes at once; got %s, transfer %v", taken.AgentID, taken.Transfer)
 	}
-	if ev := next(t, offers); !ev.Offer.Offer.AutoAccepted || ev.Offer.Offer.Interaction.AgentID != bob.ID || ev.Offer.Offer.TransferredBy != e.agent("alice").ID {
-		t.Fatalf("bob is told %+v, want the auto-accepted transfer", ev.Offer)
+	if ev := next(t, offers); !offerIn(ev).Offer.AutoAccepted || offerIn(ev).Offer.Interaction.AgentID != bob.ID || offerIn(ev).Offer.TransferredBy != e.agent("alice").ID {
+		t.Fatalf("bob is told %+v, want the auto-accepted transfer", offerIn(ev))
 	}
 }

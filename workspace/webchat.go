@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -178,13 +179,7 @@ func (s *Service) EndWebchat(ctx context.Context) (*Interaction, error) {
 	}
 	switch ix.State {
 	case Queued, Offered:
-		done, err := s.complete(ctx, id, func(x *Interaction) error {
-			if x.State != Queued && x.State != Offered {
-				return wrongState(x.State)
-			}
-			x.EndedBy = PartyContact
-			return nil
-		})
+		done, err := s.complete(ctx, id, (*Interaction).abandon)
 		if ErrorCode(err) == EWRONGSTATE { // accepted meanwhile: end it as an active chat
 			return s.EndWebchat(ctx)
 		} else if err != nil {
@@ -193,11 +188,11 @@ func (s *Service) EndWebchat(ctx context.Context) (*Interaction, error) {
 		s.systemMessage(ctx, done, "The visitor left before an agent answered")
 		return done, nil
 	case Active, Parked:
-		return s.end(ctx, ix, PartyContact, func(x *Interaction) error {
-			if x.State != Active && x.State != Parked {
+		return s.end(ctx, ix, PartyContact, func(x *Interaction, p *Plan, now time.Time) error {
+			if x.in(Active, Parked) != nil {
 				return Errorf(EWRONGSTATE, "this chat has already ended")
 			}
-			return nil
+			return x.end(PartyContact, p, now)
 		})
 	}
 	return nil, Errorf(EWRONGSTATE, "this chat has already ended")

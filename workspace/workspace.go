@@ -48,7 +48,7 @@ type Agent struct {
 	ID            string
 	Username      string
 	Name          string
-	PasswordHash  []byte
+	PasswordHash  []byte `secret:"true"` // bcrypt; never leaves the store
 	Role          Role
 	Presence      Presence
 	PresenceSince time.Time
@@ -124,12 +124,52 @@ const (
 	DefaultParkedTimeout   = 3600
 )
 
-// ParkedTimeout is how long the plan's parked interactions wait for their contact.
+// ParkedTimeout is how long the plan's parked interactions wait for their contact (K5).
 func (p *Plan) ParkedTimeout() time.Duration {
 	if p.ParkedTimeoutSeconds <= 0 {
 		return DefaultParkedTimeout * time.Second
 	}
 	return time.Duration(p.ParkedTimeoutSeconds) * time.Second
+}
+
+// offerTimeout is how long the plan's offers, routed or transferred, wait for an answer (P5).
+func (p *Plan) offerTimeout() time.Duration {
+	if p.OfferTimeoutSeconds <= 0 {
+		return DefaultOfferTimeout * time.Second
+	}
+	return time.Duration(p.OfferTimeoutSeconds) * time.Second
+}
+
+// AutoParkTimerSeconds is the contact's silence after which the system parks an ACTIVE
+// interaction of the plan (K2); nil when the plan has auto-park off.
+func (p *Plan) AutoParkTimerSeconds() *int {
+	if p.AutoParkSeconds <= 0 {
+		return nil
+	}
+	s := p.AutoParkSeconds
+	return &s
+}
+
+// autoParkAt is when an interaction of the plan that last heard from its contact at from is
+// parked for silence (K2); nil when the plan has auto-park off.
+func (p *Plan) autoParkAt(from time.Time) *time.Time {
+	s := p.AutoParkTimerSeconds()
+	if s == nil {
+		return nil
+	}
+	t := from.Add(time.Duration(*s) * time.Second)
+	return &t
+}
+
+// WrapTimerSeconds is how long the plan's interactions stay in WRAP before the system
+// completes them; nil when there is no wrap countdown: the plan requires a code, so the agent
+// must choose one and complete (W3, S12), or it sets no timer.
+func (p *Plan) WrapTimerSeconds() *int {
+	if p.DispositionRequired || p.WrapSeconds <= 0 {
+		return nil
+	}
+	s := p.WrapSeconds
+	return &s
 }
 
 // Peer is an agent another one recently transferred to or received from.
@@ -157,7 +197,7 @@ func (a *Agent) remember(peerID string, at time.Time) {
 
 // Session is a signed-in agent's bearer token, stored by its hash only.
 type Session struct {
-	TokenHash string
+	TokenHash string `secret:"true"` // a lookup key: never leaves the store
 	AgentID   string
 	CreatedAt time.Time
 	ExpiresAt time.Time
@@ -171,7 +211,7 @@ const ScopeRead Scope = "read"
 
 // APIKey authenticates a CRM integration. Only its hash is stored.
 type APIKey struct {
-	KeyHash   string
+	KeyHash   string `secret:"true"` // a lookup key: never leaves the store
 	Name      string
 	Scopes    []Scope
 	CreatedAt time.Time

@@ -50,6 +50,7 @@ describe('Desk: parking (K1, K4, K6)', () => {
       contact: { address: id, name },
       parkedAt: new Date(Date.now() - 60_000).toISOString(),
       parkedUntil: new Date(Date.now() + 3_540_000).toISOString(),
+      parkedBy: ME,
     });
 
   it('a reply to a parked chat: back in Active, moved to the post-parking queue, or ended without one — each with its toast', async () => {
@@ -117,7 +118,13 @@ describe('Desk: parking (K1, K4, K6)', () => {
     let chat = interaction({ id: 'i-1', plan: supportPlan });
     backend = serving(() => [chat], {
       ParkInteraction: () => {
-        chat = { ...chat, state: 'PARKED', parkedAt: new Date().toISOString(), parkedUntil: new Date(Date.now() + 3_600_000).toISOString() };
+        chat = {
+          ...chat,
+          state: 'PARKED',
+          parkedAt: new Date().toISOString(),
+          parkedUntil: new Date(Date.now() + 3_600_000).toISOString(),
+          parkedBy: ME,
+        };
         return { parkInteraction: { __typename: 'InteractionPayload', interaction: chat, userErrors: [] } };
       },
     });
@@ -207,8 +214,9 @@ describe('Desk: auto-park (K2)', () => {
   it('a chat the system parks gets a toast with Open…; one the agent parks gets only the Park button’s', async () => {
     const now = Date.now();
     const iso = (ms: number) => new Date(now + ms).toISOString();
-    // The contact last wrote 20 minutes ago (it then waited in a queue): by the times alone,
-    // parking it now could be the system's.
+    // The server says who parked each: the agent (parkedBy), or no one when the system did.
+    // The times would not tell: the contact last wrote 20 minutes ago (it then waited in a
+    // queue), so parking it now looks like the system's.
     let mine = interaction({ id: 'i-1', lastContactAt: iso(-1_200_000), autoParkAt: iso(540_000) });
     const quiet = interaction({
       id: 'i-2',
@@ -216,16 +224,17 @@ describe('Desk: auto-park (K2)', () => {
       lastContactAt: iso(-600_500),
       autoParkAt: iso(-500),
     });
-    const parked = (i: ReturnType<typeof interaction>) => ({
+    const parked = (i: ReturnType<typeof interaction>, by: typeof ME | null) => ({
       ...i,
       state: 'PARKED' as const,
       autoParkAt: null,
       parkedAt: iso(0),
       parkedUntil: iso(3_600_000),
+      parkedBy: by,
     });
     backend = serving(() => [mine, quiet], {
       ParkInteraction: () => {
-        mine = parked(mine);
+        mine = parked(mine, ME);
         return { parkInteraction: { __typename: 'InteractionPayload', interaction: mine, userErrors: [] } };
       },
     });
@@ -236,13 +245,13 @@ describe('Desk: auto-park (K2)', () => {
     await userEvent.click(await screen.findByRole('button', { name: 'Park' }));
     expect(await toastWith('Parked: Jane Doe waits in the Parked tab until they reply.')).toBeTruthy();
     act(() => backend!.emit('InteractionUpdates', { interactionUpdates: { ...mine, completedAt: null } }));
-    act(() => backend!.emit('InteractionUpdates', { interactionUpdates: { ...parked(quiet), completedAt: null } }));
+    act(() => backend!.emit('InteractionUpdates', { interactionUpdates: { ...parked(quiet, null), completedAt: null } }));
 
     const toast = (await toastWith('Quiet Quinn was parked after 10 min without a reply')).parentElement!;
     expect(screen.queryByText(/Jane Doe was parked after/)).toBeNull();
     await screen.findByRole('tab', { name: 'Parked 2' });
     // The same update again (e.g. after a reconnection) says nothing more.
-    await act(async () => backend!.emit('InteractionUpdates', { interactionUpdates: { ...parked(quiet), completedAt: null } }));
+    await act(async () => backend!.emit('InteractionUpdates', { interactionUpdates: { ...parked(quiet, null), completedAt: null } }));
     expect(screen.queryAllByText('Quiet Quinn was parked after 10 min without a reply')).toHaveLength(1);
     await userEvent.click(within(toast).getByRole('button', { name: 'Open…' }));
     expect(await screen.findByRole('heading', { level: 2, name: 'Quiet Quinn' })).toBeTruthy();

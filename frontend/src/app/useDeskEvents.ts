@@ -3,7 +3,7 @@ import { useSubscriptionEvents } from '../connection/useSubscriptionEvents';
 import { graphql } from '../gql';
 import { channelLabel, contactName } from '../log/channel';
 import { alertNewOffer, offerAlertBody } from '../offers/alerts';
-import { autoParkedAfter, autoParkedMessage, takeParkedHere } from '../parking/autoPark';
+import { autoParkedMessage, parkedBySystem } from '../parking/autoPark';
 import { endedByParkedTimeout, unparkMessage, unparkOutcome } from '../parking/unpark';
 import { useToasts } from '../toast/Toasts';
 import { transferResultMessage } from '../transfer/transferText';
@@ -177,10 +177,9 @@ export function useDeskEvents({ meId, selectedId, select, flash }: DeskEventHand
     } else if (interaction.state === 'PARKED') {
       announced.current.add(key);
       // The Park button says so itself; the system parking it for silence (K2) is news.
-      const silence = takeParkedHere(interaction.id) ? null : autoParkedAfter(interaction);
-      if (silence === null) return;
+      if (!parkedBySystem(interaction)) return;
       toasts.show({
-        message: autoParkedMessage(name, silence),
+        message: autoParkedMessage(name, interaction.plan?.autoParkSeconds),
         action: openUnlessFocused(interaction),
         timeoutMs: 15000,
       });

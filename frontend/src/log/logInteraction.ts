@@ -52,6 +52,10 @@ export const LogInteractionFragment = graphql(`
     lastContactAt
     autoParkAt
     parkedAt
+    parkedBy {
+      id
+      name
+    }
     agent {
       id
       name

@@ -2,7 +2,6 @@ import { useState } from 'react';
 import { useMutation } from 'urql';
 import { graphql } from '../gql';
 import { useToasts } from '../toast/Toasts';
-import { markParkedHere, unmarkParkedHere } from './autoPark';
 
 const ParkInteractionMutation = graphql(`
   mutation ParkInteraction($input: InteractionInput!) {
@@ -29,10 +28,8 @@ export function ParkButton({ interactionId, contactName }: { interactionId: stri
 
   async function onPark() {
     setError(null);
-    markParkedHere(interactionId);
     const result = await park({ input: { interactionId } });
     const userError = result.data?.parkInteraction.userErrors[0];
-    if (userError || result.error) unmarkParkedHere(interactionId);
     if (userError) setError(userError.message);
     else if (result.error) setError(result.error.graphQLErrors[0]?.message ?? 'It could not be parked. Try again.');
     else toasts.show({ message: `Parked: ${contactName} waits in the Parked tab until they reply.`, timeoutMs: 5000 });

@@ -1,38 +1,22 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  autoParkCountdown,
-  autoParkedAfter,
-  autoParkedMessage,
-  markParkedHere,
-  takeParkedHere,
-  unmarkParkedHere,
-} from './autoPark';
+import { describe, expect, it } from 'vitest';
+import { autoParkCountdown, autoParkedMessage, parkedBySystem } from './autoPark';
 
 const plan = { autoParkSeconds: 600 };
 const at = (minutes: number, seconds = 0) => new Date(Date.UTC(2026, 10, 21, 12, minutes, seconds)).toISOString();
 
-afterEach(() => {
-  vi.useRealTimers();
-});
-
 describe('auto-park (K2)', () => {
-  it('tells the system’s parking from the agent’s by how long the contact had been silent', () => {
-    const parked = { state: 'PARKED' as const, plan, acceptedAt: at(0), lastContactAt: at(2) };
-    expect(autoParkedAfter({ ...parked, parkedAt: at(12, 0) })).toBe(600);
-    // The server's timer fires at autoParkAt or a little later, never sooner.
-    expect(autoParkedAfter({ ...parked, parkedAt: at(12, 3) })).toBe(600);
-    expect(autoParkedAfter({ ...parked, parkedAt: at(7) })).toBeNull();
-    // No message from the contact since it was accepted: silence counts from the acceptance.
-    expect(autoParkedAfter({ ...parked, lastContactAt: null, parkedAt: at(10) })).toBe(600);
-    expect(autoParkedAfter({ ...parked, lastContactAt: null, parkedAt: at(9) })).toBeNull();
-    // A plan without auto-park, or an interaction that is not parked.
-    expect(autoParkedAfter({ ...parked, plan: { autoParkSeconds: null }, parkedAt: at(30) })).toBeNull();
-    expect(autoParkedAfter({ ...parked, state: 'ACTIVE', parkedAt: at(30) })).toBeNull();
+  it('tells the system’s parking from an agent’s by who the server says parked it', () => {
+    expect(parkedBySystem({ state: 'PARKED', parkedBy: null })).toBe(true);
+    expect(parkedBySystem({ state: 'PARKED', parkedBy: { id: 'agent-alice' } })).toBe(false);
+    // Only a PARKED interaction has been parked by anyone.
+    expect(parkedBySystem({ state: 'ACTIVE', parkedBy: null })).toBe(false);
   });
 
   it('words the toast with the plan’s auto-park time', () => {
     expect(autoParkedMessage('Jane Doe', 600)).toBe('Jane Doe was parked after 10 min without a reply');
     expect(autoParkedMessage('jane@example.com', 90)).toBe('jane@example.com was parked after 1 min 30 s without a reply');
+    // The plan has turned auto-park off since.
+    expect(autoParkedMessage('Jane Doe', null)).toBe('Jane Doe was parked for lack of a reply');
   });
 
   it('counts down once the contact has been silent a minute, not while a transfer waits for an answer', () => {
@@ -47,18 +31,4 @@ describe('auto-park (K2)', () => {
     expect(autoParkCountdown({ ...active, plan: { autoParkSeconds: null } }, Date.parse(at(5)))).toBeNull();
   });
 
-  it('a mark from the Park button is used once, dropped on failure, and forgotten after a minute', () => {
-    vi.useFakeTimers({ toFake: ['Date'] });
-    markParkedHere('i-1');
-    expect(takeParkedHere('i-1')).toBe(true);
-    expect(takeParkedHere('i-1')).toBe(false);
-
-    markParkedHere('i-2');
-    unmarkParkedHere('i-2');
-    expect(takeParkedHere('i-2')).toBe(false);
-
-    markParkedHere('i-3');
-    vi.advanceTimersByTime(61_000);
-    expect(takeParkedHere('i-3')).toBe(false);
-  });
 });

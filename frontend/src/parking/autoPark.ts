@@ -10,53 +10,23 @@ import type { InteractionState } from '../gql/graphql';
 /** Seconds of the contact's silence before the header shows when the system will park. */
 export const AUTO_PARK_HINT_AFTER_SECONDS = 60;
 
-/** How long a mark from the Park button waits for the PARKED update it announces. */
-const PARK_MARK_MS = 60_000;
-const parkedHere = new Map<string, number>();
-
-/** The Park button marks an interaction just before parking it, so its update is not taken for the system's. */
-export function markParkedHere(interactionId: string) {
-  parkedHere.set(interactionId, Date.now());
-}
-
-/** The park failed: no update follows. */
-export function unmarkParkedHere(interactionId: string) {
-  parkedHere.delete(interactionId);
-}
-
-/** Whether this desk parked the interaction just now; the mark is used up. */
-export function takeParkedHere(interactionId: string): boolean {
-  const at = parkedHere.get(interactionId);
-  parkedHere.delete(interactionId);
-  return at !== undefined && Date.now() - at < PARK_MARK_MS;
-}
-
 interface AutoParkPlan {
   autoParkSeconds?: number | null;
 }
 
 /**
- * The silence (seconds) after which the system parked a PARKED interaction, or null if it
- * cannot have: its plan parks automatically, and it was parked no sooner than that long after
- * the contact last wrote (or, if they have not written since, after it was accepted). The agent
- * parking it themselves is told apart by takeParkedHere.
+ * Whether the system parked a PARKED interaction for its contact's silence (K2): the server
+ * names the agent who parked it (`parkedBy`), and no one when the system did.
  */
-export function autoParkedAfter(interaction: {
-  state: InteractionState;
-  parkedAt?: string | null;
-  lastContactAt?: string | null;
-  acceptedAt?: string | null;
-  plan?: AutoParkPlan | null;
-}): number | null {
-  const seconds = interaction.plan?.autoParkSeconds;
-  const since = interaction.lastContactAt ?? interaction.acceptedAt;
-  if (interaction.state !== 'PARKED' || !interaction.parkedAt || !seconds || !since) return null;
-  return Date.parse(interaction.parkedAt) - Date.parse(since) >= (seconds - 1) * 1000 ? seconds : null;
+export function parkedBySystem(interaction: { state: InteractionState; parkedBy?: { id: string } | null }): boolean {
+  return interaction.state === 'PARKED' && !interaction.parkedBy;
 }
 
-/** The toast when the system parked it. */
-export function autoParkedMessage(contact: string, autoParkSeconds: number): string {
-  return `${contact} was parked after ${formatDuration(autoParkSeconds)} without a reply`;
+/** The toast when the system parked it, with the plan's auto-park time if it has one. */
+export function autoParkedMessage(contact: string, autoParkSeconds: number | null | undefined): string {
+  return autoParkSeconds
+    ? `${contact} was parked after ${formatDuration(autoParkSeconds)} without a reply`
+    : `${contact} was parked for lack of a reply`;
 }
 
 /**

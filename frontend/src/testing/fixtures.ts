@@ -53,6 +53,7 @@ export function interaction(
     autoParkAt: null,
     parkedAt: null,
     parkedUntil: null,
+    parkedBy: null,
     pendingTransfer: null,
     agent: ME,
     contact: { __typename: 'Contact', address: 'visitor-1', name: 'Jane Doe' } as never,
