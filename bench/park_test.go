@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentdesk/agentdesk/channel/webchat"
 	"github.com/agentdesk/agentdesk/server"
 	"github.com/agentdesk/agentdesk/sqlite"
 	"github.com/agentdesk/agentdesk/workspace"
@@ -233,7 +234,7 @@ func (ts *tickStore) parkOne(b *testing.B) (active, parked *workspace.Interactio
 	if _, err := ts.svc.SetPresence(as(), workspace.Ready); err != nil {
 		b.Fatal(err)
 	}
-	_, ix, err := ts.svc.StartWebchat(ctx, workspace.StartWebchat{Name: "Visitor", PlanID: supportID, Text: "Hello, where is my order?"})
+	_, ix, err := webchat.New(ts.svc).Start(ctx, webchat.Start{Name: "Visitor", PlanID: supportID, Text: "Hello, where is my order?"})
 	if err != nil {
 		b.Fatal(err)
 	}

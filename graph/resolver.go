@@ -8,12 +8,15 @@ package graph
 import (
 	"context"
 
+	"github.com/agentdesk/agentdesk/channel/webchat"
 	"github.com/agentdesk/agentdesk/workspace"
 )
 
 // Resolver holds what resolvers need: the domain service.
 type Resolver struct {
 	Service *workspace.Service
+	// Webchat is the webchat channel: the visitor's operations.
+	Webchat *webchat.Channel
 	// WebchatLimit refuses a webchat contact's request when they (their token or their IP
 	// address) send too fast; nil means no limit.
 	WebchatLimit func(ctx context.Context) error

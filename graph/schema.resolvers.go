@@ -9,6 +9,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/agentdesk/agentdesk/channel/webchat"
 	"github.com/agentdesk/agentdesk/graph/model"
 	"github.com/agentdesk/agentdesk/workspace"
 )
@@ -224,14 +225,14 @@ func (r *mutationResolver) StartWebchat(ctx context.Context, input model.StartWe
 	if err := r.limitWebchat(ctx); err != nil {
 		return nil, err
 	}
-	in := workspace.StartWebchat{Text: input.Text}
+	in := webchat.Start{Text: input.Text}
 	if input.Name != nil {
 		in.Name = *input.Name
 	}
 	if input.PlanID != nil {
 		in.PlanID = *input.PlanID
 	}
-	token, chat, err := r.Service.StartWebchat(ctx, in)
+	token, chat, err := r.Webchat.Start(ctx, in)
 	uerrs, err := userErrors(err)
 	if err != nil || len(uerrs) > 0 {
 		return &model.StartWebchatPayload{UserErrors: uerrs}, err
@@ -244,7 +245,7 @@ func (r *mutationResolver) SendContactMessage(ctx context.Context, input model.C
 	if err := r.limitWebchat(ctx); err != nil {
 		return nil, err
 	}
-	m, err := r.Service.SendContactMessage(ctx, input.Text)
+	m, err := r.Webchat.Send(ctx, input.Text)
 	uerrs, err := userErrors(err)
 	return &model.SendMessagePayload{Message: m, UserErrors: uerrs}, err
 }
@@ -254,7 +255,7 @@ func (r *mutationResolver) EndWebchat(ctx context.Context) (*model.WebchatPayloa
 	if err := r.limitWebchat(ctx); err != nil {
 		return nil, err
 	}
-	chat, err := r.Service.EndWebchat(ctx)
+	chat, err := r.Webchat.End(ctx)
 	uerrs, err := userErrors(err)
 	return &model.WebchatPayload{Chat: chat, UserErrors: uerrs}, err
 }
@@ -317,7 +318,7 @@ func (r *pendingTransferResolver) To(ctx context.Context, obj *workspace.Transfe
 
 // MyChat is the resolver for the myChat field.
 func (r *queryResolver) MyChat(ctx context.Context) (*workspace.Interaction, error) {
-	return r.Service.MyChat(ctx)
+	return r.Webchat.Chat(ctx)
 }
 
 // Me is the resolver for the me field.
@@ -465,7 +466,7 @@ func (r *transferResultResolver) Reason(ctx context.Context, obj *workspace.Tran
 
 // AgentName is the resolver for the agentName field.
 func (r *webchatSessionResolver) AgentName(ctx context.Context, obj *workspace.Interaction) (*string, error) {
-	return r.Service.AgentName(ctx, obj)
+	return r.Webchat.AgentName(ctx, obj)
 }
 
 // EndedBy is the resolver for the endedBy field.

@@ -26,7 +26,7 @@ const closeForbidden = 4403
 // graphqlHandler builds the /query handler: SSE, websocket (both subprotocols), GET and POST
 // transports, limits, the error presenter and metrics.
 func (m *Main) graphqlHandler() *handler.Server {
-	cfg := graph.Config{Resolvers: &graph.Resolver{Service: m.Service, WebchatLimit: m.webchatLimit()}}
+	cfg := graph.Config{Resolvers: &graph.Resolver{Service: m.Service, Webchat: m.Webchat, WebchatLimit: m.webchatLimit()}}
 	// Lists count as many items as they may hold, so complexity tracks the work done.
 	cfg.Complexity.Query.InteractionPlans = func(child int, _ *string) int { return 1 + 20*child }
 	cfg.Complexity.Agent.Capacity = func(child int) int { return 1 + len(workspace.Channels)*child }

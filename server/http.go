@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/agentdesk/agentdesk/channel/webchat"
 	"github.com/agentdesk/agentdesk/frontend"
 	"github.com/agentdesk/agentdesk/graph"
 	"github.com/agentdesk/agentdesk/workspace"
@@ -38,10 +39,7 @@ func (m *Main) routes() http.Handler {
 	mux.Handle("/metrics", http.NotFoundHandler())
 	assets := frontend.Dist()
 	mux.HandleFunc("GET /playground", func(w http.ResponseWriter, r *http.Request) { serveFile(w, r, assets, "playground.html") })
-	// The webchat widget is a bundle of its own that any site embeds with one script tag;
-	// the demo page shows it beside nothing else.
-	mux.HandleFunc("GET /webchat/widget.js", func(w http.ResponseWriter, r *http.Request) { serveFile(w, r, assets, "webchat/widget.js") })
-	mux.HandleFunc("GET /webchat/demo", func(w http.ResponseWriter, r *http.Request) { serveFile(w, r, assets, "webchat/demo.html") })
+	webchat.Routes(mux, assets, serveFile)
 	mux.HandleFunc("GET /demo/phone", func(w http.ResponseWriter, r *http.Request) { serveFile(w, r, assets, "phone.html") })
 	mux.Handle("/", spa(assets))
 	if m.demo != nil {

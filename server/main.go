@@ -21,6 +21,7 @@ import (
 	"github.com/agentdesk/agentdesk/channel"
 	"github.com/agentdesk/agentdesk/channel/twilio"
 	"github.com/agentdesk/agentdesk/channel/vonage"
+	"github.com/agentdesk/agentdesk/channel/webchat"
 	"github.com/agentdesk/agentdesk/channel/whatsapp"
 	"github.com/agentdesk/agentdesk/mongo"
 	"github.com/agentdesk/agentdesk/sqlite"
@@ -42,6 +43,8 @@ type Main struct {
 	Hub     *workspace.Hub
 	// Bus carries events to the other nodes (MongoDB only); nil on the embedded store.
 	Bus *mongo.Bus
+	// Webchat is the webchat channel of this node's service.
+	Webchat *webchat.Channel
 	// Providers are the messaging providers identities may use; NewMain fills in every one
 	// agentdesk carries, and tests may replace them before Run.
 	Providers []channel.Provider
@@ -114,6 +117,7 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		m.Bus, m.Service.Bus = bus, m.metrics.countEvents(bus)
 	}
+	m.Webchat = webchat.New(m.Service)
 	m.providers = catalog{}
 	for _, p := range m.Providers {
 		m.providers[p.Name()] = p

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentdesk/agentdesk/channel/webchat"
 	"github.com/agentdesk/agentdesk/mongo"
 	"github.com/agentdesk/agentdesk/mongo/mongotest"
 	"github.com/agentdesk/agentdesk/server"
@@ -239,7 +240,7 @@ func routingRace(t *testing.T, nodes []*server.Main, poll time.Duration) {
 			defer started.Done()
 			for i := g; i < chats; i += 8 {
 				node := nodes[i%len(nodes)]
-				if _, _, err := node.Service.StartWebchat(ctx, workspace.StartWebchat{PlanID: sales.ID, Text: fmt.Sprint("chat ", i)}); err != nil {
+				if _, _, err := node.Webchat.Start(ctx, webchat.Start{PlanID: sales.ID, Text: fmt.Sprint("chat ", i)}); err != nil {
 					violate("start: %v", err)
 				}
 			}

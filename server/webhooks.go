@@ -141,11 +141,11 @@ func (m *Main) webhook(w http.ResponseWriter, r *http.Request) {
 	ctx := context.WithoutCancel(r.Context()) // a provider hanging up must not cut a write short
 	for _, in := range res.Messages {
 		in.IdentityID = id.ID
-		if _, dup, err := m.Service.Receive(ctx, in); err != nil {
+		if got, err := m.Service.Receive(ctx, in); err != nil {
 			slog.Warn("webhook: message not stored", "provider", name, "err", err)
 			m.webhookRefused(w, r, name, http.StatusServiceUnavailable, "the message could not be stored; retry")
 			return
-		} else if dup {
+		} else if got.Duplicate {
 			m.metrics.webhooks.WithLabelValues(name, "duplicate").Inc()
 		}
 	}

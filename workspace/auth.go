@@ -24,7 +24,8 @@ const (
 	Anonymous PrincipalKind = iota
 	AgentPrincipal
 	IntegrationPrincipal
-	// ContactPrincipal is a webchat visitor, holding the token of their own chat.
+	// ContactPrincipal is a contact (a webchat visitor) holding the token of their own
+	// conversation.
 	ContactPrincipal
 )
 
@@ -124,8 +125,10 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (Principal, e
 		return Principal{}, nil
 	}
 	hash := HashToken(bearer)
-	if strings.HasPrefix(bearer, contactPrefix) {
-		return s.authenticateContact(ctx, bearer, hash)
+	for _, tokens := range s.ContactTokens {
+		if id, ok := tokens.ParseContactToken(bearer); ok {
+			return s.authenticateContact(ctx, id, hash)
+		}
 	}
 	if strings.HasPrefix(bearer, sessionPrefix) {
 		sess, err := s.Store.Session(ctx, hash)

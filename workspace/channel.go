@@ -96,20 +96,45 @@ type TemplateUse struct {
 	Parameters []string `json:",omitzero"`
 }
 
-// InboundMessage is one message a contact sent on a provider channel, as its adapter parsed it from
-// a verified webhook.
+// InboundMessage is one message a contact sent, as its channel adapter received it: parsed
+// from a verified provider webhook, or sent by a contact the domain authenticated (webchat).
 type InboundMessage struct {
-	// IdentityID is the identity the webhook was addressed to.
+	// IdentityID is the identity a provider's webhook was addressed to; "" on channels
+	// without identities (webchat), which give Channel and PlanID instead.
 	IdentityID string
-	// From is the contact's address (E.164 number, WhatsApp ID, email address).
+	Channel    Channel
+	// PlanID is the plan a new conversation goes to on a channel without identities; with an
+	// identity, the identity's plan.
+	PlanID string
+	// From is the contact's address (E.164 number, WhatsApp ID, email address, a webchat
+	// visitor's generated address).
 	From string
-	// Name is the contact's name where the provider gives one (WhatsApp's profile name).
+	// Name is the contact's name where the channel gives one (WhatsApp's profile name).
 	Name string
-	// ProviderMessageID is the provider's ID of the message. Receive is idempotent on it.
+	// ProviderMessageID is the channel's ID of the message. Receive is idempotent on it.
 	ProviderMessageID string
 	Text              string
 	// At is when the provider says the contact sent it (informational; zero if unknown).
 	At time.Time
+	// ContactTokenHash, on a message that opens a conversation, is the hash of the token the
+	// contact will authenticate with (webchat); NewID is then the new interaction's ID,
+	// which the token names.
+	ContactTokenHash string
+	NewID            string
+	// Continue only joins the contact's open conversation: when it has ended, the message
+	// is refused (WRONG_STATE) instead of opening a new one (a webchat visitor starts anew
+	// explicitly).
+	Continue bool
+}
+
+// Received is what Receive did with an inbound message.
+type Received struct {
+	Message     *Message
+	Interaction *Interaction
+	// Duplicate: the message was stored before (the provider delivered it again).
+	Duplicate bool
+	// Opened: the message opened a new interaction.
+	Opened bool
 }
 
 // DeliveryReport is a provider's status callback for a message the desk sent.
@@ -164,11 +189,20 @@ func (ix *Interaction) FreeTextUntil(now time.Time) *time.Time {
 	return &until
 }
 
-// threadKey names the open conversation of a contact on an identity: an inbound message
-// joins the live interaction holding this key, or opens a new one.
-func threadKey(identityID, contact string) string { return identityID + "|" + contact }
+// threadKey names the open conversation of a contact on an identity (or, without one, on a
+// channel): an inbound message joins the live interaction holding this key, or opens a new one.
+func threadKey(source, contact string) string { return source + "|" + contact }
 
-// externalKey is the store key of a provider's message ID, unique per identity.
-func externalKey(identityID, providerMessageID string) string {
-	return identityID + "|" + providerMessageID
+// externalKey is the store key of a channel's message ID, unique per identity (or channel).
+func externalKey(source, providerMessageID string) string {
+	return source + "|" + providerMessageID
+}
+
+// source is what scopes an inbound message's thread and message ID: its identity, or its
+// channel when it has none.
+func (in InboundMessage) source() string {
+	if in.IdentityID != "" {
+		return in.IdentityID
+	}
+	return string(in.Channel)
 }

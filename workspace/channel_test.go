@@ -91,11 +91,11 @@ func (e *env) channels() (sms, wa *workspace.Identity, tpl *workspace.Template, 
 // inbound delivers a contact's message as a provider webhook would.
 func (e *env) inbound(id *workspace.Identity, from, providerID, text string) *workspace.Message {
 	e.t.Helper()
-	m, _, err := e.s.Receive(e.t.Context(), workspace.InboundMessage{IdentityID: id.ID, From: from, ProviderMessageID: providerID, Text: text})
+	r, err := e.s.Receive(e.t.Context(), workspace.InboundMessage{IdentityID: id.ID, From: from, ProviderMessageID: providerID, Text: text})
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return m
+	return r.Message
 }
 
 func (e *env) deliver() {
@@ -124,9 +124,9 @@ func TestInboundSMSRoutedOnceAndThreaded(t *testing.T) {
 	e.ready("alice")
 	first := e.inbound(sms, "+447700900001", "p-1", "My card was declined")
 	for range 2 {
-		again, dup, err := e.s.Receive(t.Context(), workspace.InboundMessage{IdentityID: sms.ID, From: "+447700900001", ProviderMessageID: "p-1", Text: "My card was declined"})
-		if err != nil || !dup || again.ID != first.ID {
-			t.Fatalf("redelivery: %v dup=%v id=%s, want the first message %s", err, dup, again.ID, first.ID)
+		again, err := e.s.Receive(t.Context(), workspace.InboundMessage{IdentityID: sms.ID, From: "+447700900001", ProviderMessageID: "p-1", Text: "My card was declined"})
+		if err != nil || !again.Duplicate || again.Message.ID != first.ID {
+			t.Fatalf("redelivery: %v dup=%v, want the first message %s", err, again.Duplicate, first.ID)
 		}
 	}
 	ix := e.get(first.InteractionID)
@@ -162,13 +162,13 @@ func TestInboundConcurrentDeliveries(t *testing.T) {
 	ids := make([]string, 6)
 	for i := range 6 {
 		wg.Go(func() {
-			m, _, err := e.s.Receive(t.Context(), workspace.InboundMessage{IdentityID: sms.ID, From: "+447700900002",
+			r, err := e.s.Receive(t.Context(), workspace.InboundMessage{IdentityID: sms.ID, From: "+447700900002",
 				ProviderMessageID: "dup-" + strconv.Itoa(i%2), Text: "hi " + strconv.Itoa(i%2)})
 			if err != nil {
 				t.Error(err)
 				return
 			}
-			ids[i] = m.InteractionID
+			ids[i] = r.Message.InteractionID
 		})
 	}
 	wg.Wait()

@@ -19,72 +19,87 @@ const ENOCAPACITY = "NO_CAPACITY"
 // the identity: their replies would join it, not the new one.
 const EALREADYOPEN = "ALREADY_OPEN"
 
-// Receive is the one entry of contacts' messages from provider channels. It joins the message
-// to the contact's open interaction on the identity, or opens a new one and routes it (C3,
-// P6). It is idempotent on the provider's message ID: a webhook the provider delivers again is
-// stored once, and Receive returns the stored message with duplicate true.
-func (s *Service) Receive(ctx context.Context, in InboundMessage) (m *Message, duplicate bool, err error) {
-	if in.IdentityID == "" || IsBlank(in.From) || in.ProviderMessageID == "" {
-		return nil, false, Errorf(EINVALID, "an inbound message needs its identity, sender and provider ID")
+// Receive is the one entry of contacts' messages into the domain, for every channel. It joins
+// the message to the contact's open interaction on the identity (or channel), or opens a new
+// one and routes it (C3, P6). It is idempotent on the channel's message ID: a webhook the
+// provider delivers again is stored once, and Receive reports the stored message as a
+// duplicate. The message is stored before anything else happens, so it is kept whatever the
+// interaction does meanwhile (K4).
+func (s *Service) Receive(ctx context.Context, in InboundMessage) (Received, error) {
+	if (in.IdentityID == "" && in.Channel == "") || IsBlank(in.From) || in.ProviderMessageID == "" {
+		return Received{}, Errorf(EINVALID, "an inbound message needs its identity or channel, sender and message ID")
 	}
-	key := externalKey(in.IdentityID, in.ProviderMessageID)
+	key := externalKey(in.source(), in.ProviderMessageID)
 	if m, err := s.Store.MessageByExternalID(ctx, key); err == nil {
-		return m, true, nil
+		return Received{Message: m, Duplicate: true}, nil
 	} else if ErrorCode(err) != ENOTFOUND {
-		return nil, false, err
+		return Received{}, err
 	}
-	id, err := s.Store.Identity(ctx, in.IdentityID)
-	if err != nil {
-		return nil, false, err
+	if in.IdentityID != "" {
+		id, err := s.Store.Identity(ctx, in.IdentityID)
+		if err != nil {
+			return Received{}, err
+		}
+		in.Channel, in.PlanID = id.Channel, id.PlanID
 	}
-	ix, created, err := s.threadFor(ctx, id, in)
+	ix, opened, err := s.threadFor(ctx, in)
 	if err != nil {
-		return nil, false, err
+		return Received{}, err
 	}
 	text := NormaliseText(in.Text)
 	if IsBlank(text) {
 		text = "(an empty message)"
 	}
-	m, err = s.appendMessage(ctx, &Message{InteractionID: ix.ID, From: PartyContact, Text: text, ExternalID: key})
+	m, err := s.appendMessage(ctx, &Message{InteractionID: ix.ID, From: PartyContact, Text: text, ExternalID: key})
 	if ErrorCode(err) == ECONFLICT { // the same webhook, delivered twice at once
 		if first, ferr := s.Store.MessageByExternalID(ctx, key); ferr == nil {
-			return first, true, nil
+			return Received{Message: first, Interaction: ix, Duplicate: true}, nil
 		}
 	}
 	if err != nil {
-		return nil, false, err
+		return Received{}, err
 	}
-	if created {
-		return m, false, s.route(ctx, ix)
+	r := Received{Message: m, Interaction: ix, Opened: opened}
+	if opened {
+		return r, s.route(ctx, ix)
 	}
 	if ix.Channel == WhatsApp { // the contact's message (re)opens the 24-hour window (O2)
 		if ix, _, err = s.mutate(ctx, ix.ID, ix, func(x *Interaction) error {
 			x.ContactWroteAt = &m.SentAt
 			return nil
 		}); err != nil {
-			return m, false, err
+			return r, err
 		}
 		s.publishUpdate(ix)
 	}
 	if ix.State == Queued { // also routes one whose first routing a crash cut short
-		return m, false, s.route(ctx, ix)
+		return r, s.route(ctx, ix)
 	}
-	return m, false, s.contactWrote(ctx, ix, m)
+	return r, s.contactWrote(ctx, ix, m)
 }
 
-// threadFor returns the contact's open interaction on the identity, or a new QUEUED one.
-func (s *Service) threadFor(ctx context.Context, id *Identity, in InboundMessage) (*Interaction, bool, error) {
+// threadFor returns the contact's open interaction, or a new QUEUED one (opened true).
+func (s *Service) threadFor(ctx context.Context, in InboundMessage) (*Interaction, bool, error) {
+	if in.Continue {
+		return s.continued(ctx, in)
+	}
 	from := NormaliseName(in.From)
+	key := threadKey(in.source(), from)
 	for attempt := 1; ; attempt++ {
-		ix, err := s.openThread(ctx, threadKey(id.ID, from))
+		ix, err := s.openThread(ctx, key)
 		if err == nil || ErrorCode(err) != ENOTFOUND {
 			return ix, false, err
 		}
 		now := s.Clock.Now()
+		id := in.NewID
+		if id == "" || attempt > 1 {
+			id = uuid.NewString()
+		}
 		ix = &Interaction{
-			ID: uuid.NewString(), Channel: id.Channel, Direction: Inbound, State: Queued,
-			Contact: Contact{Address: from, Name: NormaliseName(in.Name)}, PlanID: id.PlanID,
-			IdentityID: id.ID, ThreadKey: threadKey(id.ID, from), CreatedAt: now, ContactWroteAt: &now,
+			ID: id, Channel: in.Channel, Direction: Inbound, State: Queued,
+			Contact: Contact{Address: from, Name: NormaliseName(in.Name)}, PlanID: in.PlanID,
+			IdentityID: in.IdentityID, ThreadKey: key, CreatedAt: now, ContactWroteAt: &now,
+			ContactTokenHash: in.ContactTokenHash,
 		}
 		err = s.Store.CreateInteraction(ctx, ix)
 		if err == nil {
@@ -93,8 +108,25 @@ func (s *Service) threadFor(ctx context.Context, id *Identity, in InboundMessage
 		if ErrorCode(err) != ECONFLICT || attempt == maxAttempts {
 			return nil, false, err
 		}
-		// another webhook of this contact opened it first: join that one
+		// another message of this contact opened it first: join that one
 	}
+}
+
+// continued is the contact's own conversation (the one they are authenticated for), while it
+// is open.
+func (s *Service) continued(ctx context.Context, in InboundMessage) (*Interaction, bool, error) {
+	id, err := RequireContact(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	ix, err := s.Store.Interaction(ctx, id)
+	if err != nil {
+		return nil, false, err
+	}
+	if ix.State == Wrap || ix.State == Completed {
+		return nil, false, Errorf(EWRONGSTATE, "this conversation has ended; start a new one")
+	}
+	return ix, false, nil
 }
 
 // openThread returns the live interaction holding the thread key while it is open. One that

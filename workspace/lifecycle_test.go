@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentdesk/agentdesk/channel/webchat"
 	"github.com/agentdesk/agentdesk/sqlite"
 	"github.com/agentdesk/agentdesk/workspace"
 	"github.com/google/uuid"
@@ -16,6 +17,7 @@ import (
 type env struct {
 	t     *testing.T
 	s     *workspace.Service
+	web   *webchat.Channel
 	clock *workspace.ManualClock
 	hub   *workspace.Hub
 }
@@ -34,7 +36,7 @@ func newEnv(t *testing.T) *env {
 	if err := s.SeedDemo(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, s: s, clock: clock, hub: hub}
+	return &env{t: t, s: s, web: webchat.New(s), clock: clock, hub: hub}
 }
 
 // as is a context signed in as the agent.
@@ -84,7 +86,7 @@ func (e *env) ready(usernames ...string) {
 // chat starts a webchat in the plan and returns the contact's context and the interaction.
 func (e *env) chat(plan string) (context.Context, *workspace.Interaction) {
 	e.t.Helper()
-	token, ix, err := e.s.StartWebchat(e.t.Context(), workspace.StartWebchat{Name: "Visitor", PlanID: e.plan(plan).ID, Text: "Hello, I need help"})
+	token, ix, err := e.web.Start(e.t.Context(), webchat.Start{Name: "Visitor", PlanID: e.plan(plan).ID, Text: "Hello, I need help"})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -422,7 +424,7 @@ func TestH1_MessageValidation(t *testing.T) {
 	for _, text := range []string{"", "   \n", "12345678901"} {
 		_, err := e.s.SendMessage(ctx, ix.ID, text)
 		wantCode(t, err, workspace.EINVALID)
-		_, err = e.s.SendContactMessage(contact, text)
+		_, err = e.web.Send(contact, text)
 		wantCode(t, err, workspace.EINVALID)
 	}
 	if _, err := e.s.SendMessage(ctx, ix.ID, "1234567890"); err != nil {
@@ -490,7 +492,7 @@ func TestC4_W2_ContactEndsTheirChat(t *testing.T) {
 	e.accept(ix)
 	updates := e.hub.Subscribe(t.Context(), workspace.UpdatesTopic(e.agent("alice").ID))
 	e.clock.Advance(95 * time.Second)
-	got, err := e.s.EndWebchat(contact)
+	got, err := e.web.End(contact)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -500,9 +502,9 @@ func TestC4_W2_ContactEndsTheirChat(t *testing.T) {
 	if ev := <-updates; updateIn(ev).State != workspace.Wrap || updateIn(ev).EndedBy != workspace.PartyContact {
 		t.Fatalf("agent was told %+v, want WRAP ended by CONTACT", updateIn(ev))
 	}
-	_, err = e.s.EndWebchat(contact)
+	_, err = e.web.End(contact)
 	wantCode(t, err, workspace.EWRONGSTATE)
-	_, err = e.s.SendContactMessage(contact, "still there?")
+	_, err = e.web.Send(contact, "still there?")
 	wantCode(t, err, workspace.EWRONGSTATE)
 }
 
@@ -511,7 +513,7 @@ func TestC4_ContactLeavesBeforeAnAgentAnswers(t *testing.T) {
 	e.ready("alice")
 	contact, ix := e.chat("Sales")
 	offers := e.hub.Subscribe(t.Context(), workspace.AgentTopic(e.agent("alice").ID))
-	got, err := e.s.EndWebchat(contact)
+	got, err := e.web.End(contact)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -677,9 +679,9 @@ func TestContactTokenIsScopedToItsChat(t *testing.T) {
 	wantCode(t, err, workspace.EFORBIDDEN)
 	_, err = e.s.MessageFeed(contact, other.ID)
 	wantCode(t, err, workspace.EFORBIDDEN)
-	_, err = e.s.MyChat(e.as("alice"))
+	_, err = e.web.Chat(e.as("alice"))
 	wantCode(t, err, workspace.EFORBIDDEN)
-	mine, err := e.s.MyChat(contact)
+	mine, err := e.web.Chat(contact)
 	if err != nil || mine.ID != ix.ID {
 		t.Fatalf("myChat = %v, %v", mine, err)
 	}
@@ -703,7 +705,7 @@ func TestSweepRepairsCrashLeftovers(t *testing.T) {
 	}
 	orphan := e.get(ix.ID)
 	orphan.State = workspace.Completed
-	if _, _, err := e.s.StartWebchat(ctx, workspace.StartWebchat{PlanID: e.plan("Sales").ID, Text: "x"}); err != nil {
+	if _, _, err := e.web.Start(ctx, webchat.Start{PlanID: e.plan("Sales").ID, Text: "x"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.s.Sweep(ctx); err != nil {

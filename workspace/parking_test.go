@@ -32,7 +32,7 @@ func (e *env) park(ix *workspace.Interaction) *workspace.Interaction {
 // say sends a contact message.
 func (e *env) say(contact context.Context, text string) *workspace.Message {
 	e.t.Helper()
-	m, err := e.s.SendContactMessage(contact, text)
+	m, err := e.web.Send(contact, text)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -305,7 +305,7 @@ func TestK6_NoPostParkingPlanReplyEndsIt(t *testing.T) {
 	if texts[len(texts)-2] != "CONTACT: Hello again" || texts[len(texts)-1] != "SYSTEM: The chat has ended" {
 		t.Fatalf("transcript ends %q", texts[len(texts)-2:])
 	}
-	_, err := e.s.SendContactMessage(contact, "anyone?")
+	_, err := e.web.Send(contact, "anyone?")
 	wantCode(t, err, workspace.EWRONGSTATE)
 }
 
@@ -376,7 +376,7 @@ func TestK4_K5_ReplyRacesTheParkedTimeout(t *testing.T) {
 		var wg sync.WaitGroup
 		var sendErr, tickErr error
 		wg.Add(2)
-		go func() { defer wg.Done(); _, sendErr = e.s.SendContactMessage(contact, "race") }()
+		go func() { defer wg.Done(); _, sendErr = e.web.Send(contact, "race") }()
 		go func() { defer wg.Done(); tickErr = e.s.Tick(t.Context()) }()
 		wg.Wait()
 		if tickErr != nil {

@@ -193,7 +193,7 @@ func TestRevocation_MessageFeedFollowsTheHolder(t *testing.T) {
 	if _, err := e.s.RejectOffer(e.as("alice"), offered.OfferID()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.s.SendContactMessage(contact, "after the rejection"); err != nil {
+	if _, err := e.web.Send(contact, "after the rejection"); err != nil {
 		t.Fatal(err)
 	}
 	for ev := range feed { // drains until the feed ends

@@ -24,6 +24,9 @@ type Service struct {
 	// LoginThrottle slows password guessing; nil turns it off.
 	LoginThrottle *LoginThrottle
 
+	// ContactTokens are the channels whose contacts authenticate with their own tokens
+	// (webchat); Authenticate asks each whether a bearer token is theirs.
+	ContactTokens []ContactTokens
 	// Providers checks identities' provider settings.
 	Providers ProviderCatalog
 	// Senders deliver outbound messages, by identity provider name.

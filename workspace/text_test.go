@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/agentdesk/agentdesk/channel/webchat"
 	"github.com/agentdesk/agentdesk/workspace"
 )
 
@@ -88,12 +89,12 @@ func TestHardening_NamesAndTextsAreNormalisedWhereTheyEnter(t *testing.T) {
 	e := newEnv(t)
 	ctx := t.Context()
 	for _, text := range []string{"\u200B\u200B\u200B", "\u2066\u2069", "\uFEFF \u200D\n"} {
-		_, _, err := e.s.StartWebchat(ctx, workspace.StartWebchat{Name: "V", Text: text})
+		_, _, err := e.web.Start(ctx, webchat.Start{Name: "V", Text: text})
 		if workspace.ErrorCode(err) != workspace.EINVALID || workspace.ErrorMessage(err) != "write a message first: it is empty" {
 			t.Fatalf("first message %+q: %v, want it refused as empty", text, err)
 		}
 	}
-	_, ix, err := e.s.StartWebchat(ctx, workspace.StartWebchat{Name: "\u202EeciLA\u202C\n\u200B", Text: "Hi\r\nthere\x1b[2J \u202Egnp.exe"})
+	_, ix, err := e.web.Start(ctx, webchat.Start{Name: "\u202EeciLA\u202C\n\u200B", Text: "Hi\r\nthere\x1b[2J \u202Egnp.exe"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +104,7 @@ func TestHardening_NamesAndTextsAreNormalisedWhereTheyEnter(t *testing.T) {
 	if got := e.transcriptTexts(ix.ID); got[0] != "CONTACT: Hi\nthere[2J gnp.exe" {
 		t.Fatalf("first message stored as %+q", got[0])
 	}
-	_, ix2, err := e.s.StartWebchat(ctx, workspace.StartWebchat{Name: "\u200B\u2800", Text: "hello"})
+	_, ix2, err := e.web.Start(ctx, webchat.Start{Name: "\u200B\u2800", Text: "hello"})
 	if err != nil || e.get(ix2.ID).Contact.Name != "" {
 		t.Fatalf("a name that shows nothing: %v %+q, want no name", err, e.get(ix2.ID).Contact.Name)
 	}
@@ -111,10 +112,10 @@ func TestHardening_NamesAndTextsAreNormalisedWhereTheyEnter(t *testing.T) {
 	e = newEnv(t) // a desk of its own: the chats above wait in the queues
 	e.ready("alice")
 	contact, chat := e.active("Sales")
-	if _, err := e.s.SendContactMessage(contact, "\u200D"); workspace.ErrorCode(err) != workspace.EINVALID {
+	if _, err := e.web.Send(contact, "\u200D"); workspace.ErrorCode(err) != workspace.EINVALID {
 		t.Fatalf("a contact message of a lone ZWJ: %v, want INVALID", err)
 	}
-	m, err := e.s.SendContactMessage(contact, "ok\u2067?")
+	m, err := e.web.Send(contact, "ok\u2067?")
 	if err != nil || m.Text != "ok?" {
 		t.Fatalf("contact message: %+v %v", m, err)
 	}

@@ -358,7 +358,7 @@ func TestT6_ContactEndingWithdrawsAnOpenTransfer(t *testing.T) {
 		t.Fatal(err)
 	}
 	next(t, offers)
-	if _, err := e.s.EndWebchat(contact); err != nil {
+	if _, err := e.web.End(contact); err != nil {
 		t.Fatal(err)
 	}
 	if ev := next(t, offers); offerIn(ev).Kind != workspace.OfferRescinded {
