@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -62,7 +63,8 @@ func (o *outbox) texts() []string {
 	return ts
 }
 
-// channels sets up an SMS and a WhatsApp identity on plan Sales, both for outbound use, with
+// channels sets up an SMS and a WhatsApp identity on plan Support (a reply wakes a parked
+// interaction to its agent), both for outbound use, with
 // the WhatsApp template "order_update" ({{1}} and {{2}}).
 func (e *env) channels() (sms, wa *workspace.Identity, tpl *workspace.Template, o *outbox) {
 	e.t.Helper()
@@ -71,7 +73,7 @@ func (e *env) channels() (sms, wa *workspace.Identity, tpl *workspace.Template, 
 	e.s.Senders = map[string]workspace.Sender{"test": o}
 	admin := e.as("admin")
 	save := func(ch workspace.Channel, addr string) *workspace.Identity {
-		yes, plan, prov, name := true, e.plan("Sales").ID, "test", "Acme "+string(ch)
+		yes, plan, prov, name := true, e.plan("Support").ID, "test", "Acme "+string(ch)
 		id, err := e.s.SaveIdentity(admin, workspace.IdentityInput{Channel: &ch, Address: &addr, Name: &name,
 			Outbound: &yes, PlanID: &plan, Provider: &prov})
 		if err != nil {
@@ -518,5 +520,83 @@ func TestIdentityAdministration(t *testing.T) {
 	list, err := e.s.Identities(e.as("alice"), &ch, true)
 	if err != nil || len(list) != 1 || list[0].ID != sms.ID {
 		t.Fatalf("outbound SMS identities: %v %v", err, list)
+	}
+}
+
+// TestSMSParkedTransferredEnded: an inbound SMS interaction is parked (K1) and woken by the
+// contact's next SMS (K4), transferred to another agent (C3, T1) who accepts it, and ended by
+// that agent; the contact's next SMS then opens a new interaction, since only agents end SMS
+// conversations (C4).
+func TestSMSParkedTransferredEnded(t *testing.T) {
+	e := newEnv(t)
+	sms, _, _, _ := e.channels()
+	e.ready("alice", "bob")
+	first := e.inbound(sms, "+447700900010", "p-1", "Hello")
+	ix := e.get(first.InteractionID)
+	if ix.AgentID != e.agent("alice").ID {
+		t.Fatalf("offered to %s, want alice (idle longest)", ix.AgentID)
+	}
+	ix = e.accept(ix)
+	parked := e.park(ix)
+	if parked.State != workspace.Parked || parked.ParkedBy != e.agent("alice").ID || e.agent("alice").Used(workspace.SMS) != 0 {
+		t.Fatalf("parked: %s by %q, alice uses %d", parked.State, parked.ParkedBy, e.agent("alice").Used(workspace.SMS))
+	}
+	e.inbound(sms, "+447700900010", "p-2", "I'm back")
+	if got := e.get(ix.ID); got.State != workspace.Active || got.AgentID != e.agent("alice").ID {
+		t.Fatalf("after the contact's reply: %s with %s, want ACTIVE with alice", got.State, got.AgentID)
+	}
+	if _, err := e.transfer(ix, e.toAgent("bob")); err != nil {
+		t.Fatal(err)
+	}
+	got := e.get(ix.ID)
+	if _, err := e.s.AcceptOffer(e.as("bob"), got.Transfer.OfferID); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.get(ix.ID); got.AgentID != e.agent("bob").ID || got.State != workspace.Active {
+		t.Fatalf("after the transfer: %s with %s", got.State, got.AgentID)
+	}
+	if _, err := e.s.SendReply(e.as("alice"), workspace.Reply{InteractionID: ix.ID, Text: "still mine?"}); workspace.ErrorCode(err) != workspace.EFORBIDDEN {
+		t.Fatalf("alice replying after the transfer: %v", err)
+	}
+	if _, err := e.s.EndInteraction(e.as("bob"), ix.ID); err != nil {
+		t.Fatal(err)
+	}
+	next := e.inbound(sms, "+447700900010", "p-3", "One more thing")
+	if next.InteractionID == ix.ID {
+		t.Fatal("the contact's message after the end joined the ended interaction")
+	}
+}
+
+// TestChannelInputLimits: oversized and malformed input to identities, templates and
+// replies is refused with the field at fault.
+func TestChannelInputLimits(t *testing.T) {
+	e := newEnv(t)
+	sms, wa, tpl, _ := e.channels()
+	admin := e.as("admin")
+	long := strings.Repeat("x", 101)
+	if _, err := e.s.SaveIdentity(admin, workspace.IdentityInput{ID: sms.ID, Name: &long}); workspace.ErrorCode(err) != workspace.EINVALID {
+		t.Fatalf("a 101-character name: %v", err)
+	}
+	for _, in := range []workspace.TemplateInput{
+		{IdentityID: wa.ID, Name: "big", Language: "en", Body: strings.Repeat("y", 1025)},
+		{IdentityID: wa.ID, Name: "Bad Name", Language: "en", Body: "hi"},
+		{IdentityID: wa.ID, Name: "ok", Language: "english", Body: "hi"},
+		{IdentityID: "not-an-id", Name: "ok", Language: "en", Body: "hi"},
+		{IdentityID: wa.ID, Name: tpl.Name, Language: tpl.Language, Body: "a duplicate"},
+	} {
+		if _, err := e.s.SaveTemplate(admin, in); workspace.ErrorCode(err) != workspace.EINVALID {
+			t.Fatalf("template %+v: %v", in, err)
+		}
+	}
+	e.ready("alice")
+	ix := e.accept(e.get(e.inbound(sms, "+447700900011", "p-1", "Hi").InteractionID))
+	if _, err := e.s.SendReply(e.as("alice"), workspace.Reply{InteractionID: ix.ID, Text: strings.Repeat("z", 4097)}); workspace.ErrorCode(err) != workspace.EINVALID {
+		t.Fatalf("a 4,097-character SMS: %v", err)
+	}
+	if _, err := e.s.SendReply(e.as("alice"), workspace.Reply{InteractionID: ix.ID, TemplateID: tpl.ID, TemplateParameters: []string{"a", "b"}}); workspace.ErrorCode(err) != workspace.EINVALID {
+		t.Fatalf("a WhatsApp template on SMS: %v", err)
+	}
+	if _, err := e.s.Receive(t.Context(), workspace.InboundMessage{IdentityID: sms.ID, From: "+447700900011"}); workspace.ErrorCode(err) != workspace.EINVALID {
+		t.Fatalf("an inbound message without the provider's ID: %v", err)
 	}
 }
