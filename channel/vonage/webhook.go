@@ -203,11 +203,7 @@ func (m *payload) text() string {
 		return mediaText("sticker", m.Sticker)
 	case "location":
 		if l := m.Location; l != nil {
-			s := "[location received: " + l.Lat.String() + "," + l.Long.String() + "]"
-			if n := strings.TrimSpace(l.Name.String() + " " + l.Address.String()); n != "" {
-				s += "\n" + n
-			}
-			return s
+			return wire.Location(l.Lat.String(), l.Long.String(), l.Name.String(), l.Address.String())
 		}
 		return "[location received]"
 	case "reply":

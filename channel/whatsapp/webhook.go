@@ -255,11 +255,7 @@ func (m *message) text() string {
 		return mediaText("sticker", m.Sticker)
 	case "location":
 		if l := m.Location; l != nil {
-			s := "[location received: " + l.Latitude.String() + "," + l.Longitude.String() + "]"
-			if n := strings.TrimSpace(l.Name.String() + " " + l.Address.String()); n != "" {
-				s += "\n" + n
-			}
-			return s
+			return wire.Location(l.Latitude.String(), l.Longitude.String(), l.Name.String(), l.Address.String())
 		}
 	case "button":
 		if m.Button != nil && m.Button.Text != "" {

@@ -237,3 +237,13 @@ func IdentityID(id *workspace.Identity) string {
 	}
 	return id.ID
 }
+
+// Location is how a contact's shared location reads in the transcript: the coordinates, and
+// the place's name and address on a second line when the provider gives them.
+func Location(lat, long, name, address string) string {
+	s := "[location received: " + lat + "," + long + "]"
+	if n := strings.TrimSpace(name + " " + address); n != "" {
+		s += "\n" + n
+	}
+	return s
+}
