@@ -562,3 +562,89 @@ describe('cache updates: parking and transfers', () => {
     expect(log()[0]!.lastMessage?.text).toBe('Reply to i-1');
   });
 });
+
+describe('cache: delivery marks', () => {
+  const DeliveryDoc = gql`
+    subscription CacheTestDelivery {
+      deliveryUpdates {
+        id
+        delivery
+        deliveryError {
+          kind
+          message
+          providerCode
+        }
+      }
+    }
+  `;
+  const TranscriptDoc = gql`
+    query CacheTestTranscript($id: ID!) {
+      interaction(id: $id) {
+        id
+        transcript(first: 10) {
+          edges {
+            cursor
+            node {
+              id
+              delivery
+              deliveryError {
+                kind
+                message
+                providerCode
+              }
+            }
+          }
+          pageInfo {
+            hasNextPage
+            endCursor
+          }
+        }
+      }
+    }
+  `;
+  const page = (delivery: string) => ({
+    interaction: {
+      __typename: 'Interaction',
+      id: 'i-1',
+      transcript: {
+        __typename: 'MessageConnection',
+        edges: [
+          {
+            __typename: 'MessageEdge',
+            cursor: 'c1',
+            node: { __typename: 'Message', id: 'm-1', delivery, deliveryError: null },
+          },
+        ],
+        pageInfo: { __typename: 'PageInfo', hasNextPage: false, endCursor: 'c1' },
+      },
+    },
+  });
+
+  it('a transcript page read before a receipt does not move the mark back once the receipt arrived', async () => {
+    let answer = 'SENT';
+    backend = fakeBackend({ CacheTestTranscript: () => page(answer) });
+    subscribe(backend, DeliveryDoc);
+    await vi.waitFor(() => expect(backend.subscriptions('CacheTestDelivery')).toHaveLength(1));
+    let shown: string | undefined;
+    backend.client.query(TranscriptDoc, { id: 'i-1' }).subscribe((result) => {
+      shown = (result.data as never as ReturnType<typeof page> | undefined)?.interaction.transcript.edges[0]?.node.delivery;
+    });
+    await vi.waitFor(() => expect(shown).toBe('SENT'));
+
+    backend.emit('CacheTestDelivery', {
+      deliveryUpdates: { __typename: 'Message', id: 'm-1', delivery: 'DELIVERED', deliveryError: null },
+    });
+    await vi.waitFor(() => expect(shown).toBe('DELIVERED'));
+
+    // The page the server read before the receipt arrives now, and is written over the message.
+    backend.client.query(TranscriptDoc, { id: 'i-1' }, { requestPolicy: 'network-only' }).subscribe(() => {});
+    await vi.waitFor(() => expect(backend.calls.filter((c) => c.operationName === 'CacheTestTranscript')).toHaveLength(2));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(shown).toBe('DELIVERED');
+
+    // A later page that is further along wins, as the server never moves a status back.
+    answer = 'READ';
+    backend.client.query(TranscriptDoc, { id: 'i-1' }, { requestPolicy: 'network-only' }).subscribe(() => {});
+    await vi.waitFor(() => expect(shown).toBe('READ'));
+  });
+});

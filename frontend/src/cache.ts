@@ -119,6 +119,24 @@ function payload<T>(result: Record<string, unknown>, field: string): T | null {
   return (result[field] as T | null | undefined) ?? null;
 }
 
+type Delivery = 'PENDING' | 'SENT' | 'DELIVERED' | 'READ' | 'FAILED';
+const DELIVERY_RANK: Record<Delivery, number> = { PENDING: 0, SENT: 1, DELIVERED: 2, READ: 3, FAILED: 4 };
+
+/**
+ * The furthest delivery status a deliveryUpdates event told of, per message ID. A transcript
+ * page the server read before a receipt can reach the client after that receipt's event, and
+ * writing it would move the message's mark back (✓✓ to ✓, for good: no further event comes).
+ * The server never moves a status back, except a retry (FAILED to PENDING, which retryMessage
+ * answers), so reads show the furthest status seen: this is a floor under the cache, not a
+ * second copy of it.
+ */
+const deliveryFloor = new Map<string, { delivery: Delivery; error: unknown }>();
+
+/** Forgets the floors (a new sign-in starts a new cache). */
+export function resetDeliveryFloor(): void {
+  deliveryFloor.clear();
+}
+
 interface InteractionPayloadData {
   interaction?: Ref | null;
   userErrors?: unknown[];
@@ -153,6 +171,19 @@ export const cacheConfig: CacheExchangeOpts = {
     // Transcript pages fetched with `after` merge into one list (see interaction/useTranscript).
     Interaction: { transcript: relayPagination() },
     WebchatSession: { messages: relayPagination() },
+    Message: {
+      delivery(parent) {
+        const stored = (parent.delivery ?? null) as Delivery | null;
+        const floor = deliveryFloor.get(String(parent.id));
+        return floor && (!stored || DELIVERY_RANK[floor.delivery] > DELIVERY_RANK[stored]) ? floor.delivery : stored;
+      },
+      deliveryError(parent, _args, cache, info) {
+        const floor = deliveryFloor.get(String(parent.id));
+        const stored = (parent.delivery ?? null) as Delivery | null;
+        if (floor?.delivery === 'FAILED' && stored !== 'FAILED') return floor.error as never;
+        return cache.resolve(info.parentKey, info.fieldName) as never;
+      },
+    },
   },
   updates: {
     Subscription: {
@@ -203,11 +234,24 @@ export const cacheConfig: CacheExchangeOpts = {
         showAsLastMessage(cache, message);
         restartAutoPark(cache, message);
       },
-      // deliveryUpdates needs no updater: each event is a Message with its id, so graphcache
-      // writes its delivery and deliveryError onto the stored message by itself, and every
-      // transcript showing it re-renders.
+      // Each event is a Message with its id, so graphcache writes its delivery and
+      // deliveryError onto the stored message by itself, and every transcript showing it
+      // re-renders; the floor keeps a later, staler page from moving it back.
+      deliveryUpdates(result) {
+        const event = payload<{ id: string; delivery: Delivery | null; deliveryError?: unknown }>(result, 'deliveryUpdates');
+        if (!event?.delivery) return;
+        const floor = deliveryFloor.get(event.id);
+        if (!floor || DELIVERY_RANK[event.delivery] >= DELIVERY_RANK[floor.delivery]) {
+          deliveryFloor.set(event.id, { delivery: event.delivery, error: event.deliveryError ?? null });
+        }
+      },
     },
     Mutation: {
+      retryMessage(result) {
+        // A retry is the one step back the server takes: FAILED to PENDING.
+        const message = payload<{ message?: { id: string } | null }>(result, 'retryMessage')?.message;
+        if (message) deliveryFloor.delete(message.id);
+      },
       rejectOffer(result, _args, cache) {
         const data = payload<InteractionPayloadData>(result, 'rejectOffer');
         if (!data?.interaction || data.userErrors?.length) return;

@@ -3,7 +3,7 @@ import { cacheExchange } from '@urql/exchange-graphcache';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import { isForbiddenClose, isUnauthenticated, signedOutReason } from './auth/authFailure';
 import type { TokenStore } from './auth/tokenStore';
-import { cacheConfig } from './cache';
+import { cacheConfig, resetDeliveryFloor } from './cache';
 import { createConnectionMonitor, type Connection } from './connection/connection';
 import { websocketUrl } from './websocketUrl';
 
@@ -102,6 +102,7 @@ export function createAgentClient({
       },
     }));
 
+  resetDeliveryFloor(); // a new client is a new cache
   const client = new Client({
     url,
     fetch,

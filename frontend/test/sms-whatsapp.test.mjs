@@ -130,18 +130,41 @@ test('SMS in, WhatsApp out: the phone simulator texts the desk, delivery marks a
   await smsLog.getByText(reply).waitFor();
   await desk.screenshot({ path: `${OUTPUT}sms-delivered.png` });
 
-  // K1: park it, then end it from the Parked tab (C4: the agent ends SMS), and complete its wrap-up.
+  // K1: park it; K4: the customer's next text wakes it back to Alice (Support's post-parking
+  // plan is itself, and Alice has room).
   await desk.getByRole('button', { name: 'Park', exact: true }).click();
   await toast(desk, `Parked: ${PHONE} waits in the Parked tab`).waitFor();
   await log(desk).getByRole('tab', { name: 'Parked 1' }).waitFor();
-  await desk.getByRole('button', { name: 'End chat' }).click();
-  await desk.getByRole('alertdialog').getByRole('button', { name: 'End chat' }).click();
-  await desk.getByText(/^Chat ended by you/).waitFor();
-  const wrap = desk.getByRole('region', { name: 'Wrap up' });
-  await wrap.getByRole('checkbox', { name: 'Resolved' }).check();
-  await desk.locator('.complete__button[aria-disabled=false]').waitFor();
-  await wrap.getByRole('button', { name: 'Complete' }).click();
+  await smsBox.fill('Are you still there?');
+  await smsBox.press('Enter');
+  await log(desk).getByRole('tab', { name: 'Parked 0' }).waitFor();
+  await log(desk).getByRole('tab', { name: 'Active 1' }).click();
+  await card(desk, PHONE).click();
+  await transcriptText(desk, 'Are you still there?').waitFor();
+
+  // C3, T1: Alice transfers the SMS to Bob, who accepts it; C4: Bob, the agent, ends it.
+  const { page: bob } = await openPage(browser, t);
+  await signIn(server, t, bob, 'bob');
+  await goReady(bob);
+  await desk.getByRole('button', { name: 'Transfer', exact: true }).click();
+  await desk.getByRole('dialog', { name: /^Transfer the / }).getByRole('button', { name: 'Transfer to Bob Okafor' }).click();
+  await offerCard(bob, PHONE).getByRole('button', { name: 'Accept' }).click();
+  await bob.getByRole('heading', { level: 2, name: PHONE }).waitFor();
+  await toast(desk, `Bob Okafor accepted the transfer of ${PHONE}.`).waitFor();
   await card(desk, PHONE).waitFor({ state: 'detached' });
+  await transcriptText(bob, 'Are you still there?').waitFor();
+  const bobBox = bob.getByRole('textbox', { name: 'Reply' });
+  await bobBox.fill('Bob here: your order is at the front desk.');
+  await bobBox.press('Enter');
+  await smsLog.getByText('Bob here: your order is at the front desk.').waitFor({ timeout: 15_000 });
+  await bob.getByRole('button', { name: 'End chat' }).click();
+  await bob.getByRole('alertdialog').getByRole('button', { name: 'End chat' }).click();
+  await bob.getByText(/^Chat ended by you/).waitFor();
+  const bobWrap = bob.getByRole('region', { name: 'Wrap up' });
+  await bobWrap.getByRole('checkbox', { name: 'Resolved' }).check();
+  await bob.locator('.complete__button[aria-disabled=false]').waitFor();
+  await bobWrap.getByRole('button', { name: 'Complete' }).click();
+  await card(bob, PHONE).waitFor({ state: 'detached' });
 
   // C1, O2, S8, S9: New → Initiate WhatsApp interaction, From, To, a template with its parameters.
   await desk.getByRole('button', { name: 'New' }).click();
@@ -207,6 +230,7 @@ test('SMS in, WhatsApp out: the phone simulator texts the desk, delivery marks a
   // Leave Alice's capacity as it was for any later test.
   await desk.getByRole('button', { name: 'End chat' }).click();
   await desk.getByRole('alertdialog').getByRole('button', { name: 'End chat' }).click();
+  const wrap = desk.getByRole('region', { name: 'Wrap up' });
   await wrap.getByRole('checkbox', { name: 'Resolved' }).check();
   await desk.locator('.complete__button[aria-disabled=false]').waitFor();
   await wrap.getByRole('button', { name: 'Complete' }).click();
