@@ -55,6 +55,7 @@ func (r *Resolver) limitWebchat(ctx context.Context) error {
 	}
 	return r.WebchatLimit(ctx)
 }
+
 // optional is nil for a zero value, else a pointer to it: GraphQL's null for "not set".
 func optional[T comparable](v T) *T {
 	var zero T
