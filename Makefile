@@ -41,7 +41,8 @@ go-checks:
 	go tool staticcheck ./...
 
 # The race detector slows the in-process MongoDB test engine about tenfold, so the 200-chat
-# routing race runs on it only in the plain run; on SQLite it runs in both.
+# routing race runs on it only in the plain run, with 60 chats (AGENTDESK_FULL_RACE=1 runs 200);
+# on SQLite it runs, with 200, in both.
 go-test:
 	go test -count=1 -timeout 20m ./...
 	go test -count=1 -timeout 20m -race -skip 'TestRoutingRace/mongo' ./workspace/ ./server/

@@ -111,7 +111,9 @@ type InboundMessage struct {
 	From string
 	// Name is the contact's name where the channel gives one (WhatsApp's profile name).
 	Name string
-	// ProviderMessageID is the channel's ID of the message. Receive is idempotent on it.
+	// ProviderMessageID is the channel's ID of the message. Receive is idempotent on it. A
+	// channel that cannot repeat a message (webchat, whose visitor's request is the message)
+	// leaves it empty; provider channels must set it.
 	ProviderMessageID string
 	Text              string
 	// At is when the provider says the contact sent it (informational; zero if unknown).

@@ -26,14 +26,17 @@ const EALREADYOPEN = "ALREADY_OPEN"
 // duplicate. The message is stored before anything else happens, so it is kept whatever the
 // interaction does meanwhile (K4).
 func (s *Service) Receive(ctx context.Context, in InboundMessage) (Received, error) {
-	if (in.IdentityID == "" && in.Channel == "") || IsBlank(in.From) || in.ProviderMessageID == "" {
-		return Received{}, Errorf(EINVALID, "an inbound message needs its identity or channel, sender and message ID")
+	if (in.IdentityID == "" && in.Channel == "") || IsBlank(in.From) || (in.IdentityID != "" && in.ProviderMessageID == "") {
+		return Received{}, Errorf(EINVALID, "an inbound message needs its identity or channel, its sender, and on a provider channel the provider's message ID")
 	}
-	key := externalKey(in.source(), in.ProviderMessageID)
-	if m, err := s.Store.MessageByExternalID(ctx, key); err == nil {
-		return Received{Message: m, Duplicate: true}, nil
-	} else if ErrorCode(err) != ENOTFOUND {
-		return Received{}, err
+	var key string
+	if in.ProviderMessageID != "" {
+		key = externalKey(in.source(), in.ProviderMessageID)
+		if m, err := s.Store.MessageByExternalID(ctx, key); err == nil {
+			return Received{Message: m, Duplicate: true}, nil
+		} else if ErrorCode(err) != ENOTFOUND {
+			return Received{}, err
+		}
 	}
 	if in.IdentityID != "" {
 		id, err := s.Store.Identity(ctx, in.IdentityID)
@@ -51,7 +54,7 @@ func (s *Service) Receive(ctx context.Context, in InboundMessage) (Received, err
 		text = "(an empty message)"
 	}
 	m, err := s.appendMessage(ctx, &Message{InteractionID: ix.ID, From: PartyContact, Text: text, ExternalID: key})
-	if ErrorCode(err) == ECONFLICT { // the same webhook, delivered twice at once
+	if ErrorCode(err) == ECONFLICT && key != "" { // the same webhook, delivered twice at once
 		if first, ferr := s.Store.MessageByExternalID(ctx, key); ferr == nil {
 			return Received{Message: first, Interaction: ix, Duplicate: true}, nil
 		}
@@ -86,22 +89,24 @@ func (s *Service) threadFor(ctx context.Context, in InboundMessage) (*Interactio
 	from := NormaliseName(in.From)
 	key := threadKey(in.source(), from)
 	for attempt := 1; ; attempt++ {
-		ix, err := s.openThread(ctx, key)
-		if err == nil || ErrorCode(err) != ENOTFOUND {
-			return ix, false, err
+		if in.NewID == "" || attempt > 1 { // NewID: the channel opens a conversation of its own
+			ix, err := s.openThread(ctx, key)
+			if err == nil || ErrorCode(err) != ENOTFOUND {
+				return ix, false, err
+			}
 		}
 		now := s.Clock.Now()
 		id := in.NewID
 		if id == "" || attempt > 1 {
 			id = uuid.NewString()
 		}
-		ix = &Interaction{
+		ix := &Interaction{
 			ID: id, Channel: in.Channel, Direction: Inbound, State: Queued,
 			Contact: Contact{Address: from, Name: NormaliseName(in.Name)}, PlanID: in.PlanID,
 			IdentityID: in.IdentityID, ThreadKey: key, CreatedAt: now, ContactWroteAt: &now,
 			ContactTokenHash: in.ContactTokenHash,
 		}
-		err = s.Store.CreateInteraction(ctx, ix)
+		err := s.Store.CreateInteraction(ctx, ix)
 		if err == nil {
 			return ix, true, nil
 		}

@@ -69,7 +69,7 @@ func (c *Channel) Start(ctx context.Context, in Start) (string, *workspace.Inter
 	token := Prefix + id + "." + rand.Text()
 	visitor := "visitor-" + strings.ToLower(rand.Text()[:8])
 	r, err := c.svc.Receive(ctx, workspace.InboundMessage{Channel: workspace.Webchat, PlanID: plan.ID, From: visitor,
-		Name: in.Name, ProviderMessageID: uuid.NewString(), Text: in.Text, ContactTokenHash: workspace.HashToken(token), NewID: id})
+		Name: in.Name, Text: in.Text, ContactTokenHash: workspace.HashToken(token), NewID: id})
 	if err != nil {
 		return "", nil, err
 	}
@@ -109,8 +109,7 @@ func (c *Channel) Send(ctx context.Context, text string) (*workspace.Message, er
 	if err != nil {
 		return nil, err
 	}
-	r, err := c.svc.Receive(ctx, workspace.InboundMessage{Channel: workspace.Webchat, From: "visitor",
-		ProviderMessageID: uuid.NewString(), Text: text, Continue: true})
+	r, err := c.svc.Receive(ctx, workspace.InboundMessage{Channel: workspace.Webchat, From: "visitor", Text: text, Continue: true})
 	return r.Message, err
 }
 
