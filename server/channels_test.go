@@ -480,3 +480,35 @@ func TestProviderFailures(t *testing.T) {
 		t.Fatalf("131047: %s %q", kind, code)
 	}
 }
+
+// TestTwilioSignatureUsesPublicURL: behind a proxy the URL Twilio signs is the public one;
+// with -public-url set, a webhook signed for the public URL is accepted wherever it arrives,
+// and one signed for the address the server happens to listen on is refused.
+func TestTwilioSignatureUsesPublicURL(t *testing.T) {
+	const public = "https://desk.example.com"
+	e := startChannels(t, func(c *server.Config) { c.PublicURL = public })
+	path := "/webhooks/twilio/" + e.twilio.id + "/inbound"
+	params := providersim.TwilioInboundParams(twilioSID, providersim.Inbound{ID: "SMpublic", From: "+447700900601", To: twilioFrom, Text: "via the proxy"})
+	for _, c := range []struct {
+		signedFor string
+		want      int
+	}{{e.m.URL() + path, 401}, {public + path, 200}} {
+		req, err := providersim.TwilioRequest(c.signedFor, e.twilio.token, params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.URL, _ = url.Parse(e.m.URL() + path) // delivered to the listener, as a proxy does
+		req.Host = req.URL.Host
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != c.want {
+			t.Fatalf("signed for %s: %d, want %d", c.signedFor, res.StatusCode, c.want)
+		}
+	}
+	if got := e.interactionsOf("+447700900601"); len(got) != 1 {
+		t.Fatalf("%d interactions, want the accepted one", len(got))
+	}
+}
