@@ -16,10 +16,9 @@ import (
 type Provider interface {
 	// Name is the provider's name as identities store it: "vonage", "twilio", "whatsapp-cloud".
 	Name() string
-	// Channels are the channels its identities may carry.
-	Channels() []workspace.Channel
 	// CheckSettings returns an identity's settings with defaults filled in, or a
-	// *SettingsError naming the first missing or invalid one.
+	// *SettingsError naming the first missing or invalid one, or the channel when the
+	// provider does not carry it.
 	CheckSettings(ch workspace.Channel, settings map[string]string) (map[string]string, error)
 	// Secret reports whether a setting is a secret (never shown by the API).
 	Secret(key string) bool

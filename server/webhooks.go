@@ -34,14 +34,7 @@ func (c catalog) CheckSettings(provider string, ch workspace.Channel, settings m
 		slices.Sort(names)
 		return nil, errors.New("unknown provider; this server carries " + strings.Join(names, ", "))
 	}
-	ok := false
-	for _, pc := range p.Channels() {
-		ok = ok || pc == ch
-	}
-	if !ok {
-		return nil, errors.New("does not carry " + string(ch))
-	}
-	return p.CheckSettings(ch, settings)
+	return p.CheckSettings(ch, settings) // which refuses a channel it does not carry
 }
 
 // senders are the providers as the outbox's senders. Twilio learns where to send status
@@ -140,7 +133,7 @@ func (m *Main) webhook(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := context.WithoutCancel(r.Context()) // a provider hanging up must not cut a write short
 	for _, in := range res.Messages {
-		in.IdentityID = id.ID
+		in.IdentityID, in.Channel, in.PlanID = id.ID, id.Channel, id.PlanID
 		if got, err := m.Service.Receive(ctx, in); err != nil {
 			slog.Warn("webhook: message not stored", "provider", name, "err", err)
 			m.webhookRefused(w, r, name, http.StatusServiceUnavailable, "the message could not be stored; retry")

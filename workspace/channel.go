@@ -104,7 +104,8 @@ type InboundMessage struct {
 	IdentityID string
 	Channel    Channel
 	// PlanID is the plan a new conversation goes to on a channel without identities; with an
-	// identity, the identity's plan.
+	// identity, the identity's plan. A caller that has just read the identity gives its
+	// Channel and PlanID, and Receive does not read it again.
 	PlanID string
 	// From is the contact's address (E.164 number, WhatsApp ID, email address, a webchat
 	// visitor's generated address).

@@ -38,7 +38,7 @@ func (s *Service) Receive(ctx context.Context, in InboundMessage) (Received, err
 			return Received{}, err
 		}
 	}
-	if in.IdentityID != "" {
+	if in.IdentityID != "" && (in.Channel == "" || in.PlanID == "") {
 		id, err := s.Store.Identity(ctx, in.IdentityID)
 		if err != nil {
 			return Received{}, err

@@ -168,6 +168,10 @@ func (s *Service) deliver(ctx context.Context, m *Message) (*Message, error) {
 	if ctx.Err() != nil {
 		return nil, ctx.Err() // shutting down: the claim expires and the message is sent again
 	}
+	// The send may have taken a while: whoever holds the interaction now is told the outcome.
+	if fresh, err := s.Store.Interaction(ctx, ix.ID); err == nil {
+		ix = fresh
+	}
 	return s.settle(ctx, m.ID, ix, func(x *Message) bool {
 		return s.sendOutcome(x, out.Identity, pid, sendErr)
 	})
@@ -215,16 +219,13 @@ func (s *Service) settle(ctx context.Context, id string, ix *Interaction, change
 		return nil, err
 	}
 	if m.Delivery != old.Delivery {
-		s.announceDelivery(ctx, ix, m)
+		s.announceDelivery(ix, m)
 	}
 	return m, nil
 }
 
 // announceDelivery tells the agent holding the interaction that a message's delivery moved.
-func (s *Service) announceDelivery(ctx context.Context, ix *Interaction, m *Message) {
-	if fresh, err := s.Store.Interaction(ctx, ix.ID); err == nil {
-		ix = fresh
-	}
+func (s *Service) announceDelivery(ix *Interaction, m *Message) {
 	if ix.AgentID != "" {
 		s.notify(DeliveryTopic(ix.AgentID), &MessageEvent{Message: m})
 	}

@@ -43,9 +43,6 @@ func New() *Provider { return &Provider{} }
 // Name implements channel.Provider.
 func (*Provider) Name() string { return Name }
 
-// Channels implements channel.Provider.
-func (*Provider) Channels() []workspace.Channel { return []workspace.Channel{workspace.SMS} }
-
 // Secret implements channel.Provider.
 func (*Provider) Secret(key string) bool { return key == "authToken" }
 

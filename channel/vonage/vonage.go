@@ -52,11 +52,6 @@ func New() *Provider { return &Provider{} }
 // Name implements channel.Provider.
 func (*Provider) Name() string { return Name }
 
-// Channels implements channel.Provider.
-func (*Provider) Channels() []workspace.Channel {
-	return []workspace.Channel{workspace.SMS, workspace.RCS, workspace.WhatsApp}
-}
-
 // Secret implements channel.Provider.
 func (*Provider) Secret(key string) bool { return key == "privateKey" || key == "signatureSecret" }
 
