@@ -1,5 +1,5 @@
 import { useId, useRef, useState, type KeyboardEvent } from 'react';
-import { createPortal } from 'react-dom';
+import { Modal } from '../modal/Modal';
 import { useMutation, useQuery } from 'urql';
 import { graphql } from '../gql';
 import { MAX_MESSAGE_LENGTH } from '../interaction/Composer';
@@ -189,172 +189,159 @@ export function StartOutboundDialog({
 
   const noIdentities = identities.data !== undefined && list.length === 0;
 
-  return createPortal(
-    <div
-      className="modal-backdrop"
-      onMouseDown={(event) => {
-        if (event.target === event.currentTarget) onClose();
-      }}
+  return (
+    <Modal
+      dialogRef={dialogRef}
+      className="outbound-dialog"
+      titleId={titleId}
+      title={<>Initiate {label} interaction</>}
+      sub={
+        channel === 'SMS'
+          ? 'Text a customer from one of your outbound numbers.'
+          : 'WhatsApp conversations start with an approved template: free text opens once the customer replies.'
+      }
+      onClose={onClose}
+      onKeyDown={onKeyDown}
     >
-      <div
-        ref={dialogRef}
-        className="modal outbound-dialog"
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby={titleId}
-        onKeyDown={onKeyDown}
+      <form
+        className="outbound-dialog__form"
+        noValidate
+        onSubmit={(event) => {
+          event.preventDefault();
+          void submit();
+        }}
       >
-        <header className="modal__header">
-          <h2 id={titleId} className="modal__title">
-            Initiate {label} interaction
-          </h2>
-          <p className="muted modal__sub">
-            {channel === 'SMS'
-              ? 'Text a customer from one of your outbound numbers.'
-              : 'WhatsApp conversations start with an approved template: free text opens once the customer replies.'}
+        <div className="field">
+          <label htmlFor={fromId}>From</label>
+          <select
+            ref={fromRef}
+            id={fromId}
+            value={identityId ?? ''}
+            aria-describedby={errors.identity ? fromErrorId : undefined}
+            aria-invalid={errors.identity ? true : undefined}
+            onChange={(event) => {
+              setChosenIdentity(event.target.value);
+              setChoice(noTemplate);
+              clear('identity');
+            }}
+          >
+            {list.length === 0 && (
+              <option value="">{identities.fetching ? 'Loading numbers…' : 'No outbound number'}</option>
+            )}
+            {list.map((identity) => (
+              <option key={identity.id} value={identity.id}>
+                {identity.name} · {identity.address}
+              </option>
+            ))}
+          </select>
+          {noIdentities && (
+            <p className="field__note muted">
+              No {label} number is set up for outbound messages. A supervisor can set one up.
+            </p>
+          )}
+          {identities.error && !identities.data && (
+            <p className="field-error" role="alert">
+              The numbers could not be loaded.{' '}
+              <button
+                type="button"
+                className="button button--small"
+                onClick={() => reloadIdentities({ requestPolicy: 'network-only' })}
+              >
+                Try again
+              </button>
+            </p>
+          )}
+          {errors.identity && (
+            <p id={fromErrorId} className="field-error" role="alert">
+              {errors.identity}
+            </p>
+          )}
+        </div>
+        <div className="field">
+          <label htmlFor={toId}>To</label>
+          <input
+            id={toId}
+            type="tel"
+            inputMode="tel"
+            autoComplete="off"
+            placeholder="+44 7700 900123"
+            value={to}
+            aria-invalid={showToProblem || errors.to ? true : undefined}
+            aria-describedby={[toHintId, errors.to ? toErrorId : ''].filter(Boolean).join(' ')}
+            onChange={(event) => {
+              setTo(event.target.value);
+              clear('to');
+            }}
+            onBlur={() => setToTouched(true)}
+          />
+          <p id={toHintId} className={showToProblem ? 'field__note field__note--problem' : 'field__note muted'}>
+            {showToProblem ? toProblem : "The customer's mobile number in international form, e.g. +44 7700 900123."}
           </p>
-        </header>
-        <form
-          className="outbound-dialog__form"
-          noValidate
-          onSubmit={(event) => {
-            event.preventDefault();
-            void submit();
-          }}
-        >
+          {errors.to && (
+            <p id={toErrorId} className="field-error" role="alert">
+              {errors.to}
+            </p>
+          )}
+        </div>
+        {channel === 'SMS' ? (
           <div className="field">
-            <label htmlFor={fromId}>From</label>
-            <select
-              ref={fromRef}
-              id={fromId}
-              value={identityId ?? ''}
-              aria-describedby={errors.identity ? fromErrorId : undefined}
-              aria-invalid={errors.identity ? true : undefined}
+            <label htmlFor={textId}>Message</label>
+            <textarea
+              id={textId}
+              rows={4}
+              value={text}
+              aria-invalid={text.length > MAX_MESSAGE_LENGTH || errors.text ? true : undefined}
+              aria-describedby={errors.text ? textErrorId : undefined}
               onChange={(event) => {
-                setChosenIdentity(event.target.value);
-                setChoice(noTemplate);
-                clear('identity');
+                setText(event.target.value);
+                clear('text');
               }}
-            >
-              {list.length === 0 && (
-                <option value="">{identities.fetching ? 'Loading numbers…' : 'No outbound number'}</option>
-              )}
-              {list.map((identity) => (
-                <option key={identity.id} value={identity.id}>
-                  {identity.name} · {identity.address}
-                </option>
-              ))}
-            </select>
-            {noIdentities && (
-              <p className="field__note muted">
-                No {label} number is set up for outbound messages. A supervisor can set one up.
-              </p>
-            )}
-            {identities.error && !identities.data && (
-              <p className="field-error" role="alert">
-                The numbers could not be loaded.{' '}
-                <button
-                  type="button"
-                  className="button button--small"
-                  onClick={() => reloadIdentities({ requestPolicy: 'network-only' })}
-                >
-                  Try again
-                </button>
-              </p>
-            )}
-            {errors.identity && (
-              <p id={fromErrorId} className="field-error" role="alert">
-                {errors.identity}
-              </p>
-            )}
-          </div>
-          <div className="field">
-            <label htmlFor={toId}>To</label>
-            <input
-              id={toId}
-              type="tel"
-              inputMode="tel"
-              autoComplete="off"
-              placeholder="+44 7700 900123"
-              value={to}
-              aria-invalid={showToProblem || errors.to ? true : undefined}
-              aria-describedby={[toHintId, errors.to ? toErrorId : ''].filter(Boolean).join(' ')}
-              onChange={(event) => {
-                setTo(event.target.value);
-                clear('to');
-              }}
-              onBlur={() => setToTouched(true)}
+              onKeyDown={onTextKeyDown}
             />
-            <p id={toHintId} className={showToProblem ? 'field__note field__note--problem' : 'field__note muted'}>
-              {showToProblem ? toProblem : "The customer's mobile number in international form, e.g. +44 7700 900123."}
-            </p>
-            {errors.to && (
-              <p id={toErrorId} className="field-error" role="alert">
-                {errors.to}
+            {errors.text && (
+              <p id={textErrorId} className="field-error" role="alert">
+                {errors.text}
               </p>
             )}
           </div>
-          {channel === 'SMS' ? (
-            <div className="field">
-              <label htmlFor={textId}>Message</label>
-              <textarea
-                id={textId}
-                rows={4}
-                value={text}
-                aria-invalid={text.length > MAX_MESSAGE_LENGTH || errors.text ? true : undefined}
-                aria-describedby={errors.text ? textErrorId : undefined}
-                onChange={(event) => {
-                  setText(event.target.value);
-                  clear('text');
-                }}
-                onKeyDown={onTextKeyDown}
-              />
-              {errors.text && (
-                <p id={textErrorId} className="field-error" role="alert">
-                  {errors.text}
-                </p>
-              )}
-            </div>
-          ) : (
-            identityId && (
-              <TemplatePicker
-                key={identityId}
-                identityId={identityId}
-                value={choice}
-                onChange={(next) => {
-                  setChoice(next);
-                  clear('template');
-                }}
-                error={errors.template}
-              />
-            )
-          )}
-          {errors.general && (
-            <p className="form-error" role="alert">
-              {errors.general}
+        ) : (
+          identityId && (
+            <TemplatePicker
+              key={identityId}
+              identityId={identityId}
+              value={choice}
+              onChange={(next) => {
+                setChoice(next);
+                clear('template');
+              }}
+              error={errors.template}
+            />
+          )
+        )}
+        {errors.general && (
+          <p className="form-error" role="alert">
+            {errors.general}
+          </p>
+        )}
+        <footer className="modal__footer outbound-dialog__footer">
+          {problem && !reasonUnderTo && (
+            <p id={reasonId} className="outbound-dialog__why">
+              {problem}
             </p>
           )}
-          <footer className="modal__footer outbound-dialog__footer">
-            {problem && !reasonUnderTo && (
-              <p id={reasonId} className="outbound-dialog__why">
-                {problem}
-              </p>
-            )}
-            <button type="button" className="button" onClick={onClose}>
-              Cancel
-            </button>
-            <button
-              type="submit"
-              className="button button--primary"
-              aria-disabled={blocked !== null}
-              aria-describedby={problem ? (reasonUnderTo ? toHintId : reasonId) : undefined}
-            >
-              {starting ? 'Starting…' : channel === 'SMS' ? 'Send' : 'Start Chat'}
-            </button>
-          </footer>
-        </form>
-      </div>
-    </div>,
-    document.body,
+          <button type="button" className="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button
+            type="submit"
+            className="button button--primary"
+            aria-disabled={blocked !== null}
+            aria-describedby={problem ? (reasonUnderTo ? toHintId : reasonId) : undefined}
+          >
+            {starting ? 'Starting…' : channel === 'SMS' ? 'Send' : 'Start Chat'}
+          </button>
+        </footer>
+      </form>
+    </Modal>
   );
 }

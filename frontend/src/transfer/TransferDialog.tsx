@@ -1,5 +1,5 @@
 import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
-import { createPortal } from 'react-dom';
+import { Modal } from '../modal/Modal';
 import { useMutation, useQuery } from 'urql';
 import { graphql } from '../gql';
 import type { Channel, PresenceState } from '../gql/graphql';
@@ -153,131 +153,116 @@ export function TransferDialog({
   const noun = conversationNoun(channel);
   const empty = !loading && !failed && agentRows.length === 0 && planRows.length === 0;
 
-  return createPortal(
-    <div
-      className="modal-backdrop"
-      onMouseDown={(event) => {
-        if (event.target === event.currentTarget) onClose();
-      }}
+  return (
+    <Modal
+      dialogRef={dialogRef}
+      className="transfer-dialog"
+      titleId={titleId}
+      title={<>Transfer the {noun} with {contactName}</>}
+      sub="Cold transfer: an agent gets it to accept or reject with its whole transcript; a queue takes it at once."
+      onClose={onClose}
+      onKeyDown={onKeyDown}
     >
-      <div
-        ref={dialogRef}
-        className="modal transfer-dialog"
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby={titleId}
-        onKeyDown={onKeyDown}
-      >
-        <header className="modal__header">
-          <h2 id={titleId} className="modal__title">
-            Transfer the {noun} with {contactName}
-          </h2>
-          <p className="muted modal__sub">
-            Cold transfer: an agent gets it to accept or reject with its whole transcript; a queue takes it at once.
-          </p>
-        </header>
-        <div className="transfer-dialog__search">
-          <label htmlFor={searchId}>Search agents and plans</label>
-          <input
-            ref={searchRef}
-            id={searchId}
-            type="search"
-            autoComplete="off"
-            value={text}
-            placeholder="Name or username"
-            onChange={(event) => setText(event.target.value)}
-          />
-        </div>
-        <div role="radiogroup" aria-label="Show" className="segmented">
-          {filters.map((f) => (
-            <label key={f.value} className="segmented__option">
-              <input
-                type="radio"
-                name={filterName}
-                value={f.value}
-                checked={filter === f.value}
-                onChange={() => setFilter(f.value)}
-              />
-              {f.label}
-            </label>
-          ))}
-        </div>
-        {error && (
+      <div className="transfer-dialog__search">
+        <label htmlFor={searchId}>Search agents and plans</label>
+        <input
+          ref={searchRef}
+          id={searchId}
+          type="search"
+          autoComplete="off"
+          value={text}
+          placeholder="Name or username"
+          onChange={(event) => setText(event.target.value)}
+        />
+      </div>
+      <div role="radiogroup" aria-label="Show" className="segmented">
+        {filters.map((f) => (
+          <label key={f.value} className="segmented__option">
+            <input
+              type="radio"
+              name={filterName}
+              value={f.value}
+              checked={filter === f.value}
+              onChange={() => setFilter(f.value)}
+            />
+            {f.label}
+          </label>
+        ))}
+      </div>
+      {error && (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      )}
+      <div className="transfer-dialog__results" aria-busy={loading}>
+        {agentRows.length > 0 && (
+          <section aria-label={filter === 'recent' ? 'Recent agents' : 'Agents'}>
+            <h3 className="transfer-dialog__heading">{filter === 'recent' ? 'Recent agents' : 'Agents'}</h3>
+            <ul className="transfer-list">
+              {agentRows.map((agent) => (
+                <li key={agent.id} className="transfer-row">
+                  <span className="transfer-row__name">{agent.name}</span>
+                  <span className="transfer-row__meta" data-presence={agent.presence}>
+                    <span className="presence__dot" aria-hidden="true" />
+                    {presenceLabel(agent.presence)}
+                  </span>
+                  <button
+                    type="button"
+                    className="button button--small button--primary"
+                    aria-label={`Transfer to ${agent.name}`}
+                    disabled={sending !== null}
+                    onClick={() => send({ toAgentId: agent.id }, { kind: 'agent', name: agent.name }, agent.id)}
+                  >
+                    {sending === agent.id ? 'Transferring…' : 'Transfer'}
+                  </button>
+                </li>
+              ))}
+            </ul>
+          </section>
+        )}
+        {planRows.length > 0 && (
+          <section aria-label="Plans">
+            <h3 className="transfer-dialog__heading">Plans</h3>
+            <ul className="transfer-list">
+              {planRows.map((plan) => (
+                <li key={plan.id} className="transfer-row">
+                  <span className="transfer-row__name">{plan.name}</span>
+                  <span className="transfer-row__meta">Queue</span>
+                  <button
+                    type="button"
+                    className="button button--small button--primary"
+                    aria-label={`Transfer to the ${plan.name} queue`}
+                    disabled={sending !== null}
+                    onClick={() => send({ toPlanId: plan.id }, { kind: 'plan', name: plan.name }, plan.id)}
+                  >
+                    {sending === plan.id ? 'Transferring…' : 'Transfer'}
+                  </button>
+                </li>
+              ))}
+            </ul>
+          </section>
+        )}
+        {loading && <p className="muted transfer-dialog__note">Searching…</p>}
+        {failed && (
           <p className="form-error" role="alert">
-            {error}
+            The list could not be loaded. Check the connection and try again.
           </p>
         )}
-        <div className="transfer-dialog__results" aria-busy={loading}>
-          {agentRows.length > 0 && (
-            <section aria-label={filter === 'recent' ? 'Recent agents' : 'Agents'}>
-              <h3 className="transfer-dialog__heading">{filter === 'recent' ? 'Recent agents' : 'Agents'}</h3>
-              <ul className="transfer-list">
-                {agentRows.map((agent) => (
-                  <li key={agent.id} className="transfer-row">
-                    <span className="transfer-row__name">{agent.name}</span>
-                    <span className="transfer-row__meta" data-presence={agent.presence}>
-                      <span className="presence__dot" aria-hidden="true" />
-                      {presenceLabel(agent.presence)}
-                    </span>
-                    <button
-                      type="button"
-                      className="button button--small button--primary"
-                      aria-label={`Transfer to ${agent.name}`}
-                      disabled={sending !== null}
-                      onClick={() => send({ toAgentId: agent.id }, { kind: 'agent', name: agent.name }, agent.id)}
-                    >
-                      {sending === agent.id ? 'Transferring…' : 'Transfer'}
-                    </button>
-                  </li>
-                ))}
-              </ul>
-            </section>
-          )}
-          {planRows.length > 0 && (
-            <section aria-label="Plans">
-              <h3 className="transfer-dialog__heading">Plans</h3>
-              <ul className="transfer-list">
-                {planRows.map((plan) => (
-                  <li key={plan.id} className="transfer-row">
-                    <span className="transfer-row__name">{plan.name}</span>
-                    <span className="transfer-row__meta">Queue</span>
-                    <button
-                      type="button"
-                      className="button button--small button--primary"
-                      aria-label={`Transfer to the ${plan.name} queue`}
-                      disabled={sending !== null}
-                      onClick={() => send({ toPlanId: plan.id }, { kind: 'plan', name: plan.name }, plan.id)}
-                    >
-                      {sending === plan.id ? 'Transferring…' : 'Transfer'}
-                    </button>
-                  </li>
-                ))}
-              </ul>
-            </section>
-          )}
-          {loading && <p className="muted transfer-dialog__note">Searching…</p>}
-          {failed && (
-            <p className="form-error" role="alert">
-              The list could not be loaded. Check the connection and try again.
-            </p>
-          )}
-          {empty && (
-            <p className="muted transfer-dialog__note">
-              {filter === 'recent'
-                ? 'No recently contacted agent is Ready right now.'
-                : filter === 'plans'
-                  ? `No plan that takes ${channelLabel[channel]} matches.`
-                  : 'No Ready agent or plan matches.'}
-            </p>
-          )}
-        </div>
-        <footer className="modal__footer">
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-        </footer>
+        {empty && (
+          <p className="muted transfer-dialog__note">
+            {filter === 'recent'
+              ? 'No recently contacted agent is Ready right now.'
+              : filter === 'plans'
+                ? `No plan that takes ${channelLabel[channel]} matches.`
+                : 'No Ready agent or plan matches.'}
+          </p>
+        )}
       </div>
-    </div>,
-    document.body,
+      <footer className="modal__footer">
+        <button type="button" className="button" onClick={onClose}>
+          Cancel
+        </button>
+      </footer>
+    </Modal>
   );
 }
