@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/agentdesk/agentdesk/channel/webchat"
@@ -22,6 +23,51 @@ func (r *agentResolver) Capacity(ctx context.Context, obj *workspace.Agent) ([]*
 		out = append(out, &model.ChannelCapacity{Channel: ch, Max: obj.Capacity[ch], Used: obj.Used(ch)})
 	}
 	return out, nil
+}
+
+// Plans is the resolver for the plans field.
+func (r *agentResolver) Plans(ctx context.Context, obj *workspace.Agent) ([]*workspace.Plan, error) {
+	panic(fmt.Errorf("not implemented: Plans - plans"))
+}
+
+// CurrentInteractions is the resolver for the currentInteractions field.
+func (r *agentResolver) CurrentInteractions(ctx context.Context, obj *workspace.Agent) ([]*workspace.Interaction, error) {
+	panic(fmt.Errorf("not implemented: CurrentInteractions - currentInteractions"))
+}
+
+// LastUsedAt is the resolver for the lastUsedAt field.
+func (r *apiKeyResolver) LastUsedAt(ctx context.Context, obj *workspace.APIKey) (*time.Time, error) {
+	panic(fmt.Errorf("not implemented: LastUsedAt - lastUsedAt"))
+}
+
+// Revoked is the resolver for the revoked field.
+func (r *apiKeyResolver) Revoked(ctx context.Context, obj *workspace.APIKey) (bool, error) {
+	panic(fmt.Errorf("not implemented: Revoked - revoked"))
+}
+
+// Actor is the resolver for the actor field.
+func (r *auditEntryResolver) Actor(ctx context.Context, obj *workspace.AuditEntry) (*workspace.Agent, error) {
+	panic(fmt.Errorf("not implemented: Actor - actor"))
+}
+
+// ObjectType is the resolver for the objectType field.
+func (r *auditEntryResolver) ObjectType(ctx context.Context, obj *workspace.AuditEntry) (string, error) {
+	panic(fmt.Errorf("not implemented: ObjectType - objectType"))
+}
+
+// Before is the resolver for the before field.
+func (r *auditEntryResolver) Before(ctx context.Context, obj *workspace.AuditEntry) (*string, error) {
+	panic(fmt.Errorf("not implemented: Before - before"))
+}
+
+// After is the resolver for the after field.
+func (r *auditEntryResolver) After(ctx context.Context, obj *workspace.AuditEntry) (*string, error) {
+	panic(fmt.Errorf("not implemented: After - after"))
+}
+
+// Plan is the resolver for the plan field.
+func (r *cannedResponseResolver) Plan(ctx context.Context, obj *workspace.CannedResponse) (*workspace.Plan, error) {
+	panic(fmt.Errorf("not implemented: Plan - plan"))
 }
 
 // Name is the resolver for the name field.
@@ -119,6 +165,11 @@ func (r *interactionPlanResolver) PostParkingPlan(ctx context.Context, obj *work
 		return nil, nil
 	}
 	return r.Service.Plan(ctx, obj.PostParkingPlanID)
+}
+
+// Version is the resolver for the version field.
+func (r *interactionPlanResolver) Version(ctx context.Context, obj *workspace.Plan) (int, error) {
+	panic(fmt.Errorf("not implemented: Version - version"))
 }
 
 // Agent is the resolver for the agent field.
@@ -293,6 +344,51 @@ func (r *mutationResolver) SaveMessageTemplate(ctx context.Context, input model.
 	return &model.MessageTemplatePayload{Template: t, UserErrors: uerrs}, err
 }
 
+// CreateAgent is the resolver for the createAgent field.
+func (r *mutationResolver) CreateAgent(ctx context.Context, input model.CreateAgentInput) (*model.AgentPayload, error) {
+	panic(fmt.Errorf("not implemented: CreateAgent - createAgent"))
+}
+
+// UpdateAgent is the resolver for the updateAgent field.
+func (r *mutationResolver) UpdateAgent(ctx context.Context, input model.UpdateAgentInput) (*model.AgentPayload, error) {
+	panic(fmt.Errorf("not implemented: UpdateAgent - updateAgent"))
+}
+
+// ChangePassword is the resolver for the changePassword field.
+func (r *mutationResolver) ChangePassword(ctx context.Context, input model.ChangePasswordInput) (*model.AgentPayload, error) {
+	panic(fmt.Errorf("not implemented: ChangePassword - changePassword"))
+}
+
+// CreatePlan is the resolver for the createPlan field.
+func (r *mutationResolver) CreatePlan(ctx context.Context, input model.PlanInput) (*model.PlanPayload, error) {
+	panic(fmt.Errorf("not implemented: CreatePlan - createPlan"))
+}
+
+// UpdatePlan is the resolver for the updatePlan field.
+func (r *mutationResolver) UpdatePlan(ctx context.Context, input model.PlanInput) (*model.PlanPayload, error) {
+	panic(fmt.Errorf("not implemented: UpdatePlan - updatePlan"))
+}
+
+// CreateAPIKey is the resolver for the createApiKey field.
+func (r *mutationResolver) CreateAPIKey(ctx context.Context, input model.CreateAPIKeyInput) (*model.CreateAPIKeyPayload, error) {
+	panic(fmt.Errorf("not implemented: CreateAPIKey - createApiKey"))
+}
+
+// RevokeAPIKey is the resolver for the revokeApiKey field.
+func (r *mutationResolver) RevokeAPIKey(ctx context.Context, input model.RevokeAPIKeyInput) (*model.APIKeyPayload, error) {
+	panic(fmt.Errorf("not implemented: RevokeAPIKey - revokeApiKey"))
+}
+
+// SaveCannedResponse is the resolver for the saveCannedResponse field.
+func (r *mutationResolver) SaveCannedResponse(ctx context.Context, input model.CannedResponseInput) (*model.CannedResponsePayload, error) {
+	panic(fmt.Errorf("not implemented: SaveCannedResponse - saveCannedResponse"))
+}
+
+// DeleteCannedResponse is the resolver for the deleteCannedResponse field.
+func (r *mutationResolver) DeleteCannedResponse(ctx context.Context, input model.DeleteCannedResponseInput) (*model.DeleteCannedResponsePayload, error) {
+	panic(fmt.Errorf("not implemented: DeleteCannedResponse - deleteCannedResponse"))
+}
+
 // ExpiresAt is the resolver for the expiresAt field.
 func (r *offerResolver) ExpiresAt(ctx context.Context, obj *workspace.Offer) (*time.Time, error) {
 	if obj.ExpiresAt.IsZero() {
@@ -397,6 +493,31 @@ func (r *queryResolver) MessageTemplates(ctx context.Context, identityID string)
 	return r.Service.Templates(ctx, identityID)
 }
 
+// Agents is the resolver for the agents field.
+func (r *queryResolver) Agents(ctx context.Context, search *string, first *int, after *string) (*model.AgentConnection, error) {
+	panic(fmt.Errorf("not implemented: Agents - agents"))
+}
+
+// APIKeys is the resolver for the apiKeys field.
+func (r *queryResolver) APIKeys(ctx context.Context) ([]*workspace.APIKey, error) {
+	panic(fmt.Errorf("not implemented: APIKeys - apiKeys"))
+}
+
+// QueueStats is the resolver for the queueStats field.
+func (r *queryResolver) QueueStats(ctx context.Context) ([]*workspace.QueueStats, error) {
+	panic(fmt.Errorf("not implemented: QueueStats - queueStats"))
+}
+
+// CannedResponses is the resolver for the cannedResponses field.
+func (r *queryResolver) CannedResponses(ctx context.Context, search *string, planID *string) ([]*workspace.CannedResponse, error) {
+	panic(fmt.Errorf("not implemented: CannedResponses - cannedResponses"))
+}
+
+// AuditLog is the resolver for the auditLog field.
+func (r *queryResolver) AuditLog(ctx context.Context, objectType *string, objectID *string, first *int, after *string) (*model.AuditEntryConnection, error) {
+	panic(fmt.Errorf("not implemented: AuditLog - auditLog"))
+}
+
 // Offers is the resolver for the offers field.
 func (r *subscriptionResolver) Offers(ctx context.Context) (<-chan *workspace.OfferEvent, error) {
 	in, err := r.Service.Feed(ctx, workspace.AgentTopic)
@@ -451,6 +572,16 @@ func (r *subscriptionResolver) DeliveryUpdates(ctx context.Context) (<-chan *wor
 	return forward(ctx, in, func(e *workspace.MessageEvent) *workspace.Message { return e.Message }), nil
 }
 
+// QueueStatsUpdates is the resolver for the queueStatsUpdates field.
+func (r *subscriptionResolver) QueueStatsUpdates(ctx context.Context) (<-chan []*workspace.QueueStats, error) {
+	panic(fmt.Errorf("not implemented: QueueStatsUpdates - queueStatsUpdates"))
+}
+
+// AgentUpdates is the resolver for the agentUpdates field.
+func (r *subscriptionResolver) AgentUpdates(ctx context.Context) (<-chan *workspace.Agent, error) {
+	panic(fmt.Errorf("not implemented: AgentUpdates - agentUpdates"))
+}
+
 // Target is the resolver for the target field.
 func (r *transferResultResolver) Target(ctx context.Context, obj *workspace.TransferEvent) (*workspace.Agent, error) {
 	return r.Service.AgentFor(ctx, obj.TargetAgentID)
@@ -481,6 +612,15 @@ func (r *webchatSessionResolver) Messages(ctx context.Context, obj *workspace.In
 
 // Agent returns AgentResolver implementation.
 func (r *Resolver) Agent() AgentResolver { return &agentResolver{r} }
+
+// ApiKey returns ApiKeyResolver implementation.
+func (r *Resolver) ApiKey() ApiKeyResolver { return &apiKeyResolver{r} }
+
+// AuditEntry returns AuditEntryResolver implementation.
+func (r *Resolver) AuditEntry() AuditEntryResolver { return &auditEntryResolver{r} }
+
+// CannedResponse returns CannedResponseResolver implementation.
+func (r *Resolver) CannedResponse() CannedResponseResolver { return &cannedResponseResolver{r} }
 
 // Contact returns ContactResolver implementation.
 func (r *Resolver) Contact() ContactResolver { return &contactResolver{r} }
@@ -520,6 +660,9 @@ func (r *Resolver) WebchatSession() WebchatSessionResolver { return &webchatSess
 
 type (
 	agentResolver           struct{ *Resolver }
+	apiKeyResolver          struct{ *Resolver }
+	auditEntryResolver      struct{ *Resolver }
+	cannedResponseResolver  struct{ *Resolver }
 	contactResolver         struct{ *Resolver }
 	deliveryErrorResolver   struct{ *Resolver }
 	interactionResolver     struct{ *Resolver }

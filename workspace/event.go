@@ -44,6 +44,8 @@ const (
 	KindUnpark      EventKind = "unpark"      // UnparkEvent, on UnparkTopic
 	KindTransfer    EventKind = "transfer"    // TransferEvent, on TransferTopic
 	KindRevoked     EventKind = "revoked"     // RevokedEvent, on the revocation topics
+	KindAgent       EventKind = "agent"       // AgentEvent, on AgentsTopic
+	KindQueue       EventKind = "queue"       // QueueEvent, on QueueTopic
 )
 
 // payloadTypes makes an empty payload of each kind, for events decoded from other nodes.
@@ -55,6 +57,8 @@ var payloadTypes = map[EventKind]func() Payload{
 	KindUnpark:      func() Payload { return new(UnparkEvent) },
 	KindTransfer:    func() Payload { return new(TransferEvent) },
 	KindRevoked:     func() Payload { return new(RevokedEvent) },
+	KindAgent:       func() Payload { return new(AgentEvent) },
+	KindQueue:       func() Payload { return new(QueueEvent) },
 }
 
 // EventKinds lists every kind of event, sorted: those a cross-node bus carries.
@@ -178,6 +182,31 @@ func (*TransferEvent) EventKind() EventKind { return KindTransfer }
 // EventKind implements Payload.
 func (*RevokedEvent) EventKind() EventKind { return KindRevoked }
 
+// EventKind implements Payload.
+func (*AgentEvent) EventKind() EventKind { return KindAgent }
+
+// EventKind implements Payload.
+func (*QueueEvent) EventKind() EventKind { return KindQueue }
+
+// AgentEvent says that an agent's record changed: presence, holds (their load), plans or
+// settings. It carries the agent as written, without the password hash.
+type AgentEvent struct {
+	Agent *Agent
+}
+
+func (e *AgentEvent) withoutSecrets() Payload {
+	a := *e.Agent
+	a.PasswordHash = nil
+	return &AgentEvent{Agent: &a}
+}
+
+// QueueEvent says that the figures of some plans' queues may have changed: an interaction
+// was created, changed state or moved plan. It carries only the plans' IDs; whoever shows
+// figures reads them afresh.
+type QueueEvent struct {
+	PlanIDs []string
+}
+
 func (e *OfferEvent) withoutSecrets() Payload {
 	c := *e
 	c.Offer.Interaction = *e.Offer.Interaction.withoutSecrets()
@@ -261,6 +290,12 @@ func UnparkTopic(agentID string) string { return "unpark:" + agentID }
 
 // TransferTopic is the topic of the outcomes of one agent's transfers (T5, T6).
 func TransferTopic(agentID string) string { return "transfers:" + agentID }
+
+// AgentsTopic is the topic of every agent's changes (AgentEvent), for supervisors.
+const AgentsTopic = "agents"
+
+// QueueTopic is the topic of queue changes (QueueEvent), for supervisors.
+const QueueTopic = "queue"
 
 // MessagesTopic is the topic of one interaction's new messages.
 func MessagesTopic(interactionID string) string { return "messages:" + interactionID }

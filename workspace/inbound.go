@@ -103,7 +103,7 @@ func (s *Service) threadFor(ctx context.Context, in InboundMessage) (*Interactio
 		ix := &Interaction{
 			ID: id, Channel: in.Channel, Direction: Inbound, State: Queued,
 			Contact: Contact{Address: from, Name: NormaliseName(in.Name)}, PlanID: in.PlanID,
-			IdentityID: in.IdentityID, ThreadKey: key, CreatedAt: now, ContactWroteAt: &now,
+			IdentityID: in.IdentityID, ThreadKey: key, CreatedAt: now, QueuedAt: &now, ContactWroteAt: &now,
 			ContactTokenHash: in.ContactTokenHash,
 		}
 		err := s.Store.CreateInteraction(ctx, ix)

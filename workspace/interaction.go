@@ -91,6 +91,10 @@ type Interaction struct {
 	// ParkedBy is the agent who parked a PARKED interaction, or "" when the system did (K2);
 	// cleared when it leaves PARKED.
 	ParkedBy string `json:",omitzero"`
+	// QueuedAt is when the interaction's current stay in a queue began: its creation, or a
+	// requeue that is not a turned-down offer (a lapsed or rejected offer keeps its place).
+	// The live view's oldest wait is the earliest QueuedAt of a plan's QUEUED interactions.
+	QueuedAt *time.Time `json:",omitzero"`
 
 	// Version guards every write: a store updates the record only if it still holds this
 	// version and the expected state.

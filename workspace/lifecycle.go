@@ -152,7 +152,7 @@ func (s *Service) RejectOffer(ctx context.Context, offerID string) (*Interaction
 		return s.rejectTransfer(ctx, me, ix)
 	}
 	seq := ix.OfferSeq
-	ix, _, err = s.mutate(ctx, ix.ID, nil, func(ix *Interaction) error { return ix.reject(me.ID, seq) })
+	ix, _, err = s.mutate(ctx, ix.ID, nil, func(ix *Interaction) error { return ix.reject(me.ID, seq, s.Clock.Now()) })
 	if err != nil {
 		return nil, err
 	}

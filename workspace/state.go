@@ -102,11 +102,11 @@ func (ix *Interaction) accept(agentID string, seq int, p *Plan, now time.Time) (
 }
 
 // reject turns the agent's open offer down: back to the queue, never offered to them again (P3).
-func (ix *Interaction) reject(agentID string, seq int) error {
+func (ix *Interaction) reject(agentID string, seq int, now time.Time) error {
 	if err := ix.offerOpen(agentID, seq); err != nil {
 		return err
 	}
-	return ix.requeue(ix.PlanID, agentID)
+	return ix.requeue(ix.PlanID, now, agentID)
 }
 
 // expireOffer fires offer number seq's timer (P5): unanswered, it goes back to the queue.
@@ -117,20 +117,23 @@ func (ix *Interaction) expireOffer(seq int, now time.Time) error {
 	if !ix.due(now) {
 		return notDue()
 	}
-	return ix.requeue(ix.PlanID)
+	return ix.requeue(ix.PlanID, now)
 }
 
 // requeue is the one way back to QUEUED: no agent, no offer, in plan planID's queue, where
 // routing skips the agents in skip. An offer turned down (P3) or lapsed (P5) returns to the
 // queue it came from and adds to the agents it skips; an interaction that was held (a
 // transfer to a plan, T1, or a parked one its agent cannot take back, K6) starts a new stay
-// in a queue, and its holder becomes a former holder who may still read it.
-func (ix *Interaction) requeue(planID string, skip ...string) error {
+// in a queue (QueuedAt is now), and its holder becomes a former holder who may still read it.
+func (ix *Interaction) requeue(planID string, now time.Time, skip ...string) error {
 	if err := ix.may(Queued); err != nil {
 		return err
 	}
 	if ix.State != Offered {
 		ix.RejectedBy = nil
+	}
+	if ix.State != Offered || ix.QueuedAt == nil {
+		ix.QueuedAt = &now
 	}
 	ix.handOver("")
 	ix.State, ix.PlanID, ix.RejectedBy = Queued, planID, append(ix.RejectedBy, skip...)
@@ -207,7 +210,7 @@ func (ix *Interaction) unparkToQueue(p *Plan, at time.Time) error {
 	if p.PostParkingPlanID == "" {
 		return Errorf(EINTERNAL, "plan %s has no post-parking plan", p.Name)
 	}
-	if err := ix.requeue(p.PostParkingPlanID); err != nil {
+	if err := ix.requeue(p.PostParkingPlanID, at); err != nil {
 		return err
 	}
 	ix.LastContactAt = &at
@@ -322,11 +325,11 @@ func (ix *Interaction) transferTo(from, to string, p *Plan, now time.Time) error
 
 // transferToPlan hands an ACTIVE interaction straight to a plan's queue (T1): cold, and
 // routing offers it to someone else than the sender.
-func (ix *Interaction) transferToPlan(from, planID string) error {
+func (ix *Interaction) transferToPlan(from, planID string, now time.Time) error {
 	if err := ix.transferable(); err != nil {
 		return err
 	}
-	return ix.requeue(planID, from)
+	return ix.requeue(planID, now, from)
 }
 
 // transferOpen checks that the transfer offer offerID still waits for the agent's answer.

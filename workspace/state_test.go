@@ -16,11 +16,11 @@ var steps = map[string]func(ix *Interaction, p *Plan, now time.Time) error{
 		_, err := ix.accept("a", ix.OfferSeq, p, now)
 		return err
 	},
-	"reject": func(ix *Interaction, p *Plan, now time.Time) error { return ix.reject("a", ix.OfferSeq) },
+	"reject": func(ix *Interaction, p *Plan, now time.Time) error { return ix.reject("a", ix.OfferSeq, now) },
 	"expireOffer": func(ix *Interaction, p *Plan, now time.Time) error {
 		return ix.expireOffer(ix.OfferSeq, now)
 	},
-	"requeue":        func(ix *Interaction, p *Plan, now time.Time) error { return ix.requeue(p.ID) },
+	"requeue":        func(ix *Interaction, p *Plan, now time.Time) error { return ix.requeue(p.ID, now) },
 	"heardFrom":      func(ix *Interaction, p *Plan, now time.Time) error { return ix.heardFrom(p, now) },
 	"park":           func(ix *Interaction, p *Plan, now time.Time) error { return ix.park("a", p, now) },
 	"autoPark":       func(ix *Interaction, p *Plan, now time.Time) error { return ix.autoPark(p, now) },
@@ -33,7 +33,7 @@ var steps = map[string]func(ix *Interaction, p *Plan, now time.Time) error{
 	"expireWrap":     func(ix *Interaction, p *Plan, now time.Time) error { return ix.expireWrap(now) },
 	"abandon":        func(ix *Interaction, p *Plan, now time.Time) error { return ix.abandon(now) },
 	"transferTo":     func(ix *Interaction, p *Plan, now time.Time) error { return ix.transferTo("a", "c", p, now) },
-	"transferToPlan": func(ix *Interaction, p *Plan, now time.Time) error { return ix.transferToPlan("a", "other-plan") },
+	"transferToPlan": func(ix *Interaction, p *Plan, now time.Time) error { return ix.transferToPlan("a", "other-plan", now) },
 	"takeTransfer": func(ix *Interaction, p *Plan, now time.Time) error {
 		return ix.takeTransfer(transferID(ix), "c", p, now)
 	},
@@ -188,7 +188,7 @@ func TestRequeue(t *testing.T) {
 	recs := records()
 	offered := recs["OFFERED"]
 	offered.RejectedBy = []string{"x"}
-	if err := offered.reject("a", offered.OfferSeq); err != nil {
+	if err := offered.reject("a", offered.OfferSeq, t0); err != nil {
 		t.Fatal(err)
 	}
 	if offered.State != Queued || offered.AgentID != "" || offered.PlanID != "plan" || len(offered.FormerAgentIDs) != 0 ||
@@ -197,7 +197,7 @@ func TestRequeue(t *testing.T) {
 	}
 	active := recs["ACTIVE"]
 	active.RejectedBy = []string{"x"}
-	if err := active.transferToPlan("a", "other"); err != nil {
+	if err := active.transferToPlan("a", "other", t0); err != nil {
 		t.Fatal(err)
 	}
 	if active.State != Queued || active.AgentID != "" || active.PlanID != "other" || !slices.Equal(active.FormerAgentIDs, []string{"a"}) ||

@@ -34,6 +34,10 @@ type Store interface {
 	ReadyAgents(ctx context.Context, planIDs []string) ([]*Agent, error)
 	// UpdateAgent writes a if the stored version is a.Version, and then sets a.Version+1.
 	UpdateAgent(ctx context.Context, a *Agent) error
+	// SearchAgents returns up to limit agents whose username or name contains search
+	// (ignoring case; "" matches all) and whose username sorts after `after` ("" = from the
+	// start), ordered by username; and how many agents match the search in all.
+	SearchAgents(ctx context.Context, search, after string, limit int) ([]*Agent, int, error)
 
 	CreateSession(ctx context.Context, s *Session) error
 	Session(ctx context.Context, tokenHash string) (*Session, error)
@@ -47,6 +51,36 @@ type Store interface {
 	// RevokeAPIKey sets a key's RevokedAt unless it is set already (then the first time
 	// stays); a missing key is NOT_FOUND.
 	RevokeAPIKey(ctx context.Context, keyHash string, at time.Time) error
+	// APIKeys returns every key, newest (CreatedAt) first, then by ID.
+	APIKeys(ctx context.Context) ([]*APIKey, error)
+	// TouchAPIKey sets a key's LastUsedAt to at if that is later than the stored one; a
+	// missing key is NOT_FOUND.
+	TouchAPIKey(ctx context.Context, keyHash string, at time.Time) error
+
+	// CreateCannedResponse stores a canned response (CONFLICT if its ID exists).
+	CreateCannedResponse(ctx context.Context, c *CannedResponse) error
+	CannedResponse(ctx context.Context, id string) (*CannedResponse, error)
+	// CannedResponses returns every canned response ordered by title, then ID.
+	CannedResponses(ctx context.Context) ([]*CannedResponse, error)
+	// UpdateCannedResponse writes c if the stored version is c.Version, then sets c.Version+1.
+	UpdateCannedResponse(ctx context.Context, c *CannedResponse) error
+	// DeleteCannedResponse removes one; a missing one is NOT_FOUND.
+	DeleteCannedResponse(ctx context.Context, id string) error
+
+	// AppendAudit adds an entry to the audit log (CONFLICT if its ID exists).
+	AppendAudit(ctx context.Context, e *AuditEntry) error
+	// AuditLog returns up to limit entries matching f, newest first (At descending, then ID
+	// descending), starting after the cursor (nil: from the newest).
+	AuditLog(ctx context.Context, f AuditFilter, after *AuditCursor, limit int) ([]*AuditEntry, error)
+
+	// QueueFigures counts, per plan, what the supervisors' live view shows: live
+	// interactions by state, the earliest QueuedAt (else CreatedAt) of the QUEUED ones,
+	// member agents who are not disabled by presence, and the interactions completed at or
+	// after completedSince with the median of their handling seconds (AcceptedAt to
+	// CompletedAt; those never accepted do not count towards the median). Plans with nothing
+	// to count may be absent. It reads aggregates, not every record: its cost must not
+	// grow with the number of completed interactions of earlier days.
+	QueueFigures(ctx context.Context, completedSince time.Time) (map[string]*PlanFigures, error)
 
 	CreatePlan(ctx context.Context, p *Plan) error
 	Plan(ctx context.Context, id string) (*Plan, error)
@@ -139,6 +173,34 @@ type InteractionFilter struct {
 	ContactAddress string
 	CreatedAfter   *time.Time
 	CreatedBefore  *time.Time
+}
+
+// AuditFilter selects audit entries. Empty fields select everything.
+type AuditFilter struct {
+	ObjectType AuditObject
+	ObjectID   string
+}
+
+// AuditCursor is a position in the audit log's newest-first order.
+type AuditCursor struct {
+	At time.Time
+	ID string
+}
+
+// PlanFigures is one plan's counts for the live view (Store.QueueFigures).
+type PlanFigures struct {
+	// States counts live interactions (not COMPLETED) whose PlanID is the plan, by state.
+	States map[InteractionState]int
+	// OldestQueuedAt is the earliest QueuedAt (CreatedAt when QueuedAt is unset) of the
+	// plan's QUEUED interactions; nil when none wait.
+	OldestQueuedAt *time.Time
+	// Presence counts the agents who serve the plan and are not disabled, by presence.
+	Presence map[Presence]int
+	// Completed counts the plan's interactions completed since the given time.
+	Completed int
+	// MedianHandleSeconds is the median of their whole handling seconds (AcceptedAt to
+	// CompletedAt, the lower middle one for an even count); nil when none was accepted.
+	MedianHandleSeconds *int
 }
 
 // InteractionCursor is a position in the CreatedAt-then-ID order.

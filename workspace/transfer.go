@@ -131,7 +131,7 @@ func (s *Service) transferToPlan(ctx context.Context, me *Agent, ix *Interaction
 		if err := mine(x, me.ID); err != nil {
 			return err
 		}
-		return x.transferToPlan(me.ID, plan.ID)
+		return x.transferToPlan(me.ID, plan.ID, s.Clock.Now())
 	})
 	if err != nil {
 		return nil, err

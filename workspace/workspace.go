@@ -3,7 +3,11 @@
 // graph) talk to it through the interfaces declared here.
 package workspace
 
-import "time"
+import (
+	"time"
+
+	"github.com/google/uuid"
+)
 
 // Channel is the medium an interaction arrives on.
 type Channel string
@@ -211,13 +215,64 @@ const ScopeRead Scope = "read"
 
 // APIKey authenticates a CRM integration. Only its hash is stored.
 type APIKey struct {
+	// ID names the key in the admin API; it is not the secret. Keys stored before IDs
+	// existed read with LegacyAPIKeyID(KeyHash).
+	ID        string
 	KeyHash   string `secret:"true"` // a lookup key: never leaves the store
 	Name      string
 	Scopes    []Scope
 	CreatedAt time.Time
 	// RevokedAt is when a supervisor revoked the key; zero while it is valid.
 	RevokedAt time.Time
+	// LastUsedAt is when the key last authenticated a request, to the minute; zero if never.
+	LastUsedAt time.Time
 }
+
+// LegacyAPIKeyID is the ID of a key stored before keys had IDs: derived from its hash, so
+// it is stable across reads and nodes without a migration that writes every key.
+func LegacyAPIKeyID(keyHash string) string {
+	return uuid.NewSHA1(uuid.NameSpaceURL, []byte("agentdesk:api-key:"+keyHash)).String()
+}
+
+// CannedResponse is a saved reply agents insert into the composer.
+type CannedResponse struct {
+	ID    string
+	Title string
+	Text  string
+	// PlanID is the plan whose agents see it; "" for every plan.
+	PlanID    string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	Version   int64
+}
+
+// AuditEntry records one configuration change.
+type AuditEntry struct {
+	ID string
+	At time.Time
+	// ActorID is the agent who made the change; "" for the command line.
+	ActorID string
+	// Action is what was done, e.g. "agent.update"; see the Audit* constants.
+	Action     string
+	ObjectType AuditObject
+	ObjectID   string
+	ObjectName string
+	// Before and After are JSON objects of the fields that changed; Before is "" on create.
+	Before string
+	After  string
+}
+
+// AuditObject is the kind of object an audit entry is about.
+type AuditObject string
+
+// Objects the audit log records changes of.
+const (
+	AuditAgent          AuditObject = "AGENT"
+	AuditPlan           AuditObject = "PLAN"
+	AuditAPIKey         AuditObject = "API_KEY"
+	AuditCannedResponse AuditObject = "CANNED_RESPONSE"
+	AuditIdentity       AuditObject = "IDENTITY"
+)
 
 // InteractionState is where an interaction is in its life.
 type InteractionState string
@@ -272,4 +327,19 @@ const (
 type OfferEvent struct {
 	Kind  OfferEventKind
 	Offer Offer
+}
+
+// QueueStats is one plan's queue as the supervisors' live view shows it.
+type QueueStats struct {
+	Plan *Plan
+	// Waiting, Offered, Active, Parked and Wrap count the plan's live interactions by state.
+	Waiting, Offered, Active, Parked, Wrap int
+	// OldestWaitingSince is when the longest-waiting QUEUED interaction entered the queue.
+	OldestWaitingSince *time.Time
+	// AgentsReady and AgentsNotReady count member agents who are not disabled.
+	AgentsReady, AgentsNotReady int
+	// CompletedToday counts interactions completed since midnight (server time), and
+	// MedianHandleSecondsToday is the median of their handling seconds; nil when none.
+	CompletedToday           int
+	MedianHandleSecondsToday *int
 }

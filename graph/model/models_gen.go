@@ -8,6 +8,84 @@ import (
 	"github.com/agentdesk/agentdesk/workspace"
 )
 
+// A page of agents, ordered by username.
+type AgentConnection struct {
+	// The agents of this page.
+	Edges []*AgentEdge `json:"edges"`
+	// Whether more pages follow.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many agents match the search in all.
+	TotalCount int `json:"totalCount"`
+}
+
+// One agent in a list of agents.
+type AgentEdge struct {
+	// Where this agent is in the list; pass it as `after` for the next page.
+	Cursor string `json:"cursor"`
+	// The agent.
+	Node *workspace.Agent `json:"node"`
+}
+
+// The result of an agent change.
+type AgentPayload struct {
+	// The agent after the change; on CONFLICT, the current agent.
+	Agent *workspace.Agent `json:"agent,omitempty"`
+	// Why it failed: INVALID (with field), TAKEN, NOT_FOUND, CONFLICT, FORBIDDEN.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// The result of revoking an API key.
+type APIKeyPayload struct {
+	// The key after the change.
+	APIKey *workspace.APIKey `json:"apiKey,omitempty"`
+	// Why it failed.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// A page of the audit log, newest first.
+type AuditEntryConnection struct {
+	// The entries of this page.
+	Edges []*AuditEntryEdge `json:"edges"`
+	// Whether more pages follow.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// One entry in the audit log.
+type AuditEntryEdge struct {
+	// Where this entry is in the log; pass it as `after` for the next page.
+	Cursor string `json:"cursor"`
+	// The entry.
+	Node *workspace.AuditEntry `json:"node"`
+}
+
+// A canned response to create or change.
+type CannedResponseInput struct {
+	// Absent on create.
+	CannedResponseID *string `json:"cannedResponseId,omitempty"`
+	// What agents search for.
+	Title string `json:"title"`
+	// The text inserted.
+	Text string `json:"text"`
+	// The plan whose agents see it; absent for every plan.
+	PlanID *string `json:"planId,omitempty"`
+}
+
+// The result of saving a canned response.
+type CannedResponsePayload struct {
+	// The response after the change.
+	CannedResponse *workspace.CannedResponse `json:"cannedResponse,omitempty"`
+	// Why it failed.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// A new password for the signed-in agent.
+type ChangePasswordInput struct {
+	// The password they signed in with.
+	CurrentPassword string `json:"currentPassword"`
+	// The new one: at least 8 characters.
+	NewPassword string `json:"newPassword"`
+}
+
 // How many live interactions of one channel an agent may hold, and how many they hold.
 type ChannelCapacity struct {
 	// The channel.
@@ -16,6 +94,14 @@ type ChannelCapacity struct {
 	Max int `json:"max"`
 	// Live interactions of this channel the agent holds now.
 	Used int `json:"used"`
+}
+
+// A channel's capacity in an admin change.
+type ChannelCapacityInput struct {
+	// The channel.
+	Channel workspace.Channel `json:"channel"`
+	// The most live interactions of this channel the agent may hold at once: 0 to 100.
+	Max int `json:"max"`
 }
 
 type ChannelIdentityInput struct {
@@ -41,6 +127,62 @@ type ChannelIdentityPayload struct {
 type ContactMessageInput struct {
 	// The text: not empty, at most the configured limit.
 	Text string `json:"text"`
+}
+
+// A new agent or supervisor.
+type CreateAgentInput struct {
+	// The name they sign in with: one word, unique.
+	Username string `json:"username"`
+	// The display name.
+	Name string `json:"name"`
+	// The first password; they can change it with changePassword.
+	Password string `json:"password"`
+	// AGENT when absent.
+	Role *workspace.Role `json:"role,omitempty"`
+	// Plans they serve.
+	PlanIds []string `json:"planIds,omitempty"`
+	// Capacity per channel; channels not listed keep the defaults.
+	Capacity []*ChannelCapacityInput `json:"capacity,omitempty"`
+	// Whether offers are accepted at once.
+	AutoAccept *bool `json:"autoAccept,omitempty"`
+}
+
+// A new API key.
+type CreateAPIKeyInput struct {
+	// What the key is for, e.g. the CRM's name.
+	Name string `json:"name"`
+}
+
+// The result of creating an API key.
+type CreateAPIKeyPayload struct {
+	// The new key.
+	APIKey *workspace.APIKey `json:"apiKey,omitempty"`
+	// The key itself, for the Authorization header. Shown once: it is stored only as a hash.
+	Secret *string `json:"secret,omitempty"`
+	// Why it failed.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// Names a canned response to delete.
+type DeleteCannedResponseInput struct {
+	// The response's ID.
+	CannedResponseID string `json:"cannedResponseId"`
+}
+
+// The result of deleting a canned response.
+type DeleteCannedResponsePayload struct {
+	// The ID of the response deleted; null on failure.
+	DeletedID *string `json:"deletedId,omitempty"`
+	// Why it failed.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// A disposition code in a plan change.
+type DispositionCodeInput struct {
+	// The machine-readable code, e.g. RESOLVED: letters, digits and _ only.
+	Code string `json:"code"`
+	// What agents see.
+	Label string `json:"label"`
 }
 
 // A page of interactions, oldest first: new interactions arrive at the end, so a CRM can keep paging from its last cursor.
@@ -170,11 +312,53 @@ type PageInfo struct {
 	EndCursor *string `json:"endCursor,omitempty"`
 }
 
+// A plan to create or change; absent fields stay as they are (or take the defaults on create).
+type PlanInput struct {
+	// Absent on create.
+	PlanID *string `json:"planId,omitempty"`
+	// The plan version this change was made from (InteractionPlan.version); a stale one is CONFLICT. Absent: no check.
+	Version *int `json:"version,omitempty"`
+	// Unique name.
+	Name *string `json:"name,omitempty"`
+	// Channels the plan takes.
+	Channels []workspace.Channel `json:"channels,omitempty"`
+	// Codes agents choose from.
+	DispositionCodes []*DispositionCodeInput `json:"dispositionCodes,omitempty"`
+	// Whether a code must be chosen before completing.
+	DispositionRequired *bool `json:"dispositionRequired,omitempty"`
+	// Wrap timer in seconds when codes are optional; 0 for none.
+	WrapSeconds *int `json:"wrapSeconds,omitempty"`
+	// Seconds an offer waits for an answer: 5 to 600.
+	OfferTimeoutSeconds *int `json:"offerTimeoutSeconds,omitempty"`
+	// Whether every offer of the plan is accepted at once.
+	AutoAccept *bool `json:"autoAccept,omitempty"`
+	// Seconds of contact silence before the system parks an ACTIVE interaction; 0 for off.
+	AutoParkSeconds *int `json:"autoParkSeconds,omitempty"`
+	// Seconds a parked interaction waits for the contact.
+	ParkedTimeoutSeconds *int `json:"parkedTimeoutSeconds,omitempty"`
+	// Where a contact's reply sends a parked interaction its agent cannot take back; "" for none.
+	PostParkingPlanID *string `json:"postParkingPlanId,omitempty"`
+}
+
+// The result of a plan change.
+type PlanPayload struct {
+	// The plan after the change; on CONFLICT, the current plan.
+	Plan *workspace.Plan `json:"plan,omitempty"`
+	// Why it failed: INVALID (with field), TAKEN, NOT_FOUND, CONFLICT, CYCLE, IN_USE.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 type Query struct {
 }
 
 type RetryMessageInput struct {
 	MessageID string `json:"messageId"`
+}
+
+// Names an API key to revoke.
+type RevokeAPIKeyInput struct {
+	// The key's ID.
+	APIKeyID string `json:"apiKeyId"`
 }
 
 // A disposition code for an interaction.
@@ -278,6 +462,26 @@ type TransferInput struct {
 	ToAgentID *string `json:"toAgentId,omitempty"`
 	// An interaction plan, whose queue takes the interaction at once.
 	ToPlanID *string `json:"toPlanId,omitempty"`
+}
+
+// A change to an agent; absent fields stay as they are.
+type UpdateAgentInput struct {
+	// The agent to change.
+	AgentID string `json:"agentId"`
+	// The display name.
+	Name *string `json:"name,omitempty"`
+	// The role.
+	Role *workspace.Role `json:"role,omitempty"`
+	// Plans they serve (replaces the list).
+	PlanIds []string `json:"planIds,omitempty"`
+	// Capacity of the channels listed; others stay.
+	Capacity []*ChannelCapacityInput `json:"capacity,omitempty"`
+	// Whether offers are accepted at once.
+	AutoAccept *bool `json:"autoAccept,omitempty"`
+	// Disable (they are signed out and what they hold is requeued) or enable the agent.
+	Disabled *bool `json:"disabled,omitempty"`
+	// Sets a new password and ends the agent's sessions.
+	Password *string `json:"password,omitempty"`
 }
 
 // An expected, user-fixable failure of a mutation.
