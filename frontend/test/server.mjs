@@ -46,10 +46,11 @@ async function waitUntilReady(url, child, output, timeoutMs) {
 
 /**
  * Extra command-line flags go in args; with tls: { cert, key } (PEM files) it serves HTTPS.
+ * With demo: false it starts as a fresh install does: no -demo, so no plans, agents or keys.
  * The metrics listener gets a free port of its own: its URL is metricsUrl.
  * @returns {Promise<{ url: string, graphqlUrl: string, wsUrl: string, metricsUrl: string, data: string, stop(): Promise<void> }>}
  */
-export async function startServer({ timeoutMs = 30_000, args = [], tls } = {}) {
+export async function startServer({ timeoutMs = 30_000, args = [], tls, demo = true } = {}) {
   if (!existsSync(binary)) {
     throw new Error(
       `${binary} is missing. Build it first: cd /work/main && go build -o bin/agentdesk ./cmd/agentdesk`,
@@ -57,7 +58,7 @@ export async function startServer({ timeoutMs = 30_000, args = [], tls } = {}) {
   }
   const port = await freePort();
   const data = await mkdtemp(join(tmpdir(), 'agentdesk-e2e-'));
-  const flags = ['-addr', `127.0.0.1:${port}`, '-metrics-addr', '127.0.0.1:0', '-data', data, '-demo', ...args];
+  const flags = ['-addr', `127.0.0.1:${port}`, '-metrics-addr', '127.0.0.1:0', '-data', data, ...(demo ? ['-demo'] : []), ...args];
   if (tls) flags.push('-tls-cert', tls.cert, '-tls-key', tls.key);
   const child = spawn(binary, flags, {
     stdio: ['ignore', 'pipe', 'pipe'],
