@@ -321,8 +321,8 @@ func testQueueFigures(t *testing.T, s workspace.Store) {
 	}
 	agent("a1", workspace.Ready, false, "pa", "pb") // counted in both plans
 	agent("a2", workspace.NotReady, false, "pa")
-	agent("a3", workspace.Ready, true, "pa") // disabled: not counted
-	agent("a4", workspace.Offline, false, "pb")
+	agent("a3", workspace.Ready, true, "pa")          // disabled: not counted
+	agent("a4", workspace.Offline, false, "pb", "pb") // a repeated plan counts once
 	agent("a5", workspace.Ready, false, "pa")
 	agent("a6", workspace.NotReady, true, "pb")
 
