@@ -43,16 +43,16 @@ func freshInstall(t *testing.T) (*server.Main, string) {
 	}
 	cfg.BcryptCost = 4
 	m := run(t, cfg)
-	return m, loginAs(t, m, "boss", "first-password")
+	return m, signIn(t, m, "boss", "first-password")
 }
 
-func loginAs(t *testing.T, m *server.Main, username, password string) string {
+// signIn signs in with a password and returns the session token.
+func signIn(t *testing.T, m *server.Main, username, password string) string {
 	t.Helper()
-	r := post(t, m, "", `mutation($u:String!, $p:String!){ login(input:{username:$u, password:$p}) { token userErrors { code message } } }`,
-		map[string]any{"u": username, "p": password})
-	token, _ := dig(r.Data, "login.token").(string)
+	p := loginAs(t, m, username, password)
+	token, _ := p["token"].(string)
 	if token == "" {
-		t.Fatalf("login %s: %+v", username, r)
+		t.Fatalf("login %s: %v", username, p)
 	}
 	return token
 }
@@ -109,13 +109,25 @@ func TestAdminFirstRun(t *testing.T) {
 		t.Fatal("apiKeys shows the secret")
 	}
 
-	ann := loginAs(t, m, "ann", "ann-password")
+	ann := signIn(t, m, "ann", "ann-password")
 	offers := subscribe(t, m, ann, offerSub, nil)
 	ready(t, m, ann)
 	_, id := startChat(t, m, "", "hello, anyone?")
 	if ev := offers.event(); dig(ev, "offers.offer.interaction.id") != id {
 		t.Fatalf("offer %v", ev)
 	}
+}
+
+// watch opens a subscription that the service serves with hub watchers (the live view's)
+// and waits until they are registered.
+func watch(t *testing.T, m *server.Main, token, query string) *wsClient {
+	t.Helper()
+	c := connectWS(t, m, "graphql-transport-ws", token)
+	c.expect("connection_ack")
+	before := m.Hub.Watchers()
+	c.send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": query}})
+	waitFor(t, func() bool { return m.Hub.Watchers() > before })
+	return c
 }
 
 func mustJSON(v any) string {
@@ -207,7 +219,7 @@ func TestAdminValidation(t *testing.T) {
 // silently overwritten.
 func TestAdminPlanConflict(t *testing.T) {
 	m, boss := freshInstall(t)
-	other := loginAs(t, m, "boss", "first-password")
+	other := signIn(t, m, "boss", "first-password")
 	p := ok(t, mutate(t, m, boss, "createPlan", createPlanDoc, map[string]any{"in": map[string]any{"name": "Shared", "channels": []string{"WEBCHAT"}}}))
 	id, version := dig(p, "plan.id"), dig(p, "plan.version")
 	results := make([]map[string]any, 2)
@@ -259,7 +271,7 @@ func TestAdminChangesApplyAtOnce(t *testing.T) {
 	}
 	annID := newAgent("ann", []string{planID}, 0)
 	benID := newAgent("ben", nil, 1)
-	ann, ben := loginAs(t, m, "ann", "long enough"), loginAs(t, m, "ben", "long enough")
+	ann, ben := signIn(t, m, "ann", "long enough"), signIn(t, m, "ben", "long enough")
 	annOffers, benOffers := subscribe(t, m, ann, offerSub, nil), subscribe(t, m, ben, offerSub, nil)
 	ready(t, m, ann)
 	ready(t, m, ben)
@@ -388,7 +400,7 @@ func TestChangePassword(t *testing.T) {
 	if msg := hereSocket.expect("next"); !strings.Contains(string(msg.Payload), "carol") {
 		t.Fatalf("the changing session's socket: %s", msg.Payload)
 	}
-	loginAs(t, m, "carol", "new password")
+	signIn(t, m, "carol", "new password")
 }
 
 // TestCannedResponses: global and per-plan responses; agents see those of their plans.
@@ -416,7 +428,7 @@ func TestCannedResponses(t *testing.T) {
 	}
 	// Someone outside the Sales plan does not see its responses.
 	ok(t, mutate(t, m, admin, "createAgent", createAgentDoc, map[string]any{"in": map[string]any{"username": "outsider", "name": "Out", "password": "long enough"}}))
-	if got := titles(loginAs(t, m, "outsider", "long enough"), nil); got != "Greeting" {
+	if got := titles(signIn(t, m, "outsider", "long enough"), nil); got != "Greeting" {
 		t.Fatalf("an agent of no plan sees %q", got)
 	}
 	ok(t, mutate(t, m, admin, "deleteCannedResponse", `mutation($i: ID!) { deleteCannedResponse(input:{cannedResponseId:$i}) { deletedId userErrors { code } } }`, map[string]any{"i": dig(salesOnly, "cannedResponse.id")}))
@@ -430,8 +442,8 @@ func TestCannedResponses(t *testing.T) {
 func TestLiveViewFeeds(t *testing.T) {
 	m := start(t)
 	admin, alice := login(t, m, "admin"), login(t, m, "alice")
-	stats := subscribe(t, m, admin, `subscription { queueStatsUpdates { plan { name } waiting oldestWaitingSince offered active agentsReady completedToday } }`, nil)
-	agents := subscribe(t, m, admin, `subscription { agentUpdates { username presence capacity { channel used } } }`, nil)
+	stats := watch(t, m, admin, `subscription { queueStatsUpdates { plan { name } waiting oldestWaitingSince offered active agentsReady completedToday } }`)
+	agents := watch(t, m, admin, `subscription { agentUpdates { username presence capacity { channel used } } }`)
 	sales := func(ev map[string]any) map[string]any {
 		for _, q := range ev["queueStatsUpdates"].([]any) {
 			if dig(q, "plan.name") == "Sales" {
@@ -488,8 +500,8 @@ func TestLiveViewAcrossNodes(t *testing.T) {
 			nodes := cluster(t, uri(t), 2, func(c *server.Config) { c.OutboxPoll = 0 })
 			a, b := nodes[0], nodes[1]
 			admin := login(t, a, "admin")
-			stats := subscribe(t, a, admin, `subscription { queueStatsUpdates { plan { name } waiting active } }`, nil)
-			agents := subscribe(t, a, admin, `subscription { agentUpdates { username capacity { channel used } } }`, nil)
+			stats := watch(t, a, admin, `subscription { queueStatsUpdates { plan { name } waiting active } }`)
+			agents := watch(t, a, admin, `subscription { agentUpdates { username capacity { channel used } } }`)
 			support := func(pred func(q map[string]any) bool) {
 				t.Helper()
 				deadline := time.Now().Add(20 * time.Second)

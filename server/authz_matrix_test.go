@@ -750,7 +750,7 @@ func (e *azEnv) registered(ctx context.Context, before int, next <-chan azResult
 		case r := <-next:
 			return r
 		case <-tick.C:
-			if e.m.Hub.Count() <= before {
+			if e.hubLoad() <= before {
 				continue
 			}
 			select { // accepted; an error arriving right after would still count
@@ -769,14 +769,14 @@ func (e *azEnv) registered(ctx context.Context, before int, next <-chan azResult
 // starts from the same place.
 func (e *azEnv) drained(t *testing.T, before int) {
 	t.Helper()
-	waitFor(t, func() bool { return e.m.Hub.Count() <= before })
+	waitFor(t, func() bool { return e.hubLoad() <= before })
 }
 
 // overSSE opens a subscription over HTTP with Accept: text/event-stream.
 func (e *azEnv) overSSE(t *testing.T, token, query string, vars map[string]any, root string) azResult {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	before := e.m.Hub.Count()
+	before := e.hubLoad()
 	defer e.drained(t, before)
 	defer cancel()
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
@@ -843,7 +843,7 @@ type azWSMessage struct {
 func (e *azEnv) overWebsocket(t *testing.T, token, query string, vars map[string]any, root string, sub bool) azResult {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	before := e.m.Hub.Count()
+	before := e.hubLoad()
 	if sub {
 		defer e.drained(t, before)
 	}
@@ -960,3 +960,7 @@ func (e *azEnv) overWebsocket(t *testing.T, token, query string, vars map[string
 		return azResult{outcome: "NO ANSWER", detail: "no result in 10 s"}
 	}
 }
+
+// hubLoad counts the node's hub subscribers and watchers: a subscription registers one or
+// the other (the live view's feeds watch).
+func (e *azEnv) hubLoad() int { return e.m.Hub.Count() + e.m.Hub.Watchers() }

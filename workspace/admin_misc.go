@@ -251,7 +251,13 @@ func (s *Service) audit(ctx context.Context, action string, object AuditObject, 
 	if len(a) == 0 && len(b) == 0 {
 		return
 	}
-	e := &AuditEntry{ID: uuid.NewString(), At: s.Clock.Now(), Action: action, ObjectType: object, ObjectID: id, ObjectName: name}
+	// Version 7 IDs sort by creation time, so changes made within one millisecond keep
+	// their order in the log.
+	id7, err := uuid.NewV7()
+	if err != nil {
+		id7 = uuid.New()
+	}
+	e := &AuditEntry{ID: id7.String(), At: s.Clock.Now(), Action: action, ObjectType: object, ObjectID: id, ObjectName: name}
 	if p := PrincipalFrom(ctx); p.Kind == AgentPrincipal {
 		e.ActorID = p.Agent.ID
 	}
