@@ -151,7 +151,7 @@ func routingRace(t *testing.T, nodes []*server.Main, poll time.Duration, chats i
 	// stays; once an agent holds at most 1, it must never hold more again.
 	const lowered = 1
 	var lowering atomic.Bool
-	var settled sync.Map // agent ID → true once at or under the lowered capacity
+	var settled sync.Map  // agent ID → true once at or under the lowered capacity
 	var peak atomic.Int64 // the most interactions one agent held before the lowering
 	supervisor, err := store.AgentByUsername(ctx, "admin")
 	if err != nil {
