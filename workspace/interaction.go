@@ -182,6 +182,9 @@ type Message struct {
 	// outbox may send it (again): a node claims a message by moving it into the future.
 	Attempts      int       `json:",omitzero"`
 	NextAttemptAt time.Time `json:",omitzero"`
+	// AttachmentIDs are the files sent with the message, in the order they were attached
+	// (C2); the Attachment records say what each is.
+	AttachmentIDs []string `json:",omitzero"`
 	// Version guards delivery updates, as for interactions.
 	Version int64 `json:",omitzero"`
 }

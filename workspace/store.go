@@ -148,6 +148,21 @@ type Store interface {
 	// PendingMessages returns up to limit PENDING messages of one interaction, in ID order
 	// (limit <= 0: all of them): the order the outbox sends them in.
 	PendingMessages(ctx context.Context, interactionID string, limit int) ([]*Message, error)
+	// CreateAttachment stores an attachment's record (CONFLICT if its ID exists).
+	CreateAttachment(ctx context.Context, a *Attachment) error
+	Attachment(ctx context.Context, id string) (*Attachment, error)
+	// UpdateAttachment writes a if the stored version is a.Version, and then sets
+	// a.Version+1; CONFLICT otherwise (also when missing).
+	UpdateAttachment(ctx context.Context, a *Attachment) error
+	// MessageAttachments returns the attachments of the given messages, by message ID then
+	// attachment ID: one read for a page of a transcript.
+	MessageAttachments(ctx context.Context, messageIDs []string) ([]*Attachment, error)
+	// ExpiredDrafts returns up to limit drafts (no MessageID) whose ExpiresAt is at or
+	// before t, oldest first.
+	ExpiredDrafts(ctx context.Context, t time.Time, limit int) ([]*Attachment, error)
+	// DeleteAttachment removes an attachment's record; a missing one is NOT_FOUND.
+	DeleteAttachment(ctx context.Context, id string) error
+
 	// CountMessages counts an interaction's messages.
 	CountMessages(ctx context.Context, interactionID string) (int, error)
 	// LastMessage returns an interaction's latest message, NOT_FOUND if it has none.
