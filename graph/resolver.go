@@ -20,4 +20,6 @@ type Resolver struct {
 	// WebchatLimit refuses a webchat contact's request when they (their token or their IP
 	// address) send too fast; nil means no limit.
 	WebchatLimit func(ctx context.Context) error
+	// PublicURL prefixes the URLs of attachments ("" leaves them relative to this server).
+	PublicURL string
 }

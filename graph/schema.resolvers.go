@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/agentdesk/agentdesk/channel/webchat"
@@ -52,6 +53,21 @@ func (r *apiKeyResolver) LastUsedAt(ctx context.Context, obj *workspace.APIKey) 
 // Revoked is the resolver for the revoked field.
 func (r *apiKeyResolver) Revoked(ctx context.Context, obj *workspace.APIKey) (bool, error) {
 	return !obj.RevokedAt.IsZero(), nil
+}
+
+// Size is the resolver for the size field.
+func (r *attachmentResolver) Size(ctx context.Context, obj *workspace.Attachment) (int, error) {
+	return int(obj.Size), nil
+}
+
+// URL is the resolver for the url field.
+func (r *attachmentResolver) URL(ctx context.Context, obj *workspace.Attachment) (string, error) {
+	return strings.TrimSuffix(r.PublicURL, "/") + "/attachments/" + obj.ID, nil
+}
+
+// Threat is the resolver for the threat field.
+func (r *attachmentResolver) Threat(ctx context.Context, obj *workspace.Attachment) (*string, error) {
+	return optional(obj.Signature), nil
 }
 
 // Actor is the resolver for the actor field.
@@ -194,6 +210,11 @@ func (r *messageResolver) Delivery(ctx context.Context, obj *workspace.Message) 
 	return optional(obj.Delivery), nil
 }
 
+// Attachments is the resolver for the attachments field.
+func (r *messageResolver) Attachments(ctx context.Context, obj *workspace.Message) ([]*workspace.Attachment, error) {
+	return r.Service.MessageAttachments(ctx, obj)
+}
+
 // Login is the resolver for the login field.
 func (r *mutationResolver) Login(ctx context.Context, input model.LoginInput) (*model.LoginPayload, error) {
 	token, sess, agent, err := r.Service.Login(ctx, input.Username, input.Password)
@@ -236,7 +257,7 @@ func (r *mutationResolver) RejectOffer(ctx context.Context, input model.OfferInp
 // SendMessage is the resolver for the sendMessage field.
 func (r *mutationResolver) SendMessage(ctx context.Context, input model.SendMessageInput) (*model.SendMessagePayload, error) {
 	m, err := r.Service.SendReply(ctx, workspace.Reply{InteractionID: input.InteractionID, Text: input.Text,
-		TemplateID: deref(input.TemplateID), TemplateParameters: input.TemplateParameters})
+		TemplateID: deref(input.TemplateID), TemplateParameters: input.TemplateParameters, AttachmentIDs: input.AttachmentIds})
 	uerrs, err := userErrors(err)
 	return &model.SendMessagePayload{Message: m, UserErrors: uerrs}, err
 }
@@ -308,7 +329,7 @@ func (r *mutationResolver) SendContactMessage(ctx context.Context, input model.C
 	if err := r.limitWebchat(ctx); err != nil {
 		return nil, err
 	}
-	m, err := r.Webchat.Send(ctx, input.Text)
+	m, err := r.Webchat.Send(ctx, input.Text, input.AttachmentIds...)
 	uerrs, err := userErrors(err)
 	return &model.SendMessagePayload{Message: m, UserErrors: uerrs}, err
 }
@@ -327,7 +348,7 @@ func (r *mutationResolver) EndWebchat(ctx context.Context) (*model.WebchatPayloa
 func (r *mutationResolver) StartOutbound(ctx context.Context, input model.StartOutboundInput) (*model.StartOutboundPayload, error) {
 	ix, err := r.Service.StartOutbound(ctx, workspace.OutboundStart{Channel: input.Channel, IdentityID: input.IdentityID,
 		To: input.To, Text: deref(input.Text), TemplateID: deref(input.TemplateID),
-		TemplateParameters: input.TemplateParameters, PlanID: deref(input.PlanID)})
+		TemplateParameters: input.TemplateParameters, PlanID: deref(input.PlanID), AttachmentIDs: input.AttachmentIds})
 	uerrs, err := userErrors(err)
 	return &model.StartOutboundPayload{Interaction: ix, UserErrors: uerrs}, err
 }
@@ -429,6 +450,16 @@ func (r *mutationResolver) DeleteCannedResponse(ctx context.Context, input model
 		return &model.DeleteCannedResponsePayload{UserErrors: uerrs}, err
 	}
 	return &model.DeleteCannedResponsePayload{DeletedID: &input.CannedResponseID, UserErrors: uerrs}, nil
+}
+
+// UploadAttachment is the resolver for the uploadAttachment field.
+func (r *mutationResolver) UploadAttachment(ctx context.Context, input model.UploadAttachmentInput) (*model.UploadAttachmentPayload, error) {
+	if err := r.limitWebchat(ctx); err != nil && workspace.PrincipalFrom(ctx).Kind == workspace.ContactPrincipal {
+		return nil, err
+	}
+	a, err := r.Service.Upload(ctx, input.File.Filename, input.File.File)
+	uerrs, err := userErrors(err)
+	return &model.UploadAttachmentPayload{Attachment: a, UserErrors: uerrs}, err
 }
 
 // ExpiresAt is the resolver for the expiresAt field.
@@ -675,6 +706,9 @@ func (r *Resolver) Agent() AgentResolver { return &agentResolver{r} }
 // ApiKey returns ApiKeyResolver implementation.
 func (r *Resolver) ApiKey() ApiKeyResolver { return &apiKeyResolver{r} }
 
+// Attachment returns AttachmentResolver implementation.
+func (r *Resolver) Attachment() AttachmentResolver { return &attachmentResolver{r} }
+
 // AuditEntry returns AuditEntryResolver implementation.
 func (r *Resolver) AuditEntry() AuditEntryResolver { return &auditEntryResolver{r} }
 
@@ -720,6 +754,7 @@ func (r *Resolver) WebchatSession() WebchatSessionResolver { return &webchatSess
 type (
 	agentResolver           struct{ *Resolver }
 	apiKeyResolver          struct{ *Resolver }
+	attachmentResolver      struct{ *Resolver }
 	auditEntryResolver      struct{ *Resolver }
 	cannedResponseResolver  struct{ *Resolver }
 	contactResolver         struct{ *Resolver }

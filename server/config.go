@@ -73,6 +73,14 @@ type Config struct {
 	// Twilio's signatures cover it, and status callback URLs are built on it. "" uses each
 	// request's own scheme and host.
 	PublicURL string
+	// BlobURL is where attachments' bytes go: "" for the data folder's blobs/, a
+	// file:///path, or s3://bucket?endpoint=…&region=…&use_path_style=true (several nodes
+	// on MongoDB must share one).
+	BlobURL string
+	// ClamdAddr is clamd's TCP address (host:port); "" leaves files UNSCANNED.
+	ClamdAddr string
+	// MaxUploadBytes is the largest attachment (E4: 25 MB).
+	MaxUploadBytes int64
 	// MaxWebhookBytes bounds a provider webhook's body.
 	MaxWebhookBytes int64
 	// OutboxPoll is how often the outbox looks for messages due (besides being woken when one
@@ -136,6 +144,9 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.IntVar(&c.MaxFields, "max-fields", envInt("AGENTDESK_MAX_FIELDS", 800), "most fields one query selects, counting each fragment spread as the fields it expands to (env AGENTDESK_MAX_FIELDS)")
 	fs.IntVar(&c.MaxFragmentSpreads, "max-fragment-spreads", envInt("AGENTDESK_MAX_FRAGMENT_SPREADS", 250), "most fragment spreads (named or inline) in one query, counted as expanded (env AGENTDESK_MAX_FRAGMENT_SPREADS)")
 	fs.DurationVar(&c.SessionTTL, "session-ttl", time.Duration(envInt("AGENTDESK_SESSION_TTL_SECONDS", 12*3600))*time.Second, "lifetime of a login token (env AGENTDESK_SESSION_TTL_SECONDS, in seconds)")
+	fs.StringVar(&c.BlobURL, "blob-url", env("AGENTDESK_BLOB_URL", ""), "where attachments are stored: empty for the data folder, file:///path, or s3://bucket?endpoint=URL&region=R&use_path_style=true with AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (env AGENTDESK_BLOB_URL)")
+	fs.StringVar(&c.ClamdAddr, "clamd-addr", env("AGENTDESK_CLAMD_ADDR", ""), "clamd TCP address (host:port) to scan attachments with; empty: files are UNSCANNED (env AGENTDESK_CLAMD_ADDR)")
+	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", int64(envInt("AGENTDESK_MAX_UPLOAD_BYTES", 25<<20)), "largest attachment accepted, in bytes (env AGENTDESK_MAX_UPLOAD_BYTES)")
 	fs.IntVar(&c.MaxMessageChars, "max-message-chars", envInt("AGENTDESK_MAX_MESSAGE_CHARS", 4096), "longest message text accepted, in characters (env AGENTDESK_MAX_MESSAGE_CHARS)")
 	fs.DurationVar(&c.Tick, "tick", time.Duration(envInt("AGENTDESK_TICK_MS", 250))*time.Millisecond, "scheduler interval: offer and wrap timers fire at most this late (env AGENTDESK_TICK_MS, in milliseconds)")
 	fs.Float64Var(&c.WebchatTokenRate, "webchat-rate-token", envFloat("AGENTDESK_WEBCHAT_RATE_TOKEN", 2), "webchat requests per second allowed per chat, after a burst of 10; 0 disables (env AGENTDESK_WEBCHAT_RATE_TOKEN)")

@@ -128,6 +128,9 @@ type InboundMessage struct {
 	// is refused (WRONG_STATE) instead of opening a new one (a webchat visitor starts anew
 	// explicitly).
 	Continue bool
+	// AttachmentIDs are the contact's drafts sent with the message (a webchat contact's
+	// uploads: Service.Upload); each must be a draft of this interaction's contact.
+	AttachmentIDs []string
 }
 
 // Received is what Receive did with an inbound message.

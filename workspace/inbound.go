@@ -50,10 +50,12 @@ func (s *Service) Receive(ctx context.Context, in InboundMessage) (Received, err
 		return Received{}, err
 	}
 	text := NormaliseText(in.Text)
-	if IsBlank(text) {
+	if IsBlank(text) && len(in.AttachmentIDs) == 0 {
 		text = "(an empty message)"
+	} else if IsBlank(text) {
+		text = ""
 	}
-	m, err := s.appendMessage(ctx, &Message{InteractionID: ix.ID, From: PartyContact, Text: text, ExternalID: key})
+	m, err := s.appendWithAttachments(ctx, PartyContact, ix.ID, in.AttachmentIDs, &Message{InteractionID: ix.ID, From: PartyContact, Text: text, ExternalID: key})
 	if ErrorCode(err) == ECONFLICT && key != "" { // the same webhook, delivered twice at once
 		if first, ferr := s.Store.MessageByExternalID(ctx, key); ferr == nil {
 			return Received{Message: first, Interaction: ix, Duplicate: true}, nil
@@ -173,6 +175,7 @@ func (s *Service) checkWindow(ix *Interaction) error {
 type Reply struct {
 	InteractionID      string
 	Text               string
+	AttachmentIDs      []string
 	TemplateID         string
 	TemplateParameters []string
 }
@@ -192,7 +195,10 @@ func (s *Service) SendReply(ctx context.Context, r Reply) (*Message, error) {
 		if r.TemplateID != "" {
 			return nil, &Error{Code: EINVALID, Message: "templates are sent on WhatsApp only", Field: []string{"templateId"}}
 		}
-		return s.SendMessage(ctx, r.InteractionID, r.Text)
+		return s.SendMessage(ctx, r.InteractionID, r.Text, r.AttachmentIDs...)
+	}
+	if len(r.AttachmentIDs) > 0 {
+		return nil, fieldError(EINVALID, "attachmentIds", "files are sent on webchat only for now: SMS, RCS and WhatsApp media are not sent yet")
 	}
 	if ix.State != Active {
 		return nil, wrongState(ix.State)
@@ -250,6 +256,8 @@ type OutboundStart struct {
 	TemplateParameters []string
 	// PlanID is the plan whose rules apply; "" means the identity's plan.
 	PlanID string
+	// AttachmentIDs are refused for now: provider media are not sent yet.
+	AttachmentIDs []string
 }
 
 // StartOutbound starts an interaction from an identity configured for outbound use: SMS/RCS
@@ -259,6 +267,9 @@ func (s *Service) StartOutbound(ctx context.Context, in OutboundStart) (*Interac
 	me, err := RequireAgent(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if len(in.AttachmentIDs) > 0 {
+		return nil, fieldError(EINVALID, "attachmentIds", "files are sent on webchat only for now: SMS, RCS and WhatsApp media are not sent yet")
 	}
 	switch in.Channel {
 	case Webchat:

@@ -178,25 +178,40 @@ func (s *Service) checkText(text string) (string, error) {
 	return text, nil
 }
 
-// SendMessage appends the agent's reply to the transcript of an ACTIVE interaction they hold
-// and delivers it to the contact's side.
-func (s *Service) SendMessage(ctx context.Context, interactionID, text string) (*Message, error) {
+// SendMessage appends the agent's reply, with the agent's drafts attachmentIDs, to the
+// transcript of an ACTIVE interaction they hold and delivers it to the contact's side. The
+// text may be empty when files are attached.
+func (s *Service) SendMessage(ctx context.Context, interactionID, text string, attachmentIDs ...string) (*Message, error) {
 	me, ix, err := s.held(ctx, interactionID)
 	if err != nil {
 		return nil, err
 	}
-	if text, err = s.checkText(text); err != nil {
+	if text, err = s.checkBody(text, attachmentIDs); err != nil {
 		return nil, err
 	}
 	if ix.State != Active {
 		return nil, wrongState(ix.State)
 	}
-	return s.appendMessage(ctx, &Message{InteractionID: ix.ID, From: PartyAgent, AgentID: me.ID, Text: text})
+	return s.appendWithAttachments(ctx, PartyAgent, me.ID, attachmentIDs, &Message{InteractionID: ix.ID, From: PartyAgent, AgentID: me.ID, Text: text})
 }
+
+// checkBody is checkText for a message that may carry files: with files, no text is fine.
+func (s *Service) checkBody(text string, attachmentIDs []string) (string, error) {
+	if len(attachmentIDs) > 0 && IsBlank(text) {
+		return "", nil
+	}
+	return s.checkText(text)
+}
+
+// newMessageID is a message's ID: version 7, so IDs sort by time as transcripts page by ID.
+func newMessageID() string { return uuid.Must(uuid.NewV7()).String() }
 
 // appendMessage stores a message and publishes it on the interaction's topic.
 func (s *Service) appendMessage(ctx context.Context, m *Message) (*Message, error) {
-	m.ID, m.SentAt = uuid.Must(uuid.NewV7()).String(), s.Clock.Now()
+	if m.ID == "" {
+		m.ID = newMessageID()
+	}
+	m.SentAt = s.Clock.Now()
 	if err := s.Store.AppendMessage(ctx, m); err != nil {
 		return nil, err
 	}

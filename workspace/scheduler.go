@@ -86,6 +86,9 @@ func (s *Service) Sweep(ctx context.Context) error {
 		}
 	}
 	errs = append(errs, s.routeQueued(ctx, plans))
+	if s.Blobs != nil {
+		errs = append(errs, s.expireDrafts(ctx))
+	}
 	return errors.Join(errs...)
 }
 

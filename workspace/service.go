@@ -33,6 +33,11 @@ type Service struct {
 	Senders map[string]Sender
 	// Outbox tunes the sending of outbound messages.
 	Outbox OutboxPolicy
+	// Blobs keeps the bytes of attachments; Scanner, when set, checks them for malware (E5).
+	Blobs   Blobs
+	Scanner Scanner
+	// MaxAttachmentBytes overrides MaxAttachmentBytes (E4's 25 MB) when positive.
+	MaxAttachmentBytes int64
 	// outboxKick wakes the outbox when a message is queued.
 	outboxKick chan struct{}
 }

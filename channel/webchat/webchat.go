@@ -101,15 +101,17 @@ func check(svc interface{ CheckText(string) (string, error) }, in Start) (Start,
 
 // Send appends the visitor's message to their chat, while it has not ended. It restarts the
 // auto-park countdown of an ACTIVE chat and wakes a PARKED one (K2, K4).
-func (c *Channel) Send(ctx context.Context, text string) (*workspace.Message, error) {
+func (c *Channel) Send(ctx context.Context, text string, attachmentIDs ...string) (*workspace.Message, error) {
 	if _, err := workspace.RequireContact(ctx); err != nil {
 		return nil, err
 	}
-	text, err := c.svc.CheckText(text)
-	if err != nil {
-		return nil, err
+	if len(attachmentIDs) == 0 || !workspace.IsBlank(text) {
+		var err error
+		if text, err = c.svc.CheckText(text); err != nil {
+			return nil, err
+		}
 	}
-	r, err := c.svc.Receive(ctx, workspace.InboundMessage{Channel: workspace.Webchat, From: "visitor", Text: text, Continue: true})
+	r, err := c.svc.Receive(ctx, workspace.InboundMessage{Channel: workspace.Webchat, From: "visitor", Text: text, Continue: true, AttachmentIDs: attachmentIDs})
 	return r.Message, err
 }
 

@@ -5,6 +5,7 @@ package model
 import (
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/agentdesk/agentdesk/workspace"
 )
 
@@ -127,6 +128,8 @@ type ChannelIdentityPayload struct {
 type ContactMessageInput struct {
 	// The text: not empty, at most the configured limit.
 	Text string `json:"text"`
+	// Draft attachments uploaded by the contact. text may be empty when there are attachments.
+	AttachmentIds []string `json:"attachmentIds,omitempty"`
 }
 
 // A new agent or supervisor.
@@ -378,6 +381,8 @@ type SendMessageInput struct {
 	// WhatsApp outside the 24-hour window: an approved template instead of free text.
 	TemplateID         *string  `json:"templateId,omitempty"`
 	TemplateParameters []string `json:"templateParameters,omitempty"`
+	// Draft attachments uploaded by the sender. text may be empty when there are attachments.
+	AttachmentIds []string `json:"attachmentIds,omitempty"`
 }
 
 // The result of sending a message.
@@ -423,6 +428,8 @@ type StartOutboundInput struct {
 	TemplateParameters []string `json:"templateParameters,omitempty"`
 	// The plan whose rules (codes, timers) apply; defaults to the identity's plan.
 	PlanID *string `json:"planId,omitempty"`
+	// Draft attachments uploaded by the agent (not sent on SMS, RCS or WhatsApp yet: refused with INVALID).
+	AttachmentIds []string `json:"attachmentIds,omitempty"`
 }
 
 type StartOutboundPayload struct {
@@ -482,6 +489,20 @@ type UpdateAgentInput struct {
 	Disabled *bool `json:"disabled,omitempty"`
 	// Sets a new password and ends the agent's sessions.
 	Password *string `json:"password,omitempty"`
+}
+
+// A file to upload as a draft.
+type UploadAttachmentInput struct {
+	// The file: the multipart request's file part. Requests must carry the header GraphQL-Require-Preflight: 1 (a header a cross-site form cannot send).
+	File graphql.Upload `json:"file"`
+}
+
+// The result of an upload.
+type UploadAttachmentPayload struct {
+	// A draft attachment, usable in one message by whoever uploaded it; it expires unused. An INFECTED file is returned too, so the sender sees which file to remove.
+	Attachment *workspace.Attachment `json:"attachment,omitempty"`
+	// Why it was refused: TOO_LARGE (over 25 MB, E4), UNSUPPORTED_TYPE (the bytes are not an allowed type), SCAN_FAILED (the scanner gave no verdict; try again), INVALID (an empty file), WRONG_STATE (the contact's chat has ended).
+	UserErrors []*UserError `json:"userErrors"`
 }
 
 // An expected, user-fixable failure of a mutation.
