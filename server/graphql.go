@@ -59,6 +59,9 @@ func (m *Main) graphqlHandler() *handler.Server {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
+	// Uploads (the GraphQL multipart request spec): file parts over MaxMemory go to a temp
+	// file, never memory; limitUpload has checked the caller and the preflight header.
+	srv.AddTransport(transport.MultipartForm{MaxUploadSize: m.uploadLimit(), MaxMemory: 64 << 10})
 
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetErrorPresenter(graph.ErrorPresenter)

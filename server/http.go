@@ -28,7 +28,8 @@ import (
 func (m *Main) routes() http.Handler {
 	mux := http.NewServeMux()
 	gql := m.graphqlHandler()
-	mux.Handle("/query", withClientIP(m.trackWebsockets(m.authenticate(limitBody(m.Config.MaxBodyBytes, m.Config.MaxAnonymousBodyBytes, codeTransportErrors(gql))))))
+	mux.Handle("/query", withClientIP(m.trackWebsockets(m.authenticate(m.limitUpload(limitBody(m.Config.MaxBodyBytes, m.Config.MaxAnonymousBodyBytes, codeTransportErrors(gql)))))))
+	mux.Handle("GET /attachments/{id}", withClientIP(m.authenticate(http.HandlerFunc(m.download))))
 	// Provider webhooks carry their own signatures: no bearer token, no CORS, own body limit.
 	mux.HandleFunc("POST /webhooks/{provider}/{identity}/{route}", m.webhook)
 	mux.HandleFunc("GET /webhooks/{provider}/{identity}", m.webhook)
@@ -55,7 +56,7 @@ func (m *Main) routes() http.Handler {
 	c := cors.New(cors.Options{
 		AllowOriginFunc:  func(origin string) bool { return allowed[strings.ToLower(origin)] },
 		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodOptions},
-		AllowedHeaders:   []string{"Authorization", "Content-Type", "Accept"},
+		AllowedHeaders:   []string{"Authorization", "Content-Type", "Accept", preflightHeader},
 		AllowCredentials: false, // bearer tokens, not cookies
 		MaxAge:           600,
 	})
@@ -97,7 +98,7 @@ func isWebsocket(r *http.Request) bool {
 // second of CPU that nobody would answer for.
 func limitBody(limit, anonymousLimit int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Body == nil || r.Method == http.MethodGet || isWebsocket(r) {
+		if r.Body == nil || r.Method == http.MethodGet || isWebsocket(r) || isMultipart(r) {
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/agentdesk/agentdesk/blobstore"
 	"github.com/agentdesk/agentdesk/channel"
 	"github.com/agentdesk/agentdesk/channel/twilio"
 	"github.com/agentdesk/agentdesk/channel/vonage"
@@ -51,7 +52,9 @@ type Main struct {
 
 	providers catalog
 	// demo is the phone simulator of -demo; nil without it.
-	demo     *demoPhone
+	demo *demoPhone
+	// blobs keeps attachments' bytes (-blob-url); Run opens it.
+	blobs    blobstore.Store
 	ownStore bool
 	listener net.Listener
 	http     *http.Server
@@ -128,6 +131,10 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	if m.Config.BcryptCost != 0 {
 		m.Service.BcryptCost = m.Config.BcryptCost
+	}
+	if err := m.openAttachments(ctx); err != nil {
+		m.closeStore()
+		return err
 	}
 	if m.Config.Demo {
 		if err := m.Service.SeedDemo(ctx); err != nil {
@@ -269,11 +276,14 @@ func (m *Main) Close() error {
 	return errors.Join(err, m.closeStore())
 }
 
-// closeStore closes the bus and, if Run opened it, the store.
+// closeStore closes the bus, the blob store and, if Run opened it, the store.
 func (m *Main) closeStore() error {
 	var err error
 	if m.Bus != nil {
 		err = m.Bus.Close()
+	}
+	if m.blobs != nil {
+		err = errors.Join(err, m.blobs.Close())
 	}
 	if m.ownStore {
 		err = errors.Join(err, m.Store.Close())
