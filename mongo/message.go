@@ -14,7 +14,8 @@ import (
 
 // messageDoc is a message as stored in the messages collection. Its _id is the message's
 // UUIDv7, so the index on (interactionId, _id) serves transcripts in time order. An empty
-// ExternalID is absent, so the unique index on externalId skips it.
+// ExternalID is absent, so the unique index on externalId skips it; so are empty
+// AttachmentIDs, as on every message stored before attachments: they read as nil.
 type messageDoc struct {
 	ID            string                   `bson:"_id"`
 	InteractionID string                   `bson:"interactionId"`
@@ -28,6 +29,7 @@ type messageDoc struct {
 	ExternalID    string                   `bson:"externalId,omitempty"`
 	Attempts      int                      `bson:"attempts"`
 	NextAttemptAt time.Time                `bson:"nextAttemptAt"`
+	AttachmentIDs []string                 `bson:"attachmentIds,omitempty"`
 	Version       int64                    `bson:"version"`
 }
 
@@ -50,7 +52,7 @@ func toMessageDoc(m *workspace.Message) messageDoc {
 	d := messageDoc{
 		ID: m.ID, InteractionID: m.InteractionID, From: m.From, AgentID: m.AgentID,
 		Text: m.Text, SentAt: m.SentAt, Delivery: m.Delivery, ExternalID: m.ExternalID,
-		Attempts: m.Attempts, NextAttemptAt: m.NextAttemptAt, Version: m.Version,
+		Attempts: m.Attempts, NextAttemptAt: m.NextAttemptAt, AttachmentIDs: m.AttachmentIDs, Version: m.Version,
 	}
 	if e := m.DeliveryError; e != nil {
 		d.DeliveryError = &deliveryErrorDoc{Kind: e.Kind, Message: e.Message, ProviderCode: e.ProviderCode}
@@ -65,7 +67,7 @@ func (d *messageDoc) message() *workspace.Message {
 	m := &workspace.Message{
 		ID: d.ID, InteractionID: d.InteractionID, From: d.From, AgentID: d.AgentID,
 		Text: d.Text, SentAt: d.SentAt.UTC(), Delivery: d.Delivery, ExternalID: d.ExternalID,
-		Attempts: d.Attempts, NextAttemptAt: d.NextAttemptAt.UTC(), Version: d.Version,
+		Attempts: d.Attempts, NextAttemptAt: d.NextAttemptAt.UTC(), AttachmentIDs: d.AttachmentIDs, Version: d.Version,
 	}
 	if e := d.DeliveryError; e != nil {
 		m.DeliveryError = &workspace.DeliveryError{Kind: e.Kind, Message: e.Message, ProviderCode: e.ProviderCode}

@@ -46,6 +46,7 @@ type Store struct {
 	templates    *mongo.Collection
 	canned       *mongo.Collection
 	audit        *mongo.Collection
+	attachments  *mongo.Collection
 }
 
 var _ workspace.Store = (*Store)(nil)
@@ -82,6 +83,7 @@ func Open(ctx context.Context, uri string) (*Store, error) {
 		templates:    db.Collection("templates"),
 		canned:       db.Collection("cannedresponses"),
 		audit:        db.Collection("audit"),
+		attachments:  db.Collection("attachments"),
 	}
 
 	pingCtx, cancel := context.WithTimeout(ctx, openTimeout)
@@ -151,8 +153,9 @@ func (s *Store) createIndexes(ctx context.Context) error {
 		{s.audit, []string{"at", "_id"}, false},
 		{s.audit, []string{"objectType", "at", "_id"}, false},
 		{s.audit, []string{"objectId", "at", "_id"}, false},
-		// Transcripts are read in ID order per interaction.
+		// Transcripts are read in ID order per interaction, and a page's files by message.
 		{s.messages, []string{"interactionId", "_id"}, false},
+		{s.attachments, []string{"messageId", "_id"}, false},
 		// One identity per channel and address; one template per identity, name and
 		// language, which also serves an identity's list.
 		{s.identities, []string{"channel", "address"}, true},
@@ -184,6 +187,9 @@ func (s *Store) createIndexes(ctx context.Context) error {
 		{s.apiKeys, "id", []string{"id"}, true, nonEmpty("id"), []string{"id"}},
 		{s.messages, "due", []string{"nextAttemptAt", "_id"}, false,
 			bson.D{{Key: "delivery", Value: workspace.DeliveryPending}}, []string{"delivery", "nextAttemptAt", "_id"}},
+		// The sweeper reads only the drafts (no message), oldest expiry first.
+		{s.attachments, "drafts", []string{"expiresAt", "_id"}, false,
+			bson.D{{Key: "messageId", Value: ""}}, []string{"messageId", "expiresAt", "_id"}},
 	} {
 		opts := func() *options.IndexOptionsBuilder { return options.Index().SetName(ix.name).SetUnique(ix.unique) }
 		partial := mongo.IndexModel{Keys: keysOf(ix.keys...), Options: opts().SetPartialFilterExpression(ix.filter)}

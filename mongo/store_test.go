@@ -82,6 +82,7 @@ func TestOpenTwice(t *testing.T) {
 		{second.apiKeys, "id"}, {second.interactions, "state_1_planId_1_queuedAt_1"},
 		{second.history, "completedAt_1_planId_1_acceptedAt_1"}, {second.canned, "title_1__id_1"},
 		{second.audit, "at_1__id_1"}, {second.audit, "objectType_1_at_1__id_1"}, {second.audit, "objectId_1_at_1__id_1"},
+		{second.attachments, "messageId_1__id_1"}, {second.attachments, "drafts"},
 	} {
 		specs, err := ix.c.Indexes().ListSpecifications(t.Context())
 		if err != nil {
@@ -129,9 +130,9 @@ func TestOpenUnreachable(t *testing.T) {
 	t.Logf("after %v: %v", elapsed.Round(time.Millisecond), err)
 }
 
-// TestOldDocumentsReadable reads an interaction and a message stored before channels
-// existed, and an API key stored before keys had IDs: their new fields are absent, and read
-// as unset (the key's ID as workspace.LegacyAPIKeyID of its hash).
+// TestOldDocumentsReadable reads an interaction and a message stored before channels (and
+// attachments) existed, and an API key stored before keys had IDs: their new fields are
+// absent, and read as unset (the key's ID as workspace.LegacyAPIKeyID of its hash).
 func TestOldDocumentsReadable(t *testing.T) {
 	s := open(t, mongotest.Start(t))
 	at := time.Date(2026, 11, 30, 10, 0, 0, 123000000, time.UTC)
@@ -171,6 +172,13 @@ func TestOldDocumentsReadable(t *testing.T) {
 	// A message stored before delivery states has none, so it is never due.
 	if due, err := s.DueMessages(t.Context(), at.Add(time.Hour), 10); err != nil || len(due) != 0 {
 		t.Fatalf("DueMessages = %v, %v; want none", due, err)
+	}
+	// Nor had it attachments: it reads none (nil, not empty).
+	if m.AttachmentIDs != nil {
+		t.Fatalf("message stored before attachments has AttachmentIDs %#v", m.AttachmentIDs)
+	}
+	if files, err := s.MessageAttachments(t.Context(), []string{msgID}); err != nil || len(files) != 0 {
+		t.Fatalf("MessageAttachments of a message stored before attachments = %v, %v; want none", files, err)
 	}
 
 	// The interaction, stored before QueuedAt, waits since its creation; one requeued before

@@ -7,7 +7,8 @@ import (
 
 // TestIndexedReads checks that the reads polled often are served by their partial indexes,
 // without sorting: the outbox reads due messages every second, inbound webhooks look up
-// threads and provider IDs.
+// threads and provider IDs, transcript pages read their messages' files and the sweeper
+// the expired drafts.
 func TestIndexedReads(t *testing.T) {
 	s, err := Open(t.Context(), t.TempDir())
 	if err != nil {
@@ -22,6 +23,8 @@ func TestIndexedReads(t *testing.T) {
 		{pendingQuery, "messages_interaction", []any{"x", 10}},
 		{externalQuery, "messages_external", []any{"x"}},
 		{threadQuery, "interactions_thread", []any{"x"}},
+		{messageAttachmentsQuery, "attachments_message", []any{`["m-1","m-2"]`}},
+		{expiredDraftsQuery, "attachments_drafts", []any{0, 10}},
 	} {
 		got := queryPlan(t, s, c.query, c.args...)
 		if !strings.Contains(got, "USING INDEX "+c.index) || strings.Contains(got, "TEMP B-TREE") {

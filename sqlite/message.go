@@ -8,7 +8,7 @@ import (
 	"github.com/agentdesk/agentdesk/workspace"
 )
 
-const messageColumns = `id, interaction_id, from_party, agent_id, text, sent_at, delivery, delivery_error, template, external_id, attempts, next_attempt_at, version`
+const messageColumns = `id, interaction_id, from_party, agent_id, text, sent_at, delivery, delivery_error, template, external_id, attempts, next_attempt_at, attachment_ids, version`
 
 // The indexed reads. Testing that external_id is not empty lets SQLite use the partial index
 // messages_external; delivery = 'PENDING' the partial index messages_due, which also gives
@@ -45,16 +45,20 @@ func messageArgs(m *workspace.Message) []any {
 	if u := m.Template; u != nil {
 		template = jsonText(templateUseJSON{TemplateID: u.TemplateID, Name: u.Name, Language: u.Language, Parameters: u.Parameters})
 	}
+	var attachments string
+	if len(m.AttachmentIDs) > 0 {
+		attachments = jsonText(m.AttachmentIDs)
+	}
 	return []any{m.ID, m.InteractionID, m.From, m.AgentID, m.Text, millis(m.SentAt), m.Delivery, deliveryErr,
-		template, m.ExternalID, m.Attempts, optMillis(m.NextAttemptAt), m.Version}
+		template, m.ExternalID, m.Attempts, optMillis(m.NextAttemptAt), attachments, m.Version}
 }
 
 func scanMessage(row scanner) (*workspace.Message, error) {
 	var m workspace.Message
 	var sent, next int64
-	var deliveryErr, template string
+	var deliveryErr, template, attachments string
 	if err := row.Scan(&m.ID, &m.InteractionID, &m.From, &m.AgentID, &m.Text, &sent, &m.Delivery, &deliveryErr,
-		&template, &m.ExternalID, &m.Attempts, &next, &m.Version); err != nil {
+		&template, &m.ExternalID, &m.Attempts, &next, &attachments, &m.Version); err != nil {
 		return nil, err
 	}
 	m.SentAt, m.NextAttemptAt = fromMillis(sent), fromOptMillis(next)
@@ -72,12 +76,17 @@ func scanMessage(row scanner) (*workspace.Message, error) {
 		}
 		m.Template = &workspace.TemplateUse{TemplateID: u.TemplateID, Name: u.Name, Language: u.Language, Parameters: u.Parameters}
 	}
+	if attachments != "" {
+		if err := json.Unmarshal([]byte(attachments), &m.AttachmentIDs); err != nil {
+			return nil, err
+		}
+	}
 	return &m, nil
 }
 
 // AppendMessage adds a message to a transcript.
 func (s *Store) AppendMessage(ctx context.Context, m *workspace.Message) error {
-	_, err := s.write.ExecContext(ctx, `INSERT INTO messages (`+messageColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`, messageArgs(m)...)
+	_, err := s.write.ExecContext(ctx, `INSERT INTO messages (`+messageColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, messageArgs(m)...)
 	return mapErr(err, "message "+m.ID)
 }
 
@@ -106,7 +115,7 @@ func (s *Store) UpdateMessage(ctx context.Context, m *workspace.Message) error {
 	args := append(cols[1:len(cols)-1:len(cols)-1], m.ID, m.Version)
 	err := s.execGuarded(ctx, "message "+m.ID, `UPDATE messages SET interaction_id=?, from_party=?, agent_id=?, text=?,
 		sent_at=?, delivery=?, delivery_error=?, template=?, external_id=?, attempts=?, next_attempt_at=?,
-		version=version+1 WHERE id=? AND version=?`, args...)
+		attachment_ids=?, version=version+1 WHERE id=? AND version=?`, args...)
 	if err == nil {
 		m.Version++
 	}

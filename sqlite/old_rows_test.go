@@ -13,8 +13,9 @@ import (
 )
 
 // TestOldRowsReadable writes rows as the adapter wrote them at migration 004, when the doc,
-// holds, recent and disposition_codes columns held the JSON of the domain's own structs and
-// API keys had no IDs, and reads them back through the current adapter and its row types.
+// holds, recent and disposition_codes columns held the JSON of the domain's own structs, API
+// keys had no IDs and messages no attachments, and reads them back through the current
+// adapter and its row types.
 func TestOldRowsReadable(t *testing.T) {
 	dir := t.TempDir()
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "agentdesk.db"))
@@ -121,6 +122,21 @@ func TestOldRowsReadable(t *testing.T) {
 	m, err := s.Message(t.Context(), "m-1")
 	check("message", m, &workspace.Message{ID: "m-1", InteractionID: ixID, From: workspace.PartyContact, Text: "hello", SentAt: at}, err)
 
+	// The message, stored before attachments, has none (nil, not empty), and takes some.
+	if m.AttachmentIDs != nil {
+		t.Fatalf("message stored before attachments has AttachmentIDs %#v", m.AttachmentIDs)
+	}
+	files, err := s.MessageAttachments(t.Context(), []string{"m-1"})
+	if err != nil || len(files) != 0 {
+		t.Fatalf("MessageAttachments of a message stored before attachments = %v, %v; want none", files, err)
+	}
+	m.AttachmentIDs = []string{"att-2", "att-1"}
+	if err := s.UpdateMessage(t.Context(), m); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Message(t.Context(), "m-1")
+	check("message after attaching", got, m, err)
+
 	queued, err := s.Interaction(t.Context(), "0b6d4a53-5d1c-4a56-9d0e-6f1b1c9f0a03")
 	if err != nil {
 		t.Fatal(err)
@@ -162,6 +178,6 @@ func TestOldRowsReadable(t *testing.T) {
 	if err := s.UpdateInteraction(t.Context(), ix, workspace.Parked); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.LiveInteractionByThread(t.Context(), ix.ThreadKey)
-	check("by thread", got, ix, err)
+	byThread, err := s.LiveInteractionByThread(t.Context(), ix.ThreadKey)
+	check("by thread", byThread, ix, err)
 }

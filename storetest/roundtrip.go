@@ -219,6 +219,32 @@ func testRoundTrip(t *testing.T, s workspace.Store) {
 		sameFields(t, "AuditLog", one(t, "AuditLog", list, err), e)
 	})
 
+	t.Run("Attachment", func(t *testing.T) {
+		a := full[workspace.Attachment](f)
+		must(t, s.CreateAttachment(ctx(t), a))
+		got, err := s.Attachment(ctx(t), a.ID)
+		must(t, err)
+		sameFields(t, "Attachment", got, a)
+		list, err := s.MessageAttachments(ctx(t), []string{a.MessageID})
+		sameFields(t, "MessageAttachments", one(t, "MessageAttachments", list, err), a)
+
+		next := full[workspace.Attachment](f)
+		next.ID, next.Version = a.ID, a.Version
+		must(t, s.UpdateAttachment(ctx(t), next))
+		got, err = s.Attachment(ctx(t), a.ID)
+		must(t, err)
+		sameFields(t, "Attachment after UpdateAttachment", got, next)
+		list, err = s.MessageAttachments(ctx(t), []string{next.MessageID})
+		sameFields(t, "MessageAttachments after UpdateAttachment", one(t, "MessageAttachments", list, err), next)
+
+		draft := full[workspace.Attachment](f)
+		draft.ID, draft.Version = a.ID, next.Version
+		draft.MessageID = "" // so ExpiredDrafts reads it
+		must(t, s.UpdateAttachment(ctx(t), draft))
+		list, err = s.ExpiredDrafts(ctx(t), draft.ExpiresAt, 10)
+		sameFields(t, "ExpiredDrafts", one(t, "ExpiredDrafts", list, err), draft)
+	})
+
 	t.Run("Identity", func(t *testing.T) {
 		id := full[workspace.Identity](f)
 		must(t, s.CreateIdentity(ctx(t), id))

@@ -49,6 +49,10 @@ func Run(t *testing.T, factory Factory) {
 	t.Run("DueMessages", func(t *testing.T) { testDueMessages(t, fresh(t)) })
 	t.Run("PendingMessages", func(t *testing.T) { testPendingMessages(t, fresh(t)) })
 	t.Run("MessageRace", func(t *testing.T) { testMessageRace(t, fresh(t)) })
+	t.Run("Attachments", func(t *testing.T) { testAttachments(t, fresh(t)) })
+	t.Run("MessageAttachments", func(t *testing.T) { testMessageAttachments(t, fresh(t)) })
+	t.Run("ExpiredDrafts", func(t *testing.T) { testExpiredDrafts(t, fresh(t)) })
+	t.Run("MessageAttachmentIDs", func(t *testing.T) { testMessageAttachmentIDs(t, fresh(t)) })
 	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, fresh(t)) })
 	t.Run("Restart", func(t *testing.T) { testRestart(t, factory(t)) })
 }
