@@ -180,6 +180,19 @@ func TestOldDocumentsReadable(t *testing.T) {
 	if files, err := s.MessageAttachments(t.Context(), []string{msgID}); err != nil || len(files) != 0 {
 		t.Fatalf("MessageAttachments of a message stored before attachments = %v, %v; want none", files, err)
 	}
+	// Nor had it a version: it updates as version 0, once.
+	m.AttachmentIDs = []string{uuid.NewString()}
+	if err := s.UpdateMessage(t.Context(), m); err != nil {
+		t.Fatalf("updating a message stored before versions: %v", err)
+	}
+	stale := *m
+	stale.Version = 0
+	if err := s.UpdateMessage(t.Context(), &stale); workspace.ErrorCode(err) != workspace.ECONFLICT {
+		t.Fatalf("a second update from version 0: %v, want CONFLICT", err)
+	}
+	if m, err = s.Message(t.Context(), msgID); err != nil || len(m.AttachmentIDs) != 1 {
+		t.Fatalf("after the update: %+v, %v", m, err)
+	}
 
 	// The interaction, stored before QueuedAt, waits since its creation; one requeued before
 	// that waits longer.
