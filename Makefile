@@ -6,8 +6,9 @@ SHELL := /bin/bash
 BIN      := bin/agentdesk
 NPM_DEPS := frontend/node_modules/.installed
 CHROMIUM ?= /usr/bin/chromium
+CLAMD    ?= /usr/sbin/clamd
 
-.PHONY: run test build frontend go-checks go-test node-test generate-check chromium bench clean
+.PHONY: run test build frontend go-checks go-test node-test generate-check chromium clamav bench clean
 
 ## run: build the SPA and the server, and start it on the embedded store with demo data.
 run: build
@@ -43,7 +44,7 @@ go-checks:
 # The race detector slows the in-process MongoDB test engine about tenfold, so the 200-chat
 # routing race runs on it only in the plain run, with 60 chats (AGENTDESK_FULL_RACE=1 runs 200);
 # on SQLite it runs, with 200, in both.
-go-test:
+go-test: clamav
 	go test -count=1 -timeout 20m ./...
 	go test -count=1 -timeout 20m -race -skip 'TestRoutingRace/mongo' ./workspace/ ./server/
 
@@ -59,6 +60,27 @@ chromium:
 		if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; \
 		else echo "chromium is missing and this user cannot install it: run 'apt-get install -y chromium' as root"; exit 1; fi; \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+## clamav: Debian's clamd for the malware-scanning tests, installed when missing. The tests start
+## their own clamd (clamd/clamdtest) with a custom EICAR signature, offline: nothing may start
+## the packaged services. freshclam cannot reach its mirror here, and the daemon's unit does
+## nothing without the official databases, so both are stopped and masked where systemd runs,
+## and a policy-rc.d keeps the maintainer scripts from starting them where it does not.
+clamav:
+	@if [ ! -x "$(CLAMD)" ]; then \
+		echo "installing Debian's clamav-daemon for the malware-scanning tests"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; \
+		else echo "clamd is missing and this user cannot install it: run 'make clamav' as root"; exit 1; fi; \
+		if [ -d /run/systemd/system ]; then \
+			$$SUDO systemctl mask clamav-freshclam.service clamav-daemon.service clamav-daemon.socket >/dev/null 2>&1 || true; fi; \
+		policy=; if [ ! -e /usr/sbin/policy-rc.d ]; then policy=/usr/sbin/policy-rc.d; \
+			printf '#!/bin/sh\nexit 101\n' | $$SUDO tee $$policy >/dev/null; $$SUDO chmod 755 $$policy; fi; \
+		status=0; $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq clamav-daemon >/dev/null || status=$$?; \
+		if [ -n "$$policy" ]; then $$SUDO rm -f $$policy; fi; \
+		if [ -d /run/systemd/system ]; then \
+			$$SUDO systemctl stop clamav-freshclam.service clamav-daemon.service >/dev/null 2>&1 || true; fi; \
+		exit $$status; \
 	fi
 
 ## bench: the benchmarks in bench/, printing figures and ratios against floors measured in the same run.
