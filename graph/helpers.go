@@ -87,8 +87,9 @@ func capacities(in []*model.ChannelCapacityInput) map[workspace.Channel]int {
 	return out
 }
 
-// adminErrors is userErrors for admin operations, where NOT_FOUND of a named input and
-// CONFLICT are the caller's to fix and so are userErrors too.
+// adminErrors is userErrors for operations where NOT_FOUND of a named input (an unknown
+// plan or draft attachment) and CONFLICT are the caller's to fix and so are userErrors too:
+// the admin operations and sending with attachments.
 func adminErrors(err error) ([]*model.UserError, error) {
 	var derr *workspace.Error
 	if errors.As(err, &derr) && (derr.Code == workspace.ECONFLICT || (derr.Code == workspace.ENOTFOUND && len(derr.Field) > 0)) {

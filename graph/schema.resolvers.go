@@ -258,7 +258,7 @@ func (r *mutationResolver) RejectOffer(ctx context.Context, input model.OfferInp
 func (r *mutationResolver) SendMessage(ctx context.Context, input model.SendMessageInput) (*model.SendMessagePayload, error) {
 	m, err := r.Service.SendReply(ctx, workspace.Reply{InteractionID: input.InteractionID, Text: input.Text,
 		TemplateID: deref(input.TemplateID), TemplateParameters: input.TemplateParameters, AttachmentIDs: input.AttachmentIds})
-	uerrs, err := userErrors(err)
+	uerrs, err := adminErrors(err)
 	return &model.SendMessagePayload{Message: m, UserErrors: uerrs}, err
 }
 
@@ -330,7 +330,7 @@ func (r *mutationResolver) SendContactMessage(ctx context.Context, input model.C
 		return nil, err
 	}
 	m, err := r.Webchat.Send(ctx, input.Text, input.AttachmentIds...)
-	uerrs, err := userErrors(err)
+	uerrs, err := adminErrors(err)
 	return &model.SendMessagePayload{Message: m, UserErrors: uerrs}, err
 }
 

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/agentdesk/agentdesk/clamd/clamdtest"
 	"github.com/agentdesk/agentdesk/server"
 	"github.com/agentdesk/agentdesk/workspace"
 )
@@ -143,7 +144,12 @@ func TestAttachmentsBothWays(t *testing.T) {
 		t.Fatalf("sendContactMessage: %v", sent)
 	}
 	r := post(t, m, alice, `query($i: ID!) { interaction(id: $i) { transcript(first: 10) { edges { node { from attachments { id fileName url contentType } } } } } }`, map[string]any{"i": id})
-	url, _ := dig(r.Data, "interaction.transcript.edges.1.node.attachments.0.url").(string)
+	var url string
+	for _, e := range dig(r.Data, "interaction.transcript.edges").([]any) {
+		if u, ok := dig(e, "node.attachments.0.url").(string); ok {
+			url = u
+		}
+	}
 	if url == "" {
 		t.Fatalf("the agent's transcript: %+v", r)
 	}
@@ -176,7 +182,7 @@ func TestAttachmentsBothWays(t *testing.T) {
 	}
 
 	t.Run("who may read", func(t *testing.T) {
-		_, otherContact := startChat(t, m, "Sales", "someone else")
+		otherContact, _ := startChat(t, m, "Sales", "someone else")
 		bob := login(t, m, "bob")
 		admin := login(t, m, "admin")
 		for _, c := range []struct {
@@ -331,5 +337,49 @@ func TestAttachmentSVGIsADownload(t *testing.T) {
 	if a["contentType"] != "image/svg+xml" || res.StatusCode != 200 || !bytes.Equal(body, svg) ||
 		!strings.HasPrefix(res.Header.Get("Content-Disposition"), "attachment") || !strings.Contains(res.Header.Get("Content-Security-Policy"), "sandbox") {
 		t.Fatalf("svg: %v %d %v", a, res.StatusCode, res.Header)
+	}
+}
+
+// TestAttachmentEICAR: with Debian's real clamd, EICAR is blocked from the widget and from
+// the agent: the upload says INFECTED and which file, its bytes are never served, and a
+// message with it cannot be sent (E5). A clean file passes as CLEAN.
+func TestAttachmentEICAR(t *testing.T) {
+	av := clamdtest.Start(t, clamdtest.Options{})
+	m := start(t, func(c *server.Config) { c.ClamdAddr = av.Addr })
+	alice := login(t, m, "alice")
+	ready(t, m, alice)
+	contact, id := acceptChat(t, m, alice, "Sales", "see attached")
+	blobs := filepath.Join(dataDir(m), "blobs")
+
+	clean := uploaded(t, m, contact, "clean.txt", []byte("just an ordinary note\n"))
+	if clean["scan"] != "CLEAN" || clean["threat"] != nil {
+		t.Fatalf("a clean file: %v", clean)
+	}
+	for _, who := range []struct{ name, token, send string }{
+		{"widget", contact, `mutation($a: [ID!]) { sendContactMessage(input: {text: "x", attachmentIds: $a}) { message { id } userErrors { code message field } } }`},
+		{"agent", alice, `mutation($a: [ID!], $i: ID!) { sendMessage(input: {interactionId: $i, text: "x", attachmentIds: $a}) { message { id } userErrors { code message field } } }`},
+	} {
+		t.Run(who.name, func(t *testing.T) {
+			before := len(blobFiles(t, blobs))
+			a := uploaded(t, m, who.token, "invoice.txt", clamdtest.EICAR)
+			if a["scan"] != "INFECTED" || !strings.HasPrefix(fmt.Sprint(a["threat"]), clamdtest.EICARSignature) {
+				t.Fatalf("EICAR: %v", a)
+			}
+			if after := len(blobFiles(t, blobs)); after != before {
+				t.Fatalf("an infected file's bytes were kept: %d blobs before, %d after", before, after)
+			}
+			if res, _ := fetch(t, m, who.token, a["url"].(string)); res.StatusCode != 403 {
+				t.Fatalf("EICAR was served: %d", res.StatusCode)
+			}
+			field := "sendContactMessage"
+			if who.name == "agent" {
+				field = "sendMessage"
+			}
+			p := mutate(t, m, who.token, field, who.send, map[string]any{"a": []any{a["id"]}, "i": id})
+			refused(t, p, workspace.EINFECTED, "attachmentIds")
+			if msg := dig(p, "userErrors.0.message").(string); !strings.Contains(msg, "invoice.txt") {
+				t.Fatalf("the refusal does not name the file: %q", msg)
+			}
+		})
 	}
 }
