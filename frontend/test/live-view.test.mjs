@@ -138,11 +138,10 @@ test('the supervisor watches a webchat wait and be taken, live; the agent uses a
   await amyRow.locator('[data-col="load"]').getByText('Chat: 1 of 2 in use').waitFor();
   assert.match(await shown(amyRow, 'presence'), /^Ready for \d+:\d\d$/);
   const held = amyRow.getByRole('list', { name: 'Amy Agent’s interactions' });
-  // The chat is listed with its channel and contact. Its state is not asserted: the server sends
-  // no agentUpdates when a held interaction only changes state (OFFERED → ACTIVE leaves the
-  // agent's load and holds as they were), so it can still read Offered here.
-  await eventually('Amy to hold the chat', async () =>
-    /Chat.*Sam Visitor.*(Offered|Active)/.test((await held.getByRole('listitem').textContent()) ?? ''),
+  // The chat is listed with its channel, contact and state: accepting changed no agent record,
+  // but the server sends Amy again when an interaction she holds changes state.
+  await eventually('Amy to hold the chat, active', async () =>
+    /Chat.*Sam Visitor.*Active/.test((await held.getByRole('listitem').textContent()) ?? ''),
   );
   assert.equal(await sup.evaluate(() => window.stillTheSamePage), true, 'the live view was not reloaded');
   await sup.screenshot({ path: `${OUTPUT}live-view-taken.png` });
