@@ -2,6 +2,7 @@ import type { Cache, CacheExchangeOpts } from '@urql/exchange-graphcache';
 import { relayPagination } from '@urql/exchange-graphcache/extras';
 import { graphql } from './gql';
 import type { InteractionState, Party } from './gql/graphql';
+import { liveViewKeys, liveViewSubscriptionUpdates } from './supervisor/liveCache';
 
 /**
  * How graphcache keeps the desk's server state: which types are entities, how transcript pages
@@ -166,6 +167,7 @@ export const cacheConfig: CacheExchangeOpts = {
     TransferResult: () => null,
     DeliveryError: () => null,
     StartOutboundPayload: () => null,
+    ...liveViewKeys,
   },
   resolvers: {
     // Transcript pages fetched with `after` merge into one list (see interaction/useTranscript).
@@ -187,6 +189,7 @@ export const cacheConfig: CacheExchangeOpts = {
   },
   updates: {
     Subscription: {
+      ...liveViewSubscriptionUpdates,
       offers(result, _args, cache) {
         const event = payload<{
           kind: string;

@@ -3,6 +3,7 @@ import { createRoot } from 'react-dom/client';
 import { App } from './app/App';
 import { tokenStore } from './auth/tokenStore';
 import './styles/base.css';
+import './styles/reactAria';
 import './app/app.css';
 import './app/desk.css';
 

@@ -1,5 +1,6 @@
 import { useEffect } from 'react';
 import { useQuery } from 'urql';
+import { ChangePasswordButton } from '../account/ChangePasswordDialog';
 import { SignOutButton } from '../auth/SignOutButton';
 import type { TokenStore } from '../auth/tokenStore';
 import { useResync } from '../connection/ConnectionContext';
@@ -7,7 +8,10 @@ import { graphql } from '../gql';
 import { AlertsToggle } from '../offers/alerts';
 import { Capacity } from '../presence/Capacity';
 import { PresenceSwitch } from '../presence/PresenceSwitch';
+import { LiveView } from '../supervisor/LiveView';
 import { Desk } from './Desk';
+import { useRoute } from './route';
+import './nav.css';
 
 const ShellQuery = graphql(`
   query Shell {
@@ -32,6 +36,10 @@ const ShellQuery = graphql(`
 export function Shell({ tokens }: { tokens: TokenStore }) {
   const [{ data, fetching, error }, reexecute] = useQuery({ query: ShellQuery });
   const me = data?.me;
+  const route = useRoute();
+  const supervisor = me?.role === 'SUPERVISOR';
+  // The live view is the supervisors' (#/live); anyone else, or any other route, sees the desk.
+  const screen = supervisor && route === 'live' ? 'live' : 'desk';
   useResync((afterDrop) => {
     if (afterDrop) reexecute({ requestPolicy: 'network-only' });
   });
@@ -53,10 +61,21 @@ export function Shell({ tokens }: { tokens: TokenStore }) {
             </span>
             <PresenceSwitch agent={me} />
             <Capacity capacity={me.capacity} />
+            {supervisor && (
+              <nav className="shell__nav" aria-label="Screens">
+                <a href="#/" aria-current={screen === 'desk' ? 'page' : undefined}>
+                  Desk
+                </a>
+                <a href="#/live" aria-current={screen === 'live' ? 'page' : undefined}>
+                  Live view
+                </a>
+              </nav>
+            )}
           </>
         )}
         <span className="shell__spacer" />
         {me && <AlertsToggle />}
+        {me && <ChangePasswordButton />}
         <SignOutButton tokens={tokens} />
       </header>
       <main className="shell__main">
@@ -73,7 +92,8 @@ export function Shell({ tokens }: { tokens: TokenStore }) {
             </button>
           </div>
         )}
-        {me && <Desk ready={me.presence === 'READY'} meId={me.id} />}
+        {me && screen === 'desk' && <Desk ready={me.presence === 'READY'} meId={me.id} />}
+        {me && screen === 'live' && <LiveView />}
       </main>
     </div>
   );
