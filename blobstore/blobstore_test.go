@@ -7,8 +7,10 @@ import (
 	"io/fs"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -217,5 +219,39 @@ func TestOpenURLs(t *testing.T) {
 	if s, err := blobstore.Open(t.Context(), u2); err == nil {
 		s.Close()
 		t.Errorf("Open(%q) succeeded, want an error", u2)
+	}
+}
+
+// TestFolderRemovesStrandedTempFiles: a Put cut off by a killed process leaves its temporary
+// file; the next OpenFolder removes it and keeps every stored key.
+func TestFolderRemovesStrandedTempFiles(t *testing.T) {
+	dir := t.TempDir()
+	f, err := blobstore.OpenFolder(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Put(t.Context(), "attachments/ab/kept", strings.NewReader("kept")); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	stranded := filepath.Join(dir, "attachments", "ab", "cut.0123abcd.tmp")
+	if err := os.WriteFile(stranded, []byte("half a fi"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err = blobstore.OpenFolder(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := os.Stat(stranded); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the stranded temporary file is still there: %v", err)
+	}
+	rc, err := f.Open(t.Context(), "attachments/ab/kept")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	if b, _ := io.ReadAll(rc); string(b) != "kept" {
+		t.Fatalf("kept = %q", b)
 	}
 }

@@ -2,9 +2,13 @@ package blobstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/fileblob"
@@ -20,7 +24,8 @@ import (
 // otherwise publish the part read so far), and it fsyncs the file before the rename, so
 // after a crash the key holds the old bytes or the new ones, never a prefix. A process killed
 // mid-Put can strand a temporary file; CheckKey refuses the .tmp suffix, so no key ever
-// reaches one. No sidecar metadata files are written: metadata lives in the database.
+// reaches one, and OpenFolder removes those a killed process left (one process owns a data
+// folder). No sidecar metadata files are written: metadata lives in the database.
 type Folder struct {
 	dir    string
 	bucket *blob.Bucket
@@ -41,7 +46,23 @@ func OpenFolder(dir string) (*Folder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("blobstore: open folder %s: %w", dir, err)
 	}
+	if err := removeStranded(dir); err != nil {
+		return nil, err
+	}
 	return &Folder{dir: dir, bucket: b}, nil
+}
+
+// removeStranded deletes the temporary files of Puts a killed process never finished.
+func removeStranded(dir string) error {
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(d.Name(), ".tmp") {
+			return err
+		}
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("blobstore: removing the stranded temporary file %s: %w", p, err)
+		}
+		return nil
+	})
 }
 
 // Dir is the folder's absolute path.

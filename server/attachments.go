@@ -69,6 +69,12 @@ func (m *Main) limitUpload(next http.Handler) http.Handler {
 			writeJSON(w, http.StatusUnauthorized, errorBody("sign in, or start a chat, before uploading: Authorization: Bearer <token>", workspace.EUNAUTHENTICATED))
 			return
 		}
+		if r.ContentLength < 0 {
+			// gqlgen's multipart transport reads a body of unknown length whole into memory;
+			// browsers always send the length of a FormData body.
+			writeJSON(w, http.StatusLengthRequired, errorBody("uploads need a Content-Length", workspace.EINVALID))
+			return
+		}
 		if r.ContentLength > m.uploadLimit() {
 			writeJSON(w, http.StatusRequestEntityTooLarge, errorBody("the upload is larger than the limit of "+strconv.FormatInt(m.Config.MaxUploadBytes, 10)+" bytes", workspace.ETOOLARGE))
 			return

@@ -32,32 +32,32 @@ func pngBytes(n int) []byte {
 	return append(head, bytes.Repeat([]byte{0}, n)...)
 }
 
-// multipartUpload builds an upload request body per the multipart request spec.
-func multipartUpload(t *testing.T, name string, file io.Reader) (string, io.Reader) {
+// multipartUpload builds an upload request body per the multipart request spec, streaming
+// a file of size bytes; it returns the content type, the body and its length (uploads need a
+// Content-Length).
+func multipartUpload(t *testing.T, name string, file io.Reader, size int) (string, io.Reader, int64) {
 	t.Helper()
-	pr, pw := io.Pipe()
-	mw := multipart.NewWriter(pw)
-	go func() {
-		ops, _ := json.Marshal(map[string]any{"query": uploadDoc, "variables": map[string]any{"f": nil}})
-		_ = mw.WriteField("operations", string(ops))
-		_ = mw.WriteField("map", `{"0": ["variables.f"]}`)
-		part, err := mw.CreateFormFile("0", name)
-		if err == nil {
-			_, err = io.Copy(part, file)
-		}
-		if err == nil {
-			err = mw.Close()
-		}
-		pw.CloseWithError(err)
-	}()
-	return mw.FormDataContentType(), pr
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	ops, _ := json.Marshal(map[string]any{"query": uploadDoc, "variables": map[string]any{"f": nil}})
+	_ = mw.WriteField("operations", string(ops))
+	_ = mw.WriteField("map", `{"0": ["variables.f"]}`)
+	if _, err := mw.CreateFormFile("0", name); err != nil {
+		t.Fatal(err)
+	}
+	prefix := bytes.Clone(buf.Bytes())
+	_ = mw.Close()
+	suffix := bytes.Clone(buf.Bytes()[len(prefix):])
+	n := int64(len(prefix) + size + len(suffix))
+	return mw.FormDataContentType(), io.MultiReader(bytes.NewReader(prefix), file, bytes.NewReader(suffix)), n
 }
 
 // upload posts a file with the preflight header and returns the HTTP status and the payload.
-func upload(t *testing.T, m *server.Main, token, name string, file io.Reader) (int, map[string]any) {
+func upload(t *testing.T, m *server.Main, token, name string, file []byte) (int, map[string]any) {
 	t.Helper()
-	ct, body := multipartUpload(t, name, file)
+	ct, body, n := multipartUpload(t, name, bytes.NewReader(file), len(file))
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, m.URL()+"/query", body)
+	req.ContentLength = n
 	req.Header.Set("Content-Type", ct)
 	req.Header.Set("GraphQL-Require-Preflight", "1")
 	if token != "" {
@@ -84,7 +84,7 @@ func upload(t *testing.T, m *server.Main, token, name string, file io.Reader) (i
 // uploaded uploads a file that must be accepted and returns its attachment.
 func uploaded(t *testing.T, m *server.Main, token, name string, data []byte) map[string]any {
 	t.Helper()
-	status, p := upload(t, m, token, name, bytes.NewReader(data))
+	status, p := upload(t, m, token, name, data)
 	if status != 200 || userCode(p) != "" || p["attachment"] == nil {
 		t.Fatalf("upload %s: %d %v", name, status, p)
 	}
@@ -227,8 +227,9 @@ func TestAttachmentRefusals(t *testing.T) {
 	blobs := filepath.Join(dataDir(m), "blobs")
 
 	t.Run("no preflight header", func(t *testing.T) {
-		ct, body := multipartUpload(t, "a.png", bytes.NewReader(pngBytes(10)))
+		ct, body, n := multipartUpload(t, "a.png", bytes.NewReader(pngBytes(10)), len(pngBytes(10)))
 		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, m.URL()+"/query", body)
+		req.ContentLength = n
 		req.Header.Set("Content-Type", ct)
 		req.Header.Set("Authorization", "Bearer "+alice)
 		res, err := http.DefaultClient.Do(req)
@@ -241,19 +242,19 @@ func TestAttachmentRefusals(t *testing.T) {
 		}
 	})
 	t.Run("no credential", func(t *testing.T) {
-		if status, _ := upload(t, m, "", "a.png", bytes.NewReader(pngBytes(10))); status != 401 {
+		if status, _ := upload(t, m, "", "a.png", pngBytes(10)); status != 401 {
 			t.Fatalf("an anonymous upload: %d", status)
 		}
 	})
 	t.Run("a CRM key cannot upload", func(t *testing.T) {
-		_, p := upload(t, m, workspace.DemoAPIKey, "a.png", bytes.NewReader(pngBytes(10)))
+		_, p := upload(t, m, workspace.DemoAPIKey, "a.png", pngBytes(10))
 		if !strings.Contains(fmt.Sprint(p), "FORBIDDEN") {
 			t.Fatalf("a CRM key uploaded: %v", p)
 		}
 	})
 	t.Run("25 MB and one byte", func(t *testing.T) {
 		big := pngBytes(int(workspace.MaxAttachmentBytes) + 1 - len(pngBytes(0)))
-		_, p := upload(t, m, alice, "huge.png", bytes.NewReader(big))
+		_, p := upload(t, m, alice, "huge.png", big)
 		if userCode(p) != workspace.ETOOLARGE {
 			t.Fatalf("25 MB + 1: %v", p)
 		}
@@ -263,7 +264,7 @@ func TestAttachmentRefusals(t *testing.T) {
 	t.Run("an .exe renamed .png is sniffed", func(t *testing.T) {
 		exe := append([]byte("MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00"), bytes.Repeat([]byte{0}, 200)...)
 		exe = append(exe, []byte("PE\x00\x00")...)
-		_, p := upload(t, m, alice, "holiday.png", bytes.NewReader(exe))
+		_, p := upload(t, m, alice, "holiday.png", exe)
 		if userCode(p) != workspace.EUNSUPPORTEDTYPE {
 			t.Fatalf("an exe: %v", p)
 		}
@@ -274,7 +275,7 @@ func TestAttachmentRefusals(t *testing.T) {
 		}
 	})
 	t.Run("empty file", func(t *testing.T) {
-		if _, p := upload(t, m, alice, "empty.txt", bytes.NewReader(nil)); userCode(p) != workspace.EINVALID {
+		if _, p := upload(t, m, alice, "empty.txt", nil); userCode(p) != workspace.EINVALID {
 			t.Fatalf("an empty file: %v", p)
 		}
 	})
@@ -301,19 +302,10 @@ func TestAttachmentRefusals(t *testing.T) {
 	})
 	t.Run("an upload cut off halfway leaves no blob", func(t *testing.T) {
 		before := len(blobFiles(t, blobs))
-		ct, _ := multipartUpload(t, "x", nil)
-		pr, pw := io.Pipe()
-		go func() {
-			mw := multipart.NewWriter(pw)
-			_ = mw.SetBoundary(strings.TrimPrefix(ct, "multipart/form-data; boundary="))
-			ops, _ := json.Marshal(map[string]any{"query": uploadDoc, "variables": map[string]any{"f": nil}})
-			_ = mw.WriteField("operations", string(ops))
-			_ = mw.WriteField("map", `{"0": ["variables.f"]}`)
-			part, _ := mw.CreateFormFile("0", "cut.png")
-			_, _ = part.Write(pngBytes(4 << 20))
-			pw.CloseWithError(io.ErrUnexpectedEOF) // the client goes away mid-file
-		}()
-		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, m.URL()+"/query", pr)
+		file := pngBytes(8 << 20)
+		ct, body, n := multipartUpload(t, "cut.png", io.MultiReader(bytes.NewReader(file[:4<<20]), failing{}), len(file))
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, m.URL()+"/query", body)
+		req.ContentLength = n
 		req.Header.Set("Content-Type", ct)
 		req.Header.Set("GraphQL-Require-Preflight", "1")
 		req.Header.Set("Authorization", "Bearer "+alice)
@@ -324,7 +316,28 @@ func TestAttachmentRefusals(t *testing.T) {
 			t.Fatalf("blobs before %d, after %d: %v", before, len(after), after)
 		}
 	})
+	t.Run("a body of unknown length", func(t *testing.T) {
+		ct, body, _ := multipartUpload(t, "a.png", bytes.NewReader(pngBytes(10)), len(pngBytes(10)))
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, m.URL()+"/query", io.NopCloser(body))
+		req.ContentLength = -1 // chunked
+		req.Header.Set("Content-Type", ct)
+		req.Header.Set("GraphQL-Require-Preflight", "1")
+		req.Header.Set("Authorization", "Bearer "+alice)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusLengthRequired {
+			t.Fatalf("a chunked upload: %d, want 411", res.StatusCode)
+		}
+	})
 }
+
+// failing is a reader whose client went away.
+type failing struct{}
+
+func (failing) Read([]byte) (int, error) { return 0, io.ErrUnexpectedEOF }
 
 // TestAttachmentSVGIsADownload: an SVG with a script is taken (SVG is allowed) and served
 // only as a sandboxed download; the browser test opens it in Chromium.
