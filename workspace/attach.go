@@ -146,9 +146,6 @@ func (s *Service) Upload(ctx context.Context, fileName string, r io.Reader) (*At
 	if err != nil {
 		return nil, err
 	}
-	if s.Blobs == nil {
-		return nil, Errorf(EINTERNAL, "no blob store is configured")
-	}
 	if by == PartyContact {
 		ix, err := s.Store.Interaction(ctx, uploaderID)
 		if err != nil {
@@ -157,6 +154,15 @@ func (s *Service) Upload(ctx context.Context, fileName string, r io.Reader) (*At
 		if ix.State == Completed || ix.EndedAt != nil {
 			return nil, wrongState(ix.State)
 		}
+	}
+	return s.storeFile(ctx, by, uploaderID, fileName, r)
+}
+
+// storeFile stores a file as a draft of uploaderID: Upload's work, and that of a provider
+// channel's inbound media (Receive), whose files are the contact's.
+func (s *Service) storeFile(ctx context.Context, by Party, uploaderID, fileName string, r io.Reader) (*Attachment, error) {
+	if s.Blobs == nil {
+		return nil, Errorf(EINTERNAL, "no blob store is configured")
 	}
 	head := make([]byte, sniffBytes)
 	n, err := io.ReadFull(r, head)
