@@ -1,4 +1,6 @@
 import { useEffect } from 'react';
+import { Admin } from '../admin/Admin';
+import { routeHref, useRoute } from '../admin/route';
 import { useQuery } from 'urql';
 import { SignOutButton } from '../auth/SignOutButton';
 import type { TokenStore } from '../auth/tokenStore';
@@ -32,6 +34,9 @@ const ShellQuery = graphql(`
 export function Shell({ tokens }: { tokens: TokenStore }) {
   const [{ data, fetching, error }, reexecute] = useQuery({ query: ShellQuery });
   const me = data?.me;
+  const route = useRoute();
+  // Agents never see the admin area, whatever the address says.
+  const area = me?.role === 'SUPERVISOR' && route.area === 'admin' ? 'admin' : 'desk';
   useResync((afterDrop) => {
     if (afterDrop) reexecute({ requestPolicy: 'network-only' });
   });
@@ -53,6 +58,16 @@ export function Shell({ tokens }: { tokens: TokenStore }) {
             </span>
             <PresenceSwitch agent={me} />
             <Capacity capacity={me.capacity} />
+            {me.role === 'SUPERVISOR' && (
+              <nav className="shell__areas" aria-label="Areas">
+                <a href={routeHref('')} aria-current={area === 'desk' ? 'page' : undefined}>
+                  Desk
+                </a>
+                <a href={routeHref('admin', 'agents')} aria-current={area === 'admin' ? 'page' : undefined}>
+                  Admin
+                </a>
+              </nav>
+            )}
           </>
         )}
         <span className="shell__spacer" />
@@ -73,7 +88,13 @@ export function Shell({ tokens }: { tokens: TokenStore }) {
             </button>
           </div>
         )}
-        {me && <Desk ready={me.presence === 'READY'} meId={me.id} />}
+        {/* The desk stays mounted in the admin area: its offers and subscriptions go on. */}
+        {me && (
+          <div className="shell__area" hidden={area !== 'desk'}>
+            <Desk ready={me.presence === 'READY'} meId={me.id} />
+          </div>
+        )}
+        {me && area === 'admin' && <Admin rest={route.rest} />}
       </main>
     </div>
   );
