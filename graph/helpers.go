@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"errors"
 
 	"github.com/agentdesk/agentdesk/graph/model"
 	"github.com/agentdesk/agentdesk/workspace"
@@ -72,4 +73,65 @@ func deref[T any](p *T) T {
 		return zero
 	}
 	return *p
+}
+
+// capacities turns capacity inputs into the domain's map; nil when none were given.
+func capacities(in []*model.ChannelCapacityInput) map[workspace.Channel]int {
+	if in == nil {
+		return nil
+	}
+	out := make(map[workspace.Channel]int, len(in))
+	for _, c := range in {
+		out[c.Channel] = c.Max
+	}
+	return out
+}
+
+// adminErrors is userErrors for admin operations, where NOT_FOUND of a named input and
+// CONFLICT are the caller's to fix and so are userErrors too.
+func adminErrors(err error) ([]*model.UserError, error) {
+	var derr *workspace.Error
+	if errors.As(err, &derr) && (derr.Code == workspace.ECONFLICT || (derr.Code == workspace.ENOTFOUND && len(derr.Field) > 0)) {
+		return []*model.UserError{{Code: derr.Code, Message: derr.Message, Field: derr.Field}}, nil
+	}
+	return userErrors(err)
+}
+
+func agentPayload(a *workspace.Agent, err error) (*model.AgentPayload, error) {
+	uerrs, err := adminErrors(err)
+	if len(uerrs) > 0 {
+		a = nil
+	}
+	return &model.AgentPayload{Agent: a, UserErrors: uerrs}, err
+}
+
+// planPayload carries the plan as written, or on CONFLICT the current plan.
+func planPayload(p *workspace.Plan, err error) (*model.PlanPayload, error) {
+	uerrs, err := adminErrors(err)
+	if len(uerrs) > 0 && uerrs[0].Code != workspace.ECONFLICT {
+		p = nil
+	}
+	return &model.PlanPayload{Plan: p, UserErrors: uerrs}, err
+}
+
+// planChange turns a plan input into the domain's change.
+func planChange(in model.PlanInput) workspace.PlanChange {
+	c := workspace.PlanChange{PlanID: deref(in.PlanID), Name: in.Name, DispositionRequired: in.DispositionRequired,
+		WrapSeconds: in.WrapSeconds, OfferTimeoutSeconds: in.OfferTimeoutSeconds, AutoAccept: in.AutoAccept,
+		AutoParkSeconds: in.AutoParkSeconds, ParkedTimeoutSeconds: in.ParkedTimeoutSeconds, PostParkingPlanID: in.PostParkingPlanID}
+	if in.Version != nil {
+		v := int64(*in.Version)
+		c.Version = &v
+	}
+	if in.Channels != nil {
+		c.Channels = &in.Channels
+	}
+	if in.DispositionCodes != nil {
+		codes := make([]workspace.DispositionCode, len(in.DispositionCodes))
+		for i, d := range in.DispositionCodes {
+			codes[i] = workspace.DispositionCode{Code: d.Code, Label: d.Label}
+		}
+		c.DispositionCodes = &codes
+	}
+	return c
 }

@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/agentdesk/agentdesk/channel/webchat"
@@ -27,47 +26,60 @@ func (r *agentResolver) Capacity(ctx context.Context, obj *workspace.Agent) ([]*
 
 // Plans is the resolver for the plans field.
 func (r *agentResolver) Plans(ctx context.Context, obj *workspace.Agent) ([]*workspace.Plan, error) {
-	panic(fmt.Errorf("not implemented: Plans - plans"))
+	plans := make([]*workspace.Plan, 0, len(obj.PlanIDs))
+	for _, id := range obj.PlanIDs {
+		p, err := r.Service.Plan(ctx, id)
+		if workspace.ErrorCode(err) == workspace.ENOTFOUND {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		plans = append(plans, p)
+	}
+	return plans, nil
 }
 
 // CurrentInteractions is the resolver for the currentInteractions field.
 func (r *agentResolver) CurrentInteractions(ctx context.Context, obj *workspace.Agent) ([]*workspace.Interaction, error) {
-	panic(fmt.Errorf("not implemented: CurrentInteractions - currentInteractions"))
+	return r.Service.AgentInteractions(ctx, obj.ID)
 }
 
 // LastUsedAt is the resolver for the lastUsedAt field.
 func (r *apiKeyResolver) LastUsedAt(ctx context.Context, obj *workspace.APIKey) (*time.Time, error) {
-	panic(fmt.Errorf("not implemented: LastUsedAt - lastUsedAt"))
+	return optional(obj.LastUsedAt), nil
 }
 
 // Revoked is the resolver for the revoked field.
 func (r *apiKeyResolver) Revoked(ctx context.Context, obj *workspace.APIKey) (bool, error) {
-	panic(fmt.Errorf("not implemented: Revoked - revoked"))
+	return !obj.RevokedAt.IsZero(), nil
 }
 
 // Actor is the resolver for the actor field.
 func (r *auditEntryResolver) Actor(ctx context.Context, obj *workspace.AuditEntry) (*workspace.Agent, error) {
-	panic(fmt.Errorf("not implemented: Actor - actor"))
+	return r.Service.AgentFor(ctx, obj.ActorID)
 }
 
 // ObjectType is the resolver for the objectType field.
 func (r *auditEntryResolver) ObjectType(ctx context.Context, obj *workspace.AuditEntry) (string, error) {
-	panic(fmt.Errorf("not implemented: ObjectType - objectType"))
+	return string(obj.ObjectType), nil
 }
 
 // Before is the resolver for the before field.
 func (r *auditEntryResolver) Before(ctx context.Context, obj *workspace.AuditEntry) (*string, error) {
-	panic(fmt.Errorf("not implemented: Before - before"))
+	return optional(obj.Before), nil
 }
 
 // After is the resolver for the after field.
 func (r *auditEntryResolver) After(ctx context.Context, obj *workspace.AuditEntry) (*string, error) {
-	panic(fmt.Errorf("not implemented: After - after"))
+	return optional(obj.After), nil
 }
 
 // Plan is the resolver for the plan field.
 func (r *cannedResponseResolver) Plan(ctx context.Context, obj *workspace.CannedResponse) (*workspace.Plan, error) {
-	panic(fmt.Errorf("not implemented: Plan - plan"))
+	if obj.PlanID == "" {
+		return nil, nil
+	}
+	return r.Service.Plan(ctx, obj.PlanID)
 }
 
 // Name is the resolver for the name field.
@@ -169,7 +181,7 @@ func (r *interactionPlanResolver) PostParkingPlan(ctx context.Context, obj *work
 
 // Version is the resolver for the version field.
 func (r *interactionPlanResolver) Version(ctx context.Context, obj *workspace.Plan) (int, error) {
-	panic(fmt.Errorf("not implemented: Version - version"))
+	return int(obj.Version), nil
 }
 
 // Agent is the resolver for the agent field.
@@ -346,47 +358,77 @@ func (r *mutationResolver) SaveMessageTemplate(ctx context.Context, input model.
 
 // CreateAgent is the resolver for the createAgent field.
 func (r *mutationResolver) CreateAgent(ctx context.Context, input model.CreateAgentInput) (*model.AgentPayload, error) {
-	panic(fmt.Errorf("not implemented: CreateAgent - createAgent"))
+	a, err := r.Service.AddAgent(ctx, workspace.NewAgent{Username: input.Username, Name: input.Name,
+		Password: input.Password, Role: deref(input.Role), PlanIDs: input.PlanIds,
+		Capacity: capacities(input.Capacity), AutoAccept: deref(input.AutoAccept)})
+	return agentPayload(a, err)
 }
 
 // UpdateAgent is the resolver for the updateAgent field.
 func (r *mutationResolver) UpdateAgent(ctx context.Context, input model.UpdateAgentInput) (*model.AgentPayload, error) {
-	panic(fmt.Errorf("not implemented: UpdateAgent - updateAgent"))
+	c := workspace.AgentChange{AgentID: input.AgentID, Name: input.Name, Role: input.Role,
+		Capacity: capacities(input.Capacity), AutoAccept: input.AutoAccept, Disabled: input.Disabled, Password: input.Password}
+	if input.PlanIds != nil {
+		c.PlanIDs = &input.PlanIds
+	}
+	return agentPayload(r.Service.UpdateAgent(ctx, c))
 }
 
 // ChangePassword is the resolver for the changePassword field.
 func (r *mutationResolver) ChangePassword(ctx context.Context, input model.ChangePasswordInput) (*model.AgentPayload, error) {
-	panic(fmt.Errorf("not implemented: ChangePassword - changePassword"))
+	return agentPayload(r.Service.ChangePassword(ctx, input.CurrentPassword, input.NewPassword))
 }
 
 // CreatePlan is the resolver for the createPlan field.
 func (r *mutationResolver) CreatePlan(ctx context.Context, input model.PlanInput) (*model.PlanPayload, error) {
-	panic(fmt.Errorf("not implemented: CreatePlan - createPlan"))
+	if input.PlanID != nil {
+		return &model.PlanPayload{UserErrors: []*model.UserError{{Code: workspace.EINVALID,
+			Message: "planId is for updatePlan; a new plan gets its ID here", Field: []string{"planId"}}}}, nil
+	}
+	return planPayload(r.Service.CreatePlan(ctx, planChange(input)))
 }
 
 // UpdatePlan is the resolver for the updatePlan field.
 func (r *mutationResolver) UpdatePlan(ctx context.Context, input model.PlanInput) (*model.PlanPayload, error) {
-	panic(fmt.Errorf("not implemented: UpdatePlan - updatePlan"))
+	if input.PlanID == nil {
+		return &model.PlanPayload{UserErrors: []*model.UserError{{Code: workspace.EINVALID,
+			Message: "name the plan to change with planId", Field: []string{"planId"}}}}, nil
+	}
+	return planPayload(r.Service.UpdatePlan(ctx, planChange(input)))
 }
 
 // CreateAPIKey is the resolver for the createApiKey field.
 func (r *mutationResolver) CreateAPIKey(ctx context.Context, input model.CreateAPIKeyInput) (*model.CreateAPIKeyPayload, error) {
-	panic(fmt.Errorf("not implemented: CreateAPIKey - createApiKey"))
+	k, secret, err := r.Service.AddAPIKey(ctx, input.Name)
+	uerrs, err := userErrors(err)
+	if err != nil || len(uerrs) > 0 {
+		return &model.CreateAPIKeyPayload{UserErrors: uerrs}, err
+	}
+	return &model.CreateAPIKeyPayload{APIKey: k, Secret: &secret, UserErrors: uerrs}, nil
 }
 
 // RevokeAPIKey is the resolver for the revokeApiKey field.
 func (r *mutationResolver) RevokeAPIKey(ctx context.Context, input model.RevokeAPIKeyInput) (*model.APIKeyPayload, error) {
-	panic(fmt.Errorf("not implemented: RevokeAPIKey - revokeApiKey"))
+	k, err := r.Service.RevokeAPIKeyByID(ctx, input.APIKeyID)
+	uerrs, err := adminErrors(err)
+	return &model.APIKeyPayload{APIKey: k, UserErrors: uerrs}, err
 }
 
 // SaveCannedResponse is the resolver for the saveCannedResponse field.
 func (r *mutationResolver) SaveCannedResponse(ctx context.Context, input model.CannedResponseInput) (*model.CannedResponsePayload, error) {
-	panic(fmt.Errorf("not implemented: SaveCannedResponse - saveCannedResponse"))
+	c, err := r.Service.SaveCannedResponse(ctx, workspace.CannedChange{ID: deref(input.CannedResponseID),
+		Title: input.Title, Text: input.Text, PlanID: deref(input.PlanID)})
+	uerrs, err := adminErrors(err)
+	return &model.CannedResponsePayload{CannedResponse: c, UserErrors: uerrs}, err
 }
 
 // DeleteCannedResponse is the resolver for the deleteCannedResponse field.
 func (r *mutationResolver) DeleteCannedResponse(ctx context.Context, input model.DeleteCannedResponseInput) (*model.DeleteCannedResponsePayload, error) {
-	panic(fmt.Errorf("not implemented: DeleteCannedResponse - deleteCannedResponse"))
+	uerrs, err := adminErrors(r.Service.DeleteCannedResponse(ctx, input.CannedResponseID))
+	if err != nil || len(uerrs) > 0 {
+		return &model.DeleteCannedResponsePayload{UserErrors: uerrs}, err
+	}
+	return &model.DeleteCannedResponsePayload{DeletedID: &input.CannedResponseID, UserErrors: uerrs}, nil
 }
 
 // ExpiresAt is the resolver for the expiresAt field.
@@ -495,27 +537,44 @@ func (r *queryResolver) MessageTemplates(ctx context.Context, identityID string)
 
 // Agents is the resolver for the agents field.
 func (r *queryResolver) Agents(ctx context.Context, search *string, first *int, after *string) (*model.AgentConnection, error) {
-	panic(fmt.Errorf("not implemented: Agents - agents"))
+	page, err := r.Service.SearchAgents(ctx, deref(search), first, after)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.AgentConnection{Edges: make([]*model.AgentEdge, len(page.Items)), PageInfo: pageInfo(page.PageInfo, page.Cursors), TotalCount: page.Total}
+	for i, a := range page.Items {
+		conn.Edges[i] = &model.AgentEdge{Cursor: page.Cursors[i], Node: a}
+	}
+	return conn, nil
 }
 
 // APIKeys is the resolver for the apiKeys field.
 func (r *queryResolver) APIKeys(ctx context.Context) ([]*workspace.APIKey, error) {
-	panic(fmt.Errorf("not implemented: APIKeys - apiKeys"))
+	return r.Service.APIKeys(ctx)
 }
 
 // QueueStats is the resolver for the queueStats field.
 func (r *queryResolver) QueueStats(ctx context.Context) ([]*workspace.QueueStats, error) {
-	panic(fmt.Errorf("not implemented: QueueStats - queueStats"))
+	return r.Service.QueueStats(ctx)
 }
 
 // CannedResponses is the resolver for the cannedResponses field.
 func (r *queryResolver) CannedResponses(ctx context.Context, search *string, planID *string) ([]*workspace.CannedResponse, error) {
-	panic(fmt.Errorf("not implemented: CannedResponses - cannedResponses"))
+	return r.Service.CannedResponses(ctx, deref(search), deref(planID))
 }
 
 // AuditLog is the resolver for the auditLog field.
 func (r *queryResolver) AuditLog(ctx context.Context, objectType *string, objectID *string, first *int, after *string) (*model.AuditEntryConnection, error) {
-	panic(fmt.Errorf("not implemented: AuditLog - auditLog"))
+	f := workspace.AuditFilter{ObjectType: workspace.AuditObject(deref(objectType)), ObjectID: deref(objectID)}
+	page, err := r.Service.AuditLog(ctx, f, first, after)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.AuditEntryConnection{Edges: make([]*model.AuditEntryEdge, len(page.Items)), PageInfo: pageInfo(page.PageInfo, page.Cursors)}
+	for i, e := range page.Items {
+		conn.Edges[i] = &model.AuditEntryEdge{Cursor: page.Cursors[i], Node: e}
+	}
+	return conn, nil
 }
 
 // Offers is the resolver for the offers field.
@@ -574,12 +633,12 @@ func (r *subscriptionResolver) DeliveryUpdates(ctx context.Context) (<-chan *wor
 
 // QueueStatsUpdates is the resolver for the queueStatsUpdates field.
 func (r *subscriptionResolver) QueueStatsUpdates(ctx context.Context) (<-chan []*workspace.QueueStats, error) {
-	panic(fmt.Errorf("not implemented: QueueStatsUpdates - queueStatsUpdates"))
+	return r.Service.WatchQueueStats(ctx)
 }
 
 // AgentUpdates is the resolver for the agentUpdates field.
 func (r *subscriptionResolver) AgentUpdates(ctx context.Context) (<-chan *workspace.Agent, error) {
-	panic(fmt.Errorf("not implemented: AgentUpdates - agentUpdates"))
+	return r.Service.WatchAgents(ctx)
 }
 
 // Target is the resolver for the target field.

@@ -3,6 +3,7 @@ package mongo
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"time"
 
 	"github.com/agentdesk/agentdesk/workspace"
@@ -147,4 +148,39 @@ func (s *Store) UpdateAgent(ctx context.Context, a *workspace.Agent) error {
 	}
 	a.Version = d.Version
 	return nil
+}
+
+// SearchAgents returns up to limit agents (limit <= 0: all) whose username or name contains
+// search ignoring case and whose username sorts after `after`, by username, and how many
+// match the search in all.
+func (s *Store) SearchAgents(ctx context.Context, search, after string, limit int) ([]*workspace.Agent, int, error) {
+	filter := bson.D{}
+	if search != "" {
+		contains := bson.Regex{Pattern: regexp.QuoteMeta(search), Options: "i"}
+		filter = append(filter, bson.E{Key: "$or", Value: bson.A{
+			bson.D{{Key: "username", Value: contains}}, bson.D{{Key: "name", Value: contains}},
+		}})
+	}
+	total, err := s.agents.CountDocuments(ctx, filter)
+	if err != nil {
+		return nil, 0, fmt.Errorf("mongo: count agents: %w", err)
+	}
+	filter = append(filter, bson.E{Key: "username", Value: bson.D{{Key: "$gt", Value: after}}})
+	opts := options.Find().SetSort(keysOf("username"))
+	if limit > 0 {
+		opts.SetLimit(int64(limit))
+	}
+	cur, err := s.agents.Find(ctx, filter, opts)
+	if err != nil {
+		return nil, 0, fmt.Errorf("mongo: search agents: %w", err)
+	}
+	var docs []agentDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, 0, fmt.Errorf("mongo: search agents: %w", err)
+	}
+	agents := make([]*workspace.Agent, len(docs))
+	for i := range docs {
+		agents[i] = docs[i].agent()
+	}
+	return agents, int(total), nil
 }

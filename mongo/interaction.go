@@ -49,6 +49,7 @@ type interactionDoc struct {
 	ThreadKey    string                     `bson:"threadKey,omitempty"`
 	ContactWrote *time.Time                 `bson:"contactWroteAt"`
 	ParkedBy     string                     `bson:"parkedBy"`
+	QueuedAt     *time.Time                 `bson:"queuedAt"`
 	Version      int64                      `bson:"version"`
 }
 
@@ -85,7 +86,7 @@ func toInteractionDoc(ix *workspace.Interaction) interactionDoc {
 		Notes: ix.Notes, Dispositions: ix.Dispositions, WrapDeadline: ix.WrapDeadline,
 		OfferSeq: ix.OfferSeq, OfferedAt: ix.OfferedAt, AutoAccepted: ix.AutoAccepted, RejectedBy: ix.RejectedBy,
 		DueAt: due, ContactToken: ix.ContactTokenHash, IdentityID: ix.IdentityID, ThreadKey: ix.ThreadKey,
-		ContactWrote: ix.ContactWroteAt, ParkedBy: ix.ParkedBy, Version: ix.Version,
+		ContactWrote: ix.ContactWroteAt, ParkedBy: ix.ParkedBy, QueuedAt: ix.QueuedAt, Version: ix.Version,
 	}
 }
 
@@ -115,7 +116,7 @@ func (d *interactionDoc) interaction() *workspace.Interaction {
 		Notes: d.Notes, Dispositions: d.Dispositions, WrapDeadline: utc(d.WrapDeadline),
 		OfferSeq: d.OfferSeq, OfferedAt: utc(d.OfferedAt), AutoAccepted: d.AutoAccepted, RejectedBy: d.RejectedBy,
 		DueAt: due, ContactTokenHash: d.ContactToken, IdentityID: d.IdentityID, ThreadKey: d.ThreadKey,
-		ContactWroteAt: utc(d.ContactWrote), ParkedBy: d.ParkedBy, Version: d.Version,
+		ContactWroteAt: utc(d.ContactWrote), ParkedBy: d.ParkedBy, QueuedAt: utc(d.QueuedAt), Version: d.Version,
 	}
 }
 

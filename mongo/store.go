@@ -44,6 +44,8 @@ type Store struct {
 	messages     *mongo.Collection
 	identities   *mongo.Collection
 	templates    *mongo.Collection
+	canned       *mongo.Collection
+	audit        *mongo.Collection
 }
 
 var _ workspace.Store = (*Store)(nil)
@@ -78,6 +80,8 @@ func Open(ctx context.Context, uri string) (*Store, error) {
 		messages:     db.Collection("messages"),
 		identities:   db.Collection("identities"),
 		templates:    db.Collection("templates"),
+		canned:       db.Collection("cannedresponses"),
+		audit:        db.Collection("audit"),
 	}
 
 	pingCtx, cancel := context.WithTimeout(ctx, openTimeout)
@@ -133,10 +137,20 @@ func (s *Store) createIndexes(ctx context.Context) error {
 		{s.interactions, []string{"state"}, false},
 		{s.interactions, []string{"dueAt"}, false},
 		{s.interactions, []string{"createdAt", "_id"}, false},
-		// History: CRM pages in creation order, by agent or by contact.
+		// The live view finds each plan's longest wait, and COMPLETED records not archived yet.
+		{s.interactions, []string{"state", "planId", "queuedAt"}, false},
+		// History: CRM pages in creation order, by agent or by contact; the live view reads
+		// what was completed since a time, so earlier days cost nothing.
 		{s.history, []string{"createdAt", "_id"}, false},
 		{s.history, []string{"agentId"}, false},
 		{s.history, []string{"contact.address"}, false},
+		{s.history, []string{"completedAt", "planId", "acceptedAt"}, false},
+		// Canned responses are listed by title; the audit log newest first, whole, by object
+		// type or by object.
+		{s.canned, []string{"title", "_id"}, false},
+		{s.audit, []string{"at", "_id"}, false},
+		{s.audit, []string{"objectType", "at", "_id"}, false},
+		{s.audit, []string{"objectId", "at", "_id"}, false},
 		// Transcripts are read in ID order per interaction.
 		{s.messages, []string{"interactionId", "_id"}, false},
 		// One identity per channel and address; one template per identity, name and
@@ -166,6 +180,8 @@ func (s *Store) createIndexes(ctx context.Context) error {
 		// Threads are unique among live interactions only: history has no such index.
 		{s.interactions, "thread", []string{"threadKey"}, true, nonEmpty("threadKey"), []string{"threadKey"}},
 		{s.messages, "external", []string{"externalId"}, true, nonEmpty("externalId"), []string{"externalId"}},
+		// A key's ID is unique where set: keys stored before IDs existed have none.
+		{s.apiKeys, "id", []string{"id"}, true, nonEmpty("id"), []string{"id"}},
 		{s.messages, "due", []string{"nextAttemptAt", "_id"}, false,
 			bson.D{{Key: "delivery", Value: workspace.DeliveryPending}}, []string{"delivery", "nextAttemptAt", "_id"}},
 	} {

@@ -79,6 +79,9 @@ func TestOpenTwice(t *testing.T) {
 		{second.agents, "username_1"}, {second.plans, "name_1"}, {second.sessions, "expiresAt_1"},
 		{second.interactions, "thread"}, {second.messages, "external"}, {second.messages, "due"},
 		{second.identities, "channel_1_address_1"}, {second.templates, "identityId_1_name_1_language_1"},
+		{second.apiKeys, "id"}, {second.interactions, "state_1_planId_1_queuedAt_1"},
+		{second.history, "completedAt_1_planId_1_acceptedAt_1"}, {second.canned, "title_1__id_1"},
+		{second.audit, "at_1__id_1"}, {second.audit, "objectType_1_at_1__id_1"}, {second.audit, "objectId_1_at_1__id_1"},
 	} {
 		specs, err := ix.c.Indexes().ListSpecifications(t.Context())
 		if err != nil {
@@ -127,7 +130,8 @@ func TestOpenUnreachable(t *testing.T) {
 }
 
 // TestOldDocumentsReadable reads an interaction and a message stored before channels
-// existed: their new fields are absent, and read as unset.
+// existed, and an API key stored before keys had IDs: their new fields are absent, and read
+// as unset (the key's ID as workspace.LegacyAPIKeyID of its hash).
 func TestOldDocumentsReadable(t *testing.T) {
 	s := open(t, mongotest.Start(t))
 	at := time.Date(2026, 11, 30, 10, 0, 0, 123000000, time.UTC)
@@ -167,5 +171,57 @@ func TestOldDocumentsReadable(t *testing.T) {
 	// A message stored before delivery states has none, so it is never due.
 	if due, err := s.DueMessages(t.Context(), at.Add(time.Hour), 10); err != nil || len(due) != 0 {
 		t.Fatalf("DueMessages = %v, %v; want none", due, err)
+	}
+
+	// The interaction, stored before QueuedAt, waits since its creation; one requeued before
+	// that waits longer.
+	oldest := func() *time.Time {
+		t.Helper()
+		figures, err := s.QueueFigures(t.Context(), at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f := figures["plan-1"]; f == nil || f.States[workspace.Queued] == 0 {
+			t.Fatalf("QueueFigures = %+v, want plan-1's queue", figures)
+		}
+		return figures["plan-1"].OldestQueuedAt
+	}
+	if got := oldest(); got == nil || !got.Equal(at) {
+		t.Fatalf("oldest wait since %v, want the creation %v", got, at)
+	}
+	earlier := at.Add(-time.Minute)
+	requeued := &workspace.Interaction{ID: uuid.NewString(), State: workspace.Queued, PlanID: "plan-1",
+		CreatedAt: at.Add(-time.Hour), QueuedAt: &earlier}
+	if err := s.CreateInteraction(t.Context(), requeued); err != nil {
+		t.Fatal(err)
+	}
+	if got := oldest(); got == nil || !got.Equal(earlier) {
+		t.Fatalf("oldest wait since %v, want the requeue %v", got, earlier)
+	}
+
+	// A key stored before keys had IDs reads with the one derived from its hash.
+	if _, err := s.apiKeys.InsertOne(t.Context(), bson.D{
+		{Key: "_id", Value: "oldhash"}, {Key: "name", Value: "CRM"}, {Key: "scopes", Value: bson.A{"read"}},
+		{Key: "createdAt", Value: at},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	legacy := &workspace.APIKey{ID: workspace.LegacyAPIKeyID("oldhash"), KeyHash: "oldhash", Name: "CRM",
+		Scopes: []workspace.Scope{workspace.ScopeRead}, CreatedAt: at}
+	k, err := s.APIKey(t.Context(), "oldhash")
+	if err != nil || !reflect.DeepEqual(k, legacy) {
+		t.Fatalf("legacy API key:\n got %+v, %v\nwant %+v", k, err, legacy)
+	}
+	if err := s.TouchAPIKey(t.Context(), "oldhash", at.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	legacy.LastUsedAt = at.Add(time.Minute)
+	keys, err := s.APIKeys(t.Context())
+	if err != nil || len(keys) != 1 || !reflect.DeepEqual(keys[0], legacy) {
+		t.Fatalf("legacy API keys after a touch:\n got %+v, %v\nwant [%+v]", keys, err, legacy)
+	}
+	// Keys without IDs do not collide with each other in the unique index on id.
+	if err := s.CreateAPIKey(t.Context(), &workspace.APIKey{KeyHash: "another", CreatedAt: at}); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -207,6 +207,27 @@ func azRows() []azRow {
 		{op: "Mutation.saveMessageTemplate", doc: `mutation($w: ID!) { saveMessageTemplate(input: {identityId: $w, name: "Not Valid", language: "en", body: "x"}) { template { id } userErrors { code field } } }`,
 			vars: func(e *azEnv, _ *azFixture) map[string]any { return map[string]any{"w": e.channels(t0(e)).wa} }, expect: supervisorOnly},
 
+		// Administration (issue 13): each allowed cell is refused after authorisation (a blank
+		// name, a short password, an unknown ID), so the matrix changes no configuration.
+		{op: "Query.agents", doc: `query { agents(first: 5) { totalCount edges { node { id username disabled plans { id } } } } }`, expect: supervisorOnly},
+		{op: "Query.apiKeys", doc: `query { apiKeys { id name revoked } }`, expect: supervisorOnly},
+		{op: "Query.queueStats", doc: `query { queueStats { plan { id } waiting oldestWaitingSince } }`, expect: supervisorOnly},
+		{op: "Query.cannedResponses", doc: `query { cannedResponses(search: "x") { id title } }`, expect: agentSelf},
+		{op: "Query.auditLog", doc: `query { auditLog(first: 5) { edges { node { id action } } } }`, expect: supervisorOnly},
+		{op: "Mutation.createAgent", doc: `mutation { createAgent(input: {username: "matrix", name: "Matrix", password: "short"}) { agent { id } userErrors { code field } } }`, expect: supervisorOnly},
+		{op: "Mutation.updateAgent", doc: `mutation($a: ID!) { updateAgent(input: {agentId: $a, name: "   "}) { agent { id } userErrors { code field } } }`,
+			vars: func(e *azEnv, _ *azFixture) map[string]any { return map[string]any{"a": e.aliceID} }, expect: supervisorOnly},
+		{op: "Mutation.changePassword", doc: `mutation { changePassword(input: {currentPassword: "not the password", newPassword: "long enough"}) { agent { id } userErrors { code field } } }`, expect: agentSelf},
+		{op: "Mutation.createPlan", doc: `mutation { createPlan(input: {name: "   ", channels: [WEBCHAT]}) { plan { id } userErrors { code field } } }`, expect: supervisorOnly},
+		{op: "Mutation.updatePlan", doc: `mutation($p: ID!) { updatePlan(input: {planId: $p, name: "   "}) { plan { id } userErrors { code field } } }`,
+			vars: func(e *azEnv, _ *azFixture) map[string]any { return map[string]any{"p": e.salesPlan} }, expect: supervisorOnly},
+		{op: "Mutation.createApiKey", doc: `mutation { createApiKey(input: {name: "   "}) { apiKey { id } secret userErrors { code field } } }`, expect: supervisorOnly},
+		{op: "Mutation.revokeApiKey", doc: `mutation { revokeApiKey(input: {apiKeyId: "00000000-0000-4000-8000-000000000000"}) { apiKey { id } userErrors { code field } } }`, expect: supervisorOnly},
+		{op: "Mutation.saveCannedResponse", doc: `mutation { saveCannedResponse(input: {title: "   ", text: "x"}) { cannedResponse { id } userErrors { code field } } }`, expect: supervisorOnly},
+		{op: "Mutation.deleteCannedResponse", doc: `mutation { deleteCannedResponse(input: {cannedResponseId: "00000000-0000-4000-8000-000000000000"}) { deletedId userErrors { code field } } }`, expect: supervisorOnly},
+		{op: "Subscription.queueStatsUpdates", doc: `subscription { queueStatsUpdates { plan { id } waiting } }`, expect: supervisorOnly},
+		{op: "Subscription.agentUpdates", doc: `subscription { agentUpdates { id presence } }`, expect: supervisorOnly},
+
 		{op: "Subscription.offers", doc: `subscription { offers { kind offer { id } } }`, expect: agentFeeds},
 		{op: "Subscription.messages", doc: `subscription($i: ID!) { messages(interactionId: $i) { id text } }`, vars: azIx, expect: followHeld},
 		{op: "Subscription.interactionUpdates", doc: `subscription { interactionUpdates { id state } }`, expect: agentFeeds},
@@ -729,7 +750,7 @@ func (e *azEnv) registered(ctx context.Context, before int, next <-chan azResult
 		case r := <-next:
 			return r
 		case <-tick.C:
-			if e.m.Hub.Count() <= before {
+			if e.hubLoad() <= before {
 				continue
 			}
 			select { // accepted; an error arriving right after would still count
@@ -748,14 +769,14 @@ func (e *azEnv) registered(ctx context.Context, before int, next <-chan azResult
 // starts from the same place.
 func (e *azEnv) drained(t *testing.T, before int) {
 	t.Helper()
-	waitFor(t, func() bool { return e.m.Hub.Count() <= before })
+	waitFor(t, func() bool { return e.hubLoad() <= before })
 }
 
 // overSSE opens a subscription over HTTP with Accept: text/event-stream.
 func (e *azEnv) overSSE(t *testing.T, token, query string, vars map[string]any, root string) azResult {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	before := e.m.Hub.Count()
+	before := e.hubLoad()
 	defer e.drained(t, before)
 	defer cancel()
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
@@ -822,7 +843,7 @@ type azWSMessage struct {
 func (e *azEnv) overWebsocket(t *testing.T, token, query string, vars map[string]any, root string, sub bool) azResult {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	before := e.m.Hub.Count()
+	before := e.hubLoad()
 	if sub {
 		defer e.drained(t, before)
 	}
@@ -939,3 +960,7 @@ func (e *azEnv) overWebsocket(t *testing.T, token, query string, vars map[string
 		return azResult{outcome: "NO ANSWER", detail: "no result in 10 s"}
 	}
 }
+
+// hubLoad counts the node's hub subscribers and watchers: a subscription registers one or
+// the other (the live view's feeds watch).
+func (e *azEnv) hubLoad() int { return e.m.Hub.Count() + e.m.Hub.Watchers() }

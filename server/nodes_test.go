@@ -90,7 +90,8 @@ func TestOfferCrossesNodes(t *testing.T) {
 
 // TestRoutingRace offers and accepts 200 chats with several agents at once. No interaction is
 // ever accepted twice, and no agent's capacity is exceeded at any moment, as read from the
-// store (P2, P6). On MongoDB two nodes route at once. The embedded MongoDB test engine serves
+// store (P2, P6); halfway a supervisor lowers every agent's capacity, and once an agent is
+// under the new one they never exceed it (issue 13). On MongoDB two nodes route at once. The embedded MongoDB test engine serves
 // about 600 operations a second through its one connection, and far fewer when other work
 // shares the cores: there the race runs 60 chats, and the full 200 with AGENTDESK_FULL_RACE=1
 // (a real MongoDB, from MONGODB_URI, always runs 200).
@@ -146,6 +147,17 @@ func routingRace(t *testing.T, nodes []*server.Main, poll time.Duration, chats i
 		racers = append(racers, racer{node, actx, a})
 	}
 
+	// Halfway, a supervisor lowers every racer's capacity to 1 (issue 13). What they hold
+	// stays; once an agent holds at most 1, it must never hold more again.
+	const lowered = 1
+	var lowering atomic.Bool
+	var settled sync.Map // agent ID → true once at or under the lowered capacity
+	supervisor, err := store.AgentByUsername(ctx, "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx := workspace.WithPrincipal(ctx, workspace.Principal{Kind: workspace.AgentPrincipal, Agent: supervisor})
+
 	stop := make(chan struct{})
 	var violations []string
 	var vmu sync.Mutex
@@ -179,6 +191,23 @@ func routingRace(t *testing.T, nodes []*server.Main, poll time.Duration, chats i
 					violate("agent %s holds %d > %d", agent, n, capacity)
 				}
 			}
+			// After the lowering, capacity is read where routing enforces it: the agent's holds.
+			if lowering.Load() {
+				for _, r := range racers {
+					a, err := store.Agent(ctx, r.agent.ID)
+					if err != nil {
+						violate("monitor: %v", err)
+						return
+					}
+					n := a.Used(workspace.Webchat)
+					if _, ok := settled.Load(a.ID); ok && n > lowered {
+						violate("agent %s holds %d after settling under the lowered capacity %d", a.Username, n, lowered)
+					}
+					if n <= lowered {
+						settled.Store(a.ID, true)
+					}
+				}
+			}
 			time.Sleep(poll / 10)
 		}
 	}()
@@ -201,6 +230,7 @@ func routingRace(t *testing.T, nodes []*server.Main, poll time.Duration, chats i
 			doubles.Add(1)
 			violate("%s accepted by %s and %s", got.ID, prev, r.agent.ID)
 		}
+		time.Sleep(poll / 20) // hold it a moment, so agents' loads build up to their capacity
 		if _, err := r.node.Service.EndInteraction(r.ctx, got.ID); err != nil {
 			violate("end: %v", err)
 		}
@@ -267,6 +297,16 @@ func routingRace(t *testing.T, nodes []*server.Main, poll time.Duration, chats i
 	last, lastAt := completed.Load(), time.Now()
 	for completed.Load() < int64(chats) {
 		time.Sleep(200 * time.Millisecond)
+		if completed.Load() >= int64(chats/2) && !lowering.Load() {
+			for i, r := range racers {
+				one := map[workspace.Channel]int{workspace.Webchat: lowered}
+				if _, err := nodes[i%len(nodes)].Service.UpdateAgent(sctx, workspace.AgentChange{AgentID: r.agent.ID, Capacity: one}); err != nil {
+					violate("lowering capacity: %v", err)
+				}
+			}
+			lowering.Store(true)
+			t.Logf("capacity lowered to %d after %d chats", lowered, completed.Load())
+		}
 		if n := completed.Load(); n != last {
 			last, lastAt = n, time.Now()
 		} else if time.Since(lastAt) > 5*time.Minute {

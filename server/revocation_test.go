@@ -158,7 +158,7 @@ func TestHardening_RevocationsCloseSockets(t *testing.T) {
 	t.Run("password reset", func(t *testing.T) {
 		token := login(t, m, "bob")
 		c := subscribe(t, m, token, `subscription { offers { kind } }`, nil)
-		if _, err := m.Service.ResetPassword(sup, bob.ID, "demo"); err != nil {
+		if _, err := m.Service.ResetPassword(sup, bob.ID, "a new password"); err != nil {
 			t.Fatal(err)
 		}
 		wantRevoked(t, c, "password was changed")

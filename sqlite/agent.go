@@ -2,11 +2,13 @@ package sqlite
 
 import (
 	"context"
+	"database/sql/driver"
 	"encoding/json"
 	"strings"
 	"time"
 
 	"github.com/agentdesk/agentdesk/workspace"
+	"modernc.org/sqlite"
 )
 
 const agentColumns = `id, username, name, password_hash, role, presence, presence_since, auto_accept, capacity, plan_ids, created_at, version, holds, last_offer_at, missed_offers, recent, disabled`
@@ -83,6 +85,32 @@ func (s *Store) UpdateAgent(ctx context.Context, a *workspace.Agent) error {
 		a.Version++
 	}
 	return err
+}
+
+// SearchAgents returns up to limit agents (limit <= 0: all) whose username or name contains
+// search ignoring case and whose username sorts after `after`, by username, and how many
+// match the search in all.
+func (s *Store) SearchAgents(ctx context.Context, search, after string, limit int) ([]*workspace.Agent, int, error) {
+	const match = ` FROM agents WHERE (contains_fold(username, ?1) OR contains_fold(name, ?1))`
+	var total int
+	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*)`+match, search).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	if limit <= 0 {
+		limit = -1 // SQLite: no limit
+	}
+	page, err := s.agentsWhere(ctx, `SELECT `+agentColumns+match+` AND username > ?2 ORDER BY username LIMIT ?3`, search, after, limit)
+	return page, total, err
+}
+
+func init() {
+	// contains_fold(s, sub) reports whether s contains sub ignoring case, for every script
+	// as MongoDB's case-insensitive regular expressions do; SQLite's lower() folds ASCII only.
+	sqlite.MustRegisterDeterministicScalarFunction("contains_fold", 2, func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+		s, _ := args[0].(string)
+		sub, _ := args[1].(string)
+		return strings.Contains(strings.ToLower(s), strings.ToLower(sub)), nil
+	})
 }
 
 type scanner interface{ Scan(dest ...any) error }

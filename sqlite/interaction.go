@@ -17,9 +17,9 @@ func (s *Store) CreateInteraction(ctx context.Context, ix *workspace.Interaction
 		return err
 	}
 	_, err = s.write.ExecContext(ctx, `INSERT INTO interactions (id, state, channel, agent_id, plan_id, contact_address,
-		created_at, due_at, thread_key, version, doc) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+		created_at, due_at, thread_key, queued_at, accepted_at, completed_at, version, doc) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		ix.ID, ix.State, ix.Channel, ix.AgentID, ix.PlanID, ix.Contact.Address, millis(ix.CreatedAt),
-		optMillis(ix.DueAt), ix.ThreadKey, ix.Version, doc)
+		optMillis(ix.DueAt), ix.ThreadKey, queuedMillis(ix), ptrMillis(ix.AcceptedAt), ptrMillis(ix.CompletedAt), ix.Version, doc)
 	return mapErr(err, "interaction "+ix.ID)
 }
 
@@ -59,9 +59,10 @@ func (s *Store) UpdateInteraction(ctx context.Context, ix *workspace.Interaction
 		return err
 	}
 	err = s.execGuarded(ctx, "interaction "+ix.ID, `UPDATE interactions SET state=?, channel=?, agent_id=?, plan_id=?,
-		contact_address=?, created_at=?, due_at=?, thread_key=?, version=version+1, doc=? WHERE id=? AND version=? AND state=?`,
-		ix.State, ix.Channel, ix.AgentID, ix.PlanID, ix.Contact.Address, millis(ix.CreatedAt), optMillis(ix.DueAt), ix.ThreadKey, doc,
-		ix.ID, ix.Version, from)
+		contact_address=?, created_at=?, due_at=?, thread_key=?, queued_at=?, accepted_at=?, completed_at=?, version=version+1, doc=?
+		WHERE id=? AND version=? AND state=?`,
+		ix.State, ix.Channel, ix.AgentID, ix.PlanID, ix.Contact.Address, millis(ix.CreatedAt), optMillis(ix.DueAt), ix.ThreadKey,
+		queuedMillis(ix), ptrMillis(ix.AcceptedAt), ptrMillis(ix.CompletedAt), doc, ix.ID, ix.Version, from)
 	if err == nil {
 		ix.Version++
 	}
@@ -78,8 +79,9 @@ func (s *Store) ArchiveInteraction(ctx context.Context, ix *workspace.Interactio
 		return err
 	}
 	if _, err := s.write.ExecContext(ctx, `INSERT OR REPLACE INTO history (id, state, channel, agent_id, plan_id,
-		contact_address, created_at, doc) VALUES (?,?,?,?,?,?,?,?)`,
-		ix.ID, ix.State, ix.Channel, ix.AgentID, ix.PlanID, ix.Contact.Address, millis(ix.CreatedAt), doc); err != nil {
+		contact_address, created_at, accepted_at, completed_at, doc) VALUES (?,?,?,?,?,?,?,?,?,?)`,
+		ix.ID, ix.State, ix.Channel, ix.AgentID, ix.PlanID, ix.Contact.Address, millis(ix.CreatedAt),
+		ptrMillis(ix.AcceptedAt), ptrMillis(ix.CompletedAt), doc); err != nil {
 		return err
 	}
 	_, err = s.write.ExecContext(ctx, `DELETE FROM interactions WHERE id = ? AND state = ?`, ix.ID, workspace.Completed)
@@ -230,6 +232,7 @@ type interactionDoc struct {
 	ThreadKey        string                     `json:"ThreadKey,omitzero"`
 	ContactWroteAt   *time.Time                 `json:"ContactWroteAt,omitzero"`
 	ParkedBy         string                     `json:"ParkedBy,omitzero"`
+	QueuedAt         *time.Time                 `json:"QueuedAt,omitzero"`
 	Version          int64                      `json:"Version"`
 }
 
@@ -259,7 +262,7 @@ func encodeInteraction(ix *workspace.Interaction) (string, error) {
 		DueAt: ix.DueAt, LastContactAt: ix.LastContactAt, AutoParkAt: ix.AutoParkAt,
 		ParkedAt: ix.ParkedAt, ParkedUntil: ix.ParkedUntil, ContactTokenHash: ix.ContactTokenHash,
 		IdentityID: ix.IdentityID, ThreadKey: ix.ThreadKey, ContactWroteAt: ix.ContactWroteAt,
-		ParkedBy: ix.ParkedBy, Version: ix.Version,
+		ParkedBy: ix.ParkedBy, QueuedAt: ix.QueuedAt, Version: ix.Version,
 	}
 	if t := ix.Transfer; t != nil {
 		d.Transfer = &transferDoc{FromAgentID: t.FromAgentID, ToAgentID: t.ToAgentID, OfferID: t.OfferID, ExpiresAt: t.ExpiresAt}
@@ -285,10 +288,19 @@ func decodeInteraction(doc string) (*workspace.Interaction, error) {
 		DueAt: msTime(d.DueAt), LastContactAt: msPtr(d.LastContactAt), AutoParkAt: msPtr(d.AutoParkAt),
 		ParkedAt: msPtr(d.ParkedAt), ParkedUntil: msPtr(d.ParkedUntil), ContactTokenHash: d.ContactTokenHash,
 		IdentityID: d.IdentityID, ThreadKey: d.ThreadKey, ContactWroteAt: msPtr(d.ContactWroteAt),
-		ParkedBy: d.ParkedBy, Version: d.Version,
+		ParkedBy: d.ParkedBy, QueuedAt: msPtr(d.QueuedAt), Version: d.Version,
 	}
 	if t := d.Transfer; t != nil {
 		ix.Transfer = &workspace.Transfer{FromAgentID: t.FromAgentID, ToAgentID: t.ToAgentID, OfferID: t.OfferID, ExpiresAt: msTime(t.ExpiresAt)}
 	}
 	return ix, nil
+}
+
+// queuedMillis is the queued_at column: when ix's current stay in a queue began, its
+// creation when QueuedAt is unset.
+func queuedMillis(ix *workspace.Interaction) int64 {
+	if ix.QueuedAt != nil {
+		return millis(*ix.QueuedAt)
+	}
+	return millis(ix.CreatedAt)
 }

@@ -13,8 +13,8 @@ import (
 )
 
 // TestOldRowsReadable writes rows as the adapter wrote them at migration 004, when the doc,
-// holds, recent and disposition_codes columns held the JSON of the domain's own structs,
-// and reads them back through the current adapter and its row types.
+// holds, recent and disposition_codes columns held the JSON of the domain's own structs and
+// API keys had no IDs, and reads them back through the current adapter and its row types.
 func TestOldRowsReadable(t *testing.T) {
 	dir := t.TempDir()
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "agentdesk.db"))
@@ -38,9 +38,11 @@ func TestOldRowsReadable(t *testing.T) {
 	}
 
 	const (
-		ixID    = "0b6d4a53-5d1c-4a56-9d0e-6f1b1c9f0a01"
-		oldIx   = `{"ID":"0b6d4a53-5d1c-4a56-9d0e-6f1b1c9f0a01","Channel":"WEBCHAT","Direction":"INBOUND","State":"PARKED","Contact":{"Address":"+15550100","Name":"Pat"},"AgentID":"agent-1","FormerAgentIDs":["agent-0"],"PlanID":"plan-1","CreatedAt":"2026-11-30T10:00:00.123456789Z","AcceptedAt":"2026-11-30T10:00:01.123456789Z","Notes":"note","Dispositions":["OK"],"OfferSeq":2,"OfferedAt":"2026-11-30T10:00:00.623456789Z","AutoAccepted":true,"RejectedBy":["agent-2"],"DueAt":"2026-11-30T11:00:00.123456789Z","LastContactAt":"2026-11-30T10:00:02.123456789Z","AutoParkAt":"2026-11-30T10:00:03.123456789Z","ParkedAt":"2026-11-30T10:00:04.123456789Z","ParkedUntil":"2026-11-30T10:00:05.123456789Z","Transfer":{"FromAgentID":"agent-1","ToAgentID":"agent-3","OfferID":"x.3","ExpiresAt":"2026-11-30T10:00:06.123456789Z"},"ContactTokenHash":"tokenhash","Version":4}`
-		oldDone = `{"ID":"0b6d4a53-5d1c-4a56-9d0e-6f1b1c9f0a02","Channel":"EMAIL","Direction":"OUTBOUND","State":"COMPLETED","Contact":{"Address":"pat@example.com","Name":"Pat"},"PlanID":"plan-1","CreatedAt":"2026-11-30T10:00:00.123456789Z","CompletedAt":"2026-11-30T10:00:09.123456789Z","ContactTokenHash":"","Version":7}`
+		ixID        = "0b6d4a53-5d1c-4a56-9d0e-6f1b1c9f0a01"
+		oldIx       = `{"ID":"0b6d4a53-5d1c-4a56-9d0e-6f1b1c9f0a01","Channel":"WEBCHAT","Direction":"INBOUND","State":"PARKED","Contact":{"Address":"+15550100","Name":"Pat"},"AgentID":"agent-1","FormerAgentIDs":["agent-0"],"PlanID":"plan-1","CreatedAt":"2026-11-30T10:00:00.123456789Z","AcceptedAt":"2026-11-30T10:00:01.123456789Z","Notes":"note","Dispositions":["OK"],"OfferSeq":2,"OfferedAt":"2026-11-30T10:00:00.623456789Z","AutoAccepted":true,"RejectedBy":["agent-2"],"DueAt":"2026-11-30T11:00:00.123456789Z","LastContactAt":"2026-11-30T10:00:02.123456789Z","AutoParkAt":"2026-11-30T10:00:03.123456789Z","ParkedAt":"2026-11-30T10:00:04.123456789Z","ParkedUntil":"2026-11-30T10:00:05.123456789Z","Transfer":{"FromAgentID":"agent-1","ToAgentID":"agent-3","OfferID":"x.3","ExpiresAt":"2026-11-30T10:00:06.123456789Z"},"ContactTokenHash":"tokenhash","Version":4}`
+		oldQueued   = `{"ID":"0b6d4a53-5d1c-4a56-9d0e-6f1b1c9f0a03","Channel":"WEBCHAT","Direction":"INBOUND","State":"QUEUED","Contact":{"Address":"+15550101","Name":"Sam"},"PlanID":"plan-1","CreatedAt":"2026-11-30T10:00:01.123456789Z","Version":0}`
+		oldAccepted = `{"ID":"0b6d4a53-5d1c-4a56-9d0e-6f1b1c9f0a04","Channel":"WEBCHAT","Direction":"INBOUND","State":"COMPLETED","Contact":{"Address":"+15550102","Name":"Kim"},"AgentID":"agent-1","PlanID":"plan-1","CreatedAt":"2026-11-30T10:00:00.123456789Z","AcceptedAt":"2026-11-30T12:00:01.5+02:00","CompletedAt":"2026-11-30T10:00:09.123456789Z","Version":5}`
+		oldDone     = `{"ID":"0b6d4a53-5d1c-4a56-9d0e-6f1b1c9f0a02","Channel":"EMAIL","Direction":"OUTBOUND","State":"COMPLETED","Contact":{"Address":"pat@example.com","Name":"Pat"},"PlanID":"plan-1","CreatedAt":"2026-11-30T10:00:00.123456789Z","CompletedAt":"2026-11-30T10:00:09.123456789Z","ContactTokenHash":"","Version":7}`
 	)
 	at := time.Date(2026, 11, 30, 10, 0, 0, 123000000, time.UTC)
 	ms := at.UnixMilli()
@@ -58,6 +60,13 @@ func TestOldRowsReadable(t *testing.T) {
 		VALUES ('0b6d4a53-5d1c-4a56-9d0e-6f1b1c9f0a02','COMPLETED','EMAIL','','plan-1','pat@example.com',?,?)`, ms, oldDone)
 	exec(`INSERT INTO messages (id, interaction_id, from_party, agent_id, text, sent_at)
 		VALUES ('m-1',?,'CONTACT','','hello',?)`, ixID, ms)
+	// Before migration 006: a key without an ID, a queued interaction without QueuedAt and an
+	// accepted one in history, whose handling time the migration reads from doc.
+	exec(`INSERT INTO api_keys (key_hash, name, scopes, created_at, revoked_at) VALUES ('oldhash','CRM','["read"]',?,0)`, ms)
+	exec(`INSERT INTO interactions (id, state, channel, agent_id, plan_id, contact_address, created_at, due_at, version, doc)
+		VALUES ('0b6d4a53-5d1c-4a56-9d0e-6f1b1c9f0a03','QUEUED','WEBCHAT','','plan-1','+15550101',?,0,0,?)`, ms+1000, oldQueued)
+	exec(`INSERT INTO history (id, state, channel, agent_id, plan_id, contact_address, created_at, doc)
+		VALUES ('0b6d4a53-5d1c-4a56-9d0e-6f1b1c9f0a04','COMPLETED','WEBCHAT','agent-1','plan-1','+15550102',?,?)`, ms, oldAccepted)
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -111,6 +120,42 @@ func TestOldRowsReadable(t *testing.T) {
 	}, err)
 	m, err := s.Message(t.Context(), "m-1")
 	check("message", m, &workspace.Message{ID: "m-1", InteractionID: ixID, From: workspace.PartyContact, Text: "hello", SentAt: at}, err)
+
+	queued, err := s.Interaction(t.Context(), "0b6d4a53-5d1c-4a56-9d0e-6f1b1c9f0a03")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if queued.QueuedAt != nil || !queued.CreatedAt.Equal(at.Add(time.Second)) {
+		t.Fatalf("queued interaction stored before QueuedAt: %+v", queued)
+	}
+
+	// A key stored without an ID reads with the one derived from its hash, everywhere.
+	legacy := &workspace.APIKey{ID: workspace.LegacyAPIKeyID("oldhash"), KeyHash: "oldhash", Name: "CRM",
+		Scopes: []workspace.Scope{workspace.ScopeRead}, CreatedAt: at}
+	k, err := s.APIKey(t.Context(), "oldhash")
+	check("legacy API key", k, legacy, err)
+	keys, err := s.APIKeys(t.Context())
+	check("legacy API keys", keys, []*workspace.APIKey{legacy}, err)
+	if err := s.TouchAPIKey(t.Context(), "oldhash", at.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	legacy.LastUsedAt = at.Add(time.Minute)
+	k, err = s.APIKey(t.Context(), "oldhash")
+	check("legacy API key after a touch", k, legacy, err)
+
+	// The live view counts old rows: the queued one waits since its creation, and the
+	// archived ones completed at 10:00:09.123, one of them accepted 7.623 s earlier.
+	seven := 7
+	figures, err := s.QueueFigures(t.Context(), at.Add(9*time.Second))
+	check("queue figures", figures, map[string]*workspace.PlanFigures{"plan-1": {
+		States:         map[workspace.InteractionState]int{workspace.Parked: 1, workspace.Queued: 1},
+		OldestQueuedAt: p(time.Second), Presence: map[workspace.Presence]int{workspace.Ready: 1},
+		Completed: 2, MedianHandleSeconds: &seven,
+	}}, err)
+	figures, err = s.QueueFigures(t.Context(), at.Add(9*time.Second+time.Millisecond))
+	if err != nil || figures["plan-1"].Completed != 0 || figures["plan-1"].MedianHandleSeconds != nil {
+		t.Fatalf("queue figures after the completions: %+v, %v", figures["plan-1"], err)
+	}
 
 	// The old live interaction takes a thread and is found by it.
 	ix.ThreadKey = "idn|+15550100"

@@ -163,6 +163,14 @@ func fromOptMillis(ms int64) time.Time {
 	return fromMillis(ms)
 }
 
+// ptrMillis stores an optional time given as a pointer: 0 for nil.
+func ptrMillis(t *time.Time) int64 {
+	if t == nil {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
 // msTime is t at the millisecond precision both adapters keep, in UTC; the zero time stays zero.
 func msTime(t time.Time) time.Time { return t.Truncate(time.Millisecond).UTC() }
 

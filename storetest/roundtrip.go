@@ -195,6 +195,28 @@ func testRoundTrip(t *testing.T, s workspace.Store) {
 		got, err := s.APIKey(ctx(t), k.KeyHash)
 		must(t, err)
 		sameFields(t, "APIKey", got, k)
+		all, err := s.APIKeys(ctx(t))
+		sameFields(t, "APIKeys", one(t, "APIKeys", all, err), k)
+	})
+
+	t.Run("CannedResponse", func(t *testing.T) {
+		c := full[workspace.CannedResponse](f)
+		must(t, s.CreateCannedResponse(ctx(t), c))
+		got, err := s.CannedResponse(ctx(t), c.ID)
+		must(t, err)
+		sameFields(t, "CannedResponse", got, c)
+		next := full[workspace.CannedResponse](f)
+		next.ID, next.Version = c.ID, c.Version
+		must(t, s.UpdateCannedResponse(ctx(t), next))
+		all, err := s.CannedResponses(ctx(t))
+		sameFields(t, "CannedResponses after UpdateCannedResponse", one(t, "CannedResponses", all, err), next)
+	})
+
+	t.Run("AuditEntry", func(t *testing.T) {
+		e := full[workspace.AuditEntry](f)
+		must(t, s.AppendAudit(ctx(t), e))
+		list, err := s.AuditLog(ctx(t), workspace.AuditFilter{ObjectType: e.ObjectType, ObjectID: e.ObjectID}, nil, 10)
+		sameFields(t, "AuditLog", one(t, "AuditLog", list, err), e)
 	})
 
 	t.Run("Identity", func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"maps"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -157,6 +158,7 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (Principal, e
 	if !key.RevokedAt.IsZero() {
 		return Principal{Rejected: true}, Errorf(EUNAUTHENTICATED, "%s", ReasonKeyRevoked)
 	}
+	s.touchKey(ctx, key)
 	return Principal{Kind: IntegrationPrincipal, Key: key}, nil
 }
 
@@ -242,6 +244,8 @@ type NewAgent struct {
 	Role                     Role
 	PlanIDs                  []string
 	AutoAccept               bool
+	// Capacity overrides the default capacity of the channels it names.
+	Capacity map[Channel]int
 }
 
 // CreateAgent hashes the password and stores a new OFFLINE agent with default capacity. The
@@ -269,10 +273,12 @@ func (s *Service) CreateAgent(ctx context.Context, n NewAgent) (*Agent, error) {
 		name = username
 	}
 	now := s.Clock.Now()
+	capacity := DefaultCapacity()
+	maps.Copy(capacity, n.Capacity)
 	a := &Agent{
 		ID: uuid.NewString(), Username: username, Name: name,
 		PasswordHash: hash, Role: n.Role, Presence: Offline, PresenceSince: now,
-		AutoAccept: n.AutoAccept, Capacity: DefaultCapacity(), PlanIDs: n.PlanIDs, CreatedAt: now,
+		AutoAccept: n.AutoAccept, Capacity: capacity, PlanIDs: n.PlanIDs, CreatedAt: now,
 	}
 	if err := s.Store.CreateAgent(ctx, a); err != nil {
 		return nil, err
@@ -285,7 +291,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, name, key string, scopes ...
 	if len(key) < 8 {
 		return nil, Errorf(EINVALID, "an API key needs at least 8 characters")
 	}
-	k := &APIKey{KeyHash: HashToken(key), Name: name, Scopes: scopes, CreatedAt: s.Clock.Now()}
+	k := &APIKey{ID: uuid.NewString(), KeyHash: HashToken(key), Name: name, Scopes: scopes, CreatedAt: s.Clock.Now()}
 	return k, s.Store.CreateAPIKey(ctx, k)
 }
 

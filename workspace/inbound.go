@@ -108,6 +108,7 @@ func (s *Service) threadFor(ctx context.Context, in InboundMessage) (*Interactio
 		}
 		err := s.Store.CreateInteraction(ctx, ix)
 		if err == nil {
+			s.queueChanged(ix.PlanID)
 			return ix, true, nil
 		}
 		if ErrorCode(err) != ECONFLICT || attempt == maxAttempts {
@@ -324,6 +325,7 @@ func (s *Service) StartOutbound(ctx context.Context, in OutboundStart) (*Interac
 		}
 		return nil, err
 	}
+	s.queueChanged(ix.PlanID)
 	if _, err := s.queueMessage(ctx, first); err != nil {
 		return nil, err
 	}

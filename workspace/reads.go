@@ -230,7 +230,12 @@ func decodeCursor(c, kind string, n int) ([]string, bool) {
 }
 
 func decodeInteractionCursor(c string) (InteractionCursor, bool) {
-	parts, ok := decodeCursor(c, "i1", 2)
+	return decodeTimeCursor(c, "i1")
+}
+
+// decodeTimeCursor decodes a cursor of kind made of a time in milliseconds and a UUID.
+func decodeTimeCursor(c, kind string) (InteractionCursor, bool) {
+	parts, ok := decodeCursor(c, kind, 2)
 	if !ok || checkID(parts[1]) != nil {
 		return InteractionCursor{}, false
 	}

@@ -2,11 +2,8 @@ package workspace
 
 import (
 	"context"
-	"strings"
 	"sync"
 	"time"
-
-	"golang.org/x/crypto/bcrypt"
 )
 
 // A credential stays valid only while nothing revokes it. Requests check it afresh each
@@ -16,6 +13,9 @@ import (
 // RevokedEvent says that a credential no longer authenticates, and why.
 type RevokedEvent struct {
 	Reason string
+	// KeepSession, on an agent's access topic, is the SessionTopic of the one session that
+	// stays valid (the one that changed the password); "" ends them all.
+	KeepSession string `json:",omitempty"`
 }
 
 // Reasons a credential stops working, as a revoked socket's close reason shows them.
@@ -67,9 +67,13 @@ func (s *Service) OnRevoked(ctx context.Context, p Principal, fn func(reason str
 			fn(reason)
 		})
 	}
+	keep := ""
+	if p.Kind == AgentPrincipal {
+		keep = SessionTopic(p.TokenHash)
+	}
 	for _, t := range topics {
 		s.Hub.Watch(ctx, t, func(e Event) {
-			if r, ok := e.Payload.(*RevokedEvent); ok {
+			if r, ok := e.Payload.(*RevokedEvent); ok && (r.KeepSession == "" || r.KeepSession != keep) {
 				fire(r.Reason)
 			}
 		})
@@ -97,62 +101,17 @@ func RequireSupervisor(ctx context.Context) (*Agent, error) {
 	return me, nil
 }
 
-// SetAgentDisabled disables or re-enables an agent (supervisors only). A disabled agent's
-// sessions end at once, everywhere, and they go OFFLINE so nothing more is offered to them;
-// what they hold stays in their log for a supervisor to deal with.
+// SetAgentDisabled disables or re-enables an agent (supervisors only): UpdateAgent with
+// only Disabled. A disabled agent's sessions end at once, everywhere, they go OFFLINE so
+// nothing more is offered to them, and what they hold is requeued.
 func (s *Service) SetAgentDisabled(ctx context.Context, agentID string, disabled bool) (*Agent, error) {
-	me, err := RequireSupervisor(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkID(agentID); err != nil {
-		return nil, err
-	}
-	if disabled && agentID == me.ID {
-		return nil, &Error{Code: EINVALID, Message: "you cannot disable your own account", Field: []string{"agentId"}}
-	}
-	a, err := s.updateAgent(ctx, agentID, func(a *Agent) error {
-		a.Disabled = disabled
-		if disabled && a.Presence != Offline {
-			a.Presence, a.PresenceSince = Offline, s.Clock.Now()
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	if disabled {
-		if err := s.endAgentSessions(ctx, agentID, ReasonAgentDisabled); err != nil {
-			return a, err
-		}
-	}
-	return a, nil
+	return s.UpdateAgent(ctx, AgentChange{AgentID: agentID, Disabled: &disabled})
 }
 
 // ResetPassword sets a new password for an agent (supervisors only) and ends every session
 // the agent has, so whoever knew the old password is signed out everywhere.
 func (s *Service) ResetPassword(ctx context.Context, agentID, password string) (*Agent, error) {
-	if _, err := RequireSupervisor(ctx); err != nil {
-		return nil, err
-	}
-	if err := checkID(agentID); err != nil {
-		return nil, err
-	}
-	if strings.TrimSpace(password) == "" {
-		return nil, &Error{Code: EINVALID, Message: "enter a new password", Field: []string{"password"}}
-	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.BcryptCost)
-	if err != nil {
-		return nil, &Error{Code: EINVALID, Message: "password: " + err.Error(), Field: []string{"password"}}
-	}
-	a, err := s.updateAgent(ctx, agentID, func(a *Agent) error {
-		a.PasswordHash = hash
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return a, s.endAgentSessions(ctx, agentID, ReasonPasswordChanged)
+	return s.UpdateAgent(ctx, AgentChange{AgentID: agentID, Password: &password})
 }
 
 // endAgentSessions deletes every session of the agent and closes their sockets.

@@ -142,6 +142,16 @@ func (ix *Interaction) requeue(planID string, now time.Time, skip ...string) err
 	return nil
 }
 
+// reclaim takes an offered, ACTIVE or PARKED interaction from an agent who can no longer
+// hold it (they were disabled) back to its plan's queue; a transfer it awaited is dropped.
+func (ix *Interaction) reclaim(now time.Time) error {
+	if err := ix.in(Offered, Active, Parked); err != nil {
+		return err
+	}
+	ix.Transfer, ix.ParkedBy = nil, ""
+	return ix.requeue(ix.PlanID, now)
+}
+
 // handOver moves the interaction to a new holder ("" for a queue), remembering the one who
 // held it so they can still read it. An agent it was only offered to never held it.
 func (ix *Interaction) handOver(to string) {

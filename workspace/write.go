@@ -3,6 +3,8 @@ package workspace
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 )
 
 // The one write path for records guarded by a version (interactions and agents): read the
@@ -78,17 +80,32 @@ func (s *Service) writeInteraction(ctx context.Context, old, ix *Interaction) er
 		return err
 	}
 	s.announceHandover(followers(old), ix)
+	if ix.State != old.State || ix.PlanID != old.PlanID {
+		s.queueChanged(old.PlanID, ix.PlanID)
+	}
 	return nil
 }
 
 // updateAgent changes the stored agent through the write path, guarded by its version.
 func (s *Service) updateAgent(ctx context.Context, id string, change func(*Agent) error) (*Agent, error) {
-	_, a, err := guardedWrite(ctx, nil,
+	old, a, err := guardedWrite(ctx, nil,
 		func(ctx context.Context) (*Agent, error) { return s.Store.Agent(ctx, id) },
 		change,
 		func(ctx context.Context, _, a *Agent) error { return s.Store.UpdateAgent(ctx, a) })
 	if err != nil {
 		return nil, err
 	}
+	if supervisorsSee(old, a) {
+		s.notify(AgentsTopic, &AgentEvent{Agent: a})
+	}
 	return a, nil
+}
+
+// supervisorsSee reports whether a change of an agent's record shows in the live view or
+// the admin screens: presence, load, plans or settings (not offer bookkeeping).
+func supervisorsSee(old, a *Agent) bool {
+	return old.Presence != a.Presence || !old.PresenceSince.Equal(a.PresenceSince) ||
+		!slices.Equal(old.Holds, a.Holds) || !slices.Equal(old.PlanIDs, a.PlanIDs) ||
+		!maps.Equal(old.Capacity, a.Capacity) || old.Role != a.Role || old.Disabled != a.Disabled ||
+		old.Name != a.Name || old.AutoAccept != a.AutoAccept
 }

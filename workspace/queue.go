@@ -1,0 +1,175 @@
+package workspace
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+)
+
+// The supervisors' live view: every plan's queue figures, and every agent's presence and
+// load, pushed as they change. Figures are read from the store (never counted from events),
+// so they are right whichever node made the change; events only say when to read again.
+
+// LiveViewInterval is the shortest time between two pushes of the live view to one feed: at
+// most four a second however busy the contact centre is.
+const LiveViewInterval = 250 * time.Millisecond
+
+// queueChanged tells the live view that the figures of these plans may have changed.
+func (s *Service) queueChanged(planIDs ...string) {
+	ids := make([]string, 0, len(planIDs))
+	for _, id := range planIDs {
+		if id != "" && !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) > 0 {
+		s.notify(QueueTopic, &QueueEvent{PlanIDs: ids})
+	}
+}
+
+// QueueStats returns every plan's queue now, ordered by plan name (supervisors only).
+func (s *Service) QueueStats(ctx context.Context) ([]*QueueStats, error) {
+	if _, err := RequireSupervisor(ctx); err != nil {
+		return nil, err
+	}
+	return s.queueStats(ctx)
+}
+
+func (s *Service) queueStats(ctx context.Context) ([]*QueueStats, error) {
+	plans, err := s.Store.Plans(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Clock.Now().Local()
+	midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.Local)
+	figures, err := s.Store.QueueFigures(ctx, midnight)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*QueueStats, len(plans))
+	for i, p := range plans {
+		q := &QueueStats{Plan: p}
+		if f := figures[p.ID]; f != nil {
+			q.Waiting, q.Offered, q.Active = f.States[Queued], f.States[Offered], f.States[Active]
+			q.Parked, q.Wrap = f.States[Parked], f.States[Wrap]
+			q.OldestWaitingSince = f.OldestQueuedAt
+			q.AgentsReady, q.AgentsNotReady = f.Presence[Ready], f.Presence[NotReady]
+			q.CompletedToday, q.MedianHandleSecondsToday = f.Completed, f.MedianHandleSeconds
+		}
+		out[i] = q
+	}
+	return out, nil
+}
+
+// WatchQueueStats sends every plan's figures at once and then whenever they change, at most
+// every LiveViewInterval, until ctx ends (supervisors only). Only the latest figures wait
+// for a slow reader: it never falls behind by more than one push.
+func (s *Service) WatchQueueStats(ctx context.Context) (<-chan []*QueueStats, error) {
+	if _, err := RequireSupervisor(ctx); err != nil {
+		return nil, err
+	}
+	out := make(chan []*QueueStats, 1)
+	dirty := make(chan struct{}, 1)
+	mark := func(Event) {
+		select {
+		case dirty <- struct{}{}:
+		default:
+		}
+	}
+	s.Hub.Watch(ctx, QueueTopic, mark)
+	s.Hub.Watch(ctx, AgentsTopic, mark)
+	mark(Event{})
+	go func() {
+		defer close(out)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-dirty:
+			}
+			stats, err := s.queueStats(ctx)
+			if err != nil {
+				if ctx.Err() == nil {
+					slog.WarnContext(ctx, "live view: reading queue figures", "err", err)
+				}
+				return
+			}
+			select {
+			case <-out: // drop figures nobody read yet: these are newer
+			default:
+			}
+			out <- stats
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(LiveViewInterval):
+			}
+		}
+	}()
+	return out, nil
+}
+
+// WatchAgents sends agents as their presence, load, plans or settings change, until ctx
+// ends (supervisors only). Changes are gathered for LiveViewInterval and each changed agent
+// is sent once, as last written, so a busy contact centre costs the supervisor's socket at
+// most four messages a second per agent that changed.
+func (s *Service) WatchAgents(ctx context.Context) (<-chan *Agent, error) {
+	if _, err := RequireSupervisor(ctx); err != nil {
+		return nil, err
+	}
+	out := make(chan *Agent)
+	var mu sync.Mutex
+	pending := map[string]*Agent{}
+	var order []string
+	wake := make(chan struct{}, 1)
+	s.Hub.Watch(ctx, AgentsTopic, func(e Event) {
+		ev, ok := e.Payload.(*AgentEvent)
+		if !ok || ev.Agent == nil {
+			return
+		}
+		mu.Lock()
+		if _, seen := pending[ev.Agent.ID]; !seen {
+			order = append(order, ev.Agent.ID)
+		}
+		if old := pending[ev.Agent.ID]; old == nil || old.Version <= ev.Agent.Version {
+			pending[ev.Agent.ID] = ev.Agent
+		}
+		mu.Unlock()
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	})
+	go func() {
+		defer close(out)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-wake:
+			}
+			mu.Lock()
+			batch := make([]*Agent, 0, len(order))
+			for _, id := range order {
+				batch = append(batch, pending[id])
+			}
+			pending, order = map[string]*Agent{}, nil
+			mu.Unlock()
+			for _, a := range batch {
+				select {
+				case out <- a:
+				case <-ctx.Done():
+					return
+				}
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(LiveViewInterval):
+			}
+		}
+	}()
+	return out, nil
+}
