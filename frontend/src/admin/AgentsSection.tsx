@@ -290,7 +290,7 @@ export function capacityInput(form: AgentForm, agent: LoadedAgent | null): Chann
   return out;
 }
 
-const FORM_FIELDS = new Set(['username', 'name', 'password', 'role', 'planIds', 'autoAccept', ...CHANNELS.map((c) => `capacity.${c}`)]);
+const FORM_FIELDS = new Set(['username', 'name', 'password', 'role', 'planIds', 'capacity', ...CHANNELS.map((c) => `capacity.${c}`)]);
 
 /** Maps an agent mutation's userErrors to the form, capacity entries by the channel sent at that index. */
 export function agentErrors(errors: readonly AdminUserError[], sentCapacity: readonly ChannelCapacityInput[]) {

@@ -212,7 +212,6 @@ const PLAN_FIELDS = [
   'dispositionRequired',
   'wrapSeconds',
   'offerTimeoutSeconds',
-  'autoAccept',
   'autoParkSeconds',
   'parkedTimeoutSeconds',
   'postParkingPlanId',
@@ -225,6 +224,23 @@ export function planErrors(errors: readonly AdminUserError[], codeRows: number) 
     const m = /^dispositionCodes\.(\d+)\.(code|label)$/.exec(key);
     return m !== null && Number(m[1]) < codeRows;
   });
+}
+
+const sameValue = (a: unknown, b: unknown) => {
+  const strip = (v: unknown) => (Array.isArray(v) ? v.map((x: unknown) => (x && typeof x === 'object' && 'key' in x ? { ...x, key: '' } : x)) : v);
+  return JSON.stringify(strip(a)) === JSON.stringify(strip(b));
+};
+
+/**
+ * The supervisor's changes re-applied over someone else's: every setting they changed from what
+ * they loaded (`base`) takes their value, every other one the current value.
+ */
+export function reapply(base: PlanForm, mine: PlanForm, current: PlanForm): PlanForm {
+  const out = { ...current };
+  for (const key of Object.keys(mine) as (keyof PlanForm)[]) {
+    if (!sameValue(mine[key], base[key])) (out as Record<string, unknown>)[key] = mine[key];
+  }
+  return out;
 }
 
 /** What the current plan says, for the conflict notice: setting name and value. */
@@ -252,6 +268,8 @@ export function planSummary(plan: Plan): [string, string][] {
 export function PlanEditor({ plan, plans }: { plan: Plan | null; plans: readonly Plan[] }) {
   const creating = plan === null;
   const [form, setForm] = useState<PlanForm>(() => planForm(plan));
+  // What the form was loaded from: a re-applied change keeps only what differs from it.
+  const [base, setBase] = useState<PlanForm>(() => planForm(plan));
   const [version, setVersion] = useState<number | null>(plan?.version ?? null);
   const [serverErrors, setServerErrors] = useState<Record<string, string>>({});
   const [conflict, setConflict] = useState<Plan | null>(null);
@@ -281,10 +299,10 @@ export function PlanEditor({ plan, plans }: { plan: Plan | null; plans: readonly
     change({ codes: form.codes.map((row, i) => (i === index ? { ...row, [part]: value } : row)) }, `dispositionCodes.${index}.${part}`);
   }
 
-  async function save(baseVersion: number | null) {
+  async function save(values: PlanForm, baseVersion: number | null) {
     touched.submit();
-    if (busy || Object.keys(problems).length > 0) return;
-    const input = planInput(form, plan?.id ?? null, baseVersion);
+    if (busy || Object.keys(planProblems(values)).length > 0) return;
+    const input = planInput(values, plan?.id ?? null, baseVersion);
     const result = creating ? await create({ input }) : await update({ input });
     const payload = result.data && ('createPlan' in result.data ? result.data.createPlan : result.data.updatePlan);
     const errors = payload?.userErrors ?? [];
@@ -304,11 +322,13 @@ export function PlanEditor({ plan, plans }: { plan: Plan | null; plans: readonly
       return;
     }
     setVersion(payload.plan.version);
+    setBase(planForm(payload.plan));
     setSaved('Saved. New offers, timers and routing use the new settings; timers already running keep their deadline.');
   }
 
   function takeCurrent(current: Plan) {
     setForm(planForm(current));
+    setBase(planForm(current));
     setVersion(current.version);
     setConflict(null);
     touched.reset();
@@ -328,7 +348,7 @@ export function PlanEditor({ plan, plans }: { plan: Plan | null; plans: readonly
           <h3 id="admin-conflict-title">Changed by someone else</h3>
           <p>
             Someone else saved this plan while you were editing it, so your changes were not saved. Here are the current
-            values:
+            values. Re-apply my changes puts the settings you changed over them; the others keep these values.
           </p>
           <dl className="facts" aria-label="Current values">
             {planSummary(conflict).map(([term, value]) => (
@@ -339,7 +359,18 @@ export function PlanEditor({ plan, plans }: { plan: Plan | null; plans: readonly
             ))}
           </dl>
           <div className="admin-conflict__actions">
-            <button type="button" className="button button--primary" onClick={() => save(conflict.version)}>
+            <button
+              type="button"
+              className="button button--primary"
+              onClick={() => {
+                const current = planForm(conflict);
+                const merged = reapply(base, form, current);
+                setForm(merged);
+                setBase(current);
+                setVersion(conflict.version);
+                void save(merged, conflict.version);
+              }}
+            >
               Re-apply my changes
             </button>
             <button type="button" className="button" onClick={() => takeCurrent(conflict)}>
@@ -354,7 +385,7 @@ export function PlanEditor({ plan, plans }: { plan: Plan | null; plans: readonly
         aria-labelledby="admin-plan-title"
         onSubmit={(event: FormEvent) => {
           event.preventDefault();
-          void save(version);
+          void save(form, version);
         }}
       >
         <TextInput
@@ -422,6 +453,7 @@ export function PlanEditor({ plan, plans }: { plan: Plan | null; plans: readonly
           >
             Codes required
           </CheckField>
+          {serverErrors.dispositionRequired && <p className="field-error">{serverErrors.dispositionRequired}</p>}
         </fieldset>
         <fieldset className="admin-fieldset">
           <legend>Timers</legend>
@@ -433,7 +465,7 @@ export function PlanEditor({ plan, plans }: { plan: Plan | null; plans: readonly
                 value={form.wrapSeconds}
                 onChange={(v) => change({ wrapSeconds: v }, 'wrapSeconds')}
                 error={errorOf('wrapSeconds')}
-                description="Wrap-up time before the system completes; 0 for none."
+                description="Wrap-up time before the system completes: 0 (none) to 3600."
               />
             )}
             <TextInput
@@ -451,7 +483,7 @@ export function PlanEditor({ plan, plans }: { plan: Plan | null; plans: readonly
               value={form.parkedTimeoutSeconds}
               onChange={(v) => change({ parkedTimeoutSeconds: v }, 'parkedTimeoutSeconds')}
               error={errorOf('parkedTimeoutSeconds')}
-              description="How long a parked interaction waits for the contact."
+              description="How long a parked interaction waits for the contact: 60 to 604800 (7 days)."
               isRequired
             />
           </div>
@@ -465,7 +497,7 @@ export function PlanEditor({ plan, plans }: { plan: Plan | null; plans: readonly
               value={form.autoParkSeconds}
               onChange={(v) => change({ autoParkSeconds: v }, 'autoParkSeconds')}
               error={errorOf('autoParkSeconds')}
-              description="Seconds of contact silence before the system parks an active interaction."
+              description="Seconds of contact silence before the system parks an active interaction: 30 to 86400."
             />
           )}
           <div className="field">

@@ -5,6 +5,17 @@ export const CHANNELS = ['WEBCHAT', 'SMS', 'RCS', 'WHATSAPP', 'EMAIL', 'VOICE'] 
 export type AdminChannel = (typeof CHANNELS)[number];
 
 export const MIN_PASSWORD = 8;
+/** bcrypt's limit, as the server says it. */
+export const MAX_PASSWORD_BYTES = 72;
+
+// Plan bounds the server enforces (workspace/admin.go), in seconds.
+export const OFFER_TIMEOUT = [5, 600] as const;
+export const MAX_WRAP = 3600;
+export const AUTO_PARK = [30, 86400] as const;
+export const PARKED_TIMEOUT = [60, 7 * 86400] as const;
+export const MAX_CODES = 50;
+
+const bytes = (text: string) => new TextEncoder().encode(text).length;
 
 /** A whole number from min to max (max optional), or why not; '' is `empty`'s message. */
 export function wholeNumberProblem(text: string, min: number, max?: number, empty = 'Required.'): string | null {
@@ -36,8 +47,8 @@ export function agentProblems(form: AgentForm, creating: boolean): Partial<Recor
   if (creating) {
     if (form.username.trim() === '') p.username = 'Enter the username they sign in with.';
     else if (/\s/.test(form.username.trim())) p.username = 'One word: no spaces.';
-    if (form.password === '') p.password = 'Enter their first password.';
-    else if (form.password.length < MIN_PASSWORD) p.password = `At least ${MIN_PASSWORD} characters.`;
+    const password = form.password === '' ? 'Enter their first password.' : passwordProblem(form.password);
+    if (password) p.password = password;
   }
   if (form.name.trim() === '') p.name = 'Enter the name others see.';
   for (const channel of CHANNELS) {
@@ -52,7 +63,8 @@ export function agentProblems(form: AgentForm, creating: boolean): Partial<Recor
 /** A new password set by a supervisor, or why it cannot be one. */
 export function passwordProblem(password: string): string | null {
   if (password === '') return 'Enter the new password.';
-  if (password.length < MIN_PASSWORD) return `At least ${MIN_PASSWORD} characters.`;
+  if ([...password].length < MIN_PASSWORD) return `At least ${MIN_PASSWORD} characters.`;
+  if (bytes(password) > MAX_PASSWORD_BYTES) return `At most ${MAX_PASSWORD_BYTES} bytes.`;
   return null;
 }
 
@@ -82,11 +94,14 @@ export interface PlanForm {
 export function planProblems(form: PlanForm): Record<string, string> {
   const p: Record<string, string> = {};
   if (form.name.trim() === '') p.name = 'Enter the plan’s name.';
+  if (form.channels.length === 0) p.channels = 'Choose at least one channel.';
+  if (form.codes.length > MAX_CODES) p.dispositionCodes = `At most ${MAX_CODES} codes.`;
   const seen = new Map<string, number>();
   form.codes.forEach((row, i) => {
     const code = row.code.trim();
     if (code === '') p[`dispositionCodes.${i}.code`] = 'Enter the code.';
     else if (!/^[A-Za-z0-9_]+$/.test(code)) p[`dispositionCodes.${i}.code`] = 'Letters, digits and _ only.';
+    else if (code.length > 40) p[`dispositionCodes.${i}.code`] = 'At most 40 characters.';
     else if (seen.has(code.toUpperCase())) p[`dispositionCodes.${i}.code`] = 'This code is already in the list.';
     else seen.set(code.toUpperCase(), i);
     if (row.label.trim() === '') p[`dispositionCodes.${i}.label`] = 'Enter what agents see.';
@@ -94,16 +109,16 @@ export function planProblems(form: PlanForm): Record<string, string> {
   if (form.dispositionRequired && form.codes.length === 0)
     p.dispositionCodes = 'Add at least one code when a code is required.';
   if (!form.dispositionRequired) {
-    const wrap = wholeNumberProblem(form.wrapSeconds, 0, undefined, 'Enter the seconds, or 0 for no timer.');
+    const wrap = wholeNumberProblem(form.wrapSeconds, 0, MAX_WRAP, 'Enter the seconds, or 0 for no timer.');
     if (wrap) p.wrapSeconds = wrap;
   }
-  const offer = wholeNumberProblem(form.offerTimeoutSeconds, 5, 600);
+  const offer = wholeNumberProblem(form.offerTimeoutSeconds, ...OFFER_TIMEOUT);
   if (offer) p.offerTimeoutSeconds = offer;
   if (form.autoPark) {
-    const park = wholeNumberProblem(form.autoParkSeconds, 1, undefined, 'Enter the seconds of silence before parking.');
+    const park = wholeNumberProblem(form.autoParkSeconds, ...AUTO_PARK, 'Enter the seconds of silence before parking.');
     if (park) p.autoParkSeconds = park;
   }
-  const parked = wholeNumberProblem(form.parkedTimeoutSeconds, 1);
+  const parked = wholeNumberProblem(form.parkedTimeoutSeconds, ...PARKED_TIMEOUT);
   if (parked) p.parkedTimeoutSeconds = parked;
   return p;
 }
