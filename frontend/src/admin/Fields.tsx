@@ -1,7 +1,5 @@
-import { useRef, useState, type ReactNode } from 'react';
+import { createContext, useContext, useId, useRef, useState, type ReactNode } from 'react';
 import {
-  Checkbox,
-  CheckboxGroup,
   FieldError,
   Input,
   Label,
@@ -67,7 +65,13 @@ export function TextInput({
   );
 }
 
-/** A checkbox (react-aria-components') with its label. */
+const GroupContext = createContext<{ value: string[]; toggle: (value: string, on: boolean) => void } | null>(null);
+
+/**
+ * A labelled native checkbox (in a CheckGroup, `value` says what it stands for). Native, not
+ * react-aria's: its visually hidden input under a drawn box gains nothing here, and the real
+ * input stays what is clicked, focused and read.
+ */
 export function CheckField({
   children,
   isSelected,
@@ -78,22 +82,37 @@ export function CheckField({
   children: ReactNode;
   isSelected?: boolean;
   onChange?: (selected: boolean) => void;
-  /** Inside a CheckGroup: the value it stands for. */
   value?: string;
   description?: string;
 }) {
+  const group = useContext(GroupContext);
+  const noteId = useId();
+  const checked = group && value !== undefined ? group.value.includes(value) : Boolean(isSelected);
   return (
-    <Checkbox className="check" isSelected={isSelected} onChange={onChange} value={value}>
-      <span className="check__box" aria-hidden="true" />
+    <label className="check">
+      <input
+        type="checkbox"
+        checked={checked}
+        value={value}
+        aria-describedby={description ? noteId : undefined}
+        onChange={(event) => {
+          if (group && value !== undefined) group.toggle(value, event.target.checked);
+          else onChange?.(event.target.checked);
+        }}
+      />
       <span className="check__label">
         {children}
-        {description && <span className="check__note muted">{description}</span>}
+        {description && (
+          <span id={noteId} className="check__note muted">
+            {description}
+          </span>
+        )}
       </span>
-    </Checkbox>
+    </label>
   );
 }
 
-/** A labelled group of checkboxes (react-aria-components' CheckboxGroup). */
+/** A labelled group of checkboxes: a fieldset whose legend names it, its note and error tied to it. */
 export function CheckGroup({
   label,
   value,
@@ -109,23 +128,28 @@ export function CheckGroup({
   description?: string;
   children: ReactNode;
 }) {
+  const noteId = useId();
+  const errorId = useId();
+  const describedBy = [description ? noteId : '', error ? errorId : ''].filter(Boolean).join(' ') || undefined;
   return (
-    <CheckboxGroup
-      className="field check-group"
-      value={value}
-      onChange={onChange}
-      isInvalid={Boolean(error)}
-      validationBehavior="aria"
-    >
-      <Label className="check-group__label">{label}</Label>
+    <fieldset className="field check-group" aria-describedby={describedBy} aria-invalid={error ? true : undefined}>
+      <legend className="check-group__label">{label}</legend>
       {description && (
-        <Text slot="description" className="field__note muted">
+        <p id={noteId} className="field__note muted">
           {description}
-        </Text>
+        </p>
       )}
-      <div className="check-group__options">{children}</div>
-      <FieldError className="field-error">{error}</FieldError>
-    </CheckboxGroup>
+      <GroupContext.Provider
+        value={{ value, toggle: (v, on) => onChange(on ? [...value.filter((x) => x !== v), v] : value.filter((x) => x !== v)) }}
+      >
+        <div className="check-group__options">{children}</div>
+      </GroupContext.Provider>
+      {error && (
+        <p id={errorId} className="field-error">
+          {error}
+        </p>
+      )}
+    </fieldset>
   );
 }
 
