@@ -1,3 +1,4 @@
+/* global document -- used inside page.evaluate callbacks, which run in the browser */
 // Two supervisors edit the same plan in the Admin screens at once: the second save gets
 // CONFLICT, sees the current values and re-applies their own change over them; nothing is
 // overwritten silently. The audit log then lists both changes, newest first, with before and

@@ -344,13 +344,13 @@ export function PlanEditor({ plan, plans }: { plan: Plan | null; plans: readonly
         <a href={routeHref('admin', 'plans')}>Back to plans</a>
       </header>
       {conflict && (
-        <div ref={conflictRef} tabIndex={-1} className="card notice admin-conflict" role="alert" aria-labelledby="admin-conflict-title">
+        <div ref={conflictRef} tabIndex={-1} className="card admin-conflict" role="alert" aria-labelledby="admin-conflict-title">
           <h3 id="admin-conflict-title">Changed by someone else</h3>
           <p>
             Someone else saved this plan while you were editing it, so your changes were not saved. Here are the current
             values. Re-apply my changes puts the settings you changed over them; the others keep these values.
           </p>
-          <dl className="facts" aria-label="Current values">
+          <dl className="facts">
             {planSummary(conflict).map(([term, value]) => (
               <div key={term} className="facts__row">
                 <dt>{term}</dt>
