@@ -55,6 +55,7 @@ func Admin(ctx context.Context, args []string, getenv func(string) string, stdin
 			if err != nil {
 				return err
 			}
+			s.AuditCommandLine(ctx, a, nil)
 			fmt.Fprintf(stdout, "created %s %s (%s), member of %d plans\n", strings.ToLower(string(a.Role)), a.Username, a.ID, len(planIDs))
 			return nil
 		}
@@ -67,6 +68,9 @@ func Admin(ctx context.Context, args []string, getenv func(string) string, stdin
 			key, err := s.NewAPIKey(ctx, *name, workspace.ScopeRead)
 			if err != nil {
 				return err
+			}
+			if k, err := s.Store.APIKey(ctx, workspace.HashToken(key)); err == nil {
+				s.AuditCommandLine(ctx, nil, k)
 			}
 			fmt.Fprintf(stdout, "%s\n", key)
 			fmt.Fprintf(stderr, "read-only API key for %q created; it is shown only now\n", *name)

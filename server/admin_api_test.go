@@ -354,7 +354,7 @@ func TestAdminAuditLog(t *testing.T) {
 	for _, e := range all {
 		actions = append(actions, dig(e, "node.action").(string))
 	}
-	want := "apiKey.revoke apiKey.create agent.update agent.create plan.update plan.create"
+	want := "apiKey.revoke apiKey.create agent.update agent.create plan.update plan.create agent.create"
 	if strings.Join(actions, " ") != want {
 		t.Fatalf("actions newest first = %v, want %s", actions, want)
 	}
@@ -363,6 +363,9 @@ func TestAdminAuditLog(t *testing.T) {
 		if strings.Contains(text, secret) {
 			t.Fatalf("the audit log shows a secret %q", secret)
 		}
+	}
+	if first := all[len(all)-1]; dig(first, "node.objectName") != "boss" || dig(first, "node.actor") != nil {
+		t.Fatalf("the first supervisor, created on the command line, is logged with no actor: %v", first)
 	}
 	update := all[4]
 	if dig(update, "node.before") != `{"offerTimeoutSeconds":30}` || dig(update, "node.after") != `{"offerTimeoutSeconds":45}` || dig(update, "node.actor.username") != "boss" {
@@ -535,5 +538,26 @@ func TestLiveViewAcrossNodes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestAdminRoleChange: a promoted agent may configure at once; a demoted supervisor is signed
+// out, so no open socket keeps a supervisor's feeds.
+func TestAdminRoleChange(t *testing.T) {
+	m, boss := freshInstall(t)
+	id := dig(ok(t, mutate(t, m, boss, "createAgent", createAgentDoc, map[string]any{"in": map[string]any{"username": "pat", "name": "Pat", "password": "long enough"}})), "agent.id").(string)
+	pat := signIn(t, m, "pat", "long enough")
+	if r := post(t, m, pat, `{ queueStats { waiting } }`, nil); r.code() != workspace.EFORBIDDEN {
+		t.Fatalf("an agent read the live view: %+v", r)
+	}
+	ok(t, mutate(t, m, boss, "updateAgent", updateAgentDoc, map[string]any{"in": map[string]any{"agentId": id, "role": "SUPERVISOR"}}))
+	if r := post(t, m, pat, `{ queueStats { waiting } }`, nil); len(r.Errors) > 0 {
+		t.Fatalf("a promoted agent cannot read the live view: %+v", r)
+	}
+	feed := watch(t, m, pat, `subscription { agentUpdates { id } }`)
+	ok(t, mutate(t, m, boss, "updateAgent", updateAgentDoc, map[string]any{"in": map[string]any{"agentId": id, "role": "AGENT"}}))
+	wantRevoked(t, feed, "role was changed")
+	if r := post(t, m, pat, `{ me { id } }`, nil); r.code() != workspace.EUNAUTHENTICATED {
+		t.Fatalf("a demoted supervisor's session works: %+v", r)
 	}
 }

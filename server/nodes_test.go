@@ -151,7 +151,8 @@ func routingRace(t *testing.T, nodes []*server.Main, poll time.Duration, chats i
 	// stays; once an agent holds at most 1, it must never hold more again.
 	const lowered = 1
 	var lowering atomic.Bool
-	var settled sync.Map // agent ID → true once at or under the lowered capacity
+	var settled sync.Map  // agent ID → true once at or under the lowered capacity
+	var peak atomic.Int64 // the most interactions one agent held before the lowering
 	supervisor, err := store.AgentByUsername(ctx, "admin")
 	if err != nil {
 		t.Fatal(err)
@@ -189,6 +190,9 @@ func routingRace(t *testing.T, nodes []*server.Main, poll time.Duration, chats i
 			for agent, n := range per {
 				if n > capacity {
 					violate("agent %s holds %d > %d", agent, n, capacity)
+				}
+				if !lowering.Load() && int64(n) > peak.Load() {
+					peak.Store(int64(n))
 				}
 			}
 			// After the lowering, capacity is read where routing enforces it: the agent's holds.
@@ -305,7 +309,7 @@ func routingRace(t *testing.T, nodes []*server.Main, poll time.Duration, chats i
 				}
 			}
 			lowering.Store(true)
-			t.Logf("capacity lowered to %d after %d chats", lowered, completed.Load())
+			t.Logf("capacity lowered to %d after %d chats; an agent held up to %d before", lowered, completed.Load(), peak.Load())
 		}
 		if n := completed.Load(); n != last {
 			last, lastAt = n, time.Now()

@@ -16,7 +16,7 @@ const liveFiguresQuery = `SELECT plan_id, state, COUNT(*), MIN(queued_at) FROM i
 
 // presenceFiguresQuery counts the enabled agents of each plan by presence.
 const presenceFiguresQuery = `SELECT plans.value, agents.presence, COUNT(DISTINCT agents.id)
-	FROM agents, json_each(agents.plan_ids) AS plans WHERE agents.disabled = 0
+	FROM agents, json_each(agents.plan_ids) AS plans WHERE agents.disabled = 0 AND plans.value IS NOT NULL
 	GROUP BY plans.value, agents.presence`
 
 // completedFiguresQuery counts, per plan, the interactions completed at or after ?1 and

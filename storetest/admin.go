@@ -325,6 +325,8 @@ func testQueueFigures(t *testing.T, s workspace.Store) {
 	agent("a4", workspace.Offline, false, "pb", "pb") // a repeated plan counts once
 	agent("a5", workspace.Ready, false, "pa")
 	agent("a6", workspace.NotReady, true, "pb")
+	agent("a7", workspace.Ready, false) // in no plan (PlanIDs nil): counted nowhere
+	agent("a8", workspace.Ready, false, []string{}...)
 
 	render := func(figures map[string]*workspace.PlanFigures) string {
 		var lines []string

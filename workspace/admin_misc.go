@@ -69,6 +69,17 @@ func (s *Service) RevokeAPIKeyByID(ctx context.Context, id string) (*APIKey, err
 	return k, nil
 }
 
+// AuditCommandLine records a change an operator made with the command line (add-agent,
+// add-api-key): the audit log shows it with no actor.
+func (s *Service) AuditCommandLine(ctx context.Context, a *Agent, k *APIKey) {
+	if a != nil {
+		s.audit(ctx, "agent.create", AuditAgent, a.ID, a.Username, nil, agentSnapshot(a))
+	}
+	if k != nil {
+		s.audit(ctx, "apiKey.create", AuditAPIKey, k.ID, k.Name, nil, map[string]any{"name": k.Name, "revoked": false})
+	}
+}
+
 // touchKey records, at most once a minute, that a key authenticated a request.
 func (s *Service) touchKey(ctx context.Context, k *APIKey) {
 	now := s.Clock.Now()

@@ -170,6 +170,7 @@ func (s *Service) CreatePlan(ctx context.Context, c PlanChange) (*Plan, error) {
 		return nil, err
 	}
 	s.audit(ctx, "plan.create", AuditPlan, p.ID, p.Name, nil, planSnapshot(p))
+	s.queueChanged(p.ID)
 	return p, nil
 }
 
@@ -224,6 +225,7 @@ func (s *Service) UpdatePlan(ctx context.Context, c PlanChange) (*Plan, error) {
 		return nil, err
 	}
 	s.audit(ctx, "plan.update", AuditPlan, p.ID, p.Name, planSnapshot(before), planSnapshot(p))
+	s.queueChanged(p.ID)
 	return p, s.routeQueued(ctx, []string{p.ID})
 }
 

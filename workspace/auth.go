@@ -283,6 +283,7 @@ func (s *Service) CreateAgent(ctx context.Context, n NewAgent) (*Agent, error) {
 	if err := s.Store.CreateAgent(ctx, a); err != nil {
 		return nil, err
 	}
+	s.notify(AgentsTopic, &AgentEvent{Agent: a})
 	return a, nil
 }
 

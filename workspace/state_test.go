@@ -42,6 +42,7 @@ var steps = map[string]func(ix *Interaction, p *Plan, now time.Time) error{
 		_, err := ix.expireTransfer(now)
 		return err
 	},
+	"reclaim":    func(ix *Interaction, p *Plan, now time.Time) error { return ix.reclaim(now) },
 	"writeNotes": func(ix *Interaction, p *Plan, now time.Time) error { return ix.writeNotes("n") },
 	"choose":     func(ix *Interaction, p *Plan, now time.Time) error { return ix.choose("RESOLVED") },
 }
@@ -212,5 +213,33 @@ func TestRequeue(t *testing.T) {
 	if parked.State != Queued || parked.PlanID != "post" || parked.RejectedBy != nil || parked.ParkedUntil != nil || parked.ParkedBy != "" ||
 		!parked.LastContactAt.Equal(t0) || !slices.Equal(parked.FormerAgentIDs, []string{"a"}) {
 		t.Errorf("a parked chat woken into a queue: %+v", parked)
+	}
+	if parked.QueuedAt == nil || !parked.QueuedAt.Equal(t0) {
+		t.Errorf("a new stay in a queue starts at the requeue: QueuedAt %v", parked.QueuedAt)
+	}
+
+	// A lapsed offer keeps its place in the queue: QueuedAt stays.
+	lapsed := recs["QUEUED"]
+	lapsed.QueuedAt = at(-time.Hour)
+	if err := lapsed.offer("b", false, &Plan{ID: "plan"}, t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := lapsed.expireOffer(lapsed.OfferSeq, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if !lapsed.QueuedAt.Equal(*at(-time.Hour)) {
+		t.Errorf("a lapsed offer lost its place: QueuedAt %v", lapsed.QueuedAt)
+	}
+
+	// An agent who is disabled gives back what they hold (issue 13): offers, ACTIVE and
+	// PARKED interactions return to their plan's queue, without a pending transfer.
+	for _, st := range []string{"OFFERED", "ACTIVE", "PARKED", "ACTIVE with a transfer"} {
+		ix := records()[st]
+		if err := ix.reclaim(t0); err != nil {
+			t.Fatalf("reclaim %s: %v", st, err)
+		}
+		if ix.State != Queued || ix.AgentID != "" || ix.Transfer != nil || ix.ParkedBy != "" || ix.PlanID != "plan" || ix.QueuedAt == nil {
+			t.Errorf("reclaimed %s: %+v", st, ix)
+		}
 	}
 }
