@@ -267,7 +267,11 @@ func insert(ctx context.Context, c *mongo.Collection, doc any, what string) erro
 // replaceVersion replaces the document with this id and version by doc, which holds
 // version+1: one conditional write. No match, or a duplicate key, is CONFLICT.
 func replaceVersion(ctx context.Context, c *mongo.Collection, id string, version int64, doc any, what string) error {
-	return replaceWhere(ctx, c, bson.D{{Key: "_id", Value: id}, {Key: "version", Value: version}}, doc, what)
+	var v any = version
+	if version == 0 { // documents stored before they had versions have no field: null matches it
+		v = bson.D{{Key: "$in", Value: bson.A{int64(0), nil}}}
+	}
+	return replaceWhere(ctx, c, bson.D{{Key: "_id", Value: id}, {Key: "version", Value: v}}, doc, what)
 }
 
 // replaceWhere replaces the one document matching filter by doc: one conditional write. No

@@ -172,6 +172,19 @@ func TestOldDocumentsReadable(t *testing.T) {
 	if due, err := s.DueMessages(t.Context(), at.Add(time.Hour), 10); err != nil || len(due) != 0 {
 		t.Fatalf("DueMessages = %v, %v; want none", due, err)
 	}
+	// Nor had it a version: it updates as version 0, once.
+	m.Text = "hello again"
+	if err := s.UpdateMessage(t.Context(), m); err != nil {
+		t.Fatalf("updating a message stored before versions: %v", err)
+	}
+	stale := *m
+	stale.Version = 0
+	if err := s.UpdateMessage(t.Context(), &stale); workspace.ErrorCode(err) != workspace.ECONFLICT {
+		t.Fatalf("a second update from version 0: %v, want CONFLICT", err)
+	}
+	if m, err = s.Message(t.Context(), msgID); err != nil || m.Text != "hello again" {
+		t.Fatalf("after the update: %+v, %v", m, err)
+	}
 
 	// The interaction, stored before QueuedAt, waits since its creation; one requeued before
 	// that waits longer.

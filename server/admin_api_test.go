@@ -489,6 +489,20 @@ func TestLiveViewFeeds(t *testing.T) {
 			t.Fatal("alice's load never reached 1")
 		}
 	}
+	// Accepting changed no agent record, but alice's current interactions: she is sent again.
+	watchAgents := watch(t, m, admin, `subscription { agentUpdates { username currentInteractions { id state } } }`)
+	_, second := startChat(t, m, "Sales", "a second chat")
+	ev = offers.event()
+	mutate(t, m, alice, "acceptOffer", `mutation($o: ID!) { acceptOffer(input:{offerId:$o}) { interaction { state } } }`, map[string]any{"o": dig(ev, "offers.offer.id")})
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		a := watchAgents.event()
+		if strings.Contains(mustJSON(a), `{"id":"`+second+`","state":"ACTIVE"}`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the live view never saw alice's second chat ACTIVE")
+		}
+	}
 	r := post(t, m, admin, `{ queueStats { plan { name } waiting active agentsReady agentsNotReady } agents(search: "ali") { totalCount edges { node { username currentInteractions { id state } } } } }`, nil)
 	if dig(r.Data, "agents.edges.0.node.currentInteractions.0.id") != id || dig(r.Data, "agents.totalCount") != float64(1) {
 		t.Fatalf("alice's current interactions: %+v", r)

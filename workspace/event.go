@@ -201,10 +201,12 @@ func (e *AgentEvent) withoutSecrets() Payload {
 }
 
 // QueueEvent says that the figures of some plans' queues may have changed: an interaction
-// was created, changed state or moved plan. It carries only the plans' IDs; whoever shows
-// figures reads them afresh.
+// was created, changed state or moved plan. It carries only IDs: the plans, and the agents
+// who held it before and after (whose current interactions changed); whoever shows figures
+// or agents reads them afresh.
 type QueueEvent struct {
-	PlanIDs []string
+	PlanIDs  []string
+	AgentIDs []string `json:",omitempty"`
 }
 
 func (e *OfferEvent) withoutSecrets() Payload {

@@ -18,15 +18,27 @@ const LiveViewInterval = 250 * time.Millisecond
 
 // queueChanged tells the live view that the figures of these plans may have changed.
 func (s *Service) queueChanged(planIDs ...string) {
-	ids := make([]string, 0, len(planIDs))
-	for _, id := range planIDs {
-		if id != "" && !slices.Contains(ids, id) {
-			ids = append(ids, id)
+	s.interactionsChanged(planIDs, nil)
+}
+
+// interactionsChanged tells the live view that interactions of these plans, held by these
+// agents, changed state or moved.
+func (s *Service) interactionsChanged(planIDs, agentIDs []string) {
+	plans, agents := distinct(planIDs), distinct(agentIDs)
+	if len(plans) > 0 || len(agents) > 0 {
+		s.notify(QueueTopic, &QueueEvent{PlanIDs: plans, AgentIDs: agents})
+	}
+}
+
+// distinct is ids without "" and repeats.
+func distinct(ids []string) []string {
+	var out []string
+	for _, id := range ids {
+		if id != "" && !slices.Contains(out, id) {
+			out = append(out, id)
 		}
 	}
-	if len(ids) > 0 {
-		s.notify(QueueTopic, &QueueEvent{PlanIDs: ids})
-	}
+	return out
 }
 
 // QueueStats returns every plan's queue now, ordered by plan name (supervisors only).
@@ -111,35 +123,46 @@ func (s *Service) WatchQueueStats(ctx context.Context) (<-chan []*QueueStats, er
 	return out, nil
 }
 
-// WatchAgents sends agents as their presence, load, plans or settings change, until ctx
-// ends (supervisors only). Changes are gathered for LiveViewInterval and each changed agent
-// is sent once, as last written, so a busy contact centre costs the supervisor's socket at
-// most four messages a second per agent that changed.
+// WatchAgents sends agents as their presence, load, plans, settings or current
+// interactions change, until ctx ends (supervisors only). Changes are gathered for
+// LiveViewInterval and each changed agent is sent once, as last written (an agent whose
+// interactions changed state is read afresh), so a busy contact centre costs the
+// supervisor's socket at most four messages a second per agent that changed.
 func (s *Service) WatchAgents(ctx context.Context) (<-chan *Agent, error) {
 	if _, err := RequireSupervisor(ctx); err != nil {
 		return nil, err
 	}
 	out := make(chan *Agent)
 	var mu sync.Mutex
-	pending := map[string]*Agent{}
+	pending := map[string]*Agent{} // nil: read the agent afresh
 	var order []string
 	wake := make(chan struct{}, 1)
-	s.Hub.Watch(ctx, AgentsTopic, func(e Event) {
-		ev, ok := e.Payload.(*AgentEvent)
-		if !ok || ev.Agent == nil {
-			return
-		}
+	add := func(id string, a *Agent) {
 		mu.Lock()
-		if _, seen := pending[ev.Agent.ID]; !seen {
-			order = append(order, ev.Agent.ID)
-		}
-		if old := pending[ev.Agent.ID]; old == nil || old.Version <= ev.Agent.Version {
-			pending[ev.Agent.ID] = ev.Agent
+		old, seen := pending[id]
+		switch {
+		case !seen:
+			order = append(order, id)
+			pending[id] = a
+		case a != nil && (old == nil || old.Version <= a.Version):
+			pending[id] = a
 		}
 		mu.Unlock()
 		select {
 		case wake <- struct{}{}:
 		default:
+		}
+	}
+	s.Hub.Watch(ctx, AgentsTopic, func(e Event) {
+		if ev, ok := e.Payload.(*AgentEvent); ok && ev.Agent != nil {
+			add(ev.Agent.ID, ev.Agent)
+		}
+	})
+	s.Hub.Watch(ctx, QueueTopic, func(e Event) {
+		if ev, ok := e.Payload.(*QueueEvent); ok {
+			for _, id := range ev.AgentIDs {
+				add(id, nil)
+			}
 		}
 	})
 	go func() {
@@ -152,11 +175,23 @@ func (s *Service) WatchAgents(ctx context.Context) (<-chan *Agent, error) {
 			}
 			mu.Lock()
 			batch := make([]*Agent, 0, len(order))
+			var stale []string
 			for _, id := range order {
-				batch = append(batch, pending[id])
+				if a := pending[id]; a != nil {
+					batch = append(batch, a)
+				} else {
+					stale = append(stale, id)
+				}
 			}
 			pending, order = map[string]*Agent{}, nil
 			mu.Unlock()
+			for _, id := range stale {
+				a, err := s.Store.Agent(ctx, id)
+				if err != nil {
+					continue // removed, or the store did not answer: the next change sends it
+				}
+				batch = append(batch, a)
+			}
 			for _, a := range batch {
 				select {
 				case out <- a:

@@ -80,8 +80,8 @@ func (s *Service) writeInteraction(ctx context.Context, old, ix *Interaction) er
 		return err
 	}
 	s.announceHandover(followers(old), ix)
-	if ix.State != old.State || ix.PlanID != old.PlanID {
-		s.queueChanged(old.PlanID, ix.PlanID)
+	if ix.State != old.State || ix.PlanID != old.PlanID || ix.AgentID != old.AgentID {
+		s.interactionsChanged([]string{old.PlanID, ix.PlanID}, []string{old.AgentID, ix.AgentID})
 	}
 	return nil
 }

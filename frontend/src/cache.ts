@@ -3,6 +3,7 @@ import { relayPagination } from '@urql/exchange-graphcache/extras';
 import { adminKeys, adminMutationUpdates } from './admin/adminCache';
 import { graphql } from './gql';
 import type { InteractionState, Party } from './gql/graphql';
+import { liveViewKeys, liveViewSubscriptionUpdates } from './supervisor/liveCache';
 
 /**
  * How graphcache keeps the desk's server state: which types are entities, how transcript pages
@@ -167,6 +168,7 @@ export const cacheConfig: CacheExchangeOpts = {
     TransferResult: () => null,
     DeliveryError: () => null,
     StartOutboundPayload: () => null,
+    ...liveViewKeys,
     ...adminKeys,
   },
   resolvers: {
@@ -189,6 +191,7 @@ export const cacheConfig: CacheExchangeOpts = {
   },
   updates: {
     Subscription: {
+      ...liveViewSubscriptionUpdates,
       offers(result, _args, cache) {
         const event = payload<{
           kind: string;

@@ -22,7 +22,7 @@ async function openPlan(t, name) {
   await page.getByLabel('Username').fill('admin');
   await page.getByLabel('Password').fill('demo');
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('navigation', { name: 'Areas' }).getByRole('link', { name: 'Admin' }).click();
+  await page.getByRole('navigation', { name: 'Screens' }).getByRole('link', { name: 'Admin' }).click();
   await page.getByRole('tablist', { name: 'Administration' }).getByRole('tab', { name: 'Plans' }).click();
   await page.getByRole('link', { name: `Edit ${name}` }).click();
   const form = page.getByRole('form', { name: `Plan ${name}` });

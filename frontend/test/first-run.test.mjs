@@ -33,7 +33,7 @@ async function signInAs(page, username, password) {
 
 /** The admin area's tab `name`, chosen. */
 async function openAdmin(page, name) {
-  const areas = page.getByRole('navigation', { name: 'Areas' });
+  const areas = page.getByRole('navigation', { name: 'Screens' });
   if ((await areas.getByRole('link', { name: 'Admin' }).getAttribute('aria-current')) !== 'page') {
     await areas.getByRole('link', { name: 'Admin' }).click();
   }
@@ -119,7 +119,7 @@ test('first run: the CLI makes the supervisor; plan, agents and key in the brows
   // An agent signs in, goes Ready and takes a webchat.
   const { page: ann } = await openPage(browser, t);
   await signInAs(ann, 'ann', 'ann-password-1');
-  assert.equal(await ann.getByRole('navigation', { name: 'Areas' }).count(), 0, 'agents see no Admin');
+  assert.equal(await ann.getByRole('navigation', { name: 'Screens' }).count(), 0, 'agents see no Admin');
   await goReady(ann);
   const started = await graphql(
     server,

@@ -4,7 +4,7 @@ import { ApiKeysSection } from './ApiKeysSection';
 import { AuditSection } from './AuditSection';
 import { CannedSection } from './CannedSection';
 import { PlansSection } from './PlansSection';
-import { navigate } from './route';
+import { navigate, useHashRoute } from './route';
 import './admin.css';
 
 export const ADMIN_SECTIONS = [
@@ -23,7 +23,8 @@ const isSection = (id: string | undefined): id is AdminSection => ADMIN_SECTIONS
  * (react-aria-components' Tabs, so arrow keys move between them), each tab its own route so
  * the browser's Back and links work.
  */
-export function Admin({ rest }: { rest: string[] }) {
+export function Admin() {
+  const { rest } = useHashRoute();
   const section: AdminSection = isSection(rest[0]) ? rest[0] : 'agents';
   const sub = rest.slice(1);
   return (

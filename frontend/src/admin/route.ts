@@ -27,7 +27,7 @@ export function navigate(...segments: string[]) {
 }
 
 /** The current route, following the hash. */
-export function useRoute(): Route {
+export function useHashRoute(): Route {
   const [hash, setHash] = useState(() => window.location.hash);
   useEffect(() => {
     const follow = () => setHash(window.location.hash);

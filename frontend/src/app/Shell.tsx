@@ -1,7 +1,7 @@
 import { useEffect } from 'react';
-import { Admin } from '../admin/Admin';
-import { routeHref, useRoute } from '../admin/route';
 import { useQuery } from 'urql';
+import { ChangePasswordButton } from '../account/ChangePasswordDialog';
+import { Admin } from '../admin/Admin';
 import { SignOutButton } from '../auth/SignOutButton';
 import type { TokenStore } from '../auth/tokenStore';
 import { useResync } from '../connection/ConnectionContext';
@@ -9,7 +9,10 @@ import { graphql } from '../gql';
 import { AlertsToggle } from '../offers/alerts';
 import { Capacity } from '../presence/Capacity';
 import { PresenceSwitch } from '../presence/PresenceSwitch';
+import { LiveView } from '../supervisor/LiveView';
 import { Desk } from './Desk';
+import { useRoute } from './route';
+import './nav.css';
 
 const ShellQuery = graphql(`
   query Shell {
@@ -35,8 +38,10 @@ export function Shell({ tokens }: { tokens: TokenStore }) {
   const [{ data, fetching, error }, reexecute] = useQuery({ query: ShellQuery });
   const me = data?.me;
   const route = useRoute();
-  // Agents never see the admin area, whatever the address says.
-  const area = me?.role === 'SUPERVISOR' && route.area === 'admin' ? 'admin' : 'desk';
+  const supervisor = me?.role === 'SUPERVISOR';
+  // The live view (#/live) and the admin area (#/admin/…) are the supervisors'; anyone else, or
+  // any other route, sees the desk.
+  const screen = supervisor && (route === 'live' || route === 'admin') ? route : 'desk';
   useResync((afterDrop) => {
     if (afterDrop) reexecute({ requestPolicy: 'network-only' });
   });
@@ -58,12 +63,15 @@ export function Shell({ tokens }: { tokens: TokenStore }) {
             </span>
             <PresenceSwitch agent={me} />
             <Capacity capacity={me.capacity} />
-            {me.role === 'SUPERVISOR' && (
-              <nav className="shell__areas" aria-label="Areas">
-                <a href={routeHref('')} aria-current={area === 'desk' ? 'page' : undefined}>
+            {supervisor && (
+              <nav className="shell__nav" aria-label="Screens">
+                <a href="#/" aria-current={screen === 'desk' ? 'page' : undefined}>
                   Desk
                 </a>
-                <a href={routeHref('admin', 'agents')} aria-current={area === 'admin' ? 'page' : undefined}>
+                <a href="#/live" aria-current={screen === 'live' ? 'page' : undefined}>
+                  Live view
+                </a>
+                <a href="#/admin/agents" aria-current={screen === 'admin' ? 'page' : undefined}>
                   Admin
                 </a>
               </nav>
@@ -72,6 +80,7 @@ export function Shell({ tokens }: { tokens: TokenStore }) {
         )}
         <span className="shell__spacer" />
         {me && <AlertsToggle />}
+        {me && <ChangePasswordButton />}
         <SignOutButton tokens={tokens} />
       </header>
       <main className="shell__main">
@@ -88,13 +97,14 @@ export function Shell({ tokens }: { tokens: TokenStore }) {
             </button>
           </div>
         )}
-        {/* The desk stays mounted in the admin area: its offers and subscriptions go on. */}
+        {/* The desk stays mounted behind the other screens: its offers and subscriptions go on. */}
         {me && (
-          <div className="shell__area" hidden={area !== 'desk'}>
+          <div className="shell__screen" hidden={screen !== 'desk'}>
             <Desk ready={me.presence === 'READY'} meId={me.id} />
           </div>
         )}
-        {me && area === 'admin' && <Admin rest={route.rest} />}
+        {me && screen === 'live' && <LiveView />}
+        {me && screen === 'admin' && <Admin />}
       </main>
     </div>
   );

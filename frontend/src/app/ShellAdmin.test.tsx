@@ -48,14 +48,14 @@ describe('Shell: the admin area', () => {
     window.location.hash = '#/admin/agents';
     renderShell('AGENT');
     await screen.findByRole('navigation', { name: 'Conversation log' });
-    expect(screen.queryByRole('navigation', { name: 'Areas' })).toBeNull();
+    expect(screen.queryByRole('navigation', { name: 'Screens' })).toBeNull();
     expect(screen.queryByRole('tablist', { name: 'Administration' })).toBeNull();
     expect(backend!.names()).not.toContain('AdminAgents');
   });
 
   it('supervisors switch between Desk and Admin; the desk stays behind, hidden', async () => {
     renderShell('SUPERVISOR');
-    const areas = await screen.findByRole('navigation', { name: 'Areas' });
+    const areas = await screen.findByRole('navigation', { name: 'Screens' });
     const user = userEvent.setup();
     expect(screen.getByRole('link', { name: 'Desk' }).getAttribute('aria-current')).toBe('page');
     await user.click(screen.getByRole('link', { name: 'Admin' }));

@@ -1,5 +1,9 @@
 import { useEffect, useId, useImperativeHandle, useRef, useState, type KeyboardEvent, type Ref } from 'react';
+import { Autocomplete, Label, ListBox, ListBoxItem, TextArea, TextField, type Key } from 'react-aria-components';
 import { useMutation } from 'urql';
+import { insertResponse, slashQueryAt, type SlashQuery } from '../canned/slash';
+import { useCannedResponses } from '../canned/useCannedResponses';
+import '../canned/canned.css';
 import { graphql } from '../gql';
 import type { Channel, InteractionState } from '../gql/graphql';
 import { noTemplate, TemplatePicker, type TemplateChoice } from '../templates/TemplatePicker';
@@ -56,6 +60,11 @@ export interface WhatsAppWindow {
  * On WhatsApp, outside the 24-hour window (`whatsApp.freeTextUntil` null or past) it offers the
  * identity's approved templates instead and says why (O2); it switches by itself when the window
  * closes. A failed message's Edit puts its text back here (`ref.edit`, E5).
+ *
+ * Typing `/` at the start or after a space opens the canned responses of the interaction's plan
+ * (and the global ones), searched by what follows the slash: the arrow keys move through them
+ * while the caret stays in the box, Enter or a click puts the response's text in place of the
+ * `/query`, and Escape closes the list and leaves the text as typed.
  */
 export function Composer({
   interactionId,
@@ -65,6 +74,7 @@ export function Composer({
   autoFocus = false,
   channel,
   whatsApp,
+  planId,
   ref,
 }: {
   interactionId: string;
@@ -75,9 +85,10 @@ export function Composer({
   autoFocus?: boolean;
   channel?: Channel;
   whatsApp?: WhatsAppWindow;
+  /** The interaction's plan, whose canned responses `/` offers (with the global ones). */
+  planId?: string | null;
   ref?: Ref<ComposerHandle>;
 }) {
-  const inputId = useId();
   const hintId = useId();
   const [text, setTextState] = useState(() => drafts.get(interactionId) ?? '');
   const [error, setError] = useState<string | null>(null);
@@ -89,6 +100,11 @@ export function Composer({
   const focused = useRef(false);
   const windowOpen = useFreeTextOpen(whatsApp?.freeTextUntil);
   const templatesOnly = channel === 'WHATSAPP' && !windowOpen;
+  // The `/query` the caret is in, and the slash whose list Escape closed.
+  const [slash, setSlash] = useState<SlashQuery | null>(null);
+  const [dismissed, setDismissed] = useState<number | null>(null);
+  const pickerOpen = enabled && slash !== null && slash.start !== dismissed;
+  const canned = useCannedResponses(slash?.query ?? '', planId, pickerOpen);
 
   useEffect(() => {
     if (!autoFocus || !enabled || focused.current || templatesOnly) return;
@@ -99,6 +115,28 @@ export function Composer({
   function setText(value: string) {
     drafts.set(interactionId, value);
     setTextState(value);
+  }
+
+  function typed(value: string) {
+    setText(value);
+    const next = slashQueryAt(value, inputRef.current?.selectionStart ?? value.length);
+    setSlash(next);
+    if (next === null) setDismissed(null);
+  }
+
+  function pick(key: Key) {
+    const response = canned.responses.find((r) => r.id === key);
+    if (!response || !slash) return;
+    const next = insertResponse(text, slash, response.text);
+    setText(next.text);
+    setSlash(null);
+    setDismissed(null);
+    requestAnimationFrame(() => {
+      const box = inputRef.current;
+      if (!box || box.disabled) return;
+      box.focus();
+      box.setSelectionRange(next.caret, next.caret);
+    });
   }
 
   useImperativeHandle(
@@ -147,6 +185,21 @@ export function Composer({
   }
 
   function onKeyDown(event: KeyboardEvent<HTMLTextAreaElement>) {
+    // The list of canned responses took the key (Enter on a response inserts it).
+    if (event.isDefaultPrevented()) return;
+    if (event.key === 'Escape' && pickerOpen && slash) {
+      event.preventDefault();
+      setDismissed(slash.start);
+      return;
+    }
+    // Enter with the list open and no response chosen with the arrows takes the first one; with
+    // none matching it sends nothing (Escape first sends the text as typed).
+    if (pickerOpen && event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {
+      event.preventDefault();
+      const first = canned.responses[0];
+      if (first) pick(first.id);
+      return;
+    }
     // Shift+Enter falls through to the textarea's own newline; Enter while an input method is
     // composing (e.g. Japanese) confirms the composition instead of sending.
     if (event.key !== 'Enter' || event.shiftKey || event.nativeEvent.isComposing) return;
@@ -162,29 +215,58 @@ export function Composer({
         void submit();
       }}
     >
-      <label htmlFor={inputId} className="visually-hidden">
-        Reply
-      </label>
-      <textarea
-        ref={inputRef}
-        id={inputId}
-        className="composer__input"
-        rows={3}
-        value={text}
-        disabled={!enabled}
-        aria-describedby={hintId}
-        aria-invalid={tooLong || undefined}
-        placeholder={enabled ? 'Type a reply' : ''}
-        onChange={(event) => setText(event.target.value)}
-        onKeyDown={onKeyDown}
-      />
+      <Autocomplete inputValue={text} onInputChange={typed} disableAutoFocusFirst>
+        <div className="composer__box">
+          <TextField className="composer__field" isDisabled={!enabled} isInvalid={tooLong}>
+            <Label className="visually-hidden">Reply</Label>
+            <TextArea
+              ref={inputRef}
+              className="composer__input"
+              rows={3}
+              aria-describedby={hintId}
+              placeholder={enabled ? 'Type a reply, or / for a canned response' : ''}
+              onKeyDown={onKeyDown}
+            />
+          </TextField>
+          {pickerOpen && (
+            <div className="canned">
+              <ListBox
+                aria-label="Canned responses"
+                className="canned__list"
+                items={canned.responses}
+                onAction={pick}
+                renderEmptyState={() => (
+                  <p className="canned__empty muted">
+                    {canned.searching
+                      ? 'Searching…'
+                      : canned.failed
+                        ? 'Canned responses could not be loaded.'
+                        : slash?.query
+                          ? `No canned response matches “${slash.query}”.`
+                          : 'No canned responses yet.'}
+                  </p>
+                )}
+              >
+                {(response) => (
+                  <ListBoxItem id={response.id} textValue={response.title} className="canned__item">
+                    <span className="canned__title">{response.title}</span>
+                    <span className="canned__text">{response.text}</span>
+                  </ListBoxItem>
+                )}
+              </ListBox>
+            </div>
+          )}
+        </div>
+      </Autocomplete>
       <div className="composer__bar">
         <span id={hintId} className="composer__hint muted">
           {!enabled
             ? (closedReason ?? closedHint[state] ?? 'This conversation has ended: replies are closed.')
             : tooLong
               ? `Too long: ${text.length} of ${MAX_MESSAGE_LENGTH} characters.`
-              : 'Enter sends · Shift+Enter adds a line'}
+              : pickerOpen
+                ? '↑↓ choose a canned response · Enter inserts it (the first unless you choose) · Esc closes'
+                : 'Enter sends · Shift+Enter adds a line · / for canned responses'}
         </span>
         {error && (
           <span className="composer__error" role="alert">

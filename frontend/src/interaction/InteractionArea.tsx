@@ -157,6 +157,7 @@ export function InteractionArea({
         ref={composerRef}
         interactionId={interaction.id}
         channel={interaction.channel}
+        planId={interaction.plan?.id}
         whatsApp={
           interaction.channel === 'WHATSAPP'
             ? {
