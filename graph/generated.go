@@ -3386,7 +3386,7 @@ input CreateAgentInput {
   username: String!
   "The display name."
   name: String!
-  "The first password; they can change it with changePassword."
+  "The first password, 8 characters to 72 bytes; they can change it with changePassword."
   password: String!
   "AGENT when absent."
   role: Role
@@ -3430,13 +3430,13 @@ type AgentPayload {
 input ChangePasswordInput {
   "The password they signed in with."
   currentPassword: String!
-  "The new one: at least 8 characters."
+  "The new one: 8 characters to 72 bytes."
   newPassword: String!
 }
 
 "A disposition code in a plan change."
 input DispositionCodeInput {
-  "The machine-readable code, e.g. RESOLVED: letters, digits and _ only."
+  "The machine-readable code, e.g. RESOLVED: 1 to 40 letters, digits and _."
   code: String!
   "What agents see."
   label: String!
@@ -3448,23 +3448,23 @@ input PlanInput {
   planId: ID
   "The plan version this change was made from (InteractionPlan.version); a stale one is CONFLICT. Absent: no check."
   version: Int
-  "Unique name."
+  "Unique name (ignoring case), 1 to 100 characters."
   name: String
-  "Channels the plan takes."
+  "Channels the plan takes: at least one."
   channels: [Channel!]
-  "Codes agents choose from."
+  "Codes agents choose from: at most 50."
   dispositionCodes: [DispositionCodeInput!]
-  "Whether a code must be chosen before completing."
+  "Whether a code must be chosen before completing (the plan needs codes then)."
   dispositionRequired: Boolean
-  "Wrap timer in seconds when codes are optional; 0 for none."
+  "Wrap timer in seconds when codes are optional: 0 (none) to 3600."
   wrapSeconds: Int
   "Seconds an offer waits for an answer: 5 to 600."
   offerTimeoutSeconds: Int
   "Whether every offer of the plan is accepted at once."
   autoAccept: Boolean
-  "Seconds of contact silence before the system parks an ACTIVE interaction; 0 for off."
+  "Seconds of contact silence before the system parks an ACTIVE interaction: 0 (off) or 30 to 86400."
   autoParkSeconds: Int
-  "Seconds a parked interaction waits for the contact."
+  "Seconds a parked interaction waits for the contact: 60 to 604800 (a week)."
   parkedTimeoutSeconds: Int
   "Where a contact's reply sends a parked interaction its agent cannot take back; \"\" for none."
   postParkingPlanId: ID

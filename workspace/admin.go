@@ -78,7 +78,7 @@ func checkCapacity(capacity map[Channel]int) error {
 			return fieldError(EINVALID, "capacity", "unknown channel %q", ch)
 		}
 		if n < 0 || n > MaxCapacity {
-			return fieldError(EINVALID, "capacity", "%s capacity must be 0 to %d", strings.ToLower(string(ch)), MaxCapacity)
+			return &Error{Code: EINVALID, Message: fmt.Sprintf("%s capacity must be 0 to %d", strings.ToLower(string(ch)), MaxCapacity), Field: []string{"capacity", string(ch)}}
 		}
 	}
 	return nil

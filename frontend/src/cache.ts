@@ -1,5 +1,6 @@
 import type { Cache, CacheExchangeOpts } from '@urql/exchange-graphcache';
 import { relayPagination } from '@urql/exchange-graphcache/extras';
+import { adminKeys, adminMutationUpdates } from './admin/adminCache';
 import { graphql } from './gql';
 import type { InteractionState, Party } from './gql/graphql';
 import { liveViewKeys, liveViewSubscriptionUpdates } from './supervisor/liveCache';
@@ -168,6 +169,7 @@ export const cacheConfig: CacheExchangeOpts = {
     DeliveryError: () => null,
     StartOutboundPayload: () => null,
     ...liveViewKeys,
+    ...adminKeys,
   },
   resolvers: {
     // Transcript pages fetched with `after` merge into one list (see interaction/useTranscript).
@@ -250,6 +252,7 @@ export const cacheConfig: CacheExchangeOpts = {
       },
     },
     Mutation: {
+      ...adminMutationUpdates,
       retryMessage(result) {
         // A retry is the one step back the server takes: FAILED to PENDING.
         const message = payload<{ message?: { id: string } | null }>(result, 'retryMessage')?.message;

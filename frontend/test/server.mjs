@@ -138,13 +138,14 @@ export async function login(server, username, password = 'demo') {
 
 /**
  * Creates an agent in the running server's store with the operator command,
- * `agentdesk add-agent -data <folder> -username … [-name …] [-auto-accept]`, the password on
- * stdin. The agent is a member of every plan.
+ * `agentdesk add-agent -data <folder> -username … [-name …] [-auto-accept] [-supervisor]`, the
+ * password on stdin. The agent is a member of every plan.
  */
-export function addAgent(server, { username, name, password = 'demo', autoAccept = false }) {
+export function addAgent(server, { username, name, password = 'demo', autoAccept = false, supervisor = false }) {
   const args = ['add-agent', '-data', server.data, '-username', username];
   if (name) args.push('-name', name);
   if (autoAccept) args.push('-auto-accept');
+  if (supervisor) args.push('-supervisor');
   return new Promise((resolve, reject) => {
     const child = execFile(binary, args, (error, stdout, stderr) => {
       if (error) reject(new Error(`agentdesk ${args.join(' ')} failed: ${stderr || error.message}`));

@@ -83,7 +83,7 @@ type CannedResponsePayload struct {
 type ChangePasswordInput struct {
 	// The password they signed in with.
 	CurrentPassword string `json:"currentPassword"`
-	// The new one: at least 8 characters.
+	// The new one: 8 characters to 72 bytes.
 	NewPassword string `json:"newPassword"`
 }
 
@@ -138,7 +138,7 @@ type CreateAgentInput struct {
 	Username string `json:"username"`
 	// The display name.
 	Name string `json:"name"`
-	// The first password; they can change it with changePassword.
+	// The first password, 8 characters to 72 bytes; they can change it with changePassword.
 	Password string `json:"password"`
 	// AGENT when absent.
 	Role *workspace.Role `json:"role,omitempty"`
@@ -182,7 +182,7 @@ type DeleteCannedResponsePayload struct {
 
 // A disposition code in a plan change.
 type DispositionCodeInput struct {
-	// The machine-readable code, e.g. RESOLVED: letters, digits and _ only.
+	// The machine-readable code, e.g. RESOLVED: 1 to 40 letters, digits and _.
 	Code string `json:"code"`
 	// What agents see.
 	Label string `json:"label"`
@@ -321,23 +321,23 @@ type PlanInput struct {
 	PlanID *string `json:"planId,omitempty"`
 	// The plan version this change was made from (InteractionPlan.version); a stale one is CONFLICT. Absent: no check.
 	Version *int `json:"version,omitempty"`
-	// Unique name.
+	// Unique name (ignoring case), 1 to 100 characters.
 	Name *string `json:"name,omitempty"`
-	// Channels the plan takes.
+	// Channels the plan takes: at least one.
 	Channels []workspace.Channel `json:"channels,omitempty"`
-	// Codes agents choose from.
+	// Codes agents choose from: at most 50.
 	DispositionCodes []*DispositionCodeInput `json:"dispositionCodes,omitempty"`
-	// Whether a code must be chosen before completing.
+	// Whether a code must be chosen before completing (the plan needs codes then).
 	DispositionRequired *bool `json:"dispositionRequired,omitempty"`
-	// Wrap timer in seconds when codes are optional; 0 for none.
+	// Wrap timer in seconds when codes are optional: 0 (none) to 3600.
 	WrapSeconds *int `json:"wrapSeconds,omitempty"`
 	// Seconds an offer waits for an answer: 5 to 600.
 	OfferTimeoutSeconds *int `json:"offerTimeoutSeconds,omitempty"`
 	// Whether every offer of the plan is accepted at once.
 	AutoAccept *bool `json:"autoAccept,omitempty"`
-	// Seconds of contact silence before the system parks an ACTIVE interaction; 0 for off.
+	// Seconds of contact silence before the system parks an ACTIVE interaction: 0 (off) or 30 to 86400.
 	AutoParkSeconds *int `json:"autoParkSeconds,omitempty"`
-	// Seconds a parked interaction waits for the contact.
+	// Seconds a parked interaction waits for the contact: 60 to 604800 (a week).
 	ParkedTimeoutSeconds *int `json:"parkedTimeoutSeconds,omitempty"`
 	// Where a contact's reply sends a parked interaction its agent cannot take back; "" for none.
 	PostParkingPlanID *string `json:"postParkingPlanId,omitempty"`

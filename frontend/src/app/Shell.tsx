@@ -1,6 +1,7 @@
 import { useEffect } from 'react';
 import { useQuery } from 'urql';
 import { ChangePasswordButton } from '../account/ChangePasswordDialog';
+import { Admin } from '../admin/Admin';
 import { SignOutButton } from '../auth/SignOutButton';
 import type { TokenStore } from '../auth/tokenStore';
 import { useResync } from '../connection/ConnectionContext';
@@ -38,8 +39,9 @@ export function Shell({ tokens }: { tokens: TokenStore }) {
   const me = data?.me;
   const route = useRoute();
   const supervisor = me?.role === 'SUPERVISOR';
-  // The live view is the supervisors' (#/live); anyone else, or any other route, sees the desk.
-  const screen = supervisor && route === 'live' ? 'live' : 'desk';
+  // The live view (#/live) and the admin area (#/admin/…) are the supervisors'; anyone else, or
+  // any other route, sees the desk.
+  const screen = supervisor && (route === 'live' || route === 'admin') ? route : 'desk';
   useResync((afterDrop) => {
     if (afterDrop) reexecute({ requestPolicy: 'network-only' });
   });
@@ -69,6 +71,9 @@ export function Shell({ tokens }: { tokens: TokenStore }) {
                 <a href="#/live" aria-current={screen === 'live' ? 'page' : undefined}>
                   Live view
                 </a>
+                <a href="#/admin/agents" aria-current={screen === 'admin' ? 'page' : undefined}>
+                  Admin
+                </a>
               </nav>
             )}
           </>
@@ -92,8 +97,14 @@ export function Shell({ tokens }: { tokens: TokenStore }) {
             </button>
           </div>
         )}
-        {me && screen === 'desk' && <Desk ready={me.presence === 'READY'} meId={me.id} />}
+        {/* The desk stays mounted behind the other screens: its offers and subscriptions go on. */}
+        {me && (
+          <div className="shell__screen" hidden={screen !== 'desk'}>
+            <Desk ready={me.presence === 'READY'} meId={me.id} />
+          </div>
+        )}
         {me && screen === 'live' && <LiveView />}
+        {me && screen === 'admin' && <Admin />}
       </main>
     </div>
   );

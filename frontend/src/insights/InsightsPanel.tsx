@@ -1,5 +1,5 @@
-import { useId, useState, type ReactNode } from 'react';
-import { useTabKeys } from '../tabs/useTabKeys';
+import { useState, type ReactNode } from 'react';
+import { Tab as AriaTab, TabList, TabPanel, Tabs } from 'react-aria-components';
 import { formatDuration } from '../clock/format';
 import type { LogInteractionFragment, Party } from '../gql/graphql';
 import { channelLabel, contactName, isProviderChannel } from '../log/channel';
@@ -17,43 +17,25 @@ const when = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleSt
 /**
  * Insights on the open interaction: who and what it is (on SMS, RCS and WhatsApp also the
  * organisation's number it runs on), and its metadata with the Interaction ID
- * and a Copy button (H3), which CRMs use to fetch it and its transcript. Tabs follow the ARIA
- * pattern: arrow keys move between them.
+ * and a Copy button (H3), which CRMs use to fetch it and its transcript. The tabs are
+ * react-aria-components' (the ARIA pattern: arrow keys, Home and End move between them).
  */
 export function InsightsPanel({ interaction }: { interaction: LogInteractionFragment }) {
-  const baseId = useId();
   const [tab, setTab] = useState<Tab>('information');
-  const { onKeyDown: onTabKeys, tabRef } = useTabKeys(tabs, tab, setTab);
   const provider = isProviderChannel(interaction.channel);
 
   return (
     <section className="insights" aria-label="Insights">
       <h2 className="panel-title">Insights</h2>
-      <div role="tablist" aria-label="Insights" className="insights__tabs" onKeyDown={onTabKeys}>
-        {tabs.map((t) => (
-          <button
-            key={t.id}
-            ref={tabRef(t.id)}
-            type="button"
-            role="tab"
-            id={`${baseId}-${t.id}-tab`}
-            aria-selected={tab === t.id}
-            aria-controls={`${baseId}-${t.id}-panel`}
-            tabIndex={tab === t.id ? 0 : -1}
-            className="insights__tab"
-            onClick={() => setTab(t.id)}
-          >
-            {t.label}
-          </button>
-        ))}
-      </div>
-      <div
-        role="tabpanel"
-        id={`${baseId}-${tab}-panel`}
-        aria-labelledby={`${baseId}-${tab}-tab`}
-        className="insights__panel"
-        tabIndex={0}
-      >
+      <Tabs selectedKey={tab} onSelectionChange={(key) => setTab(key as Tab)} className="insights__tabset">
+        <TabList aria-label="Insights" className="insights__tabs">
+          {tabs.map((t) => (
+            <AriaTab key={t.id} id={t.id} className="insights__tab">
+              {t.label}
+            </AriaTab>
+          ))}
+        </TabList>
+        <TabPanel id={tab} className="insights__panel">
         {tab === 'information' ? (
           <dl className="facts">
             <Fact term="Contact">
@@ -94,7 +76,8 @@ export function InsightsPanel({ interaction }: { interaction: LogInteractionFrag
             {interaction.plan && <Fact term="Plan ID">{interaction.plan.id}</Fact>}
           </dl>
         )}
-      </div>
+        </TabPanel>
+      </Tabs>
     </section>
   );
 }

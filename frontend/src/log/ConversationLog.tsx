@@ -1,5 +1,5 @@
-import { useId, useState, type KeyboardEvent, type ReactNode } from 'react';
-import { useTabKeys } from '../tabs/useTabKeys';
+import { useState, type KeyboardEvent, type ReactNode } from 'react';
+import { Tab as AriaTab, TabList, TabPanel, Tabs } from 'react-aria-components';
 import type { LogCardFragment } from '../gql/graphql';
 import { OfferCard } from '../offers/OfferCard';
 import { ConversationCard } from './ConversationCard';
@@ -17,7 +17,8 @@ const tabOf = (interaction: LogCardFragment): Tab => (interaction.state === 'PAR
  * The conversation log: offers on top (routing's and transfers), then two tabs: Active, with
  * every interaction being handled or wrapped up (a wrapping one keeps its card, with a Wrap
  * badge), and Parked, with each parked interaction's countdown to its end (K1, K3). The tabs
- * follow the ARIA pattern (arrow keys, Home, End); Up and Down move between cards. Opening a
+ * are react-aria-components' (the ARIA pattern: arrow keys, Home, End); Up and Down move between
+ * cards. Opening a
  * card from elsewhere (a toast's Open…) shows the tab it is in.
  */
 export function ConversationLog({
@@ -41,9 +42,7 @@ export function ConversationLog({
   /** Shown above everything else, e.g. the New menu for outbound starts. */
   actions?: ReactNode;
 }) {
-  const baseId = useId();
   const [tab, setTab] = useState<Tab>('active');
-  const { onKeyDown: onTabKeys, tabRef } = useTabKeys(tabs, tab, setTab);
   const [followed, setFollowed] = useState(selectedId);
   const offers = interactions.filter(isOffer);
   const conversations = interactions.filter((i) => !isOffer(i));
@@ -72,30 +71,15 @@ export function ConversationLog({
           ))}
         </section>
       )}
-      <div role="tablist" aria-label="Conversations" className="log__tabs" onKeyDown={onTabKeys}>
-        {tabs.map((t) => (
-          <button
-            key={t.id}
-            ref={tabRef(t.id)}
-            type="button"
-            role="tab"
-            id={`${baseId}-${t.id}-tab`}
-            aria-selected={tab === t.id}
-            aria-controls={`${baseId}-${t.id}-panel`}
-            tabIndex={tab === t.id ? 0 : -1}
-            className="log__tab"
-            onClick={() => setTab(t.id)}
-          >
-            {t.label} <span className="log__count">{byTab[t.id].length}</span>
-          </button>
-        ))}
-      </div>
-      <div
-        role="tabpanel"
-        id={`${baseId}-${tab}-panel`}
-        aria-labelledby={`${baseId}-${tab}-tab`}
-        className="log__panel"
-      >
+      <Tabs selectedKey={tab} onSelectionChange={(key) => setTab(key as Tab)} className="log__tabset">
+        <TabList aria-label="Conversations" className="log__tabs">
+          {tabs.map((t) => (
+            <AriaTab key={t.id} id={t.id} className="log__tab">
+              {t.label} <span className="log__count">{byTab[t.id].length}</span>
+            </AriaTab>
+          ))}
+        </TabList>
+        <TabPanel id={tab} className="log__panel">
         {shown.length > 0 ? (
           <ul className="log__list" onKeyDown={moveBetweenCards}>
             {shown.map((interaction) => (
@@ -128,7 +112,8 @@ export function ConversationLog({
             </p>
           </div>
         )}
-      </div>
+        </TabPanel>
+      </Tabs>
     </nav>
   );
 }

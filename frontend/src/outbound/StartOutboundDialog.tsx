@@ -4,7 +4,6 @@ import { useMutation, useQuery } from 'urql';
 import { graphql } from '../gql';
 import { MAX_MESSAGE_LENGTH } from '../interaction/Composer';
 import { channelLabel } from '../log/channel';
-import { trapTab, useModal } from '../modal/useModal';
 import { noTemplate, TemplatePicker, type TemplateChoice } from '../templates/TemplatePicker';
 import { parametersFor, templateProblem } from '../templates/template';
 import { normalisePhone, phoneProblem } from './phone';
@@ -99,7 +98,6 @@ export function StartOutboundDialog({
   onClose: () => void;
   onStarted: (interactionId: string) => void;
 }) {
-  const titleId = useId();
   const fromId = useId();
   const fromErrorId = useId();
   const toId = useId();
@@ -108,7 +106,6 @@ export function StartOutboundDialog({
   const textId = useId();
   const textErrorId = useId();
   const reasonId = useId();
-  const dialogRef = useRef<HTMLDivElement>(null);
   const fromRef = useRef<HTMLSelectElement>(null);
   const [chosenIdentity, setChosenIdentity] = useState<string | null>(null);
   const [to, setTo] = useState('');
@@ -118,8 +115,6 @@ export function StartOutboundDialog({
   const [errors, setErrors] = useState<Partial<Record<Place, string>>>({});
   const [{ fetching: starting }, start] = useMutation(StartOutboundMutation);
   const [identities, reloadIdentities] = useQuery({ query: OutboundIdentitiesQuery, variables: { channel } });
-
-  useModal(dialogRef, fromRef);
 
   const list = identities.data?.channelIdentities ?? [];
   const identityId = list.some((i) => i.id === chosenIdentity) ? chosenIdentity : (list[0]?.id ?? null);
@@ -171,15 +166,6 @@ export function StartOutboundDialog({
     onStarted(payload.interaction.id);
   }
 
-  function onKeyDown(event: KeyboardEvent<HTMLDivElement>) {
-    if (event.key === 'Escape') {
-      event.stopPropagation();
-      onClose();
-    } else if (event.key === 'Tab') {
-      trapTab(event, dialogRef.current);
-    }
-  }
-
   function onTextKeyDown(event: KeyboardEvent<HTMLTextAreaElement>) {
     // As in the reply box (H1): Enter sends, Shift+Enter adds a line.
     if (event.key !== 'Enter' || event.shiftKey || event.nativeEvent.isComposing) return;
@@ -191,9 +177,7 @@ export function StartOutboundDialog({
 
   return (
     <Modal
-      dialogRef={dialogRef}
       className="outbound-dialog"
-      titleId={titleId}
       title={<>Initiate {label} interaction</>}
       sub={
         channel === 'SMS'
@@ -201,7 +185,7 @@ export function StartOutboundDialog({
           : 'WhatsApp conversations start with an approved template: free text opens once the customer replies.'
       }
       onClose={onClose}
-      onKeyDown={onKeyDown}
+      initialFocus={fromRef}
     >
       <form
         className="outbound-dialog__form"

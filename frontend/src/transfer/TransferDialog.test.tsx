@@ -214,7 +214,8 @@ describe('TransferDialog', () => {
     expect(outside.hasAttribute('inert')).toBe(true);
     unmount();
     expect(outside.hasAttribute('inert')).toBe(false);
-    expect(document.activeElement).toBe(opener);
+    // react-aria gives focus back on the next animation frame.
+    await vi.waitFor(() => expect(document.activeElement).toBe(opener));
     outside.remove();
   });
 });

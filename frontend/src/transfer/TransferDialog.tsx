@@ -1,11 +1,10 @@
-import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import { Modal } from '../modal/Modal';
 import { useMutation, useQuery } from 'urql';
 import { graphql } from '../gql';
 import type { Channel, PresenceState } from '../gql/graphql';
 import { conversationNoun } from '../interaction/EndControl';
 import { channelLabel } from '../log/channel';
-import { trapTab, useModal } from '../modal/useModal';
 import { presenceOptions } from '../presence/PresenceSwitch';
 
 const TransferTargetsQuery = graphql(`
@@ -66,8 +65,8 @@ export interface Transferred {
  * READY agents; plans are those that take the interaction's channel. A refusal (the agent is no
  * longer READY or has no room, a transfer is already waiting…) shows in the dialog.
  *
- * A modal: it renders over the page (the rest is inert), keeps focus inside, and Escape or
- * Cancel closes it.
+ * A modal (react-aria-components, see Modal): it renders over the page (the rest is inert),
+ * keeps focus inside, and Escape, a click outside or Cancel closes it.
  */
 export function TransferDialog({
   interactionId,
@@ -82,10 +81,8 @@ export function TransferDialog({
   onClose: () => void;
   onTransferred: (to: Transferred) => void;
 }) {
-  const titleId = useId();
   const searchId = useId();
   const filterName = useId();
-  const dialogRef = useRef<HTMLDivElement>(null);
   const searchRef = useRef<HTMLInputElement>(null);
   const [text, setText] = useState('');
   const [search, setSearch] = useState('');
@@ -113,8 +110,6 @@ export function TransferDialog({
     return () => clearTimeout(timer);
   }, [text]);
 
-  useModal(dialogRef, searchRef);
-
   const agentRows = filter === 'plans' ? [] : (agents.data?.transferTargets ?? []);
   const planRows =
     filter === 'recent' ? [] : (plans.data?.interactionPlans ?? []).filter((p) => p.channels.includes(channel));
@@ -141,27 +136,16 @@ export function TransferDialog({
     onTransferred(done);
   }
 
-  function onKeyDown(event: KeyboardEvent<HTMLDivElement>) {
-    if (event.key === 'Escape') {
-      event.stopPropagation();
-      onClose();
-    } else if (event.key === 'Tab') {
-      trapTab(event, dialogRef.current);
-    }
-  }
-
   const noun = conversationNoun(channel);
   const empty = !loading && !failed && agentRows.length === 0 && planRows.length === 0;
 
   return (
     <Modal
-      dialogRef={dialogRef}
       className="transfer-dialog"
-      titleId={titleId}
       title={<>Transfer the {noun} with {contactName}</>}
       sub="Cold transfer: an agent gets it to accept or reject with its whole transcript; a queue takes it at once."
       onClose={onClose}
-      onKeyDown={onKeyDown}
+      initialFocus={searchRef}
     >
       <div className="transfer-dialog__search">
         <label htmlFor={searchId}>Search agents and plans</label>
