@@ -153,22 +153,29 @@ type Sim struct {
 	Clock func() time.Time
 	// Client posts webhooks; nil means a client with a 5 s timeout. Set it before serving.
 	Client *http.Client
+	// BaseURL is where Handler is served (e.g. an httptest server's URL): the links of the
+	// files contacts send are made under it. Set it before serving.
+	BaseURL string
 
-	mu        sync.Mutex
-	vonage    map[string]*VonageApp
-	twilio    map[string]*TwilioAccount
-	whatsapp  map[string]*WhatsAppNumber
-	sent      []Sent
-	attempts  int
-	faults    []*faultRule
-	closed    map[string]bool // WhatsApp windows closed, by digits
-	noRCS     map[string]bool // numbers whose handsets cannot take RCS, by digits
-	auto      bool
-	receipts  []ReceiptResult
-	changed   chan struct{}
-	done      chan struct{}
-	closeOnce sync.Once
-	inflight  sync.WaitGroup
+	mu           sync.Mutex
+	vonage       map[string]*VonageApp
+	twilio       map[string]*TwilioAccount
+	whatsapp     map[string]*WhatsAppNumber
+	sent         []Sent
+	attempts     int
+	faults       []*faultRule
+	closed       map[string]bool // WhatsApp windows closed, by digits
+	noRCS        map[string]bool // numbers whose handsets cannot take RCS, by digits
+	auto         bool
+	receipts     []ReceiptResult
+	media        map[string]*storedMedia
+	mediaFaults  []*mediaFault
+	mediaFetches int
+	mediaLeaks   int
+	changed      chan struct{}
+	done         chan struct{}
+	closeOnce    sync.Once
+	inflight     sync.WaitGroup
 }
 
 // New returns an empty sim: no accounts, no faults, automatic receipts off.
@@ -221,6 +228,7 @@ func (s *Sim) ClearFaults() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults = nil
+	s.mediaFaults = nil
 }
 
 // CloseWindow closes number's WhatsApp 24-hour window: free text to it fails with 131047
