@@ -107,13 +107,18 @@ func (s *Service) fetchMedia(ctx context.Context, ix *Interaction, md InboundMed
 	defer rc.Close()
 	body := &fetchReader{r: rc, ctx: ctx, timeout: timeout}
 	a, err := s.storeFile(ctx, PartyContact, ix.ID, md.FileName, body)
-	if body.err != nil { // whatever storeFile made of it, the download failed
-		if a != nil {
-			s.discardFiles(ctx, []string{a.ID})
-		}
-		return nil, &fetchError{body.err}
+	switch {
+	case body.err != nil: // whatever storeFile made of it, the download failed
+		err = body.err
+	case err != nil && ctx.Err() != nil: // the time ran out while the bytes were stored
+		err = fmt.Errorf("it did not arrive within %s", timeout)
+	default:
+		return a, err
 	}
-	return a, err
+	if a != nil {
+		s.discardFiles(ctx, []string{a.ID})
+	}
+	return nil, &fetchError{err}
 }
 
 // describeMedia names a file in a note: its name and declared type.

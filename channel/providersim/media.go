@@ -135,15 +135,14 @@ func (s *Sim) mediaRequest(w http.ResponseWriter, provider, id string) *storedMe
 	s.mediaFetches++
 	m := s.media[id]
 	status := 0
-	for i, f := range s.mediaFaults {
+	if len(s.mediaFaults) > 0 { // the first fault applies, one use of it consumed
+		f := s.mediaFaults[0]
+		status = f.status
 		if f.left > 0 {
-			f.left--
-			if f.left == 0 {
-				s.mediaFaults = append(s.mediaFaults[:i:i], s.mediaFaults[i+1:]...)
+			if f.left--; f.left == 0 {
+				s.mediaFaults = s.mediaFaults[1:]
 			}
 		}
-		status = f.status
-		break
 	}
 	s.notify()
 	s.mu.Unlock()
