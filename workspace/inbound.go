@@ -23,8 +23,13 @@ const EALREADYOPEN = "ALREADY_OPEN"
 // the message to the contact's open interaction on the identity (or channel), or opens a new
 // one and routes it (C3, P6). It is idempotent on the channel's message ID: a webhook the
 // provider delivers again is stored once, and Receive reports the stored message as a
-// duplicate. The message is stored before anything else happens, so it is kept whatever the
-// interaction does meanwhile (K4).
+// duplicate — before any of its media are fetched, so a webhook delivered again fetches
+// nothing. The files of a provider message (in.Media) are fetched and stored, each within
+// MediaTimeout, and go with the message; one that cannot be fetched or is refused is left out
+// and a SYSTEM note says why, but the message is always stored (an INFECTED file is kept as
+// such, without its bytes, so the agent sees what was blocked: E5). The message is stored
+// before anything else happens to the interaction, so it is kept whatever the interaction
+// does meanwhile (K4).
 func (s *Service) Receive(ctx context.Context, in InboundMessage) (Received, error) {
 	if (in.IdentityID == "" && in.Channel == "") || IsBlank(in.From) || (in.IdentityID != "" && in.ProviderMessageID == "") {
 		return Received{}, Errorf(EINVALID, "an inbound message needs its identity or channel, its sender, and on a provider channel the provider's message ID")

@@ -6,7 +6,8 @@
 // A Sim serves the three send endpoints (Handler), records what it accepted (Received,
 // WaitFor), fails on demand (Fail, CloseWindow), posts signed status webhooks (Receipt,
 // SetAutoReceipts) and signed inbound webhooks (VonageInbound, TwilioInbound,
-// WhatsAppInbound), each signed exactly as the provider signs. The builders (VonageRequest,
+// WhatsAppInbound), each signed exactly as the provider signs, and serves the files those
+// carry (Inbound.Files) behind each provider's credentials (see File). The builders (VonageRequest,
 // TwilioRequest, WhatsAppRequest and the payload functions) are exported for tests that need
 // a malformed, oversized or badly signed variant.
 //
