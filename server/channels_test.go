@@ -49,6 +49,7 @@ func startChannels(t *testing.T, change ...func(*server.Config)) *chanEnv {
 	t.Helper()
 	sim := providersim.New()
 	api := httptest.NewServer(sim.Handler())
+	sim.BaseURL = api.URL // where the files contacts send are served
 	t.Cleanup(func() { sim.Close(); api.Close() })
 	m := start(t, append([]func(*server.Config){func(c *server.Config) {
 		c.OutboxPoll = 20 * time.Millisecond

@@ -71,6 +71,7 @@ type phoneMessage struct {
 func (m *Main) startDemoPhone(ctx context.Context) (*demoPhone, error) {
 	base := loopbackURL(m)
 	sim := providersim.New()
+	sim.BaseURL = base + "/demo/phone/sim"
 	sim.SetAutoReceipts(true)
 	p := &demoPhone{m: m, sim: sim, accounts: map[string]string{}}
 	plans, err := m.Store.Plans(ctx)

@@ -242,9 +242,11 @@ func (s *Service) scan(ctx context.Context, key string) (ScanStatus, string, err
 }
 
 // claim binds the caller's drafts to a message about to be stored: each must be theirs,
-// unsent, unexpired and not infected. It returns a function that undoes the binding, for
-// when the message is not stored after all.
-func (s *Service) claim(ctx context.Context, by Party, uploaderID string, ids []string, m *Message) (func(), error) {
+// unsent, unexpired and not infected — except the files of received, which the domain
+// itself just stored from a provider's inbound media: an INFECTED one goes with its message
+// so that the agent sees what was blocked (its bytes are gone; it is never served). It
+// returns a function that undoes the binding, for when the message is not stored after all.
+func (s *Service) claim(ctx context.Context, by Party, uploaderID string, ids, received []string, m *Message) (func(), error) {
 	if len(ids) == 0 {
 		return func() {}, nil
 	}
@@ -283,7 +285,7 @@ func (s *Service) claim(ctx context.Context, by Party, uploaderID string, ids []
 					return Errorf(EFORBIDDEN, "%s was uploaded by someone else", a.FileName)
 				case a.MessageID != "":
 					return fieldError(EINVALID, "attachmentIds", "%s was sent already: upload it again to send it again", a.FileName)
-				case a.Scan == ScanInfected:
+				case a.Scan == ScanInfected && !slices.Contains(received, a.ID):
 					return fieldError(EINFECTED, "attachmentIds", "%s contains malware (%s): remove it to send the message (E5)", a.FileName, a.Signature)
 				case a.Scan == ScanPending:
 					return fieldError(EINVALID, "attachmentIds", "%s is still being checked", a.FileName)
@@ -307,10 +309,11 @@ func (s *Service) claim(ctx context.Context, by Party, uploaderID string, ids []
 	return undo, nil
 }
 
-// appendWithAttachments stores m with the caller's drafts ids bound to it.
-func (s *Service) appendWithAttachments(ctx context.Context, by Party, uploaderID string, ids []string, m *Message) (*Message, error) {
+// appendWithAttachments stores m with the caller's drafts ids bound to it; received are
+// those of them the domain stored from inbound media (see claim).
+func (s *Service) appendWithAttachments(ctx context.Context, by Party, uploaderID string, ids, received []string, m *Message) (*Message, error) {
 	m.ID = newMessageID()
-	undo, err := s.claim(ctx, by, uploaderID, ids, m)
+	undo, err := s.claim(ctx, by, uploaderID, ids, received, m)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package workspace
 
 import (
 	"context"
+	"io"
 	"time"
 )
 
@@ -131,6 +132,31 @@ type InboundMessage struct {
 	// AttachmentIDs are the contact's drafts sent with the message (a webchat contact's
 	// uploads: Service.Upload); each must be a draft of this interaction's contact.
 	AttachmentIDs []string
+	// Media are the files a provider message carries (MMS, WhatsApp images and documents):
+	// Receive fetches and stores each as the contact's file of the message. Text may be
+	// empty when there are media; a caption stands in for it.
+	Media []InboundMedia `json:",omitzero"`
+}
+
+// InboundMedia is one file of an inbound provider message, still at the provider. The
+// adapter supplies Open, which closes over the identity's credentials: the domain never sees
+// them, and knows nothing of how the provider serves its files.
+type InboundMedia struct {
+	// FileName is the name the provider gives (a WhatsApp document's filename), or a word
+	// for the kind of file ("image"); it is sanitised and given the sniffed type's extension.
+	FileName string
+	// ContentType is the type the provider declares; the stored type is sniffed from the
+	// bytes all the same.
+	ContentType string
+	// Caption is the text the contact wrote with the file, if any.
+	Caption string
+	// Source names where the file is fetched from, for the transcript: "WhatsApp", "Twilio".
+	Source string
+	// Open starts the download. The caller reads the body to its end (or gives up) and
+	// closes it; ctx bounds the whole download, reading included. Its errors say, in words
+	// an agent can read, why the file could not be fetched (never a credential or a URL's
+	// query).
+	Open func(ctx context.Context) (io.ReadCloser, error) `json:"-"`
 }
 
 // Received is what Receive did with an inbound message.

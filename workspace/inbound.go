@@ -23,8 +23,13 @@ const EALREADYOPEN = "ALREADY_OPEN"
 // the message to the contact's open interaction on the identity (or channel), or opens a new
 // one and routes it (C3, P6). It is idempotent on the channel's message ID: a webhook the
 // provider delivers again is stored once, and Receive reports the stored message as a
-// duplicate. The message is stored before anything else happens, so it is kept whatever the
-// interaction does meanwhile (K4).
+// duplicate — before any of its media are fetched, so a webhook delivered again fetches
+// nothing. The files of a provider message (in.Media) are fetched and stored, each within
+// MediaTimeout, and go with the message; one that cannot be fetched or is refused is left out
+// and a SYSTEM note says why, but the message is always stored (an INFECTED file is kept as
+// such, without its bytes, so the agent sees what was blocked: E5). The message is stored
+// before anything else happens to the interaction, so it is kept whatever the interaction
+// does meanwhile (K4).
 func (s *Service) Receive(ctx context.Context, in InboundMessage) (Received, error) {
 	if (in.IdentityID == "" && in.Channel == "") || IsBlank(in.From) || (in.IdentityID != "" && in.ProviderMessageID == "") {
 		return Received{}, Errorf(EINVALID, "an inbound message needs its identity or channel, its sender, and on a provider channel the provider's message ID")
@@ -49,13 +54,28 @@ func (s *Service) Receive(ctx context.Context, in InboundMessage) (Received, err
 	if err != nil {
 		return Received{}, err
 	}
+	// The media are fetched once the thread is known (their files are the contact's in it)
+	// and before the message is stored, which then carries them; what could not be kept is
+	// said in SYSTEM notes after the message, which is stored whatever became of its files.
+	kept, notes := s.keepMedia(ctx, ix, in.Media, MaxAttachmentsPerMessage-len(in.AttachmentIDs))
 	text := NormaliseText(in.Text)
-	if IsBlank(text) && len(in.AttachmentIDs) == 0 {
-		text = "(an empty message)"
-	} else if IsBlank(text) {
-		text = ""
+	if IsBlank(text) {
+		text = NormaliseText(captions(in.Media))
 	}
-	m, err := s.appendWithAttachments(ctx, PartyContact, ix.ID, in.AttachmentIDs, &Message{InteractionID: ix.ID, From: PartyContact, Text: text, ExternalID: key})
+	ids := append(slices.Clone(in.AttachmentIDs), kept...)
+	switch {
+	case !IsBlank(text):
+	case len(ids) > 0:
+		text = ""
+	case len(in.Media) > 0:
+		text = "(a file that could not be kept)"
+	default:
+		text = "(an empty message)"
+	}
+	m, err := s.appendWithAttachments(ctx, PartyContact, ix.ID, ids, kept, &Message{InteractionID: ix.ID, From: PartyContact, Text: text, ExternalID: key})
+	if err != nil {
+		s.discardFiles(ctx, kept)
+	}
 	if ErrorCode(err) == ECONFLICT && key != "" { // the same webhook, delivered twice at once
 		if first, ferr := s.Store.MessageByExternalID(ctx, key); ferr == nil {
 			return Received{Message: first, Interaction: ix, Duplicate: true}, nil
@@ -63,6 +83,9 @@ func (s *Service) Receive(ctx context.Context, in InboundMessage) (Received, err
 	}
 	if err != nil {
 		return Received{}, err
+	}
+	for _, note := range notes {
+		s.systemMessage(ctx, ix, note)
 	}
 	r := Received{Message: m, Interaction: ix, Opened: opened}
 	if opened {

@@ -192,7 +192,7 @@ func (s *Service) SendMessage(ctx context.Context, interactionID, text string, a
 	if ix.State != Active {
 		return nil, wrongState(ix.State)
 	}
-	return s.appendWithAttachments(ctx, PartyAgent, me.ID, attachmentIDs, &Message{InteractionID: ix.ID, From: PartyAgent, AgentID: me.ID, Text: text})
+	return s.appendWithAttachments(ctx, PartyAgent, me.ID, attachmentIDs, nil, &Message{InteractionID: ix.ID, From: PartyAgent, AgentID: me.ID, Text: text})
 }
 
 // checkBody is checkText for a message that may carry files: with files, no text is fine.

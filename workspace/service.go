@@ -38,6 +38,9 @@ type Service struct {
 	Scanner Scanner
 	// MaxAttachmentBytes overrides MaxAttachmentBytes (E4's 25 MB) when positive.
 	MaxAttachmentBytes int64
+	// MediaTimeout bounds the fetching and storing of one inbound media file (default
+	// DefaultMediaTimeout).
+	MediaTimeout time.Duration
 	// outboxKick wakes the outbox when a message is queued.
 	outboxKick chan struct{}
 }

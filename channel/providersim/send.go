@@ -20,7 +20,8 @@ import (
 // maxRequest bounds a send request's body.
 const maxRequest = 1 << 20
 
-// Handler serves the three providers' send endpoints:
+// Handler serves the three providers' send endpoints, and the files of inbound messages
+// (see File):
 //
 //	POST /v1/messages                                  Vonage Messages API
 //	POST /2010-04-01/Accounts/{sid}/Messages.json      Twilio
@@ -30,6 +31,11 @@ func (s *Sim) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/messages", s.vonageSend)
 	mux.HandleFunc("POST /2010-04-01/Accounts/{sid}/Messages.json", s.twilioSend)
 	mux.HandleFunc("POST /{version}/{phoneNumberId}/messages", s.whatsappSend)
+	mux.HandleFunc("GET /{version}/{mediaId}", s.whatsappMediaInfo)
+	mux.HandleFunc("GET /whatsapp-media/{id}", s.whatsappMediaBytes)
+	mux.HandleFunc("GET /2010-04-01/Accounts/{sid}/Messages/{msid}/Media/{id}", s.twilioMedia)
+	mux.HandleFunc("GET /twilio-cdn/{id}", s.twilioCDN)
+	mux.HandleFunc("GET /v3/media/{id}", s.vonageMedia)
 	return mux
 }
 

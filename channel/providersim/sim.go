@@ -6,7 +6,8 @@
 // A Sim serves the three send endpoints (Handler), records what it accepted (Received,
 // WaitFor), fails on demand (Fail, CloseWindow), posts signed status webhooks (Receipt,
 // SetAutoReceipts) and signed inbound webhooks (VonageInbound, TwilioInbound,
-// WhatsAppInbound), each signed exactly as the provider signs. The builders (VonageRequest,
+// WhatsAppInbound), each signed exactly as the provider signs, and serves the files those
+// carry (Inbound.Files) behind each provider's credentials (see File). The builders (VonageRequest,
 // TwilioRequest, WhatsAppRequest and the payload functions) are exported for tests that need
 // a malformed, oversized or badly signed variant.
 //
@@ -153,22 +154,29 @@ type Sim struct {
 	Clock func() time.Time
 	// Client posts webhooks; nil means a client with a 5 s timeout. Set it before serving.
 	Client *http.Client
+	// BaseURL is where Handler is served (e.g. an httptest server's URL): the links of the
+	// files contacts send are made under it. Set it before serving.
+	BaseURL string
 
-	mu        sync.Mutex
-	vonage    map[string]*VonageApp
-	twilio    map[string]*TwilioAccount
-	whatsapp  map[string]*WhatsAppNumber
-	sent      []Sent
-	attempts  int
-	faults    []*faultRule
-	closed    map[string]bool // WhatsApp windows closed, by digits
-	noRCS     map[string]bool // numbers whose handsets cannot take RCS, by digits
-	auto      bool
-	receipts  []ReceiptResult
-	changed   chan struct{}
-	done      chan struct{}
-	closeOnce sync.Once
-	inflight  sync.WaitGroup
+	mu           sync.Mutex
+	vonage       map[string]*VonageApp
+	twilio       map[string]*TwilioAccount
+	whatsapp     map[string]*WhatsAppNumber
+	sent         []Sent
+	attempts     int
+	faults       []*faultRule
+	closed       map[string]bool // WhatsApp windows closed, by digits
+	noRCS        map[string]bool // numbers whose handsets cannot take RCS, by digits
+	auto         bool
+	receipts     []ReceiptResult
+	media        map[string]*storedMedia
+	mediaFaults  []*mediaFault
+	mediaFetches int
+	mediaLeaks   int
+	changed      chan struct{}
+	done         chan struct{}
+	closeOnce    sync.Once
+	inflight     sync.WaitGroup
 }
 
 // New returns an empty sim: no accounts, no faults, automatic receipts off.
@@ -221,6 +229,7 @@ func (s *Sim) ClearFaults() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults = nil
+	s.mediaFaults = nil
 }
 
 // CloseWindow closes number's WhatsApp 24-hour window: free text to it fails with 131047

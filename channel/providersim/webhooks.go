@@ -14,6 +14,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -42,6 +43,10 @@ type Inbound struct {
 	MediaType string
 	MediaURL  string
 	Caption   string
+	// Files are the files the contact sends, instead of MediaType and MediaURL: the Sim's
+	// inbound methods keep their bytes and serve them (see File). WhatsApp and Vonage carry
+	// one file a message (the first); Twilio up to ten.
+	Files []File
 	// At is when the contact sent it; the sim's clock when zero.
 	At time.Time
 }
@@ -83,7 +88,19 @@ func VonageInboundPayload(in Inbound) []byte {
 		"from":         digits(in.From),
 		"timestamp":    vonageTime(in.At),
 	}
-	if in.MediaType == "" {
+	if len(in.Files) > 0 {
+		f := in.Files[0]
+		kind := f.kind(Vonage)
+		m["message_type"] = kind
+		media := map[string]string{"url": f.URL}
+		if in.Caption != "" {
+			media["caption"] = in.Caption
+		}
+		if f.FileName != "" {
+			media["name"] = f.FileName
+		}
+		m[kind] = media
+	} else if in.MediaType == "" {
 		m["message_type"] = "text"
 		m["text"] = in.Text
 	} else {
@@ -214,6 +231,10 @@ func (s *Sim) VonageInbound(ctx context.Context, applicationID string, in Inboun
 		return 0, fmt.Errorf("providersim: no Vonage application %q", applicationID)
 	}
 	s.fill(&in, func() string { return uuid.NewString() })
+	in.Files = slices.Clone(in.Files) // their IDs and URLs are filled in: the caller's stay as they were
+	if err := s.storeFiles(Vonage, applicationID, in.ID, in.Files); err != nil {
+		return 0, err
+	}
 	return s.vonageWebhook(ctx, app, app.InboundURL, VonageInboundPayload(in))
 }
 
@@ -232,7 +253,13 @@ func TwilioInboundParams(accountSID string, in Inbound) url.Values {
 	v.Set("NumSegments", "1")
 	v.Set("SmsStatus", "received")
 	v.Set("ApiVersion", "2010-04-01")
-	if in.MediaType != "" {
+	if len(in.Files) > 0 {
+		v.Set("NumMedia", strconv.Itoa(len(in.Files)))
+		for i, f := range in.Files {
+			v.Set("MediaUrl"+strconv.Itoa(i), f.URL)
+			v.Set("MediaContentType"+strconv.Itoa(i), f.ContentType)
+		}
+	} else if in.MediaType != "" {
 		v.Set("NumMedia", "1")
 		v.Set("MediaUrl0", in.MediaURL)
 		ct := in.MediaType
@@ -306,6 +333,10 @@ func (s *Sim) TwilioInbound(ctx context.Context, accountSID string, in Inbound) 
 		return 0, fmt.Errorf("providersim: no Twilio account %q with an inbound URL", accountSID)
 	}
 	s.fill(&in, func() string { return "SM" + randomHex(16) })
+	in.Files = slices.Clone(in.Files) // their IDs and URLs are filled in: the caller's stay as they were
+	if err := s.storeFiles(Twilio, accountSID, in.ID, in.Files); err != nil {
+		return 0, err
+	}
 	req, err := TwilioRequest(acct.InboundURL, acct.AuthToken, TwilioInboundParams(accountSID, in))
 	if err != nil {
 		return 0, err
@@ -355,7 +386,20 @@ func WhatsAppInboundPayload(n WhatsAppNumber, in Inbound) []byte {
 		"id":        in.ID,
 		"timestamp": strconv.FormatInt(in.At.Unix(), 10),
 	}
-	if in.MediaType == "" {
+	if len(in.Files) > 0 {
+		f := in.Files[0]
+		kind := f.kind(WhatsApp)
+		sum := sha256.Sum256(f.Body)
+		msg["type"] = kind
+		media := map[string]string{"id": f.ID, "mime_type": f.ContentType, "sha256": hex.EncodeToString(sum[:])}
+		if in.Caption != "" {
+			media["caption"] = in.Caption
+		}
+		if kind == "document" && f.FileName != "" {
+			media["filename"] = f.FileName
+		}
+		msg[kind] = media
+	} else if in.MediaType == "" {
 		msg["type"] = "text"
 		msg["text"] = map[string]string{"body": in.Text}
 	} else {
@@ -436,6 +480,10 @@ func (s *Sim) WhatsAppInbound(ctx context.Context, phoneNumberID string, in Inbo
 		return 0, fmt.Errorf("providersim: no WhatsApp number %q with a webhook URL", phoneNumberID)
 	}
 	s.fill(&in, func() string { return "wamid." + randomBase64(30) })
+	in.Files = slices.Clone(in.Files) // their IDs and URLs are filled in: the caller's stay as they were
+	if err := s.storeFiles(WhatsApp, phoneNumberID, in.ID, in.Files); err != nil {
+		return 0, err
+	}
 	s.OpenWindow(in.From)
 	req, err := WhatsAppRequest(num.WebhookURL, num.AppSecret, WhatsAppInboundPayload(*num, in))
 	if err != nil {

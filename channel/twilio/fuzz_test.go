@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,6 +27,9 @@ func FuzzTwilioWebhook(f *testing.F) {
 	f.Add([]byte("MessageSid=SM1&From=%2B1&NumMedia=99999999999&MediaUrl0=x"), false)
 	f.Add([]byte("a=%zz;b"), true)
 
+	f.Add([]byte(providersim.TwilioInboundParams(sid, providersim.Inbound{ID: "MM2", From: "+447700900123", To: number, Text: "two", Files: []providersim.File{
+		{ContentType: "image/png", URL: "https://api.twilio.com/2010-04-01/Accounts/AC/Messages/MM2/Media/ME1"}, {ContentType: "application/pdf", URL: "https://m/1"}}}).Encode()), false)
+	f.Add([]byte("MessageSid=SM1&From=%2B1&NumMedia=2&MediaUrl0=&MediaUrl1=https%3A%2F%2Fm%2F1&MediaContentType1="), false)
 	p := twilio.New()
 	id := identity(twilio.DefaultAPIURL)
 	f.Fuzz(func(t *testing.T, body []byte, status bool) {
@@ -53,6 +57,11 @@ func FuzzTwilioWebhook(f *testing.F) {
 		for _, m := range res.Messages {
 			if m.ProviderMessageID == "" || m.From == "" || m.IdentityID != id.ID {
 				t.Fatalf("message without its IDs: %+v", m)
+			}
+			for _, md := range m.Media {
+				if md.Open == nil || strings.TrimSpace(md.FileName) == "" || len(md.FileName) > 300 || len(md.ContentType) > 200 {
+					t.Fatalf("a medium the domain cannot use: %+v", md)
+				}
 			}
 		}
 		for _, r := range res.Reports {

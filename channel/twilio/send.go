@@ -3,6 +3,9 @@ package twilio
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -93,5 +96,33 @@ func (p *Provider) Send(ctx context.Context, out workspace.Outgoing) (string, er
 		return "", wire.Content(code, "Twilio refused the message: %s", msg)
 	default:
 		return "", wire.Temporary(code, "Twilio answered %d", status)
+	}
+}
+
+// mediaOpener fetches an MMS's media (§2.5: MediaUrl{N}) with the account's basic auth, as
+// Twilio requires when "Enforce HTTP Auth on Media URLs" is on (and ignores when off). Twilio
+// answers with a redirect to a short-lived CDN link on another host, where Go's client drops
+// the Authorization header.
+func (p *Provider) mediaOpener(id *workspace.Identity) func(link string) func(context.Context) (io.ReadCloser, error) {
+	return func(link string) func(context.Context) (io.ReadCloser, error) {
+		return func(ctx context.Context) (io.ReadCloser, error) {
+			if id == nil {
+				return nil, errors.New("the identity is missing")
+			}
+			settings, err := p.CheckSettings(id.Channel, id.Settings)
+			if err != nil {
+				return nil, fmt.Errorf("the identity's settings are invalid: %v", err)
+			}
+			u, err := wire.MediaURL(link, settings["apiUrl"])
+			if err != nil {
+				return nil, err
+			}
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+			if err != nil {
+				return nil, err
+			}
+			req.SetBasicAuth(settings["accountSid"], settings["authToken"])
+			return wire.FetchMedia(wire.MediaClient(p.Client, settings["apiUrl"]), req, "Twilio")
+		}
 	}
 }

@@ -1,9 +1,11 @@
 package twilio
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha1"
 	"encoding/base64"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -110,7 +112,7 @@ func (p *Provider) Webhook(req channel.WebhookRequest) (channel.WebhookResult, e
 	}
 	identityID := wire.IdentityID(req.Identity)
 	if req.Route == "inbound" {
-		msg, err := inbound(identityID, params)
+		msg, err := inbound(identityID, params, p.mediaOpener(req.Identity))
 		if err != nil {
 			return channel.WebhookResult{}, err
 		}
@@ -145,26 +147,25 @@ func first(params url.Values, names ...string) string {
 // maxMedia bounds how many MediaUrl{N} an inbound message is read for.
 const maxMedia = 10
 
-func inbound(identityID string, params url.Values) (workspace.InboundMessage, error) {
+// inbound parses an inbound message. Its media (MMS) are fetched later, by the domain,
+// through open.
+func inbound(identityID string, params url.Values, open func(link string) func(context.Context) (io.ReadCloser, error)) (workspace.InboundMessage, error) {
 	id := first(params, "MessageSid", "SmsMessageSid", "SmsSid")
 	from := wire.E164(params.Get("From"))
 	if id == "" || from == "" {
 		return workspace.InboundMessage{}, channel.Malformed("an inbound message needs MessageSid and From")
 	}
-	text := params.Get("Body")
+	msg := workspace.InboundMessage{IdentityID: identityID, From: from, ProviderMessageID: id, Text: params.Get("Body")}
 	n, _ := strconv.Atoi(params.Get("NumMedia"))
 	for i := 0; i < n && i < maxMedia; i++ {
-		link := params.Get("MediaUrl" + strconv.Itoa(i))
-		kind, _, _ := strings.Cut(params.Get("MediaContentType"+strconv.Itoa(i)), "/")
-		if kind == "" || kind == "application" || kind == "text" {
-			kind = "file"
+		link := strings.TrimSpace(params.Get("MediaUrl" + strconv.Itoa(i)))
+		if link == "" {
+			continue
 		}
-		if text != "" {
-			text += "\n"
-		}
-		text += wire.Media(wire.Clip(kind, 20), link, "")
+		ct := params.Get("MediaContentType" + strconv.Itoa(i))
+		msg.Media = append(msg.Media, wire.Medium(wire.MediaKind(ct), ct, "", "Twilio", open(link)))
 	}
-	return workspace.InboundMessage{IdentityID: identityID, From: from, ProviderMessageID: id, Text: text}, nil
+	return msg, nil
 }
 
 // contentCodes are the Twilio error codes of a wrong, unreachable or opted-out recipient:

@@ -3,6 +3,7 @@ package vonage_test
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,6 +38,9 @@ func FuzzVonageWebhook(f *testing.F) {
 	f.Add([]byte(`{"message_uuid":"u","from":"1","message_type":"location","location":{"lat":"x"}}`), uint8(0))
 	f.Add([]byte(`{"message_uuid":"u","status":"rejected","error":{"title":1,"type":"#"}}`), uint8(3))
 
+	f.Add(providersim.VonageInboundPayload(providersim.Inbound{ID: "u-5", Channel: "mms", From: "+447700900123", To: number, Caption: "c", At: at,
+		Files: []providersim.File{{Kind: "file", FileName: "f.pdf", URL: "https://api-eu.nexmo.com/v3/media/abc"}}}), uint8(0))
+	f.Add([]byte(`{"message_uuid":"u","from":"1","message_type":"video","video":{"url":7,"caption":{}}}`), uint8(0))
 	p := vonage.New()
 	ids := []*workspace.Identity{
 		identity(f, workspace.SMS, vonage.DefaultAPIURL),
@@ -63,6 +67,11 @@ func FuzzVonageWebhook(f *testing.F) {
 		for _, m := range res.Messages {
 			if m.ProviderMessageID == "" || m.From == "" || m.IdentityID != id.ID {
 				t.Fatalf("message without its IDs: %+v", m)
+			}
+			for _, md := range m.Media {
+				if md.Open == nil || strings.TrimSpace(md.FileName) == "" || len(md.FileName) > 300 || len(md.ContentType) > 200 {
+					t.Fatalf("a medium the domain cannot use: %+v", md)
+				}
 			}
 		}
 		for _, r := range res.Reports {

@@ -5,7 +5,11 @@ import (
 	"context"
 	"crypto/rsa"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -174,4 +178,54 @@ func sendError(status int, body []byte) error {
 	default:
 		return wire.Temporary(code, "Vonage answered %d", status)
 	}
+}
+
+// mediaOpener fetches an inbound message's media (§2.1: {url, caption?}). Vonage keeps them
+// on its media servers (https://api-{region}.nexmo.com/v3/media/…): with its standard
+// security a URL alone fetches the file; with "Secure Inbound Media" on, the request needs
+// an application JWT, the one sends use. The JWT is sent to the identity's API host and to
+// Vonage's own domains only; any other host gets a plain request, so that a signed webhook
+// never makes the application's credentials travel elsewhere.
+func (p *Provider) mediaOpener(id *workspace.Identity) func(link string) func(context.Context) (io.ReadCloser, error) {
+	return func(link string) func(context.Context) (io.ReadCloser, error) {
+		return func(ctx context.Context) (io.ReadCloser, error) {
+			if id == nil {
+				return nil, errors.New("the identity is missing")
+			}
+			settings, key, err := load(id.Channel, id.Settings)
+			if err != nil {
+				return nil, fmt.Errorf("the identity's settings are invalid: %v", err)
+			}
+			u, err := wire.MediaURL(link, settings["apiUrl"])
+			if err != nil {
+				return nil, err
+			}
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+			if err != nil {
+				return nil, err
+			}
+			if vonageHost(u.Hostname(), settings["apiUrl"]) {
+				token, err := appToken(key, settings["applicationId"], time.Now())
+				if err != nil {
+					return nil, fmt.Errorf("signing the application token: %v", err)
+				}
+				req.Header.Set("Authorization", "Bearer "+token)
+			}
+			return wire.FetchMedia(wire.MediaClient(p.Client, settings["apiUrl"]), req, "Vonage")
+		}
+	}
+}
+
+// vonageHost reports whether host is the identity's API host or one of Vonage's domains.
+func vonageHost(host, apiURL string) bool {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	if api, err := url.Parse(apiURL); err == nil && strings.EqualFold(api.Hostname(), host) {
+		return true
+	}
+	for _, d := range []string{"nexmo.com", "vonage.com"} {
+		if host == d || strings.HasSuffix(host, "."+d) {
+			return true
+		}
+	}
+	return false
 }

@@ -1,10 +1,12 @@
 package vonage
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -32,7 +34,7 @@ func (p *Provider) Webhook(req channel.WebhookRequest) (channel.WebhookResult, e
 		return channel.WebhookResult{}, err
 	}
 	if req.Route == "inbound" {
-		msg, err := m.inbound(wire.IdentityID(req.Identity))
+		msg, err := m.inbound(wire.IdentityID(req.Identity), p.mediaOpener(req.Identity))
 		if err != nil {
 			return channel.WebhookResult{}, err
 		}
@@ -150,7 +152,7 @@ type vError struct {
 	Detail wire.Flex `json:"detail"`
 }
 
-func (m *payload) inbound(identityID string) (workspace.InboundMessage, error) {
+func (m *payload) inbound(identityID string, open func(link string) func(context.Context) (io.ReadCloser, error)) (workspace.InboundMessage, error) {
 	id := strings.TrimSpace(m.MessageUUID.String())
 	from := wire.E164(m.From.String())
 	if id == "" || from == "" {
@@ -160,13 +162,40 @@ func (m *payload) inbound(identityID string) (workspace.InboundMessage, error) {
 		IdentityID:        identityID,
 		From:              from,
 		ProviderMessageID: id,
-		Text:              m.text(),
 		At:                wire.ISOTime(m.Timestamp.String()),
+	}
+	if md, kind := m.media(); md != nil && strings.TrimSpace(md.URL.String()) != "" {
+		name := md.Name.String()
+		if strings.TrimSpace(name) == "" {
+			name = kind
+		}
+		msg.Media = []workspace.InboundMedia{wire.Medium(name, "", md.Caption.String(), "Vonage", open(strings.TrimSpace(md.URL.String())))}
+	} else {
+		msg.Text = m.text()
 	}
 	if m.Profile != nil {
 		msg.Name = m.Profile.Name.String()
 	}
 	return msg, nil
+}
+
+// media is the file a media message carries (image, audio, video, file, sticker) and its
+// kind; nil for other messages (a vcard is mentioned in words: its type is not one agentdesk
+// takes).
+func (m *payload) media() (*media, string) {
+	switch kind := m.MessageType.String(); kind {
+	case "image":
+		return m.Image, kind
+	case "audio":
+		return m.Audio, kind
+	case "video":
+		return m.Video, kind
+	case "file":
+		return m.File, kind
+	case "sticker":
+		return m.Sticker, kind
+	}
+	return nil, ""
 }
 
 // text is what the contact sent, in words: the text itself, or a mention of what is not text

@@ -3,6 +3,7 @@ package whatsapp_test
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,6 +33,9 @@ func FuzzWhatsAppWebhook(f *testing.F) {
 	f.Add([]byte(`{"object":"whatsapp_business_account","entry":[{"changes":[{"value":{"metadata":{"phone_number_id":106540352242922},"messages":[{"from_user_id":"US.1","id":"x","type":"location","location":{"latitude":1}}]}}]}]}`))
 	f.Add([]byte(`{"object":"whatsapp_business_account","entry":[{"changes":[{"value":{"metadata":{"phone_number_id":"106540352242922"},"statuses":[{"id":"x","status":"failed","errors":[{"code":null}]}]}}]}]}`))
 
+	f.Add(providersim.WhatsAppInboundPayload(num, providersim.Inbound{ID: "wamid.G", From: contact, Caption: "c", At: at,
+		Files: []providersim.File{{ContentType: "application/pdf", FileName: "invoice.pdf", ID: "1234567890"}}}))
+	f.Add([]byte(`{"object":"whatsapp_business_account","entry":[{"changes":[{"value":{"metadata":{"phone_number_id":"106540352242922"},"messages":[{"from":"1","id":"x","type":"sticker","sticker":{"id":"../../x","mime_type":7}}]}}]}]}`))
 	p := whatsapp.New()
 	id := identity(whatsapp.DefaultAPIURL)
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -49,6 +53,11 @@ func FuzzWhatsAppWebhook(f *testing.F) {
 		for _, m := range res.Messages {
 			if m.ProviderMessageID == "" || m.From == "" || m.IdentityID != id.ID {
 				t.Fatalf("message without its IDs: %+v", m)
+			}
+			for _, md := range m.Media {
+				if md.Open == nil || strings.TrimSpace(md.FileName) == "" || len(md.FileName) > 300 || len(md.ContentType) > 200 {
+					t.Fatalf("a medium the domain cannot use: %+v", md)
+				}
 			}
 		}
 		for _, r := range res.Reports {

@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 
 	"github.com/agentdesk/agentdesk/channel/internal/wire"
@@ -139,5 +143,61 @@ func (p *Provider) Send(ctx context.Context, out workspace.Outgoing) (string, er
 		return "", wire.Content(code, "WhatsApp refused the message: %s", msg)
 	default:
 		return "", wire.Temporary(code, "WhatsApp answered %d", status)
+	}
+}
+
+// mediaIDRE is what a media ID looks like: Meta's are numeric; letters, '-' and '_' are
+// allowed, never a path.
+var mediaIDRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
+
+// mediaOpener fetches an inbound message's media (§1.6): GET /{version}/{media-id} with the
+// access token answers with the file's url, which is fetched with the same token (Meta's
+// media host is another than the API's: the token goes there, over https, because Meta says
+// to send it there).
+func (p *Provider) mediaOpener(id *workspace.Identity) func(mediaID string) func(context.Context) (io.ReadCloser, error) {
+	return func(mediaID string) func(context.Context) (io.ReadCloser, error) {
+		return func(ctx context.Context) (io.ReadCloser, error) {
+			if id == nil {
+				return nil, errors.New("the identity is missing")
+			}
+			settings, err := p.CheckSettings(id.Channel, id.Settings)
+			if err != nil {
+				return nil, fmt.Errorf("the identity's settings are invalid: %v", err)
+			}
+			if !mediaIDRE.MatchString(mediaID) {
+				return nil, errors.New("the webhook's media ID is not one")
+			}
+			apiURL, token := settings["apiUrl"], settings["accessToken"]
+			client := wire.MediaClient(p.Client, apiURL)
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet,
+				apiURL+"/"+url.PathEscape(settings["apiVersion"])+"/"+url.PathEscape(mediaID), nil)
+			if err != nil {
+				return nil, err
+			}
+			req.Header.Set("Authorization", "Bearer "+token)
+			req.Header.Set("Accept", "application/json")
+			body, err := wire.FetchMedia(client, req, "WhatsApp")
+			if err != nil {
+				return nil, err
+			}
+			var info struct {
+				URL wire.Flex `json:"url"`
+			}
+			err = json.NewDecoder(io.LimitReader(body, wire.MaxResponseBody)).Decode(&info)
+			body.Close()
+			if err != nil || strings.TrimSpace(info.URL.String()) == "" {
+				return nil, errors.New("WhatsApp answered without the file's url")
+			}
+			u, err := wire.MediaURL(info.URL.String(), apiURL)
+			if err != nil {
+				return nil, err
+			}
+			req, err = http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+			if err != nil {
+				return nil, err
+			}
+			req.Header.Set("Authorization", "Bearer "+token)
+			return wire.FetchMedia(client, req, "WhatsApp")
+		}
 	}
 }

@@ -1,10 +1,12 @@
 package whatsapp
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 
@@ -64,7 +66,7 @@ func (p *Provider) Webhook(req channel.WebhookRequest) (channel.WebhookResult, e
 	if !ValidSignature(secret, req.Body, sig) {
 		return channel.WebhookResult{}, channel.Unauthorized("bad %s", SignatureHeader)
 	}
-	return Parse(req.Body, wire.IdentityID(req.Identity), wire.Setting(req.Identity, "phoneNumberId"))
+	return p.parse(req.Body, req.Identity)
 }
 
 // handshake answers Meta's subscription check (§1.3): the challenge, when hub.mode is
@@ -106,6 +108,7 @@ type value struct {
 
 type media struct {
 	ID       wire.Flex `json:"id"`
+	MimeType wire.Flex `json:"mime_type"`
 	Caption  wire.Flex `json:"caption"`
 	Filename wire.Flex `json:"filename"`
 }
@@ -167,10 +170,11 @@ type apiErr struct {
 	} `json:"error_data"`
 }
 
-// Parse reads a verified POST body (§1.1, §1.2) for the identity whose number is
-// phoneNumberID. A message without an ID or a sender, and a status without an ID, cannot be
-// processed and is skipped.
-func Parse(body []byte, identityID, phoneNumberID string) (channel.WebhookResult, error) {
+// parse reads a verified POST body (§1.1, §1.2) for the identity (entries for other phone
+// numbers are ignored). A message without an ID or a sender, and a status without an ID,
+// cannot be processed and is skipped.
+func (p *Provider) parse(body []byte, id *workspace.Identity) (channel.WebhookResult, error) {
+	identityID, phoneNumberID := wire.IdentityID(id), wire.Setting(id, "phoneNumberId")
 	var n notification
 	if err := json.Unmarshal(body, &n); err != nil {
 		return channel.WebhookResult{}, channel.Malformed("the body is not the JSON expected: %s", wire.Clip(err.Error(), 200))
@@ -186,7 +190,7 @@ func Parse(body []byte, identityID, phoneNumberID string) (channel.WebhookResult
 				continue
 			}
 			for i := range v.Messages {
-				if m, ok := v.inbound(&v.Messages[i], identityID); ok {
+				if m, ok := v.inbound(&v.Messages[i], identityID, p.mediaOpener(id)); ok {
 					res.Messages = append(res.Messages, m)
 				}
 			}
@@ -200,7 +204,7 @@ func Parse(body []byte, identityID, phoneNumberID string) (channel.WebhookResult
 	return res, nil
 }
 
-func (v *value) inbound(m *message, identityID string) (workspace.InboundMessage, bool) {
+func (v *value) inbound(m *message, identityID string, open func(mediaID string) func(context.Context) (io.ReadCloser, error)) (workspace.InboundMessage, bool) {
 	id := strings.TrimSpace(m.ID.String())
 	from := wire.E164(m.From.String())
 	if from == "" { // a user with a username may come without a number: their BSUID then
@@ -213,8 +217,16 @@ func (v *value) inbound(m *message, identityID string) (workspace.InboundMessage
 		IdentityID:        identityID,
 		From:              from,
 		ProviderMessageID: id,
-		Text:              m.text(),
 		At:                wire.UnixTime(m.Timestamp.String()),
+	}
+	if md, kind := m.media(); md != nil && strings.TrimSpace(md.ID.String()) != "" {
+		name := md.Filename.String()
+		if strings.TrimSpace(name) == "" {
+			name = kind
+		}
+		msg.Media = []workspace.InboundMedia{wire.Medium(name, md.MimeType.String(), md.Caption.String(), "WhatsApp", open(strings.TrimSpace(md.ID.String())))}
+	} else {
+		msg.Text = m.text()
 	}
 	for _, c := range v.Contacts {
 		if (c.WaID != "" && c.WaID == m.From) || (c.UserID != "" && c.UserID == m.FromUserID) {
@@ -225,6 +237,25 @@ func (v *value) inbound(m *message, identityID string) (workspace.InboundMessage
 	return msg, true
 }
 
+// media is the file a media message carries (image, document, audio, video, sticker) and
+// its kind; nil for other messages.
+func (m *message) media() (*media, string) {
+	switch kind := m.Type.String(); kind {
+	case "image":
+		return m.Image, kind
+	case "document":
+		return m.Document, kind
+	case "audio":
+		return m.Audio, kind
+	case "video":
+		return m.Video, kind
+	case "sticker":
+		return m.Sticker, kind
+	}
+	return nil, ""
+}
+
+// text is what the contact sent, in words, when it is not a file the domain fetches.
 func (m *message) text() string {
 	typ := m.Type.String()
 	mediaText := func(kind string, md *media) string {

@@ -172,12 +172,14 @@ func TestParse(t *testing.T) {
 		{"text with contact name", string(providersim.WhatsAppInboundPayload(num, providersim.Inbound{ID: "wamid.A", From: contact, Name: "José", Text: "Olá 👋", At: at})),
 			[]workspace.InboundMessage{{From: contact, Name: "José", ProviderMessageID: "wamid.A", Text: "Olá 👋", At: at}}, nil},
 		{"image with caption", string(providersim.WhatsAppInboundPayload(num, providersim.Inbound{ID: "wamid.B", From: contact, Name: "Ana", MediaType: "image", Caption: "the receipt", At: at})),
-			[]workspace.InboundMessage{{From: contact, Name: "Ana", ProviderMessageID: "wamid.B", Text: "[image received]\nthe receipt", At: at}}, nil},
+			[]workspace.InboundMessage{{From: contact, Name: "Ana", ProviderMessageID: "wamid.B", At: at,
+				Media: []workspace.InboundMedia{{FileName: "image", ContentType: "image/jpeg", Caption: "the receipt", Source: "WhatsApp"}}}}, nil},
 		{"document, two messages, names matched by wa_id", env(`{` + meta + `,"contacts":[{"profile":{"name":"Bo"},"wa_id":"447700900456"},{"profile":{"name":"Ana"},"wa_id":"447700900123"}],
 			"messages":[{"from":"447700900123","id":"wamid.C","timestamp":"1700000000","type":"document","document":{"id":"m1","filename":"invoice.pdf","mime_type":"application/pdf"}},
 			{"from":"447700900456","id":"wamid.D","timestamp":"1700000000","type":"interactive","interactive":{"type":"button_reply","button_reply":{"id":"b1","title":"Yes"}}}]}`),
 			[]workspace.InboundMessage{
-				{From: contact, Name: "Ana", ProviderMessageID: "wamid.C", Text: "[document received]\ninvoice.pdf", At: at},
+				{From: contact, Name: "Ana", ProviderMessageID: "wamid.C", At: at,
+					Media: []workspace.InboundMedia{{FileName: "invoice.pdf", ContentType: "application/pdf", Source: "WhatsApp"}}},
 				{From: "+447700900456", Name: "Bo", ProviderMessageID: "wamid.D", Text: "Yes", At: at},
 			}, nil},
 		{"unknown type, BSUID sender, missing id skipped", env(`{` + meta + `,"contacts":[{"profile":{"name":"U"},"user_id":"US.13491208655302741918"}],
@@ -218,6 +220,9 @@ func TestParse(t *testing.T) {
 			}
 			for i := range c.reports {
 				c.reports[i].IdentityID = id.ID
+			}
+			for i := range res.Messages {
+				res.Messages[i] = withoutOpen(t, res.Messages[i])
 			}
 			if !reflect.DeepEqual(res.Messages, c.messages) {
 				t.Errorf("messages %+v\nwant %+v", res.Messages, c.messages)
