@@ -276,9 +276,9 @@ func liveViewCost(b *testing.B, m *server.Main, set *liveSet, agents []*workspac
 		if sup != nil {
 			s0 = sup.counts()
 		}
-		cpu0, t0 := processCPU(), time.Now()
+		cpu0, t0 := cpu(), time.Now()
 		time.Sleep(d)
-		w.cpu, w.wall = processCPU()-cpu0, time.Since(t0)
+		w.cpu, w.wall = cpu()-cpu0, time.Since(t0)
 		w.queueEvents += queueEvents.Load()
 		w.agentEvents += agentEvents.Load()
 		w.started += started.Load()
@@ -333,9 +333,6 @@ func liveViewCost(b *testing.B, m *server.Main, set *liveSet, agents []*workspac
 	fmt.Fprintf(w, "  %-44s %9.1f %9.1f\n", "new chats/s", perSec(without.started, without.wall), perSec(with.started, with.wall))
 	fmt.Fprintf(w, "  %-44s %9.1f %9.1f\n", "events published/s on QueueTopic", perSec(without.queueEvents, without.wall), perSec(with.queueEvents, with.wall))
 	fmt.Fprintf(w, "  %-44s %9.1f %9.1f\n", "events published/s on AgentsTopic", perSec(without.agentEvents, without.wall), perSec(with.agentEvents, with.wall))
-	if !cpuMeasured {
-		fmt.Fprintf(w, "  (CPU time is not measured on %s: getrusage with RUSAGE_THREAD is Linux's)\n", runtime.GOOS)
-	}
 	cpuWithout, cpuWith := without.cpu.Seconds()/without.wall.Seconds(), with.cpu.Seconds()/with.wall.Seconds()
 	fmt.Fprintf(w, "  %-44s %9.3f %9.3f\n", "process CPU-s per wall s (node + load)", cpuWithout, cpuWith)
 	s := with.socket
@@ -347,8 +344,12 @@ func liveViewCost(b *testing.B, m *server.Main, set *liveSet, agents []*workspac
 	added := cpuWith - cpuWithout - readerCPU
 	fmt.Fprintf(w, "CPU added by the live view:\n")
 	fmt.Fprintf(w, "  %-44s %9.3f CPU-s/s\n", "process: with − without", cpuWith-cpuWithout)
-	fmt.Fprintf(w, "  %-44s %9.3f CPU-s/s\n", "of which the socket's reader (client side)", readerCPU)
-	fmt.Fprintf(w, "  %-44s %9.3f CPU-s/s = %.1f%% of one core, %+.0f%% of the node's CPU without\n", "the server's added CPU", added, 100*added, 100*added/cpuWithout)
+	if threadCPUMeasured {
+		fmt.Fprintf(w, "  %-44s %9.3f CPU-s/s\n", "of which the socket's reader (client side)", readerCPU)
+	} else {
+		fmt.Fprintf(w, "  %-44s %9s\n", "of which the socket's reader (client side)", "not measured on "+runtime.GOOS)
+	}
+	fmt.Fprintf(w, "  %-44s %9.3f CPU-s/s = %.1f%% of one core, %+.0f%% on the process without\n", "the server's added CPU", added, 100*added, 100*added/cpuWithout)
 	if msgs := s.queue + s.agents; msgs > 0 {
 		fmt.Fprintf(w, "  %-44s %9s\n", "the server's added CPU per message", round(time.Duration(added*with.wall.Seconds()/float64(msgs)*float64(time.Second))))
 	}
