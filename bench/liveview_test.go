@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -217,7 +219,8 @@ func liveViewCost(b *testing.B, m *server.Main, set *liveSet, agents []*workspac
 	var readers, chats sync.WaitGroup
 	var handling sync.Mutex // guards chats.Add against the final chats.Wait
 	closed := false
-	var started, completed atomic.Int64
+	var started, completed atomic.Int64 // completed: finished, whatever the node answered
+	var answered nodeErrors
 	defer readers.Wait()
 	defer cancel() // runs before readers.Wait
 	readSockets(ctx, sessions, &readers, &errs, func(s *session, msg wsMessage, _ time.Time) error {
@@ -233,11 +236,8 @@ func liveViewCost(b *testing.B, m *server.Main, set *liveSet, agents []*workspac
 		chats.Add(1)
 		go func() {
 			defer chats.Done()
-			if err := liveChat(ctx, c, s, ev); err != nil {
-				errs.set(err)
-				return
-			}
-			completed.Add(1)
+			defer completed.Add(1) // done with, whatever the node answered
+			errs.set(liveChat(ctx, c, s, ev, &answered))
 		}()
 		return nil
 	})
@@ -329,16 +329,18 @@ func liveViewCost(b *testing.B, m *server.Main, set *liveSet, agents []*workspac
 	closed = true
 	handling.Unlock()
 	chats.Wait()
+	answered.check(ctx, m.Store)
 
 	w := os.Stdout
 	perSec := func(n int64, d time.Duration) float64 { return float64(n) / d.Seconds() }
 	fmt.Fprintf(w, "\nlive view cost on sqlite: the same store; %d READY agents take %d new webchats/s (start → offer → accept → %s ACTIVE → end → %s WRAP → complete)\n",
 		liveRunAgents, offerRate, liveActive, liveWrap)
-	fmt.Fprintf(w, "  (%s without the supervisor's socket, as two halves before and after %s with it; %d chats in all, every one completed, the last %s after the load stopped)\n",
+	fmt.Fprintf(w, "  (%s without the supervisor's socket, as two halves before and after %s with it; %d chats in all, the last finished %s after the load stopped)\n",
 		without.wall.Round(100*time.Millisecond), with.wall.Round(100*time.Millisecond), started.Load(), drained.Round(100*time.Millisecond))
 	fmt.Fprintf(w, "  %-44s %9s %9s\n", "", "without", "with")
 	fmt.Fprintf(w, "  %-44s %9.1f %9.1f\n", "new chats/s", perSec(without.started, without.wall), perSec(with.started, with.wall))
-	fmt.Fprintf(w, "  %-44s %9.1f %9.1f\n", "chats completed/s (below new: falling behind)", perSec(without.completed, without.wall), perSec(with.completed, with.wall))
+	fmt.Fprintf(w, "  %-44s %9.1f %9.1f\n", "chats finished/s (below new: falling behind)", perSec(without.completed, without.wall), perSec(with.completed, with.wall))
+	answered.print(w)
 	fmt.Fprintf(w, "  %-44s %9.1f %9.1f\n", "events published/s on QueueTopic", perSec(without.queueEvents, without.wall), perSec(with.queueEvents, with.wall))
 	fmt.Fprintf(w, "  %-44s %9.1f %9.1f\n", "events published/s on AgentsTopic", perSec(without.agentEvents, without.wall), perSec(with.agentEvents, with.wall))
 	cpuWithout, cpuWith := without.cpu.Seconds()/without.wall.Seconds(), with.cpu.Seconds()/with.wall.Seconds()
@@ -391,21 +393,28 @@ func (w liveWindow) add(o liveWindow) liveWindow {
 }
 
 // liveChat takes an offered chat through the rest of its life as its agent: accept, a while
-// ACTIVE, end, a while in WRAP, complete (the run's plans need no disposition).
-func liveChat(ctx context.Context, c *gqlClient, s *session, ev offerEvent) error {
+// ACTIVE, end, a while in WRAP, complete (the run's plans need no disposition). When the node
+// answers a step with an error, the chat stops there and the error is tallied in answered;
+// an error of the transport is returned.
+func liveChat(ctx context.Context, c *gqlClient, s *session, ev offerEvent, answered *nodeErrors) error {
 	ix := map[string]any{"i": ev.InteractionID}
 	steps := []struct {
-		query string
-		vars  map[string]any
-		then  time.Duration
+		name, query string
+		vars        map[string]any
+		then        time.Duration
 	}{
-		{qAccept, map[string]any{"o": ev.OfferID}, liveActive},
-		{qEnd, ix, liveWrap},
-		{qComplete, ix, 0},
+		{"acceptOffer", qAccept, map[string]any{"o": ev.OfferID}, liveActive},
+		{"endInteraction", qEnd, ix, liveWrap},
+		{"completeInteraction", qComplete, ix, 0},
 	}
 	for _, st := range steps {
 		if err := c.do(ctx, s.token, st.query, st.vars, nil); err != nil {
-			return fmt.Errorf("%s: %w", s.agent.Username, err)
+			code := errorCode.FindStringSubmatch(err.Error())
+			if code == nil {
+				return fmt.Errorf("%s: %w", s.agent.Username, err)
+			}
+			answered.add(st.name, code[1], ev.InteractionID, err)
+			return nil
 		}
 		select {
 		case <-ctx.Done():
@@ -414,6 +423,71 @@ func liveChat(ctx context.Context, c *gqlClient, s *session, ev offerEvent) erro
 		}
 	}
 	return nil
+}
+
+// errorCode finds the code of an error the node answered (a top-level error's or a
+// userError's).
+var (
+	errorCode    = regexp.MustCompile(`"code":"([A-Z_]+)"`)
+	errorMessage = regexp.MustCompile(`"message":"([^"]*)"`)
+)
+
+// nodeErrors tallies the errors the node answered to the run's operations, by operation and
+// code, with the first message of each, and checks afterwards what became of the
+// interactions whose completeInteraction failed.
+type nodeErrors struct {
+	mu        sync.Mutex
+	keys      []string
+	n         map[string]int
+	first     map[string]string
+	completes []string // interactions whose completeInteraction answered an error
+	completed int      // of those, how many are COMPLETED all the same
+}
+
+func (e *nodeErrors) add(op, code, interactionID string, err error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	key := op + " " + code
+	if e.n == nil {
+		e.n, e.first = map[string]int{}, map[string]string{}
+	}
+	if e.n[key] == 0 {
+		e.keys = append(e.keys, key)
+		e.first[key] = err.Error()
+		if m := errorMessage.FindStringSubmatch(err.Error()); m != nil {
+			e.first[key] = m[1]
+		}
+	}
+	e.n[key]++
+	if op == "completeInteraction" {
+		e.completes = append(e.completes, interactionID)
+	}
+}
+
+// check reads the interactions whose completeInteraction failed.
+func (e *nodeErrors) check(ctx context.Context, st workspace.Store) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, id := range e.completes {
+		if ix, err := st.Interaction(ctx, id); err == nil && ix.State == workspace.Completed {
+			e.completed++
+		}
+	}
+}
+
+func (e *nodeErrors) print(w io.Writer) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.keys) == 0 {
+		fmt.Fprintf(w, "  %-44s %9s\n", "errors the node answered", "none")
+		return
+	}
+	for _, key := range e.keys {
+		fmt.Fprintf(w, "  %-44s %9d  first: %s\n", "error answered: "+key, e.n[key], e.first[key])
+	}
+	if len(e.completes) > 0 {
+		fmt.Fprintf(w, "  %-44s %9d of %d\n", "  completed all the same (read afterwards)", e.completed, len(e.completes))
+	}
 }
 
 // supervisorSocket is a supervisor's websocket subscribed to queueStatsUpdates (id "q") and
