@@ -308,35 +308,36 @@ func liveViewCost(b *testing.B, m *server.Main, set *liveSet, agents []*workspac
 	}
 	without = without.add(phase(*liveViewRun/2, nil))
 
-	// The load stops; every chat started finishes its life. A node that did not keep up
-	// works through its backlog: that takes a while, but nothing may stall.
+	// The load stops; the chats started finish their life. A node that fell behind works
+	// through its backlog, for a minute at most: then the rest are left and counted.
 	close(stop)
 	<-generated
 	stopped := time.Now()
-	for last, progress := completed.Load(), time.Now(); completed.Load() < started.Load() && errs.get() == nil; time.Sleep(10 * time.Millisecond) {
-		if n := completed.Load(); n > last {
-			last, progress = n, time.Now()
-		}
-		if time.Since(progress) > 30*time.Second {
-			b.Fatalf("%d chats started, %d completed, none for 30 s", started.Load(), completed.Load())
-		}
+	for completed.Load() < started.Load() && errs.get() == nil && time.Since(stopped) < time.Minute {
+		time.Sleep(10 * time.Millisecond)
 	}
-	drained := time.Since(stopped)
+	drained, unfinished := time.Since(stopped), started.Load()-completed.Load()
 	if err := errs.get(); err != nil {
 		b.Fatal(err)
 	}
+	cancel() // ends the chats left, and the agents' sockets
 	handling.Lock()
 	closed = true
 	handling.Unlock()
 	chats.Wait()
-	answered.check(ctx, m.Store)
+	answered.check(b.Context(), m.Store)
 
 	w := os.Stdout
 	perSec := func(n int64, d time.Duration) float64 { return float64(n) / d.Seconds() }
 	fmt.Fprintf(w, "\nlive view cost on sqlite: the same store; %d READY agents take %d new webchats/s (start → offer → accept → %s ACTIVE → end → %s WRAP → complete)\n",
 		liveRunAgents, offerRate, liveActive, liveWrap)
-	fmt.Fprintf(w, "  (%s without the supervisor's socket, as two halves before and after %s with it; %d chats in all, the last finished %s after the load stopped)\n",
-		without.wall.Round(100*time.Millisecond), with.wall.Round(100*time.Millisecond), started.Load(), drained.Round(100*time.Millisecond))
+	fmt.Fprintf(w, "  (%s without the supervisor's socket, as two halves before and after %s with it; %d chats in all)\n",
+		without.wall.Round(100*time.Millisecond), with.wall.Round(100*time.Millisecond), started.Load())
+	if unfinished > 0 {
+		fmt.Fprintf(w, "  (%d chats were still unfinished a minute after the load stopped: the node fell behind)\n", unfinished)
+	} else {
+		fmt.Fprintf(w, "  (the last chat finished %s after the load stopped)\n", drained.Round(100*time.Millisecond))
+	}
 	fmt.Fprintf(w, "  %-44s %9s %9s\n", "", "without", "with")
 	fmt.Fprintf(w, "  %-44s %9.1f %9.1f\n", "new chats/s", perSec(without.started, without.wall), perSec(with.started, with.wall))
 	fmt.Fprintf(w, "  %-44s %9.1f %9.1f\n", "chats finished/s (below new: falling behind)", perSec(without.completed, without.wall), perSec(with.completed, with.wall))
@@ -345,6 +346,14 @@ func liveViewCost(b *testing.B, m *server.Main, set *liveSet, agents []*workspac
 	fmt.Fprintf(w, "  %-44s %9.1f %9.1f\n", "events published/s on AgentsTopic", perSec(without.agentEvents, without.wall), perSec(with.agentEvents, with.wall))
 	cpuWithout, cpuWith := without.cpu.Seconds()/without.wall.Seconds(), with.cpu.Seconds()/with.wall.Seconds()
 	fmt.Fprintf(w, "  %-44s %9.3f %9.3f\n", "process CPU-s per wall s (node + load)", cpuWithout, cpuWith)
+	for _, c := range []struct {
+		name string
+		w    liveWindow
+	}{{"without", without}, {"with", with}} {
+		if float64(c.w.completed) < 0.9*float64(c.w.started) {
+			fmt.Fprintf(w, "  (%s the socket, the node fell behind the load: the CPU figures below compare unlike work)\n", c.name)
+		}
+	}
 	s := with.socket
 	fmt.Fprintf(w, "the supervisor's socket, per second:\n")
 	fmt.Fprintf(w, "  %-44s %9.1f msg/s %9.1f KB/s\n", "all messages", perSec(s.queue+s.agents, with.wall), perSec(s.queueBytes+s.agentBytes, with.wall)/1024)
