@@ -254,7 +254,7 @@ func (s *Service) applyAgentChange(ctx context.Context, before, a *Agent, newPas
 		return s.endAgentSessions(ctx, a.ID, ReasonRoleChanged)
 	}
 	if a.Presence == Ready && !a.Disabled {
-		return s.routeQueued(ctx, a.PlanIDs)
+		s.offerWaiting(ctx, a.PlanIDs)
 	}
 	return nil
 }

@@ -226,7 +226,8 @@ func (s *Service) UpdatePlan(ctx context.Context, c PlanChange) (*Plan, error) {
 	}
 	s.audit(ctx, "plan.update", AuditPlan, p.ID, p.Name, planSnapshot(before), planSnapshot(p))
 	s.queueChanged(p.ID)
-	return p, s.routeQueued(ctx, []string{p.ID})
+	s.offerWaiting(ctx, []string{p.ID})
+	return p, nil
 }
 
 // checkChannelsInUse refuses to take a channel from a plan while its queue holds

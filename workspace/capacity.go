@@ -121,7 +121,8 @@ func (s *Service) releaseAndRoute(ctx context.Context, agentID, ixID string, cha
 	if err != nil || a == nil {
 		return err
 	}
-	return s.routeQueued(ctx, a.PlanIDs)
+	s.offerWaiting(ctx, a.PlanIDs)
+	return nil
 }
 
 // releasing is release returning the agent as written; nil when there was nothing to write.

@@ -162,7 +162,8 @@ func (s *Service) RejectOffer(ctx context.Context, offerID string) (*Interaction
 	if err := s.route(ctx, ix); err != nil {
 		return nil, err
 	}
-	return ix, s.routeQueued(ctx, me.PlanIDs)
+	s.offerWaiting(ctx, me.PlanIDs)
+	return ix, nil
 }
 
 // checkText returns a message's text normalised (NormaliseText), or INVALID when it shows

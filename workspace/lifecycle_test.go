@@ -3,6 +3,7 @@ package workspace_test
 import (
 	"context"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -738,4 +739,73 @@ func TestSweepRepairsCrashLeftovers(t *testing.T) {
 	if holds := e.agent("alice").Holds; len(holds) != 1 {
 		t.Fatalf("the archived interaction's hold was not released: %v", holds)
 	}
+}
+
+// offerLost is a store on which routing's offer of one interaction loses every race: the
+// write that marks it OFFERED is CONFLICT (another node moved it on), and so is every write
+// that would release the hold routing reserved for it.
+type offerLost struct {
+	workspace.Store
+	ixID string
+	on   atomic.Bool
+}
+
+func (o *offerLost) UpdateInteraction(ctx context.Context, ix *workspace.Interaction, from workspace.InteractionState) error {
+	if o.on.Load() && ix.ID == o.ixID {
+		return workspace.Errorf(workspace.ECONFLICT, "the interaction was changed by someone else")
+	}
+	return o.Store.UpdateInteraction(ctx, ix, from)
+}
+
+func (o *offerLost) UpdateAgent(ctx context.Context, a *workspace.Agent) error {
+	if o.on.Load() {
+		stored, err := o.Store.Agent(ctx, a.ID)
+		held := func(hs []workspace.Hold) bool {
+			return slices.ContainsFunc(hs, func(h workspace.Hold) bool { return h.InteractionID == o.ixID })
+		}
+		if err == nil && held(stored.Holds) && !held(a.Holds) {
+			return workspace.Errorf(workspace.ECONFLICT, "agent %s was changed by someone else", a.Username)
+		}
+	}
+	return o.Store.UpdateAgent(ctx, a)
+}
+
+// TestCompletionStandsWhateverRoutingDoes: completing frees room, and routing then offers
+// the queued chat; when that offer fails (the interaction's write and the hold's release
+// both lose their races), the completion is still reported done: the interaction is
+// COMPLETED, and the chat is left for the sweep. It used to report the release's CONFLICT,
+// about the routing's work, as the completion's failure.
+func TestCompletionStandsWhateverRoutingDoes(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	alice := e.agent("alice")
+	alice.Capacity[workspace.Webchat] = 1
+	if err := e.s.Store.UpdateAgent(ctx, alice); err != nil {
+		t.Fatal(err)
+	}
+	e.ready("alice")
+	_, first := e.chat("Sales")
+	first = e.accept(first)
+	if _, err := e.s.EndInteraction(e.as("alice"), first.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, second := e.chat("Sales") // alice is full (WRAP holds her one chat): it waits
+	wantState(t, e.get(second.ID), workspace.Queued)
+
+	flaky := &offerLost{Store: e.s.Store, ixID: second.ID}
+	flaky.on.Store(true)
+	e.s.Store = flaky
+	done, err := e.s.CompleteInteraction(e.as("alice"), first.ID)
+	if err != nil {
+		t.Fatalf("the completion failed because routing afterwards did: %v", err)
+	}
+	wantState(t, done, workspace.Completed)
+	wantState(t, e.get(second.ID), workspace.Queued)
+
+	flaky.on.Store(false)
+	e.clock.Advance(time.Minute) // the stale hold routing left is past the sweep's age
+	if err := e.s.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wantState(t, e.get(second.ID), workspace.Offered)
 }

@@ -22,8 +22,6 @@ func (s *Service) SetPresence(ctx context.Context, p Presence) (*Agent, error) {
 		return a, err
 	}
 	// Room appeared: offer what waits in the agent's queues (P1, P6).
-	if err := s.routeQueued(ctx, a.PlanIDs); err != nil {
-		return a, err
-	}
+	s.offerWaiting(ctx, a.PlanIDs)
 	return s.Store.Agent(ctx, me.ID)
 }

@@ -77,50 +77,104 @@ func (s *Service) queueStats(ctx context.Context) ([]*QueueStats, error) {
 
 // WatchQueueStats sends every plan's figures at once and then whenever they change, at most
 // every LiveViewInterval, until ctx ends (supervisors only). Only the latest figures wait
-// for a slow reader: it never falls behind by more than one push.
+// for a slow reader: it never falls behind by more than one push. All the supervisors
+// watching on one node share one reading of the figures per push (queueFeed), so more
+// supervisors add sockets, not database work.
 func (s *Service) WatchQueueStats(ctx context.Context) (<-chan []*QueueStats, error) {
 	if _, err := RequireSupervisor(ctx); err != nil {
 		return nil, err
 	}
 	out := make(chan []*QueueStats, 1)
-	dirty := make(chan struct{}, 1)
-	mark := func(Event) {
+	s.queueFeed.add(s, out)
+	context.AfterFunc(ctx, func() { s.queueFeed.remove(out) })
+	return out, nil
+}
+
+// queueFeed reads the queue figures for every WatchQueueStats of a node: once per push,
+// while anyone watches. The zero value is ready to use.
+type queueFeed struct {
+	mu    sync.Mutex
+	subs  map[chan []*QueueStats]bool
+	dirty chan struct{}
+	stop  context.CancelFunc
+}
+
+// add registers a feed, starting the reader for the first one, and asks for a push so the
+// new feed gets figures at once.
+func (f *queueFeed) add(s *Service, out chan []*QueueStats) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.subs == nil {
+		f.subs = map[chan []*QueueStats]bool{}
+	}
+	f.subs[out] = true
+	if f.stop == nil {
+		ctx, cancel := context.WithCancel(context.Background())
+		f.stop, f.dirty = cancel, make(chan struct{}, 1)
+		mark := f.marker()
+		s.Hub.Watch(ctx, QueueTopic, mark)
+		s.Hub.Watch(ctx, AgentsTopic, mark)
+		go f.run(ctx, s, f.dirty)
+	}
+	f.marker()(Event{})
+}
+
+// remove ends a feed: its channel is closed, and the reader stops with the last feed.
+func (f *queueFeed) remove(out chan []*QueueStats) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.subs[out] {
+		return
+	}
+	delete(f.subs, out)
+	close(out)
+	if len(f.subs) == 0 && f.stop != nil {
+		f.stop()
+		f.stop = nil
+	}
+}
+
+func (f *queueFeed) marker() func(Event) {
+	dirty := f.dirty
+	return func(Event) {
 		select {
 		case dirty <- struct{}{}:
 		default:
 		}
 	}
-	s.Hub.Watch(ctx, QueueTopic, mark)
-	s.Hub.Watch(ctx, AgentsTopic, mark)
-	mark(Event{})
-	go func() {
-		defer close(out)
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-dirty:
-			}
-			stats, err := s.queueStats(ctx)
-			if err != nil {
-				if ctx.Err() == nil {
-					slog.WarnContext(ctx, "live view: reading queue figures", "err", err)
-				}
-				return
-			}
-			select {
-			case <-out: // drop figures nobody read yet: these are newer
-			default:
-			}
-			out <- stats
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(LiveViewInterval):
-			}
+}
+
+// run reads the figures after each change, at most every LiveViewInterval, and hands them
+// to every feed, replacing figures a slow feed has not read yet.
+func (f *queueFeed) run(ctx context.Context, s *Service, dirty <-chan struct{}) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-dirty:
 		}
-	}()
-	return out, nil
+		stats, err := s.queueStats(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				slog.WarnContext(ctx, "live view: reading queue figures", "err", err)
+			}
+		} else {
+			f.mu.Lock()
+			for out := range f.subs {
+				select {
+				case <-out: // drop figures nobody read yet: these are newer
+				default:
+				}
+				out <- stats
+			}
+			f.mu.Unlock()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(LiveViewInterval):
+		}
+	}
 }
 
 // WatchAgents sends agents as their presence, load, plans, settings or current

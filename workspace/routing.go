@@ -3,6 +3,7 @@ package workspace
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"slices"
 	"time"
 )
@@ -128,6 +129,16 @@ func (s *Service) offerTo(ctx context.Context, agentID string, ix *Interaction, 
 	}
 	s.notify(AgentTopic(a.ID), &OfferEvent{Kind: OfferOffered, Offer: offerOf(ix, ix.State)})
 	return true, nil
+}
+
+// offerWaiting offers queued work of the plans after a step that made room succeeded. The
+// step stands whatever routing then does: a failure here (a race lost on another agent's
+// record, the store briefly away) is logged, never reported as the step's failure, and the
+// sweep offers what stays queued.
+func (s *Service) offerWaiting(ctx context.Context, planIDs []string) {
+	if err := s.routeQueued(ctx, planIDs); err != nil && ctx.Err() == nil {
+		slog.WarnContext(ctx, "offering queued work", "err", err)
+	}
 }
 
 // routeQueued offers the queued interactions of the given plans, oldest first, while agents

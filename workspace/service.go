@@ -43,6 +43,8 @@ type Service struct {
 	MediaTimeout time.Duration
 	// outboxKick wakes the outbox when a message is queued.
 	outboxKick chan struct{}
+	// queueFeed reads the live view's figures once per push for all of a node's watchers.
+	queueFeed queueFeed
 }
 
 // DefaultMaxMessageChars is the default limit on a message's length.

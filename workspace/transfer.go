@@ -145,7 +145,8 @@ func (s *Service) transferToPlan(ctx context.Context, me *Agent, ix *Interaction
 	if err := s.route(ctx, &routed); err != nil {
 		return nil, err
 	}
-	return &routed, s.routeQueued(ctx, me.PlanIDs)
+	s.offerWaiting(ctx, me.PlanIDs)
+	return &routed, nil
 }
 
 // acceptTransfer completes a transfer offer: the target holds the interaction now, the
