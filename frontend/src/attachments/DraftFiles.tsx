@@ -1,5 +1,5 @@
 import { useEffect, useState, useSyncExternalStore, type DragEvent } from 'react';
-import { Button, FileTrigger } from 'react-aria-components';
+import { Button, FileTrigger, setInteractionModality, type PressEvent } from 'react-aria-components';
 import { chipNote, chipStatus, createDraftList, formatSize, type DraftFile, type DraftList } from './core';
 import { useAttachmentTransport } from './transport';
 import './attachments.css';
@@ -17,11 +17,23 @@ export function useDraftFiles(owner: string): { list: DraftList; files: readonly
   return { list, files };
 }
 
+/**
+ * FileTrigger opens the picker with the hidden input's click(), which react-aria's global
+ * listener takes for a screen reader's virtual click: the modality would stay "virtual" until
+ * the next pointer or key press, and hovering Send after picking a file would show no tooltip
+ * (useTooltipTrigger opens on hover only in pointer modality). The press's own modality is
+ * put back once the picker has opened.
+ */
+function restoreModality(event: PressEvent) {
+  const modality = event.pointerType === 'keyboard' ? 'keyboard' : event.pointerType === 'virtual' ? 'virtual' : 'pointer';
+  setTimeout(() => setInteractionModality(modality), 0);
+}
+
 /** The paperclip: a file picker that takes several files. */
 export function AttachButton({ onFiles, isDisabled }: { onFiles: (files: File[]) => void; isDisabled?: boolean }) {
   return (
     <FileTrigger allowsMultiple onSelect={(files) => files && files.length > 0 && onFiles([...files])}>
-      <Button className="button attach-button" aria-label="Attach files" isDisabled={isDisabled}>
+      <Button className="button attach-button" aria-label="Attach files" isDisabled={isDisabled} onPress={restoreModality}>
         <svg viewBox="0 0 24 24" aria-hidden="true" focusable="false" className="attach-button__icon">
           <path d="M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5H9v9a3 3 0 0 0 6 0V5a4.5 4.5 0 0 0-9 0v11.5a6 6 0 0 0 12 0v-10z" />
         </svg>

@@ -166,14 +166,14 @@ export async function fetchAttachment(
  * from an application/octet-stream copy, so even a file that is HTML or SVG can never be opened
  * as a page of this origin (a blob: URL runs in the origin that made it).
  */
-export function saveBlob(blob: Blob, fileName: string, doc: Document = document): void {
+export function saveBlob(blob: Blob, fileName: string, container: Element | ShadowRoot = document.body): void {
   const href = URL.createObjectURL(new Blob([blob], { type: 'application/octet-stream' }));
-  const link = doc.createElement('a');
+  const link = document.createElement('a');
   link.href = href;
   link.download = fileName;
   link.rel = 'noopener';
   link.hidden = true;
-  doc.body.append(link);
+  container.append(link);
   link.click();
   link.remove();
   // After the browser has started the download.
@@ -264,6 +264,8 @@ export interface DraftList {
   add(files: Iterable<File>): void;
   /** Removes a file: its upload stops and its preview is revoked. */
   remove(key: string): void;
+  /** Removes the files of these attachment IDs (sent). */
+  removeSent(ids: readonly string[]): void;
   /** Removes every file (sent, or the agent left the interaction). */
   clear(): void;
   /** The attachment IDs to send. */
@@ -338,6 +340,13 @@ export function createDraftList({ upload, objectUrls = URL }: DraftListOptions):
       if (!file) return;
       drop(file);
       files = files.filter((f) => f !== file);
+      notify();
+    },
+    removeSent(ids) {
+      const sent = files.filter((f) => f.attachment && ids.includes(f.attachment.id));
+      if (sent.length === 0) return;
+      sent.forEach(drop);
+      files = files.filter((f) => !sent.includes(f));
       notify();
     },
     clear() {

@@ -216,7 +216,7 @@ export function Composer({
     else {
       drafts.delete(interactionId);
       setTextState('');
-      files.list.clear();
+      files.list.removeSent(attachmentIds);
       onSent?.();
     }
   }
