@@ -14,8 +14,10 @@ import (
 // framing. Styles need no 'unsafe-inline': Vite emits stylesheets as files, and React's style
 // props go through the CSSOM, which CSP does not govern. connect-src names ws:// and wss://
 // on the page's host besides 'self', as browsers that predate CSP 3 do not count websockets as
-// 'self'; {ws} is replaced per request.
-const pagePolicy = "default-src 'self'; script-src 'self'; style-src 'self'{styles}; img-src 'self'; font-src 'self'; " +
+// 'self'; {ws} is replaced per request. img-src allows blob: for attachments: their bytes are
+// fetched with the Authorization header (no cookies) and shown through object URLs the page
+// made itself (image previews in the composer and the transcript, the widget's images).
+const pagePolicy = "default-src 'self'; script-src 'self'; style-src 'self'{styles}; img-src 'self' blob:; font-src 'self'; " +
 	"connect-src 'self'{ws}; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 // apiPolicy is for everything that is not a page (GraphQL, health, errors): a response opened

@@ -1,5 +1,6 @@
 // The contact's side of the agentdesk GraphQL API over HTTP POST (JSON), and the operations
 // the widget sends. Top-level errors become an ApiError carrying extensions.code.
+import { ATTACHMENT_FIELDS } from '../src/attachments/core';
 import type { ChatMessage } from './messages';
 
 export interface UserError {
@@ -28,7 +29,7 @@ export class ApiError extends Error {
   }
 }
 
-const MESSAGE = 'id from text sentAt';
+const MESSAGE = `id from text sentAt attachments { ${ATTACHMENT_FIELDS} }`;
 const CHAT = `id state agentName endedBy messages(first: 100, after: $after) { edges { node { ${MESSAGE} } } pageInfo { hasNextPage endCursor } }`;
 const USER_ERRORS = 'userErrors { code message field }';
 
@@ -86,9 +87,10 @@ export function createApi(server: string, token: () => string | undefined, fetch
       request<{ startWebchat: { token: string | null; chat: Chat | null; userErrors: UserError[] } }>(START, { input }).then(
         (d) => d.startWebchat,
       ),
-    send: (text: string) =>
+    /** Sends text and the uploaded files' IDs (text may be empty when there are files). */
+    send: (text: string, attachmentIds: string[] = []) =>
       request<{ sendContactMessage: { message: ChatMessage | null; userErrors: UserError[] } }>(SEND, {
-        input: { text },
+        input: { text, ...(attachmentIds.length > 0 && { attachmentIds }) },
       }).then((d) => d.sendContactMessage),
     end: () =>
       request<{ endWebchat: { chat: Chat | null; userErrors: UserError[] } }>(END).then((d) => d.endWebchat),

@@ -1,5 +1,6 @@
 // The transcript as the widget holds it: messages from myChat, the websocket and our own
 // sends, merged without duplicates (by id) and kept in the order they were sent.
+import type { Attachment } from '../src/attachments/core';
 
 export type Party = 'AGENT' | 'CONTACT' | 'SYSTEM';
 
@@ -8,6 +9,8 @@ export interface ChatMessage {
   from: Party;
   text: string;
   sentAt: string;
+  /** Files sent with the message (older servers and tests may leave it out). */
+  attachments?: Attachment[];
 }
 
 /** Orders two RFC 3339 instants to the nanosecond (Date.parse stops at milliseconds). */
@@ -27,7 +30,13 @@ export function mergeMessages(current: readonly ChatMessage[], incoming: readonl
   let changed = false;
   for (const message of incoming) {
     const known = byId.get(message.id);
-    if (known && known.text === message.text && known.sentAt === message.sentAt && known.from === message.from) {
+    if (
+      known &&
+      known.text === message.text &&
+      known.sentAt === message.sentAt &&
+      known.from === message.from &&
+      (known.attachments?.length ?? 0) === (message.attachments?.length ?? 0)
+    ) {
       continue;
     }
     byId.set(message.id, message);

@@ -37,6 +37,28 @@ footer{border-top:1px solid #e3e7ef;padding:10px 12px;display:flex;flex-directio
 .confirm{justify-content:flex-end;font-size:13px}.confirm span{margin-right:auto;white-space:nowrap}.confirm button{padding:6px 10px}
 .ended{align-items:center;text-align:center}
 .ended strong{font-size:15px;font-weight:700}
+.attach{padding:6px 8px;border-color:#b8c0cf;color:#4a5366;display:flex}.attach svg{width:18px;height:18px;fill:currentColor}
+.send{position:relative;display:flex}
+button[aria-disabled=true]{opacity:.6;cursor:default}
+.tip{position:absolute;right:0;bottom:calc(100% + 6px);width:max-content;max-width:240px;background:#1d2330;color:#fff;font-size:12px;padding:6px 8px;border-radius:6px;white-space:normal;display:none;z-index:2}
+.send:hover .tip,.send:focus-within .tip{display:block}
+.chips{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:6px;max-height:150px;overflow-y:auto}
+.chip{display:flex;align-items:center;gap:6px;max-width:100%;border:1px solid #d5d9e2;border-radius:8px;padding:4px 4px 4px 6px;font-size:12px}
+.chip.infected,.chip.too-large,.chip.failed{border-color:#a50e0e;background:#fdecea}
+.chip img,.chip .ext{width:32px;height:32px;border-radius:4px;object-fit:cover;flex:none}
+.chip .ext{display:flex;align-items:center;justify-content:center;background:#f3f5f9;color:#4a5366;font-size:9px;font-weight:700}
+.chip .info{display:flex;flex-direction:column;min-width:0}
+.chip .name{font-weight:600;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;max-width:200px}
+.chip .size,.chip .note{color:#687287;font-size:11px}.chip .note{font-style:italic}
+.chip progress{width:120px;height:6px;accent-color:var(--a)}
+.problem{color:#a50e0e;font-weight:600;font-size:12px}
+.chip .remove{border:0;background:none;color:#4a5366;padding:0 6px;font-size:16px;align-self:flex-start}
+.panel.dropping{outline:3px dashed var(--a);outline-offset:-3px}
+.files{list-style:none;padding:0;display:flex;flex-direction:column;gap:4px;margin-top:2px}
+.files li{display:flex;flex-direction:column;gap:2px;align-items:inherit}
+.thumb{max-width:220px;max-height:160px;border-radius:8px;border:1px solid #e3e7ef}
+button.file{display:flex;gap:6px;align-items:baseline;max-width:100%;font-weight:600;padding:5px 10px;border-color:#b8c0cf;background:#fff;color:var(--a)}
+button.file .name{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}button.file .size{color:#687287;font-weight:400;font-size:12px}
 .error{background:#fdecea;color:#a50e0e;padding:8px 16px;font-size:13px}
 .error:empty{display:none}
 @media (max-width:480px){.panel{position:fixed;inset:0;width:auto;height:auto;border-radius:0}}

@@ -1,6 +1,7 @@
 // The widget in happy-dom against a fake agentdesk: HTTP GraphQL through a fake fetch and the
 // websocket through FakeSocket, the test playing the server.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { MAX_ATTACHMENT_BYTES, type Attachment, type UploadOutcome } from '../src/attachments/core';
 import { FakeSocket, serverSends } from '../src/testing/fakeSocket';
 import type { ChatMessage } from './messages';
 import { mountWidget } from './ui';
@@ -19,6 +20,7 @@ function fakeServer() {
     /** How many myChat requests to refuse as too fast. */
     myChatLimited: 0,
     calls: [] as { query: string; variables: Record<string, unknown>; auth?: string }[],
+    downloads: [] as { url: string; auth?: string }[],
     clock: 0,
     say(from: ChatMessage['from'], text: string) {
       const message = { id: `m${server.messages.length + 1}`, from, text, sentAt: `2025-06-01T10:00:${String(++server.clock).padStart(2, '0')}Z` };
@@ -50,8 +52,11 @@ function fakeServer() {
       if (server.rateLimited) {
         return { data: null, errors: [{ message: 'You are sending messages too fast; wait a moment.', extensions: { code: 'RATE_LIMITED' } }] };
       }
-      const { text } = variables.input as { text: string };
-      return { data: { sendContactMessage: { message: server.say('CONTACT', text), userErrors: [] } } };
+      const { text, attachmentIds = [] } = variables.input as { text: string; attachmentIds?: string[] };
+      const message = server.say('CONTACT', text);
+      const sent = { ...message, attachments: attachmentIds.map((id) => attachmentOf(id)) };
+      server.messages[server.messages.length - 1] = sent;
+      return { data: { sendContactMessage: { message: sent, userErrors: [] } } };
     }
     if (query.includes('endWebchat')) {
       server.chat = { ...server.chat, state: 'WRAP', endedBy: 'CONTACT' };
@@ -61,6 +66,10 @@ function fakeServer() {
     throw new Error(`unexpected ${query}`);
   };
   const fetch = vi.fn(async (url: string, init: RequestInit) => {
+    if (url.startsWith(`${SERVER}/attachments/`)) {
+      server.downloads.push({ url, auth: (init.headers as Record<string, string>).Authorization });
+      return { ok: true, status: 200, blob: async () => new Blob([`bytes of ${url}`]) } as Response;
+    }
     expect(url).toBe(`${SERVER}/query`);
     const { query, variables } = JSON.parse(init.body as string);
     const auth = (init.headers as Record<string, string>).Authorization;
@@ -70,6 +79,27 @@ function fakeServer() {
   });
   return { server, fetch: fetch as unknown as typeof globalThis.fetch };
 }
+
+const attachmentOf = (id: string, overrides: Partial<Attachment> = {}): Attachment => ({
+  id,
+  fileName: `${id}.png`,
+  contentType: 'image/png',
+  size: 2048,
+  url: `/attachments/${id}`,
+  scan: 'UNSCANNED',
+  threat: null,
+  ...overrides,
+});
+
+/** Uploads the test finishes, one deferred per file. */
+let uploads: { file: File; progress: (f: number) => void; finish: (o: UploadOutcome) => void; abort: ReturnType<typeof vi.fn> }[];
+const upload = (file: File, progress: (f: number) => void) => {
+  let finish!: (o: UploadOutcome) => void;
+  const done = new Promise<UploadOutcome>((resolve) => (finish = resolve));
+  const abort = vi.fn();
+  uploads.push({ file, progress, finish, abort });
+  return { done, abort };
+};
 
 let root: ShadowRoot;
 let fake: ReturnType<typeof fakeServer>;
@@ -87,6 +117,7 @@ function mount() {
     fetch: fake.fetch,
     WebSocket: FakeSocket as unknown as WsOptions['WebSocket'],
     retryDelay: () => 5,
+    upload,
   });
 }
 
@@ -121,6 +152,7 @@ async function startChat(text = 'Where is my order?', mounted = false) {
 }
 
 beforeEach(() => {
+  uploads = [];
   FakeSocket.instances = [];
   fake = fakeServer();
 });
@@ -317,5 +349,131 @@ describe('webchat widget', () => {
     expect($('.badge')!.textContent).toBe('1 new message');
     launcher.click();
     expect($('.badge')!.hidden).toBe(true);
+  });
+});
+
+describe('webchat widget attachments', () => {
+  const picker = () => $<HTMLInputElement>('input[type=file]')!;
+  const chip = (name: string) => $(`li[aria-label="${name}"]`);
+  const sendButton = () => button('Send')!;
+  const pick = (...files: File[]) => {
+    Object.defineProperty(picker(), 'files', { value: files, configurable: true });
+    picker().dispatchEvent(new Event('change'));
+  };
+  const png = (name: string, size?: number) => {
+    const file = new File(['png'], name, { type: 'image/png' });
+    if (size !== undefined) Object.defineProperty(file, 'size', { value: size });
+    return file;
+  };
+  const drag = (target: Element, type: string, files: File[]) => {
+    const event = new Event(type, { bubbles: true, cancelable: true });
+    Object.defineProperty(event, 'dataTransfer', { value: { types: ['Files'], files, dropEffect: 'none' } });
+    target.dispatchEvent(event);
+    return event;
+  };
+
+  beforeEach(() => {
+    vi.spyOn(URL, 'createObjectURL').mockImplementation(() => 'blob:preview');
+    vi.spyOn(URL, 'revokeObjectURL').mockImplementation(() => {});
+  });
+
+  it('attaches files with the button and by dropping them; Send waits for the uploads and says why; sends their IDs', async () => {
+    await startChat();
+    const clicked = vi.fn();
+    picker().addEventListener('click', clicked);
+    click('Attach files');
+    expect(clicked).toHaveBeenCalled();
+    expect(picker().multiple).toBe(true);
+
+    pick(png('photo.png'));
+    expect(uploads.map((u) => u.file.name)).toEqual(['photo.png']);
+    expect(chip('photo.png')!.querySelector('img')!.getAttribute('src')).toBe('blob:preview');
+    uploads[0]!.progress(0.3);
+    expect(chip('photo.png')!.querySelector('progress')!.value).toBe(0.3);
+    expect(chip('photo.png')!.querySelector('progress')!.getAttribute('aria-label')).toBe('Uploading photo.png');
+    expect(sendButton().getAttribute('aria-disabled')).toBe('true');
+    expect(root.getElementById(sendButton().getAttribute('aria-describedby')!)!.textContent).toBe('Wait until photo.png has uploaded.');
+
+    // Enter does not send while it uploads: the reason shows.
+    const input = $<HTMLTextAreaElement>('#adw-text')!;
+    input.value = 'The photo';
+    key(input, 'Enter');
+    expect($('.error')!.textContent).toBe('Wait until photo.png has uploaded.');
+    expect(fake.server.ops('sendContactMessage')).toHaveLength(0);
+
+    // A file dropped on the panel.
+    expect(drag(input, 'dragover', []).defaultPrevented).toBe(true);
+    expect($('.panel')!.classList.contains('dropping')).toBe(true);
+    expect(drag(input, 'drop', [png('close-up.png')]).defaultPrevented).toBe(true);
+    expect($('.panel')!.classList.contains('dropping')).toBe(false);
+    expect(uploads.map((u) => u.file.name)).toEqual(['photo.png', 'close-up.png']);
+
+    uploads[0]!.finish({ attachment: attachmentOf('att-1', { fileName: 'photo.png' }) });
+    uploads[1]!.finish({ attachment: attachmentOf('att-2', { fileName: 'close-up.png', scan: 'CLEAN' }) });
+    await vi.waitFor(() => expect(chip('photo.png')!.dataset.status).toBe('unscanned'));
+    expect(chip('photo.png')!.textContent).toContain('Not scanned for viruses');
+    expect(chip('close-up.png')!.dataset.status).toBe('clean');
+    expect(sendButton().getAttribute('aria-disabled')).toBeNull();
+
+    key(input, 'Enter');
+    await vi.waitFor(() => expect(fake.server.ops('sendContactMessage')).toHaveLength(1));
+    expect(fake.server.ops('sendContactMessage')[0]!.variables.input).toEqual({ text: 'The photo', attachmentIds: ['att-1', 'att-2'] });
+    await vi.waitFor(() => expect(chip('photo.png')).toBeNull());
+    expect($('.chips')!.hidden).toBe(true);
+    // Our own message shows its files.
+    expect([...root.querySelectorAll('.log button.file')].map((b) => b.getAttribute('aria-label'))).toEqual([
+      'Download att-1.png, 2 KB',
+      'Download att-2.png, 2 KB',
+    ]);
+  });
+
+  it('an infected file says so, and Send says to remove it; removing it lets the message go', async () => {
+    await startChat();
+    pick(png('invoice.png'));
+    uploads[0]!.finish({
+      attachment: attachmentOf('att-9', { fileName: 'invoice.png', scan: 'INFECTED', threat: 'Eicar-Test-Signature' }),
+      error: { code: 'INFECTED', message: 'invoice.png contains malware' },
+    });
+    await vi.waitFor(() => expect(chip('invoice.png')!.dataset.status).toBe('infected'));
+    expect(chip('invoice.png')!.querySelector('[role=alert]')!.textContent).toBe('Contains malware (Eicar-Test-Signature): remove it.');
+    expect(sendButton().getAttribute('aria-disabled')).toBe('true');
+    expect($('#adw-send-why')!.textContent).toBe('invoice.png contains malware: remove it to send.');
+    expect($('#adw-send-why')!.getAttribute('role')).toBe('tooltip');
+
+    click('Remove invoice.png');
+    expect(chip('invoice.png')).toBeNull();
+    expect(sendButton().getAttribute('aria-disabled')).toBeNull();
+    expect(root.activeElement).toBe($('#adw-text'));
+  });
+
+  it('a file over 25 MB is refused before uploading', async () => {
+    await startChat();
+    pick(png('huge.png', MAX_ATTACHMENT_BYTES + 1));
+    expect(uploads).toHaveLength(0);
+    expect(chip('huge.png')!.textContent).toContain('huge.png is over the 25 MB limit (E4)');
+    expect($('#adw-send-why')!.textContent).toBe('huge.png is over the 25 MB limit: remove it to send.');
+  });
+
+  it('shows the agent’s files: images inline and every file as a download, fetched with the contact’s token', async () => {
+    await startChat();
+    const message = {
+      ...fake.server.say('AGENT', ''),
+      attachments: [
+        attachmentOf('img-1', { fileName: 'map.png' }),
+        attachmentOf('doc-1', { fileName: 'receipt.pdf', contentType: 'application/pdf', size: 900 }),
+      ],
+    };
+    serverSends(socket(), { type: 'next', id: '1', payload: { data: { messages: message } } });
+    await vi.waitFor(() => expect($<HTMLImageElement>('.log img.thumb')?.getAttribute('src')).toBe('blob:preview'));
+    expect($('.log img.thumb')!.getAttribute('alt')).toBe('map.png');
+    expect(fake.server.downloads).toEqual([{ url: 'https://desk.test/attachments/img-1', auth: 'Bearer tok-1' }]);
+    // A message of files alone has no empty bubble.
+    expect(root.querySelectorAll('.log .agent p')).toHaveLength(0);
+
+    const saved = vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(() => {});
+    click('Download receipt.pdf, 900 B');
+    await vi.waitFor(() => expect(saved).toHaveBeenCalled());
+    expect(fake.server.downloads.at(-1)).toEqual({ url: 'https://desk.test/attachments/doc-1', auth: 'Bearer tok-1' });
+    expect((saved.mock.contexts[0] as HTMLAnchorElement).download).toBe('receipt.pdf');
   });
 });

@@ -1,6 +1,21 @@
 // The widget itself: a launcher button and a panel (start form, transcript, composer, end
 // confirmation), rendered with plain DOM into a shadow root, and the chat's life: start,
-// resume with a stored token, live messages over the websocket, send, end.
+// resume with a stored token, live messages over the websocket, send, end; files attached to
+// a message (button or drag and drop, uploaded with progress) and the agent's files.
+import {
+  chipNote,
+  chipStatus,
+  createDraftList,
+  createUploader,
+  fetchAttachment,
+  formatSize,
+  isPreviewable,
+  saveBlob,
+  sendBlockedReason,
+  type Attachment,
+  type DraftFile,
+  type Uploader,
+} from '../src/attachments/core';
 import { ApiError, MESSAGES, createApi, hasEnded, type Chat } from './api';
 import { mergeMessages, type ChatMessage } from './messages';
 import { createTokenStore, tokenKey } from './store';
@@ -18,6 +33,8 @@ export interface WidgetOptions {
   fetch?: typeof fetch;
   WebSocket?: WsOptions['WebSocket'];
   retryDelay?: WsOptions['retryDelay'];
+  /** Uploads a file; by default XMLHttpRequest to the server's /query (tests pass a fake). */
+  upload?: Uploader;
 }
 
 type Props = Record<string, string | boolean | number | ((event: never) => void)>;
@@ -62,6 +79,13 @@ const time = (sentAt: string) => {
   return isNaN(d.getTime()) ? '' : d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 };
 
+/** A paperclip, decorative. */
+function clip() {
+  const span = h('span', { 'aria-hidden': 'true' });
+  span.innerHTML = '<svg viewBox="0 0 24 24"><path d="M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5H9v9a3 3 0 0 0 6 0V5a4.5 4.5 0 0 0-9 0v11.5a6 6 0 0 0 12 0v-10z"/></svg>';
+  return span;
+}
+
 /** Enter sends, Shift+Enter adds a line (and Enter while composing with an IME does nothing). */
 const onEnter = (action: () => void) => (event: KeyboardEvent) => {
   if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
@@ -88,6 +112,14 @@ export function mountWidget(options: WidgetOptions) {
   let busy = false;
   let visitorName = '';
   const rendered = new Map<string, HTMLElement>();
+  // Files attached to the next message: uploaded at once, never kept across a reload (E4).
+  const drafts = createDraftList({
+    upload: options.upload ?? createUploader({ url: `${server}/query`, token: () => token }),
+  });
+  const chips = new Map<string, { el: HTMLElement; status: string }>();
+  // The agent's images, fetched once with the token, as object URLs.
+  const images = new Map<string, Promise<string>>();
+  const absolute = (url: string) => (url.startsWith('/') ? server + url : url);
 
   // --- the frame: launcher, panel, header, status, body, error ---
   const badge = h('span', { class: 'badge', hidden: true });
@@ -104,7 +136,20 @@ export function mountWidget(options: WidgetOptions) {
   const log = h('div', { class: 'log', role: 'log', 'aria-label': 'Messages', 'aria-live': 'polite', tabindex: 0 });
   const panel = h(
     'section',
-    { id: 'adw-panel', class: 'panel', role: 'dialog', 'aria-labelledby': 'adw-title', hidden: true, onkeydown: onPanelKey },
+    {
+      id: 'adw-panel',
+      class: 'panel',
+      role: 'dialog',
+      'aria-labelledby': 'adw-title',
+      hidden: true,
+      onkeydown: onPanelKey,
+      ondragenter: onDrag,
+      ondragover: onDrag,
+      ondragleave: (e: DragEvent) => {
+        if (!panel.contains(e.relatedTarget as Node | null)) panel.classList.remove('dropping');
+      },
+      ondrop: onDrop,
+    },
     h(
       'header',
       {},
@@ -140,6 +185,29 @@ export function mountWidget(options: WidgetOptions) {
     } else setOpen(false);
   }
 
+  /** Files dragged over the panel while the composer is open can be dropped there (S5). */
+  const takesFiles = (event: DragEvent) => !!composer() && !!event.dataTransfer && [...event.dataTransfer.types].includes('Files');
+
+  function onDrag(event: DragEvent) {
+    if (!takesFiles(event)) return;
+    event.preventDefault();
+    event.dataTransfer!.dropEffect = 'copy';
+    panel.classList.add('dropping');
+  }
+
+  function onDrop(event: DragEvent) {
+    panel.classList.remove('dropping');
+    if (!takesFiles(event)) return;
+    event.preventDefault();
+    attach([...event.dataTransfer!.files]);
+  }
+
+  function attach(files: File[]) {
+    if (files.length === 0) return;
+    setError();
+    drafts.add(files);
+  }
+
   function renderBadge() {
     badge.hidden = unread === 0;
     badge.textContent = '';
@@ -158,6 +226,7 @@ export function mountWidget(options: WidgetOptions) {
   function showStart() {
     chat = undefined;
     draft = '';
+    drafts.clear();
     messages = [];
     ended = false;
     rendered.clear();
@@ -213,6 +282,91 @@ export function mountWidget(options: WidgetOptions) {
   let confirming = false;
   let draft = '';
   const composer = () => footer.querySelector('textarea');
+  const chipList = h('ul', { class: 'chips', 'aria-label': 'Attached files' });
+  let sendButton: HTMLButtonElement | undefined;
+  const sendWhy = h('span', { id: 'adw-send-why', class: 'tip', role: 'tooltip', hidden: true });
+
+  /** The chips of the attached files, updated in place (progress) or replaced (a new state). */
+  function renderChips() {
+    const list = drafts.list();
+    for (const [key, chip] of chips)
+      if (!list.some((d) => d.key === key)) {
+        chip.el.remove();
+        chips.delete(key);
+      }
+    let ref = chipList.firstChild;
+    for (const d of list) {
+      const status = chipStatus(d);
+      let chip = chips.get(d.key);
+      if (chip && chip.status === status) {
+        const bar = chip.el.querySelector('progress');
+        if (bar) bar.value = d.progress;
+      } else {
+        if (chip) {
+          if (chip.el === ref) ref = ref.nextSibling;
+          chip.el.remove();
+        }
+        chip = { el: renderChip(d), status };
+        chips.set(d.key, chip);
+      }
+      if (chip.el === ref) ref = ref.nextSibling;
+      else chipList.insertBefore(chip.el, ref);
+    }
+    chipList.hidden = list.length === 0;
+    renderSendState();
+  }
+
+  function renderChip(d: DraftFile) {
+    const status = chipStatus(d);
+    const note = chipNote(d);
+    const problem = status === 'infected' || status === 'too-large' || status === 'failed';
+    const ext = /\.([a-z0-9]{1,5})$/i.exec(d.name)?.[1]?.toUpperCase() ?? 'FILE';
+    return h(
+      'li',
+      { class: `chip ${status}`, 'data-status': status, 'aria-label': d.name },
+      d.preview ? h('img', { src: d.preview, alt: '' }) : h('span', { class: 'ext', 'aria-hidden': 'true' }, ext),
+      h(
+        'span',
+        { class: 'info' },
+        h('span', { class: 'name' }, d.name),
+        h('span', { class: 'size' }, formatSize(d.size)),
+        status === 'uploading'
+          ? h('progress', { max: 1, value: d.progress, 'aria-label': `Uploading ${d.name}` })
+          : note
+            ? h('span', { class: problem ? 'problem' : 'note', role: problem ? 'alert' : false }, note)
+            : '',
+      ),
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'remove',
+          'aria-label': `Remove ${d.name}`,
+          onclick: () => {
+            drafts.remove(d.key);
+            composer()?.focus();
+          },
+        },
+        '×',
+      ),
+    );
+  }
+
+  /** Send waits for the files: it says why on hover and focus (aria-disabled keeps it focusable). */
+  function renderSendState() {
+    const why = sendBlockedReason(drafts.list());
+    sendWhy.textContent = why ?? '';
+    sendWhy.hidden = why === null;
+    if (!sendButton) return;
+    if (why) {
+      sendButton.setAttribute('aria-disabled', 'true');
+      sendButton.setAttribute('aria-describedby', 'adw-send-why');
+    } else {
+      sendButton.removeAttribute('aria-disabled');
+      sendButton.removeAttribute('aria-describedby');
+    }
+  }
+  drafts.subscribe(renderChips);
 
   function showChat() {
     log.replaceChildren();
@@ -230,28 +384,46 @@ export function mountWidget(options: WidgetOptions) {
       onkeydown: onEnter(send),
     });
     input.value = draft;
-    const sendButton = h('button', { type: 'submit', class: 'primary' }, 'Send');
+    const button = (sendButton = h('button', { type: 'submit', class: 'primary' }, 'Send'));
+    const picker = h('input', {
+      type: 'file',
+      multiple: true,
+      hidden: true,
+      tabindex: -1,
+      onchange: () => {
+        attach([...(picker.files ?? [])]);
+        picker.value = '';
+      },
+    });
     const form = h(
       'form',
       { class: 'row', 'aria-label': 'Send a message', onsubmit: (e: SubmitEvent) => (e.preventDefault(), send()) },
+      h('button', { type: 'button', class: 'attach', 'aria-label': 'Attach files', title: 'Attach files', onclick: () => picker.click() }, clip()),
+      picker,
       h('label', { class: 'sr', for: 'adw-text' }, 'Message'),
       input,
-      sendButton,
+      h('span', { class: 'send' }, button, sendWhy),
     );
     const endButton = h('button', { type: 'button', class: 'small', onclick: askToEnd }, 'End chat');
-    footer.replaceChildren(form, h('div', { class: 'row' }, endButton));
+    footer.replaceChildren(chipList, form, h('div', { class: 'row' }, endButton));
+    renderChips();
 
     async function send() {
       const text = input.value;
-      if (busy || !text.trim()) return;
+      const files = drafts.list();
+      if (busy || (!text.trim() && files.length === 0)) return;
+      const why = sendBlockedReason(files);
+      if (why) return setError(why);
+      const ids = drafts.ids();
       busy = true;
       input.readOnly = true;
-      sendButton.disabled = true;
+      button.disabled = true;
       setError();
       try {
-        const result = await api.send(text);
+        const result = await api.send(text, ids);
         if (result.message) {
           if (input.value === text) input.value = draft = '';
+          drafts.removeSent(ids);
           add([result.message]);
           scrollToEnd();
         } else {
@@ -266,7 +438,7 @@ export function mountWidget(options: WidgetOptions) {
       } finally {
         busy = false;
         input.readOnly = false;
-        sendButton.disabled = false;
+        button.disabled = false;
         if (footer.contains(input)) input.focus();
       }
     }
@@ -274,6 +446,7 @@ export function mountWidget(options: WidgetOptions) {
 
   function askToEnd() {
     confirming = true;
+    sendButton = undefined;
     draft = composer()?.value ?? '';
     const yes = h('button', { type: 'button', class: 'primary', onclick: end }, 'Yes, end chat');
     footer.replaceChildren(
@@ -316,6 +489,8 @@ export function mountWidget(options: WidgetOptions) {
     );
     // Focus follows only if it was in the widget (e.g. in the composer that goes away now).
     const hadFocus = panel.contains(root.activeElement);
+    drafts.clear();
+    sendButton = undefined;
     const by = chat?.endedBy === 'CONTACT' ? 'You ended the chat.' : chat?.endedBy === 'AGENT' ? 'The agent ended the chat.' : '';
     footer.replaceChildren(h('div', { class: 'note ended' }, h('strong', {}, 'Chat ended'), by, again));
     status.textContent = '';
@@ -335,10 +510,13 @@ export function mountWidget(options: WidgetOptions) {
     let ref = log.firstChild;
     for (const m of messages) {
       let el = rendered.get(m.id);
-      if (!el || el.dataset.text !== m.text) {
-        const fresh = renderMessage(m);
-        if (el) el.replaceWith(fresh);
-        el = fresh;
+      if (!el || el.dataset.text !== m.text || el.dataset.files !== String(m.attachments?.length ?? 0)) {
+        // The old element goes; the new one is inserted where it stood (ref moves past it).
+        if (el) {
+          if (el === ref) ref = ref.nextSibling;
+          el.remove();
+        }
+        el = renderMessage(m);
         rendered.set(m.id, el);
       }
       if (el === ref) ref = ref.nextSibling;
@@ -348,14 +526,66 @@ export function mountWidget(options: WidgetOptions) {
   }
 
   function renderMessage(m: ChatMessage) {
-    if (m.from === 'SYSTEM') return h('div', { class: 'system', 'data-text': m.text }, m.text);
+    if (m.from === 'SYSTEM') return h('div', { class: 'system', 'data-text': m.text, 'data-files': 0 }, m.text);
     const who = m.from === 'CONTACT' ? 'You' : chat?.agentName || 'Agent';
+    const files = m.attachments ?? [];
     return h(
       'div',
-      { class: `msg ${m.from.toLowerCase()}`, 'data-text': m.text },
+      { class: `msg ${m.from.toLowerCase()}`, 'data-text': m.text, 'data-files': files.length },
       h('small', {}, who, ' · ', h('time', { datetime: m.sentAt }, time(m.sentAt))),
-      h('p', {}, m.text),
+      ...(m.text || files.length === 0 ? [h('p', {}, m.text)] : []),
+      ...(files.length > 0 ? [h('ul', { class: 'files', 'aria-label': 'Files' }, ...files.map(renderFile))] : []),
     );
+  }
+
+  /** A file in the transcript: an image inline, and a button that downloads it with the token. */
+  function renderFile(a: Attachment) {
+    const item = h('li', {});
+    if (a.scan === 'INFECTED') {
+      item.append(h('span', { class: 'problem' }, `${a.fileName}: blocked, it contains malware`));
+      return item;
+    }
+    if (isPreviewable(a.contentType)) {
+      const img = h('img', { alt: a.fileName, class: 'thumb' });
+      let image = images.get(a.url);
+      if (!image) {
+        image = fetchAttachment(absolute(a.url), token, options.fetch).then((blob) => URL.createObjectURL(blob));
+        images.set(a.url, image);
+        image.catch(() => images.delete(a.url));
+      }
+      image.then(
+        (src) => {
+          img.src = src;
+          if (atEnd()) scrollToEnd();
+        },
+        () => img.remove(),
+      );
+      item.append(img);
+    }
+    const status = h('span', { class: 'problem', role: 'alert' });
+    const button = h(
+      'button',
+      {
+        type: 'button',
+        class: 'file',
+        'aria-label': `Download ${a.fileName}, ${formatSize(a.size)}`,
+        onclick: async () => {
+          status.textContent = '';
+          button.disabled = true;
+          try {
+            saveBlob(await fetchAttachment(absolute(a.url), token, options.fetch), a.fileName, root);
+          } catch (e) {
+            status.textContent = describe(e);
+          } finally {
+            button.disabled = false;
+          }
+        },
+      },
+      h('span', { class: 'name' }, a.fileName),
+      h('span', { class: 'size' }, formatSize(a.size)),
+    );
+    item.append(button, status);
+    return item;
   }
 
   function atEnd() {
@@ -456,6 +686,9 @@ export function mountWidget(options: WidgetOptions) {
   }
 
   function forget() {
+    drafts.clear();
+    for (const image of images.values()) void image.then((src) => URL.revokeObjectURL(src), () => {});
+    images.clear();
     store.clear();
     token = undefined;
     subscribed = false;
@@ -473,6 +706,7 @@ export function mountWidget(options: WidgetOptions) {
   return {
     /** Removes the widget and closes its socket; the stored token stays for the next page. */
     destroy() {
+      drafts.clear();
       token = undefined;
       ws?.dispose();
       ws = undefined;

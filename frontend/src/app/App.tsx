@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { Provider } from 'urql';
+import { AttachmentsProvider } from '../attachments/transport';
 import { SignIn } from '../auth/SignIn';
 import type { TokenStore } from '../auth/tokenStore';
 import { useToken } from '../auth/useToken';
@@ -22,9 +23,11 @@ function Session({ tokens, signedIn }: { tokens: TokenStore; signedIn: boolean }
   return (
     <Provider value={agentClient.client}>
       <ConnectionProvider connection={agentClient.connection}>
-        <ToastProvider>
-          {signedIn ? <Shell tokens={tokens} /> : <SignIn tokens={tokens} />}
-        </ToastProvider>
+        <AttachmentsProvider tokens={tokens}>
+          <ToastProvider>
+            {signedIn ? <Shell tokens={tokens} /> : <SignIn tokens={tokens} />}
+          </ToastProvider>
+        </AttachmentsProvider>
       </ConnectionProvider>
     </Provider>
   );

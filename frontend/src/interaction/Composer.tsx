@@ -1,6 +1,19 @@
 import { useEffect, useId, useImperativeHandle, useRef, useState, type KeyboardEvent, type Ref } from 'react';
-import { Autocomplete, Label, ListBox, ListBoxItem, TextArea, TextField, type Key } from 'react-aria-components';
+import {
+  Autocomplete,
+  Button,
+  Label,
+  ListBox,
+  ListBoxItem,
+  TextArea,
+  TextField,
+  Tooltip,
+  TooltipTrigger,
+  type Key,
+} from 'react-aria-components';
 import { useMutation } from 'urql';
+import { sendBlockedReason } from '../attachments/core';
+import { AttachButton, DraftChips, useDraftFiles, useFileDrop } from '../attachments/DraftFiles';
 import { insertResponse, slashQueryAt, type SlashQuery } from '../canned/slash';
 import { useCannedResponses } from '../canned/useCannedResponses';
 import '../canned/canned.css';
@@ -34,7 +47,8 @@ const closedHint: Partial<Record<InteractionState, string>> = {
   PARKED: 'Parked: replies open again when the contact writes back.',
 };
 
-// Unsent replies per interaction, so switching between chats keeps what was typed.
+// Unsent replies per interaction, so switching between chats keeps what was typed. Attached
+// files are not kept: they are dropped when the agent switches (the seeds, S7).
 const drafts = new Map<string, string>();
 
 /** What the transcript may ask of the reply box: a failed message's text back, to change it (E5). */
@@ -65,6 +79,13 @@ export interface WhatsAppWindow {
  * (and the global ones), searched by what follows the slash: the arrow keys move through them
  * while the caret stays in the box, Enter or a click puts the response's text in place of the
  * `/query`, and Escape closes the list and leaves the text as typed.
+ *
+ * Files are attached with the paperclip or by dropping them on the box (C2, S5): each shows as
+ * a chip that uploads at once, with its progress, an image preview, its virus scan and Remove.
+ * Files over 25 MB are refused before uploading (E4). Send waits while a file uploads and stays
+ * disabled while one is too big, contains malware or failed; hovering or focusing it says why
+ * (S6, E5). A reply may be files alone. The files are dropped when the agent switches to another
+ * interaction, and nothing keeps them across a reload (S7).
  */
 export function Composer({
   interactionId,
@@ -95,7 +116,14 @@ export function Composer({
   const [{ fetching }, send] = useMutation(SendMessageMutation);
   const enabled = state === 'ACTIVE' && !closedReason;
   const tooLong = text.length > MAX_MESSAGE_LENGTH;
-  const canSend = enabled && !fetching && !tooLong && text.trim() !== '';
+  const files = useDraftFiles(interactionId);
+  const drop = useFileDrop(attach, enabled);
+  const somethingToSend = text.trim() !== '' || files.files.length > 0;
+  // Why Send waits although there is something to send: said on hover and focus (S6).
+  const blocked = tooLong
+    ? `The reply is too long: shorten it to ${MAX_MESSAGE_LENGTH} characters to send.`
+    : sendBlockedReason(files.files);
+  const canSend = enabled && !fetching && somethingToSend && blocked === null;
   const inputRef = useRef<HTMLTextAreaElement>(null);
   const focused = useRef(false);
   const windowOpen = useFreeTextOpen(whatsApp?.freeTextUntil);
@@ -111,6 +139,11 @@ export function Composer({
     focused.current = true;
     inputRef.current?.focus();
   }, [autoFocus, enabled, templatesOnly]);
+
+  function attach(added: File[]) {
+    setError(null);
+    files.list.add(added);
+  }
 
   function setText(value: string) {
     drafts.set(interactionId, value);
@@ -172,7 +205,10 @@ export function Composer({
   async function submit() {
     if (!canSend) return;
     setError(null);
-    const result = await send({ input: { interactionId, text: text.trim() } });
+    const attachmentIds = files.list.ids();
+    const result = await send({
+      input: { interactionId, text: text.trim(), ...(attachmentIds.length > 0 && { attachmentIds }) },
+    });
     const userError = result.data?.sendMessage.userErrors[0];
     if (userError) setError(userError.message);
     else if (result.error || !result.data?.sendMessage.message)
@@ -180,6 +216,7 @@ export function Composer({
     else {
       drafts.delete(interactionId);
       setTextState('');
+      files.list.removeSent(attachmentIds);
       onSent?.();
     }
   }
@@ -209,12 +246,15 @@ export function Composer({
 
   return (
     <form
-      className="composer"
+      className={`composer${drop.over ? ' composer--dropping' : ''}`}
+      {...drop.handlers}
       onSubmit={(event) => {
         event.preventDefault();
         void submit();
       }}
     >
+      {drop.over && <p className="composer__drop-hint">Drop the files to attach them</p>}
+      <DraftChips files={files.files} onRemove={files.list.remove} />
       <Autocomplete inputValue={text} onInputChange={typed} disableAutoFocusFirst>
         <div className="composer__box">
           <TextField className="composer__field" isDisabled={!enabled} isInvalid={tooLong}>
@@ -259,6 +299,7 @@ export function Composer({
         </div>
       </Autocomplete>
       <div className="composer__bar">
+        <AttachButton onFiles={attach} isDisabled={!enabled} />
         <span id={hintId} className="composer__hint muted">
           {!enabled
             ? (closedReason ?? closedHint[state] ?? 'This conversation has ended: replies are closed.')
@@ -273,11 +314,39 @@ export function Composer({
             {error}
           </span>
         )}
-        <button type="submit" className="button button--primary" disabled={!canSend}>
-          Send
-        </button>
+        <SendButton blocked={enabled && somethingToSend ? blocked : null} isDisabled={!enabled || fetching || !somethingToSend} />
       </div>
     </form>
+  );
+}
+
+/**
+ * Send. With nothing to send, or the box closed, it is simply disabled. With something to send
+ * that cannot go yet (a file uploading, too big, infected or failed; text too long) it stays
+ * focusable with aria-disabled, and hovering or focusing it shows why in a tooltip (S6).
+ */
+function SendButton({ blocked, isDisabled }: { blocked: string | null; isDisabled: boolean }) {
+  const reasonId = useId();
+  return (
+    <TooltipTrigger delay={150} closeDelay={0} isDisabled={blocked === null}>
+      <Button
+        type="submit"
+        className="button button--primary"
+        isDisabled={isDisabled && blocked === null}
+        aria-disabled={blocked !== null ? true : undefined}
+        aria-describedby={blocked !== null ? reasonId : undefined}
+      >
+        Send
+      </Button>
+      {blocked !== null && (
+        <span id={reasonId} className="visually-hidden">
+          {blocked}
+        </span>
+      )}
+      <Tooltip className="send-tooltip" placement="top end" offset={6}>
+        {blocked}
+      </Tooltip>
+    </TooltipTrigger>
   );
 }
 

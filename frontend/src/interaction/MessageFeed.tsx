@@ -27,6 +27,15 @@ export const TranscriptMessageFragment = graphql(`
       message
       providerCode
     }
+    attachments {
+      id
+      fileName
+      contentType
+      size
+      url
+      scan
+      threat
+    }
   }
 `);
 

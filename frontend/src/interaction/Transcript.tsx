@@ -2,6 +2,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { useLayoutEffect, useRef } from 'react';
 import { formatTime } from '../clock/format';
 import { DeliveryFailure, DeliveryMark } from '../delivery/DeliveryMark';
+import { MessageAttachments } from '../attachments/MessageAttachments';
 import type { Party, TranscriptMessageFragment } from '../gql/graphql';
 
 /** Rows rendered beyond the visible ones, so fast scrolling shows no gaps. */
@@ -110,7 +111,7 @@ export function Transcript({
         </p>
       )}
       <p className="visually-hidden" aria-live="polite">
-        {latestIncoming ? `${contactName}: ${latestIncoming.text}` : ''}
+        {latestIncoming ? `${contactName}: ${latestIncoming.text}${filesSaid(latestIncoming.attachments.length)}` : ''}
       </p>
     </div>
   );
@@ -155,10 +156,15 @@ function MessageBubble({
           {delivery && <DeliveryMark status={delivery} />}
         </span>
       )}
-      <p className="msg__text">{message.text}</p>
+      {(message.text !== '' || message.attachments.length === 0) && <p className="msg__text">{message.text}</p>}
+      <MessageAttachments attachments={message.attachments} />
       {delivery === 'FAILED' && <DeliveryFailure message={message} canRecover={canRecover} onEdit={onEdit} />}
     </article>
   );
+}
+
+function filesSaid(count: number): string {
+  return count === 0 ? '' : count === 1 ? ' (1 file)' : ` (${count} files)`;
 }
 
 function findLast<T>(items: readonly T[], match: (item: T) => boolean): T | undefined {

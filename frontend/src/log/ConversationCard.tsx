@@ -62,7 +62,8 @@ export function ConversationCard({
       {last && (
         <span id={previewId} className="card-item__preview">
           {last.from === 'AGENT' && <span className="muted">You: </span>}
-          {last.text}
+          {/* Only files carry no text (C2). */}
+          {last.text || <span className="muted">Sent files</span>}
         </span>
       )}
     </button>

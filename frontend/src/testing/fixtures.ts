@@ -82,6 +82,7 @@ export function message(
     agent: null,
     delivery: null,
     deliveryError: null,
+    attachments: [],
     ...overrides,
     ...(overrides.deliveryError && { deliveryError: { __typename: 'DeliveryError', ...overrides.deliveryError } }),
   } as WithTypename<TranscriptMessageFragment>;
