@@ -396,3 +396,36 @@ func TestAttachmentEICAR(t *testing.T) {
 		})
 	}
 }
+
+// TestUploadAuthorisation is the authorisation matrix's row for uploadAttachment, which only
+// a multipart request can call: agents and webchat contacts may upload; a CRM key is
+// FORBIDDEN; no credential, a bad one or a revoked one is refused before the body is read.
+func TestUploadAuthorisation(t *testing.T) {
+	m := start(t)
+	alice := login(t, m, "alice")
+	ready(t, m, alice)
+	contact, _ := acceptChat(t, m, alice, "Sales", "hello")
+	otherContact, _ := startChat(t, m, "Support", "another chat")
+	revoked := login(t, m, "bob")
+	mutate(t, m, revoked, "logout", `mutation { logout }`, nil)
+	for _, c := range []struct {
+		who, token, want string
+	}{
+		{"none", "", "401"}, {"bad_token", "ads_not-a-session", "401"}, {"revoked_token", revoked, "401"},
+		{"contact", contact, "ALLOWED"}, {"other_contact", otherContact, "ALLOWED"},
+		{"holder", alice, "ALLOWED"}, {"other_agent", login(t, m, "carol"), "ALLOWED"},
+		{"supervisor", login(t, m, "admin"), "ALLOWED"}, {"crm_key", workspace.DemoAPIKey, "FORBIDDEN"},
+	} {
+		status, p := upload(t, m, c.token, "a.png", pngBytes(10))
+		got := fmt.Sprint(status)
+		switch {
+		case status == 200 && p["attachment"] != nil:
+			got = "ALLOWED"
+		case status == 200 && strings.Contains(fmt.Sprint(p["errors"]), "FORBIDDEN"):
+			got = "FORBIDDEN"
+		}
+		if got != c.want {
+			t.Errorf("%s: %s (%v), want %s", c.who, got, p, c.want)
+		}
+	}
+}
