@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -65,6 +66,52 @@ type phoneMessage struct {
 	Template   *string   `json:"template"`
 	Status     string    `json:"status"`
 	At         time.Time `json:"at"`
+	// File is the file the phone sent with the message, if any.
+	File *phoneFile `json:"file,omitempty"`
+}
+
+// phoneFile is a file a phone sends: in the page's request with its bytes (base64), in the
+// page's state without them.
+type phoneFile struct {
+	Name        string `json:"name"`
+	ContentType string `json:"contentType"`
+	Size        int    `json:"size"`
+	Data        string `json:"data,omitempty"`
+}
+
+// maxPhoneFile is the largest file the phone page sends (MMS and WhatsApp allow about this).
+const maxPhoneFile = 5 << 20
+
+// phoneFileTypes are the files the phone page sends: images and PDFs.
+var phoneFileTypes = []string{"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"}
+
+// decodePhoneFile checks a file from the page: an allowed type that its bytes agree with, a
+// name, at most maxPhoneFile bytes. The error is for the page, with its HTTP status.
+func decodePhoneFile(f *phoneFile) (providersim.File, int, error) {
+	name := strings.TrimSpace(f.Name)
+	if name == "" || len(name) > 200 || strings.ContainsAny(name, "/\\\x00") {
+		return providersim.File{}, http.StatusBadRequest, errors.New("the file needs a name (up to 200 characters, no slashes)")
+	}
+	if !slices.Contains(phoneFileTypes, f.ContentType) {
+		return providersim.File{}, http.StatusUnsupportedMediaType, errors.New("only images (PNG, JPEG, GIF, WebP) and PDFs can be sent, not " + strconv.Quote(f.ContentType))
+	}
+	if base64.StdEncoding.DecodedLen(len(f.Data)) > maxPhoneFile+2 {
+		return providersim.File{}, http.StatusRequestEntityTooLarge, errors.New("the file is larger than 5 MB")
+	}
+	body, err := base64.StdEncoding.DecodeString(f.Data)
+	if err != nil {
+		return providersim.File{}, http.StatusBadRequest, errors.New("the file's data is not base64")
+	}
+	if len(body) == 0 {
+		return providersim.File{}, http.StatusBadRequest, errors.New("the file is empty")
+	}
+	if len(body) > maxPhoneFile {
+		return providersim.File{}, http.StatusRequestEntityTooLarge, errors.New("the file is larger than 5 MB")
+	}
+	if sniffed, _, _ := strings.Cut(http.DetectContentType(body), ";"); sniffed != f.ContentType {
+		return providersim.File{}, http.StatusUnsupportedMediaType, errors.New("the file's bytes are not " + f.ContentType)
+	}
+	return providersim.File{ContentType: f.ContentType, FileName: name, Body: body}, 0, nil
 }
 
 // startDemoPhone creates or updates the demo identities and templates and builds the simulator.
@@ -287,17 +334,35 @@ func (p *demoPhone) send(w http.ResponseWriter, r *http.Request) {
 		Name       string `json:"name"`
 		IdentityID string `json:"identityId"`
 		Text       string `json:"text"`
+		// File is one file sent with the text (the text becomes its caption).
+		File *phoneFile `json:"file"`
 	}
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&in); err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "send {phone, name, identityId, text}"})
+	// A 5 MB file is under 7 MB in base64.
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxPhoneFile/3*4+64<<10)).Decode(&in); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": "the file is larger than 5 MB"})
+			return
+		}
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "send {phone, name, identityId, text, file?: {name, contentType, data}}"})
 		return
 	}
 	phone, err := workspace.NormalisePhone(in.Phone, "phone")
-	if err != nil || strings.TrimSpace(in.Text) == "" {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "a phone number in international form (+44…) and a text"})
+	if err != nil || (strings.TrimSpace(in.Text) == "" && in.File == nil) {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "a phone number in international form (+44…) and a text or a file"})
 		return
 	}
 	msg := providersim.Inbound{ID: uuid.NewString(), From: phone, Name: in.Name, Text: in.Text}
+	var shown *phoneFile
+	if in.File != nil {
+		f, status, err := decodePhoneFile(in.File)
+		if err != nil {
+			writeJSON(w, status, map[string]string{"error": err.Error()})
+			return
+		}
+		msg.Files, msg.Caption, msg.Text = []providersim.File{f}, in.Text, ""
+		shown = &phoneFile{Name: f.FileName, ContentType: f.ContentType, Size: len(f.Body)}
+	}
 	var status int
 	switch in.IdentityID {
 	case demoSMSIdentityID:
@@ -317,7 +382,7 @@ func (p *demoPhone) send(w http.ResponseWriter, r *http.Request) {
 	if status == http.StatusOK {
 		p.mu.Lock()
 		p.sent = append(p.sent, phoneMessage{ID: msg.ID, Phone: phone, IdentityID: in.IdentityID, Direction: "in",
-			Text: in.Text, Status: "received", At: p.m.Clock.Now()})
+			Text: in.Text, Status: "received", At: p.m.Clock.Now(), File: shown})
 		p.mu.Unlock()
 	}
 	writeJSON(w, http.StatusOK, map[string]int{"status": status})
