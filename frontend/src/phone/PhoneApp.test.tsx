@@ -193,3 +193,59 @@ describe('the phone simulator page', () => {
     ]);
   });
 });
+
+describe('attaching a file', () => {
+  it('sends the chosen image with the text, shows its name, and can remove it', async () => {
+    localStorage.setItem('agentdesk.phone', JSON.stringify({ phone: ME, name: 'Ana' }));
+    const { api } = fakeApi();
+    render(<PhoneApp api={api} pollMs={60_000} />);
+    const user = userEvent.setup();
+    const attach = await screen.findByLabelText('Attach an image or PDF');
+    expect(attach.getAttribute('type')).toBe('file');
+    expect(attach.getAttribute('accept')).toContain('application/pdf');
+
+    const png = new File([new Uint8Array([0x89, 0x50, 0x4e, 0x47])], 'part.png', { type: 'image/png' });
+    await user.upload(attach, png);
+    expect(screen.getByText(/part\.png \(4 B\)/)).toBeTruthy();
+    // Removing it takes it off the message.
+    await user.click(screen.getByRole('button', { name: 'Remove part.png' }));
+    expect(screen.queryByText(/part\.png/)).toBeNull();
+
+    // A file alone can be sent: the button is enabled without text.
+    await user.upload(attach, png);
+    const send = screen.getByRole('button', { name: 'Send' });
+    expect(send).toHaveProperty('disabled', false);
+    await user.type(screen.getByRole('textbox', { name: 'Message to Acme Support' }), 'The broken part');
+    await user.click(send);
+    expect(api.send).toHaveBeenCalledWith({
+      phone: ME,
+      name: 'Ana',
+      identityId: 'sms-1',
+      text: 'The broken part',
+      file: { name: 'part.png', contentType: 'image/png', data: 'iVBORw==' },
+    });
+    await vi.waitFor(() => expect(screen.queryByRole('button', { name: 'Remove part.png' })).toBeNull());
+  });
+
+  it('refuses a file the desk would refuse before sending it', async () => {
+    localStorage.setItem('agentdesk.phone', JSON.stringify({ phone: ME, name: 'Ana' }));
+    const { api } = fakeApi();
+    render(<PhoneApp api={api} pollMs={60_000} />);
+    const user = userEvent.setup({ applyAccept: false });
+    await user.upload(await screen.findByLabelText('Attach an image or PDF'), new File(['hi'], 'notes.txt', { type: 'text/plain' }));
+    expect(screen.getByText('Only images (PNG, JPEG, GIF, WebP) and PDFs can be sent.')).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Send' })).toHaveProperty('disabled', true);
+    expect(api.send).not.toHaveBeenCalled();
+  });
+
+  it('shows the files the phone sent in its thread', async () => {
+    localStorage.setItem('agentdesk.phone', JSON.stringify({ phone: ME, name: 'Ana' }));
+    const withFile = {
+      identities,
+      messages: [msg({ id: 'f1', direction: 'in', text: '', at: '2026-11-21T12:00:00Z', file: { name: 'invoice.pdf', contentType: 'application/pdf', size: 2048 } })],
+    };
+    render(<PhoneApp api={fakeApi(withFile).api} pollMs={60_000} />);
+    const log = await screen.findByRole('log', { name: 'Messages with Acme Support' });
+    expect(await within(log).findByText(/invoice\.pdf \(2 KB\)/)).toBeTruthy();
+  });
+});

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useId, useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { normalisePhone, phoneProblem } from '../outbound/phone';
-import { PhoneApiError, type PhoneApi, type PhoneState } from './api';
+import { ATTACH_MAX_BYTES, ATTACH_TYPES, PhoneApiError, readSendFile, type PhoneApi, type PhoneState } from './api';
 import { channelName, statusLabel, threadOf, threadSummaries } from './thread';
 
 const STORAGE_KEY = 'agentdesk.phone';
@@ -18,6 +18,12 @@ function loadMe(): Me {
   } catch {
     return { phone: DEFAULT_PHONE, name: '' };
   }
+}
+
+function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
 }
 
 const timeOfDay = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
@@ -79,6 +85,9 @@ export function PhoneApp({ api, pollMs = 1000 }: { api: PhoneApi; pollMs?: numbe
   const nameId = useId();
   const textId = useId();
   const sendHintId = useId();
+  const attachId = useId();
+  const [file, setFile] = useState<File | null>(null);
+  const fileInput = useRef<HTMLInputElement>(null);
   const [me, setMeState] = useState<Me>(loadMe);
   const [chosen, setChosen] = useState<string | null>(null);
   const [text, setText] = useState('');
@@ -128,18 +137,31 @@ export function PhoneApp({ api, pollMs = 1000 }: { api: PhoneApi; pollMs?: numbe
     ? 'Enter your number first.'
     : !identity
       ? 'Choose a desk number to text.'
-      : text.trim() === ''
-        ? 'Write a message.'
-        : null;
+      : file && !ATTACH_TYPES.includes(file.type)
+        ? 'Only images (PNG, JPEG, GIF, WebP) and PDFs can be sent.'
+        : file && file.size > ATTACH_MAX_BYTES
+          ? 'The file is larger than 5 MB.'
+          : text.trim() === '' && !file
+            ? 'Write a message.'
+            : null;
+
+  function chooseFile(next: File | null) {
+    setFile(next);
+    setSendError(null);
+    if (!next && fileInput.current) fileInput.current.value = '';
+  }
 
   async function send() {
     if (sendProblem || sending || !phone || !identity) return;
     setSending(true);
     setSendError(null);
     try {
-      const status = await api.send({ phone, name: me.name.trim(), identityId: identity.id, text: text.trim() });
-      if (status >= 200 && status < 300) setText('');
-      else setSendError(`The desk's webhook answered ${status || 'nothing'}: the message was not taken. Your text is still here.`);
+      const input = { phone, name: me.name.trim(), identityId: identity.id, text: text.trim() };
+      const status = await api.send(file ? { ...input, file: await readSendFile(file) } : input);
+      if (status >= 200 && status < 300) {
+        setText('');
+        chooseFile(null);
+      } else setSendError(`The desk's webhook answered ${status || 'nothing'}: the message was not taken. Your text is still here.`);
     } catch (e) {
       setSendError(e instanceof PhoneApiError ? e.message : 'The message could not be sent.');
     } finally {
@@ -229,7 +251,7 @@ export function PhoneApp({ api, pollMs = 1000 }: { api: PhoneApi; pollMs?: numbe
                   {last && (
                     <span className="phone-thread__preview">
                       {last.direction === 'in' && <span className="muted">You: </span>}
-                      {last.text}
+                      {last.text || (last.file ? `📎 ${last.file.name}` : '')}
                     </span>
                   )}
                   {unread > 0 && <span className="phone-thread__unread">{unread} new</span>}
@@ -267,7 +289,12 @@ export function PhoneApp({ api, pollMs = 1000 }: { api: PhoneApi; pollMs?: numbe
                 >
                   <span className="visually-hidden">{m.direction === 'in' ? 'You: ' : `${identity.name}: `}</span>
                   {m.template && <span className="bubble__template">Template: {m.template}</span>}
-                  <span className="bubble__text">{m.text}</span>
+                  {m.file && (
+                    <span className="bubble__file">
+                      📎 {m.file.name} ({formatSize(m.file.size)})
+                    </span>
+                  )}
+                  {m.text && <span className="bubble__text">{m.text}</span>}
                   <span className="bubble__meta">
                     <time dateTime={m.at}>{timeOfDay.format(new Date(m.at))}</time>
                     {' · '}
@@ -294,12 +321,33 @@ export function PhoneApp({ api, pollMs = 1000 }: { api: PhoneApi; pollMs?: numbe
                   onChange={(event) => setText(event.target.value)}
                   onKeyDown={onKeyDown}
                 />
+                <input
+                  ref={fileInput}
+                  id={attachId}
+                  type="file"
+                  className="visually-hidden"
+                  accept={ATTACH_TYPES.join(',')}
+                  onChange={(event) => chooseFile(event.target.files?.[0] ?? null)}
+                />
+                <label htmlFor={attachId} className="button phone-compose__attach" title="Attach an image or PDF (up to 5 MB)">
+                  Attach an image or PDF
+                </label>
                 <button type="submit" className="button button--primary" disabled={sendProblem !== null || sending}>
                   {sending ? 'Sending…' : 'Send'}
                 </button>
               </div>
+              {file && (
+                <div className="phone-compose__file">
+                  <span>
+                    📎 {file.name} ({formatSize(file.size)})
+                  </span>
+                  <button type="button" className="button phone-compose__remove" aria-label={`Remove ${file.name}`} onClick={() => chooseFile(null)}>
+                    Remove
+                  </button>
+                </div>
+              )}
               <span id={sendHintId} className="muted phone-compose__hint">
-                {sendProblem && text.trim() !== '' ? sendProblem : 'Enter sends · Shift+Enter adds a line'}
+                {sendProblem && (text.trim() !== '' || file) ? sendProblem : 'Enter sends · Shift+Enter adds a line'}
               </span>
               {sendError && (
                 <p className="form-error" role="alert">

@@ -29,6 +29,8 @@ export interface PhoneMessage {
   template: string | null;
   status: 'sent' | 'delivered' | 'read' | 'failed' | 'received';
   at: string;
+  /** The file the phone sent with the message (customer to desk only). */
+  file?: { name: string; contentType: string; size: number } | null;
 }
 
 export interface PhoneState {
@@ -41,6 +43,32 @@ export interface SendInput {
   name: string;
   identityId: string;
   text: string;
+  /** One image or PDF sent with the text (the text becomes its caption). */
+  file?: SendFile;
+}
+
+/** A file as the simulator takes it: its bytes in base64 (at most 5 MB decoded). */
+export interface SendFile {
+  name: string;
+  contentType: string;
+  data: string;
+}
+
+/** The files the phone can send, and how large (the simulator refuses others). */
+export const ATTACH_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'application/pdf'];
+export const ATTACH_MAX_BYTES = 5 * 1024 * 1024;
+
+/** Reads a file the person picked into what `send` takes. */
+export function readSendFile(file: File): Promise<SendFile> {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => {
+      const url = String(reader.result);
+      resolve({ name: file.name, contentType: file.type, data: url.slice(url.indexOf(',') + 1) });
+    };
+    reader.onerror = () => reject(new PhoneApiError(`${file.name} could not be read.`, null));
+    reader.readAsDataURL(file);
+  });
 }
 
 export interface PhoneApi {
