@@ -87,10 +87,10 @@ func capacities(in []*model.ChannelCapacityInput) map[workspace.Channel]int {
 	return out
 }
 
-// adminErrors is userErrors for operations where NOT_FOUND of a named input (an unknown
+// inputErrors is userErrors for operations where NOT_FOUND of a named input (an unknown
 // plan or draft attachment) and CONFLICT are the caller's to fix and so are userErrors too:
 // the admin operations and sending with attachments.
-func adminErrors(err error) ([]*model.UserError, error) {
+func inputErrors(err error) ([]*model.UserError, error) {
 	var derr *workspace.Error
 	if errors.As(err, &derr) && (derr.Code == workspace.ECONFLICT || (derr.Code == workspace.ENOTFOUND && len(derr.Field) > 0)) {
 		return []*model.UserError{{Code: derr.Code, Message: derr.Message, Field: derr.Field}}, nil
@@ -99,7 +99,7 @@ func adminErrors(err error) ([]*model.UserError, error) {
 }
 
 func agentPayload(a *workspace.Agent, err error) (*model.AgentPayload, error) {
-	uerrs, err := adminErrors(err)
+	uerrs, err := inputErrors(err)
 	if len(uerrs) > 0 {
 		a = nil
 	}
@@ -108,7 +108,7 @@ func agentPayload(a *workspace.Agent, err error) (*model.AgentPayload, error) {
 
 // planPayload carries the plan as written, or on CONFLICT the current plan.
 func planPayload(p *workspace.Plan, err error) (*model.PlanPayload, error) {
-	uerrs, err := adminErrors(err)
+	uerrs, err := inputErrors(err)
 	if len(uerrs) > 0 && uerrs[0].Code != workspace.ECONFLICT {
 		p = nil
 	}

@@ -258,7 +258,7 @@ func (r *mutationResolver) RejectOffer(ctx context.Context, input model.OfferInp
 func (r *mutationResolver) SendMessage(ctx context.Context, input model.SendMessageInput) (*model.SendMessagePayload, error) {
 	m, err := r.Service.SendReply(ctx, workspace.Reply{InteractionID: input.InteractionID, Text: input.Text,
 		TemplateID: deref(input.TemplateID), TemplateParameters: input.TemplateParameters, AttachmentIDs: input.AttachmentIds})
-	uerrs, err := adminErrors(err)
+	uerrs, err := inputErrors(err)
 	return &model.SendMessagePayload{Message: m, UserErrors: uerrs}, err
 }
 
@@ -330,7 +330,7 @@ func (r *mutationResolver) SendContactMessage(ctx context.Context, input model.C
 		return nil, err
 	}
 	m, err := r.Webchat.Send(ctx, input.Text, input.AttachmentIds...)
-	uerrs, err := adminErrors(err)
+	uerrs, err := inputErrors(err)
 	return &model.SendMessagePayload{Message: m, UserErrors: uerrs}, err
 }
 
@@ -431,7 +431,7 @@ func (r *mutationResolver) CreateAPIKey(ctx context.Context, input model.CreateA
 // RevokeAPIKey is the resolver for the revokeApiKey field.
 func (r *mutationResolver) RevokeAPIKey(ctx context.Context, input model.RevokeAPIKeyInput) (*model.APIKeyPayload, error) {
 	k, err := r.Service.RevokeAPIKeyByID(ctx, input.APIKeyID)
-	uerrs, err := adminErrors(err)
+	uerrs, err := inputErrors(err)
 	return &model.APIKeyPayload{APIKey: k, UserErrors: uerrs}, err
 }
 
@@ -439,13 +439,13 @@ func (r *mutationResolver) RevokeAPIKey(ctx context.Context, input model.RevokeA
 func (r *mutationResolver) SaveCannedResponse(ctx context.Context, input model.CannedResponseInput) (*model.CannedResponsePayload, error) {
 	c, err := r.Service.SaveCannedResponse(ctx, workspace.CannedChange{ID: deref(input.CannedResponseID),
 		Title: input.Title, Text: input.Text, PlanID: deref(input.PlanID)})
-	uerrs, err := adminErrors(err)
+	uerrs, err := inputErrors(err)
 	return &model.CannedResponsePayload{CannedResponse: c, UserErrors: uerrs}, err
 }
 
 // DeleteCannedResponse is the resolver for the deleteCannedResponse field.
 func (r *mutationResolver) DeleteCannedResponse(ctx context.Context, input model.DeleteCannedResponseInput) (*model.DeleteCannedResponsePayload, error) {
-	uerrs, err := adminErrors(r.Service.DeleteCannedResponse(ctx, input.CannedResponseID))
+	uerrs, err := inputErrors(r.Service.DeleteCannedResponse(ctx, input.CannedResponseID))
 	if err != nil || len(uerrs) > 0 {
 		return &model.DeleteCannedResponsePayload{UserErrors: uerrs}, err
 	}
@@ -454,8 +454,10 @@ func (r *mutationResolver) DeleteCannedResponse(ctx context.Context, input model
 
 // UploadAttachment is the resolver for the uploadAttachment field.
 func (r *mutationResolver) UploadAttachment(ctx context.Context, input model.UploadAttachmentInput) (*model.UploadAttachmentPayload, error) {
-	if err := r.limitWebchat(ctx); err != nil && workspace.PrincipalFrom(ctx).Kind == workspace.ContactPrincipal {
-		return nil, err
+	if workspace.PrincipalFrom(ctx).Kind == workspace.ContactPrincipal { // agents' uploads are not webchat traffic
+		if err := r.limitWebchat(ctx); err != nil {
+			return nil, err
+		}
 	}
 	a, err := r.Service.Upload(ctx, input.File.Filename, input.File.File)
 	uerrs, err := userErrors(err)
