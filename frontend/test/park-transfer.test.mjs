@@ -165,6 +165,10 @@ test('transfer T1 T2 T3 T4 T5: alice transfers to bob, bob accepts and sees the 
   assert.equal(await dialog.evaluate((el) => el.contains(document.activeElement)), true, 'focus is trapped');
   await alice.keyboard.press('Escape');
   await dialog.waitFor({ state: 'detached' });
+  // react-aria gives focus back on the next animation frame, later on a busy machine.
+  await alice
+    .waitForFunction(() => document.activeElement?.textContent === 'Transfer', null, { timeout: 10_000 })
+    .catch(() => {});
   assert.equal(await alice.evaluate(() => document.activeElement?.textContent), 'Transfer');
 
   await alice.getByRole('button', { name: 'Transfer', exact: true }).click();
