@@ -54,6 +54,7 @@ func Run(t *testing.T, factory Factory) {
 	t.Run("ExpiredDrafts", func(t *testing.T) { testExpiredDrafts(t, fresh(t)) })
 	t.Run("MessageAttachmentIDs", func(t *testing.T) { testMessageAttachmentIDs(t, fresh(t)) })
 	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, fresh(t)) })
+	t.Run("SigningKeys", func(t *testing.T) { testSigningKeys(t, factory(t)) })
 	t.Run("Restart", func(t *testing.T) { testRestart(t, factory(t)) })
 }
 

@@ -41,6 +41,12 @@ type Service struct {
 	// MediaTimeout bounds the fetching and storing of one inbound media file (default
 	// DefaultMediaTimeout).
 	MediaTimeout time.Duration
+	// FileURL is the URL of a sent file as a provider fetches it, given its link token
+	// (OpenFileLink checks it): the server's public base URL. Nil: providers that fetch
+	// files (Twilio, Vonage) cannot send them.
+	FileURL func(attachmentID, token string) string
+	// linkKey caches the file-link signing key.
+	linkKey linkKey
 	// outboxKick wakes the outbox when a message is queued.
 	outboxKick chan struct{}
 	// queueFeed reads the live view's figures once per push for all of a node's watchers.

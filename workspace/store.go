@@ -163,6 +163,10 @@ type Store interface {
 	// DeleteAttachment removes an attachment's record; a missing one is NOT_FOUND.
 	DeleteAttachment(ctx context.Context, id string) error
 
+	// SigningKey returns the key stored under name, storing fresh there first when there is
+	// none: every node that asks gets the key the first one stored (file links, issue 12).
+	SigningKey(ctx context.Context, name string, fresh []byte) ([]byte, error)
+
 	// CountMessages counts an interaction's messages.
 	CountMessages(ctx context.Context, interactionID string) (int, error)
 	// LastMessage returns an interaction's latest message, NOT_FOUND if it has none.
