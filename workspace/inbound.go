@@ -89,7 +89,7 @@ func (s *Service) Receive(ctx context.Context, in InboundMessage) (Received, err
 	}
 	r := Received{Message: m, Interaction: ix, Opened: opened}
 	if opened {
-		return r, s.route(ctx, ix)
+		return r, s.routeArrival(ctx, ix)
 	}
 	if ix.Channel == WhatsApp { // the contact's message (re)opens the 24-hour window (O2)
 		if ix, _, err = s.mutate(ctx, ix.ID, ix, func(x *Interaction) error {

@@ -153,6 +153,40 @@ func (s *Service) routeQueued(ctx context.Context, planIDs []string) error {
 	if err != nil || len(agents) == 0 {
 		return err
 	}
+	return s.routeQueuedWith(ctx, planIDs, agents)
+}
+
+// routeArrival routes a new QUEUED interaction. When no agent has room for it, it waits its
+// turn, which costs one read. When one has, and older work waits in the plan's queue (its
+// routing lost a race, or room has just appeared), the queue is offered oldest first, the
+// arrival among it: a newcomer never overtakes a contact who has waited longer (P6, FIFO
+// per plan). ix is updated to what routing made of it.
+func (s *Service) routeArrival(ctx context.Context, ix *Interaction) error {
+	agents, err := s.Store.ReadyAgents(ctx, []string{ix.PlanID})
+	if err != nil || len(candidates(agents, ix)) == 0 {
+		return err
+	}
+	oldest, err := s.Store.LiveInteractions(ctx, LiveFilter{States: []InteractionState{Queued}, PlanIDs: []string{ix.PlanID}, Limit: 1})
+	if err != nil {
+		return err
+	}
+	if len(oldest) == 0 || oldest[0].ID == ix.ID {
+		_, err := s.routeWith(ctx, ix, agents)
+		return err
+	}
+	if err := s.routeQueuedWith(ctx, []string{ix.PlanID}, agents); err != nil {
+		return err
+	}
+	fresh, err := s.Store.Interaction(ctx, ix.ID)
+	if err != nil {
+		return err
+	}
+	*ix = *fresh
+	return nil
+}
+
+// routeQueuedWith is routeQueued from agents already read.
+func (s *Service) routeQueuedWith(ctx context.Context, planIDs []string, agents []*Agent) error {
 	queued, err := s.Store.LiveInteractions(ctx, LiveFilter{States: []InteractionState{Queued}, PlanIDs: planIDs, Limit: 100})
 	if err != nil {
 		return err
