@@ -450,6 +450,9 @@ func (h *Hub) Publish(e Event) {
 	for w := range h.watchers[e.Topic] {
 		calls = append(calls, w.fn)
 	}
+	for w := range h.watchers[allTopics] {
+		calls = append(calls, w.fn)
+	}
 	h.mu.Unlock()
 	for _, s := range slow {
 		h.remove(e.Topic, s)
@@ -458,6 +461,13 @@ func (h *Hub) Publish(e Event) {
 		fn(e)
 	}
 }
+
+// allTopics is the watchers' key for WatchAll: no topic is named so.
+const allTopics = "\x00all"
+
+// WatchAll is Watch for every event of every topic, in the order each publisher publishes:
+// for a node's caches, which drop what an event says has changed.
+func (h *Hub) WatchAll(ctx context.Context, fn func(Event)) { h.Watch(ctx, allTopics, fn) }
 
 // Watchers counts the watchers of every topic.
 func (h *Hub) Watchers() int {

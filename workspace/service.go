@@ -45,6 +45,8 @@ type Service struct {
 	// (OpenFileLink checks it): the server's public base URL. Nil: providers that fetch
 	// files (Twilio, Vonage) cannot send them.
 	FileURL func(attachmentID, token string) string
+	// sessions caches signed-in agents' sessions (authcache.go).
+	sessions sessionCache
 	// linkKey caches the file-link signing key.
 	linkKey linkKey
 	// outboxKick wakes the outbox when a message is queued.
