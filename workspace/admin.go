@@ -276,7 +276,7 @@ func (s *Service) reclaimFrom(ctx context.Context, a *Agent) error {
 
 func (s *Service) reclaim(ctx context.Context, a *Agent, ix *Interaction) error {
 	if ix.State == Wrap {
-		_, err := s.complete(ctx, ix.ID, func(x *Interaction, now time.Time) error {
+		_, err := s.complete(ctx, ix.ID, ix, func(x *Interaction, now time.Time) error {
 			if x.AgentID != a.ID {
 				return errSkip
 			}

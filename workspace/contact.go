@@ -104,7 +104,7 @@ func (s *Service) EndByContact(ctx context.Context) (*Interaction, error) {
 	}
 	switch ix.State {
 	case Queued, Offered:
-		done, err := s.complete(ctx, id, (*Interaction).abandon)
+		done, err := s.complete(ctx, id, ix, (*Interaction).abandon)
 		if ErrorCode(err) == EWRONGSTATE { // accepted meanwhile: end it as an active one
 			return s.EndByContact(ctx)
 		} else if err != nil {

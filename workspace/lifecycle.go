@@ -79,7 +79,7 @@ func (s *Service) AcceptOffer(ctx context.Context, offerID string) (*Interaction
 	if err != nil {
 		return nil, err
 	}
-	return s.accept(ctx, me.ID, ix.ID, ix.OfferSeq, plan)
+	return s.accept(ctx, me.ID, ix, ix.OfferSeq, plan)
 }
 
 // openOffer authorises an answer to an offer.
@@ -115,10 +115,10 @@ func (s *Service) openOffer(ctx context.Context, offerID string) (*Agent, *Inter
 // accept makes an offered interaction ACTIVE with the agent. The contact is told who joined
 // only the first time: a chat that comes back through a queue after a transfer or parking
 // changes hands silently (T4).
-func (s *Service) accept(ctx context.Context, agentID, ixID string, seq int, plan *Plan) (*Interaction, error) {
+func (s *Service) accept(ctx context.Context, agentID string, loaded *Interaction, seq int, plan *Plan) (*Interaction, error) {
 	now := s.Clock.Now()
 	first := false
-	ix, _, err := s.mutate(ctx, ixID, nil, func(ix *Interaction) (err error) {
+	ix, _, err := s.mutate(ctx, loaded.ID, loaded, func(ix *Interaction) (err error) {
 		first, err = ix.accept(agentID, seq, plan, now)
 		return err
 	})
@@ -152,7 +152,7 @@ func (s *Service) RejectOffer(ctx context.Context, offerID string) (*Interaction
 		return s.rejectTransfer(ctx, me, ix)
 	}
 	seq := ix.OfferSeq
-	ix, _, err = s.mutate(ctx, ix.ID, nil, func(ix *Interaction) error { return ix.reject(me.ID, seq, s.Clock.Now()) })
+	ix, _, err = s.mutate(ctx, ix.ID, ix, func(ix *Interaction) error { return ix.reject(me.ID, seq, s.Clock.Now()) })
 	if err != nil {
 		return nil, err
 	}
@@ -228,7 +228,7 @@ func (s *Service) systemMessage(ctx context.Context, ix *Interaction, text strin
 
 // SetNotes saves the agent's notes on an ACTIVE or WRAP interaction they hold (H2, W3).
 func (s *Service) SetNotes(ctx context.Context, interactionID, notes string) (*Interaction, error) {
-	me, _, err := s.held(ctx, interactionID)
+	me, held, err := s.held(ctx, interactionID)
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +239,7 @@ func (s *Service) SetNotes(ctx context.Context, interactionID, notes string) (*I
 	if utf8.RuneCountInString(notes) > maxNotesChars {
 		return nil, &Error{Code: EINVALID, Message: fmt.Sprintf("notes are limited to %d characters", maxNotesChars), Field: []string{"notes"}}
 	}
-	return s.edit(ctx, interactionID, func(ix *Interaction) error {
+	return s.edit(ctx, interactionID, held, func(ix *Interaction) error {
 		if err := mine(ix, me.ID); err != nil {
 			return err
 		}
@@ -250,14 +250,14 @@ func (s *Service) SetNotes(ctx context.Context, interactionID, notes string) (*I
 // SelectDisposition chooses a code of the interaction's plan: while ACTIVE it replaces the
 // previous code (H2); in WRAP it is added to those chosen (W3).
 func (s *Service) SelectDisposition(ctx context.Context, interactionID, code string) (*Interaction, error) {
-	me, _, plan, err := s.heldWithPlan(ctx, interactionID)
+	me, held, plan, err := s.heldWithPlan(ctx, interactionID)
 	if err != nil {
 		return nil, err
 	}
 	if !slices.ContainsFunc(plan.DispositionCodes, func(c DispositionCode) bool { return c.Code == code }) {
 		return nil, &Error{Code: EINVALID, Message: fmt.Sprintf("plan %s has no disposition code %q", plan.Name, code), Field: []string{"code"}}
 	}
-	return s.edit(ctx, interactionID, func(ix *Interaction) error {
+	return s.edit(ctx, interactionID, held, func(ix *Interaction) error {
 		if err := mine(ix, me.ID); err != nil {
 			return err
 		}
@@ -265,9 +265,10 @@ func (s *Service) SelectDisposition(ctx context.Context, interactionID, code str
 	})
 }
 
-// edit changes an interaction through the write path and tells its agent.
-func (s *Service) edit(ctx context.Context, id string, change func(*Interaction) error) (*Interaction, error) {
-	ix, _, err := s.mutate(ctx, id, nil, change)
+// edit changes an interaction through the write path and tells its agent. loaded is the
+// interaction as the caller just read it (nil: read it), so a step reads it once.
+func (s *Service) edit(ctx context.Context, id string, loaded *Interaction, change func(*Interaction) error) (*Interaction, error) {
+	ix, _, err := s.mutate(ctx, id, loaded, change)
 	if err != nil {
 		return nil, err
 	}
@@ -328,11 +329,11 @@ func (s *Service) end(ctx context.Context, loaded *Interaction, by Party, step f
 
 // ExtendWrap restarts the wrap countdown of a WRAP interaction with optional codes (W3).
 func (s *Service) ExtendWrap(ctx context.Context, interactionID string) (*Interaction, error) {
-	me, _, plan, err := s.heldWithPlan(ctx, interactionID)
+	me, held, plan, err := s.heldWithPlan(ctx, interactionID)
 	if err != nil {
 		return nil, err
 	}
-	return s.edit(ctx, interactionID, func(ix *Interaction) error {
+	return s.edit(ctx, interactionID, held, func(ix *Interaction) error {
 		if err := mine(ix, me.ID); err != nil {
 			return err
 		}
@@ -344,11 +345,11 @@ func (s *Service) ExtendWrap(ctx context.Context, interactionID string) (*Intera
 // history and leaves the agent's log (W5). Where the plan requires a code, it is refused
 // with DISPOSITION_REQUIRED until one is chosen (W3).
 func (s *Service) CompleteInteraction(ctx context.Context, interactionID string) (*Interaction, error) {
-	me, _, plan, err := s.heldWithPlan(ctx, interactionID)
+	me, held, plan, err := s.heldWithPlan(ctx, interactionID)
 	if err != nil {
 		return nil, err
 	}
-	return s.complete(ctx, interactionID, func(ix *Interaction, now time.Time) error {
+	return s.complete(ctx, interactionID, held, func(ix *Interaction, now time.Time) error {
 		if err := mine(ix, me.ID); err != nil {
 			return err
 		}
@@ -358,10 +359,10 @@ func (s *Service) CompleteInteraction(ctx context.Context, interactionID string)
 
 // complete moves an interaction to COMPLETED with step (Interaction.complete, expireWrap or
 // abandon) and then to history, frees its agent's capacity and offers queued work to
-// whoever can take it.
-func (s *Service) complete(ctx context.Context, id string, step func(ix *Interaction, now time.Time) error) (*Interaction, error) {
+// whoever can take it. loaded is as for edit.
+func (s *Service) complete(ctx context.Context, id string, loaded *Interaction, step func(ix *Interaction, now time.Time) error) (*Interaction, error) {
 	now := s.Clock.Now()
-	ix, from, err := s.mutate(ctx, id, nil, func(ix *Interaction) error { return step(ix, now) })
+	ix, from, err := s.mutate(ctx, id, loaded, func(ix *Interaction) error { return step(ix, now) })
 	if err != nil {
 		return nil, err
 	}

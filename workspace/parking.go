@@ -13,11 +13,11 @@ import (
 // ParkInteraction parks an ACTIVE interaction the agent holds (K1): it leaves their active
 // list for the Parked tab, frees its capacity, and waits for the contact until parkedUntil.
 func (s *Service) ParkInteraction(ctx context.Context, interactionID string) (*Interaction, error) {
-	me, _, plan, err := s.heldWithPlan(ctx, interactionID)
+	me, held, plan, err := s.heldWithPlan(ctx, interactionID)
 	if err != nil {
 		return nil, err
 	}
-	return s.park(ctx, interactionID, func(ix *Interaction, now time.Time) error {
+	return s.park(ctx, interactionID, held, func(ix *Interaction, now time.Time) error {
 		if err := mine(ix, me.ID); err != nil {
 			return err
 		}
@@ -27,9 +27,9 @@ func (s *Service) ParkInteraction(ctx context.Context, interactionID string) (*I
 
 // park moves an ACTIVE interaction to PARKED with step (Interaction.park or autoPark),
 // releases its hold and offers the freed room.
-func (s *Service) park(ctx context.Context, id string, step func(ix *Interaction, now time.Time) error) (*Interaction, error) {
+func (s *Service) park(ctx context.Context, id string, loaded *Interaction, step func(ix *Interaction, now time.Time) error) (*Interaction, error) {
 	now := s.Clock.Now()
-	ix, _, err := s.mutate(ctx, id, nil, func(ix *Interaction) error { return step(ix, now) })
+	ix, _, err := s.mutate(ctx, id, loaded, func(ix *Interaction) error { return step(ix, now) })
 	if err != nil {
 		return nil, err
 	}
@@ -43,7 +43,7 @@ func (s *Service) autoPark(ctx context.Context, ix *Interaction) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.park(ctx, ix.ID, func(x *Interaction, now time.Time) error { return x.autoPark(plan, now) })
+	_, err = s.park(ctx, ix.ID, ix, func(x *Interaction, now time.Time) error { return x.autoPark(plan, now) })
 	if ErrorCode(err) == EWRONGSTATE { // moved on, written to, or a transfer waits
 		return nil
 	}

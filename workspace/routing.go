@@ -107,7 +107,7 @@ func (s *Service) offerTo(ctx context.Context, agentID string, ix *Interaction, 
 	case err != nil:
 		return false, err
 	}
-	offered, _, err := s.mutate(ctx, ix.ID, nil, func(x *Interaction) error {
+	offered, _, err := s.mutate(ctx, ix.ID, ix, func(x *Interaction) error {
 		return x.offer(a.ID, a.AutoAccept || plan.AutoAccept, plan, now)
 	})
 	if err != nil {
@@ -121,7 +121,7 @@ func (s *Service) offerTo(ctx context.Context, agentID string, ix *Interaction, 
 	}
 	*ix = *offered
 	if ix.AutoAccepted { // P4: accepted at once; the event carries the ACTIVE interaction
-		accepted, err := s.accept(ctx, a.ID, ix.ID, ix.OfferSeq, plan)
+		accepted, err := s.accept(ctx, a.ID, ix, ix.OfferSeq, plan)
 		if err != nil {
 			return true, err
 		}
@@ -217,7 +217,7 @@ func (s *Service) expireOffer(ctx context.Context, ix *Interaction) error {
 	now := s.Clock.Now()
 	seq, agentID := ix.OfferSeq, ix.AgentID
 	var expired Offer
-	ix, _, err := s.mutate(ctx, ix.ID, nil, func(x *Interaction) error {
+	ix, _, err := s.mutate(ctx, ix.ID, ix, func(x *Interaction) error {
 		expired = offerOf(x, Offered)
 		return x.expireOffer(seq, now)
 	})

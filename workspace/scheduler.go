@@ -41,7 +41,7 @@ func (s *Service) fire(ctx context.Context, ix *Interaction) error {
 	case Parked: // K5: no reply in time
 		return s.parkedTimeout(ctx, ix)
 	case Wrap: // W3: at zero the system completes it, keeping what was entered
-		_, err := s.complete(ctx, ix.ID, (*Interaction).expireWrap)
+		_, err := s.complete(ctx, ix.ID, ix, (*Interaction).expireWrap)
 		if ErrorCode(err) == EWRONGSTATE { // completed by the agent, or extended, meanwhile
 			return nil
 		}
