@@ -250,18 +250,25 @@ func (s *Service) SetNotes(ctx context.Context, interactionID, notes string) (*I
 // SelectDisposition chooses a code of the interaction's plan: while ACTIVE it replaces the
 // previous code (H2); in WRAP it is added to those chosen (W3).
 func (s *Service) SelectDisposition(ctx context.Context, interactionID, code string) (*Interaction, error) {
-	me, _, plan, err := s.heldWithPlan(ctx, interactionID)
+	me, held, plan, err := s.heldWithPlan(ctx, interactionID)
 	if err != nil {
 		return nil, err
 	}
 	if !slices.ContainsFunc(plan.DispositionCodes, func(c DispositionCode) bool { return c.Code == code }) {
 		return nil, &Error{Code: EINVALID, Message: fmt.Sprintf("plan %s has no disposition code %q", plan.Name, code), Field: []string{"code"}}
 	}
+	outcome := s.assistOutcome(ctx, held, code)
 	return s.edit(ctx, interactionID, func(ix *Interaction) error {
 		if err := mine(ix, me.ID); err != nil {
 			return err
 		}
-		return ix.choose(code)
+		if err := ix.choose(code); err != nil {
+			return err
+		}
+		if outcome != "" && ix.Assisted != SuggestionTaken { // one suggestion taken counts
+			ix.Assisted = outcome
+		}
+		return nil
 	})
 }
 
@@ -380,6 +387,7 @@ func (s *Service) finish(ctx context.Context, ix *Interaction) error {
 	if err := s.Store.ArchiveInteraction(ctx, ix); err != nil {
 		return err
 	}
+	s.learn(ctx, ix)
 	s.publishUpdate(ix)
 	if ix.AgentID == "" {
 		return nil

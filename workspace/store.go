@@ -163,6 +163,13 @@ type Store interface {
 	// DeleteAttachment removes an attachment's record; a missing one is NOT_FOUND.
 	DeleteAttachment(ctx context.Context, id string) error
 
+	// AddAssistExample keeps what Agent Assist learns from a completed interaction
+	// (CONFLICT if its ID exists, so a repeated completion step stores it once).
+	AddAssistExample(ctx context.Context, e *AssistExample) error
+	// AssistExamples returns up to limit examples of a plan whose ID sorts after `after`
+	// ("" = from the start), in ID order.
+	AssistExamples(ctx context.Context, planID, after string, limit int) ([]*AssistExample, error)
+
 	// CountMessages counts an interaction's messages.
 	CountMessages(ctx context.Context, interactionID string) (int, error)
 	// LastMessage returns an interaction's latest message, NOT_FOUND if it has none.
