@@ -6,10 +6,10 @@ package assist
 
 import (
 	"cmp"
-	"slices"
 	"hash/fnv"
 	"math"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 )

@@ -174,11 +174,21 @@ func (s *Service) retrain(ctx context.Context, planID string, pm *planModel) {
 }
 
 // DispositionSuggestions proposes up to MaxSuggestions of the plan's codes for a live
-// interaction (ACTIVE, PARKED or WRAP), best first. It is empty when the plan has
-// DispositionAssist off, has less than MinAssistHistory examples of its current codes, or
-// the model is unsure; it never names a code the plan no longer has. The caller has already
-// been allowed to read the interaction.
-func (s *Service) DispositionSuggestions(ctx context.Context, ix *Interaction) ([]DispositionSuggestion, error) {
+// interaction (ACTIVE, PARKED or WRAP), best first, to the agent who holds it or a
+// supervisor (others read it empty). It is empty when the plan has DispositionAssist off,
+// has less than MinAssistHistory examples of its current codes, or the model is unsure; it
+// never names a code the plan no longer has. The caller has already been allowed to read the
+// interaction.
+func (s *Service) DispositionSuggestions(ctx context.Context, ix *Interaction) ([]*DispositionSuggestion, error) {
+	me, err := RequireAgent(ctx)
+	if err != nil || (me.ID != ix.AgentID && me.Role != RoleSupervisor) {
+		return nil, nil
+	}
+	return s.suggestionsFor(ctx, ix)
+}
+
+// suggestionsFor is DispositionSuggestions without the caller's check.
+func (s *Service) suggestionsFor(ctx context.Context, ix *Interaction) ([]*DispositionSuggestion, error) {
 	if ix.State != Active && ix.State != Parked && ix.State != Wrap {
 		return nil, nil
 	}
@@ -194,7 +204,7 @@ func (s *Service) DispositionSuggestions(ctx context.Context, ix *Interaction) (
 }
 
 // suggest ranks the plan's codes for text.
-func (s *Service) suggest(ctx context.Context, plan *Plan, text string) ([]DispositionSuggestion, error) {
+func (s *Service) suggest(ctx context.Context, plan *Plan, text string) ([]*DispositionSuggestion, error) {
 	pm, err := s.model(ctx, plan.ID)
 	if err != nil {
 		return nil, err
@@ -213,12 +223,12 @@ func (s *Service) suggest(ctx context.Context, plan *Plan, text string) ([]Dispo
 	if history < MinAssistHistory || len(allowed) == 0 {
 		return nil, nil
 	}
-	var out []DispositionSuggestion
+	var out []*DispositionSuggestion
 	for i, sg := range pm.model.Predict(text, allowed, MaxSuggestions) {
 		if (i == 0 && sg.Confidence < MinTopConfidence) || sg.Confidence < MinConfidence {
 			break
 		}
-		out = append(out, DispositionSuggestion{Code: labels[sg.Code], Confidence: sg.Confidence})
+		out = append(out, &DispositionSuggestion{Code: labels[sg.Code], Confidence: sg.Confidence})
 	}
 	return out, nil
 }
@@ -277,11 +287,11 @@ func (s *Service) learn(ctx context.Context, ix *Interaction) {
 // assistOutcome says whether choosing code takes one of the suggestions the interaction
 // shows now; "" when it shows none.
 func (s *Service) assistOutcome(ctx context.Context, ix *Interaction, code string) AssistOutcome {
-	sg, err := s.DispositionSuggestions(ctx, ix)
+	sg, err := s.suggestionsFor(ctx, ix)
 	if err != nil || len(sg) == 0 {
 		return ""
 	}
-	if slices.ContainsFunc(sg, func(d DispositionSuggestion) bool { return d.Code.Code == code }) {
+	if slices.ContainsFunc(sg, func(d *DispositionSuggestion) bool { return d.Code.Code == code }) {
 		return SuggestionTaken
 	}
 	return SuggestionNotTaken

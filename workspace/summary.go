@@ -48,7 +48,7 @@ func (s *Service) InsertSummary(ctx context.Context, interactionID string) (*Int
 		return nil, err
 	}
 	if !plan.SummaryAssist {
-		return nil, Errorf(EFORBIDDEN, "Insert Summary is off for plan %s; a supervisor can turn it on", plan.Name)
+		return nil, Errorf(EASSISTOFF, "Insert Summary is off for plan %s; a supervisor can turn it on", plan.Name)
 	}
 	if err := ix.in(Active, Wrap); err != nil {
 		return nil, err
