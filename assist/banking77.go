@@ -71,3 +71,35 @@ func Measure(predict func(text string, allowed []string, k int) []Suggestion, co
 	n := float64(len(test))
 	return Accuracy{Top1: float64(one) / n, Top3: float64(three) / n}
 }
+
+// Codes lists the codes of examples in the order they first appear.
+func Codes(examples []Example) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, e := range examples {
+		if !seen[e.Code] {
+			seen[e.Code] = true
+			out = append(out, e.Code)
+		}
+	}
+	return out
+}
+
+// Majority is the top-1 accuracy on test of always answering train's most frequent code.
+func Majority(train, test []Example) float64 {
+	counts := map[string]int{}
+	best := ""
+	for _, e := range train {
+		counts[e.Code]++
+		if counts[e.Code] > counts[best] {
+			best = e.Code
+		}
+	}
+	n := 0
+	for _, e := range test {
+		if e.Code == best {
+			n++
+		}
+	}
+	return float64(n) / float64(len(test))
+}

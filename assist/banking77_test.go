@@ -4,7 +4,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 )
 
 // banking77 is the data set's train.csv; AGENTDESK_BANKING77 overrides where it is.
@@ -20,53 +19,33 @@ func banking77(t testing.TB) []Example {
 	return ex
 }
 
-func codesOf(ex []Example) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, e := range ex {
-		if !seen[e.Code] {
-			seen[e.Code] = true
-			out = append(out, e.Code)
-		}
+// TestBanking77Accuracy pins the accuracy on our held-out fifth of Banking77's training
+// file a few points below what was measured (softmax 88.0 % top-1, 96.3 % top-3; naive Bayes
+// 85.6 %, 95.3 %), so a change that loses accuracy fails. The figures with timings are
+// printed by `make bench-assist`.
+func TestBanking77Accuracy(t *testing.T) {
+	all := banking77(t)
+	if len(all) != 10003 {
+		t.Fatalf("%d examples, want Banking77's 10,003", len(all))
 	}
-	return out
-}
-
-func TestBanking77Compare(t *testing.T) {
-	train, test := HeldOut(banking77(t))
-	codes := codesOf(train)
-	start := time.Now()
+	train, test := HeldOut(all)
+	codes := Codes(train)
 	m := Train(train)
-	t.Logf("softmax trained %d in %v: %d features", len(train), time.Since(start), m.Features())
-	t.Logf("softmax %+v", Measure(m.Predict, codes, test))
-	online := NewModel()
-	for _, e := range train {
-		online.Learn(e)
+	acc := Measure(m.Predict, codes, test)
+	t.Logf("softmax: top-1 %.1f %%, top-3 %.1f %% on %d held out", 100*acc.Top1, 100*acc.Top3, len(test))
+	if acc.Top1 < 0.85 || acc.Top3 < 0.94 {
+		t.Errorf("softmax: %+v, want top-1 ≥ 85 %%, top-3 ≥ 94 %%", acc)
 	}
-	t.Logf("softmax online 1 pass %+v", Measure(online.Predict, codes, test))
 	nb := NewNaiveBayes()
 	for _, e := range train {
 		nb.Learn(e)
 	}
-	t.Logf("bayes %+v", Measure(nb.Predict, codes, test))
-}
-
-func TestBanking77Shuffled(t *testing.T) {
-	train, test := HeldOut(banking77(t))
-	codes := codesOf(train)
-	sh := append([]Example(nil), train...)
-	for i := range sh {
-		j := (i * 7919) % len(sh)
-		sh[i], sh[j] = sh[j], sh[i]
+	acc = Measure(nb.Predict, codes, test)
+	t.Logf("naive Bayes: top-1 %.1f %%, top-3 %.1f %%", 100*acc.Top1, 100*acc.Top3)
+	if acc.Top1 < 0.82 || acc.Top3 < 0.93 {
+		t.Errorf("naive Bayes: %+v", acc)
 	}
-	online := NewModel()
-	for _, e := range sh {
-		online.Learn(e)
+	if base := Majority(train, test); base > 0.03 {
+		t.Errorf("majority baseline %.3f: the split is skewed", base)
 	}
-	t.Logf("softmax online shuffled 1 pass %+v", Measure(online.Predict, codes, test))
-	start := time.Now()
-	for _, e := range test[:500] {
-		online.Predict(e.Text, codes, 3)
-	}
-	t.Logf("predict %v each", time.Since(start)/500)
 }

@@ -36,7 +36,8 @@ func init() {
 	for _, w := range strings.Fields(`hi hello hey dear good morning afternoon evening thanks thank thx you ok okay
 		bye goodbye welcome great sure yes no please cheers regards there name is im i am my this that the a an
 		and or to of for in on at it its is are was be been with me we us our your can could would will how help
-		anything else today day have nice wonderful glad assist just moment let check chat one sec second`) {
+		anything else today day have nice wonderful glad assist just moment let check chat one sec second
+		reaching reach out contacting contact sorry hear happy know problem`) {
 		smallTalk[w] = true
 	}
 }

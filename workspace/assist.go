@@ -82,11 +82,43 @@ type assistant struct {
 type planModel struct {
 	mu    sync.Mutex
 	model *assist.Model
-	// cursor is the ID of the last example learnt.
-	cursor string
+	// since is where the next read of new examples starts: assistOverlap before the newest
+	// example learnt, since examples completed at about the same time on several nodes may
+	// be stored in another order than their IDs'. seen holds the IDs learnt from there on,
+	// so none is learnt twice.
+	since string
+	seen  map[string]bool
 	// trainedOn is how many examples the model was trained on; the rest it learnt online.
 	trainedOn  int
 	retraining bool
+}
+
+// assistOverlap is how late an example may be stored after its completion time and still be
+// learnt online by nodes that read past it; one that is later still is learnt at the next
+// retraining.
+const assistOverlap = time.Minute
+
+// advance notes examples as learnt and moves the read window.
+func (pm *planModel) advance(ids []string) {
+	if len(ids) == 0 {
+		return
+	}
+	if pm.seen == nil {
+		pm.seen = map[string]bool{}
+	}
+	newest := pm.since
+	for _, id := range ids {
+		pm.seen[id] = true
+		newest = max(newest, id)
+	}
+	var ms int64
+	fmt.Sscanf(newest, "%013x", &ms)
+	pm.since = fmt.Sprintf("%013x", max(0, ms-assistOverlap.Milliseconds()))
+	for id := range pm.seen {
+		if id < pm.since {
+			delete(pm.seen, id)
+		}
+	}
 }
 
 func (a *assistant) plan(id string) *planModel {
@@ -106,20 +138,22 @@ func (a *assistant) plan(id string) *planModel {
 // examplePage is how many examples one read returns.
 const examplePage = 2000
 
-// allExamples reads a plan's examples after `after`, in order.
-func (s *Service) allExamples(ctx context.Context, planID, after string) ([]assist.Example, string, error) {
+// allExamples reads a plan's examples after `after`, in order, with their IDs.
+func (s *Service) allExamples(ctx context.Context, planID, after string) ([]assist.Example, []string, error) {
 	var out []assist.Example
+	var ids []string
 	for {
 		page, err := s.Store.AssistExamples(ctx, planID, after, examplePage)
 		if err != nil {
-			return nil, "", err
+			return nil, nil, err
 		}
 		for _, e := range page {
 			out = append(out, assist.Example{Text: e.Text, Code: e.Code})
+			ids = append(ids, e.ID)
 			after = e.ID
 		}
 		if len(page) < examplePage {
-			return out, after, nil
+			return out, ids, nil
 		}
 	}
 }
@@ -130,23 +164,28 @@ func (s *Service) model(ctx context.Context, planID string) (*planModel, error) 
 	pm := s.assist.plan(planID)
 	pm.mu.Lock()
 	if pm.model == nil {
-		all, cursor, err := s.allExamples(ctx, planID, "")
+		all, ids, err := s.allExamples(ctx, planID, "")
 		if err != nil {
 			pm.mu.Unlock()
 			return nil, err
 		}
-		pm.model, pm.cursor, pm.trainedOn = assist.Train(all), cursor, len(all)
+		pm.model, pm.trainedOn = assist.Train(all), len(all)
+		pm.advance(ids)
 		return pm, nil
 	}
-	fresh, cursor, err := s.allExamples(ctx, planID, pm.cursor)
+	fresh, ids, err := s.allExamples(ctx, planID, pm.since)
 	if err != nil {
 		pm.mu.Unlock()
 		return nil, err
 	}
-	for _, e := range fresh {
-		pm.model.Learn(e)
+	var learnt []string
+	for i, e := range fresh {
+		if !pm.seen[ids[i]] {
+			pm.model.Learn(e)
+			learnt = append(learnt, ids[i])
+		}
 	}
-	pm.cursor = cursor
+	pm.advance(learnt)
 	if n := pm.model.Examples(); !pm.retraining && n-pm.trainedOn >= max(MinAssistHistory, pm.trainedOn/retrainShare) {
 		pm.retraining = true
 		go s.retrain(context.WithoutCancel(ctx), planID, pm)
@@ -155,11 +194,11 @@ func (s *Service) model(ctx context.Context, planID string) (*planModel, error) 
 }
 
 // retrain trains the plan's model again on its whole history, off the request path, and
-// swaps it in with what arrived meanwhile learnt online.
+// swaps it in; what arrived meanwhile is learnt online at the next read.
 func (s *Service) retrain(ctx context.Context, planID string, pm *planModel) {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	all, cursor, err := s.allExamples(ctx, planID, "")
+	all, ids, err := s.allExamples(ctx, planID, "")
 	var m *assist.Model
 	if err == nil {
 		m = assist.Train(all)
@@ -170,7 +209,8 @@ func (s *Service) retrain(ctx context.Context, planID string, pm *planModel) {
 	if err != nil {
 		return
 	}
-	pm.model, pm.cursor, pm.trainedOn = m, cursor, len(all)
+	pm.model, pm.trainedOn, pm.since, pm.seen = m, len(all), "", nil
+	pm.advance(ids)
 }
 
 // DispositionSuggestions proposes up to MaxSuggestions of the plan's codes for a live
