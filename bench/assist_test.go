@@ -32,6 +32,17 @@ func BenchmarkAssistBanking77(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	// A code is 1 to 40 letters, digits or _: an intent's code is its name in upper case,
+	// without other characters, cut to 40.
+	for i, e := range all {
+		code := strings.Map(func(r rune) rune {
+			if r == '_' || (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+				return r
+			}
+			return -1
+		}, e.Code)
+		all[i].Code = strings.ToUpper(code[:min(40, len(code))])
+	}
 	train, test := assist.HeldOut(all)
 	codes := assist.Codes(all)
 	ctx := context.Background()
