@@ -93,10 +93,11 @@ type planModel struct {
 	retraining bool
 }
 
-// assistOverlap is how late an example may be stored after its completion time and still be
-// learnt online by nodes that read past it; one that is later still is learnt at the next
-// retraining.
-const assistOverlap = time.Minute
+// assistOverlap is how late an example may be stored after its completion time (by the
+// completing node's clock, a few milliseconds in practice; more if the nodes' clocks disagree)
+// and still be learnt online by nodes that read past it; one that is later still is learnt at
+// the next retraining. Every read re-reads this window, so it is kept short.
+const assistOverlap = 5 * time.Second
 
 // advance notes examples as learnt and moves the read window.
 func (pm *planModel) advance(ids []string) {
