@@ -131,8 +131,7 @@ func (m *Model) learn(x []feature, code string, rate float32) {
 	}
 }
 
-// Epochs is how often Train replays a history. Measured on a split of Banking77's training
-// file: most of the gain is in the first three.
+// Epochs is how often Train replays a history; most of the gain is in the first three.
 const Epochs = 5
 
 // Train returns a model that learnt the examples over Epochs passes in a shuffled order (a
@@ -161,6 +160,9 @@ func Train(examples []Example) *Model {
 		m.counts[m.index[e.Code]]++
 	}
 	m.seen = len(examples)
+	// Online steps after training go on at the last epoch's step: at the first one's they
+	// would undo the training whenever completions come in a run of one code.
+	m.rate /= Epochs
 	return m
 }
 

@@ -27,8 +27,8 @@ const (
 	MinCodeExamples = 2
 	// MinTopConfidence: when the best code is less likely than this, the model is unsure
 	// and suggests nothing. MinConfidence bounds the second and third suggestion.
-	MinTopConfidence = 0.2
-	MinConfidence    = 0.05
+	MinTopConfidence = 0.1
+	MinConfidence    = 0.02
 	// MaxSuggestions is the most codes suggested at once.
 	MaxSuggestions = 3
 	// assistMessages is how many messages of a transcript's opening assist reads: the request
@@ -99,6 +99,13 @@ type planModel struct {
 // the next retraining. Every read re-reads this window, so it is kept short.
 const assistOverlap = 5 * time.Second
 
+// exampleTime is the completion time an example's ID starts with.
+func exampleTime(id string) time.Time {
+	var ms int64
+	fmt.Sscanf(id, "%013x", &ms)
+	return time.UnixMilli(ms)
+}
+
 // advance notes examples as learnt and moves the read window.
 func (pm *planModel) advance(ids []string) {
 	if len(ids) == 0 {
@@ -112,9 +119,7 @@ func (pm *planModel) advance(ids []string) {
 		pm.seen[id] = true
 		newest = max(newest, id)
 	}
-	var ms int64
-	fmt.Sscanf(newest, "%013x", &ms)
-	pm.since = fmt.Sprintf("%013x", max(0, ms-assistOverlap.Milliseconds()))
+	pm.since = fmt.Sprintf("%013x", max(0, exampleTime(newest).UnixMilli()-assistOverlap.Milliseconds()))
 	for id := range pm.seen {
 		if id < pm.since {
 			delete(pm.seen, id)
@@ -187,6 +192,11 @@ func (s *Service) model(ctx context.Context, planID string) (*planModel, error) 
 		}
 	}
 	pm.advance(learnt)
+	if len(ids) > 0 && s.Clock.Now().Sub(exampleTime(ids[len(ids)-1])) > assistOverlap {
+		// Nothing new for longer than the window: later examples come after the newest one,
+		// so there is no need to re-read the window every time.
+		pm.since, pm.seen = ids[len(ids)-1], nil
+	}
 	if n := pm.model.Examples(); !pm.retraining && n-pm.trainedOn >= max(MinAssistHistory, pm.trainedOn/retrainShare) {
 		pm.retraining = true
 		go s.retrain(context.WithoutCancel(ctx), planID, pm)
