@@ -162,7 +162,9 @@ func Train(examples []Example) *Model {
 	m.seen = len(examples)
 	// Online steps after training go on at the last epoch's step: at the first one's they
 	// would undo the training whenever completions come in a run of one code.
-	m.rate /= Epochs
+	if len(examples) > 0 {
+		m.rate /= Epochs
+	}
 	return m
 }
 
