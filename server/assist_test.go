@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/agentdesk/agentdesk/mongo/mongotest"
 	"github.com/agentdesk/agentdesk/server"
 	"github.com/agentdesk/agentdesk/workspace"
 )
@@ -127,5 +128,47 @@ func TestAssistConfigFlags(t *testing.T) {
 		if _, err := server.ParseConfig(args, func(string) string { return "" }, &strings.Builder{}); err == nil {
 			t.Errorf("%v: accepted", args)
 		}
+	}
+}
+
+// TestAssistAcrossNodes: on MongoDB, what one node learns from completions is suggested by
+// another, which had already built its model for the plan (it follows the stored examples).
+func TestAssistAcrossNodes(t *testing.T) {
+	nodes := cluster(t, mongotest.Start(t), 2)
+	a, b := nodes[0], nodes[1]
+	admin := login(t, a, "admin")
+	r := post(t, a, admin, `mutation { createPlan(input:{name:"Assist", channels:[WEBCHAT], dispositionAssist:true,
+		dispositionCodes:[{code:"BILLING", label:"Billing"}, {code:"SHIPPING", label:"Shipping"}, {code:"LOGIN", label:"Login"}]}) { plan { id } userErrors { code message } } }`, nil)
+	plan, _ := dig(r.Data, "createPlan.plan.id").(string)
+	if plan == "" {
+		t.Fatalf("createPlan: %+v", r)
+	}
+	aliceID := dig(post(t, a, admin, `query { agents(search:"alice", first:1) { edges { node { id } } } }`, nil).Data, "agents.edges.0.node.id")
+	if p := mutate(t, a, admin, "updateAgent", `mutation($a: ID!, $p: [ID!]) { updateAgent(input:{agentId:$a, planIds:$p}) { agent { id } userErrors { code message } } }`,
+		map[string]any{"a": aliceID, "p": []string{plan}}); userCode(p) != "" {
+		t.Fatal(p)
+	}
+	alice := login(t, a, "alice")
+	ready(t, a, alice)
+	_, probe := acceptChat(t, b, alice, "Assist", "hello, where is my parcel? the delivery has not arrived")
+	if got := suggestedCodes(t, b, alice, probe); len(got) != 0 { // node B builds its model: no history yet
+		t.Fatalf("no history: %v", got)
+	}
+	texts := map[string][]string{
+		"BILLING":  {"my invoice is wrong", "I was billed twice", "why is my bill so high", "a wrong charge on my invoice"},
+		"SHIPPING": {"my parcel has not arrived", "where is my delivery", "the courier lost my package", "track my shipment"},
+		"LOGIN":    {"I cannot log in", "I forgot my password", "my account is locked", "reset my password please"},
+	}
+	for i := range 8 {
+		for _, code := range []string{"BILLING", "SHIPPING", "LOGIN"} {
+			_, id := acceptChat(t, a, alice, "Assist", fmt.Sprintf("Hello, %s (%d)", texts[code][i%4], i))
+			vars := map[string]any{"i": id, "c": code}
+			mutate(t, a, alice, "selectDisposition", selectCodeDoc, vars)
+			mutate(t, a, alice, "endInteraction", `mutation($i: ID!) { endInteraction(input:{interactionId:$i}) { interaction { state } } }`, vars)
+			mutate(t, a, alice, "completeInteraction", `mutation($i: ID!) { completeInteraction(input:{interactionId:$i}) { interaction { state } } }`, vars)
+		}
+	}
+	if got := suggestedCodes(t, b, alice, probe); len(got) == 0 || got[0] != "SHIPPING" {
+		t.Fatalf("node B after 24 completions on node A: %v", got)
 	}
 }
