@@ -155,8 +155,10 @@ func BenchmarkAssistBanking77(b *testing.B) {
 		}
 		n := float64(len(test))
 		fmt.Fprintf(out, "  %-44s top-1 %5.1f %%   top-3 %5.1f %%   unsure (no suggestion) %4.1f %%\n", label, 100*float64(one)/n, 100*float64(three)/n, 100*float64(none)/n)
-		Row(out, label+": per suggestion", lat[1:]) // the first includes a restarted node's training
-		if threadCPUMeasured { // the thread clock ticks in milliseconds: only a mean says anything
+		// The first includes a restarted node's training. The thread clock ticks in
+		// milliseconds, so of the CPU time only a mean says anything.
+		Row(out, label+": per suggestion", lat[1:])
+		if threadCPUMeasured {
 			fmt.Fprintf(out, "  %-44s mean %9s\n", label+": CPU per suggestion", round(cpu[1:].Mean()))
 		}
 		fmt.Fprintf(out, "  %-44s %9s\n", label+": first suggestion", round(lat[0]))

@@ -1,3 +1,4 @@
+/* global document -- used inside page.waitForFunction callbacks, which run in the browser */
 // Agent Assist end to end (W4, issue 17), against the real binary with its demo data in
 // Debian's Chromium: the demo Support plan comes with generated history, so a chat about a lost
 // card shows the matching code as the first chip as soon as the customer says so (the chips
