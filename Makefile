@@ -8,7 +8,7 @@ NPM_DEPS := frontend/node_modules/.installed
 CHROMIUM ?= /usr/bin/chromium
 CLAMD    ?= /usr/sbin/clamd
 
-.PHONY: run test build frontend go-checks go-test node-test generate-check chromium clamav bench clean
+.PHONY: run test build frontend go-checks go-test node-test generate-check chromium clamav bench bench-assist clean
 
 ## run: build the SPA and the server, and start it on the embedded store with demo data.
 run: build
@@ -86,6 +86,10 @@ clamav:
 ## bench: the benchmarks in bench/, printing figures and ratios against floors measured in the same run.
 bench:
 	go test ./bench -run '^$$' -bench . -benchtime 1x
+
+## bench-assist: Agent Assist on Banking77 alone (accuracy, time per suggestion, time to learn).
+bench-assist:
+	go test ./bench -run '^$$' -bench AssistBanking77 -benchtime 1x -timeout 30m
 
 clean:
 	rm -rf bin frontend/node_modules

@@ -186,34 +186,40 @@ type ComplexityRoot struct {
 		Label func(childComplexity int) int
 	}
 
+	DispositionSuggestion struct {
+		Code       func(childComplexity int) int
+		Confidence func(childComplexity int) int
+	}
+
 	Interaction struct {
-		AcceptedAt      func(childComplexity int) int
-		Agent           func(childComplexity int) int
-		AutoParkAt      func(childComplexity int) int
-		Channel         func(childComplexity int) int
-		CompletedAt     func(childComplexity int) int
-		Contact         func(childComplexity int) int
-		CreatedAt       func(childComplexity int) int
-		Direction       func(childComplexity int) int
-		Dispositions    func(childComplexity int) int
-		DurationSeconds func(childComplexity int) int
-		EndedAt         func(childComplexity int) int
-		EndedBy         func(childComplexity int) int
-		FreeTextUntil   func(childComplexity int) int
-		ID              func(childComplexity int) int
-		Identity        func(childComplexity int) int
-		LastContactAt   func(childComplexity int) int
-		LastMessage     func(childComplexity int) int
-		Notes           func(childComplexity int) int
-		Offer           func(childComplexity int) int
-		ParkedAt        func(childComplexity int) int
-		ParkedBy        func(childComplexity int) int
-		ParkedUntil     func(childComplexity int) int
-		Plan            func(childComplexity int) int
-		State           func(childComplexity int) int
-		Transcript      func(childComplexity int, first *int, after *string) int
-		Transfer        func(childComplexity int) int
-		WrapDeadline    func(childComplexity int) int
+		AcceptedAt             func(childComplexity int) int
+		Agent                  func(childComplexity int) int
+		AutoParkAt             func(childComplexity int) int
+		Channel                func(childComplexity int) int
+		CompletedAt            func(childComplexity int) int
+		Contact                func(childComplexity int) int
+		CreatedAt              func(childComplexity int) int
+		Direction              func(childComplexity int) int
+		DispositionSuggestions func(childComplexity int) int
+		Dispositions           func(childComplexity int) int
+		DurationSeconds        func(childComplexity int) int
+		EndedAt                func(childComplexity int) int
+		EndedBy                func(childComplexity int) int
+		FreeTextUntil          func(childComplexity int) int
+		ID                     func(childComplexity int) int
+		Identity               func(childComplexity int) int
+		LastContactAt          func(childComplexity int) int
+		LastMessage            func(childComplexity int) int
+		Notes                  func(childComplexity int) int
+		Offer                  func(childComplexity int) int
+		ParkedAt               func(childComplexity int) int
+		ParkedBy               func(childComplexity int) int
+		ParkedUntil            func(childComplexity int) int
+		Plan                   func(childComplexity int) int
+		State                  func(childComplexity int) int
+		Transcript             func(childComplexity int, first *int, after *string) int
+		Transfer               func(childComplexity int) int
+		WrapDeadline           func(childComplexity int) int
 	}
 
 	InteractionConnection struct {
@@ -235,6 +241,7 @@ type ComplexityRoot struct {
 		AutoAccept           func(childComplexity int) int
 		AutoParkSeconds      func(childComplexity int) int
 		Channels             func(childComplexity int) int
+		DispositionAssist    func(childComplexity int) int
 		DispositionCodes     func(childComplexity int) int
 		DispositionRequired  func(childComplexity int) int
 		ID                   func(childComplexity int) int
@@ -242,6 +249,7 @@ type ComplexityRoot struct {
 		OfferTimeoutSeconds  func(childComplexity int) int
 		ParkedTimeoutSeconds func(childComplexity int) int
 		PostParkingPlan      func(childComplexity int) int
+		SummaryAssist        func(childComplexity int) int
 		Version              func(childComplexity int) int
 		WrapSeconds          func(childComplexity int) int
 	}
@@ -301,6 +309,7 @@ type ComplexityRoot struct {
 		EndInteraction       func(childComplexity int, input model.InteractionInput) int
 		EndWebchat           func(childComplexity int) int
 		ExtendWrap           func(childComplexity int, input model.InteractionInput) int
+		InsertSummary        func(childComplexity int, input model.InsertSummaryInput) int
 		Login                func(childComplexity int, input model.LoginInput) int
 		Logout               func(childComplexity int) int
 		ParkInteraction      func(childComplexity int, input model.InteractionInput) int
@@ -513,6 +522,7 @@ type InteractionResolver interface {
 	Transcript(ctx context.Context, obj *workspace.Interaction, first *int, after *string) (*model.MessageConnection, error)
 	Identity(ctx context.Context, obj *workspace.Interaction) (*workspace.Identity, error)
 	FreeTextUntil(ctx context.Context, obj *workspace.Interaction) (*time.Time, error)
+	DispositionSuggestions(ctx context.Context, obj *workspace.Interaction) ([]*workspace.DispositionSuggestion, error)
 }
 type InteractionPlanResolver interface {
 	WrapSeconds(ctx context.Context, obj *workspace.Plan) (*int, error)
@@ -560,6 +570,7 @@ type MutationResolver interface {
 	SaveCannedResponse(ctx context.Context, input model.CannedResponseInput) (*model.CannedResponsePayload, error)
 	DeleteCannedResponse(ctx context.Context, input model.DeleteCannedResponseInput) (*model.DeleteCannedResponsePayload, error)
 	UploadAttachment(ctx context.Context, input model.UploadAttachmentInput) (*model.UploadAttachmentPayload, error)
+	InsertSummary(ctx context.Context, input model.InsertSummaryInput) (*model.InteractionPayload, error)
 }
 type OfferResolver interface {
 	ExpiresAt(ctx context.Context, obj *workspace.Offer) (*time.Time, error)
@@ -1083,6 +1094,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DispositionCode.Label(childComplexity), true
 
+	case "DispositionSuggestion.code":
+		if e.ComplexityRoot.DispositionSuggestion.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DispositionSuggestion.Code(childComplexity), true
+	case "DispositionSuggestion.confidence":
+		if e.ComplexityRoot.DispositionSuggestion.Confidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DispositionSuggestion.Confidence(childComplexity), true
+
 	case "Interaction.acceptedAt":
 		if e.ComplexityRoot.Interaction.AcceptedAt == nil {
 			break
@@ -1131,6 +1155,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Interaction.Direction(childComplexity), true
+	case "Interaction.dispositionSuggestions":
+		if e.ComplexityRoot.Interaction.DispositionSuggestions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Interaction.DispositionSuggestions(childComplexity), true
 	case "Interaction.dispositions":
 		if e.ComplexityRoot.Interaction.Dispositions == nil {
 			break
@@ -1308,6 +1338,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.InteractionPlan.Channels(childComplexity), true
+	case "InteractionPlan.dispositionAssist":
+		if e.ComplexityRoot.InteractionPlan.DispositionAssist == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InteractionPlan.DispositionAssist(childComplexity), true
 	case "InteractionPlan.dispositionCodes":
 		if e.ComplexityRoot.InteractionPlan.DispositionCodes == nil {
 			break
@@ -1350,6 +1386,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.InteractionPlan.PostParkingPlan(childComplexity), true
+	case "InteractionPlan.summaryAssist":
+		if e.ComplexityRoot.InteractionPlan.SummaryAssist == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InteractionPlan.SummaryAssist(childComplexity), true
 	case "InteractionPlan.version":
 		if e.ComplexityRoot.InteractionPlan.Version == nil {
 			break
@@ -1630,6 +1672,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ExtendWrap(childComplexity, args["input"].(model.InteractionInput)), true
+	case "Mutation.insertSummary":
+		if e.ComplexityRoot.Mutation.InsertSummary == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_insertSummary_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.InsertSummary(childComplexity, args["input"].(model.InsertSummaryInput)), true
 	case "Mutation.login":
 		if e.ComplexityRoot.Mutation.Login == nil {
 			break
@@ -2423,6 +2476,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCreateApiKeyInput,
 		ec.unmarshalInputDeleteCannedResponseInput,
 		ec.unmarshalInputDispositionCodeInput,
+		ec.unmarshalInputInsertSummaryInput,
 		ec.unmarshalInputInteractionFilter,
 		ec.unmarshalInputInteractionInput,
 		ec.unmarshalInputLoginInput,
@@ -3452,7 +3506,7 @@ input PlanInput {
   name: String
   "Channels the plan takes: at least one."
   channels: [Channel!]
-  "Codes agents choose from: at most 50."
+  "Codes agents choose from: at most 100."
   dispositionCodes: [DispositionCodeInput!]
   "Whether a code must be chosen before completing (the plan needs codes then)."
   dispositionRequired: Boolean
@@ -3656,6 +3710,40 @@ extend input StartOutboundInput {
 extend type Mutation {
   "Agents and webchat contacts upload a file before sending it (GraphQL multipart request spec)."
   uploadAttachment(input: UploadAttachmentInput!): UploadAttachmentPayload!
+}
+
+# Agent Assist and Insert Summary (W4; contract area "assist").
+
+"A disposition code that Agent Assist proposes for an interaction, with its confidence (0–1)."
+type DispositionSuggestion {
+  code: DispositionCode!
+  confidence: Float!
+}
+
+extend type Interaction {
+  "Agent Assist: the plan's codes most likely for this interaction, best first (at most 3); empty when assist is off or unsure, when the plan has too little history (20 completed interactions with its current codes), and outside ACTIVE, PARKED and WRAP."
+  dispositionSuggestions: [DispositionSuggestion!]!
+}
+
+input InsertSummaryInput {
+  interactionId: ID!
+}
+
+extend type Mutation {
+  "Insert Summary: appends a recap of the transcript to the notes, keeping what is there (W4). Its first line says who wrote it (offline, or the language model). Notes with no room left are INVALID; a recap that does not fit whole is cut and says so."
+  insertSummary(input: InsertSummaryInput!): InteractionPayload!
+}
+
+extend type InteractionPlan {
+  "W4: Agent Assist suggests codes in this plan."
+  dispositionAssist: Boolean!
+  "W4: Insert Summary is offered in this plan."
+  summaryAssist: Boolean!
+}
+
+extend input PlanInput {
+  dispositionAssist: Boolean
+  summaryAssist: Boolean
 }
 `, BuiltIn: false},
 }
@@ -3931,6 +4019,16 @@ func (ec *executionContext) childFields_DispositionCode(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type DispositionCode", field.Name)
 }
 
+func (ec *executionContext) childFields_DispositionSuggestion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_DispositionSuggestion_code(ctx, field)
+	case "confidence":
+		return ec.fieldContext_DispositionSuggestion_confidence(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DispositionSuggestion", field.Name)
+}
+
 func (ec *executionContext) childFields_Interaction(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3987,6 +4085,8 @@ func (ec *executionContext) childFields_Interaction(ctx context.Context, field g
 		return ec.fieldContext_Interaction_identity(ctx, field)
 	case "freeTextUntil":
 		return ec.fieldContext_Interaction_freeTextUntil(ctx, field)
+	case "dispositionSuggestions":
+		return ec.fieldContext_Interaction_dispositionSuggestions(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Interaction", field.Name)
 }
@@ -4047,6 +4147,10 @@ func (ec *executionContext) childFields_InteractionPlan(ctx context.Context, fie
 		return ec.fieldContext_InteractionPlan_postParkingPlan(ctx, field)
 	case "version":
 		return ec.fieldContext_InteractionPlan_version(ctx, field)
+	case "dispositionAssist":
+		return ec.fieldContext_InteractionPlan_dispositionAssist(ctx, field)
+	case "summaryAssist":
+		return ec.fieldContext_InteractionPlan_summaryAssist(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type InteractionPlan", field.Name)
 }
@@ -4611,6 +4715,20 @@ func (ec *executionContext) field_Mutation_extendWrap_args(ctx context.Context, 
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.InteractionInput, error) {
 			return ec.unmarshalNInteractionInput2githubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐInteractionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_insertSummary_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.InsertSummaryInput, error) {
+			return ec.unmarshalNInsertSummaryInput2githubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐInsertSummaryInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -7092,6 +7210,61 @@ func (ec *executionContext) fieldContext_DispositionCode_label(_ context.Context
 	return graphql.NewScalarFieldContext("DispositionCode", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _DispositionSuggestion_code(ctx context.Context, field graphql.CollectedField, obj *workspace.DispositionSuggestion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DispositionSuggestion_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v workspace.DispositionCode) graphql.Marshaler {
+			return ec.marshalNDispositionCode2githubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐDispositionCode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DispositionSuggestion_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DispositionSuggestion",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DispositionCode(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DispositionSuggestion_confidence(ctx context.Context, field graphql.CollectedField, obj *workspace.DispositionSuggestion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DispositionSuggestion_confidence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Confidence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DispositionSuggestion_confidence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DispositionSuggestion", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
 func (ec *executionContext) _Interaction_id(ctx context.Context, field graphql.CollectedField, obj *workspace.Interaction) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7815,6 +7988,38 @@ func (ec *executionContext) fieldContext_Interaction_freeTextUntil(_ context.Con
 	return graphql.NewScalarFieldContext("Interaction", field, true, true, errors.New("field of type Time does not have child fields"))
 }
 
+func (ec *executionContext) _Interaction_dispositionSuggestions(ctx context.Context, field graphql.CollectedField, obj *workspace.Interaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Interaction_dispositionSuggestions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Interaction().DispositionSuggestions(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*workspace.DispositionSuggestion) graphql.Marshaler {
+			return ec.marshalNDispositionSuggestion2ᚕᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐDispositionSuggestionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Interaction_dispositionSuggestions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Interaction",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DispositionSuggestion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _InteractionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.InteractionConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8290,6 +8495,52 @@ func (ec *executionContext) _InteractionPlan_version(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_InteractionPlan_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("InteractionPlan", field, true, true, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _InteractionPlan_dispositionAssist(ctx context.Context, field graphql.CollectedField, obj *workspace.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InteractionPlan_dispositionAssist(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DispositionAssist, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InteractionPlan_dispositionAssist(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InteractionPlan", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _InteractionPlan_summaryAssist(ctx context.Context, field graphql.CollectedField, obj *workspace.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InteractionPlan_summaryAssist(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SummaryAssist, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InteractionPlan_summaryAssist(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InteractionPlan", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _LoginPayload_token(ctx context.Context, field graphql.CollectedField, obj *model.LoginPayload) (ret graphql.Marshaler) {
@@ -10261,6 +10512,50 @@ func (ec *executionContext) fieldContext_Mutation_uploadAttachment(ctx context.C
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_uploadAttachment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_insertSummary(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_insertSummary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().InsertSummary(ctx, fc.Args["input"].(model.InsertSummaryInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InteractionPayload) graphql.Marshaler {
+			return ec.marshalNInteractionPayload2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐInteractionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_insertSummary(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InteractionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_insertSummary_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -14246,6 +14541,36 @@ func (ec *executionContext) unmarshalInputDispositionCodeInput(ctx context.Conte
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputInsertSummaryInput(ctx context.Context, obj any) (model.InsertSummaryInput, error) {
+	var it model.InsertSummaryInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"interactionId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "interactionId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("interactionId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InteractionID = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputInteractionFilter(ctx context.Context, obj any) (model.InteractionFilter, error) {
 	var it model.InteractionFilter
 	if obj == nil {
@@ -14470,7 +14795,7 @@ func (ec *executionContext) unmarshalInputPlanInput(ctx context.Context, obj any
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"planId", "version", "name", "channels", "dispositionCodes", "dispositionRequired", "wrapSeconds", "offerTimeoutSeconds", "autoAccept", "autoParkSeconds", "parkedTimeoutSeconds", "postParkingPlanId"}
+	fieldsInOrder := [...]string{"planId", "version", "name", "channels", "dispositionCodes", "dispositionRequired", "wrapSeconds", "offerTimeoutSeconds", "autoAccept", "autoParkSeconds", "parkedTimeoutSeconds", "postParkingPlanId", "dispositionAssist", "summaryAssist"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -14561,6 +14886,20 @@ func (ec *executionContext) unmarshalInputPlanInput(ctx context.Context, obj any
 				return it, err
 			}
 			it.PostParkingPlanID = data
+		case "dispositionAssist":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dispositionAssist"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DispositionAssist = data
+		case "summaryAssist":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("summaryAssist"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SummaryAssist = data
 		}
 	}
 	return it, nil
@@ -16668,6 +17007,49 @@ func (ec *executionContext) _DispositionCode(ctx context.Context, sel ast.Select
 	return out
 }
 
+var dispositionSuggestionImplementors = []string{"DispositionSuggestion"}
+
+func (ec *executionContext) _DispositionSuggestion(ctx context.Context, sel ast.SelectionSet, obj *workspace.DispositionSuggestion) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dispositionSuggestionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DispositionSuggestion")
+		case "code":
+			out.Values[i] = ec._DispositionSuggestion_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confidence":
+			out.Values[i] = ec._DispositionSuggestion_confidence(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var interactionImplementors = []string{"Interaction", "Node"}
 
 func (ec *executionContext) _Interaction(ctx context.Context, sel ast.SelectionSet, obj *workspace.Interaction) graphql.Marshaler {
@@ -17145,6 +17527,44 @@ func (ec *executionContext) _Interaction(ctx context.Context, sel ast.SelectionS
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "dispositionSuggestions":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Interaction_dispositionSuggestions(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -17532,6 +17952,16 @@ func (ec *executionContext) _InteractionPlan(ctx context.Context, sel ast.Select
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "dispositionAssist":
+			out.Values[i] = ec._InteractionPlan_dispositionAssist(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "summaryAssist":
+			out.Values[i] = ec._InteractionPlan_summaryAssist(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -18206,6 +18636,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "uploadAttachment":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_uploadAttachment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "insertSummary":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_insertSummary(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -20718,6 +21155,48 @@ func (ec *executionContext) unmarshalNDispositionCodeInput2ᚖgithubᚗcomᚋage
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNDispositionSuggestion2ᚕᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐDispositionSuggestionᚄ(ctx context.Context, sel ast.SelectionSet, v []*workspace.DispositionSuggestion) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDispositionSuggestion2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐDispositionSuggestion(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDispositionSuggestion2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐDispositionSuggestion(ctx context.Context, sel ast.SelectionSet, v *workspace.DispositionSuggestion) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._DispositionSuggestion(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.SelectionSet, v float64) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalFloatContext(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return graphql.WrapContextMarshaler(ctx, res)
+}
+
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -20732,6 +21211,11 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNInsertSummaryInput2githubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐInsertSummaryInput(ctx context.Context, v any) (model.InsertSummaryInput, error) {
+	res, err := ec.unmarshalInputInsertSummaryInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {

@@ -119,7 +119,8 @@ func planPayload(p *workspace.Plan, err error) (*model.PlanPayload, error) {
 func planChange(in model.PlanInput) workspace.PlanChange {
 	c := workspace.PlanChange{PlanID: deref(in.PlanID), Name: in.Name, DispositionRequired: in.DispositionRequired,
 		WrapSeconds: in.WrapSeconds, OfferTimeoutSeconds: in.OfferTimeoutSeconds, AutoAccept: in.AutoAccept,
-		AutoParkSeconds: in.AutoParkSeconds, ParkedTimeoutSeconds: in.ParkedTimeoutSeconds, PostParkingPlanID: in.PostParkingPlanID}
+		AutoParkSeconds: in.AutoParkSeconds, ParkedTimeoutSeconds: in.ParkedTimeoutSeconds, PostParkingPlanID: in.PostParkingPlanID,
+		DispositionAssist: in.DispositionAssist, SummaryAssist: in.SummaryAssist}
 	if in.Version != nil {
 		v := int64(*in.Version)
 		c.Version = &v

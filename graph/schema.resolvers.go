@@ -172,6 +172,11 @@ func (r *interactionResolver) FreeTextUntil(ctx context.Context, obj *workspace.
 	return obj.FreeTextUntil(r.Service.Clock.Now()), nil
 }
 
+// DispositionSuggestions is the resolver for the dispositionSuggestions field.
+func (r *interactionResolver) DispositionSuggestions(ctx context.Context, obj *workspace.Interaction) ([]*workspace.DispositionSuggestion, error) {
+	return r.Service.DispositionSuggestions(ctx, obj)
+}
+
 // WrapSeconds is the resolver for the wrapSeconds field.
 func (r *interactionPlanResolver) WrapSeconds(ctx context.Context, obj *workspace.Plan) (*int, error) {
 	return obj.WrapTimerSeconds(), nil
@@ -462,6 +467,11 @@ func (r *mutationResolver) UploadAttachment(ctx context.Context, input model.Upl
 	a, err := r.Service.Upload(ctx, input.File.Filename, input.File.File)
 	uerrs, err := userErrors(err)
 	return &model.UploadAttachmentPayload{Attachment: a, UserErrors: uerrs}, err
+}
+
+// InsertSummary is the resolver for the insertSummary field.
+func (r *mutationResolver) InsertSummary(ctx context.Context, input model.InsertSummaryInput) (*model.InteractionPayload, error) {
+	return interactionPayload(r.Service.InsertSummary(ctx, input.InteractionID))
 }
 
 // ExpiresAt is the resolver for the expiresAt field.

@@ -50,6 +50,7 @@ type interactionDoc struct {
 	ContactWrote *time.Time                 `bson:"contactWroteAt"`
 	ParkedBy     string                     `bson:"parkedBy"`
 	QueuedAt     *time.Time                 `bson:"queuedAt"`
+	Assisted     workspace.AssistOutcome    `bson:"assisted,omitempty"`
 	Version      int64                      `bson:"version"`
 }
 
@@ -86,7 +87,7 @@ func toInteractionDoc(ix *workspace.Interaction) interactionDoc {
 		Notes: ix.Notes, Dispositions: ix.Dispositions, WrapDeadline: ix.WrapDeadline,
 		OfferSeq: ix.OfferSeq, OfferedAt: ix.OfferedAt, AutoAccepted: ix.AutoAccepted, RejectedBy: ix.RejectedBy,
 		DueAt: due, ContactToken: ix.ContactTokenHash, IdentityID: ix.IdentityID, ThreadKey: ix.ThreadKey,
-		ContactWrote: ix.ContactWroteAt, ParkedBy: ix.ParkedBy, QueuedAt: ix.QueuedAt, Version: ix.Version,
+		ContactWrote: ix.ContactWroteAt, ParkedBy: ix.ParkedBy, QueuedAt: ix.QueuedAt, Assisted: ix.Assisted, Version: ix.Version,
 	}
 }
 
@@ -116,7 +117,7 @@ func (d *interactionDoc) interaction() *workspace.Interaction {
 		Notes: d.Notes, Dispositions: d.Dispositions, WrapDeadline: utc(d.WrapDeadline),
 		OfferSeq: d.OfferSeq, OfferedAt: utc(d.OfferedAt), AutoAccepted: d.AutoAccepted, RejectedBy: d.RejectedBy,
 		DueAt: due, ContactTokenHash: d.ContactToken, IdentityID: d.IdentityID, ThreadKey: d.ThreadKey,
-		ContactWroteAt: utc(d.ContactWrote), ParkedBy: d.ParkedBy, QueuedAt: utc(d.QueuedAt), Version: d.Version,
+		ContactWroteAt: utc(d.ContactWrote), ParkedBy: d.ParkedBy, QueuedAt: utc(d.QueuedAt), Assisted: d.Assisted, Version: d.Version,
 	}
 }
 

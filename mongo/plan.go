@@ -22,6 +22,8 @@ type planDoc struct {
 	AutoParkSeconds      *int      `bson:"autoParkSeconds"`
 	ParkedTimeoutSeconds int       `bson:"parkedTimeoutSeconds"`
 	PostParkingPlanID    string    `bson:"postParkingPlanId"`
+	DispositionAssist    bool      `bson:"dispositionAssist"`
+	SummaryAssist        bool      `bson:"summaryAssist"`
 	CreatedAt            time.Time `bson:"createdAt"`
 	Version              int64     `bson:"version"`
 }
@@ -43,6 +45,7 @@ func toPlanDoc(p *workspace.Plan) planDoc {
 		OfferTimeoutSeconds: p.OfferTimeoutSeconds, AutoAccept: p.AutoAccept,
 		AutoParkSeconds: &p.AutoParkSeconds, ParkedTimeoutSeconds: p.ParkedTimeoutSeconds,
 		PostParkingPlanID: p.PostParkingPlanID, CreatedAt: p.CreatedAt, Version: p.Version,
+		DispositionAssist: p.DispositionAssist, SummaryAssist: p.SummaryAssist,
 	}
 }
 
@@ -61,6 +64,7 @@ func (d *planDoc) plan() *workspace.Plan {
 		DispositionRequired: d.DispositionRequired, WrapSeconds: d.WrapSeconds,
 		OfferTimeoutSeconds: d.OfferTimeoutSeconds, AutoAccept: d.AutoAccept,
 		CreatedAt: d.CreatedAt.UTC(), Version: d.Version,
+		DispositionAssist: d.DispositionAssist, SummaryAssist: d.SummaryAssist,
 	}
 }
 

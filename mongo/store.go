@@ -47,6 +47,7 @@ type Store struct {
 	canned       *mongo.Collection
 	audit        *mongo.Collection
 	attachments  *mongo.Collection
+	assist       *mongo.Collection
 }
 
 var _ workspace.Store = (*Store)(nil)
@@ -84,6 +85,7 @@ func Open(ctx context.Context, uri string) (*Store, error) {
 		canned:       db.Collection("cannedresponses"),
 		audit:        db.Collection("audit"),
 		attachments:  db.Collection("attachments"),
+		assist:       db.Collection("assistexamples"),
 	}
 
 	pingCtx, cancel := context.WithTimeout(ctx, openTimeout)
@@ -156,6 +158,8 @@ func (s *Store) createIndexes(ctx context.Context) error {
 		// Transcripts are read in ID order per interaction, and a page's files by message.
 		{s.messages, []string{"interactionId", "_id"}, false},
 		{s.attachments, []string{"messageId", "_id"}, false},
+		// Agent Assist reads a plan's examples in ID (completion) order.
+		{s.assist, []string{"planId", "_id"}, false},
 		// One identity per channel and address; one template per identity, name and
 		// language, which also serves an identity's list.
 		{s.identities, []string{"channel", "address"}, true},

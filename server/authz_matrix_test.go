@@ -176,6 +176,8 @@ func azRows() []azRow {
 			vars: azIx, expect: actHeld},
 		{op: "Mutation.selectDisposition", doc: `mutation($i: ID!) { selectDisposition(input: {interactionId: $i, code: "SALE"}) { interaction { id } userErrors { code } } }`,
 			vars: azIx, expect: actHeld},
+		{op: "Mutation.insertSummary", doc: `mutation($i: ID!) { insertSummary(input: {interactionId: $i}) { interaction { id notes } userErrors { code } } }`,
+			vars: azIx, expect: actHeld},
 		{op: "Mutation.endInteraction", doc: `mutation($i: ID!) { endInteraction(input: {interactionId: $i}) { interaction { id state } userErrors { code } } }`,
 			vars: azIx, fixture: (*azEnv).active, expect: actHeld},
 		// Extending a wrap changes only its deadline: the cells share one wrap.

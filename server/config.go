@@ -58,6 +58,10 @@ type Config struct {
 	LoginAddrFailures int
 	// Node names this process in cross-node events (MongoDB only).
 	Node string
+	// LLMURL and LLMModel name an OpenAI-compatible endpoint Insert Summary asks instead of
+	// summarising offline; LLMKey is its bearer token and LLMTimeout bounds one answer.
+	LLMURL, LLMModel, LLMKey string
+	LLMTimeout               time.Duration
 
 	// SocketPing is how often each websocket is pinged; one whose pong is missing by the
 	// next ping is closed.
@@ -165,6 +169,10 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.IntVar(&c.Outbox.MaxAttempts, "outbox-attempts", envInt("AGENTDESK_OUTBOX_ATTEMPTS", c.Outbox.MaxAttempts), "sends a message gets on temporary failures before it is FAILED (env AGENTDESK_OUTBOX_ATTEMPTS)")
 	fs.DurationVar(&c.Outbox.FirstBackoff, "outbox-backoff", time.Duration(envInt("AGENTDESK_OUTBOX_BACKOFF_MS", int(c.Outbox.FirstBackoff/time.Millisecond)))*time.Millisecond, "wait after a message's first temporary failure; each further one doubles it (env AGENTDESK_OUTBOX_BACKOFF_MS, in milliseconds)")
 	fs.DurationVar(&c.Outbox.MaxBackoff, "outbox-max-backoff", time.Duration(envInt("AGENTDESK_OUTBOX_MAX_BACKOFF_MS", int(c.Outbox.MaxBackoff/time.Millisecond)))*time.Millisecond, "longest wait between two sends of a message (env AGENTDESK_OUTBOX_MAX_BACKOFF_MS, in milliseconds)")
+	fs.StringVar(&c.LLMURL, "llm-url", env("AGENTDESK_LLM_URL", ""), "base URL of an OpenAI-compatible API (e.g. http://127.0.0.1:11434/v1 for Ollama) that Insert Summary asks; empty: summaries are written offline (env AGENTDESK_LLM_URL)")
+	fs.StringVar(&c.LLMModel, "llm-model", env("AGENTDESK_LLM_MODEL", ""), "model name for -llm-url, e.g. llama3.2 (env AGENTDESK_LLM_MODEL)")
+	c.LLMKey = env("AGENTDESK_LLM_KEY", "")
+	fs.DurationVar(&c.LLMTimeout, "llm-timeout", time.Duration(envInt("AGENTDESK_LLM_TIMEOUT_SECONDS", 15))*time.Second, "longest wait for -llm-url's answer; after it the offline summary is used (env AGENTDESK_LLM_TIMEOUT_SECONDS, in seconds)")
 	host, _ := os.Hostname()
 	fs.StringVar(&c.Node, "node", env("AGENTDESK_NODE", fmt.Sprintf("%s-%d", host, os.Getpid())), "this node's name in cross-node events on MongoDB (env AGENTDESK_NODE)")
 	if err := fs.Parse(args); err != nil {
@@ -172,6 +180,14 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if (c.LLMURL == "") != (c.LLMModel == "") {
+		return c, fmt.Errorf("-llm-url and -llm-model go together")
+	}
+	if c.LLMURL != "" {
+		if u, err := url.Parse(c.LLMURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return c, fmt.Errorf("-llm-url %q: want an http(s) URL", c.LLMURL)
+		}
 	}
 	for _, o := range strings.Split(origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {

@@ -24,6 +24,7 @@ import (
 	"github.com/agentdesk/agentdesk/channel/vonage"
 	"github.com/agentdesk/agentdesk/channel/webchat"
 	"github.com/agentdesk/agentdesk/channel/whatsapp"
+	"github.com/agentdesk/agentdesk/llm"
 	"github.com/agentdesk/agentdesk/mongo"
 	"github.com/agentdesk/agentdesk/sqlite"
 	"github.com/agentdesk/agentdesk/workspace"
@@ -112,6 +113,9 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Service.SessionTTL = m.Config.SessionTTL
 	m.Service.MaxMessageChars = m.Config.MaxMessageChars
 	m.Service.LoginThrottle.FreePerAddr = m.Config.LoginAddrFailures
+	if m.Config.LLMURL != "" {
+		m.Service.Summariser = llm.New(m.Config.LLMURL, m.Config.LLMModel, m.Config.LLMKey, m.Config.LLMTimeout)
+	}
 	if ms, ok := store.(*mongo.Store); ok {
 		bus, err := mongo.NewBus(ctx, ms, m.Hub, m.Config.Node)
 		if err != nil {

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -26,6 +27,10 @@ type metrics struct {
 	socketsRevoked prometheus.Counter
 	socketsRefused prometheus.Counter
 	webhooks       *prometheus.CounterVec
+	assistChoices  *prometheus.CounterVec
+	assistRate     *prometheus.GaugeVec
+	assistMu       sync.Mutex
+	assistCounts   map[string]*[2]float64
 	store          workspace.Store
 }
 
@@ -84,6 +89,16 @@ func newMetrics(store workspace.Store) *metrics {
 		Name: "agentdesk_webhooks_total",
 		Help: "Provider webhook calls by provider and outcome: ok, duplicate, unmatched_status, or the HTTP status refused with.",
 	}, []string{"provider", "outcome"})
+	m.assistChoices = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "agentdesk_assist_choices_total",
+		Help: "Interactions completed on this node whose agent chose a code while Agent Assist suggested some, by plan and whether a suggestion was taken.",
+	}, []string{"plan_id", "taken"})
+	m.assistRate = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "agentdesk_assist_acceptance_ratio",
+		Help: "Share of agentdesk_assist_choices_total where the agent took a suggestion, per plan, on this node since it started.",
+	}, []string{"plan_id"})
+	m.assistCounts = map[string]*[2]float64{}
+	m.registry.MustRegister(m.assistChoices, m.assistRate)
 	m.registry.MustRegister(m.operations, m.latency, m.websockets, m.storeRoundTrip, m.rateLimited, m.timerErrors,
 		m.offers, m.unparks, m.transfers, m.socketsRevoked, m.socketsRefused, m.webhooks,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -150,6 +165,10 @@ func (m *metrics) countEvents(next workspace.Publisher) workspace.Publisher {
 			m.offers.WithLabelValues(string(p.Kind), fmt.Sprint(p.Offer.TransferredBy != "")).Inc()
 		case *workspace.UnparkEvent:
 			m.unparks.WithLabelValues(string(p.Interaction.State)).Inc()
+		case *workspace.InteractionEvent:
+			if ix := p.Interaction; ix != nil && ix.State == workspace.Completed && ix.Assisted != "" {
+				m.countAssist(ix.PlanID, ix.Assisted == workspace.SuggestionTaken)
+			}
 		case *workspace.TransferEvent:
 			target, reason := "agent", string(p.Reason)
 			if p.TargetAgentID == "" {
@@ -167,3 +186,21 @@ func (m *metrics) countEvents(next workspace.Publisher) workspace.Publisher {
 type publisherFunc func(workspace.Event)
 
 func (f publisherFunc) Publish(e workspace.Event) { f(e) }
+
+// countAssist counts a completion where Agent Assist had suggested codes, and updates the
+// plan's acceptance rate.
+func (m *metrics) countAssist(planID string, taken bool) {
+	m.assistChoices.WithLabelValues(planID, fmt.Sprint(taken)).Inc()
+	m.assistMu.Lock()
+	defer m.assistMu.Unlock()
+	c := m.assistCounts[planID]
+	if c == nil {
+		c = new([2]float64)
+		m.assistCounts[planID] = c
+	}
+	c[1]++
+	if taken {
+		c[0]++
+	}
+	m.assistRate.WithLabelValues(planID).Set(c[0] / c[1])
+}

@@ -7,14 +7,14 @@ import (
 	"github.com/agentdesk/agentdesk/workspace"
 )
 
-const planColumns = `id, name, channels, disposition_codes, disposition_required, wrap_seconds, offer_timeout_seconds, auto_accept, created_at, version, auto_park_seconds, parked_timeout_seconds, post_parking_plan_id`
+const planColumns = `id, name, channels, disposition_codes, disposition_required, wrap_seconds, offer_timeout_seconds, auto_accept, created_at, version, auto_park_seconds, parked_timeout_seconds, post_parking_plan_id, disposition_assist, summary_assist`
 
 // CreatePlan inserts a new plan.
 func (s *Store) CreatePlan(ctx context.Context, p *workspace.Plan) error {
-	_, err := s.write.ExecContext(ctx, `INSERT INTO plans (`+planColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	_, err := s.write.ExecContext(ctx, `INSERT INTO plans (`+planColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		p.ID, p.Name, jsonText(p.Channels), codesOf(p), p.DispositionRequired, p.WrapSeconds,
 		p.OfferTimeoutSeconds, p.AutoAccept, millis(p.CreatedAt), p.Version,
-		p.AutoParkSeconds, p.ParkedTimeoutSeconds, p.PostParkingPlanID)
+		p.AutoParkSeconds, p.ParkedTimeoutSeconds, p.PostParkingPlanID, p.DispositionAssist, p.SummaryAssist)
 	return mapErr(err, "plan "+p.Name)
 }
 
@@ -46,9 +46,10 @@ func (s *Store) Plans(ctx context.Context) ([]*workspace.Plan, error) {
 func (s *Store) UpdatePlan(ctx context.Context, p *workspace.Plan) error {
 	err := s.execGuarded(ctx, "plan "+p.Name, `UPDATE plans SET name=?, channels=?, disposition_codes=?, disposition_required=?,
 		wrap_seconds=?, offer_timeout_seconds=?, auto_accept=?, auto_park_seconds=?, parked_timeout_seconds=?,
-		post_parking_plan_id=?, created_at=?, version=version+1 WHERE id=? AND version=?`,
+		post_parking_plan_id=?, disposition_assist=?, summary_assist=?, created_at=?, version=version+1 WHERE id=? AND version=?`,
 		p.Name, jsonText(p.Channels), codesOf(p), p.DispositionRequired, p.WrapSeconds, p.OfferTimeoutSeconds,
-		p.AutoAccept, p.AutoParkSeconds, p.ParkedTimeoutSeconds, p.PostParkingPlanID, millis(p.CreatedAt), p.ID, p.Version)
+		p.AutoAccept, p.AutoParkSeconds, p.ParkedTimeoutSeconds, p.PostParkingPlanID, p.DispositionAssist, p.SummaryAssist,
+		millis(p.CreatedAt), p.ID, p.Version)
 	if err == nil {
 		p.Version++
 	}
@@ -61,7 +62,7 @@ func scanPlan(row scanner) (*workspace.Plan, error) {
 	var created int64
 	if err := row.Scan(&p.ID, &p.Name, &channels, &codes, &p.DispositionRequired, &p.WrapSeconds,
 		&p.OfferTimeoutSeconds, &p.AutoAccept, &created, &p.Version,
-		&p.AutoParkSeconds, &p.ParkedTimeoutSeconds, &p.PostParkingPlanID); err != nil {
+		&p.AutoParkSeconds, &p.ParkedTimeoutSeconds, &p.PostParkingPlanID, &p.DispositionAssist, &p.SummaryAssist); err != nil {
 		return nil, err
 	}
 	p.CreatedAt = fromMillis(created)

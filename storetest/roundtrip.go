@@ -181,6 +181,13 @@ func testRoundTrip(t *testing.T, s workspace.Store) {
 		sameFields(t, "Plans after UpdatePlan", one(t, "Plans", all, err), next)
 	})
 
+	t.Run("AssistExample", func(t *testing.T) {
+		e := full[workspace.AssistExample](f)
+		must(t, s.AddAssistExample(ctx(t), e))
+		all, err := s.AssistExamples(ctx(t), e.PlanID, "", 10)
+		sameFields(t, "AssistExamples", one(t, "AssistExamples", all, err), e)
+	})
+
 	t.Run("Session", func(t *testing.T) {
 		sess := full[workspace.Session](f)
 		must(t, s.CreateSession(ctx(t), sess))

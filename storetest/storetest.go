@@ -53,6 +53,7 @@ func Run(t *testing.T, factory Factory) {
 	t.Run("MessageAttachments", func(t *testing.T) { testMessageAttachments(t, fresh(t)) })
 	t.Run("ExpiredDrafts", func(t *testing.T) { testExpiredDrafts(t, fresh(t)) })
 	t.Run("MessageAttachmentIDs", func(t *testing.T) { testMessageAttachmentIDs(t, fresh(t)) })
+	t.Run("AssistExamples", func(t *testing.T) { testAssistExamples(t, fresh(t)) })
 	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, fresh(t)) })
 	t.Run("SigningKeys", func(t *testing.T) { testSigningKeys(t, factory(t)) })
 	t.Run("Restart", func(t *testing.T) { testRestart(t, factory(t)) })
@@ -426,6 +427,8 @@ func testRestart(t *testing.T, open func() workspace.Store) {
 	must(t, s.CreateInteraction(ctx(t), ix))
 	m := &workspace.Message{ID: uuid.Must(uuid.NewV7()).String(), InteractionID: ix.ID, From: workspace.PartyContact, Text: "hi", SentAt: now()}
 	must(t, s.AppendMessage(ctx(t), m))
+	ex := &workspace.AssistExample{ID: "0000000000001.restart.CODE", PlanID: "p", Code: "CODE", Text: "my card", At: now()}
+	must(t, s.AddAssistExample(ctx(t), ex))
 	must(t, s.Close())
 	must(t, s.Close()) // a second Close is harmless
 
@@ -442,6 +445,8 @@ func testRestart(t *testing.T, open func() workspace.Store) {
 	msgs, err := s.Messages(ctx(t), ix.ID, "", 10)
 	must(t, err)
 	sameMessages(t, "transcript after restart", msgs, []*workspace.Message{m})
+	examples, err := s.AssistExamples(ctx(t), "p", "", 10)
+	sameFields(t, "AssistExamples after restart", one(t, "AssistExamples", examples, err), ex)
 	if err := s.Ping(ctx(t)); err != nil {
 		t.Fatal(err)
 	}

@@ -25,8 +25,9 @@ const (
 	MinPasswordChars = 8
 	// MaxCapacity is the most interactions of one channel an agent may be given.
 	MaxCapacity = 100
-	// MaxDispositionCodes bounds a plan's codes.
-	MaxDispositionCodes = 50
+	// MaxDispositionCodes bounds a plan's codes (room for Banking77's 77 intents, which Agent
+	// Assist is measured on).
+	MaxDispositionCodes = 100
 	// MaxCannedTitleChars bounds a canned response's title.
 	MaxCannedTitleChars = 100
 )

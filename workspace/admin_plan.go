@@ -29,6 +29,8 @@ type PlanChange struct {
 	ParkedTimeoutSeconds *int
 	// PostParkingPlanID "" removes the post-parking plan.
 	PostParkingPlanID *string
+	DispositionAssist *bool
+	SummaryAssist     *bool
 }
 
 var codePattern = regexp.MustCompile(`^[A-Za-z0-9_]{1,40}$`)
@@ -57,6 +59,12 @@ func (c PlanChange) apply(p *Plan) {
 	}
 	if c.AutoAccept != nil {
 		p.AutoAccept = *c.AutoAccept
+	}
+	if c.DispositionAssist != nil {
+		p.DispositionAssist = *c.DispositionAssist
+	}
+	if c.SummaryAssist != nil {
+		p.SummaryAssist = *c.SummaryAssist
 	}
 	set(&p.WrapSeconds, c.WrapSeconds)
 	set(&p.OfferTimeoutSeconds, c.OfferTimeoutSeconds)
@@ -266,5 +274,6 @@ func planSnapshot(p *Plan) map[string]any {
 		"offerTimeoutSeconds": p.OfferTimeoutSeconds, "autoAccept": p.AutoAccept,
 		"autoParkSeconds": p.AutoParkSeconds, "parkedTimeoutSeconds": p.ParkedTimeoutSeconds,
 		"postParkingPlanId": p.PostParkingPlanID,
+		"dispositionAssist": p.DispositionAssist, "summaryAssist": p.SummaryAssist,
 	}
 }

@@ -25,11 +25,14 @@ func (s *Service) SeedDemo(ctx context.Context) error {
 	// Support wakes parked chats into its own queue; Sales has no post-parking plan, so a
 	// reply to a parked Sales chat ends it (K6): both paths can be tried.
 	supportID := uuid.NewString()
+	support := append(codes[:3:3], demoAssistCodes...)
 	plans := []*Plan{
-		{ID: supportID, Name: "Support", Channels: Channels, DispositionCodes: codes[:3], DispositionRequired: true,
+		{ID: supportID, Name: "Support", Channels: Channels, DispositionCodes: support, DispositionRequired: true,
+			DispositionAssist: true, SummaryAssist: true,
 			OfferTimeoutSeconds: DefaultOfferTimeout, AutoParkSeconds: DefaultAutoParkSeconds,
 			ParkedTimeoutSeconds: DefaultParkedTimeout, PostParkingPlanID: supportID},
 		{Name: "Sales", Channels: []Channel{SMS, WhatsApp, Webchat, Email}, DispositionCodes: codes[2:],
+			DispositionAssist: true, SummaryAssist: true,
 			WrapSeconds: 60, OfferTimeoutSeconds: DefaultOfferTimeout, AutoParkSeconds: DefaultAutoParkSeconds,
 			ParkedTimeoutSeconds: DefaultParkedTimeout},
 	}
@@ -56,6 +59,9 @@ func (s *Service) SeedDemo(ctx context.Context) error {
 			id = p.ID
 		}
 		planIDs = append(planIDs, id)
+		if err := s.seedAssistHistory(ctx, id); err != nil {
+			return err
+		}
 	}
 	agents := []NewAgent{
 		{Username: "alice", Name: "Alice Martin"},

@@ -18,6 +18,8 @@ const (
 
 	EINVALIDCREDENTIALS = "INVALID_CREDENTIALS"
 	EWRONGSTATE         = "WRONG_STATE"
+	// EASSISTOFF refuses an Agent Assist feature the plan has switched off (W4).
+	EASSISTOFF = "ASSIST_OFF"
 )
 
 // Error is a domain error with a machine-readable code and a message a person can read.

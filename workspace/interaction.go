@@ -95,6 +95,9 @@ type Interaction struct {
 	// requeue that is not a turned-down offer (a lapsed or rejected offer keeps its place).
 	// The live view's oldest wait is the earliest QueuedAt of a plan's QUEUED interactions.
 	QueuedAt *time.Time `json:",omitzero"`
+	// Assisted records whether the agent took one of Agent Assist's suggestions when choosing
+	// a code (W4); "" when none was suggested.
+	Assisted AssistOutcome `json:",omitzero"`
 
 	// Version guards every write: a store updates the record only if it still holds this
 	// version and the expected state.

@@ -257,11 +257,18 @@ func (s *Service) SelectDisposition(ctx context.Context, interactionID, code str
 	if !slices.ContainsFunc(plan.DispositionCodes, func(c DispositionCode) bool { return c.Code == code }) {
 		return nil, &Error{Code: EINVALID, Message: fmt.Sprintf("plan %s has no disposition code %q", plan.Name, code), Field: []string{"code"}}
 	}
+	outcome := s.assistOutcome(ctx, held, code)
 	return s.edit(ctx, interactionID, held, func(ix *Interaction) error {
 		if err := mine(ix, me.ID); err != nil {
 			return err
 		}
-		return ix.choose(code)
+		if err := ix.choose(code); err != nil {
+			return err
+		}
+		if outcome != "" && ix.Assisted != SuggestionTaken { // one suggestion taken counts
+			ix.Assisted = outcome
+		}
+		return nil
 	})
 }
 
@@ -381,6 +388,7 @@ func (s *Service) finish(ctx context.Context, ix *Interaction) error {
 	if err := s.Store.ArchiveInteraction(ctx, ix); err != nil {
 		return err
 	}
+	s.learn(ctx, ix)
 	s.publishUpdate(ix)
 	if ix.AgentID == "" {
 		return nil

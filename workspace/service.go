@@ -51,6 +51,11 @@ type Service struct {
 	linkKey linkKey
 	// outboxKick wakes the outbox when a message is queued.
 	outboxKick chan struct{}
+	// Summariser, when set, writes Insert Summary's recap (e.g. a language model); nil or a
+	// failure uses the offline extractive summary.
+	Summariser Summariser
+	// assist holds this node's Agent Assist models.
+	assist assistant
 	// queueFeed reads the live view's figures once per push for all of a node's watchers.
 	queueFeed queueFeed
 }

@@ -169,6 +169,12 @@ type Store interface {
 	// SigningKey returns the key stored under name, storing fresh there first when there is
 	// none: every node that asks gets the key the first one stored (file links, issue 12).
 	SigningKey(ctx context.Context, name string, fresh []byte) ([]byte, error)
+	// AddAssistExample keeps what Agent Assist learns from a completed interaction
+	// (CONFLICT if its ID exists, so a repeated completion step stores it once).
+	AddAssistExample(ctx context.Context, e *AssistExample) error
+	// AssistExamples returns up to limit examples of a plan whose ID sorts after `after`
+	// ("" = from the start), in ID order.
+	AssistExamples(ctx context.Context, planID, after string, limit int) ([]*AssistExample, error)
 
 	// CountMessages counts an interaction's messages.
 	CountMessages(ctx context.Context, interactionID string) (int, error)

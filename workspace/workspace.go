@@ -114,6 +114,11 @@ type Plan struct {
 	// PostParkingPlanID is the plan whose queue takes a parked interaction the contact
 	// woke when its agent cannot take it back; "" means a reply ends it at once (K6).
 	PostParkingPlanID string
+	// DispositionAssist lets Agent Assist learn the plan's codes from its completed
+	// interactions and suggest them (W4); SummaryAssist offers Insert Summary (W4). Both are
+	// off unless a supervisor turns them on (the demo plans have them on).
+	DispositionAssist bool
+	SummaryAssist     bool
 	CreatedAt         time.Time
 	Version           int64
 }

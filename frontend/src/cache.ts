@@ -148,6 +148,7 @@ export const cacheConfig: CacheExchangeOpts = {
   keys: {
     ChannelCapacity: () => null,
     DispositionCode: () => null,
+    DispositionSuggestion: () => null,
     Contact: () => null,
     UserError: () => null,
     PageInfo: () => null,

@@ -188,6 +188,10 @@ type DispositionCodeInput struct {
 	Label string `json:"label"`
 }
 
+type InsertSummaryInput struct {
+	InteractionID string `json:"interactionId"`
+}
+
 // A page of interactions, oldest first: new interactions arrive at the end, so a CRM can keep paging from its last cursor.
 type InteractionConnection struct {
 	// The interactions of this page.
@@ -325,7 +329,7 @@ type PlanInput struct {
 	Name *string `json:"name,omitempty"`
 	// Channels the plan takes: at least one.
 	Channels []workspace.Channel `json:"channels,omitempty"`
-	// Codes agents choose from: at most 50.
+	// Codes agents choose from: at most 100.
 	DispositionCodes []*DispositionCodeInput `json:"dispositionCodes,omitempty"`
 	// Whether a code must be chosen before completing (the plan needs codes then).
 	DispositionRequired *bool `json:"dispositionRequired,omitempty"`
@@ -341,6 +345,8 @@ type PlanInput struct {
 	ParkedTimeoutSeconds *int `json:"parkedTimeoutSeconds,omitempty"`
 	// Where a contact's reply sends a parked interaction its agent cannot take back; "" for none.
 	PostParkingPlanID *string `json:"postParkingPlanId,omitempty"`
+	DispositionAssist *bool   `json:"dispositionAssist,omitempty"`
+	SummaryAssist     *bool   `json:"summaryAssist,omitempty"`
 }
 
 // The result of a plan change.

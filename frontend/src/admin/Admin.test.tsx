@@ -28,6 +28,8 @@ const sales = (over: Partial<Plan> = {}): Plan =>
     autoAccept: false,
     autoParkSeconds: 600,
     parkedTimeoutSeconds: 3600,
+    dispositionAssist: false,
+    summaryAssist: false,
     postParkingPlan: null,
     ...over,
   }) as Plan;

@@ -23,6 +23,8 @@ export const AdminPlanFields = graphql(`
     autoAccept
     autoParkSeconds
     parkedTimeoutSeconds
+    dispositionAssist
+    summaryAssist
     postParkingPlan {
       id
       name
@@ -171,6 +173,8 @@ export function planForm(plan: Plan | null): PlanForm {
       autoParkSeconds: '300',
       parkedTimeoutSeconds: '86400',
       postParkingPlanId: '',
+      dispositionAssist: false,
+      summaryAssist: false,
     };
   return {
     name: plan.name,
@@ -184,6 +188,8 @@ export function planForm(plan: Plan | null): PlanForm {
     autoParkSeconds: String(plan.autoParkSeconds ?? 300),
     parkedTimeoutSeconds: String(plan.parkedTimeoutSeconds),
     postParkingPlanId: plan.postParkingPlan?.id ?? '',
+    dispositionAssist: plan.dispositionAssist,
+    summaryAssist: plan.summaryAssist,
   };
 }
 
@@ -202,6 +208,8 @@ export function planInput(form: PlanForm, planId: string | null, version: number
     autoParkSeconds: form.autoPark ? Number(form.autoParkSeconds) : 0,
     parkedTimeoutSeconds: Number(form.parkedTimeoutSeconds),
     postParkingPlanId: form.postParkingPlanId,
+    dispositionAssist: form.dispositionAssist,
+    summaryAssist: form.summaryAssist,
   };
 }
 
@@ -256,6 +264,8 @@ export function planSummary(plan: Plan): [string, string][] {
     ['Auto-park', seconds(plan.autoParkSeconds || null)],
     ['Parked timeout', `${plan.parkedTimeoutSeconds} s`],
     ['After parking', plan.postParkingPlan?.name ?? 'The reply ends it'],
+    ['Agent Assist suggestions', plan.dispositionAssist ? 'On' : 'Off'],
+    ['Insert Summary', plan.summaryAssist ? 'On' : 'Off'],
   ];
 }
 
@@ -529,6 +539,20 @@ export function PlanEditor({ plan, plans }: { plan: Plan | null; plans: readonly
           description="Every offer of this plan is accepted at once, for every agent."
         >
           Auto-accept
+        </CheckField>
+        <CheckField
+          isSelected={form.dispositionAssist}
+          onChange={(v) => change({ dispositionAssist: v }, 'dispositionAssist')}
+          description="Agent Assist learns the codes from this plan’s completed interactions (personal data removed) and suggests them to agents."
+        >
+          Suggest disposition codes
+        </CheckField>
+        <CheckField
+          isSelected={form.summaryAssist}
+          onChange={(v) => change({ summaryAssist: v }, 'summaryAssist')}
+          description="Agents can insert a recap of the conversation into their notes."
+        >
+          Insert Summary
         </CheckField>
         {serverErrors[GENERAL] && (
           <p className="form-error" role="alert">

@@ -28,6 +28,8 @@ const plan = (over: Partial<PlanForm> = {}): PlanForm => ({
   autoParkSeconds: '300',
   parkedTimeoutSeconds: '3600',
   postParkingPlanId: '',
+  dispositionAssist: false,
+  summaryAssist: false,
   ...over,
 });
 

@@ -13,7 +13,7 @@ export const OFFER_TIMEOUT = [5, 600] as const;
 export const MAX_WRAP = 3600;
 export const AUTO_PARK = [30, 86400] as const;
 export const PARKED_TIMEOUT = [60, 7 * 86400] as const;
-export const MAX_CODES = 50;
+export const MAX_CODES = 100;
 
 const bytes = (text: string) => new TextEncoder().encode(text).length;
 
@@ -88,6 +88,9 @@ export interface PlanForm {
   parkedTimeoutSeconds: string;
   /** '' for none. */
   postParkingPlanId: string;
+  /** Agent Assist (W4). */
+  dispositionAssist: boolean;
+  summaryAssist: boolean;
 }
 
 /** Problems of a plan form by field key: name, wrapSeconds, …, dispositionCodes.<i>.code|label. */

@@ -75,6 +75,8 @@ export const LogInteractionFragment = graphql(`
       wrapSeconds
       autoParkSeconds
       parkedTimeoutSeconds
+      dispositionAssist
+      summaryAssist
       dispositionCodes {
         code
         label
@@ -83,6 +85,13 @@ export const LogInteractionFragment = graphql(`
     dispositions {
       code
       label
+    }
+    dispositionSuggestions {
+      code {
+        code
+        label
+      }
+      confidence
     }
     direction
     identity {

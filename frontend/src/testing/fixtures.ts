@@ -15,6 +15,8 @@ export const supportPlan = {
   wrapSeconds: null,
   autoParkSeconds: 600,
   parkedTimeoutSeconds: 3600,
+  dispositionAssist: false,
+  summaryAssist: false,
   dispositionCodes: [
     { __typename: 'DispositionCode', code: 'RESOLVED', label: 'Resolved' },
     { __typename: 'DispositionCode', code: 'FOLLOW_UP', label: 'Follow-up needed' },
@@ -59,6 +61,7 @@ export function interaction(
     contact: { __typename: 'Contact', address: 'visitor-1', name: 'Jane Doe' } as never,
     plan: supportPlan,
     dispositions: [],
+    dispositionSuggestions: [],
     offer: null,
     lastMessage: null,
     direction: 'INBOUND',

@@ -64,6 +64,10 @@ export function DispositionPicker({
 
   if (codes.length === 0) return null;
 
+  const suggestions = !disabled && (
+    <SuggestionChips interaction={interaction} chosen={(code) => chosen.has(code) || pending.includes(code)} onChoose={choose} />
+  );
+
   const errorLine = error && (
     <p className="form-error" role="alert">
       {error}
@@ -77,6 +81,7 @@ export function DispositionPicker({
           Disposition codes
           {interaction.plan?.dispositionRequired && <span className="muted"> (required)</span>}
         </legend>
+        {suggestions}
         {codes.map(({ code, label }) => {
           const checked = chosen.has(code) || pending.includes(code);
           return (
@@ -101,6 +106,7 @@ export function DispositionPicker({
 
   return (
     <div className="field">
+      {suggestions}
       <label htmlFor={selectId}>Disposition code</label>
       <select
         id={selectId}
@@ -121,6 +127,50 @@ export function DispositionPicker({
         ))}
       </select>
       {errorLine}
+    </div>
+  );
+}
+
+/**
+ * Agent Assist's suggested codes (W4), best first, as chips: one click chooses the code. They
+ * come with the interaction, so they refresh with its updates as the contact writes; none show
+ * when the plan has assist off or the model is unsure.
+ */
+function SuggestionChips({
+  interaction,
+  chosen,
+  onChoose,
+}: {
+  interaction: LogInteractionFragment;
+  chosen: (code: string) => boolean;
+  onChoose: (code: string) => void;
+}) {
+  const labelId = useId();
+  const suggestions = interaction.dispositionSuggestions;
+  if (suggestions.length === 0) return null;
+  return (
+    <div className="suggestions" role="group" aria-labelledby={labelId}>
+      <span id={labelId} className="suggestions__label muted">
+        Suggested
+      </span>
+      {suggestions.map(({ code, confidence }) => {
+        const on = chosen(code.code);
+        return (
+          <button
+            key={code.code}
+            type="button"
+            className="chip"
+            aria-pressed={on}
+            data-code={code.code}
+            title={`${Math.round(confidence * 100)} % likely`}
+            onClick={() => {
+              if (!on) onChoose(code.code);
+            }}
+          >
+            {code.label}
+          </button>
+        );
+      })}
     </div>
   );
 }

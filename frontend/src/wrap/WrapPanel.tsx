@@ -5,6 +5,7 @@ import { useNow } from '../clock/useNow';
 import { graphql } from '../gql';
 import type { LogInteractionFragment } from '../gql/graphql';
 import { DispositionPicker } from './DispositionPicker';
+import { InsertSummaryButton } from './InsertSummary';
 import { NotesField } from './NotesField';
 import { useNotes, type Notes } from './useNotes';
 
@@ -89,6 +90,7 @@ export function LogChat({
       )}
       <DispositionPicker interaction={interaction} disabled={readOnly} />
       <NotesField notes={notes} disabled={readOnly} />
+      {!readOnly && interaction.plan?.summaryAssist && <InsertSummaryButton interactionId={interaction.id} notes={notes} />}
       {readOnly && interaction.state === 'PARKED' && (
         <p className="muted log-chat__hint">Notes and codes can be changed again once the contact replies.</p>
       )}

@@ -1,0 +1,35 @@
+package sqlite
+
+import (
+	"context"
+
+	"github.com/agentdesk/agentdesk/workspace"
+)
+
+// AddAssistExample stores one of Agent Assist's examples; a taken ID is CONFLICT.
+func (s *Store) AddAssistExample(ctx context.Context, e *workspace.AssistExample) error {
+	_, err := s.write.ExecContext(ctx, `INSERT INTO assist_examples (id, plan_id, code, text, at) VALUES (?,?,?,?,?)`,
+		e.ID, e.PlanID, e.Code, e.Text, millis(e.At))
+	return mapErr(err, "assist example "+e.ID)
+}
+
+// AssistExamples returns up to limit of a plan's examples after the given ID, in ID order.
+func (s *Store) AssistExamples(ctx context.Context, planID, after string, limit int) ([]*workspace.AssistExample, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT id, plan_id, code, text, at FROM assist_examples
+		WHERE plan_id = ? AND id > ? ORDER BY id LIMIT ?`, planID, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*workspace.AssistExample
+	for rows.Next() {
+		var e workspace.AssistExample
+		var at int64
+		if err := rows.Scan(&e.ID, &e.PlanID, &e.Code, &e.Text, &at); err != nil {
+			return nil, err
+		}
+		e.At = fromMillis(at)
+		out = append(out, &e)
+	}
+	return out, rows.Err()
+}
