@@ -162,7 +162,22 @@ func TestAdminValidation(t *testing.T) {
 	}
 	t.Run("updatePlan/post-parking cycle", func(t *testing.T) {
 		refused(t, mutate(t, m, boss, "updatePlan", updatePlanDoc, map[string]any{"in": map[string]any{"planId": a, "postParkingPlanId": b}}), workspace.ECYCLE, "postParkingPlanId")
-		refused(t, mutate(t, m, boss, "updatePlan", updatePlanDoc, map[string]any{"in": map[string]any{"planId": a, "postParkingPlanId": a}}), workspace.ECYCLE, "postParkingPlanId")
+	})
+	t.Run("updatePlan/its own post-parking plan is its own queue, not a cycle", func(t *testing.T) {
+		r := mutate(t, m, boss, "updatePlan", updatePlanDoc, map[string]any{"in": map[string]any{"planId": a, "postParkingPlanId": a}})
+		if userCode(r) != "" {
+			t.Fatalf("a plan waking parked work into its own queue: %v", r)
+		}
+		// The demo's Support plan is such a plan: a supervisor can still edit it.
+		var support string
+		for _, p := range dig(post(t, m, boss, `{ interactionPlans { id name } }`, nil).Data, "interactionPlans").([]any) {
+			if dig(p, "name") == "Support" {
+				support = dig(p, "id").(string)
+			}
+		}
+		if r := mutate(t, m, boss, "updatePlan", updatePlanDoc, map[string]any{"in": map[string]any{"planId": support, "wrapSeconds": 45}}); userCode(r) != "" {
+			t.Fatalf("editing the demo's Support plan: %v", r)
+		}
 	})
 	t.Run("updatePlan/rename onto another", func(t *testing.T) {
 		refused(t, mutate(t, m, boss, "updatePlan", updatePlanDoc, map[string]any{"in": map[string]any{"planId": b, "name": "ALPHA"}}), workspace.ETAKEN, "name")

@@ -119,7 +119,9 @@ func checkPlan(p *Plan) error {
 }
 
 // checkPlanRefs checks what a plan points at among all plans: a unique name, and a
-// post-parking plan that exists and does not lead back to it.
+// post-parking plan that exists and does not lead back to it through other plans (CYCLE). A
+// plan that is its own post-parking plan wakes parked work into its own queue, as the demo's
+// Support does: that is no cycle, since a woken interaction moves one hop at most.
 func checkPlanRefs(p *Plan, all []*Plan) error {
 	byID := map[string]*Plan{p.ID: p}
 	for _, q := range all {
@@ -136,6 +138,9 @@ func checkPlanRefs(p *Plan, all []*Plan) error {
 	}
 	if checkID(next) != nil || byID[next] == nil {
 		return fieldError(ENOTFOUND, "postParkingPlanId", "no interaction plan has the ID %s", next)
+	}
+	if next == p.ID {
+		return nil
 	}
 	for hop := 0; next != "" && hop < maxPostParkingHop; hop++ {
 		if next == p.ID {
