@@ -2,6 +2,7 @@ package mongo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -50,7 +51,10 @@ type interactionDoc struct {
 	ContactWrote *time.Time                 `bson:"contactWroteAt"`
 	ParkedBy     string                     `bson:"parkedBy"`
 	QueuedAt     *time.Time                 `bson:"queuedAt"`
+	UpdatedAt    *time.Time                 `bson:"updatedAt"`
 	Version      int64                      `bson:"version"`
+	// Outbox holds the change events staged by writes, until the relay publishes them.
+	Outbox []changeDoc `bson:"outbox,omitempty"`
 }
 
 // transferDoc is a pending transfer offer inside an interactionDoc.
@@ -87,7 +91,20 @@ func toInteractionDoc(ix *workspace.Interaction) interactionDoc {
 		OfferSeq: ix.OfferSeq, OfferedAt: ix.OfferedAt, AutoAccepted: ix.AutoAccepted, RejectedBy: ix.RejectedBy,
 		DueAt: due, ContactToken: ix.ContactTokenHash, IdentityID: ix.IdentityID, ThreadKey: ix.ThreadKey,
 		ContactWrote: ix.ContactWroteAt, ParkedBy: ix.ParkedBy, QueuedAt: ix.QueuedAt, Version: ix.Version,
+		UpdatedAt: updatedAt(ix), Outbox: toEventDocs(ix.Outbox),
 	}
+}
+
+// updatedAt is ix's UpdatedAt, or for a record written before it existed, its completion
+// or creation.
+func updatedAt(ix *workspace.Interaction) *time.Time {
+	switch {
+	case !ix.UpdatedAt.IsZero():
+		return &ix.UpdatedAt
+	case ix.CompletedAt != nil:
+		return ix.CompletedAt
+	}
+	return &ix.CreatedAt
 }
 
 func (d *interactionDoc) interaction() *workspace.Interaction {
@@ -106,7 +123,7 @@ func (d *interactionDoc) interaction() *workspace.Interaction {
 	if t := d.Transfer; t != nil {
 		transfer = &workspace.Transfer{FromAgentID: t.FromAgentID, ToAgentID: t.ToAgentID, OfferID: t.OfferID, ExpiresAt: t.ExpiresAt.UTC()}
 	}
-	return &workspace.Interaction{
+	ix := &workspace.Interaction{
 		LastContactAt: utc(d.LastContact), AutoParkAt: utc(d.AutoParkAt), ParkedAt: utc(d.ParkedAt),
 		ParkedUntil: utc(d.ParkedUntil), Transfer: transfer, FormerAgentIDs: d.FormerAgents,
 		ID: d.ID, Channel: d.Channel, Direction: d.Direction, State: d.State,
@@ -118,6 +135,11 @@ func (d *interactionDoc) interaction() *workspace.Interaction {
 		DueAt: due, ContactTokenHash: d.ContactToken, IdentityID: d.IdentityID, ThreadKey: d.ThreadKey,
 		ContactWroteAt: utc(d.ContactWrote), ParkedBy: d.ParkedBy, QueuedAt: utc(d.QueuedAt), Version: d.Version,
 	}
+	ix.UpdatedAt = *updatedAt(ix)
+	if d.UpdatedAt != nil {
+		ix.UpdatedAt = d.UpdatedAt.UTC()
+	}
+	return ix
 }
 
 // CreateInteraction stores a new live interaction; a taken ID is CONFLICT. Only the live
@@ -160,7 +182,11 @@ func (s *Store) UpdateInteraction(ctx context.Context, ix *workspace.Interaction
 	d := toInteractionDoc(ix)
 	d.Version++
 	filter := bson.D{{Key: "_id", Value: ix.ID}, {Key: "version", Value: ix.Version}, {Key: "state", Value: from}}
-	if err := replaceWhere(ctx, s.interactions, filter, d, "Interaction"); err != nil {
+	update, err := updateFields(d, []string{"threadKey"}, ix.Outbox)
+	if err != nil {
+		return err
+	}
+	if err := updateWhere(ctx, s.interactions, filter, update, "Interaction"); err != nil {
 		return err
 	}
 	ix.Version = d.Version
@@ -177,7 +203,17 @@ func (s *Store) ArchiveInteraction(ctx context.Context, ix *workspace.Interactio
 		return fmt.Errorf("mongo: archive interaction %s in state %s, want %s", ix.ID, ix.State, workspace.Completed)
 	}
 	id := bson.D{{Key: "_id", Value: ix.ID}}
-	if _, err := s.history.ReplaceOne(ctx, id, toInteractionDoc(ix), options.Replace().SetUpsert(true)); err != nil {
+	// The live record's staged events go along, so the relay still finds them.
+	doc := toInteractionDoc(ix)
+	var staged struct {
+		Outbox []changeDoc `bson:"outbox"`
+	}
+	err := s.interactions.FindOne(ctx, id, options.FindOne().SetProjection(bson.D{{Key: "outbox", Value: 1}})).Decode(&staged)
+	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+		return fmt.Errorf("mongo: archive interaction: %w", err)
+	}
+	doc.Outbox = staged.Outbox
+	if _, err := s.history.ReplaceOne(ctx, id, doc, options.Replace().SetUpsert(true)); err != nil {
 		return fmt.Errorf("mongo: archive interaction: %w", err)
 	}
 	live := bson.D{{Key: "_id", Value: ix.ID}, {Key: "state", Value: workspace.Completed}}
@@ -220,6 +256,9 @@ func (s *Store) Interactions(ctx context.Context, f workspace.InteractionFilter,
 	if f.AgentID != "" {
 		filter = append(filter, bson.E{Key: "agentId", Value: f.AgentID})
 	}
+	if f.PlanID != "" {
+		filter = append(filter, bson.E{Key: "planId", Value: f.PlanID})
+	}
 	if f.ContactAddress != "" {
 		filter = append(filter, bson.E{Key: "contact.address", Value: f.ContactAddress})
 	}
@@ -233,13 +272,18 @@ func (s *Store) Interactions(ctx context.Context, f workspace.InteractionFilter,
 	if len(created) > 0 {
 		filter = append(filter, bson.E{Key: "createdAt", Value: created})
 	}
+	order, at := "createdAt", func(ix *workspace.Interaction) time.Time { return ix.CreatedAt }
+	if f.UpdatedAfter != nil {
+		order, at = "updatedAt", func(ix *workspace.Interaction) time.Time { return ix.UpdatedAt }
+		filter = append(filter, bson.E{Key: "updatedAt", Value: bson.D{{Key: "$gte", Value: *f.UpdatedAfter}}})
+	}
 	if after != nil {
 		filter = append(filter, bson.E{Key: "$or", Value: bson.A{
-			bson.D{{Key: "createdAt", Value: bson.D{{Key: "$gt", Value: after.CreatedAt}}}},
-			bson.D{{Key: "createdAt", Value: after.CreatedAt}, {Key: "_id", Value: bson.D{{Key: "$gt", Value: after.ID}}}},
+			bson.D{{Key: order, Value: bson.D{{Key: "$gt", Value: after.CreatedAt}}}},
+			bson.D{{Key: order, Value: after.CreatedAt}, {Key: "_id", Value: bson.D{{Key: "$gt", Value: after.ID}}}},
 		}})
 	}
-	sort := bson.D{{Key: "createdAt", Value: 1}, {Key: "_id", Value: 1}}
+	sort := bson.D{{Key: order, Value: 1}, {Key: "_id", Value: 1}}
 
 	// History holds only COMPLETED interactions and the live part excludes them, so a state
 	// filter can rule out a whole collection.
@@ -266,7 +310,7 @@ func (s *Store) Interactions(ctx context.Context, f workspace.InteractionFilter,
 		page = append(page, done...)
 	}
 	slices.SortFunc(page, func(a, b *workspace.Interaction) int {
-		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+		if c := at(a).Compare(at(b)); c != 0 {
 			return c
 		}
 		return strings.Compare(a.ID, b.ID)

@@ -47,6 +47,11 @@ type Store struct {
 	canned       *mongo.Collection
 	audit        *mongo.Collection
 	attachments  *mongo.Collection
+	// events holds published change events; meta the relay's lease and the seq counter.
+	events          *mongo.Collection
+	meta            *mongo.Collection
+	webhooks        *mongo.Collection
+	webhookFailures *mongo.Collection
 }
 
 var _ workspace.Store = (*Store)(nil)
@@ -69,21 +74,25 @@ func Open(ctx context.Context, uri string) (*Store, error) {
 	}
 	db := client.Database(name)
 	s := &Store{
-		uri:          uri,
-		client:       client,
-		db:           db,
-		agents:       db.Collection("agents"),
-		sessions:     db.Collection("sessions"),
-		apiKeys:      db.Collection("apikeys"),
-		plans:        db.Collection("plans"),
-		interactions: db.Collection("interactions"),
-		history:      db.Collection("history"),
-		messages:     db.Collection("messages"),
-		identities:   db.Collection("identities"),
-		templates:    db.Collection("templates"),
-		canned:       db.Collection("cannedresponses"),
-		audit:        db.Collection("audit"),
-		attachments:  db.Collection("attachments"),
+		uri:             uri,
+		client:          client,
+		db:              db,
+		agents:          db.Collection("agents"),
+		sessions:        db.Collection("sessions"),
+		apiKeys:         db.Collection("apikeys"),
+		plans:           db.Collection("plans"),
+		interactions:    db.Collection("interactions"),
+		history:         db.Collection("history"),
+		messages:        db.Collection("messages"),
+		identities:      db.Collection("identities"),
+		templates:       db.Collection("templates"),
+		canned:          db.Collection("cannedresponses"),
+		audit:           db.Collection("audit"),
+		attachments:     db.Collection("attachments"),
+		events:          db.Collection("events"),
+		meta:            db.Collection("meta"),
+		webhooks:        db.Collection("webhooks"),
+		webhookFailures: db.Collection("webhookfailures"),
 	}
 
 	pingCtx, cancel := context.WithTimeout(ctx, openTimeout)
@@ -159,6 +168,16 @@ func (s *Store) createIndexes(ctx context.Context) error {
 		// One identity per channel and address; one template per identity, name and
 		// language, which also serves an identity's list.
 		{s.identities, []string{"channel", "address"}, true},
+		// CRM: incremental sync in updatedAt order and by plan; events read in seq order;
+		// the relay finds documents with staged events; failed deliveries newest first.
+		{s.interactions, []string{"updatedAt", "_id"}, false},
+		{s.history, []string{"updatedAt", "_id"}, false},
+		{s.history, []string{"planId", "createdAt", "_id"}, false},
+		{s.events, []string{"seq"}, true},
+		{s.interactions, []string{"outbox._id"}, false},
+		{s.history, []string{"outbox._id"}, false},
+		{s.messages, []string{"outbox._id"}, false},
+		{s.webhookFailures, []string{"webhookId", "lastAttemptAt", "eventId"}, false},
 		{s.templates, []string{"identityId", "name", "language"}, true},
 	} {
 		model := mongo.IndexModel{Keys: keysOf(ix.keys...), Options: options.Index().SetUnique(ix.unique)}

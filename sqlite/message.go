@@ -86,8 +86,10 @@ func scanMessage(row scanner) (*workspace.Message, error) {
 
 // AppendMessage adds a message to a transcript.
 func (s *Store) AppendMessage(ctx context.Context, m *workspace.Message) error {
-	_, err := s.write.ExecContext(ctx, `INSERT INTO messages (`+messageColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, messageArgs(m)...)
-	return mapErr(err, "message "+m.ID)
+	return s.withOutbox(ctx, m.Outbox, func(x execer) error {
+		_, err := x.ExecContext(ctx, `INSERT INTO messages (`+messageColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, messageArgs(m)...)
+		return mapErr(err, "message "+m.ID)
+	})
 }
 
 // Messages returns up to limit messages after the given ID, in ID order.

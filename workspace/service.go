@@ -41,6 +41,14 @@ type Service struct {
 	// MediaTimeout bounds the fetching and storing of one inbound media file (default
 	// DefaultMediaTimeout).
 	MediaTimeout time.Duration
+	// WebhookPolicy tunes webhook deliveries and the URLs allowed; Poster makes the deliveries
+	// and Resolver checks URLs' hosts (nil: hosts given by name are not resolved).
+	WebhookPolicy WebhookPolicy
+	Poster        WebhookPoster
+	Resolver      Resolver
+	// runs are the webhook runs under way on this node; webhookKick wakes the runner.
+	runs        webhookRuns
+	webhookKick chan struct{}
 	// outboxKick wakes the outbox when a message is queued.
 	outboxKick chan struct{}
 	// queueFeed reads the live view's figures once per push for all of a node's watchers.
@@ -72,5 +80,6 @@ func (s *Service) publish(e Event) {
 func NewService(store Store, hub *Hub, clock Clock) *Service {
 	return &Service{Store: store, Hub: hub, Clock: clock, SessionTTL: 12 * time.Hour, BcryptCost: 10,
 		MaxMessageChars: DefaultMaxMessageChars, LoginThrottle: NewLoginThrottle(),
-		Outbox: DefaultOutboxPolicy(), outboxKick: make(chan struct{}, 1)}
+		Outbox: DefaultOutboxPolicy(), outboxKick: make(chan struct{}, 1),
+		WebhookPolicy: DefaultWebhookPolicy(), webhookKick: make(chan struct{}, 1)}
 }
