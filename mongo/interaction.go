@@ -80,7 +80,7 @@ func toInteractionDoc(ix *workspace.Interaction) interactionDoc {
 	if t := ix.Transfer; t != nil {
 		transfer = &transferDoc{FromAgentID: t.FromAgentID, ToAgentID: t.ToAgentID, OfferID: t.OfferID, ExpiresAt: t.ExpiresAt}
 	}
-	return interactionDoc{
+	d := interactionDoc{
 		LastContact: ix.LastContactAt, AutoParkAt: ix.AutoParkAt, ParkedAt: ix.ParkedAt, ParkedUntil: ix.ParkedUntil,
 		Transfer: transfer, FormerAgents: ix.FormerAgentIDs,
 		ID: ix.ID, Channel: ix.Channel, Direction: ix.Direction, State: ix.State,
@@ -91,20 +91,12 @@ func toInteractionDoc(ix *workspace.Interaction) interactionDoc {
 		OfferSeq: ix.OfferSeq, OfferedAt: ix.OfferedAt, AutoAccepted: ix.AutoAccepted, RejectedBy: ix.RejectedBy,
 		DueAt: due, ContactToken: ix.ContactTokenHash, IdentityID: ix.IdentityID, ThreadKey: ix.ThreadKey,
 		ContactWrote: ix.ContactWroteAt, ParkedBy: ix.ParkedBy, QueuedAt: ix.QueuedAt, Version: ix.Version,
-		UpdatedAt: updatedAt(ix), Outbox: toEventDocs(ix.Outbox),
+		Outbox: toEventDocs(ix.Outbox),
 	}
-}
-
-// updatedAt is ix's UpdatedAt, or for a record written before it existed, its completion
-// or creation.
-func updatedAt(ix *workspace.Interaction) *time.Time {
-	switch {
-	case !ix.UpdatedAt.IsZero():
-		return &ix.UpdatedAt
-	case ix.CompletedAt != nil:
-		return ix.CompletedAt
+	if !ix.UpdatedAt.IsZero() {
+		d.UpdatedAt = &ix.UpdatedAt
 	}
-	return &ix.CreatedAt
+	return d
 }
 
 func (d *interactionDoc) interaction() *workspace.Interaction {
@@ -135,7 +127,6 @@ func (d *interactionDoc) interaction() *workspace.Interaction {
 		DueAt: due, ContactTokenHash: d.ContactToken, IdentityID: d.IdentityID, ThreadKey: d.ThreadKey,
 		ContactWroteAt: utc(d.ContactWrote), ParkedBy: d.ParkedBy, QueuedAt: utc(d.QueuedAt), Version: d.Version,
 	}
-	ix.UpdatedAt = *updatedAt(ix)
 	if d.UpdatedAt != nil {
 		ix.UpdatedAt = d.UpdatedAt.UTC()
 	}

@@ -89,7 +89,7 @@ func Open(ctx context.Context, uri string) (*Store, error) {
 		canned:          db.Collection("cannedresponses"),
 		audit:           db.Collection("audit"),
 		attachments:     db.Collection("attachments"),
-		events:          db.Collection("events"),
+		events:          db.Collection("changeevents"),
 		meta:            db.Collection("meta"),
 		webhooks:        db.Collection("webhooks"),
 		webhookFailures: db.Collection("webhookfailures"),

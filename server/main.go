@@ -129,6 +129,10 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Config.Outbox.Lease > 0 {
 		m.Service.Outbox = m.Config.Outbox
 	}
+	if m.Config.Webhooks.Timeout > 0 {
+		m.Service.WebhookPolicy = m.Config.Webhooks
+	}
+	m.Service.Poster, m.Service.Resolver = newWebhookPoster(m.Service.WebhookPolicy), net.DefaultResolver
 	if m.Config.BcryptCost != 0 {
 		m.Service.BcryptCost = m.Config.BcryptCost
 	}
@@ -186,6 +190,10 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Config.OutboxPoll > 0 {
 		m.running.Add(1)
 		go func() { defer m.running.Done(); m.runOutbox(bg) }()
+	}
+	if m.Config.WebhookPoll > 0 {
+		m.running.Add(1)
+		go func() { defer m.running.Done(); m.runWebhooks(bg) }()
 	}
 	go func() {
 		defer close(m.done)

@@ -259,8 +259,8 @@ func (s *Store) DeleteFailedDelivery(ctx context.Context, webhookID, eventID str
 	return nil
 }
 
-// updatedMillis is the updated_at column: UpdatedAt, or for a record written before it
-// existed, its completion or creation.
+// updatedMillis is the updated_at column: UpdatedAt, or for a record without one (written
+// before it existed), its completion or creation, as the migration fills it in.
 func updatedMillis(ix *workspace.Interaction) int64 {
 	return millis(updatedAt(ix))
 }

@@ -269,7 +269,7 @@ func encodeInteraction(ix *workspace.Interaction) (string, error) {
 		ID: ix.ID, Channel: ix.Channel, Direction: ix.Direction, State: ix.State,
 		Contact: contactDoc{Address: ix.Contact.Address, Name: ix.Contact.Name},
 		AgentID: ix.AgentID, FormerAgentIDs: ix.FormerAgentIDs, PlanID: ix.PlanID,
-		CreatedAt: ix.CreatedAt, UpdatedAt: updatedAt(ix), AcceptedAt: ix.AcceptedAt, EndedAt: ix.EndedAt, EndedBy: ix.EndedBy,
+		CreatedAt: ix.CreatedAt, UpdatedAt: ix.UpdatedAt, AcceptedAt: ix.AcceptedAt, EndedAt: ix.EndedAt, EndedBy: ix.EndedBy,
 		CompletedAt: ix.CompletedAt, Notes: ix.Notes, Dispositions: ix.Dispositions, WrapDeadline: ix.WrapDeadline,
 		OfferSeq: ix.OfferSeq, OfferedAt: ix.OfferedAt, AutoAccepted: ix.AutoAccepted, RejectedBy: ix.RejectedBy,
 		DueAt: ix.DueAt, LastContactAt: ix.LastContactAt, AutoParkAt: ix.AutoParkAt,
@@ -304,7 +304,6 @@ func decodeInteraction(doc string) (*workspace.Interaction, error) {
 		ParkedBy: d.ParkedBy, QueuedAt: msPtr(d.QueuedAt), Version: d.Version,
 	}
 	ix.UpdatedAt = msTime(d.UpdatedAt)
-	ix.UpdatedAt = updatedAt(ix)
 	if t := d.Transfer; t != nil {
 		ix.Transfer = &workspace.Transfer{FromAgentID: t.FromAgentID, ToAgentID: t.ToAgentID, OfferID: t.OfferID, ExpiresAt: msTime(t.ExpiresAt)}
 	}

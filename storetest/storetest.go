@@ -54,6 +54,9 @@ func Run(t *testing.T, factory Factory) {
 	t.Run("ExpiredDrafts", func(t *testing.T) { testExpiredDrafts(t, fresh(t)) })
 	t.Run("MessageAttachmentIDs", func(t *testing.T) { testMessageAttachmentIDs(t, fresh(t)) })
 	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, fresh(t)) })
+	t.Run("Events", func(t *testing.T) { testEvents(t, fresh(t)) })
+	t.Run("UpdatedOrder", func(t *testing.T) { testUpdatedOrder(t, fresh(t)) })
+	t.Run("Webhooks", func(t *testing.T) { testWebhooks(t, fresh(t)) })
 	t.Run("Restart", func(t *testing.T) { testRestart(t, factory(t)) })
 }
 
