@@ -468,7 +468,7 @@ func (s *Service) runWebhook(ctx context.Context, w *Webhook) {
 				continue
 			}
 			fresh, err := s.Store.Webhook(ctx, w.ID)
-			if err != nil || !fresh.Active || !fresh.LeaseUntil.Equal(w.LeaseUntil) {
+			if err != nil || !fresh.Active || !sameLease(fresh, w) {
 				return
 			}
 			fresh.Cursor = max(fresh.Cursor, w.Cursor)
@@ -477,8 +477,8 @@ func (s *Service) runWebhook(ctx context.Context, w *Webhook) {
 			if ctx.Err() != nil {
 				return // shutting down: the attempt does not count
 			}
-			w, err = s.settleDelivery(ctx, w, e, status, perr)
-			if err != nil || perr != nil {
+			var retry bool
+			if w, retry, err = s.settleDelivery(ctx, w, e, status, perr); err != nil || retry {
 				return
 			}
 		}
@@ -486,53 +486,55 @@ func (s *Service) runWebhook(ctx context.Context, w *Webhook) {
 }
 
 // settleDelivery writes the outcome of an attempt at e: success (or a failure past GiveUpAfter,
-// kept as a failed delivery) moves the cursor past e; another failure schedules a retry
-// and ends the lease.
-func (s *Service) settleDelivery(ctx context.Context, w *Webhook, e *ChangeEvent, status int, perr error) (*Webhook, error) {
+// kept as a failed delivery) moves the cursor past e and renews the lease; another failure
+// schedules a retry and ends the lease (retry).
+func (s *Service) settleDelivery(ctx context.Context, w *Webhook, e *ChangeEvent, status int, perr error) (next *Webhook, retry bool, err error) {
 	now := s.Clock.Now()
-	next := *w
+	n := *w
 	last := &WebhookDelivery{WebhookID: w.ID, EventID: e.ID, Attempts: w.Attempts + 1, LastStatus: status, LastError: errText(status, perr), LastAttemptAt: now}
-	next.Last = last
-	done := perr == nil
-	if !done {
-		if next.FailingSince == nil {
-			next.FailingSince = &now
+	n.Last = last
+	if perr != nil {
+		if n.FailingSince == nil {
+			n.FailingSince = &now
 		}
-		if now.Sub(*next.FailingSince) >= s.WebhookPolicy.GiveUpAfter {
+		if now.Sub(*n.FailingSince) >= s.WebhookPolicy.GiveUpAfter {
 			if err := s.Store.SaveFailedDelivery(ctx, last); err != nil {
-				return nil, err
+				return nil, false, err
 			}
-			done = true
 		} else {
-			next.Attempts++
-			next.NextAttemptAt = now.Add(s.WebhookPolicy.backoff(next.Attempts))
-			next.LeaseUntil = time.Time{}
+			retry = true
+			n.Attempts++
+			n.NextAttemptAt = now.Add(s.WebhookPolicy.backoff(n.Attempts))
+			n.LeaseUntil = time.Time{}
 		}
 	}
-	if done {
-		next.Cursor, next.Attempts, next.FailingSince, next.NextAttemptAt = e.Seq, 0, nil, time.Time{}
-		next.LeaseUntil = now.Add(s.WebhookPolicy.Lease)
+	if !retry {
+		n.Cursor, n.Attempts, n.FailingSince, n.NextAttemptAt = e.Seq, 0, nil, time.Time{}
+		n.LeaseUntil = now.Add(s.WebhookPolicy.Lease)
 	}
-	if err := s.Store.UpdateWebhook(ctx, &next); err != nil {
-		return nil, err
+	if err := s.Store.UpdateWebhook(ctx, &n); err != nil {
+		return nil, false, err
 	}
-	if !done {
-		return &next, perr
-	}
-	return &next, nil
+	return &n, retry, nil
 }
 
 // releaseWebhook writes a run's cursor and ends its lease.
 func (s *Service) releaseWebhook(ctx context.Context, w *Webhook) {
 	_, _, _ = guardedWrite(ctx, nil, func(ctx context.Context) (*Webhook, error) { return s.Store.Webhook(ctx, w.ID) },
 		func(fresh *Webhook) error {
-			if !fresh.LeaseUntil.Equal(w.LeaseUntil) {
+			if !sameLease(fresh, w) {
 				return errSkip // claimed by another run since
 			}
 			fresh.Cursor, fresh.LeaseUntil = max(fresh.Cursor, w.Cursor), time.Time{}
 			return nil
 		},
 		func(ctx context.Context, _, w *Webhook) error { return s.Store.UpdateWebhook(ctx, w) })
+}
+
+// sameLease reports whether the stored webhook still holds the run's lease (at the
+// millisecond precision of the stores).
+func sameLease(stored, run *Webhook) bool {
+	return stored.LeaseUntil.Truncate(time.Millisecond).Equal(run.LeaseUntil.Truncate(time.Millisecond))
 }
 
 func errText(status int, err error) string {
