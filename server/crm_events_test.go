@@ -209,7 +209,9 @@ func TestWebhookDeliversSignedEventsInOrder(t *testing.T) {
 	first := lifecycle(t, m, alice, "first chat")
 	second := lifecycle(t, m, alice, "second chat")
 	waitOr(t, func() bool { return len(all.events()) == 2*len(lifeKinds) && len(onlyMessages.events()) == 10 },
-		func() string { return fmt.Sprint(kindsOf(all.events(), first), kindsOf(all.events(), second), len(onlyMessages.events())) })
+		func() string {
+			return fmt.Sprint(kindsOf(all.events(), first), kindsOf(all.events(), second), len(onlyMessages.events()))
+		})
 	got := all.events()
 	for _, id := range []string{first, second} {
 		if k := kindsOf(got, id); fmt.Sprint(k) != fmt.Sprint(lifeKinds) {
