@@ -484,3 +484,88 @@ func TestWebhookSecretRotation(t *testing.T) {
 		t.Fatalf("delivered %s, want %s", got, after)
 	}
 }
+
+// TestWebhooksSurviveKill9: the real binary stores 200 events while the receiver refuses
+// every delivery, and is killed with SIGKILL; started again on the same folder, it delivers
+// every event, and the receiver, which deduplicates on the event ID, accepts each once, in
+// each interaction's order.
+func TestWebhooksSurviveKill9(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	const chats = 100 // CREATED and MESSAGE each: 200 events
+	bin := buildAgentdesk(t)
+	data := t.TempDir()
+	flags := []string{"-webhooks-allow-loopback", "-webhook-poll", "50ms", "-webhook-backoff", "50ms", "-webhook-max-backoff", "200ms"}
+	first := startAgentdesk(t, bin, data, flags...)
+	rec := newReceiver(t, time.Now)
+	admin := loginAt(t, first.url, "admin")
+	_, secret := createWebhook(t, first.url, admin, rec.url())
+	rec.set(func(r *receiver) { r.secret, r.fail = secret, 1_000_000 })
+	var ids []string
+	for i := range chats {
+		r := gqlAt(t, first.url, "", `mutation($t: String!) { startWebchat(input:{name:"Visitor", text:$t}) { chat { id } } }`,
+			map[string]any{"t": fmt.Sprint("chat ", i)})
+		ids = append(ids, dig(r.Data, "startWebchat.chat.id").(string))
+	}
+	waitLong(t, "refused deliveries", func() bool { return len(rec.attemptList()) >= 3 })
+	first.kill(t)
+	if n := len(rec.events()); n != 0 {
+		t.Fatalf("the receiver accepted %d events while refusing all", n)
+	}
+
+	rec.set(func(r *receiver) { r.fail = 0 })
+	second := startAgentdesk(t, bin, data, flags...)
+	waitLong(t, "every event accepted", func() bool { return len(rec.events()) == 2*chats })
+	got := rec.events()
+	for _, id := range ids {
+		if k := kindsOf(got, id); fmt.Sprint(k) != "[CREATED MESSAGE]" {
+			t.Fatalf("%s: %v\n%s", id, k, second.logs())
+		}
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	for id, n := range rec.seen {
+		if n != 1 {
+			t.Logf("event %s delivered %d times (at least once; the receiver kept one)", id, n)
+		}
+	}
+}
+
+// TestWebhookTwoNodes: two nodes on one MongoDB both store events and both run webhooks;
+// each event is delivered once.
+func TestWebhookTwoNodes(t *testing.T) {
+	for name, uri := range mongoURIs(t) {
+		t.Run(name, func(t *testing.T) {
+			nodes := cluster(t, uri(t), 2, func(c *server.Config) {
+				c.Webhooks.AllowLoopback, c.WebhookPoll, c.OutboxPoll = true, 20*time.Millisecond, 0
+			})
+			a, b := nodes[0], nodes[1]
+			admin := login(t, a, "admin")
+			rec := newReceiver(t, time.Now)
+			id, secret := createWebhook(t, a.URL(), admin, rec.url())
+			rec.set(func(r *receiver) { r.secret = secret })
+			const chats = 15
+			for i := range chats {
+				startChat(t, nodes[i%2], "Sales", fmt.Sprint("chat ", i))
+			}
+			waitLong(t, "every event accepted", func() bool { return len(rec.events()) == 2*chats })
+			// Both nodes are done: the webhook has read every stored event and holds no lease.
+			waitLong(t, "the runs to end", func() bool {
+				w, err := b.Store.Webhook(t.Context(), id)
+				last, err2 := b.Store.LastEventSeq(t.Context())
+				return err == nil && err2 == nil && w.Cursor == last && w.LeaseUntil.IsZero()
+			})
+			rec.mu.Lock()
+			defer rec.mu.Unlock()
+			for ev, n := range rec.seen {
+				if n != 1 {
+					t.Errorf("event %s delivered %d times", ev, n)
+				}
+			}
+			if len(rec.attempts) != 2*chats || rec.badSigs != 0 {
+				t.Errorf("%d attempts, %d bad signatures for %d events", len(rec.attempts), rec.badSigs, 2*chats)
+			}
+		})
+	}
+}
