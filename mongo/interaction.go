@@ -172,7 +172,7 @@ func (s *Store) LiveInteractionByThread(ctx context.Context, key string) (*works
 func (s *Store) UpdateInteraction(ctx context.Context, ix *workspace.Interaction, from workspace.InteractionState) error {
 	d := toInteractionDoc(ix)
 	d.Version++
-	filter := bson.D{{Key: "_id", Value: ix.ID}, {Key: "version", Value: ix.Version}, {Key: "state", Value: from}}
+	filter := bson.D{{Key: "_id", Value: ix.ID}, {Key: "version", Value: ix.Version}, {Key: "state", Value: from}, notAfter(ix.UpdatedAt)}
 	update, err := updateFields(d, []string{"threadKey"}, ix.Outbox)
 	if err != nil {
 		return err
@@ -182,6 +182,14 @@ func (s *Store) UpdateInteraction(ctx context.Context, ix *workspace.Interaction
 	}
 	ix.Version = d.Version
 	return nil
+}
+
+// notAfter matches a document whose updatedAt is at or before t, or unset.
+func notAfter(t time.Time) bson.E {
+	return bson.E{Key: "$or", Value: bson.A{
+		bson.D{{Key: "updatedAt", Value: bson.D{{Key: "$lte", Value: t}}}},
+		bson.D{{Key: "updatedAt", Value: nil}},
+	}}
 }
 
 // ArchiveInteraction writes the COMPLETED interaction ix to history, replacing an earlier

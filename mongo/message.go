@@ -85,7 +85,22 @@ func (d *messageDoc) message() *workspace.Message {
 func (s *Store) AppendMessage(ctx context.Context, m *workspace.Message) error {
 	d := toMessageDoc(m)
 	d.Outbox = toEventDocs(m.Outbox)
-	return insert(ctx, s.messages, d, "Message")
+	if err := insert(ctx, s.messages, d, "Message"); err != nil {
+		return err
+	}
+	// The interaction changed: its updatedAt moves, after the message is stored, so a reader
+	// that sees the new updatedAt also sees the message.
+	at := m.SentAt.Truncate(time.Millisecond)
+	filter := bson.D{{Key: "_id", Value: m.InteractionID}, {Key: "$or", Value: bson.A{
+		bson.D{{Key: "updatedAt", Value: bson.D{{Key: "$lt", Value: at}}}},
+		bson.D{{Key: "updatedAt", Value: nil}},
+	}}}
+	for _, c := range []*mongo.Collection{s.interactions, s.history} {
+		if _, err := c.UpdateOne(ctx, filter, bson.D{{Key: "$set", Value: bson.D{{Key: "updatedAt", Value: at}}}}); err != nil {
+			return fmt.Errorf("mongo: append message: %w", err)
+		}
+	}
+	return nil
 }
 
 // Message returns the message with this ID.

@@ -20,6 +20,11 @@ func (s *Store) withOutbox(ctx context.Context, events []*workspace.ChangeEvent,
 	if len(events) == 0 {
 		return write(s.write)
 	}
+	return s.inTx(ctx, events, write)
+}
+
+// inTx runs write and inserts the events in one transaction.
+func (s *Store) inTx(ctx context.Context, events []*workspace.ChangeEvent, write func(execer) error) error {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return err

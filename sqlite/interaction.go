@@ -63,9 +63,9 @@ func (s *Store) UpdateInteraction(ctx context.Context, ix *workspace.Interaction
 	err = s.withOutbox(ctx, ix.Outbox, func(x execer) error {
 		return guarded(ctx, x, "interaction "+ix.ID, `UPDATE interactions SET state=?, channel=?, agent_id=?, plan_id=?,
 		contact_address=?, created_at=?, due_at=?, thread_key=?, queued_at=?, accepted_at=?, completed_at=?, updated_at=?, version=version+1, doc=?
-		WHERE id=? AND version=? AND state=?`,
+		WHERE id=? AND version=? AND state=? AND updated_at <= ?`,
 			ix.State, ix.Channel, ix.AgentID, ix.PlanID, ix.Contact.Address, millis(ix.CreatedAt), optMillis(ix.DueAt), ix.ThreadKey,
-			queuedMillis(ix), ptrMillis(ix.AcceptedAt), ptrMillis(ix.CompletedAt), updatedMillis(ix), doc, ix.ID, ix.Version, from)
+			queuedMillis(ix), ptrMillis(ix.AcceptedAt), ptrMillis(ix.CompletedAt), updatedMillis(ix), doc, ix.ID, ix.Version, from, updatedMillis(ix))
 	})
 	if err == nil {
 		ix.Version++

@@ -58,7 +58,7 @@ func testEvents(t *testing.T, s workspace.Store) {
 	must(t, s.UpdateInteraction(ctx(t), &next, workspace.Queued))
 
 	// A message's event; a message that collides stores none.
-	m := &workspace.Message{ID: uuid.Must(uuid.NewV7()).String(), InteractionID: ix.ID, From: workspace.PartyContact, Text: "hi", SentAt: now(),
+	m := &workspace.Message{ID: uuid.Must(uuid.NewV7()).String(), InteractionID: ix.ID, From: workspace.PartyContact, Text: "hi", SentAt: now().Add(1500 * time.Millisecond),
 		Delivery: workspace.DeliveryPending, NextAttemptAt: now()}
 	said := event(workspace.ChangeMessage, ix.ID, m.ID)
 	m.Outbox = []*workspace.ChangeEvent{said}
@@ -70,13 +70,23 @@ func testEvents(t *testing.T, s workspace.Store) {
 	// Updating the message (its delivery) keeps its event.
 	m.Delivery = workspace.DeliverySent
 	must(t, s.UpdateMessage(ctx(t), m))
+	// The message moved the interaction's UpdatedAt (not its version), so a write decided
+	// on a read from before the message loses its guard.
+	moved, err := s.Interaction(ctx(t), ix.ID)
+	must(t, err)
+	if !moved.UpdatedAt.Equal(m.SentAt) || moved.Version != next.Version {
+		t.Fatalf("after a message: updatedAt %v (want the message's %v), version %d (want %d)", moved.UpdatedAt, m.SentAt, moved.Version, next.Version)
+	}
+	stale2 := next
+	stale2.UpdatedAt, stale2.Notes, stale2.Outbox = m.SentAt.Add(-time.Millisecond), "decided before the message", nil
+	wantCode(t, s.UpdateInteraction(ctx(t), &stale2, workspace.Offered), workspace.ECONFLICT)
 
 	// Completing and archiving keeps the COMPLETED event.
 	done := next
 	done.Outbox = nil
 	fresh, err := s.Interaction(ctx(t), ix.ID)
 	must(t, err)
-	done.Version, done.State, done.UpdatedAt = fresh.Version, workspace.Completed, now().Add(2*time.Second)
+	done.Version, done.State, done.UpdatedAt = fresh.Version, workspace.Completed, now().Add(3*time.Second)
 	completed := event(workspace.ChangeCompleted, ix.ID, "")
 	done.Outbox = []*workspace.ChangeEvent{completed}
 	must(t, s.UpdateInteraction(ctx(t), &done, workspace.Offered))

@@ -394,6 +394,7 @@ func testRestart(t *testing.T, open func() workspace.Store) {
 	must(t, s.CreateInteraction(ctx(t), ix))
 	m := &workspace.Message{ID: uuid.Must(uuid.NewV7()).String(), InteractionID: ix.ID, From: workspace.PartyContact, Text: "hi", SentAt: now()}
 	must(t, s.AppendMessage(ctx(t), m))
+	ix.UpdatedAt = m.SentAt // the message moved it
 	must(t, s.Close())
 	must(t, s.Close()) // a second Close is harmless
 

@@ -9,9 +9,11 @@ import (
 )
 
 // Change tracking for CRMs (issue 18). Every write of an interaction moves its UpdatedAt,
-// and every change a CRM cares about is a ChangeEvent stored in the same store step as the
-// change itself (an outbox): the interaction's write carries it in Interaction.Outbox, a
-// message's append in Message.Outbox, and the store writes both or neither. Webhooks
+// and so does a new message (the store moves it with the message's append, so a reader that
+// sees the new UpdatedAt also sees the message). Every change a CRM cares about is a
+// ChangeEvent stored in the same store step as the change itself (an outbox): the
+// interaction's write carries it in Interaction.Outbox, a message's append in
+// Message.Outbox, and the store writes both or neither. Webhooks
 // (webhook.go) and the event stream (Changes) read the stored events in their order.
 
 // ChangeKind is what happened to an interaction, as CRMs receive it.
@@ -134,20 +136,6 @@ func (s *Service) stored(events []*ChangeEvent, err error) {
 		s.notify(ChangesTopic, &ChangesEvent{})
 		s.kickWebhooks()
 	}
-}
-
-// touch moves a live interaction's UpdatedAt after a message was stored, so a CRM that
-// syncs by updatedAfter reads its transcript again. It runs after the message's write: a
-// reader that saw the new UpdatedAt also sees the message. A touch that fails (the
-// interaction completed meanwhile, or the race was lost ten times) is left: the message's
-// own event is stored already.
-func (s *Service) touch(ctx context.Context, interactionID string) {
-	_, _, _ = s.mutate(ctx, interactionID, nil, func(ix *Interaction) error {
-		if !ix.Live() {
-			return errSkip
-		}
-		return nil
-	})
 }
 
 // changesPage is how many events one read of the store returns.

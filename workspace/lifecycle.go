@@ -220,7 +220,6 @@ func (s *Service) appendMessage(ctx context.Context, m *Message) (*Message, erro
 	if err != nil {
 		return nil, err
 	}
-	s.touch(ctx, m.InteractionID)
 	s.notify(MessagesTopic(m.InteractionID), &MessageEvent{Message: m})
 	return m, nil
 }

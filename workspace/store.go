@@ -94,7 +94,9 @@ type Store interface {
 	// Interaction returns a live interaction, or else a completed one from history.
 	Interaction(ctx context.Context, id string) (*Interaction, error)
 	// UpdateInteraction writes a live interaction if the stored one is in state from with
-	// version ix.Version, and then sets ix.Version+1; CONFLICT otherwise (also when missing).
+	// version ix.Version and an UpdatedAt no later than ix.UpdatedAt (a message appended since
+	// the read moved it: see AppendMessage), and then sets ix.Version+1; CONFLICT otherwise
+	// (also when missing).
 	UpdateInteraction(ctx context.Context, ix *Interaction, from InteractionState) error
 	// ArchiveInteraction moves a COMPLETED interaction from the live set to history: it
 	// writes ix to history (replacing an earlier copy), then deletes the live record if it is
@@ -131,7 +133,9 @@ type Store interface {
 	Templates(ctx context.Context, identityID string) ([]*Template, error)
 
 	// AppendMessage adds a message to a transcript (CONFLICT if its ID exists, or its
-	// non-empty ExternalID).
+	// non-empty ExternalID), and moves its interaction's UpdatedAt (live or archived) to the
+	// message's SentAt if that is later, without changing its Version: on SQLite in the same
+	// transaction, on MongoDB in a second write right after.
 	AppendMessage(ctx context.Context, m *Message) error
 	// Messages returns up to limit messages of an interaction whose ID sorts after the
 	// given one ("" = from the start), in ID order.
