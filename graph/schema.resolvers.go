@@ -172,6 +172,12 @@ func (r *interactionResolver) FreeTextUntil(ctx context.Context, obj *workspace.
 	return obj.FreeTextUntil(r.Service.Clock.Now()), nil
 }
 
+// UpdatedAt is the resolver for the updatedAt field.
+func (r *interactionResolver) UpdatedAt(ctx context.Context, obj *workspace.Interaction) (*time.Time, error) {
+	t := obj.LastChanged()
+	return &t, nil
+}
+
 // Interaction is the resolver for the interaction field.
 func (r *interactionEventResolver) Interaction(ctx context.Context, obj *workspace.ChangeEvent) (*workspace.Interaction, error) {
 	return r.Service.Interaction(ctx, obj.InteractionID)

@@ -25,7 +25,8 @@ func TestCRMSyncByUpdatedAfter(t *testing.T) {
 	m := startCRM(t)
 	key := workspace.DemoAPIKey
 	alice := login(t, m, "alice")
-	since := time.Now().Add(-time.Second).UTC().Format(time.RFC3339Nano)
+	sinceT := time.Now().Add(-time.Second).UTC()
+	since := sinceT.Format(time.RFC3339Nano)
 	contacts := map[string]string{}
 	var ids []string
 	for i := range 6 {
@@ -43,7 +44,7 @@ func TestCRMSyncByUpdatedAfter(t *testing.T) {
 	seen := map[string][]string{} // interaction → the updatedAts it was seen with, in order
 	var order []string
 	var after any
-	prevAt := ""
+	var prevAt time.Time
 	changed := ""
 	for pages := 0; ; pages++ {
 		if pages > 20 {
@@ -55,10 +56,11 @@ func TestCRMSyncByUpdatedAfter(t *testing.T) {
 		}
 		for _, e := range asList(dig(r.Data, "interactions.edges")) {
 			id, at := dig(e, "node.id").(string), dig(e, "node.updatedAt").(string)
-			if at < prevAt || at < since {
+			parsed, err := time.Parse(time.RFC3339Nano, at)
+			if err != nil || parsed.Before(prevAt) || parsed.Before(sinceT) {
 				t.Fatalf("%s at %s after %s (since %s): not in updatedAt order", id, at, prevAt, since)
 			}
-			prevAt = at
+			prevAt = parsed
 			seen[id] = append(seen[id], at)
 			order = append(order, id)
 		}
@@ -84,7 +86,7 @@ func TestCRMSyncByUpdatedAfter(t *testing.T) {
 			t.Errorf("%s: synced at %s, now %s", id, got, updatedAt(id))
 		}
 	}
-	if len(seen[changed]) != 2 || seen[changed][0] >= seen[changed][1] {
+	if len(seen[changed]) != 2 || seen[changed][0] == seen[changed][1] {
 		t.Errorf("the interaction changed while paging was seen %v", seen[changed])
 	}
 	// planId filters; a malformed one is INVALID.

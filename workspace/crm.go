@@ -71,6 +71,19 @@ func init() { payloadTypes[KindChanges] = func() Payload { return new(ChangesEve
 
 func newEventID() string { return uuid.Must(uuid.NewV7()).String() }
 
+// LastChanged is when anything about the interaction last changed: UpdatedAt, or for a
+// record written before UpdatedAt existed (and not changed since), its completion or
+// creation.
+func (ix *Interaction) LastChanged() time.Time {
+	switch {
+	case !ix.UpdatedAt.IsZero():
+		return ix.UpdatedAt
+	case ix.CompletedAt != nil:
+		return *ix.CompletedAt
+	}
+	return ix.CreatedAt
+}
+
 // changeKind says what a write of an interaction from old to ix is to a CRM; "" for
 // bookkeeping that a CRM does not see (timers, offer numbers).
 func changeKind(old, ix *Interaction) ChangeKind {

@@ -155,7 +155,7 @@ func (s *Service) Interactions(ctx context.Context, f InteractionFilter, first *
 	// it again further on, and the cursor only ever moves forward.
 	kind, at := "i1", func(ix *Interaction) time.Time { return ix.CreatedAt }
 	if f.UpdatedAfter != nil {
-		kind, at = "u1", func(ix *Interaction) time.Time { return ix.UpdatedAt }
+		kind, at = "u1", (*Interaction).LastChanged
 	}
 	var cur *InteractionCursor
 	if after != nil {

@@ -614,7 +614,7 @@ func (s *Service) eventBody(ctx context.Context, e *ChangeEvent) ([]byte, error)
 	b := EventBody{ID: e.ID, Kind: e.Kind, At: e.At, Interaction: &InteractionBody{
 		ID: ix.ID, Channel: ix.Channel, Direction: ix.Direction, State: ix.State,
 		Contact: Contact{Address: ix.Contact.Address, Name: ix.Contact.Name}, AgentID: ix.AgentID, PlanID: ix.PlanID,
-		CreatedAt: ix.CreatedAt, UpdatedAt: ix.UpdatedAt, AcceptedAt: ix.AcceptedAt, EndedAt: ix.EndedAt,
+		CreatedAt: ix.CreatedAt, UpdatedAt: ix.LastChanged(), AcceptedAt: ix.AcceptedAt, EndedAt: ix.EndedAt,
 		CompletedAt: ix.CompletedAt, Notes: ix.Notes, DispositionCodes: ix.Dispositions,
 	}}
 	if e.MessageID != "" {

@@ -150,10 +150,17 @@ func (m *Mirror) refresh(ctx context.Context, id string) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if old := m.copy[id]; old == nil || old.UpdatedAt <= ix.UpdatedAt {
+	if old := m.copy[id]; old == nil || !changedAt(ix).Before(changedAt(old)) {
 		m.copy[id] = ix
 	}
 	return nil
+}
+
+// changedAt parses an interaction's updatedAt (RFC 3339; compare times, not strings:
+// "10:00:00.48Z" is later than "10:00:00.481Z" as text).
+func changedAt(ix *Interaction) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, ix.UpdatedAt)
+	return t
 }
 
 // Sync copies every interaction (updatedAfter nil: the initial sync, in creation order) or
