@@ -3689,7 +3689,7 @@ type AuditEntry implements Node {
   actor: Agent
   "What was done, e.g. agent.create, agent.update, plan.update, apiKey.revoke, cannedResponse.save."
   action: String!
-  "AGENT, PLAN, API_KEY, CANNED_RESPONSE or IDENTITY."
+  "AGENT, PLAN, API_KEY, CANNED_RESPONSE, IDENTITY or WEBHOOK."
   objectType: String!
   "The changed object's ID."
   objectId: ID!

@@ -47,6 +47,10 @@ func (d changeDoc) event() *workspace.ChangeEvent {
 	return &workspace.ChangeEvent{ID: d.ID, Seq: d.Seq, Kind: d.Kind, At: d.At.UTC(), InteractionID: d.InteractionID, MessageID: d.MessageID}
 }
 
+// hasOutbox selects the documents with staged events (the relay's query, and the filter of
+// its partial indexes).
+var hasOutbox = bson.D{{Key: "outbox._id", Value: bson.D{{Key: "$exists", Value: true}}}}
+
 // relayLease bounds a relay; one relay moves at most relayBatch events per collection.
 const (
 	relayLease = 30 * time.Second
@@ -87,7 +91,7 @@ func (s *Store) relay(ctx context.Context) error {
 	}
 	var all []staged
 	for _, c := range []*mongo.Collection{s.interactions, s.history, s.messages} {
-		cur, err := c.Find(ctx, bson.D{{Key: "outbox.0", Value: bson.D{{Key: "$exists", Value: true}}}},
+		cur, err := c.Find(ctx, hasOutbox,
 			options.Find().SetProjection(bson.D{{Key: "outbox", Value: 1}}).SetLimit(relayBatch))
 		if err != nil {
 			return fmt.Errorf("mongo: relay: %w", err)

@@ -174,9 +174,6 @@ func (s *Store) createIndexes(ctx context.Context) error {
 		{s.history, []string{"updatedAt", "_id"}, false},
 		{s.history, []string{"planId", "createdAt", "_id"}, false},
 		{s.events, []string{"seq"}, true},
-		{s.interactions, []string{"outbox._id"}, false},
-		{s.history, []string{"outbox._id"}, false},
-		{s.messages, []string{"outbox._id"}, false},
 		{s.webhookFailures, []string{"webhookId", "lastAttemptAt", "eventId"}, false},
 		{s.templates, []string{"identityId", "name", "language"}, true},
 	} {
@@ -206,6 +203,10 @@ func (s *Store) createIndexes(ctx context.Context) error {
 		{s.apiKeys, "id", []string{"id"}, true, nonEmpty("id"), []string{"id"}},
 		{s.messages, "due", []string{"nextAttemptAt", "_id"}, false,
 			bson.D{{Key: "delivery", Value: workspace.DeliveryPending}}, []string{"delivery", "nextAttemptAt", "_id"}},
+		// The relay reads only the documents with staged change events.
+		{s.interactions, "outbox", []string{"outbox._id"}, false, hasOutbox, []string{"outbox._id"}},
+		{s.history, "outbox", []string{"outbox._id"}, false, hasOutbox, []string{"outbox._id"}},
+		{s.messages, "outbox", []string{"outbox._id"}, false, hasOutbox, []string{"outbox._id"}},
 		// The sweeper reads only the drafts (no message), oldest expiry first.
 		{s.attachments, "drafts", []string{"expiresAt", "_id"}, false,
 			bson.D{{Key: "messageId", Value: ""}}, []string{"messageId", "expiresAt", "_id"}},

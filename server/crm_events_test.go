@@ -483,6 +483,22 @@ func TestWebhookSecretRotation(t *testing.T) {
 	if got := rec.events()[1].InteractionID; got != after {
 		t.Fatalf("delivered %s, want %s", got, after)
 	}
+
+	// Both are in the audit log, which never holds a secret.
+	r := gqlAt(t, m.URL(), admin, `{ auditLog(objectType: "WEBHOOK", first: 10) { edges { node { action objectId before after } } } }`, nil)
+	var actions []string
+	for _, e := range asList(dig(r.Data, "auditLog.edges")) {
+		actions = append(actions, dig(e, "node.action").(string))
+		if dig(e, "node.objectId") != id {
+			t.Errorf("audit entry of another object: %v", e)
+		}
+		if b, _ := json.Marshal(e); strings.Contains(string(b), "whsec_") {
+			t.Errorf("a secret in the audit log: %s", b)
+		}
+	}
+	if fmt.Sprint(actions) != "[webhook.rotateSecret webhook.create]" {
+		t.Errorf("audit log %v (%+v)", actions, r.Errors)
+	}
 }
 
 // TestWebhooksSurviveKill9: the real binary stores 200 events while the receiver refuses
