@@ -290,11 +290,10 @@ func TestWebhookRetriesWithBackoff(t *testing.T) {
 	m := server.NewMain(crmConfig(t))
 	m.Clock = clock
 	runMain(t, m)
-	admin, alice := login(t, m, "admin"), login(t, m, "alice")
+	admin := login(t, m, "admin")
 	rec := newReceiver(t, clock.Now)
 	id, secret := createWebhook(t, m.URL(), admin, rec.url(), "CREATED")
 	rec.set(func(r *receiver) { r.secret, r.fail = secret, 5 })
-	_ = alice
 	startChat(t, m, "Sales", "please retry")
 
 	policy := workspace.DefaultWebhookPolicy()

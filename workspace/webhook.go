@@ -368,7 +368,7 @@ func (s *Service) RedeliverWebhookEvent(ctx context.Context, webhookID, eventID 
 	}
 	status, perr := s.post(ctx, w, e, d.Attempts+1)
 	d.Attempts++
-	d.LastStatus, d.LastError, d.LastAttemptAt = status, errText(status, perr), s.Clock.Now()
+	d.LastStatus, d.LastError, d.LastAttemptAt = status, errText(perr), s.Clock.Now()
 	if perr == nil {
 		if err := s.Store.DeleteFailedDelivery(ctx, w.ID, eventID); err != nil && ErrorCode(err) != ENOTFOUND {
 			return nil, false, err
@@ -491,7 +491,7 @@ func (s *Service) runWebhook(ctx context.Context, w *Webhook) {
 func (s *Service) settleDelivery(ctx context.Context, w *Webhook, e *ChangeEvent, status int, perr error) (next *Webhook, retry bool, err error) {
 	now := s.Clock.Now()
 	n := *w
-	last := &WebhookDelivery{WebhookID: w.ID, EventID: e.ID, Attempts: w.Attempts + 1, LastStatus: status, LastError: errText(status, perr), LastAttemptAt: now}
+	last := &WebhookDelivery{WebhookID: w.ID, EventID: e.ID, Attempts: w.Attempts + 1, LastStatus: status, LastError: errText(perr), LastAttemptAt: now}
 	n.Last = last
 	if perr != nil {
 		if n.FailingSince == nil {
@@ -537,7 +537,8 @@ func sameLease(stored, run *Webhook) bool {
 	return stored.LeaseUntil.Truncate(time.Millisecond).Equal(run.LeaseUntil.Truncate(time.Millisecond))
 }
 
-func errText(status int, err error) string {
+// errText is a failed attempt's error for the supervisor, "" for a success.
+func errText(err error) string {
 	if err == nil {
 		return ""
 	}
