@@ -548,7 +548,8 @@ func TestWebhooksSurviveKill9(t *testing.T) {
 }
 
 // TestWebhookTwoNodes: two nodes on one MongoDB both store events and both run webhooks;
-// each event is delivered once.
+// each event is delivered once, and a stream on one node carries both nodes' events in the
+// stored order.
 func TestWebhookTwoNodes(t *testing.T) {
 	for name, uri := range mongoURIs(t) {
 		t.Run(name, func(t *testing.T) {
@@ -560,9 +561,18 @@ func TestWebhookTwoNodes(t *testing.T) {
 			rec := newReceiver(t, time.Now)
 			id, secret := createWebhook(t, a.URL(), admin, rec.url())
 			rec.set(func(r *receiver) { r.secret = secret })
+			// A CRM follows the stream on node A while both nodes store events.
+			stream := subscribeEvents(t, a, workspace.DemoAPIKey, nil)
 			const chats = 15
 			for i := range chats {
 				startChat(t, nodes[i%2], "Sales", fmt.Sprint("chat ", i))
+			}
+			var streamed []streamed
+			for range 2 * chats {
+				streamed = append(streamed, asStreamed(stream.event()))
+			}
+			if stored := storedSince(t, b, ""); fmt.Sprint(streamed) != fmt.Sprint(stored) {
+				t.Errorf("streamed on node A %v\nstored %v", streamed, stored)
 			}
 			waitLong(t, "every event accepted", func() bool { return len(rec.events()) == 2*chats })
 			// Both nodes are done: the webhook has read every stored event and holds no lease.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -403,4 +404,25 @@ func TestWebhookInputRefused(t *testing.T) {
 			t.Errorf("%v env %q: allow loopback %v (%v), want %v", c.args, c.env, cfg.Webhooks.AllowLoopback, err, c.want)
 		}
 	}
+}
+
+// TestInteractionEventsLeakNothing: streams opened and dropped leave no watcher and no
+// goroutine behind.
+func TestInteractionEventsLeakNothing(t *testing.T) {
+	m := startCRM(t)
+	baseWatchers, baseGoroutines := m.Hub.Watchers(), runtime.NumGoroutine()
+	var subs []*wsClient
+	for range 50 {
+		subs = append(subs, subscribeEvents(t, m, workspace.DemoAPIKey, nil))
+	}
+	startChat(t, m, "Sales", "to every stream")
+	for _, s := range subs {
+		if e := asStreamed(s.event()); e.kind != "CREATED" {
+			t.Fatalf("first event %v", e)
+		}
+	}
+	for _, s := range subs {
+		s.conn.CloseNow()
+	}
+	waitFor(t, func() bool { return m.Hub.Watchers() == baseWatchers && runtime.NumGoroutine() <= baseGoroutines+5 })
 }
