@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -47,6 +48,25 @@ func newWebhookPoster(p workspace.WebhookPolicy) *webhookPoster {
 		Transport:     transport,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
+}
+
+// countedPoster counts and times each delivery attempt in the node's metrics.
+type countedPoster struct {
+	workspace.WebhookPoster
+	m *metrics
+}
+
+// Post implements workspace.WebhookPoster.
+func (p countedPoster) Post(ctx context.Context, url string, body []byte, headers map[string]string) (int, error) {
+	start := time.Now()
+	status, err := p.WebhookPoster.Post(ctx, url, body, headers)
+	p.m.crmDuration.Observe(time.Since(start).Seconds())
+	outcome := "error"
+	if err == nil {
+		outcome = strconv.Itoa(status/100) + "xx"
+	}
+	p.m.crmDeliveries.WithLabelValues(outcome).Inc()
+	return status, err
 }
 
 // maxReceiverBody is how much of a receiver's answer is read (and discarded), so the

@@ -326,6 +326,18 @@ func TestWebhookRetriesWithBackoff(t *testing.T) {
 	if len(attempts) != 6 || !strings.HasSuffix(attempts[5], " 6 200") || !strings.HasSuffix(attempts[0], " 1 500") {
 		t.Fatalf("receiver saw %v", attempts)
 	}
+	// The node's metrics count the attempts by outcome.
+	res, err := http.Get(m.MetricsURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	metrics, _ := io.ReadAll(res.Body)
+	for _, line := range []string{`agentdesk_crm_deliveries_total{outcome="5xx"} 5`, `agentdesk_crm_deliveries_total{outcome="2xx"} 1`, "agentdesk_crm_delivery_duration_seconds_count 6"} {
+		if !strings.Contains(string(metrics), line+"\n") {
+			t.Errorf("metrics lack %s", line)
+		}
+	}
 }
 
 func (r *receiver) attemptList() []string {

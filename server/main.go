@@ -132,7 +132,8 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Config.Webhooks.Timeout > 0 {
 		m.Service.WebhookPolicy = m.Config.Webhooks
 	}
-	m.Service.Poster, m.Service.Resolver = newWebhookPoster(m.Service.WebhookPolicy), net.DefaultResolver
+	m.Service.Poster = countedPoster{newWebhookPoster(m.Service.WebhookPolicy), m.metrics}
+	m.Service.Resolver = net.DefaultResolver
 	if m.Config.BcryptCost != 0 {
 		m.Service.BcryptCost = m.Config.BcryptCost
 	}
