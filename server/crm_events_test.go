@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/agentdesk/agentdesk/server"
 	"github.com/agentdesk/agentdesk/workspace"
+	"github.com/coder/websocket/wsjson"
 )
 
 // receiver is a CRM's webhook endpoint on loopback: it verifies each delivery's signature
@@ -581,7 +583,7 @@ func TestWebhookTwoNodes(t *testing.T) {
 			}
 			var streamed []streamed
 			for range 2 * chats {
-				streamed = append(streamed, asStreamed(stream.event()))
+				streamed = append(streamed, asStreamed(stream.eventWithin(2*time.Minute)))
 			}
 			if stored := storedSince(t, b, ""); fmt.Sprint(streamed) != fmt.Sprint(stored) {
 				t.Errorf("streamed on node A %v\nstored %v", streamed, stored)
@@ -604,5 +606,33 @@ func TestWebhookTwoNodes(t *testing.T) {
 				t.Errorf("%d attempts, %d bad signatures for %d events", len(rec.attempts), rec.badSigs, 2*chats)
 			}
 		})
+	}
+}
+
+// eventWithin reads the next event like event, waiting up to d: the MongoDB test engine
+// under the race detector is slow.
+func (c *wsClient) eventWithin(d time.Duration) map[string]any {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(c.ctx, d)
+	defer cancel()
+	for {
+		var msg wsMessage
+		if err := wsjson.Read(ctx, c.conn, &msg); err != nil {
+			c.t.Fatalf("waiting for an event: %v", err)
+		}
+		if msg.Type != "next" {
+			if msg.Type == "ka" || msg.Type == "ping" || msg.Type == "pong" {
+				continue
+			}
+			c.t.Fatalf("got %s %s, want next", msg.Type, msg.Payload)
+		}
+		var p struct {
+			Data   map[string]any `json:"data"`
+			Errors []any          `json:"errors"`
+		}
+		if err := json.Unmarshal(msg.Payload, &p); err != nil || len(p.Errors) > 0 {
+			c.t.Fatalf("event %s: %v", msg.Payload, err)
+		}
+		return p.Data
 	}
 }
