@@ -202,7 +202,7 @@ func receiveSMSStoreCalls(ctx context.Context, st workspace.Store, identityID, a
 	if err := steps.Time("AppendMessage (the SMS)", func() error { return st.AppendMessage(ctx, msg) }); err != nil {
 		return err
 	}
-	if err := steps.Time("ReadyAgents (routing's candidates)", func() error { _, err := st.ReadyAgents(ctx, []string{plan.ID}); return err }); err != nil {
+	if err := steps.Time("ReadyAgents (routing's candidates)", func() error { _, err := st.ReadyAgents(ctx, []string{plan.ID}, workspace.SMS); return err }); err != nil {
 		return err
 	}
 	if err := steps.Time("Plan (offer timeout)", func() error { _, err := st.Plan(ctx, plan.ID); return err }); err != nil {

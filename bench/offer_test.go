@@ -329,7 +329,7 @@ func startWebchatStoreCalls(ctx context.Context, st workspace.Store, agentID, pl
 	if err := steps.Time("AppendMessage (first message)", func() error { return st.AppendMessage(ctx, first) }); err != nil {
 		return err
 	}
-	if err := steps.Time("ReadyAgents (routing's candidates)", func() error { _, err := st.ReadyAgents(ctx, nil); return err }); err != nil {
+	if err := steps.Time("ReadyAgents (routing's candidates)", func() error { _, err := st.ReadyAgents(ctx, nil, workspace.Webchat); return err }); err != nil {
 		return err
 	}
 	if err := steps.Time("Plan (offer timeout)", func() error { _, err := st.Plan(ctx, planID); return err }); err != nil {

@@ -673,11 +673,7 @@ func (r *queryResolver) Webhooks(ctx context.Context) ([]*workspace.Webhook, err
 
 // Offers is the resolver for the offers field.
 func (r *subscriptionResolver) Offers(ctx context.Context) (<-chan *workspace.OfferEvent, error) {
-	in, err := r.Service.Feed(ctx, workspace.AgentTopic)
-	if err != nil {
-		return nil, err
-	}
-	return forward(ctx, in, func(e *workspace.OfferEvent) *workspace.OfferEvent { return e }), nil
+	return workspace.FollowFeed(ctx, r.Service, workspace.AgentTopic, func(e *workspace.OfferEvent) *workspace.OfferEvent { return e })
 }
 
 // Messages is the resolver for the messages field.
@@ -691,38 +687,22 @@ func (r *subscriptionResolver) Messages(ctx context.Context, interactionID strin
 
 // InteractionUpdates is the resolver for the interactionUpdates field.
 func (r *subscriptionResolver) InteractionUpdates(ctx context.Context) (<-chan *workspace.Interaction, error) {
-	in, err := r.Service.Feed(ctx, workspace.UpdatesTopic)
-	if err != nil {
-		return nil, err
-	}
-	return forward(ctx, in, func(e *workspace.InteractionEvent) *workspace.Interaction { return e.Interaction }), nil
+	return workspace.FollowFeed(ctx, r.Service, workspace.UpdatesTopic, func(e *workspace.InteractionEvent) *workspace.Interaction { return e.Interaction })
 }
 
 // UnparkNotifications is the resolver for the unparkNotifications field.
 func (r *subscriptionResolver) UnparkNotifications(ctx context.Context) (<-chan *workspace.UnparkEvent, error) {
-	in, err := r.Service.Feed(ctx, workspace.UnparkTopic)
-	if err != nil {
-		return nil, err
-	}
-	return forward(ctx, in, func(e *workspace.UnparkEvent) *workspace.UnparkEvent { return e }), nil
+	return workspace.FollowFeed(ctx, r.Service, workspace.UnparkTopic, func(e *workspace.UnparkEvent) *workspace.UnparkEvent { return e })
 }
 
 // TransferResults is the resolver for the transferResults field.
 func (r *subscriptionResolver) TransferResults(ctx context.Context) (<-chan *workspace.TransferEvent, error) {
-	in, err := r.Service.Feed(ctx, workspace.TransferTopic)
-	if err != nil {
-		return nil, err
-	}
-	return forward(ctx, in, func(e *workspace.TransferEvent) *workspace.TransferEvent { return e }), nil
+	return workspace.FollowFeed(ctx, r.Service, workspace.TransferTopic, func(e *workspace.TransferEvent) *workspace.TransferEvent { return e })
 }
 
 // DeliveryUpdates is the resolver for the deliveryUpdates field.
 func (r *subscriptionResolver) DeliveryUpdates(ctx context.Context) (<-chan *workspace.Message, error) {
-	in, err := r.Service.Feed(ctx, workspace.DeliveryTopic)
-	if err != nil {
-		return nil, err
-	}
-	return forward(ctx, in, func(e *workspace.MessageEvent) *workspace.Message { return e.Message }), nil
+	return workspace.FollowFeed(ctx, r.Service, workspace.DeliveryTopic, func(e *workspace.MessageEvent) *workspace.Message { return e.Message })
 }
 
 // QueueStatsUpdates is the resolver for the queueStatsUpdates field.

@@ -29,7 +29,10 @@ type agentDoc struct {
 	Recent        []peerDoc                 `bson:"recent"`
 	CreatedAt     time.Time                 `bson:"createdAt"`
 	Disabled      bool                      `bson:"disabled,omitempty"`
-	Version       int64                     `bson:"version"`
+	// Room is Agent.RoomOn, the channels with a free slot, which ReadyAgents selects on; a
+	// document written before it was kept has none, and is always read.
+	Room    []workspace.Channel `bson:"room"`
+	Version int64               `bson:"version"`
 }
 
 // peerDoc is one recently contacted agent inside an agentDoc.
@@ -55,8 +58,8 @@ func toAgentDoc(a *workspace.Agent) agentDoc {
 		recent = append(recent, peerDoc{AgentID: p.AgentID, At: p.At})
 	}
 	return agentDoc{
-		Recent: recent,
-		ID:     a.ID, Username: a.Username, Name: a.Name, PasswordHash: a.PasswordHash,
+		Recent: recent, Room: append([]workspace.Channel{}, a.RoomOn()...),
+		ID: a.ID, Username: a.Username, Name: a.Name, PasswordHash: a.PasswordHash,
 		Role: a.Role, Presence: a.Presence, PresenceSince: a.PresenceSince, AutoAccept: a.AutoAccept,
 		Capacity: a.Capacity, PlanIDs: a.PlanIDs, Holds: holds, LastOfferAt: a.LastOfferAt,
 		MissedOffers: a.MissedOffers, CreatedAt: a.CreatedAt, Disabled: a.Disabled, Version: a.Version,
@@ -118,8 +121,14 @@ func (s *Store) Agents(ctx context.Context) ([]*workspace.Agent, error) {
 }
 
 // ReadyAgents returns the READY, enabled agents serving any of the plans, by username.
-func (s *Store) ReadyAgents(ctx context.Context, planIDs []string) ([]*workspace.Agent, error) {
+func (s *Store) ReadyAgents(ctx context.Context, planIDs []string, ch workspace.Channel) ([]*workspace.Agent, error) {
 	filter := bson.D{{Key: "presence", Value: workspace.Ready}, {Key: "disabled", Value: bson.D{{Key: "$ne", Value: true}}}}
+	if ch != "" {
+		filter = append(filter, bson.E{Key: "$or", Value: bson.A{
+			bson.D{{Key: "room", Value: ch}},
+			bson.D{{Key: "room", Value: bson.D{{Key: "$exists", Value: false}}}},
+		}})
+	}
 	if len(planIDs) > 0 {
 		filter = append(filter, bson.E{Key: "planIds", Value: bson.D{{Key: "$in", Value: planIDs}}})
 	}

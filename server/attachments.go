@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strconv"
 
@@ -19,11 +20,11 @@ import (
 // openAttachments opens the blob store (-blob-url, by default the data folder's blobs/)
 // and, with -clamd-addr, the scanner, and hands them to the service.
 func (m *Main) openAttachments(ctx context.Context) error {
-	url := m.Config.BlobURL
-	if url == "" {
-		url = filepath.Join(m.Config.DataDir, "blobs")
+	where := m.Config.BlobURL
+	if where == "" {
+		where = filepath.Join(m.Config.DataDir, "blobs")
 	}
-	blobs, err := blobstore.Open(ctx, url)
+	blobs, err := blobstore.Open(ctx, where)
 	if err != nil {
 		return fmt.Errorf("blob store: %w", err)
 	}
@@ -32,6 +33,19 @@ func (m *Main) openAttachments(ctx context.Context) error {
 		m.Service.Scanner = clamd.New(m.Config.ClamdAddr)
 	}
 	m.Service.MaxAttachmentBytes = m.Config.MaxUploadBytes
+	// Twilio and Vonage fetch the files agents send from a signed link (OpenFileLink): on
+	// -public-url, else on this server's own address, which only a provider on this machine
+	// reaches (the demo's phone simulator, the tests' provider simulator).
+	m.Service.FileURL = func(id, token string) string {
+		base := m.Config.PublicURL
+		if base == "" && m.listener != nil {
+			base = loopbackURL(m)
+		}
+		if base == "" {
+			return ""
+		}
+		return base + "/attachments/" + url.PathEscape(id) + "?link=" + url.QueryEscape(token)
+	}
 	return nil
 }
 
@@ -87,8 +101,18 @@ func (m *Main) limitUpload(next http.Handler) http.Handler {
 // download serves an attachment's bytes to whoever may read it (Service.OpenAttachment),
 // always as a download: a sandboxing CSP and nosniff, so an SVG's script or an HTML file
 // never runs in agentdesk's origin, even when opened directly.
+//
+// With ?link=, the link is the credential (a provider fetching a file an agent sent); without,
+// the request's own credential must be one that may read the file.
 func (m *Main) download(w http.ResponseWriter, r *http.Request) {
-	a, rc, err := m.Service.OpenAttachment(r.Context(), r.PathValue("id"))
+	var a *workspace.Attachment
+	var rc io.ReadCloser
+	var err error
+	if r.URL.Query().Has("link") {
+		a, rc, err = m.Service.OpenFileLink(r.Context(), r.PathValue("id"), r.URL.Query().Get("link"))
+	} else {
+		a, rc, err = m.Service.OpenAttachment(r.Context(), r.PathValue("id"))
+	}
 	if err != nil {
 		status := http.StatusInternalServerError
 		switch workspace.ErrorCode(err) {

@@ -9,8 +9,10 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"mime"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -66,7 +68,8 @@ type phoneMessage struct {
 	Template   *string   `json:"template"`
 	Status     string    `json:"status"`
 	At         time.Time `json:"at"`
-	// File is the file the phone sent with the message, if any.
+	// File is the file of the message, if any: one the phone sent, or one the desk sent
+	// (then with a URL the page downloads it from).
 	File *phoneFile `json:"file,omitempty"`
 }
 
@@ -77,6 +80,7 @@ type phoneFile struct {
 	ContentType string `json:"contentType"`
 	Size        int    `json:"size"`
 	Data        string `json:"data,omitempty"`
+	URL         string `json:"url,omitempty"`
 }
 
 // maxPhoneFile is the largest file the phone page sends (MMS and WhatsApp allow about this).
@@ -242,6 +246,44 @@ func (p *demoPhone) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /demo/phone/api/state", p.state)
 	mux.HandleFunc("POST /demo/phone/api/send", p.send)
 	mux.HandleFunc("POST /demo/phone/api/read", p.read)
+	mux.HandleFunc("GET /demo/phone/api/file", p.file)
+}
+
+// phoneFileName is the name a phone shows for a file the desk sent: the provider's file
+// name, else its kind and the extension of its type.
+func phoneFileName(f providersim.File) string {
+	if f.FileName != "" {
+		return f.FileName
+	}
+	ext := ""
+	if exts, _ := mime.ExtensionsByType(f.ContentType); len(exts) > 0 {
+		ext = exts[0]
+	}
+	kind, _, _ := strings.Cut(f.ContentType, "/")
+	return kind + ext
+}
+
+// file serves the n-th file of a message the desk sent to a phone, as the phone downloads it.
+func (p *demoPhone) file(w http.ResponseWriter, r *http.Request) {
+	id, n := r.URL.Query().Get("id"), r.URL.Query().Get("n")
+	for _, s := range p.sim.Received() {
+		if s.ID != id {
+			continue
+		}
+		i, err := strconv.Atoi(n)
+		if err != nil || i < 0 || i >= len(s.Files) {
+			break
+		}
+		f := s.Files[i]
+		h := w.Header()
+		h.Set("Content-Type", f.ContentType)
+		h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": phoneFileName(f)}))
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+		_, _ = w.Write(f.Body)
+		return
+	}
+	writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such file"})
 }
 
 // state is what the page shows: the demo identities and every message of the phones.
@@ -278,7 +320,19 @@ func (p *demoPhone) state(w http.ResponseWriter, r *http.Request) {
 				pm.Text = p.renderTemplate(r.Context(), pm.IdentityID, s.Template)
 			}
 		}
-		msgs = append(msgs, pm)
+		// A message with several files (an MMS) shows as one bubble per file, the text on the first.
+		for i, f := range s.Files {
+			fm := pm
+			if i > 0 {
+				fm.ID, fm.Text, fm.Template = s.ID+"/"+strconv.Itoa(i), "", nil
+			}
+			fm.File = &phoneFile{Name: phoneFileName(f), ContentType: f.ContentType, Size: len(f.Body),
+				URL: "/demo/phone/api/file?id=" + url.QueryEscape(s.ID) + "&n=" + strconv.Itoa(i)}
+			msgs = append(msgs, fm)
+		}
+		if len(s.Files) == 0 {
+			msgs = append(msgs, pm)
+		}
 	}
 	slices.SortStableFunc(msgs, func(a, b phoneMessage) int { return a.At.Compare(b.At) })
 	writeJSON(w, http.StatusOK, map[string]any{"identities": ids, "messages": msgs})

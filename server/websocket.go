@@ -199,7 +199,7 @@ func (m *Main) recheckSocket(ctx context.Context, s *socket) {
 	mu.Lock()
 	defer mu.Unlock()
 	t = time.AfterFunc(m.Config.SocketRecheck, func() {
-		if _, err := m.Service.Authenticate(ctx, s.token); workspace.ErrorCode(err) == workspace.EUNAUTHENTICATED {
+		if _, err := m.Service.AuthenticateFresh(ctx, s.token); workspace.ErrorCode(err) == workspace.EUNAUTHENTICATED {
 			m.closeRevoked(s, workspace.ErrorMessage(err))
 			return
 		}
@@ -236,7 +236,7 @@ func (m *Main) reauthenticate(ctx context.Context, next graphql.OperationHandler
 	if token == "" {
 		return next(ctx)
 	}
-	p, err := m.Service.Authenticate(ctx, token)
+	p, err := m.Service.AuthenticateFresh(ctx, token)
 	if err != nil {
 		code := workspace.ErrorCode(err)
 		if code == workspace.EUNAUTHENTICATED {

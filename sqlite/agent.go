@@ -15,11 +15,22 @@ const agentColumns = `id, username, name, password_hash, role, presence, presenc
 
 // CreateAgent inserts a new agent.
 func (s *Store) CreateAgent(ctx context.Context, a *workspace.Agent) error {
-	_, err := s.write.ExecContext(ctx, `INSERT INTO agents (`+agentColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	_, err := s.write.ExecContext(ctx, `INSERT INTO agents (`+agentColumns+`, room) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		a.ID, a.Username, a.Name, a.PasswordHash, a.Role, a.Presence, millis(a.PresenceSince),
 		a.AutoAccept, jsonText(a.Capacity), jsonText(a.PlanIDs), millis(a.CreatedAt), a.Version,
-		holdsOf(a), optMillis(a.LastOfferAt), a.MissedOffers, recentOf(a), a.Disabled)
+		holdsOf(a), optMillis(a.LastOfferAt), a.MissedOffers, recentOf(a), a.Disabled, roomOf(a))
 	return mapErr(err, "agent "+a.Username)
+}
+
+// roomOf is the room column: the channels with a free slot, each between commas.
+func roomOf(a *workspace.Agent) string {
+	var b strings.Builder
+	b.WriteByte(',')
+	for _, ch := range a.RoomOn() {
+		b.WriteString(string(ch))
+		b.WriteByte(',')
+	}
+	return b.String()
 }
 
 // Agent returns the agent with the ID.
@@ -61,9 +72,13 @@ func (s *Store) agentsWhere(ctx context.Context, query string, args ...any) ([]*
 }
 
 // ReadyAgents returns the READY, enabled agents serving any of the plans, by username.
-func (s *Store) ReadyAgents(ctx context.Context, planIDs []string) ([]*workspace.Agent, error) {
+func (s *Store) ReadyAgents(ctx context.Context, planIDs []string, ch workspace.Channel) ([]*workspace.Agent, error) {
 	query := `SELECT ` + agentColumns + ` FROM agents WHERE presence = 'READY' AND disabled = 0`
-	args := make([]any, 0, len(planIDs))
+	args := make([]any, 0, len(planIDs)+1)
+	if ch != "" {
+		query += ` AND (room = '' OR instr(room, ?) > 0)`
+		args = append(args, ","+string(ch)+",")
+	}
 	if len(planIDs) > 0 {
 		query += ` AND EXISTS (SELECT 1 FROM json_each(agents.plan_ids) WHERE json_each.value IN (?` + strings.Repeat(",?", len(planIDs)-1) + `))`
 		for _, id := range planIDs {
@@ -77,10 +92,10 @@ func (s *Store) ReadyAgents(ctx context.Context, planIDs []string) ([]*workspace
 func (s *Store) UpdateAgent(ctx context.Context, a *workspace.Agent) error {
 	err := s.execGuarded(ctx, "agent "+a.Username, `UPDATE agents SET username=?, name=?, password_hash=?, role=?, presence=?,
 		presence_since=?, auto_accept=?, capacity=?, plan_ids=?, holds=?, last_offer_at=?, missed_offers=?,
-		recent=?, disabled=?, created_at=?, version=version+1 WHERE id=? AND version=?`,
+		recent=?, disabled=?, created_at=?, room=?, version=version+1 WHERE id=? AND version=?`,
 		a.Username, a.Name, a.PasswordHash, a.Role, a.Presence, millis(a.PresenceSince), a.AutoAccept,
 		jsonText(a.Capacity), jsonText(a.PlanIDs), holdsOf(a), optMillis(a.LastOfferAt), a.MissedOffers, recentOf(a), a.Disabled,
-		millis(a.CreatedAt), a.ID, a.Version)
+		millis(a.CreatedAt), roomOf(a), a.ID, a.Version)
 	if err == nil {
 		a.Version++
 	}

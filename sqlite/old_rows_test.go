@@ -112,6 +112,25 @@ func TestOldRowsReadable(t *testing.T) {
 		PlanIDs: []string{"plan-1"}, Holds: []workspace.Hold{{InteractionID: "ix-1", Channel: workspace.Webchat, Since: at}},
 		LastOfferAt: at, MissedOffers: 1, Recent: []workspace.Peer{{AgentID: "a-2", At: at}}, CreatedAt: at, Version: 2,
 	}, err)
+	// Her room was not kept before migration 011: routing reads her whatever the channel,
+	// until her next write fills it in.
+	readyOn := func(ch workspace.Channel) int {
+		t.Helper()
+		got, err := s.ReadyAgents(t.Context(), []string{"plan-1"}, ch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(got)
+	}
+	if readyOn(workspace.Voice) != 1 {
+		t.Fatal("an agent whose room is not known yet is not read")
+	}
+	if err := s.UpdateAgent(t.Context(), a); err != nil {
+		t.Fatal(err)
+	}
+	if readyOn(workspace.Voice) != 0 || readyOn(workspace.Webchat) != 1 {
+		t.Fatal("after a write, the agent is read on the channels she has room on only")
+	}
 	plan, err := s.Plan(t.Context(), "plan-1")
 	check("plan", plan, &workspace.Plan{
 		ID: "plan-1", Name: "Support", Channels: []workspace.Channel{workspace.Webchat},

@@ -28,8 +28,8 @@ var migrations embed.FS
 type Store struct {
 	// write has one connection: SQLite allows one writer, and queueing writers in Go is
 	// cheaper than letting them spin on SQLITE_BUSY.
-	write *sql.DB
-	read  *sql.DB
+	write *pool
+	read  *pool
 }
 
 var _ workspace.Store = (*Store)(nil)
@@ -44,17 +44,18 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 		return nil, err
 	}
 	write.SetMaxOpenConns(1)
-	s := &Store{write: write}
+	s := &Store{write: newPool(write)}
 	if err := s.migrate(ctx); err != nil {
 		write.Close()
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)
 	}
-	s.read, err = sql.Open("sqlite", dsn+"&_pragma=query_only(1)")
+	read, err := sql.Open("sqlite", dsn+"&_pragma=query_only(1)")
 	if err != nil {
 		write.Close()
 		return nil, err
 	}
-	s.read.SetMaxOpenConns(4)
+	read.SetMaxOpenConns(4)
+	s.read = newPool(read)
 	return s, nil
 }
 

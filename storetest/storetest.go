@@ -57,6 +57,7 @@ func Run(t *testing.T, factory Factory) {
 	t.Run("Events", func(t *testing.T) { testEvents(t, fresh(t)) })
 	t.Run("UpdatedOrder", func(t *testing.T) { testUpdatedOrder(t, fresh(t)) })
 	t.Run("Webhooks", func(t *testing.T) { testWebhooks(t, fresh(t)) })
+	t.Run("SigningKeys", func(t *testing.T) { testSigningKeys(t, factory(t)) })
 	t.Run("Restart", func(t *testing.T) { testRestart(t, factory(t)) })
 }
 
@@ -174,7 +175,7 @@ func testReadyAgents(t *testing.T, s workspace.Store) {
 	add("olga", workspace.Offline, false, "p1", "p2")
 	ready := func(plans ...string) string {
 		t.Helper()
-		got, err := s.ReadyAgents(ctx(t), plans)
+		got, err := s.ReadyAgents(ctx(t), plans, "")
 		must(t, err)
 		var names []string
 		for _, a := range got {
@@ -198,9 +199,43 @@ func testReadyAgents(t *testing.T, s workspace.Store) {
 	if got := ready("p1"); got != "[ann carol erin]" {
 		t.Fatalf("after carol went READY: %s", got)
 	}
-	got, err := s.ReadyAgents(ctx(t), []string{"p1"})
+	got, err := s.ReadyAgents(ctx(t), []string{"p1"}, "")
 	must(t, err)
 	sameAgent(t, got[1], carol)
+
+	// With a channel, only those with room on it (Agent.RoomOn): everyone holds their one
+	// VOICE slot (newAgent), and has room on WEBCHAT (one of three used) but none on SMS.
+	onChannel := func(ch workspace.Channel) string {
+		t.Helper()
+		got, err := s.ReadyAgents(ctx(t), []string{"p1", "p2"}, ch)
+		must(t, err)
+		var names []string
+		for _, a := range got {
+			names = append(names, a.Username)
+		}
+		return fmt.Sprint(names)
+	}
+	if got := onChannel(workspace.Webchat); got != "[ann bob carol erin]" {
+		t.Fatalf("room on WEBCHAT: %s", got)
+	}
+	for _, ch := range []workspace.Channel{workspace.Voice, workspace.SMS} {
+		if got := onChannel(ch); got != "[]" {
+			t.Fatalf("room on %s: %s, want nobody", ch, got)
+		}
+	}
+	// Carol's call ends: she has room on VOICE again; then her WEBCHAT slots fill up.
+	carol.Holds = carol.Holds[:1]
+	must(t, s.UpdateAgent(ctx(t), carol))
+	if got := onChannel(workspace.Voice); got != "[carol]" {
+		t.Fatalf("room on VOICE after carol's call: %s", got)
+	}
+	for range 2 {
+		carol.Holds = append(carol.Holds, workspace.Hold{InteractionID: uuid.NewString(), Channel: workspace.Webchat, Since: now()})
+	}
+	must(t, s.UpdateAgent(ctx(t), carol))
+	if got := onChannel(workspace.Webchat); got != "[ann bob erin]" {
+		t.Fatalf("room on WEBCHAT once carol's is full: %s", got)
+	}
 }
 
 func testAgentVersionGuard(t *testing.T, s workspace.Store) {

@@ -413,3 +413,40 @@ func (s *Service) expireDrafts(ctx context.Context) error {
 	}
 	return errors.Join(errs...)
 }
+
+// What the provider channels carry (issue 12 §6), as their providers document it: an MMS
+// takes at most 5 MB of files in all (Twilio's limit; carriers may take less); WhatsApp
+// sends JPEG and PNG as images of at most 5 MB, audio and video of at most 16 MB, and
+// anything else as a document (up to 100 MB: more than agentdesk takes at all).
+const (
+	maxMMSBytes           int64 = 5 << 20
+	maxWhatsAppImageBytes int64 = 5 << 20
+	maxWhatsAppMediaBytes int64 = 16 << 20
+)
+
+// checkCarried refuses files the channel does not carry, naming the first. IDs that are not
+// drafts of this caller are left to claim, which refuses them with the reason.
+func (s *Service) checkCarried(ctx context.Context, ch Channel, ids []string) error {
+	var total int64
+	for _, id := range ids {
+		if checkID(id) != nil {
+			continue
+		}
+		a, err := s.Store.Attachment(ctx, id)
+		if ErrorCode(err) == ENOTFOUND {
+			continue
+		} else if err != nil {
+			return err
+		}
+		total += a.Size
+		switch kind, _, _ := strings.Cut(a.ContentType, "/"); {
+		case (ch == SMS || ch == RCS) && total > maxMMSBytes:
+			return fieldError(ETOOLARGE, "attachmentIds", "an MMS carries at most 5 MB of files in all: %s goes over it", a.FileName)
+		case ch == WhatsApp && (a.ContentType == "image/jpeg" || a.ContentType == "image/png") && a.Size > maxWhatsAppImageBytes:
+			return fieldError(ETOOLARGE, "attachmentIds", "WhatsApp sends images of at most 5 MB: %s is larger", a.FileName)
+		case ch == WhatsApp && (kind == "audio" || kind == "video") && a.Size > maxWhatsAppMediaBytes:
+			return fieldError(ETOOLARGE, "attachmentIds", "WhatsApp sends audio and video of at most 16 MB: %s is larger", a.FileName)
+		}
+	}
+	return nil
+}

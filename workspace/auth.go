@@ -119,8 +119,20 @@ func RequireReader(ctx context.Context) error {
 }
 
 // Authenticate resolves a bearer credential (a session token or an API key) to a
-// principal. An unknown or expired credential is UNAUTHENTICATED.
+// principal. An unknown or expired credential is UNAUTHENTICATED. A session may come from
+// this node's cache (authcache.go), which every revocation and change of the agent empties.
 func (s *Service) Authenticate(ctx context.Context, bearer string) (Principal, error) {
+	return s.authenticate(ctx, bearer, true)
+}
+
+// AuthenticateFresh is Authenticate from the store, never the cache: for an operation on a
+// long-lived websocket, which must fail the moment its session is gone even if the news of
+// it was lost on the way.
+func (s *Service) AuthenticateFresh(ctx context.Context, bearer string) (Principal, error) {
+	return s.authenticate(ctx, bearer, false)
+}
+
+func (s *Service) authenticate(ctx context.Context, bearer string, cache bool) (Principal, error) {
 	bearer = strings.TrimSpace(bearer)
 	if bearer == "" {
 		return Principal{}, nil
@@ -132,22 +144,7 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (Principal, e
 		}
 	}
 	if strings.HasPrefix(bearer, sessionPrefix) {
-		sess, err := s.Store.Session(ctx, hash)
-		if ErrorCode(err) == ENOTFOUND || (err == nil && !s.Clock.Now().Before(sess.ExpiresAt)) {
-			return Principal{Rejected: true}, Errorf(EUNAUTHENTICATED, "the session token is invalid or has expired")
-		} else if err != nil {
-			return Principal{}, err
-		}
-		a, err := s.Store.Agent(ctx, sess.AgentID)
-		if ErrorCode(err) == ENOTFOUND {
-			return Principal{Rejected: true}, Errorf(EUNAUTHENTICATED, "the session's agent no longer exists")
-		} else if err != nil {
-			return Principal{}, err
-		}
-		if a.Disabled {
-			return Principal{Rejected: true}, Errorf(EUNAUTHENTICATED, "%s", ReasonAgentDisabled)
-		}
-		return Principal{Kind: AgentPrincipal, Agent: a, TokenHash: hash, ExpiresAt: sess.ExpiresAt}, nil
+		return s.authenticateSession(ctx, hash, cache)
 	}
 	key, err := s.Store.APIKey(ctx, hash)
 	if ErrorCode(err) == ENOTFOUND {
@@ -160,6 +157,44 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (Principal, e
 	}
 	s.touchKey(ctx, key)
 	return Principal{Kind: IntegrationPrincipal, Key: key}, nil
+}
+
+// authenticateSession resolves a session token: from this node's cache (authcache.go) when
+// it holds the session and fromCache allows, else from the store, and then keeps it.
+func (s *Service) authenticateSession(ctx context.Context, hash string, fromCache bool) (Principal, error) {
+	now := s.Clock.Now()
+	cached := s.sessionCacheReady()
+	if cached && fromCache {
+		if sess, a, ok := s.sessions.get(hash, now); ok && now.Before(sess.ExpiresAt) {
+			return Principal{Kind: AgentPrincipal, Agent: a, TokenHash: hash, ExpiresAt: sess.ExpiresAt}, nil
+		}
+	}
+	var revoked, changes uint64
+	if cached {
+		revoked = s.sessions.revocations()
+	}
+	sess, err := s.Store.Session(ctx, hash)
+	if ErrorCode(err) == ENOTFOUND || (err == nil && !now.Before(sess.ExpiresAt)) {
+		return Principal{Rejected: true}, Errorf(EUNAUTHENTICATED, "the session token is invalid or has expired")
+	} else if err != nil {
+		return Principal{}, err
+	}
+	if cached {
+		changes = s.sessions.agentChanges(sess.AgentID)
+	}
+	a, err := s.Store.Agent(ctx, sess.AgentID)
+	if ErrorCode(err) == ENOTFOUND {
+		return Principal{Rejected: true}, Errorf(EUNAUTHENTICATED, "the session's agent no longer exists")
+	} else if err != nil {
+		return Principal{}, err
+	}
+	if a.Disabled {
+		return Principal{Rejected: true}, Errorf(EUNAUTHENTICATED, "%s", ReasonAgentDisabled)
+	}
+	if cached {
+		s.sessions.put(hash, sess, a, revoked, changes, now)
+	}
+	return Principal{Kind: AgentPrincipal, Agent: a, TokenHash: hash, ExpiresAt: sess.ExpiresAt}, nil
 }
 
 // Login checks a username and password and opens a session. A wrong username or password

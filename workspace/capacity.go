@@ -63,6 +63,19 @@ func hasRoom(a *Agent, ch Channel) bool {
 	return a.heldOn(ch) < a.Capacity[ch]
 }
 
+// RoomOn lists the channels on which the agent has a free slot (P2), in Channels' order:
+// the projection stores keep beside the agent, so routing reads only agents who can take
+// the work (Store.ReadyAgents).
+func (a *Agent) RoomOn() []Channel {
+	var out []Channel
+	for _, ch := range Channels {
+		if hasRoom(a, ch) {
+			out = append(out, ch)
+		}
+	}
+	return out
+}
+
 // available says why new work on the channel may not be given to the agent unasked, nil
 // when it may: only READY agents (P1) with room on the channel (P2) are offered work, by
 // routing, by a transfer, or by a parked chat waking up. It returns errNotReady or errNoRoom.

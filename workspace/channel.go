@@ -189,6 +189,20 @@ type Outgoing struct {
 	// To is the contact's address.
 	To      string
 	Message *Message
+	// Files are the message's attachments, in the order they were attached.
+	Files []OutgoingFile
+}
+
+// OutgoingFile is one file of an outbound message, in both forms providers take: the bytes,
+// for those that take an upload (WhatsApp Cloud), and a link, for those that fetch
+// (Twilio, Vonage).
+type OutgoingFile struct {
+	Attachment
+	// Link is a signed URL to the bytes that works for FileLinkTTL; "" when this server has
+	// no public URL to give.
+	Link string
+	// Open reads the bytes.
+	Open func(ctx context.Context) (io.ReadCloser, error)
 }
 
 // Sender delivers outbound messages through one provider. It returns the provider's ID of

@@ -323,12 +323,16 @@ type Hub struct {
 // watcher is a callback on a topic; see Watch.
 type watcher struct{ fn func(Event) }
 
+// subscriber is one subscription: offer hands it an event without blocking, false when
+// its buffer is full; end closes its channel. Both run under the hub's lock, or after the
+// subscriber left the hub, so a send never meets a closed channel.
 type subscriber struct {
-	ch   chan Event
-	once sync.Once
+	offer func(Event) bool
+	end   func()
+	once  sync.Once
 }
 
-func (s *subscriber) close() { s.once.Do(func() { close(s.ch) }) }
+func (s *subscriber) close() { s.once.Do(s.end) }
 
 // NewHub returns a hub whose subscribers buffer up to buffer events each.
 func NewHub(buffer int) *Hub {
@@ -341,7 +345,53 @@ func NewHub(buffer int) *Hub {
 // Subscribe returns a channel of the topic's events. The channel is closed when ctx ends or
 // when the subscriber falls a whole buffer behind.
 func (h *Hub) Subscribe(ctx context.Context, topic string) <-chan Event {
-	s := &subscriber{ch: make(chan Event, h.buffer)}
+	ch := make(chan Event, h.buffer)
+	h.add(ctx, topic, &subscriber{
+		offer: func(e Event) bool {
+			select {
+			case ch <- e:
+				return true
+			default:
+				return false
+			}
+		},
+		end: func() { close(ch) },
+	})
+	return ch
+}
+
+// Follow is Subscribe for one kind of event, turned into the values a stream sends: the
+// events of topic whose payload is a P, each mapped by pick (nil: skipped; pick runs under
+// the hub's lock, so it must only pick). It holds no goroutine: the hub sends the values
+// itself, in the order events were published, which makes it the right shape for the
+// subscriptions every agent's socket keeps open all day (issue 14). The channel closes
+// when ctx ends or the follower falls a whole buffer behind.
+func Follow[P Payload, T any](ctx context.Context, h *Hub, topic string, pick func(P) *T) <-chan *T {
+	ch := make(chan *T, h.buffer)
+	h.add(ctx, topic, &subscriber{
+		offer: func(e Event) bool {
+			p, ok := e.Payload.(P)
+			if !ok {
+				return true
+			}
+			v := pick(p)
+			if v == nil {
+				return true
+			}
+			select {
+			case ch <- v:
+				return true
+			default:
+				return false
+			}
+		},
+		end: func() { close(ch) },
+	})
+	return ch
+}
+
+// add registers a subscriber on topic until ctx ends.
+func (h *Hub) add(ctx context.Context, topic string, s *subscriber) {
 	h.mu.Lock()
 	if h.subs[topic] == nil {
 		h.subs[topic] = map[*subscriber]struct{}{}
@@ -349,7 +399,6 @@ func (h *Hub) Subscribe(ctx context.Context, topic string) <-chan Event {
 	h.subs[topic][s] = struct{}{}
 	h.mu.Unlock()
 	context.AfterFunc(ctx, func() { h.remove(topic, s) })
-	return s.ch
 }
 
 func (h *Hub) remove(topic string, s *subscriber) {
@@ -394,13 +443,14 @@ func (h *Hub) Publish(e Event) {
 	var calls []func(Event)
 	h.mu.Lock()
 	for s := range h.subs[e.Topic] {
-		select {
-		case s.ch <- e:
-		default:
+		if !s.offer(e) {
 			slow = append(slow, s)
 		}
 	}
 	for w := range h.watchers[e.Topic] {
+		calls = append(calls, w.fn)
+	}
+	for w := range h.watchers[allTopics] {
 		calls = append(calls, w.fn)
 	}
 	h.mu.Unlock()
@@ -411,6 +461,13 @@ func (h *Hub) Publish(e Event) {
 		fn(e)
 	}
 }
+
+// allTopics is the watchers' key for WatchAll: no topic is named so.
+const allTopics = "\x00all"
+
+// WatchAll is Watch for every event of every topic, in the order each publisher publishes:
+// for a node's caches, which drop what an event says has changed.
+func (h *Hub) WatchAll(ctx context.Context, fn func(Event)) { h.Watch(ctx, allTopics, fn) }
 
 // Watchers counts the watchers of every topic.
 func (h *Hub) Watchers() int {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -243,5 +245,54 @@ func TestEventsCarryNoSecrets(t *testing.T) {
 	}
 	if e.get(ix.ID).ContactTokenHash != hash {
 		t.Fatal("publishing changed the stored interaction")
+	}
+}
+
+// TestHubFollow: a follower gets the values its pick makes of its kind of event, in the order
+// they were published, with no goroutine of its own; other kinds and nil picks are skipped;
+// a follower a whole buffer behind is dropped (its channel closed), as is one whose context
+// ends, and the others go on.
+func TestHubFollow(t *testing.T) {
+	h := workspace.NewHub(3)
+	ctx, cancel := context.WithCancel(t.Context())
+	before := runtime.NumGoroutine()
+	offers := workspace.Follow(ctx, h, "agent:a", func(e *workspace.OfferEvent) *workspace.Offer {
+		if e.Offer.ID == "skip" {
+			return nil
+		}
+		return &e.Offer
+	})
+	slow := workspace.Follow(t.Context(), h, "agent:a", func(e *workspace.OfferEvent) *workspace.Offer { return &e.Offer })
+	if n := runtime.NumGoroutine(); n > before {
+		t.Fatalf("following started %d goroutines", n-before)
+	}
+	h.Publish(offerEvent("agent:a", "1"))
+	h.Publish(workspace.Event{Topic: "agent:a", Payload: &workspace.UnparkEvent{}}) // another kind
+	h.Publish(offerEvent("agent:a", "skip"))
+	h.Publish(offerEvent("agent:b", "elsewhere"))
+	h.Publish(offerEvent("agent:a", "2"))
+	for _, want := range []string{"1", "2"} {
+		if got := <-offers; got.ID != want {
+			t.Fatalf("got offer %s, want %s", got.ID, want)
+		}
+	}
+	// slow read nothing: it holds 1, skip and 2 (a full buffer); one more drops it.
+	h.Publish(offerEvent("agent:a", "3"))
+	var got []string
+	for o := range slow {
+		got = append(got, o.ID)
+	}
+	if fmt.Sprint(got) != "[1 skip 2]" {
+		t.Fatalf("the slow follower got %v before its channel closed", got)
+	}
+	if o := <-offers; o.ID != "3" {
+		t.Fatalf("the other follower got %s after the slow one was dropped", o.ID)
+	}
+	cancel()
+	if _, open := <-offers; open {
+		t.Fatal("the follower's channel stayed open after its context ended")
+	}
+	if n := h.Subscribers("agent:a"); n != 0 {
+		t.Fatalf("%d subscribers left", n)
 	}
 }

@@ -89,7 +89,7 @@ func (s *Service) Receive(ctx context.Context, in InboundMessage) (Received, err
 	}
 	r := Received{Message: m, Interaction: ix, Opened: opened}
 	if opened {
-		return r, s.route(ctx, ix)
+		return r, s.routeArrival(ctx, ix)
 	}
 	if ix.Channel == WhatsApp { // the contact's message (re)opens the 24-hour window (O2)
 		if ix, _, err = s.mutate(ctx, ix.ID, ix, func(x *Interaction) error {
@@ -220,14 +220,11 @@ func (s *Service) SendReply(ctx context.Context, r Reply) (*Message, error) {
 		}
 		return s.SendMessage(ctx, r.InteractionID, r.Text, r.AttachmentIDs...)
 	}
-	if len(r.AttachmentIDs) > 0 {
-		return nil, fieldError(EINVALID, "attachmentIds", "files are sent on webchat only for now: SMS, RCS and WhatsApp media are not sent yet")
-	}
 	if ix.State != Active {
 		return nil, wrongState(ix.State)
 	}
 	m := &Message{InteractionID: ix.ID, From: PartyAgent, AgentID: me.ID}
-	if err := s.compose(ctx, ix.Channel, ix.IdentityID, r.Text, r.TemplateID, r.TemplateParameters, m); err != nil {
+	if err := s.composeWithFiles(ctx, ix.Channel, ix.IdentityID, r.Text, r.TemplateID, r.TemplateParameters, r.AttachmentIDs, m); err != nil {
 		return nil, err
 	}
 	if m.Template == nil {
@@ -235,7 +232,38 @@ func (s *Service) SendReply(ctx context.Context, r Reply) (*Message, error) {
 			return nil, err
 		}
 	}
-	return s.queueMessage(ctx, m)
+	return s.queueWithFiles(ctx, me.ID, r.AttachmentIDs, m)
+}
+
+// composeWithFiles is compose for a message that may carry files: with files, no text is
+// fine; a template goes alone; the files must be ones the channel carries (checkCarried).
+func (s *Service) composeWithFiles(ctx context.Context, ch Channel, identityID, text, templateID string, params, attachmentIDs []string, m *Message) error {
+	if len(attachmentIDs) == 0 {
+		return s.compose(ctx, ch, identityID, text, templateID, params, m)
+	}
+	if templateID != "" {
+		return fieldError(EINVALID, "attachmentIds", "a template is sent alone: send the files in a message of their own")
+	}
+	if !IsBlank(text) {
+		if err := s.compose(ctx, ch, identityID, text, "", nil, m); err != nil {
+			return err
+		}
+	}
+	return s.checkCarried(ctx, ch, attachmentIDs)
+}
+
+// queueWithFiles queues m for the outbox with the caller's drafts ids bound to it.
+func (s *Service) queueWithFiles(ctx context.Context, agentID string, ids []string, m *Message) (*Message, error) {
+	m.ID = newMessageID()
+	undo, err := s.claim(ctx, PartyAgent, agentID, ids, nil, m)
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.queueMessage(ctx, m)
+	if err != nil {
+		undo()
+	}
+	return out, err
 }
 
 // compose fills m with free text or a rendered template of the identity.
@@ -279,7 +307,8 @@ type OutboundStart struct {
 	TemplateParameters []string
 	// PlanID is the plan whose rules apply; "" means the identity's plan.
 	PlanID string
-	// AttachmentIDs are refused for now: provider media are not sent yet.
+	// AttachmentIDs are the caller's drafts sent with the first message (SMS and RCS; a
+	// WhatsApp start is a template alone).
 	AttachmentIDs []string
 }
 
@@ -290,9 +319,6 @@ func (s *Service) StartOutbound(ctx context.Context, in OutboundStart) (*Interac
 	me, err := RequireAgent(ctx)
 	if err != nil {
 		return nil, err
-	}
-	if len(in.AttachmentIDs) > 0 {
-		return nil, fieldError(EINVALID, "attachmentIds", "files are sent on webchat only for now: SMS, RCS and WhatsApp media are not sent yet")
 	}
 	switch in.Channel {
 	case Webchat:
@@ -318,6 +344,9 @@ func (s *Service) StartOutbound(ctx context.Context, in OutboundStart) (*Interac
 	if in.Channel == WhatsApp && in.TemplateID == "" {
 		return nil, &Error{Code: EINVALID, Message: "a WhatsApp conversation starts with an approved template: free text is refused until the contact replies (O2)", Field: []string{"templateId"}}
 	}
+	if in.Channel == WhatsApp && len(in.AttachmentIDs) > 0 {
+		return nil, fieldError(EINVALID, "attachmentIds", "a WhatsApp conversation starts with an approved template alone: send files once the contact replies (O2)")
+	}
 	planID := in.PlanID
 	if planID == "" {
 		planID = id.PlanID
@@ -331,10 +360,22 @@ func (s *Service) StartOutbound(ctx context.Context, in OutboundStart) (*Interac
 		Contact: Contact{Address: to}, AgentID: me.ID, PlanID: planID, IdentityID: id.ID,
 		ThreadKey: threadKey(id.ID, to), CreatedAt: now, AcceptedAt: &now,
 	}
-	first := &Message{InteractionID: ix.ID, From: PartyAgent, AgentID: me.ID}
-	if err := s.compose(ctx, in.Channel, id.ID, in.Text, in.TemplateID, in.TemplateParameters, first); err != nil {
+	first := &Message{ID: newMessageID(), InteractionID: ix.ID, From: PartyAgent, AgentID: me.ID}
+	if err := s.composeWithFiles(ctx, in.Channel, id.ID, in.Text, in.TemplateID, in.TemplateParameters, in.AttachmentIDs, first); err != nil {
 		return nil, err
 	}
+	// The files are bound to the first message before the interaction exists, so that a file
+	// that cannot be sent refuses the whole start; any later refusal frees them again.
+	undo, err := s.claim(ctx, PartyAgent, me.ID, in.AttachmentIDs, nil, first)
+	if err != nil {
+		return nil, err
+	}
+	started := false
+	defer func() {
+		if !started {
+			undo()
+		}
+	}()
 	if existing, err := s.openThread(ctx, ix.ThreadKey); err == nil {
 		return nil, alreadyOpen(existing)
 	} else if ErrorCode(err) != ENOTFOUND {
@@ -359,6 +400,7 @@ func (s *Service) StartOutbound(ctx context.Context, in OutboundStart) (*Interac
 		}
 		return nil, err
 	}
+	started = true
 	s.queueChanged(ix.PlanID)
 	if _, err := s.queueMessage(ctx, first); err != nil {
 		return nil, err

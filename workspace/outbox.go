@@ -3,6 +3,8 @@ package workspace
 import (
 	"context"
 	"errors"
+	"io"
+	"slices"
 	"time"
 )
 
@@ -155,6 +157,8 @@ func (s *Service) deliver(ctx context.Context, m *Message) (*Message, error) {
 	var sendErr error
 	if out.Identity, err = s.Store.Identity(ctx, ix.IdentityID); err != nil {
 		sendErr = &DeliveryError{Kind: DeliveryTemporary, Message: "the identity of this interaction cannot be read: " + ErrorMessage(err)}
+	} else if out.Files, err = s.outgoingFiles(ctx, m); err != nil {
+		sendErr = &DeliveryError{Kind: DeliveryTemporary, Message: "the message's files cannot be read: " + ErrorMessage(err)}
 	} else if sender := s.Senders[out.Identity.Provider]; sender == nil {
 		sendErr = &DeliveryError{Kind: DeliveryTemporary, Message: "no sender is configured for provider " + out.Identity.Provider}
 	} else {
@@ -175,6 +179,33 @@ func (s *Service) deliver(ctx context.Context, m *Message) (*Message, error) {
 	return s.settle(ctx, m.ID, ix, func(x *Message) bool {
 		return s.sendOutcome(x, out.Identity, pid, sendErr)
 	})
+}
+
+// outgoingFiles are m's files as a sender needs them, with fresh links.
+func (s *Service) outgoingFiles(ctx context.Context, m *Message) ([]OutgoingFile, error) {
+	if len(m.AttachmentIDs) == 0 {
+		return nil, nil
+	}
+	all, err := s.Store.MessageAttachments(ctx, []string{m.ID})
+	if err != nil {
+		return nil, err
+	}
+	files := make([]OutgoingFile, 0, len(all))
+	for _, id := range m.AttachmentIDs {
+		i := slices.IndexFunc(all, func(a *Attachment) bool { return a.ID == id })
+		if i < 0 {
+			return nil, Errorf(ENOTFOUND, "the file %s of the message is missing", id)
+		}
+		a := all[i]
+		link, err := s.fileLink(ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		key := a.BlobKey
+		files = append(files, OutgoingFile{Attachment: *a, Link: link,
+			Open: func(ctx context.Context) (io.ReadCloser, error) { return s.Blobs.Open(ctx, key) }})
+	}
+	return files, nil
 }
 
 // sendOutcome applies a send's outcome to the fresh message; false when nothing changes.

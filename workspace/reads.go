@@ -263,6 +263,17 @@ func (s *Service) Feed(ctx context.Context, topic func(agentID string) string) (
 	return s.Hub.Subscribe(ctx, topic(me.ID)), nil
 }
 
+// FollowFeed is Feed for one kind of event of the feed, turned into a stream's values by
+// pick, with no goroutine of its own (see Follow): the shape of the subscriptions an idle
+// desk keeps open.
+func FollowFeed[P Payload, T any](ctx context.Context, s *Service, topic func(agentID string) string, pick func(P) *T) (<-chan *T, error) {
+	me, err := RequireAgent(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return Follow(ctx, s.Hub, topic(me.ID), pick), nil
+}
+
 // MessageFeed subscribes the caller to an interaction's new messages. An agent's feed lasts
 // only as long as their right to follow the chat: it ends when the interaction passes to
 // someone else (an offer rejected or expired, a transfer answered, a requeue).

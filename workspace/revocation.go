@@ -33,7 +33,9 @@ const (
 func SessionTopic(tokenHash string) string { return "session:" + HashToken(tokenHash)[:32] }
 
 // AgentAccessTopic carries the revocation of every session of one agent.
-func AgentAccessTopic(agentID string) string { return "access:" + agentID }
+func AgentAccessTopic(agentID string) string { return accessTopicPrefix + agentID }
+
+const accessTopicPrefix = "access:"
 
 // APIKeyTopic carries the revocation of one API key.
 func APIKeyTopic(keyHash string) string { return "apikey:" + HashToken(keyHash)[:32] }

@@ -68,7 +68,7 @@ func (s *Service) routeWith(ctx context.Context, ix *Interaction, agents []*Agen
 	}
 	if agents == nil {
 		var err error
-		if agents, err = s.Store.ReadyAgents(ctx, []string{ix.PlanID}); err != nil {
+		if agents, err = s.Store.ReadyAgents(ctx, []string{ix.PlanID}, ix.Channel); err != nil {
 			return false, err
 		}
 	}
@@ -143,32 +143,68 @@ func (s *Service) offerWaiting(ctx context.Context, planIDs []string) {
 
 // routeQueued offers the queued interactions of the given plans, oldest first, while agents
 // have room. It runs when room appears: an agent goes READY or frees capacity. It reads the
-// READY agents of those plans once, and again only after a placement changed them, so a long
-// queue with no room costs two reads.
+// queue first, which is empty most of the time; then, per channel of the queued work, the
+// READY agents with room on it (Store.ReadyAgents), and again only after a placement changed
+// them, so a long queue with no room costs two reads.
 func (s *Service) routeQueued(ctx context.Context, planIDs []string) error {
 	if len(planIDs) == 0 {
 		return nil
 	}
-	agents, err := s.Store.ReadyAgents(ctx, planIDs)
-	if err != nil || len(agents) == 0 {
+	return s.routeQueuedWith(ctx, planIDs, map[Channel][]*Agent{})
+}
+
+// routeArrival routes a new QUEUED interaction. When no agent has room for it, it waits its
+// turn, which costs one read. When one has, and older work waits in the plan's queue (its
+// routing lost a race, or room has just appeared), the queue is offered oldest first, the
+// arrival among it: a newcomer never overtakes a contact who has waited longer (P6, FIFO
+// per plan). ix is updated to what routing made of it.
+func (s *Service) routeArrival(ctx context.Context, ix *Interaction) error {
+	agents, err := s.Store.ReadyAgents(ctx, []string{ix.PlanID}, ix.Channel)
+	if err != nil || len(candidates(agents, ix)) == 0 {
 		return err
 	}
+	oldest, err := s.Store.LiveInteractions(ctx, LiveFilter{States: []InteractionState{Queued}, PlanIDs: []string{ix.PlanID}, Limit: 1})
+	if err != nil {
+		return err
+	}
+	if len(oldest) == 0 || oldest[0].ID == ix.ID {
+		_, err := s.routeWith(ctx, ix, agents)
+		return err
+	}
+	if err := s.routeQueuedWith(ctx, []string{ix.PlanID}, map[Channel][]*Agent{ix.Channel: agents}); err != nil {
+		return err
+	}
+	fresh, err := s.Store.Interaction(ctx, ix.ID)
+	if err != nil {
+		return err
+	}
+	*ix = *fresh
+	return nil
+}
+
+// routeQueuedWith is routeQueued with the agents of some channels already read.
+func (s *Service) routeQueuedWith(ctx context.Context, planIDs []string, agents map[Channel][]*Agent) error {
 	queued, err := s.Store.LiveInteractions(ctx, LiveFilter{States: []InteractionState{Queued}, PlanIDs: planIDs, Limit: 100})
 	if err != nil {
 		return err
 	}
 	for _, ix := range queued {
-		if len(candidates(agents, ix)) == 0 {
+		have, read := agents[ix.Channel]
+		if !read {
+			if have, err = s.Store.ReadyAgents(ctx, planIDs, ix.Channel); err != nil {
+				return err
+			}
+			agents[ix.Channel] = have
+		}
+		if len(candidates(have, ix)) == 0 {
 			continue
 		}
-		placed, err := s.routeWith(ctx, ix, agents)
+		placed, err := s.routeWith(ctx, ix, have)
 		if err != nil {
 			return err
 		}
-		if placed {
-			if agents, err = s.Store.ReadyAgents(ctx, planIDs); err != nil {
-				return err
-			}
+		if placed { // the agents changed: read them again when next needed
+			delete(agents, ix.Channel)
 		}
 	}
 	return nil

@@ -41,6 +41,14 @@ type Service struct {
 	// MediaTimeout bounds the fetching and storing of one inbound media file (default
 	// DefaultMediaTimeout).
 	MediaTimeout time.Duration
+	// FileURL is the URL of a sent file as a provider fetches it, given its link token
+	// (OpenFileLink checks it): the server's public base URL. Nil: providers that fetch
+	// files (Twilio, Vonage) cannot send them.
+	FileURL func(attachmentID, token string) string
+	// sessions caches signed-in agents' sessions (authcache.go).
+	sessions sessionCache
+	// linkKey caches the file-link signing key.
+	linkKey linkKey
 	// WebhookPolicy tunes webhook deliveries and the URLs allowed; Poster makes the deliveries
 	// and Resolver checks URLs' hosts (nil: hosts given by name are not resolved).
 	WebhookPolicy WebhookPolicy

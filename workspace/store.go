@@ -28,10 +28,13 @@ type Store interface {
 	AgentByUsername(ctx context.Context, username string) (*Agent, error)
 	// Agents returns every agent ordered by username.
 	Agents(ctx context.Context) ([]*Agent, error)
-	// ReadyAgents returns the READY agents who are not disabled and serve at least one of the
-	// plans (any plan when planIDs is empty), ordered by username. Routing reads these alone,
-	// so its cost follows who can take work, not how many agents are stored.
-	ReadyAgents(ctx context.Context, planIDs []string) ([]*Agent, error)
+	// ReadyAgents returns the READY agents who are not disabled, serve at least one of the
+	// plans (any plan when planIDs is empty) and have room on the channel (Agent.RoomOn;
+	// whatever their room when ch is ""), ordered by username. Routing reads these alone, so its cost
+	// follows who can take the work now, not how many agents are stored or how many are busy.
+	// An adapter may return agents without room too (records written before it kept the
+	// projection): routing checks each agent it reads.
+	ReadyAgents(ctx context.Context, planIDs []string, ch Channel) ([]*Agent, error)
 	// UpdateAgent writes a if the stored version is a.Version, and then sets a.Version+1.
 	UpdateAgent(ctx context.Context, a *Agent) error
 	// SearchAgents returns up to limit agents whose username or name contains search
@@ -167,6 +170,10 @@ type Store interface {
 	ExpiredDrafts(ctx context.Context, t time.Time, limit int) ([]*Attachment, error)
 	// DeleteAttachment removes an attachment's record; a missing one is NOT_FOUND.
 	DeleteAttachment(ctx context.Context, id string) error
+
+	// SigningKey returns the key stored under name, storing fresh there first when there is
+	// none: every node that asks gets the key the first one stored (file links, issue 12).
+	SigningKey(ctx context.Context, name string, fresh []byte) ([]byte, error)
 
 	// CountMessages counts an interaction's messages.
 	CountMessages(ctx context.Context, interactionID string) (int, error)

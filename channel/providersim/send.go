@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,6 +32,7 @@ func (s *Sim) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/messages", s.vonageSend)
 	mux.HandleFunc("POST /2010-04-01/Accounts/{sid}/Messages.json", s.twilioSend)
 	mux.HandleFunc("POST /{version}/{phoneNumberId}/messages", s.whatsappSend)
+	mux.HandleFunc("POST /{version}/{phoneNumberId}/media", s.whatsappUpload)
 	mux.HandleFunc("GET /{version}/{mediaId}", s.whatsappMediaInfo)
 	mux.HandleFunc("GET /whatsapp-media/{id}", s.whatsappMediaBytes)
 	mux.HandleFunc("GET /2010-04-01/Accounts/{sid}/Messages/{msid}/Media/{id}", s.twilioMedia)
@@ -98,12 +100,16 @@ func vonageProblem(w http.ResponseWriter, status int, code, title, detail string
 }
 
 type vonageMessage struct {
-	To          string `json:"to"`
-	From        string `json:"from"`
-	Channel     string `json:"channel"`
-	MessageType string `json:"message_type"`
-	Text        string `json:"text"`
-	ClientRef   string `json:"client_ref"`
+	To          string             `json:"to"`
+	From        string             `json:"from"`
+	Channel     string             `json:"channel"`
+	MessageType string             `json:"message_type"`
+	Text        string             `json:"text"`
+	ClientRef   string             `json:"client_ref"`
+	Image       *vonageMediaObject `json:"image"`
+	Video       *vonageMediaObject `json:"video"`
+	Audio       *vonageMediaObject `json:"audio"`
+	File        *vonageMediaObject `json:"file"`
 	Template    *struct {
 		Name       string   `json:"name"`
 		Parameters []string `json:"parameters"`
@@ -179,6 +185,8 @@ func vonageCheck(m *vonageMessage) (param, reason string) {
 		return "from", "is required"
 	case m.Channel != "sms" && m.Channel != "rcs" && m.Channel != "whatsapp" && m.Channel != "mms":
 		return "channel", "is not one of sms, mms, rcs, whatsapp"
+	case m.Channel == "mms" && m.MessageType == "text":
+		return "message_type", "mms carries files: send text with channel sms"
 	}
 	switch m.MessageType {
 	case "text":
@@ -188,6 +196,10 @@ func vonageCheck(m *vonageMessage) (param, reason string) {
 	case "template":
 		if m.Channel != "whatsapp" || m.Template == nil || m.Template.Name == "" || m.WhatsApp == nil || m.WhatsApp.Locale == "" {
 			return "template", "needs channel whatsapp, template.name and whatsapp.locale"
+		}
+	case "image", "video", "audio", "file":
+		if m.Channel == "sms" {
+			return "message_type", "sms carries text only: send files with channel mms"
 		}
 	default:
 		return "message_type", "is not supported by the simulator"
@@ -236,6 +248,18 @@ func (s *Sim) vonageSend(w http.ResponseWriter, r *http.Request) {
 	sent := Sent{Provider: Vonage, ID: uuid.NewString(), Account: app.ApplicationID, Channel: m.Channel,
 		From: m.From, To: m.To, MessageType: m.MessageType, Text: m.Text, Ref: m.ClientRef,
 		ContentType: r.Header.Get("Content-Type"), Body: body, At: s.now()}
+	if m.MessageType != "text" && m.MessageType != "template" {
+		f, why := s.vonageFile(r.Context(), &m)
+		if why != "" {
+			vonageProblem(w, http.StatusUnprocessableEntity, "1020", "Invalid params", "The value of one or more parameters is invalid.",
+				map[string]any{"invalid_parameters": []map[string]string{{"name": m.MessageType, "reason": why}}})
+			return
+		}
+		sent.Files = []File{f}
+		if obj := map[string]*vonageMediaObject{"image": m.Image, "video": m.Video, "file": m.File}[m.MessageType]; obj != nil {
+			sent.Text = obj.Caption
+		}
+	}
 	if m.Template != nil {
 		sent.Template = &Template{Name: m.Template.Name, Parameters: m.Template.Parameters}
 		if m.WhatsApp != nil {
@@ -298,8 +322,13 @@ func (s *Sim) twilioSend(w http.ResponseWriter, r *http.Request) {
 	case from == "":
 		twilioError(w, http.StatusBadRequest, 21603, "A 'From' phone number is required.")
 		return
-	case text == "":
+	case text == "" && len(form["MediaUrl"]) == 0:
 		twilioError(w, http.StatusBadRequest, 21602, "Message body is required.")
+		return
+	}
+	files, code, why := s.twilioFiles(r.Context(), form["MediaUrl"])
+	if code != 0 {
+		twilioError(w, http.StatusBadRequest, code, why)
 		return
 	}
 	callback := form.Get("StatusCallback")
@@ -315,7 +344,10 @@ func (s *Sim) twilioSend(w http.ResponseWriter, r *http.Request) {
 	now := s.now()
 	sent := Sent{Provider: Twilio, ID: "SM" + randomHex(16), Account: sid, Channel: "sms",
 		From: from, To: to, MessageType: "text", Text: text, Ref: ref, StatusCallback: callback,
-		ContentType: r.Header.Get("Content-Type"), Body: body, At: now}
+		Files: files, ContentType: r.Header.Get("Content-Type"), Body: body, At: now}
+	if len(files) > 0 {
+		sent.Channel, sent.MessageType = "mms", "media"
+	}
 	s.accept(w, sent, http.StatusCreated, map[string]any{
 		"sid":          sent.ID,
 		"account_sid":  sid,
@@ -326,6 +358,7 @@ func (s *Sim) twilioSend(w http.ResponseWriter, r *http.Request) {
 		"direction":    "outbound-api",
 		"api_version":  "2010-04-01",
 		"num_segments": "1",
+		"num_media":    strconv.Itoa(len(files)),
 		"date_created": now.UTC().Format(time.RFC1123Z),
 		"uri":          "/2010-04-01/Accounts/" + sid + "/Messages/" + sent.ID + ".json",
 	})
@@ -355,6 +388,10 @@ type waRequest struct {
 		PreviewURL bool   `json:"preview_url"`
 		Body       string `json:"body"`
 	} `json:"text"`
+	Image    *waMedia `json:"image"`
+	Video    *waMedia `json:"video"`
+	Audio    *waMedia `json:"audio"`
+	Document *waMedia `json:"document"`
 	Template *struct {
 		Name     string `json:"name"`
 		Language struct {
@@ -442,6 +479,18 @@ func (s *Sim) whatsappSend(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		sent.Template = t
+	case "image", "video", "audio", "document":
+		if closed {
+			metaError(w, http.StatusBadRequest, 131047, "(#131047) Re-engagement message", WindowClosedDetails)
+			return
+		}
+		media := map[string]*waMedia{"image": m.Image, "video": m.Video, "audio": m.Audio, "document": m.Document}[m.Type]
+		f, why := s.whatsappFile(r.Context(), pnid, m.Type, media)
+		if why != "" {
+			metaError(w, http.StatusBadRequest, 131053, "(#131053) Media upload error", why)
+			return
+		}
+		sent.Files, sent.Text = []File{f}, media.Caption
 	default:
 		metaError(w, http.StatusBadRequest, 100, "(#100) Invalid parameter", "type is not supported by the simulator")
 		return

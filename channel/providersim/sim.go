@@ -109,6 +109,9 @@ type Sent struct {
 	Ref string
 	// StatusCallback is a Twilio send's StatusCallback.
 	StatusCallback string
+	// Files are the files the contact gets with the message: fetched from the links of a
+	// Twilio or Vonage send, or uploaded to WhatsApp's media edge.
+	Files []File
 	// ContentType and Body are the request's, as received.
 	ContentType string
 	Body        []byte
@@ -170,6 +173,7 @@ type Sim struct {
 	auto         bool
 	receipts     []ReceiptResult
 	media        map[string]*storedMedia
+	uploads      map[string]*upload
 	mediaFaults  []*mediaFault
 	mediaFetches int
 	mediaLeaks   int

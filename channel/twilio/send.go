@@ -20,12 +20,18 @@ type apiError struct {
 	Message wire.Flex `json:"message"`
 }
 
-// form is the request Send makes for out.
-func form(out workspace.Outgoing, text, statusCallback string) url.Values {
+// form is the request Send makes for out: an SMS, or with media links an MMS, whose files
+// Twilio fetches from the links (one MediaUrl each, up to 10).
+func form(out workspace.Outgoing, text string, links []string, statusCallback string) url.Values {
 	f := url.Values{}
 	f.Set("To", wire.E164(out.To))
 	f.Set("From", wire.E164(out.Identity.Address))
-	f.Set("Body", text)
+	if text != "" || len(links) == 0 {
+		f.Set("Body", text)
+	}
+	for _, l := range links {
+		f.Add("MediaUrl", l)
+	}
 	if statusCallback != "" {
 		f.Set("StatusCallback", CallbackURL(statusCallback, out.Message.ID))
 	}
@@ -51,13 +57,17 @@ func (p *Provider) Send(ctx context.Context, out workspace.Outgoing) (string, er
 	if err != nil {
 		return "", wire.Temporary("", "the identity's settings are invalid: %v", err)
 	}
-	text, err := wire.Text(out.Message)
+	text, err := wire.Body(out)
+	if err != nil {
+		return "", err
+	}
+	links, err := wire.Links("Twilio", out.Files)
 	if err != nil {
 		return "", err
 	}
 	endpoint := settings["apiUrl"] + "/2010-04-01/Accounts/" + url.PathEscape(settings["accountSid"]) + "/Messages.json"
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint,
-		strings.NewReader(form(out, text, settings["statusCallbackUrl"]).Encode()))
+		strings.NewReader(form(out, text, links, settings["statusCallbackUrl"]).Encode()))
 	if err != nil {
 		return "", wire.Temporary("", "building the request: %v", err)
 	}

@@ -28,10 +28,22 @@ type message struct {
 	Channel     string     `json:"channel"`
 	MessageType string     `json:"message_type"`
 	Text        string     `json:"text,omitempty"`
+	Image       *outMedia  `json:"image,omitempty"`
+	Video       *outMedia  `json:"video,omitempty"`
+	Audio       *outMedia  `json:"audio,omitempty"`
+	File        *outMedia  `json:"file,omitempty"`
 	Template    *template  `json:"template,omitempty"`
 	WhatsApp    *whatsApp  `json:"whatsapp,omitempty"`
 	ClientRef   string     `json:"client_ref,omitempty"`
 	Failover    []*message `json:"failover,omitempty"`
+}
+
+// outMedia is the object of an outbound image, video, audio or file message: Vonage
+// fetches url.
+type outMedia struct {
+	URL     string `json:"url"`
+	Caption string `json:"caption,omitempty"`
+	Name    string `json:"name,omitempty"`
 }
 
 // template is a WhatsApp template with its parameters.
@@ -112,7 +124,63 @@ func build(out workspace.Outgoing) (*message, error) {
 	return m, nil
 }
 
-// Send implements workspace.Sender: one POST {apiUrl}/v1/messages, never retried here.
+// maxCaption is the longest caption Vonage passes on (WhatsApp's limit, §1.4).
+const maxCaption = 1024
+
+// buildFiles is the requests Send makes for a message with files: one per file, fetched by
+// Vonage from its link (an SMS identity sends them as MMS), the text as the first file's
+// caption or, when that file takes none, as a text message before it.
+func buildFiles(out workspace.Outgoing) ([]*message, error) {
+	text, err := wire.Body(out)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := wire.Links("Vonage", out.Files); err != nil {
+		return nil, err
+	}
+	id := out.Identity
+	ch := map[workspace.Channel]string{workspace.SMS: "mms", workspace.RCS: "rcs", workspace.WhatsApp: "whatsapp"}[id.Channel]
+	if ch == "" {
+		return nil, wire.Temporary("", "vonage does not carry %s", id.Channel)
+	}
+	from := wire.Digits(id.Address)
+	if ch == "rcs" {
+		if sender := wire.Setting(id, "rcsSenderId"); sender != "" {
+			from = sender
+		}
+	}
+	var msgs []*message
+	for _, part := range wire.Parts(text, out.Files, maxCaption, func(ct string) bool { return !strings.HasPrefix(ct, "audio/") }) {
+		m := &message{To: wire.Digits(out.To), From: from, Channel: ch, ClientRef: out.Message.ID}
+		if part.File == nil {
+			if ch == "mms" {
+				m.Channel = "sms" // an MMS text alone is an SMS
+			}
+			m.MessageType, m.Text = "text", part.Caption
+			msgs = append(msgs, m)
+			continue
+		}
+		obj := &outMedia{URL: part.File.Link, Caption: part.Caption}
+		switch kind, _, _ := strings.Cut(part.File.ContentType, "/"); kind {
+		case "image":
+			m.MessageType, m.Image = "image", obj
+		case "video":
+			m.MessageType, m.Video = "video", obj
+		case "audio":
+			m.MessageType, m.Audio = "audio", obj
+		default:
+			obj.Name = part.File.FileName
+			m.MessageType, m.File = "file", obj
+		}
+		msgs = append(msgs, m)
+	}
+	return msgs, nil
+}
+
+// Send implements workspace.Sender: one POST {apiUrl}/v1/messages per part, never retried
+// here. A message with files is one request per file; the first request's message_uuid
+// names the message. A part refused after an earlier one was accepted fails the send, and a
+// retry sends the earlier ones again: a contact may see a file twice, never miss one.
 func (p *Provider) Send(ctx context.Context, out workspace.Outgoing) (string, error) {
 	if out.Identity == nil || out.Message == nil {
 		return "", wire.Temporary("", "nothing to send")
@@ -121,10 +189,32 @@ func (p *Provider) Send(ctx context.Context, out workspace.Outgoing) (string, er
 	if err != nil {
 		return "", wire.Temporary("", "the identity's settings are invalid: %v", err)
 	}
-	body, err := build(out)
+	var msgs []*message
+	if len(out.Files) > 0 {
+		msgs, err = buildFiles(out)
+	} else {
+		var m *message
+		m, err = build(out)
+		msgs = []*message{m}
+	}
 	if err != nil {
 		return "", err
 	}
+	first := ""
+	for _, m := range msgs {
+		id, err := p.post(ctx, settings, key, m)
+		if err != nil {
+			return "", err
+		}
+		if first == "" {
+			first = id
+		}
+	}
+	return first, nil
+}
+
+// post sends one message and returns its message_uuid.
+func (p *Provider) post(ctx context.Context, settings map[string]string, key *rsa.PrivateKey, body *message) (string, error) {
 	raw, err := json.Marshal(body)
 	if err != nil {
 		return "", wire.Temporary("", "encoding the message: %v", err)

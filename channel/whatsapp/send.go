@@ -7,7 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"regexp"
 	"strings"
@@ -24,8 +27,20 @@ type request struct {
 	To                    string       `json:"to"`
 	Type                  string       `json:"type"`
 	Text                  *textBody    `json:"text,omitempty"`
+	Image                 *mediaUse    `json:"image,omitempty"`
+	Video                 *mediaUse    `json:"video,omitempty"`
+	Audio                 *mediaUse    `json:"audio,omitempty"`
+	Document              *mediaUse    `json:"document,omitempty"`
 	Template              *templateUse `json:"template,omitempty"`
 	BizOpaqueCallbackData string       `json:"biz_opaque_callback_data,omitempty"`
+}
+
+// mediaUse is an uploaded file in a message (§1.4: {id}, the recommended way), with its
+// caption (not for audio) and, for a document, its file name.
+type mediaUse struct {
+	ID       string `json:"id"`
+	Caption  string `json:"caption,omitempty"`
+	Filename string `json:"filename,omitempty"`
 }
 
 type textBody struct {
@@ -77,8 +92,29 @@ func build(out workspace.Outgoing) (*request, error) {
 	return r, nil
 }
 
+// mediaType is the message type WhatsApp sends a file as (§1.6): JPEG and PNG as images,
+// MP4 and 3GPP as video, its audio formats as audio, anything else as a document.
+func mediaType(contentType string) string {
+	switch contentType {
+	case "image/jpeg", "image/png":
+		return "image"
+	case "video/mp4", "video/3gpp":
+		return "video"
+	case "audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg":
+		return "audio"
+	}
+	return "document"
+}
+
+// maxCaption is WhatsApp's limit on a caption (§1.4).
+const maxCaption = 1024
+
 // Send implements workspace.Sender: one POST to the phone number's messages edge, never
-// retried here.
+// retried here. A message with files uploads each file to the media edge and sends one
+// message per file, the text as the first one's caption (or on its own before it when that
+// file takes none); the first message's wamid names the message. A part refused after an
+// earlier one was accepted fails the send, and a retry sends the earlier ones again: a
+// contact may see a file twice, never miss one.
 func (p *Provider) Send(ctx context.Context, out workspace.Outgoing) (string, error) {
 	if out.Identity == nil || out.Message == nil {
 		return "", wire.Temporary("", "nothing to send")
@@ -87,10 +123,109 @@ func (p *Provider) Send(ctx context.Context, out workspace.Outgoing) (string, er
 	if err != nil {
 		return "", wire.Temporary("", "the identity's settings are invalid: %v", err)
 	}
-	body, err := build(out)
+	if len(out.Files) == 0 {
+		body, err := build(out)
+		if err != nil {
+			return "", err
+		}
+		return p.post(ctx, settings, body)
+	}
+	text, err := wire.Body(out)
 	if err != nil {
 		return "", err
 	}
+	first := ""
+	for _, part := range wire.Parts(text, out.Files, maxCaption, func(ct string) bool { return mediaType(ct) != "audio" }) {
+		r := &request{MessagingProduct: "whatsapp", RecipientType: "individual", To: wire.Digits(out.To), BizOpaqueCallbackData: out.Message.ID}
+		if part.File == nil {
+			r.Type, r.Text = "text", &textBody{Body: part.Caption}
+		} else {
+			id, err := p.upload(ctx, settings, part.File)
+			if err != nil {
+				return "", err
+			}
+			use := &mediaUse{ID: id, Caption: part.Caption}
+			switch r.Type = mediaType(part.File.ContentType); r.Type {
+			case "image":
+				r.Image = use
+			case "video":
+				r.Video = use
+			case "audio":
+				r.Audio = use
+			default:
+				use.Filename = part.File.FileName
+				r.Document = use
+			}
+		}
+		wamid, err := p.post(ctx, settings, r)
+		if err != nil {
+			return "", err
+		}
+		if first == "" {
+			first = wamid
+		}
+	}
+	return first, nil
+}
+
+// upload streams one file to POST /{version}/{phone-number-id}/media (multipart: the file,
+// its type, messaging_product) and returns the media ID WhatsApp answers with.
+func (p *Provider) upload(ctx context.Context, settings map[string]string, f *workspace.OutgoingFile) (string, error) {
+	rc, err := f.Open(ctx)
+	if err != nil {
+		return "", wire.Temporary("", "reading %s: %v", f.FileName, err)
+	}
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	go func() {
+		defer rc.Close()
+		err := mw.WriteField("messaging_product", "whatsapp")
+		if err == nil {
+			err = mw.WriteField("type", f.ContentType)
+		}
+		if err == nil {
+			h := textproto.MIMEHeader{}
+			h.Set("Content-Disposition", mime.FormatMediaType("form-data", map[string]string{"name": "file", "filename": f.FileName}))
+			h.Set("Content-Type", f.ContentType)
+			var part io.Writer
+			if part, err = mw.CreatePart(h); err == nil {
+				_, err = io.Copy(part, rc)
+			}
+		}
+		if err == nil {
+			err = mw.Close()
+		}
+		pw.CloseWithError(err)
+	}()
+	endpoint := settings["apiUrl"] + "/" + url.PathEscape(settings["apiVersion"]) + "/" +
+		url.PathEscape(settings["phoneNumberId"]) + "/media"
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, pr)
+	if err != nil {
+		pr.CloseWithError(err)
+		return "", wire.Temporary("", "building the request: %v", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+settings["accessToken"])
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Accept", "application/json")
+	status, resp, err := wire.Do(wire.Client(p.Client, p.Timeout), req)
+	pr.CloseWithError(io.ErrClosedPipe) // the writer stops if the request ended early
+	if err != nil {
+		return "", err
+	}
+	if status >= 200 && status < 300 {
+		var ok struct {
+			ID wire.Flex `json:"id"`
+		}
+		if json.Unmarshal(resp, &ok) != nil || !mediaIDRE.MatchString(strings.TrimSpace(ok.ID.String())) {
+			return "", wire.Temporary("", "WhatsApp answered the upload of %s with %d and no media ID", f.FileName, status)
+		}
+		return strings.TrimSpace(ok.ID.String()), nil
+	}
+	return "", sendError(status, resp)
+}
+
+// post sends one message to the messages edge and returns its wamid.
+func (p *Provider) post(ctx context.Context, settings map[string]string, body *request) (string, error) {
 	raw, err := json.Marshal(body)
 	if err != nil {
 		return "", wire.Temporary("", "encoding the message: %v", err)
@@ -120,6 +255,13 @@ func (p *Provider) Send(ctx context.Context, out workspace.Outgoing) (string, er
 		}
 		return strings.TrimSpace(ok.Messages[0].ID.String()), nil
 	}
+	return "", sendError(status, resp)
+}
+
+// sendError classifies a refused request: 131047 is the closed window, 401/403 the
+// credentials, 429, 5xx and Meta's temporary codes the provider's trouble, any other 4xx
+// the message or its recipient.
+func sendError(status int, resp []byte) error {
 	var e struct {
 		Error apiErr `json:"error"`
 	}
@@ -134,15 +276,15 @@ func (p *Provider) Send(ctx context.Context, out workspace.Outgoing) (string, er
 	}
 	switch {
 	case code == windowClosed:
-		return "", e.Error.delivery()
+		return e.Error.delivery()
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		return "", wire.Credentials(code, status)
+		return wire.Credentials(code, status)
 	case status == http.StatusTooManyRequests || status >= 500 || temporaryCodes[code]:
-		return "", wire.Temporary(code, "WhatsApp answered %d: %s", status, msg)
+		return wire.Temporary(code, "WhatsApp answered %d: %s", status, msg)
 	case status >= 400:
-		return "", wire.Content(code, "WhatsApp refused the message: %s", msg)
+		return wire.Content(code, "WhatsApp refused the message: %s", msg)
 	default:
-		return "", wire.Temporary(code, "WhatsApp answered %d", status)
+		return wire.Temporary(code, "WhatsApp answered %d", status)
 	}
 }
 

@@ -5,6 +5,7 @@
 // does and sends delivery receipts for what the desk sends back. Alice works in one browser
 // context, the customer's phone page in another.
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import { eventually, OUTPUT } from './browser.mjs';
 import { goReady, offerCard, openPage, setUpDesk, signIn, toast } from './desk.mjs';
@@ -22,6 +23,8 @@ const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const log = (page) => page.getByRole('navigation', { name: 'Conversation log' });
 const card = (page, name) => log(page).getByRole('button', { name: new RegExp(escape(name)) });
 const RANK = { PENDING: 0, SENT: 1, DELIVERED: 2, READ: 3, FAILED: 4 };
+/** A small PDF (the server sniffs %PDF-). */
+const PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
 
 /** Records every delivery mark the agent's message `text` shows, in order, as it changes. */
 async function watchMarks(page, text) {
@@ -225,6 +228,21 @@ test('SMS in, WhatsApp out: the phone simulator texts the desk, delivery marks a
     timeout: 15_000,
   });
   await desk.screenshot({ path: `${OUTPUT}whatsapp-window.png` });
+
+  // C2: a file from the desk's paperclip reaches the phone (uploaded to WhatsApp's media edge,
+  // sent by its media ID), which downloads the very bytes Alice attached.
+  const [chooser] = await Promise.all([desk.waitForEvent('filechooser'), desk.getByRole('button', { name: 'Attach files' }).click()]);
+  await chooser.setFiles({ name: 'invoice.pdf', mimeType: 'application/pdf', buffer: PDF });
+  await desk.getByRole('list', { name: 'Attached files' }).getByRole('listitem', { name: 'invoice.pdf' }).getByText('Not scanned for viruses').waitFor();
+  await freeText.fill('Your invoice, as promised.');
+  await freeText.press('Enter');
+  await desk.getByRole('list', { name: 'Attached files' }).waitFor({ state: 'detached' });
+  const fileLink = waLog.getByRole('link', { name: 'invoice.pdf' });
+  await fileLink.waitFor({ timeout: 15_000 });
+  await waLog.getByText('Your invoice, as promised.').waitFor();
+  const [download] = await Promise.all([phone.waitForEvent('download'), fileLink.click()]);
+  assert.equal(download.suggestedFilename(), 'invoice.pdf');
+  assert.ok((await readFile(await download.path())).equals(PDF), 'the phone downloads the bytes the agent attached');
   await phone.screenshot({ path: `${OUTPUT}phone-simulator.png` });
 
   // Leave Alice's capacity as it was for any later test.

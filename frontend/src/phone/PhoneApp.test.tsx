@@ -248,4 +248,25 @@ describe('attaching a file', () => {
     const log = await screen.findByRole('log', { name: 'Messages with Acme Support' });
     expect(await within(log).findByText(/invoice\.pdf \(2 KB\)/)).toBeTruthy();
   });
+
+  it('links the files the desk sent, so the phone downloads them', async () => {
+    localStorage.setItem('agentdesk.phone', JSON.stringify({ phone: ME, name: 'Ana' }));
+    const fromDesk = {
+      identities,
+      messages: [
+        msg({
+          id: 'o1',
+          direction: 'out',
+          text: 'Your invoice',
+          at: '2026-11-21T12:00:00Z',
+          file: { name: 'invoice.pdf', contentType: 'application/pdf', size: 4096, url: '/demo/phone/api/file?id=o1&n=0' },
+        }),
+      ],
+    };
+    render(<PhoneApp api={fakeApi(fromDesk).api} pollMs={60_000} />);
+    const log = await screen.findByRole('log', { name: 'Messages with Acme Support' });
+    const link = await within(log).findByRole('link', { name: 'invoice.pdf' });
+    expect(link.getAttribute('href')).toBe('/demo/phone/api/file?id=o1&n=0');
+    expect(within(log).getByText('Your invoice')).toBeTruthy();
+  });
 });

@@ -291,7 +291,15 @@ export function PhoneApp({ api, pollMs = 1000 }: { api: PhoneApi; pollMs?: numbe
                   {m.template && <span className="bubble__template">Template: {m.template}</span>}
                   {m.file && (
                     <span className="bubble__file">
-                      📎 {m.file.name} ({formatSize(m.file.size)})
+                      📎{' '}
+                      {m.file.url ? (
+                        <a href={m.file.url} download={m.file.name}>
+                          {m.file.name}
+                        </a>
+                      ) : (
+                        m.file.name
+                      )}{' '}
+                      ({formatSize(m.file.size)})
                     </span>
                   )}
                   {m.text && <span className="bubble__text">{m.text}</span>}

@@ -29,8 +29,8 @@ export interface PhoneMessage {
   template: string | null;
   status: 'sent' | 'delivered' | 'read' | 'failed' | 'received';
   at: string;
-  /** The file the phone sent with the message (customer to desk only). */
-  file?: { name: string; contentType: string; size: number } | null;
+  /** The file of the message: one the phone sent, or one the desk sent (with the URL the phone downloads it from). */
+  file?: { name: string; contentType: string; size: number; url?: string } | null;
 }
 
 export interface PhoneState {

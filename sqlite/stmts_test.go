@@ -1,0 +1,49 @@
+package sqlite
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+)
+
+// TestPoolKeepsStatements: a query text is prepared once and kept, also when many callers
+// ask at once; past maxStatements texts, queries still run, unprepared; a statement that
+// does not prepare reports its error from the query itself.
+func TestPoolKeepsStatements(t *testing.T) {
+	s, err := Open(t.Context(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const q = `SELECT COUNT(*) FROM agents WHERE username <> ?`
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			var n int
+			if err := s.read.QueryRowContext(t.Context(), q, "x").Scan(&n); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	s.read.mu.RLock()
+	kept, first := len(s.read.stmts), s.read.stmts[q]
+	s.read.mu.RUnlock()
+	if first == nil {
+		t.Fatal("the statement was not kept")
+	}
+	for i := range maxStatements + 10 {
+		var n int
+		if err := s.read.QueryRowContext(t.Context(), fmt.Sprintf("SELECT %d", i)).Scan(&n); err != nil || n != i {
+			t.Fatalf("query %d: %d %v", i, n, err)
+		}
+	}
+	s.read.mu.RLock()
+	defer s.read.mu.RUnlock()
+	if len(s.read.stmts) != maxStatements || s.read.stmts[q] != first {
+		t.Fatalf("%d statements kept (%d before), want the cap %d with the first one still there", len(s.read.stmts), kept, maxStatements)
+	}
+	if _, err := s.read.QueryContext(t.Context(), `SELECT nothing FROM nowhere`); err == nil {
+		t.Fatal("a query that does not prepare ran")
+	}
+}

@@ -1,0 +1,120 @@
+package workspace_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/agentdesk/agentdesk/workspace"
+)
+
+// countingStore counts the reads Authenticate makes, and can run something in the middle of
+// an agent read (as if another request changed the agent right then).
+type countingStore struct {
+	workspace.Store
+	sessions, agents atomic.Int64
+	duringAgent      func()
+}
+
+func (c *countingStore) Session(ctx context.Context, hash string) (*workspace.Session, error) {
+	c.sessions.Add(1)
+	return c.Store.Session(ctx, hash)
+}
+
+func (c *countingStore) Agent(ctx context.Context, id string) (*workspace.Agent, error) {
+	c.agents.Add(1)
+	a, err := c.Store.Agent(ctx, id)
+	if f := c.duringAgent; f != nil {
+		c.duringAgent = nil
+		f()
+	}
+	return a, err
+}
+
+// TestSessionCache (issue 14 §3): a session and its agent are read once and then served from
+// memory; a change of the agent, a sign-out or a revocation is seen by the very next request;
+// a read that a change overtook is not kept; nothing is kept longer than its TTL.
+func TestSessionCache(t *testing.T) {
+	e := newEnv(t)
+	store := &countingStore{Store: e.s.Store}
+	e.s.Store = store
+	ctx := t.Context()
+	token, _, _, err := e.s.Login(ctx, "alice", "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reads := func() int64 { return store.sessions.Load() + store.agents.Load() }
+	auth := func() workspace.Principal {
+		t.Helper()
+		p, err := e.s.Authenticate(ctx, token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+
+	first := auth()
+	before := reads()
+	for range 5 {
+		if p := auth(); p.Agent.ID != first.Agent.ID || p.Agent.Presence != workspace.Offline {
+			t.Fatalf("cached principal: %+v", p.Agent)
+		}
+	}
+	if got := reads() - before; got != 0 {
+		t.Fatalf("five more requests read the store %d times", got)
+	}
+
+	// Her own change shows on the next request.
+	if _, err := e.s.SetPresence(workspace.WithPrincipal(ctx, first), workspace.Ready); err != nil {
+		t.Fatal(err)
+	}
+	if p := auth(); p.Agent.Presence != workspace.Ready {
+		t.Fatalf("after going READY the principal says %s", p.Agent.Presence)
+	}
+
+	// A change that lands while her record is being read: that read is not kept.
+	e.clock.Advance(3 * time.Second) // past the TTL: the next request reads
+	store.duringAgent = func() {
+		if _, err := e.s.SetPresence(workspace.WithPrincipal(ctx, first), workspace.NotReady); err != nil {
+			t.Error(err)
+		}
+	}
+	auth()
+	before = reads()
+	if p := auth(); p.Agent.Presence != workspace.NotReady || reads() == before {
+		t.Fatalf("a read overtaken by a change was kept: presence %s, %d reads", p.Agent.Presence, reads()-before)
+	}
+
+	// The TTL: served from memory until it runs out, then read again.
+	before = reads()
+	auth()
+	e.clock.Advance(2 * time.Second)
+	auth()
+	if got := reads() - before; got != 2 {
+		t.Fatalf("%d reads across the TTL, want the session and the agent once", got)
+	}
+
+	// Signing out ends the session for the very next request.
+	p := auth()
+	if _, err := e.s.Logout(workspace.WithPrincipal(ctx, p)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.s.Authenticate(ctx, token); workspace.ErrorCode(err) != workspace.EUNAUTHENTICATED {
+		t.Fatalf("after sign-out: %v, want UNAUTHENTICATED", err)
+	}
+
+	// Disabling an agent ends their sessions for the very next request.
+	token, _, _, err = e.s.Login(ctx, "bob", "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth()
+	bob := e.agent("bob")
+	if _, err := e.s.SetAgentDisabled(e.as("admin"), bob.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.s.Authenticate(ctx, token); workspace.ErrorCode(err) != workspace.EUNAUTHENTICATED {
+		t.Fatalf("after disabling: %v, want UNAUTHENTICATED", err)
+	}
+}
