@@ -409,8 +409,8 @@ func TestWebhookInputRefused(t *testing.T) {
 // TestInteractionEventsLeakNothing: streams opened and dropped leave no watcher and no
 // goroutine behind.
 func TestInteractionEventsLeakNothing(t *testing.T) {
-	m := startCRM(t)
-	baseWatchers, baseGoroutines := m.Hub.Watchers(), runtime.NumGoroutine()
+	m := startCRM(t, func(c *server.Config) { c.WebhookPoll = 0 }) // no webhook runner: the streams alone watch
+	baseGoroutines := runtime.NumGoroutine()
 	var subs []*wsClient
 	for range 50 {
 		subs = append(subs, subscribeEvents(t, m, workspace.DemoAPIKey, nil))
@@ -421,8 +421,13 @@ func TestInteractionEventsLeakNothing(t *testing.T) {
 			t.Fatalf("first event %v", e)
 		}
 	}
+	if n := m.Hub.TopicWatchers(workspace.ChangesTopic); n != 50 {
+		t.Fatalf("%d streams watch for stored events, want 50", n)
+	}
 	for _, s := range subs {
 		s.conn.CloseNow()
 	}
-	waitFor(t, func() bool { return m.Hub.Watchers() == baseWatchers && runtime.NumGoroutine() <= baseGoroutines+5 })
+	waitLong(t, "the streams to end", func() bool {
+		return m.Hub.TopicWatchers(workspace.ChangesTopic) == 0 && runtime.NumGoroutine() <= baseGoroutines+5
+	})
 }
