@@ -177,6 +177,22 @@ func (r *interactionResolver) DispositionSuggestions(ctx context.Context, obj *w
 	return r.Service.DispositionSuggestions(ctx, obj)
 }
 
+// UpdatedAt is the resolver for the updatedAt field.
+func (r *interactionResolver) UpdatedAt(ctx context.Context, obj *workspace.Interaction) (*time.Time, error) {
+	t := obj.LastChanged()
+	return &t, nil
+}
+
+// Interaction is the resolver for the interaction field.
+func (r *interactionEventResolver) Interaction(ctx context.Context, obj *workspace.ChangeEvent) (*workspace.Interaction, error) {
+	return r.Service.Interaction(ctx, obj.InteractionID)
+}
+
+// Message is the resolver for the message field.
+func (r *interactionEventResolver) Message(ctx context.Context, obj *workspace.ChangeEvent) (*workspace.Message, error) {
+	return r.Service.EventMessage(ctx, obj)
+}
+
 // WrapSeconds is the resolver for the wrapSeconds field.
 func (r *interactionPlanResolver) WrapSeconds(ctx context.Context, obj *workspace.Plan) (*int, error) {
 	return obj.WrapTimerSeconds(), nil
@@ -474,6 +490,43 @@ func (r *mutationResolver) InsertSummary(ctx context.Context, input model.Insert
 	return interactionPayload(r.Service.InsertSummary(ctx, input.InteractionID))
 }
 
+// CreateWebhook is the resolver for the createWebhook field.
+func (r *mutationResolver) CreateWebhook(ctx context.Context, input model.CreateWebhookInput) (*model.CreateWebhookPayload, error) {
+	w, secret, err := r.Service.CreateWebhook(ctx, input.URL, input.Kinds)
+	uerrs, err := userErrors(err)
+	if err != nil || len(uerrs) > 0 {
+		return &model.CreateWebhookPayload{UserErrors: uerrs}, err
+	}
+	return &model.CreateWebhookPayload{Webhook: w, Secret: &secret, UserErrors: uerrs}, nil
+}
+
+// DeleteWebhook is the resolver for the deleteWebhook field.
+func (r *mutationResolver) DeleteWebhook(ctx context.Context, input model.DeleteWebhookInput) (*model.DeleteWebhookPayload, error) {
+	err := r.Service.DeleteWebhook(ctx, input.WebhookID)
+	uerrs, err := inputErrors(err)
+	if err != nil || len(uerrs) > 0 {
+		return &model.DeleteWebhookPayload{UserErrors: uerrs}, err
+	}
+	return &model.DeleteWebhookPayload{DeletedID: &input.WebhookID, UserErrors: uerrs}, nil
+}
+
+// RotateWebhookSecret is the resolver for the rotateWebhookSecret field.
+func (r *mutationResolver) RotateWebhookSecret(ctx context.Context, input model.RotateWebhookSecretInput) (*model.RotateWebhookSecretPayload, error) {
+	w, secret, err := r.Service.RotateWebhookSecret(ctx, input.WebhookID)
+	uerrs, err := inputErrors(err)
+	if err != nil || len(uerrs) > 0 {
+		return &model.RotateWebhookSecretPayload{UserErrors: uerrs}, err
+	}
+	return &model.RotateWebhookSecretPayload{Webhook: w, Secret: &secret, UserErrors: uerrs}, nil
+}
+
+// RedeliverWebhookEvent is the resolver for the redeliverWebhookEvent field.
+func (r *mutationResolver) RedeliverWebhookEvent(ctx context.Context, input model.RedeliverWebhookEventInput) (*model.RedeliverWebhookEventPayload, error) {
+	d, delivered, err := r.Service.RedeliverWebhookEvent(ctx, input.WebhookID, input.EventID)
+	uerrs, err := inputErrors(err)
+	return &model.RedeliverWebhookEventPayload{Delivery: d, Delivered: delivered, UserErrors: uerrs}, err
+}
+
 // ExpiresAt is the resolver for the expiresAt field.
 func (r *offerResolver) ExpiresAt(ctx context.Context, obj *workspace.Offer) (*time.Time, error) {
 	if obj.ExpiresAt.IsZero() {
@@ -526,7 +579,10 @@ func (r *queryResolver) Interactions(ctx context.Context, filter *model.Interact
 	var f workspace.InteractionFilter
 	if filter != nil {
 		f = workspace.InteractionFilter{States: filter.States, Channels: filter.Channels,
-			CreatedAfter: filter.CreatedAfter, CreatedBefore: filter.CreatedBefore}
+			CreatedAfter: filter.CreatedAfter, CreatedBefore: filter.CreatedBefore, UpdatedAfter: filter.UpdatedAfter}
+		if filter.PlanID != nil {
+			f.PlanID = *filter.PlanID
+		}
 		if filter.AgentID != nil {
 			f.AgentID = *filter.AgentID
 		}
@@ -620,6 +676,11 @@ func (r *queryResolver) AuditLog(ctx context.Context, objectType *string, object
 	return conn, nil
 }
 
+// Webhooks is the resolver for the webhooks field.
+func (r *queryResolver) Webhooks(ctx context.Context) ([]*workspace.Webhook, error) {
+	return r.Service.Webhooks(ctx)
+}
+
 // Offers is the resolver for the offers field.
 func (r *subscriptionResolver) Offers(ctx context.Context) (<-chan *workspace.OfferEvent, error) {
 	return workspace.FollowFeed(ctx, r.Service, workspace.AgentTopic, func(e *workspace.OfferEvent) *workspace.OfferEvent { return e })
@@ -664,6 +725,15 @@ func (r *subscriptionResolver) AgentUpdates(ctx context.Context) (<-chan *worksp
 	return r.Service.WatchAgents(ctx)
 }
 
+// InteractionEvents is the resolver for the interactionEvents field.
+func (r *subscriptionResolver) InteractionEvents(ctx context.Context, kinds []workspace.ChangeKind, after *string) (<-chan *workspace.ChangeEvent, error) {
+	var from string
+	if after != nil {
+		from = *after
+	}
+	return r.Service.Changes(ctx, kinds, from)
+}
+
 // Target is the resolver for the target field.
 func (r *transferResultResolver) Target(ctx context.Context, obj *workspace.TransferEvent) (*workspace.Agent, error) {
 	return r.Service.AgentFor(ctx, obj.TargetAgentID)
@@ -692,6 +762,45 @@ func (r *webchatSessionResolver) Messages(ctx context.Context, obj *workspace.In
 	return r.transcript(ctx, obj, first, after)
 }
 
+// FailedDeliveries is the resolver for the failedDeliveries field.
+func (r *webhookResolver) FailedDeliveries(ctx context.Context, obj *workspace.Webhook, first *int) ([]*workspace.WebhookDelivery, error) {
+	return r.Service.FailedDeliveries(ctx, obj, first)
+}
+
+// LastDelivery is the resolver for the lastDelivery field.
+func (r *webhookResolver) LastDelivery(ctx context.Context, obj *workspace.Webhook) (*workspace.WebhookDelivery, error) {
+	return obj.Last, nil
+}
+
+// RetryingAttempts is the resolver for the retryingAttempts field.
+func (r *webhookResolver) RetryingAttempts(ctx context.Context, obj *workspace.Webhook) (int, error) {
+	return obj.Attempts, nil
+}
+
+// NextAttemptAt is the resolver for the nextAttemptAt field.
+func (r *webhookResolver) NextAttemptAt(ctx context.Context, obj *workspace.Webhook) (*time.Time, error) {
+	if obj.Attempts == 0 {
+		return nil, nil
+	}
+	return &obj.NextAttemptAt, nil
+}
+
+// LastStatus is the resolver for the lastStatus field.
+func (r *webhookDeliveryResolver) LastStatus(ctx context.Context, obj *workspace.WebhookDelivery) (*int, error) {
+	if obj.LastStatus == 0 {
+		return nil, nil
+	}
+	return &obj.LastStatus, nil
+}
+
+// LastError is the resolver for the lastError field.
+func (r *webhookDeliveryResolver) LastError(ctx context.Context, obj *workspace.WebhookDelivery) (*string, error) {
+	if obj.LastError == "" {
+		return nil, nil
+	}
+	return &obj.LastError, nil
+}
+
 // Agent returns AgentResolver implementation.
 func (r *Resolver) Agent() AgentResolver { return &agentResolver{r} }
 
@@ -715,6 +824,9 @@ func (r *Resolver) DeliveryError() DeliveryErrorResolver { return &deliveryError
 
 // Interaction returns InteractionResolver implementation.
 func (r *Resolver) Interaction() InteractionResolver { return &interactionResolver{r} }
+
+// InteractionEvent returns InteractionEventResolver implementation.
+func (r *Resolver) InteractionEvent() InteractionEventResolver { return &interactionEventResolver{r} }
 
 // InteractionPlan returns InteractionPlanResolver implementation.
 func (r *Resolver) InteractionPlan() InteractionPlanResolver { return &interactionPlanResolver{r} }
@@ -743,22 +855,31 @@ func (r *Resolver) TransferResult() TransferResultResolver { return &transferRes
 // WebchatSession returns WebchatSessionResolver implementation.
 func (r *Resolver) WebchatSession() WebchatSessionResolver { return &webchatSessionResolver{r} }
 
+// Webhook returns WebhookResolver implementation.
+func (r *Resolver) Webhook() WebhookResolver { return &webhookResolver{r} }
+
+// WebhookDelivery returns WebhookDeliveryResolver implementation.
+func (r *Resolver) WebhookDelivery() WebhookDeliveryResolver { return &webhookDeliveryResolver{r} }
+
 type (
-	agentResolver           struct{ *Resolver }
-	apiKeyResolver          struct{ *Resolver }
-	attachmentResolver      struct{ *Resolver }
-	auditEntryResolver      struct{ *Resolver }
-	cannedResponseResolver  struct{ *Resolver }
-	contactResolver         struct{ *Resolver }
-	deliveryErrorResolver   struct{ *Resolver }
-	interactionResolver     struct{ *Resolver }
-	interactionPlanResolver struct{ *Resolver }
-	messageResolver         struct{ *Resolver }
-	mutationResolver        struct{ *Resolver }
-	offerResolver           struct{ *Resolver }
-	pendingTransferResolver struct{ *Resolver }
-	queryResolver           struct{ *Resolver }
-	subscriptionResolver    struct{ *Resolver }
-	transferResultResolver  struct{ *Resolver }
-	webchatSessionResolver  struct{ *Resolver }
+	agentResolver            struct{ *Resolver }
+	apiKeyResolver           struct{ *Resolver }
+	attachmentResolver       struct{ *Resolver }
+	auditEntryResolver       struct{ *Resolver }
+	cannedResponseResolver   struct{ *Resolver }
+	contactResolver          struct{ *Resolver }
+	deliveryErrorResolver    struct{ *Resolver }
+	interactionResolver      struct{ *Resolver }
+	interactionEventResolver struct{ *Resolver }
+	interactionPlanResolver  struct{ *Resolver }
+	messageResolver          struct{ *Resolver }
+	mutationResolver         struct{ *Resolver }
+	offerResolver            struct{ *Resolver }
+	pendingTransferResolver  struct{ *Resolver }
+	queryResolver            struct{ *Resolver }
+	subscriptionResolver     struct{ *Resolver }
+	transferResultResolver   struct{ *Resolver }
+	webchatSessionResolver   struct{ *Resolver }
+	webhookResolver          struct{ *Resolver }
+	webhookDeliveryResolver  struct{ *Resolver }
 )

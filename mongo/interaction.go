@@ -2,6 +2,7 @@ package mongo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -51,7 +52,10 @@ type interactionDoc struct {
 	ParkedBy     string                     `bson:"parkedBy"`
 	QueuedAt     *time.Time                 `bson:"queuedAt"`
 	Assisted     workspace.AssistOutcome    `bson:"assisted,omitempty"`
+	UpdatedAt    *time.Time                 `bson:"updatedAt"`
 	Version      int64                      `bson:"version"`
+	// Outbox holds the change events staged by writes, until the relay publishes them.
+	Outbox []changeDoc `bson:"outbox,omitempty"`
 }
 
 // transferDoc is a pending transfer offer inside an interactionDoc.
@@ -77,7 +81,7 @@ func toInteractionDoc(ix *workspace.Interaction) interactionDoc {
 	if t := ix.Transfer; t != nil {
 		transfer = &transferDoc{FromAgentID: t.FromAgentID, ToAgentID: t.ToAgentID, OfferID: t.OfferID, ExpiresAt: t.ExpiresAt}
 	}
-	return interactionDoc{
+	d := interactionDoc{
 		LastContact: ix.LastContactAt, AutoParkAt: ix.AutoParkAt, ParkedAt: ix.ParkedAt, ParkedUntil: ix.ParkedUntil,
 		Transfer: transfer, FormerAgents: ix.FormerAgentIDs,
 		ID: ix.ID, Channel: ix.Channel, Direction: ix.Direction, State: ix.State,
@@ -88,7 +92,12 @@ func toInteractionDoc(ix *workspace.Interaction) interactionDoc {
 		OfferSeq: ix.OfferSeq, OfferedAt: ix.OfferedAt, AutoAccepted: ix.AutoAccepted, RejectedBy: ix.RejectedBy,
 		DueAt: due, ContactToken: ix.ContactTokenHash, IdentityID: ix.IdentityID, ThreadKey: ix.ThreadKey,
 		ContactWrote: ix.ContactWroteAt, ParkedBy: ix.ParkedBy, QueuedAt: ix.QueuedAt, Assisted: ix.Assisted, Version: ix.Version,
+		Outbox: toEventDocs(ix.Outbox),
 	}
+	if !ix.UpdatedAt.IsZero() {
+		d.UpdatedAt = &ix.UpdatedAt
+	}
+	return d
 }
 
 func (d *interactionDoc) interaction() *workspace.Interaction {
@@ -107,7 +116,7 @@ func (d *interactionDoc) interaction() *workspace.Interaction {
 	if t := d.Transfer; t != nil {
 		transfer = &workspace.Transfer{FromAgentID: t.FromAgentID, ToAgentID: t.ToAgentID, OfferID: t.OfferID, ExpiresAt: t.ExpiresAt.UTC()}
 	}
-	return &workspace.Interaction{
+	ix := &workspace.Interaction{
 		LastContactAt: utc(d.LastContact), AutoParkAt: utc(d.AutoParkAt), ParkedAt: utc(d.ParkedAt),
 		ParkedUntil: utc(d.ParkedUntil), Transfer: transfer, FormerAgentIDs: d.FormerAgents,
 		ID: d.ID, Channel: d.Channel, Direction: d.Direction, State: d.State,
@@ -119,6 +128,10 @@ func (d *interactionDoc) interaction() *workspace.Interaction {
 		DueAt: due, ContactTokenHash: d.ContactToken, IdentityID: d.IdentityID, ThreadKey: d.ThreadKey,
 		ContactWroteAt: utc(d.ContactWrote), ParkedBy: d.ParkedBy, QueuedAt: utc(d.QueuedAt), Assisted: d.Assisted, Version: d.Version,
 	}
+	if d.UpdatedAt != nil {
+		ix.UpdatedAt = d.UpdatedAt.UTC()
+	}
+	return ix
 }
 
 // CreateInteraction stores a new live interaction; a taken ID is CONFLICT. Only the live
@@ -160,12 +173,24 @@ func (s *Store) LiveInteractionByThread(ctx context.Context, key string) (*works
 func (s *Store) UpdateInteraction(ctx context.Context, ix *workspace.Interaction, from workspace.InteractionState) error {
 	d := toInteractionDoc(ix)
 	d.Version++
-	filter := bson.D{{Key: "_id", Value: ix.ID}, {Key: "version", Value: ix.Version}, {Key: "state", Value: from}}
-	if err := replaceWhere(ctx, s.interactions, filter, d, "Interaction"); err != nil {
+	filter := bson.D{{Key: "_id", Value: ix.ID}, {Key: "version", Value: ix.Version}, {Key: "state", Value: from}, notAfter(ix.UpdatedAt)}
+	update, err := updateFields(d, []string{"threadKey"}, ix.Outbox)
+	if err != nil {
+		return err
+	}
+	if err := updateWhere(ctx, s.interactions, filter, update, "Interaction"); err != nil {
 		return err
 	}
 	ix.Version = d.Version
 	return nil
+}
+
+// notAfter matches a document whose updatedAt is at or before t, or unset.
+func notAfter(t time.Time) bson.E {
+	return bson.E{Key: "$or", Value: bson.A{
+		bson.D{{Key: "updatedAt", Value: bson.D{{Key: "$lte", Value: t}}}},
+		bson.D{{Key: "updatedAt", Value: nil}},
+	}}
 }
 
 // ArchiveInteraction writes the COMPLETED interaction ix to history, replacing an earlier
@@ -178,7 +203,17 @@ func (s *Store) ArchiveInteraction(ctx context.Context, ix *workspace.Interactio
 		return fmt.Errorf("mongo: archive interaction %s in state %s, want %s", ix.ID, ix.State, workspace.Completed)
 	}
 	id := bson.D{{Key: "_id", Value: ix.ID}}
-	if _, err := s.history.ReplaceOne(ctx, id, toInteractionDoc(ix), options.Replace().SetUpsert(true)); err != nil {
+	// The live record's staged events go along, so the relay still finds them.
+	doc := toInteractionDoc(ix)
+	var staged struct {
+		Outbox []changeDoc `bson:"outbox"`
+	}
+	err := s.interactions.FindOne(ctx, id, options.FindOne().SetProjection(bson.D{{Key: "outbox", Value: 1}})).Decode(&staged)
+	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+		return fmt.Errorf("mongo: archive interaction: %w", err)
+	}
+	doc.Outbox = staged.Outbox
+	if _, err := s.history.ReplaceOne(ctx, id, doc, options.Replace().SetUpsert(true)); err != nil {
 		return fmt.Errorf("mongo: archive interaction: %w", err)
 	}
 	live := bson.D{{Key: "_id", Value: ix.ID}, {Key: "state", Value: workspace.Completed}}
@@ -221,6 +256,9 @@ func (s *Store) Interactions(ctx context.Context, f workspace.InteractionFilter,
 	if f.AgentID != "" {
 		filter = append(filter, bson.E{Key: "agentId", Value: f.AgentID})
 	}
+	if f.PlanID != "" {
+		filter = append(filter, bson.E{Key: "planId", Value: f.PlanID})
+	}
 	if f.ContactAddress != "" {
 		filter = append(filter, bson.E{Key: "contact.address", Value: f.ContactAddress})
 	}
@@ -234,13 +272,18 @@ func (s *Store) Interactions(ctx context.Context, f workspace.InteractionFilter,
 	if len(created) > 0 {
 		filter = append(filter, bson.E{Key: "createdAt", Value: created})
 	}
+	order, at := "createdAt", func(ix *workspace.Interaction) time.Time { return ix.CreatedAt }
+	if f.UpdatedAfter != nil {
+		order, at = "updatedAt", func(ix *workspace.Interaction) time.Time { return ix.UpdatedAt }
+		filter = append(filter, bson.E{Key: "updatedAt", Value: bson.D{{Key: "$gte", Value: *f.UpdatedAfter}}})
+	}
 	if after != nil {
 		filter = append(filter, bson.E{Key: "$or", Value: bson.A{
-			bson.D{{Key: "createdAt", Value: bson.D{{Key: "$gt", Value: after.CreatedAt}}}},
-			bson.D{{Key: "createdAt", Value: after.CreatedAt}, {Key: "_id", Value: bson.D{{Key: "$gt", Value: after.ID}}}},
+			bson.D{{Key: order, Value: bson.D{{Key: "$gt", Value: after.CreatedAt}}}},
+			bson.D{{Key: order, Value: after.CreatedAt}, {Key: "_id", Value: bson.D{{Key: "$gt", Value: after.ID}}}},
 		}})
 	}
-	sort := bson.D{{Key: "createdAt", Value: 1}, {Key: "_id", Value: 1}}
+	sort := bson.D{{Key: order, Value: 1}, {Key: "_id", Value: 1}}
 
 	// History holds only COMPLETED interactions and the live part excludes them, so a state
 	// filter can rule out a whole collection.
@@ -267,7 +310,7 @@ func (s *Store) Interactions(ctx context.Context, f workspace.InteractionFilter,
 		page = append(page, done...)
 	}
 	slices.SortFunc(page, func(a, b *workspace.Interaction) int {
-		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+		if c := at(a).Compare(at(b)); c != 0 {
 			return c
 		}
 		return strings.Compare(a.ID, b.ID)

@@ -31,6 +31,8 @@ type messageDoc struct {
 	NextAttemptAt time.Time                `bson:"nextAttemptAt"`
 	AttachmentIDs []string                 `bson:"attachmentIds,omitempty"`
 	Version       int64                    `bson:"version"`
+	// Outbox holds the message's MESSAGE event until the relay publishes it.
+	Outbox []changeDoc `bson:"outbox,omitempty"`
 }
 
 // deliveryErrorDoc is why a message was not delivered, inside a messageDoc.
@@ -81,7 +83,24 @@ func (d *messageDoc) message() *workspace.Message {
 // AppendMessage adds a message to its interaction's transcript; a taken ID or ExternalID is
 // CONFLICT.
 func (s *Store) AppendMessage(ctx context.Context, m *workspace.Message) error {
-	return insert(ctx, s.messages, toMessageDoc(m), "Message")
+	d := toMessageDoc(m)
+	d.Outbox = toEventDocs(m.Outbox)
+	if err := insert(ctx, s.messages, d, "Message"); err != nil {
+		return err
+	}
+	// The interaction changed: its updatedAt moves, after the message is stored, so a reader
+	// that sees the new updatedAt also sees the message.
+	at := m.SentAt.Truncate(time.Millisecond)
+	filter := bson.D{{Key: "_id", Value: m.InteractionID}, {Key: "$or", Value: bson.A{
+		bson.D{{Key: "updatedAt", Value: bson.D{{Key: "$lt", Value: at}}}},
+		bson.D{{Key: "updatedAt", Value: nil}},
+	}}}
+	for _, c := range []*mongo.Collection{s.interactions, s.history} {
+		if _, err := c.UpdateOne(ctx, filter, bson.D{{Key: "$set", Value: bson.D{{Key: "updatedAt", Value: at}}}}); err != nil {
+			return fmt.Errorf("mongo: append message: %w", err)
+		}
+	}
+	return nil
 }
 
 // Message returns the message with this ID.
@@ -110,7 +129,16 @@ func (s *Store) findMessage(ctx context.Context, filter bson.D) (*workspace.Mess
 func (s *Store) UpdateMessage(ctx context.Context, m *workspace.Message) error {
 	d := toMessageDoc(m)
 	d.Version++
-	if err := replaceVersion(ctx, s.messages, m.ID, m.Version, d, "Message"); err != nil {
+	// An update, not a replacement: the message's MESSAGE event may still be staged.
+	update, err := updateFields(d, []string{"externalId", "attachmentIds"}, nil)
+	if err != nil {
+		return err
+	}
+	var v any = m.Version
+	if m.Version == 0 { // documents stored before they had versions have no field: null matches it
+		v = bson.D{{Key: "$in", Value: bson.A{int64(0), nil}}}
+	}
+	if err := updateWhere(ctx, s.messages, bson.D{{Key: "_id", Value: m.ID}, {Key: "version", Value: v}}, update, "Message"); err != nil {
 		return err
 	}
 	m.Version = d.Version

@@ -48,6 +48,11 @@ type Store struct {
 	audit        *mongo.Collection
 	attachments  *mongo.Collection
 	assist       *mongo.Collection
+	// events holds published change events; meta the relay's lease and the seq counter.
+	events          *mongo.Collection
+	meta            *mongo.Collection
+	webhooks        *mongo.Collection
+	webhookFailures *mongo.Collection
 }
 
 var _ workspace.Store = (*Store)(nil)
@@ -70,22 +75,26 @@ func Open(ctx context.Context, uri string) (*Store, error) {
 	}
 	db := client.Database(name)
 	s := &Store{
-		uri:          uri,
-		client:       client,
-		db:           db,
-		agents:       db.Collection("agents"),
-		sessions:     db.Collection("sessions"),
-		apiKeys:      db.Collection("apikeys"),
-		plans:        db.Collection("plans"),
-		interactions: db.Collection("interactions"),
-		history:      db.Collection("history"),
-		messages:     db.Collection("messages"),
-		identities:   db.Collection("identities"),
-		templates:    db.Collection("templates"),
-		canned:       db.Collection("cannedresponses"),
-		audit:        db.Collection("audit"),
-		attachments:  db.Collection("attachments"),
-		assist:       db.Collection("assistexamples"),
+		uri:             uri,
+		client:          client,
+		db:              db,
+		agents:          db.Collection("agents"),
+		sessions:        db.Collection("sessions"),
+		apiKeys:         db.Collection("apikeys"),
+		plans:           db.Collection("plans"),
+		interactions:    db.Collection("interactions"),
+		history:         db.Collection("history"),
+		messages:        db.Collection("messages"),
+		identities:      db.Collection("identities"),
+		templates:       db.Collection("templates"),
+		canned:          db.Collection("cannedresponses"),
+		audit:           db.Collection("audit"),
+		attachments:     db.Collection("attachments"),
+		assist:          db.Collection("assistexamples"),
+		events:          db.Collection("changeevents"),
+		meta:            db.Collection("meta"),
+		webhooks:        db.Collection("webhooks"),
+		webhookFailures: db.Collection("webhookfailures"),
 	}
 
 	pingCtx, cancel := context.WithTimeout(ctx, openTimeout)
@@ -163,6 +172,13 @@ func (s *Store) createIndexes(ctx context.Context) error {
 		// One identity per channel and address; one template per identity, name and
 		// language, which also serves an identity's list.
 		{s.identities, []string{"channel", "address"}, true},
+		// CRM: incremental sync in updatedAt order and by plan; events read in seq order;
+		// the relay finds documents with staged events; failed deliveries newest first.
+		{s.interactions, []string{"updatedAt", "_id"}, false},
+		{s.history, []string{"updatedAt", "_id"}, false},
+		{s.history, []string{"planId", "createdAt", "_id"}, false},
+		{s.events, []string{"seq"}, true},
+		{s.webhookFailures, []string{"webhookId", "lastAttemptAt", "eventId"}, false},
 		{s.templates, []string{"identityId", "name", "language"}, true},
 	} {
 		model := mongo.IndexModel{Keys: keysOf(ix.keys...), Options: options.Index().SetUnique(ix.unique)}
@@ -191,6 +207,10 @@ func (s *Store) createIndexes(ctx context.Context) error {
 		{s.apiKeys, "id", []string{"id"}, true, nonEmpty("id"), []string{"id"}},
 		{s.messages, "due", []string{"nextAttemptAt", "_id"}, false,
 			bson.D{{Key: "delivery", Value: workspace.DeliveryPending}}, []string{"delivery", "nextAttemptAt", "_id"}},
+		// The relay reads only the documents with staged change events.
+		{s.interactions, "outbox", []string{"outbox._id"}, false, hasOutbox, []string{"outbox._id"}},
+		{s.history, "outbox", []string{"outbox._id"}, false, hasOutbox, []string{"outbox._id"}},
+		{s.messages, "outbox", []string{"outbox._id"}, false, hasOutbox, []string{"outbox._id"}},
 		// The sweeper reads only the drafts (no message), oldest expiry first.
 		{s.attachments, "drafts", []string{"expiresAt", "_id"}, false,
 			bson.D{{Key: "messageId", Value: ""}}, []string{"messageId", "expiresAt", "_id"}},

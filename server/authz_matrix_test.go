@@ -146,6 +146,7 @@ func azRows() []azRow {
 	followHeld := azExpect{U, U, A, F, A, F, A, F, U, U} // live messages of the held chat
 	agentFeeds := azExpect{U, U, F, F, A, A, A, F, U, U} // the signed-in agent's own feeds
 	supervisorOnly := azExpect{U, U, F, F, F, F, A, F, U, U}
+	crmFeed := azExpect{U, U, F, F, F, F, A, A, U, U} // every interaction's events: CRM keys and supervisors
 	backReady := func(t *testing.T, e *azEnv, _ azResult) { e.ready(t) }
 
 	return []azRow{
@@ -235,6 +236,15 @@ func azRows() []azRow {
 		{op: "Mutation.deleteCannedResponse", doc: `mutation { deleteCannedResponse(input: {cannedResponseId: "00000000-0000-4000-8000-000000000000"}) { deletedId userErrors { code field } } }`, expect: supervisorOnly},
 		{op: "Subscription.queueStatsUpdates", doc: `subscription { queueStatsUpdates { plan { id } waiting } }`, expect: supervisorOnly},
 		{op: "Subscription.agentUpdates", doc: `subscription { agentUpdates { id presence } }`, expect: supervisorOnly},
+
+		// CRM integration (issue 18): supervisors manage webhooks (CRM keys only read); every
+		// allowed cell is refused after authorisation (a URL the server refuses, an unknown ID).
+		{op: "Query.webhooks", doc: `query { webhooks { id url kinds active failedDeliveries(first: 5) { eventId } } }`, expect: supervisorOnly},
+		{op: "Mutation.createWebhook", doc: `mutation { createWebhook(input: {url: "http://crm.example.com/hook", kinds: [CREATED]}) { webhook { id } secret userErrors { code field } } }`, expect: supervisorOnly},
+		{op: "Mutation.deleteWebhook", doc: `mutation { deleteWebhook(input: {webhookId: "00000000-0000-4000-8000-000000000000"}) { deletedId userErrors { code field } } }`, expect: supervisorOnly},
+		{op: "Mutation.rotateWebhookSecret", doc: `mutation { rotateWebhookSecret(input: {webhookId: "00000000-0000-4000-8000-000000000000"}) { secret userErrors { code field } } }`, expect: supervisorOnly},
+		{op: "Mutation.redeliverWebhookEvent", doc: `mutation { redeliverWebhookEvent(input: {webhookId: "00000000-0000-4000-8000-000000000000", eventId: "00000000-0000-4000-8000-000000000000"}) { delivered userErrors { code field } } }`, expect: supervisorOnly},
+		{op: "Subscription.interactionEvents", doc: `subscription { interactionEvents(kinds: [MESSAGE]) { id kind interaction { id } } }`, expect: crmFeed},
 
 		{op: "Subscription.offers", doc: `subscription { offers { kind offer { id } } }`, expect: agentFeeds},
 		{op: "Subscription.messages", doc: `subscription($i: ID!) { messages(interactionId: $i) { id text } }`, vars: azIx, expect: followHeld},

@@ -93,6 +93,13 @@ type Config struct {
 	// Outbox is the outbox's claim lease, attempts and backoff; tests shorten them.
 	Outbox workspace.OutboxPolicy
 
+	// WebhookPoll is how often webhooks look for events to deliver or retry (besides being
+	// woken when events are stored); 0 disables the webhook runner (tests drive it by hand).
+	WebhookPoll time.Duration
+	// Webhooks is the deliveries' timeout, backoff and the URLs allowed (AllowLoopback:
+	// -webhooks-allow-loopback; AllowPrivate: -webhooks-allow-private).
+	Webhooks workspace.WebhookPolicy
+
 	// BcryptCost is lowered by tests only; production keeps the default.
 	BcryptCost int
 }
@@ -173,6 +180,13 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.StringVar(&c.LLMModel, "llm-model", env("AGENTDESK_LLM_MODEL", ""), "model name for -llm-url, e.g. llama3.2 (env AGENTDESK_LLM_MODEL)")
 	c.LLMKey = env("AGENTDESK_LLM_KEY", "")
 	fs.DurationVar(&c.LLMTimeout, "llm-timeout", time.Duration(envInt("AGENTDESK_LLM_TIMEOUT_SECONDS", 15))*time.Second, "longest wait for -llm-url's answer; after it the offline summary is used (env AGENTDESK_LLM_TIMEOUT_SECONDS, in seconds)")
+	c.Webhooks = workspace.DefaultWebhookPolicy()
+	fs.BoolVar(&c.Webhooks.AllowLoopback, "webhooks-allow-loopback", envBool("AGENTDESK_WEBHOOKS_ALLOW_LOOPBACK", false), "allow webhook URLs to loopback addresses, also over http://: for development and tests only; -demo does not imply it (env AGENTDESK_WEBHOOKS_ALLOW_LOOPBACK)")
+	fs.BoolVar(&c.Webhooks.AllowPrivate, "webhooks-allow-private", envBool("AGENTDESK_WEBHOOKS_ALLOW_PRIVATE", false), "allow https:// webhook URLs to private network addresses (10/8, 172.16/12, 192.168/16, fc00::/7, link-local) (env AGENTDESK_WEBHOOKS_ALLOW_PRIVATE)")
+	fs.DurationVar(&c.Webhooks.Timeout, "webhook-timeout", time.Duration(envInt("AGENTDESK_WEBHOOK_TIMEOUT_MS", int(c.Webhooks.Timeout/time.Millisecond)))*time.Millisecond, "longest one webhook delivery may take, connection included (env AGENTDESK_WEBHOOK_TIMEOUT_MS, in milliseconds)")
+	fs.DurationVar(&c.Webhooks.FirstBackoff, "webhook-backoff", time.Duration(envInt("AGENTDESK_WEBHOOK_BACKOFF_MS", int(c.Webhooks.FirstBackoff/time.Millisecond)))*time.Millisecond, "wait after a webhook delivery's first failure; each further one doubles it (env AGENTDESK_WEBHOOK_BACKOFF_MS, in milliseconds)")
+	fs.DurationVar(&c.Webhooks.MaxBackoff, "webhook-max-backoff", time.Duration(envInt("AGENTDESK_WEBHOOK_MAX_BACKOFF_MS", int(c.Webhooks.MaxBackoff/time.Millisecond)))*time.Millisecond, "longest wait between two attempts at a webhook delivery; attempts go on for 24 hours (env AGENTDESK_WEBHOOK_MAX_BACKOFF_MS, in milliseconds)")
+	fs.DurationVar(&c.WebhookPoll, "webhook-poll", time.Duration(envInt("AGENTDESK_WEBHOOK_POLL_MS", 1000))*time.Millisecond, "how often webhooks look for events to deliver or retry, besides being woken when events are stored (env AGENTDESK_WEBHOOK_POLL_MS, in milliseconds)")
 	host, _ := os.Hostname()
 	fs.StringVar(&c.Node, "node", env("AGENTDESK_NODE", fmt.Sprintf("%s-%d", host, os.Getpid())), "this node's name in cross-node events on MongoDB (env AGENTDESK_NODE)")
 	if err := fs.Parse(args); err != nil {
@@ -208,6 +222,10 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	if c.Outbox.Lease <= 0 || c.Outbox.MaxAttempts < 1 || c.Outbox.FirstBackoff <= 0 || c.Outbox.MaxBackoff < c.Outbox.FirstBackoff {
 		return c, fmt.Errorf("-outbox-lease and -outbox-backoff must be positive, -outbox-attempts at least 1, -outbox-max-backoff at least -outbox-backoff")
 	}
+	if c.Webhooks.Timeout <= 0 || c.Webhooks.FirstBackoff <= 0 || c.Webhooks.MaxBackoff < c.Webhooks.FirstBackoff {
+		return c, fmt.Errorf("-webhook-timeout and -webhook-backoff must be positive, -webhook-max-backoff at least -webhook-backoff")
+	}
+	c.Webhooks.Lease = max(c.Webhooks.Lease, 3*c.Webhooks.Timeout)
 	c.WebchatTokenBurst, c.WebchatIPBurst = 10, 100
 	if c.SocketPing <= 0 || c.SocketRecheck <= 0 {
 		return c, fmt.Errorf("-socket-ping and -socket-recheck must be positive")

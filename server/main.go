@@ -133,6 +133,11 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Config.Outbox.Lease > 0 {
 		m.Service.Outbox = m.Config.Outbox
 	}
+	if m.Config.Webhooks.Timeout > 0 {
+		m.Service.WebhookPolicy = m.Config.Webhooks
+	}
+	m.Service.Poster = countedPoster{newWebhookPoster(m.Service.WebhookPolicy), m.metrics}
+	m.Service.Resolver = net.DefaultResolver
 	if m.Config.BcryptCost != 0 {
 		m.Service.BcryptCost = m.Config.BcryptCost
 	}
@@ -190,6 +195,10 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Config.OutboxPoll > 0 {
 		m.running.Add(1)
 		go func() { defer m.running.Done(); m.runOutbox(bg) }()
+	}
+	if m.Config.WebhookPoll > 0 {
+		m.running.Add(1)
+		go func() { defer m.running.Done(); m.runWebhooks(bg) }()
 	}
 	go func() {
 		defer close(m.done)

@@ -31,6 +31,8 @@ type metrics struct {
 	assistRate     *prometheus.GaugeVec
 	assistMu       sync.Mutex
 	assistCounts   map[string]*[2]float64
+	crmDeliveries  *prometheus.CounterVec
+	crmDuration    prometheus.Histogram
 	store          workspace.Store
 }
 
@@ -99,8 +101,17 @@ func newMetrics(store workspace.Store) *metrics {
 	}, []string{"plan_id"})
 	m.assistCounts = map[string]*[2]float64{}
 	m.registry.MustRegister(m.assistChoices, m.assistRate)
+	m.crmDeliveries = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "agentdesk_crm_deliveries_total",
+		Help: "CRM webhook delivery attempts made by this node, by outcome: the receiver's status class (2xx, 3xx, 4xx, 5xx) or error (no answer: refused, timed out, address not allowed).",
+	}, []string{"outcome"})
+	m.crmDuration = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "agentdesk_crm_delivery_duration_seconds",
+		Help:    "Time a CRM webhook delivery attempt took, to the receiver's answer or the failure.",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 2.5, 12),
+	})
 	m.registry.MustRegister(m.operations, m.latency, m.websockets, m.storeRoundTrip, m.rateLimited, m.timerErrors,
-		m.offers, m.unparks, m.transfers, m.socketsRevoked, m.socketsRefused, m.webhooks,
+		m.offers, m.unparks, m.transfers, m.socketsRevoked, m.socketsRefused, m.webhooks, m.crmDeliveries, m.crmDuration,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

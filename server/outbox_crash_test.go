@@ -85,13 +85,14 @@ type childNode struct {
 
 // startAgentdesk starts the binary on the embedded store in data, with demo data and an
 // outbox that polls and backs off quickly (at most 500 ms between attempts, many of them),
+// and the extra flags,
 // and waits for the line saying where it listens. The environment is the test's own PATH and
 // HOME only: no AGENTDESK_* or MONGODB_URI of the machine reaches it.
-func startAgentdesk(t *testing.T, bin, data string) *childNode {
+func startAgentdesk(t *testing.T, bin, data string, extra ...string) *childNode {
 	t.Helper()
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-metrics-addr", "off", "-data", data, "-demo",
+	cmd := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0", "-metrics-addr", "off", "-data", data, "-demo",
 		"-outbox-poll", "100ms", "-outbox-lease", "5s", "-outbox-attempts", "100000",
-		"-outbox-backoff", "100ms", "-outbox-max-backoff", "500ms")
+		"-outbox-backoff", "100ms", "-outbox-max-backoff", "500ms"}, extra...)...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

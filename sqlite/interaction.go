@@ -16,11 +16,13 @@ func (s *Store) CreateInteraction(ctx context.Context, ix *workspace.Interaction
 	if err != nil {
 		return err
 	}
-	_, err = s.write.ExecContext(ctx, `INSERT INTO interactions (id, state, channel, agent_id, plan_id, contact_address,
-		created_at, due_at, thread_key, queued_at, accepted_at, completed_at, version, doc) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-		ix.ID, ix.State, ix.Channel, ix.AgentID, ix.PlanID, ix.Contact.Address, millis(ix.CreatedAt),
-		optMillis(ix.DueAt), ix.ThreadKey, queuedMillis(ix), ptrMillis(ix.AcceptedAt), ptrMillis(ix.CompletedAt), ix.Version, doc)
-	return mapErr(err, "interaction "+ix.ID)
+	return s.withOutbox(ctx, ix.Outbox, func(x execer) error {
+		_, err := x.ExecContext(ctx, `INSERT INTO interactions (id, state, channel, agent_id, plan_id, contact_address,
+		created_at, due_at, thread_key, queued_at, accepted_at, completed_at, updated_at, version, doc) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			ix.ID, ix.State, ix.Channel, ix.AgentID, ix.PlanID, ix.Contact.Address, millis(ix.CreatedAt),
+			optMillis(ix.DueAt), ix.ThreadKey, queuedMillis(ix), ptrMillis(ix.AcceptedAt), ptrMillis(ix.CompletedAt), updatedMillis(ix), ix.Version, doc)
+		return mapErr(err, "interaction "+ix.ID)
+	})
 }
 
 // Interaction reads the live table first, then history.
@@ -58,11 +60,13 @@ func (s *Store) UpdateInteraction(ctx context.Context, ix *workspace.Interaction
 	if err != nil {
 		return err
 	}
-	err = s.execGuarded(ctx, "interaction "+ix.ID, `UPDATE interactions SET state=?, channel=?, agent_id=?, plan_id=?,
-		contact_address=?, created_at=?, due_at=?, thread_key=?, queued_at=?, accepted_at=?, completed_at=?, version=version+1, doc=?
-		WHERE id=? AND version=? AND state=?`,
-		ix.State, ix.Channel, ix.AgentID, ix.PlanID, ix.Contact.Address, millis(ix.CreatedAt), optMillis(ix.DueAt), ix.ThreadKey,
-		queuedMillis(ix), ptrMillis(ix.AcceptedAt), ptrMillis(ix.CompletedAt), doc, ix.ID, ix.Version, from)
+	err = s.withOutbox(ctx, ix.Outbox, func(x execer) error {
+		return guarded(ctx, x, "interaction "+ix.ID, `UPDATE interactions SET state=?, channel=?, agent_id=?, plan_id=?,
+		contact_address=?, created_at=?, due_at=?, thread_key=?, queued_at=?, accepted_at=?, completed_at=?, updated_at=?, version=version+1, doc=?
+		WHERE id=? AND version=? AND state=? AND updated_at <= ?`,
+			ix.State, ix.Channel, ix.AgentID, ix.PlanID, ix.Contact.Address, millis(ix.CreatedAt), optMillis(ix.DueAt), ix.ThreadKey,
+			queuedMillis(ix), ptrMillis(ix.AcceptedAt), ptrMillis(ix.CompletedAt), updatedMillis(ix), doc, ix.ID, ix.Version, from, updatedMillis(ix))
+	})
 	if err == nil {
 		ix.Version++
 	}
@@ -79,9 +83,9 @@ func (s *Store) ArchiveInteraction(ctx context.Context, ix *workspace.Interactio
 		return err
 	}
 	if _, err := s.write.ExecContext(ctx, `INSERT OR REPLACE INTO history (id, state, channel, agent_id, plan_id,
-		contact_address, created_at, accepted_at, completed_at, doc) VALUES (?,?,?,?,?,?,?,?,?,?)`,
+		contact_address, created_at, accepted_at, completed_at, updated_at, doc) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
 		ix.ID, ix.State, ix.Channel, ix.AgentID, ix.PlanID, ix.Contact.Address, millis(ix.CreatedAt),
-		ptrMillis(ix.AcceptedAt), ptrMillis(ix.CompletedAt), doc); err != nil {
+		ptrMillis(ix.AcceptedAt), ptrMillis(ix.CompletedAt), updatedMillis(ix), doc); err != nil {
 		return err
 	}
 	_, err = s.write.ExecContext(ctx, `DELETE FROM interactions WHERE id = ? AND state = ?`, ix.ID, workspace.Completed)
@@ -127,14 +131,22 @@ func (s *Store) Interactions(ctx context.Context, f workspace.InteractionFilter,
 	if f.CreatedBefore != nil {
 		where, args = append(where, "created_at < ?"), append(args, millis(*f.CreatedBefore))
 	}
+	if f.PlanID != "" {
+		where, args = append(where, "plan_id = ?"), append(args, f.PlanID)
+	}
+	order := "created_at"
+	if f.UpdatedAfter != nil {
+		order = "updated_at"
+		where, args = append(where, "updated_at >= ?"), append(args, millis(*f.UpdatedAfter))
+	}
 	if after != nil {
 		ms := millis(after.CreatedAt)
-		where, args = append(where, "(created_at > ? OR (created_at = ? AND id > ?))"), append(args, ms, ms, after.ID)
+		where, args = append(where, "("+order+" > ? OR ("+order+" = ? AND id > ?))"), append(args, ms, ms, after.ID)
 	}
 	live := append([]string{"state <> 'COMPLETED'"}, where...)
-	q := `SELECT doc, created_at, id FROM interactions` + whereClause(live) +
-		` UNION ALL SELECT doc, created_at, id FROM history` + whereClause(where) +
-		` ORDER BY created_at, id LIMIT ?`
+	q := `SELECT doc, ` + order + `, id FROM interactions` + whereClause(live) +
+		` UNION ALL SELECT doc, ` + order + `, id FROM history` + whereClause(where) +
+		` ORDER BY 2, id LIMIT ?`
 	all := append(append(append([]any{}, args...), args...), limit)
 	rows, err := s.read.QueryContext(ctx, q, all...)
 	if err != nil {
@@ -210,6 +222,7 @@ type interactionDoc struct {
 	FormerAgentIDs   []string                   `json:"FormerAgentIDs,omitzero"`
 	PlanID           string                     `json:"PlanID"`
 	CreatedAt        time.Time                  `json:"CreatedAt"`
+	UpdatedAt        time.Time                  `json:"UpdatedAt,omitzero"`
 	AcceptedAt       *time.Time                 `json:"AcceptedAt,omitzero"`
 	EndedAt          *time.Time                 `json:"EndedAt,omitzero"`
 	EndedBy          workspace.Party            `json:"EndedBy,omitzero"`
@@ -257,7 +270,7 @@ func encodeInteraction(ix *workspace.Interaction) (string, error) {
 		ID: ix.ID, Channel: ix.Channel, Direction: ix.Direction, State: ix.State,
 		Contact: contactDoc{Address: ix.Contact.Address, Name: ix.Contact.Name},
 		AgentID: ix.AgentID, FormerAgentIDs: ix.FormerAgentIDs, PlanID: ix.PlanID,
-		CreatedAt: ix.CreatedAt, AcceptedAt: ix.AcceptedAt, EndedAt: ix.EndedAt, EndedBy: ix.EndedBy,
+		CreatedAt: ix.CreatedAt, UpdatedAt: ix.UpdatedAt, AcceptedAt: ix.AcceptedAt, EndedAt: ix.EndedAt, EndedBy: ix.EndedBy,
 		CompletedAt: ix.CompletedAt, Notes: ix.Notes, Dispositions: ix.Dispositions, WrapDeadline: ix.WrapDeadline,
 		OfferSeq: ix.OfferSeq, OfferedAt: ix.OfferedAt, AutoAccepted: ix.AutoAccepted, RejectedBy: ix.RejectedBy,
 		DueAt: ix.DueAt, LastContactAt: ix.LastContactAt, AutoParkAt: ix.AutoParkAt,
@@ -291,6 +304,7 @@ func decodeInteraction(doc string) (*workspace.Interaction, error) {
 		IdentityID: d.IdentityID, ThreadKey: d.ThreadKey, ContactWroteAt: msPtr(d.ContactWroteAt),
 		ParkedBy: d.ParkedBy, QueuedAt: msPtr(d.QueuedAt), Assisted: d.Assisted, Version: d.Version,
 	}
+	ix.UpdatedAt = msTime(d.UpdatedAt)
 	if t := d.Transfer; t != nil {
 		ix.Transfer = &workspace.Transfer{FromAgentID: t.FromAgentID, ToAgentID: t.ToAgentID, OfferID: t.OfferID, ExpiresAt: msTime(t.ExpiresAt)}
 	}

@@ -86,8 +86,21 @@ func scanMessage(row scanner) (*workspace.Message, error) {
 
 // AppendMessage adds a message to a transcript.
 func (s *Store) AppendMessage(ctx context.Context, m *workspace.Message) error {
-	_, err := s.write.ExecContext(ctx, `INSERT INTO messages (`+messageColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, messageArgs(m)...)
-	return mapErr(err, "message "+m.ID)
+	return s.inTx(ctx, m.Outbox, func(x execer) error {
+		if _, err := x.ExecContext(ctx, `INSERT INTO messages (`+messageColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, messageArgs(m)...); err != nil {
+			return mapErr(err, "message "+m.ID)
+		}
+		// The interaction changed: its UpdatedAt moves with the message, in the column and
+		// in the doc the domain reads it from.
+		at, ms := msTime(m.SentAt).Format(time.RFC3339Nano), millis(m.SentAt)
+		for _, table := range []string{"interactions", "history"} {
+			if _, err := x.ExecContext(ctx, `UPDATE `+table+` SET updated_at = ?, doc = json_set(doc, '$.UpdatedAt', ?)
+				WHERE id = ? AND updated_at < ?`, ms, at, m.InteractionID, ms); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // Messages returns up to limit messages after the given ID, in ID order.

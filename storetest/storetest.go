@@ -55,6 +55,9 @@ func Run(t *testing.T, factory Factory) {
 	t.Run("MessageAttachmentIDs", func(t *testing.T) { testMessageAttachmentIDs(t, fresh(t)) })
 	t.Run("AssistExamples", func(t *testing.T) { testAssistExamples(t, fresh(t)) })
 	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, fresh(t)) })
+	t.Run("Events", func(t *testing.T) { testEvents(t, fresh(t)) })
+	t.Run("UpdatedOrder", func(t *testing.T) { testUpdatedOrder(t, fresh(t)) })
+	t.Run("Webhooks", func(t *testing.T) { testWebhooks(t, fresh(t)) })
 	t.Run("SigningKeys", func(t *testing.T) { testSigningKeys(t, factory(t)) })
 	t.Run("Restart", func(t *testing.T) { testRestart(t, factory(t)) })
 }
@@ -429,6 +432,7 @@ func testRestart(t *testing.T, open func() workspace.Store) {
 	must(t, s.AppendMessage(ctx(t), m))
 	ex := &workspace.AssistExample{ID: "0000000000001.restart.CODE", PlanID: "p", Code: "CODE", Text: "my card", At: now()}
 	must(t, s.AddAssistExample(ctx(t), ex))
+	ix.UpdatedAt = m.SentAt // the message moved it
 	must(t, s.Close())
 	must(t, s.Close()) // a second Close is harmless
 

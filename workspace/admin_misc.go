@@ -213,9 +213,9 @@ func (s *Service) AuditLog(ctx context.Context, f AuditFilter, first *int, after
 		return nil, err
 	}
 	switch f.ObjectType {
-	case "", AuditAgent, AuditPlan, AuditAPIKey, AuditCannedResponse, AuditIdentity:
+	case "", AuditAgent, AuditPlan, AuditAPIKey, AuditCannedResponse, AuditIdentity, AuditWebhook:
 	default:
-		return nil, fieldError(EINVALID, "objectType", "objectType is one of AGENT, PLAN, API_KEY, CANNED_RESPONSE, IDENTITY")
+		return nil, fieldError(EINVALID, "objectType", "objectType is one of AGENT, PLAN, API_KEY, CANNED_RESPONSE, IDENTITY, WEBHOOK")
 	}
 	if f.ObjectID != "" && checkID(f.ObjectID) != nil {
 		return nil, fieldError(EINVALID, "objectId", "not a valid ID: IDs are UUIDs")

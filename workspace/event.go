@@ -480,6 +480,13 @@ func (h *Hub) Watchers() int {
 	return n
 }
 
+// TopicWatchers counts the watchers of one topic.
+func (h *Hub) TopicWatchers(topic string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.watchers[topic])
+}
+
 // Subscribers counts the open subscriptions of a topic.
 func (h *Hub) Subscribers(topic string) int {
 	h.mu.Lock()

@@ -131,7 +131,7 @@ func (s *Service) threadFor(ctx context.Context, in InboundMessage) (*Interactio
 			IdentityID: in.IdentityID, ThreadKey: key, CreatedAt: now, QueuedAt: &now, ContactWroteAt: &now,
 			ContactTokenHash: in.ContactTokenHash,
 		}
-		err := s.Store.CreateInteraction(ctx, ix)
+		err := s.createInteraction(ctx, ix)
 		if err == nil {
 			s.queueChanged(ix.PlanID)
 			return ix, true, nil
@@ -391,7 +391,7 @@ func (s *Service) StartOutbound(ctx context.Context, in OutboundStart) (*Interac
 	} else if err != nil {
 		return nil, err
 	}
-	if err := s.Store.CreateInteraction(ctx, ix); err != nil {
+	if err := s.createInteraction(ctx, ix); err != nil {
 		_ = s.release(ctx, me.ID, ix.ID, nil)
 		if ErrorCode(err) == ECONFLICT { // the contact wrote in at this very moment
 			if existing, xerr := s.openThread(ctx, ix.ThreadKey); xerr == nil {

@@ -36,7 +36,10 @@ type Interaction struct {
 	FormerAgentIDs []string `json:",omitzero"`
 	PlanID         string
 
-	CreatedAt   time.Time
+	CreatedAt time.Time
+	// UpdatedAt is when anything about it last changed (every write moves it, and a new
+	// message): CRMs sync by it.
+	UpdatedAt   time.Time
 	AcceptedAt  *time.Time `json:",omitzero"`
 	EndedAt     *time.Time `json:",omitzero"`
 	EndedBy     Party      `json:",omitzero"`
@@ -102,6 +105,11 @@ type Interaction struct {
 	// Version guards every write: a store updates the record only if it still holds this
 	// version and the expected state.
 	Version int64
+
+	// Outbox is what a create or update writes besides the record: the events that describe
+	// the change (crm.go). A store writes them in the same step as the record, or neither,
+	// and never returns them from a read.
+	Outbox []*ChangeEvent `json:"-"`
 }
 
 // Transfer is a cold transfer offered to an agent and not yet answered.
@@ -190,4 +198,7 @@ type Message struct {
 	AttachmentIDs []string `json:",omitzero"`
 	// Version guards delivery updates, as for interactions.
 	Version int64 `json:",omitzero"`
+	// Outbox is the MESSAGE event an append writes with the message, in the same step; a
+	// store never returns it from a read.
+	Outbox []*ChangeEvent `json:"-"`
 }

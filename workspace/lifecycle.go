@@ -213,7 +213,11 @@ func (s *Service) appendMessage(ctx context.Context, m *Message) (*Message, erro
 		m.ID = newMessageID()
 	}
 	m.SentAt = s.Clock.Now()
-	if err := s.Store.AppendMessage(ctx, m); err != nil {
+	m.Outbox = []*ChangeEvent{{ID: newEventID(), Kind: ChangeMessage, At: m.SentAt, InteractionID: m.InteractionID, MessageID: m.ID}}
+	err := s.Store.AppendMessage(ctx, m)
+	s.stored(m.Outbox, err)
+	m.Outbox = nil
+	if err != nil {
 		return nil, err
 	}
 	s.notify(MessagesTopic(m.InteractionID), &MessageEvent{Message: m})

@@ -147,9 +147,19 @@ func (s *Service) Interactions(ctx context.Context, f InteractionFilter, first *
 		}
 		f.AgentID = p.Agent.ID
 	}
+	if f.PlanID != "" && checkID(f.PlanID) != nil {
+		return nil, &Error{Code: EINVALID, Message: "not a valid plan ID: IDs are UUIDs", Field: []string{"filter", "planId"}}
+	}
+	// A sync by updatedAfter pages in UpdatedAt order, with cursors of their own kind: an
+	// interaction that changes while a CRM pages moves behind the cursor, so the CRM meets
+	// it again further on, and the cursor only ever moves forward.
+	kind, at := "i1", func(ix *Interaction) time.Time { return ix.CreatedAt }
+	if f.UpdatedAfter != nil {
+		kind, at = "u1", (*Interaction).LastChanged
+	}
 	var cur *InteractionCursor
 	if after != nil {
-		c, ok := decodeInteractionCursor(*after)
+		c, ok := decodeTimeCursor(*after, kind)
 		if !ok {
 			return nil, badCursor()
 		}
@@ -165,7 +175,7 @@ func (s *Service) Interactions(ctx context.Context, f InteractionFilter, first *
 	}
 	page.Items = items
 	for _, ix := range items {
-		page.Cursors = append(page.Cursors, encodeCursor("i1", strconv.FormatInt(ix.CreatedAt.UnixMilli(), 10), ix.ID))
+		page.Cursors = append(page.Cursors, encodeCursor(kind, strconv.FormatInt(at(ix).UnixMilli(), 10), ix.ID))
 	}
 	return page, nil
 }
@@ -227,10 +237,6 @@ func decodeCursor(c, kind string, n int) ([]string, bool) {
 		return nil, false
 	}
 	return parts[1:], true
-}
-
-func decodeInteractionCursor(c string) (InteractionCursor, bool) {
-	return decodeTimeCursor(c, "i1")
 }
 
 // decodeTimeCursor decodes a cursor of kind made of a time in milliseconds and a UUID.

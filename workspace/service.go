@@ -49,6 +49,14 @@ type Service struct {
 	sessions sessionCache
 	// linkKey caches the file-link signing key.
 	linkKey linkKey
+	// WebhookPolicy tunes webhook deliveries and the URLs allowed; Poster makes the deliveries
+	// and Resolver checks URLs' hosts (nil: hosts given by name are not resolved).
+	WebhookPolicy WebhookPolicy
+	Poster        WebhookPoster
+	Resolver      Resolver
+	// runs are the webhook runs under way on this node; webhookKick wakes the runner.
+	runs        webhookRuns
+	webhookKick chan struct{}
 	// outboxKick wakes the outbox when a message is queued.
 	outboxKick chan struct{}
 	// Summariser, when set, writes Insert Summary's recap (e.g. a language model); nil or a
@@ -85,5 +93,6 @@ func (s *Service) publish(e Event) {
 func NewService(store Store, hub *Hub, clock Clock) *Service {
 	return &Service{Store: store, Hub: hub, Clock: clock, SessionTTL: 12 * time.Hour, BcryptCost: 10,
 		MaxMessageChars: DefaultMaxMessageChars, LoginThrottle: NewLoginThrottle(),
-		Outbox: DefaultOutboxPolicy(), outboxKick: make(chan struct{}, 1)}
+		Outbox: DefaultOutboxPolicy(), outboxKick: make(chan struct{}, 1),
+		WebhookPolicy: DefaultWebhookPolicy(), webhookKick: make(chan struct{}, 1)}
 }

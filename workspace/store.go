@@ -97,7 +97,9 @@ type Store interface {
 	// Interaction returns a live interaction, or else a completed one from history.
 	Interaction(ctx context.Context, id string) (*Interaction, error)
 	// UpdateInteraction writes a live interaction if the stored one is in state from with
-	// version ix.Version, and then sets ix.Version+1; CONFLICT otherwise (also when missing).
+	// version ix.Version and an UpdatedAt no later than ix.UpdatedAt (a message appended since
+	// the read moved it: see AppendMessage), and then sets ix.Version+1; CONFLICT otherwise
+	// (also when missing).
 	UpdateInteraction(ctx context.Context, ix *Interaction, from InteractionState) error
 	// ArchiveInteraction moves a COMPLETED interaction from the live set to history: it
 	// writes ix to history (replacing an earlier copy), then deletes the live record if it is
@@ -107,7 +109,8 @@ type Store interface {
 	// f.DueBefore is set, else by CreatedAt then ID.
 	LiveInteractions(ctx context.Context, f LiveFilter) ([]*Interaction, error)
 	// Interactions pages through live (not COMPLETED) and archived interactions together,
-	// ordered by CreatedAt then ID, starting after the cursor (nil: from the start).
+	// ordered by CreatedAt then ID (UpdatedAt then ID when f.UpdatedAfter is set), starting
+	// after the cursor (nil: from the start).
 	Interactions(ctx context.Context, f InteractionFilter, after *InteractionCursor, limit int) ([]*Interaction, error)
 
 	// LiveInteractionByThread returns the live interaction whose ThreadKey is key, NOT_FOUND
@@ -133,7 +136,9 @@ type Store interface {
 	Templates(ctx context.Context, identityID string) ([]*Template, error)
 
 	// AppendMessage adds a message to a transcript (CONFLICT if its ID exists, or its
-	// non-empty ExternalID).
+	// non-empty ExternalID), and moves its interaction's UpdatedAt (live or archived) to the
+	// message's SentAt if that is later, without changing its Version: on SQLite in the same
+	// transaction, on MongoDB in a second write right after.
 	AppendMessage(ctx context.Context, m *Message) error
 	// Messages returns up to limit messages of an interaction whose ID sorts after the
 	// given one ("" = from the start), in ID order.
@@ -180,6 +185,38 @@ type Store interface {
 	CountMessages(ctx context.Context, interactionID string) (int, error)
 	// LastMessage returns an interaction's latest message, NOT_FOUND if it has none.
 	LastMessage(ctx context.Context, interactionID string) (*Message, error)
+
+	// Change events (crm.go). CreateInteraction, UpdateInteraction and AppendMessage write
+	// the record's Outbox in the same step as the record: both are stored or neither. Each
+	// stored event gets a Seq in one order of all events, larger for events stored later,
+	// so a reader that read every event up to a Seq and reads on from it misses none
+	// (a store may publish events in that order a moment after the write, never out of it).
+
+	// Events returns up to limit stored events whose Seq is above after, in Seq order.
+	Events(ctx context.Context, after int64, limit int) ([]*ChangeEvent, error)
+	// Event returns one stored event by its ID, with its Seq; NOT_FOUND if none.
+	Event(ctx context.Context, id string) (*ChangeEvent, error)
+	// LastEventSeq is the Seq of the latest stored event, 0 when there is none.
+	LastEventSeq(ctx context.Context) (int64, error)
+
+	// CreateWebhook stores a webhook (CONFLICT if its ID exists).
+	CreateWebhook(ctx context.Context, w *Webhook) error
+	Webhook(ctx context.Context, id string) (*Webhook, error)
+	// Webhooks returns every webhook ordered by CreatedAt, then ID.
+	Webhooks(ctx context.Context) ([]*Webhook, error)
+	// UpdateWebhook writes w if the stored version is w.Version, then sets w.Version+1;
+	// CONFLICT otherwise (also when missing).
+	UpdateWebhook(ctx context.Context, w *Webhook) error
+	// DeleteWebhook removes a webhook and its failed deliveries; a missing one is NOT_FOUND.
+	DeleteWebhook(ctx context.Context, id string) error
+	// SaveFailedDelivery stores a delivery that failed for good, replacing an earlier one of
+	// the same webhook and event.
+	SaveFailedDelivery(ctx context.Context, d *WebhookDelivery) error
+	// FailedDeliveries returns up to limit failed deliveries of a webhook, newest
+	// (LastAttemptAt) first, then by event ID descending.
+	FailedDeliveries(ctx context.Context, webhookID string, limit int) ([]*WebhookDelivery, error)
+	// DeleteFailedDelivery removes one; a missing one is NOT_FOUND.
+	DeleteFailedDelivery(ctx context.Context, webhookID, eventID string) error
 }
 
 // LiveFilter selects live interactions. Empty fields select everything.
@@ -201,6 +238,10 @@ type InteractionFilter struct {
 	ContactAddress string
 	CreatedAfter   *time.Time
 	CreatedBefore  *time.Time
+	// UpdatedAfter selects interactions whose UpdatedAt is at or after it, and orders the
+	// page by UpdatedAt then ID (the cursor's UpdatedAt) instead of CreatedAt then ID.
+	UpdatedAfter *time.Time
+	PlanID       string
 }
 
 // AuditFilter selects audit entries. Empty fields select everything.
@@ -231,7 +272,9 @@ type PlanFigures struct {
 	MedianHandleSeconds *int
 }
 
-// InteractionCursor is a position in the CreatedAt-then-ID order.
+// InteractionCursor is a position in the CreatedAt-then-ID order, or in the
+// UpdatedAt-then-ID order when the filter has UpdatedAfter (then CreatedAt holds the
+// UpdatedAt).
 type InteractionCursor struct {
 	CreatedAt time.Time
 	ID        string

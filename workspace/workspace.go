@@ -277,6 +277,7 @@ const (
 	AuditAPIKey         AuditObject = "API_KEY"
 	AuditCannedResponse AuditObject = "CANNED_RESPONSE"
 	AuditIdentity       AuditObject = "IDENTITY"
+	AuditWebhook        AuditObject = "WEBHOOK"
 )
 
 // InteractionState is where an interaction is in its life.

@@ -76,7 +76,11 @@ func (s *Service) writeInteraction(ctx context.Context, old, ix *Interaction) er
 	if ix.State != old.State && !CanMove(old.State, ix.State) {
 		return Errorf(EINTERNAL, "transition %s → %s is not in the state table", old.State, ix.State)
 	}
-	if err := s.Store.UpdateInteraction(ctx, ix, old.State); err != nil {
+	s.stamp(old, ix)
+	err := s.Store.UpdateInteraction(ctx, ix, old.State)
+	s.stored(ix.Outbox, err)
+	ix.Outbox = nil
+	if err != nil {
 		return err
 	}
 	s.announceHandover(followers(old), ix)

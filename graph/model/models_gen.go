@@ -166,6 +166,19 @@ type CreateAPIKeyPayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+type CreateWebhookInput struct {
+	URL   string                 `json:"url"`
+	Kinds []workspace.ChangeKind `json:"kinds"`
+}
+
+type CreateWebhookPayload struct {
+	Webhook *workspace.Webhook `json:"webhook,omitempty"`
+	// Shown once: the HMAC key for X-Agentdesk-Signature.
+	Secret *string `json:"secret,omitempty"`
+	// INVALID (bad URL, no or unknown kinds), FORBIDDEN.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 // Names a canned response to delete.
 type DeleteCannedResponseInput struct {
 	// The response's ID.
@@ -177,6 +190,15 @@ type DeleteCannedResponsePayload struct {
 	// The ID of the response deleted; null on failure.
 	DeletedID *string `json:"deletedId,omitempty"`
 	// Why it failed.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+type DeleteWebhookInput struct {
+	WebhookID string `json:"webhookId"`
+}
+
+type DeleteWebhookPayload struct {
+	DeletedID  *string      `json:"deletedId,omitempty"`
 	UserErrors []*UserError `json:"userErrors"`
 }
 
@@ -222,6 +244,10 @@ type InteractionFilter struct {
 	CreatedAfter *time.Time `json:"createdAfter,omitempty"`
 	// Created before this instant.
 	CreatedBefore *time.Time `json:"createdBefore,omitempty"`
+	// Changed at or after this time: lets a CRM sync incrementally. With it, the connection is ordered by updatedAt, then ID.
+	UpdatedAfter *time.Time `json:"updatedAfter,omitempty"`
+	// Routed through this plan.
+	PlanID *string `json:"planId,omitempty"`
 }
 
 // Names an interaction.
@@ -360,6 +386,19 @@ type PlanPayload struct {
 type Query struct {
 }
 
+type RedeliverWebhookEventInput struct {
+	WebhookID string `json:"webhookId"`
+	EventID   string `json:"eventId"`
+}
+
+type RedeliverWebhookEventPayload struct {
+	// The attempt just made.
+	Delivery *workspace.WebhookDelivery `json:"delivery,omitempty"`
+	// Whether the receiver accepted it; then it leaves failedDeliveries.
+	Delivered  bool         `json:"delivered"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 type RetryMessageInput struct {
 	MessageID string `json:"messageId"`
 }
@@ -368,6 +407,17 @@ type RetryMessageInput struct {
 type RevokeAPIKeyInput struct {
 	// The key's ID.
 	APIKeyID string `json:"apiKeyId"`
+}
+
+type RotateWebhookSecretInput struct {
+	WebhookID string `json:"webhookId"`
+}
+
+type RotateWebhookSecretPayload struct {
+	Webhook *workspace.Webhook `json:"webhook,omitempty"`
+	// Shown once: the new HMAC key; every delivery that starts after this uses it.
+	Secret     *string      `json:"secret,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
 }
 
 // A disposition code for an interaction.

@@ -4,6 +4,7 @@ import { ApiKeysSection } from './ApiKeysSection';
 import { AuditSection } from './AuditSection';
 import { CannedSection } from './CannedSection';
 import { PlansSection } from './PlansSection';
+import { WebhooksSection } from './WebhooksSection';
 import { navigate, useHashRoute } from './route';
 import './admin.css';
 
@@ -11,6 +12,7 @@ export const ADMIN_SECTIONS = [
   { id: 'agents', label: 'Agents' },
   { id: 'plans', label: 'Plans' },
   { id: 'api-keys', label: 'API keys' },
+  { id: 'webhooks', label: 'Webhooks' },
   { id: 'canned', label: 'Canned responses' },
   { id: 'audit', label: 'Audit log' },
 ] as const;
@@ -48,6 +50,7 @@ export function Admin() {
           {section === 'agents' && <AgentsSection rest={sub} />}
           {section === 'plans' && <PlansSection rest={sub} />}
           {section === 'api-keys' && <ApiKeysSection />}
+          {section === 'webhooks' && <WebhooksSection />}
           {section === 'canned' && <CannedSection />}
           {section === 'audit' && <AuditSection />}
         </TabPanel>

@@ -42,6 +42,7 @@ export const OBJECT_TYPES: { value: string; label: string }[] = [
   { value: 'API_KEY', label: 'API keys' },
   { value: 'CANNED_RESPONSE', label: 'Canned responses' },
   { value: 'IDENTITY', label: 'Identities' },
+  { value: 'WEBHOOK', label: 'Webhooks' },
 ];
 
 const typeNames: Record<string, string> = {
@@ -50,6 +51,7 @@ const typeNames: Record<string, string> = {
   API_KEY: 'API key',
   CANNED_RESPONSE: 'Canned response',
   IDENTITY: 'Identity',
+  WEBHOOK: 'Webhook',
 };
 
 export interface Change {

@@ -16,6 +16,11 @@ export const adminKeys: NonNullable<CacheExchangeOpts['keys']> = {
   ApiKeyPayload: () => null,
   CannedResponsePayload: () => null,
   DeleteCannedResponsePayload: () => null,
+  CreateWebhookPayload: () => null,
+  DeleteWebhookPayload: () => null,
+  RotateWebhookSecretPayload: () => null,
+  RedeliverWebhookEventPayload: () => null,
+  WebhookDelivery: () => null,
 };
 
 function drop(cache: Cache, ...fields: string[]) {
@@ -46,4 +51,8 @@ export const adminMutationUpdates: Record<string, UpdateResolver> = {
   revokeApiKey: changes('revokeApiKey'),
   saveCannedResponse: changes('saveCannedResponse', 'cannedResponses'),
   deleteCannedResponse: changes('deleteCannedResponse', 'cannedResponses'),
+  createWebhook: changes('createWebhook', 'webhooks'),
+  deleteWebhook: changes('deleteWebhook', 'webhooks'),
+  rotateWebhookSecret: changes('rotateWebhookSecret'),
+  redeliverWebhookEvent: changes('redeliverWebhookEvent', 'webhooks'),
 };
