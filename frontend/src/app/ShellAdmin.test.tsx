@@ -60,7 +60,7 @@ describe('Shell: the admin area', () => {
     expect(screen.getByRole('link', { name: 'Desk' }).getAttribute('aria-current')).toBe('page');
     await user.click(screen.getByRole('link', { name: 'Admin' }));
     const tabs = await screen.findByRole('tablist', { name: 'Administration' });
-    expect(tabs.textContent).toBe('AgentsPlansAPI keysCanned responsesAudit log');
+    expect(tabs.textContent).toBe('AgentsPlansAPI keysWebhooksCanned responsesAudit log');
     expect(screen.getByRole('tab', { name: 'Agents' }).getAttribute('aria-selected')).toBe('true');
     expect(areas.querySelector('[aria-current=page]')!.textContent).toBe('Admin');
     await screen.findByText('No agents yet.');
