@@ -261,9 +261,14 @@ type wsMessage struct {
 
 // openWS dials /query, sends connection_init with the bearer token and waits for the ack.
 func openWS(ctx context.Context, m *server.Main, token string) (*wsConn, error) {
-	dial, cancel := context.WithTimeout(ctx, 5*time.Second)
+	return openWSAt(ctx, m.URL(), token, 5*time.Second)
+}
+
+// openWSAt is openWS for the server at base, within timeout.
+func openWSAt(ctx context.Context, base, token string, timeout time.Duration) (*wsConn, error) {
+	dial, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	conn, _, err := websocket.Dial(dial, "ws"+strings.TrimPrefix(m.URL(), "http")+"/query",
+	conn, _, err := websocket.Dial(dial, "ws"+strings.TrimPrefix(base, "http")+"/query",
 		&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
 	if err != nil {
 		return nil, err

@@ -3,7 +3,6 @@ package bench
 import (
 	"bufio"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -17,8 +16,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/coder/websocket"
 
 	"github.com/agentdesk/agentdesk/sqlite"
 	"github.com/agentdesk/agentdesk/workspace"
@@ -171,21 +168,9 @@ func BenchmarkIdleAgentSockets(b *testing.B) {
 // dialDesk opens one desk socket as the SPA does: connection_init with the token, then the
 // idle desk's subscriptions.
 func dialDesk(ctx context.Context, base, token string) (*wsConn, error) {
-	dial, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	conn, _, err := websocket.Dial(dial, "ws"+strings.TrimPrefix(base, "http")+"/query",
-		&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	w, err := openWSAt(ctx, base, token, 30*time.Second)
 	if err != nil {
 		return nil, err
-	}
-	w := &wsConn{conn: conn}
-	if err := w.send(ctx, map[string]any{"type": "connection_init", "payload": map[string]string{"Authorization": "Bearer " + token}}); err != nil {
-		w.close()
-		return nil, err
-	}
-	if msg, err := w.next(dial); err != nil || msg.Type != "connection_ack" {
-		w.close()
-		return nil, errors.Join(err, fmt.Errorf("connection_init: %s %s", msg.Type, msg.Payload))
 	}
 	for i, q := range deskSubscriptions {
 		if err := w.subscribe(ctx, strconv.Itoa(i), q, nil); err != nil {
