@@ -115,21 +115,25 @@ func TestUpdatedAtMoves(t *testing.T) {
 	m := startCRM(t)
 	alice := login(t, m, "alice")
 	contact, id := startChat(t, m, "Sales", "hello")
-	at := func() string {
+	at := func() time.Time { // compared as times: RFC 3339 drops trailing zeros of the fraction
 		r := post(t, m, workspace.DemoAPIKey, `query($i: ID!) { interaction(id:$i) { updatedAt } }`, map[string]any{"i": id})
-		return dig(r.Data, "interaction.updatedAt").(string)
+		v, err := time.Parse(time.RFC3339Nano, dig(r.Data, "interaction.updatedAt").(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
 	}
 	prev := at()
 	step := func(what string, do func()) {
 		t.Helper()
 		do()
 		now := at()
-		if now <= prev {
-			t.Errorf("%s: updatedAt %s, before it %s", what, now, prev)
+		if !now.After(prev) {
+			t.Errorf("%s: updatedAt %s, before it %s", what, now.Format(time.RFC3339Nano), prev.Format(time.RFC3339Nano))
 		}
 		prev = now
 	}
-	step("offered", func() { ready(t, m, alice); waitFor(t, func() bool { return at() != prev }) })
+	step("offered", func() { ready(t, m, alice); waitFor(t, func() bool { return !at().Equal(prev) }) })
 	step("accepted", func() {
 		r := post(t, m, alice, `{ myInteractions { offer { id } } }`, nil)
 		mutate(t, m, alice, "acceptOffer", `mutation($o: ID!) { acceptOffer(input:{offerId:$o}) { interaction { id } } }`,
