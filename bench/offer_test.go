@@ -35,13 +35,13 @@ const (
 )
 
 // BenchmarkOfferLatency measures how long a webchat takes to reach an agent: from sending
-// startWebchat over HTTP to the offer arriving on the websocket of whichever of 100 READY
+// startWebchat over HTTP to the offer arriving on the websocket of whichever of 100 READY (of 1,000 stored: issue 14's offer aim)
 // agents routing chose, at a steady 20 new chats per second. The floor is what that path
 // cannot avoid, measured on the same node in the same run: the four writes of an offer
 // (offerWrites), one loopback HTTP request and one websocket round trip. Agents only receive offers
 // here; their capacity is high enough that none fills up. Run with -benchtime=1x.
 func BenchmarkOfferLatency(b *testing.B) {
-	r := measureOffers(b, 0, 0)
+	r := measureOffers(b, offerAgents, 0, 900)
 	r.print(os.Stdout)
 	r.report(b, "")
 }
@@ -50,8 +50,8 @@ func BenchmarkOfferLatency(b *testing.B) {
 // back: on an empty store and on one holding 20,000 completed interactions with their
 // transcripts. The live path never reads history, so the ratio should stay near 1.
 func BenchmarkOfferLatencyWithHistory(b *testing.B) {
-	empty := measureOffers(b, 0, 0)
-	full := measureOffers(b, historySize, 0)
+	empty := measureOffers(b, offerAgents, 0, 0)
+	full := measureOffers(b, offerAgents, historySize, 0)
 	w := os.Stdout
 	empty.print(w)
 	full.print(w)
@@ -63,24 +63,25 @@ func BenchmarkOfferLatencyWithHistory(b *testing.B) {
 	full.report(b, "history-")
 }
 
-// BenchmarkOfferLatencyStoredAgents runs BenchmarkOfferLatency's measurement with 100 READY
-// agents and no other agent stored, then with 2,000 more OFFLINE members of the plan. Routing
-// reads the READY agents alone (Store.ReadyAgents), so the ratio should stay near 1.
+// BenchmarkOfferLatencyStoredAgents runs BenchmarkOfferLatency's measurement with 50 READY
+// agents and no other agent stored, then with 4,950 more OFFLINE members of the plan (5,000
+// stored). Routing reads the READY agents with room alone (Store.ReadyAgents), so the ratio
+// should stay near 1 (issue 14's aim: at most 1.2).
 func BenchmarkOfferLatencyStoredAgents(b *testing.B) {
-	few := measureOffers(b, 0, 0)
-	many := measureOffers(b, 0, 2000)
+	few := measureOffers(b, 50, 0, 0)
+	many := measureOffers(b, 50, 0, 4950)
 	w := os.Stdout
 	few.print(w)
 	many.print(w)
-	fmt.Fprintf(w, "\nstored agents: 2,100 (100 READY) vs 100 (all READY)\n")
-	Ratio(w, "offer latency: 2,100 stored / 100 stored", many.latency, few.latency)
+	fmt.Fprintf(w, "\nstored agents: 5,000 (50 READY) vs 50 (all READY)\n")
+	Ratio(w, "offer latency: 5,000 stored / 50 stored", many.latency, few.latency)
 	b.ReportMetric(float64(many.latency.Percentile(50))/float64(few.latency.Percentile(50)), "x-few-p50")
 	b.ReportMetric(float64(many.latency.Percentile(99))/float64(few.latency.Percentile(99)), "x-few-p99")
 }
 
 // offerResult is one offer-latency run and its floor.
 type offerResult struct {
-	history, chats int
+	ready, stored, history, chats int
 	// latency runs from sending startWebchat to the offer event arriving.
 	latency Samples
 	// floor holds the steps of the floor, each timed once per run: the writes of one offer
@@ -95,8 +96,8 @@ const (
 )
 
 func (r offerResult) print(w io.Writer) {
-	fmt.Fprintf(w, "\noffer latency on sqlite: %d READY agents, %d chats/s for %s (%d chats), %d interactions in history\n",
-		offerAgents, offerRate, *offerRun, r.chats, r.history)
+	fmt.Fprintf(w, "\noffer latency on sqlite: %d READY agents of %d stored, %d chats/s for %s (%d chats), %d interactions in history\n",
+		r.ready, r.stored, offerRate, *offerRun, r.chats, r.history)
 	Row(w, "startWebchat sent → offer on agent's socket", r.latency)
 	for _, name := range r.storeSteps {
 		Row(w, "store: "+name, r.floor.By[name])
@@ -116,7 +117,7 @@ func (r offerResult) report(b *testing.B, prefix string) {
 
 // measureOffers starts a node, puts history completed interactions in its history, signs in
 // the agents, starts chats at offerRate for offerRun and then measures the floor.
-func measureOffers(b *testing.B, history, offline int) offerResult {
+func measureOffers(b *testing.B, ready, history, offline int) offerResult {
 	ctx, cancel := context.WithCancel(b.Context())
 	defer cancel()
 	m := startNode(b)
@@ -129,7 +130,7 @@ func measureOffers(b *testing.B, history, offline int) offerResult {
 	if err := m.Store.UpdatePlan(ctx, sales); err != nil {
 		b.Fatal(err)
 	}
-	agents := createAgents(b, m, "agent", offerAgents, []string{sales.ID}, 1000)
+	agents := createAgents(b, m, "agent", ready, []string{sales.ID}, 1000)
 	// The floor's chats go to a copy of the plan that no READY agent serves, so that the
 	// node's sweep does not route them, and to an agent who stays OFFLINE. Its name sorts
 	// after Sales, which stays the default webchat plan.
@@ -168,7 +169,7 @@ func measureOffers(b *testing.B, history, offline int) offerResult {
 	if err := errs.get(); err != nil {
 		b.Fatal(err)
 	}
-	r := offerResult{history: history, chats: chats}
+	r := offerResult{ready: ready, stored: ready + offline, history: history, chats: chats}
 	var missing int
 	r.latency, missing = times.samples()
 	if missing > 0 || len(r.latency) != chats {
