@@ -35,11 +35,12 @@ const (
 )
 
 // BenchmarkOfferLatency measures how long a webchat takes to reach an agent: from sending
-// startWebchat over HTTP to the offer arriving on the websocket of whichever of 100 READY (of 1,000 stored: issue 14's offer aim)
-// agents routing chose, at a steady 20 new chats per second. The floor is what that path
-// cannot avoid, measured on the same node in the same run: the four writes of an offer
-// (offerWrites), one loopback HTTP request and one websocket round trip. Agents only receive offers
-// here; their capacity is high enough that none fills up. Run with -benchtime=1x.
+// startWebchat over HTTP to the offer arriving on the websocket of whichever of 100 READY
+// agents (of 1,000 stored: issue 14's offer aim) routing chose, at a steady 20 new chats per
+// second. The floor is what that path cannot avoid, measured on the same node in the same
+// run: the four writes of an offer (offerWrites), one loopback HTTP request and one websocket
+// round trip. Agents only receive offers here; their capacity is high enough that none fills
+// up. Run with -benchtime=1x.
 func BenchmarkOfferLatency(b *testing.B) {
 	r := measureOffers(b, offerAgents, 0, 900)
 	r.print(os.Stdout)

@@ -322,7 +322,11 @@ func parkedTimeoutStoreCalls(ctx context.Context, st workspace.Store, id string,
 func movedCopy(from *workspace.Interaction, agentID string, d time.Duration) *workspace.Interaction {
 	ix := *from
 	ix.ID, ix.AgentID = uuid.NewString(), agentID
+	ix.Outbox = nil // the events of the record copied are its own: a copy writes none
 	ix.Contact.Address = "visitor-" + ix.ID[:8]
+	if ix.ThreadKey != "" { // one open interaction per thread: each copy is a contact of its own
+		ix.ThreadKey += "|" + ix.ID
+	}
 	ix.ContactTokenHash = workspace.HashToken(uuid.NewString())
 	ix.CreatedAt = ix.CreatedAt.Add(d)
 	if !ix.DueAt.IsZero() {
