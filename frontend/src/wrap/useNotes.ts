@@ -49,27 +49,47 @@ export function useNotes(interactionId: string, serverNotes: string): Notes {
     if (status === 'idle' || status === 'saved') setDraftState(serverNotes);
   }
 
-  const flush = useCallback(async () => {
+  // The save under way, if any: a flush waits for it, so a step that needs the notes saved
+  // (Insert Summary, completing) never runs beside a save that would then overwrite its result.
+  const inflight = useRef<Promise<boolean> | null>(null);
+
+  const saveNow = useCallback(
+    async (text: string) => {
+      setStatus('saving');
+      const result = await save({ input: { interactionId, notes: text } });
+      const userError = result.data?.setNotes.userErrors[0];
+      const failure =
+        userError?.message ?? (result.error ? 'Notes could not be saved. Check the connection.' : null);
+      if (unsaved.current !== null) {
+        // typed more while saving: the next save follows
+        setStatus('editing');
+      } else if (failure) {
+        unsaved.current = text;
+        setStatus('failed');
+      } else {
+        setStatus('saved');
+      }
+      setError(failure);
+      return failure === null;
+    },
+    [interactionId, save],
+  );
+
+  const flush = useCallback(async (): Promise<boolean> => {
+    while (inflight.current) {
+      if (!(await inflight.current)) return false;
+    }
     const text = unsaved.current;
     if (text === null) return true;
     unsaved.current = null;
-    setStatus('saving');
-    const result = await save({ input: { interactionId, notes: text } });
-    const userError = result.data?.setNotes.userErrors[0];
-    const failure =
-      userError?.message ?? (result.error ? 'Notes could not be saved. Check the connection.' : null);
-    if (unsaved.current !== null) {
-      // typed more while saving: the next save follows
-      setStatus('editing');
-    } else if (failure) {
-      unsaved.current = text;
-      setStatus('failed');
-    } else {
-      setStatus('saved');
+    const saving = saveNow(text);
+    inflight.current = saving;
+    try {
+      return await saving;
+    } finally {
+      if (inflight.current === saving) inflight.current = null;
     }
-    setError(failure);
-    return failure === null;
-  }, [interactionId, save]);
+  }, [saveNow]);
 
   const setDraft = useCallback((value: string) => {
     unsaved.current = value;
