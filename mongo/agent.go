@@ -31,8 +31,10 @@ type agentDoc struct {
 	Disabled      bool                      `bson:"disabled,omitempty"`
 	// Room is Agent.RoomOn, the channels with a free slot, which ReadyAgents selects on; a
 	// document written before it was kept has none, and is always read.
-	Room    []workspace.Channel `bson:"room"`
-	Version int64               `bson:"version"`
+	Room []workspace.Channel `bson:"room"`
+	// IdleSince is Agent.IdleSince, the order in which ReadyAgents returns agents.
+	IdleSince time.Time `bson:"idleSince"`
+	Version   int64     `bson:"version"`
 }
 
 // peerDoc is one recently contacted agent inside an agentDoc.
@@ -58,7 +60,7 @@ func toAgentDoc(a *workspace.Agent) agentDoc {
 		recent = append(recent, peerDoc{AgentID: p.AgentID, At: p.At})
 	}
 	return agentDoc{
-		Recent: recent, Room: append([]workspace.Channel{}, a.RoomOn()...),
+		Recent: recent, Room: append([]workspace.Channel{}, a.RoomOn()...), IdleSince: a.IdleSince(),
 		ID: a.ID, Username: a.Username, Name: a.Name, PasswordHash: a.PasswordHash,
 		Role: a.Role, Presence: a.Presence, PresenceSince: a.PresenceSince, AutoAccept: a.AutoAccept,
 		Capacity: a.Capacity, PlanIDs: a.PlanIDs, Holds: holds, LastOfferAt: a.LastOfferAt,
@@ -120,8 +122,9 @@ func (s *Store) Agents(ctx context.Context) ([]*workspace.Agent, error) {
 	return agents, nil
 }
 
-// ReadyAgents returns the READY, enabled agents serving any of the plans, by username.
-func (s *Store) ReadyAgents(ctx context.Context, planIDs []string, ch workspace.Channel) ([]*workspace.Agent, error) {
+// ReadyAgents returns the READY, enabled agents serving any of the plans, idle longest first
+// (at most limit of them when limit > 0).
+func (s *Store) ReadyAgents(ctx context.Context, planIDs []string, ch workspace.Channel, limit int) ([]*workspace.Agent, error) {
 	filter := bson.D{{Key: "presence", Value: workspace.Ready}, {Key: "disabled", Value: bson.D{{Key: "$ne", Value: true}}}}
 	if ch != "" {
 		filter = append(filter, bson.E{Key: "$or", Value: bson.A{
@@ -132,7 +135,11 @@ func (s *Store) ReadyAgents(ctx context.Context, planIDs []string, ch workspace.
 	if len(planIDs) > 0 {
 		filter = append(filter, bson.E{Key: "planIds", Value: bson.D{{Key: "$in", Value: planIDs}}})
 	}
-	cur, err := s.agents.Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "username", Value: 1}}))
+	opts := options.Find().SetSort(keysOf("idleSince", "_id"))
+	if limit > 0 {
+		opts.SetLimit(int64(limit))
+	}
+	cur, err := s.agents.Find(ctx, filter, opts)
 	if err != nil {
 		return nil, fmt.Errorf("mongo: ready agents: %w", err)
 	}

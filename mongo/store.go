@@ -143,8 +143,8 @@ func (s *Store) createIndexes(ctx context.Context) error {
 	}{
 		// Ending all of an agent's sessions (revocation) selects by agent.
 		{s.sessions, []string{"agentId"}, false},
-		// Routing reads the READY agents alone.
-		{s.agents, []string{"presence", "username"}, false},
+		// Routing reads the READY agents alone, the ones idle longest first.
+		{s.agents, []string{"presence", "idleSince", "_id"}, false},
 		// Live: routing and timers select by agent, state and due time; lists sort by creation.
 		{s.interactions, []string{"agentId"}, false},
 		{s.interactions, []string{"state"}, false},

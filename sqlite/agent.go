@@ -15,10 +15,10 @@ const agentColumns = `id, username, name, password_hash, role, presence, presenc
 
 // CreateAgent inserts a new agent.
 func (s *Store) CreateAgent(ctx context.Context, a *workspace.Agent) error {
-	_, err := s.write.ExecContext(ctx, `INSERT INTO agents (`+agentColumns+`, room) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	_, err := s.write.ExecContext(ctx, `INSERT INTO agents (`+agentColumns+`, room, idle_since) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		a.ID, a.Username, a.Name, a.PasswordHash, a.Role, a.Presence, millis(a.PresenceSince),
 		a.AutoAccept, jsonText(a.Capacity), jsonText(a.PlanIDs), millis(a.CreatedAt), a.Version,
-		holdsOf(a), optMillis(a.LastOfferAt), a.MissedOffers, recentOf(a), a.Disabled, roomOf(a))
+		holdsOf(a), optMillis(a.LastOfferAt), a.MissedOffers, recentOf(a), a.Disabled, roomOf(a), idleOf(a))
 	return mapErr(err, "agent "+a.Username)
 }
 
@@ -31,6 +31,12 @@ func roomOf(a *workspace.Agent) string {
 		b.WriteByte(',')
 	}
 	return b.String()
+}
+
+// idleOf is the idle_since column: Agent.IdleSince in Unix milliseconds, as the times it is
+// the later of are stored.
+func idleOf(a *workspace.Agent) int64 {
+	return max(millis(a.PresenceSince), optMillis(a.LastOfferAt))
 }
 
 // Agent returns the agent with the ID.
@@ -71,10 +77,12 @@ func (s *Store) agentsWhere(ctx context.Context, query string, args ...any) ([]*
 	return out, rows.Err()
 }
 
-// ReadyAgents returns the READY, enabled agents serving any of the plans, by username.
-func (s *Store) ReadyAgents(ctx context.Context, planIDs []string, ch workspace.Channel) ([]*workspace.Agent, error) {
+// ReadyAgents returns the READY, enabled agents serving any of the plans, idle longest first
+// (at most limit of them when limit > 0). The agents_ready index walks them in that order,
+// so the read stops after limit rows that match.
+func (s *Store) ReadyAgents(ctx context.Context, planIDs []string, ch workspace.Channel, limit int) ([]*workspace.Agent, error) {
 	query := `SELECT ` + agentColumns + ` FROM agents WHERE presence = 'READY' AND disabled = 0`
-	args := make([]any, 0, len(planIDs)+1)
+	args := make([]any, 0, len(planIDs)+2)
 	if ch != "" {
 		query += ` AND (room = '' OR instr(room, ?) > 0)`
 		args = append(args, ","+string(ch)+",")
@@ -85,17 +93,20 @@ func (s *Store) ReadyAgents(ctx context.Context, planIDs []string, ch workspace.
 			args = append(args, id)
 		}
 	}
-	return s.agentsWhere(ctx, query+` ORDER BY username`, args...)
+	if limit <= 0 {
+		limit = -1 // SQLite: no limit
+	}
+	return s.agentsWhere(ctx, query+` ORDER BY idle_since, id LIMIT ?`, append(args, limit)...)
 }
 
 // UpdateAgent writes a if the stored version is still a.Version.
 func (s *Store) UpdateAgent(ctx context.Context, a *workspace.Agent) error {
 	err := s.execGuarded(ctx, "agent "+a.Username, `UPDATE agents SET username=?, name=?, password_hash=?, role=?, presence=?,
 		presence_since=?, auto_accept=?, capacity=?, plan_ids=?, holds=?, last_offer_at=?, missed_offers=?,
-		recent=?, disabled=?, created_at=?, room=?, version=version+1 WHERE id=? AND version=?`,
+		recent=?, disabled=?, created_at=?, room=?, idle_since=?, version=version+1 WHERE id=? AND version=?`,
 		a.Username, a.Name, a.PasswordHash, a.Role, a.Presence, millis(a.PresenceSince), a.AutoAccept,
 		jsonText(a.Capacity), jsonText(a.PlanIDs), holdsOf(a), optMillis(a.LastOfferAt), a.MissedOffers, recentOf(a), a.Disabled,
-		millis(a.CreatedAt), roomOf(a), a.ID, a.Version)
+		millis(a.CreatedAt), roomOf(a), idleOf(a), a.ID, a.Version)
 	if err == nil {
 		a.Version++
 	}

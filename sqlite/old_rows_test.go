@@ -116,7 +116,7 @@ func TestOldRowsReadable(t *testing.T) {
 	// until her next write fills it in.
 	readyOn := func(ch workspace.Channel) int {
 		t.Helper()
-		got, err := s.ReadyAgents(t.Context(), []string{"plan-1"}, ch)
+		got, err := s.ReadyAgents(t.Context(), []string{"plan-1"}, ch, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -125,6 +125,16 @@ func TestOldRowsReadable(t *testing.T) {
 	if readyOn(workspace.Voice) != 1 {
 		t.Fatal("an agent whose room is not known yet is not read")
 	}
+	// Migration 014 kept when she became idle, the order routing reads agents in.
+	db, err = sql.Open("sqlite", "file:"+filepath.Join(dir, "agentdesk.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var idle int64
+	if err := db.QueryRow(`SELECT idle_since FROM agents WHERE id = 'agent-1'`).Scan(&idle); err != nil || idle != at.UnixMilli() {
+		t.Fatalf("idle_since after the migrations: %d (%v), want %d", idle, err, at.UnixMilli())
+	}
+	db.Close()
 	if err := s.UpdateAgent(t.Context(), a); err != nil {
 		t.Fatal(err)
 	}

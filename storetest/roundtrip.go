@@ -164,7 +164,7 @@ func testRoundTrip(t *testing.T, s workspace.Store) {
 		got, err = s.Agent(ctx(t), a.ID)
 		must(t, err)
 		sameFields(t, "Agent after UpdateAgent", got, next)
-		ready, err := s.ReadyAgents(ctx(t), next.PlanIDs[:1], "")
+		ready, err := s.ReadyAgents(ctx(t), next.PlanIDs[:1], "", 0)
 		sameFields(t, "ReadyAgents", one(t, "ReadyAgents", ready, err), next)
 	})
 

@@ -6,6 +6,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -25,6 +26,7 @@ func Run(t *testing.T, factory Factory) {
 	fresh := func(t *testing.T) workspace.Store { return factory(t)() }
 	t.Run("Agents", func(t *testing.T) { testAgents(t, fresh(t)) })
 	t.Run("ReadyAgents", func(t *testing.T) { testReadyAgents(t, fresh(t)) })
+	t.Run("ReadyAgentsOrder", func(t *testing.T) { testReadyAgentsOrder(t, fresh(t)) })
 	t.Run("AgentVersionGuard", func(t *testing.T) { testAgentVersionGuard(t, fresh(t)) })
 	t.Run("AgentRace", func(t *testing.T) { testAgentRace(t, fresh(t)) })
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, fresh(t)) })
@@ -176,13 +178,9 @@ func testReadyAgents(t *testing.T, s workspace.Store) {
 	add("olga", workspace.Offline, false, "p1", "p2")
 	ready := func(plans ...string) string {
 		t.Helper()
-		got, err := s.ReadyAgents(ctx(t), plans, "")
+		got, err := s.ReadyAgents(ctx(t), plans, "", 0)
 		must(t, err)
-		var names []string
-		for _, a := range got {
-			names = append(names, a.Username)
-		}
-		return fmt.Sprint(names)
+		return usernames(got)
 	}
 	for plans, want := range map[string]string{
 		"p1": "[ann erin]", "p2": "[bob]", "p1,p2": "[ann bob erin]", "": "[ann bob erin]", "p9": "[]",
@@ -200,21 +198,18 @@ func testReadyAgents(t *testing.T, s workspace.Store) {
 	if got := ready("p1"); got != "[ann carol erin]" {
 		t.Fatalf("after carol went READY: %s", got)
 	}
-	got, err := s.ReadyAgents(ctx(t), []string{"p1"}, "")
+	got, err := s.ReadyAgents(ctx(t), []string{"p1"}, "", 0)
 	must(t, err)
-	sameAgent(t, got[1], carol)
+	i := slices.IndexFunc(got, func(a *workspace.Agent) bool { return a.ID == carol.ID })
+	sameAgent(t, got[i], carol)
 
 	// With a channel, only those with room on it (Agent.RoomOn): everyone holds their one
 	// VOICE slot (newAgent), and has room on WEBCHAT (one of three used) but none on SMS.
 	onChannel := func(ch workspace.Channel) string {
 		t.Helper()
-		got, err := s.ReadyAgents(ctx(t), []string{"p1", "p2"}, ch)
+		got, err := s.ReadyAgents(ctx(t), []string{"p1", "p2"}, ch, 0)
 		must(t, err)
-		var names []string
-		for _, a := range got {
-			names = append(names, a.Username)
-		}
-		return fmt.Sprint(names)
+		return usernames(got)
 	}
 	if got := onChannel(workspace.Webchat); got != "[ann bob carol erin]" {
 		t.Fatalf("room on WEBCHAT: %s", got)
@@ -236,6 +231,74 @@ func testReadyAgents(t *testing.T, s workspace.Store) {
 	must(t, s.UpdateAgent(ctx(t), carol))
 	if got := onChannel(workspace.Webchat); got != "[ann bob erin]" {
 		t.Fatalf("room on WEBCHAT once carol's is full: %s", got)
+	}
+}
+
+// usernames lists the agents' usernames in alphabetical order, to compare who was read.
+func usernames(agents []*workspace.Agent) string {
+	names := []string{}
+	for _, a := range agents {
+		names = append(names, a.Username)
+	}
+	slices.Sort(names)
+	return fmt.Sprint(names)
+}
+
+// testReadyAgentsOrder: ReadyAgents returns the agents idle longest first (Agent.IdleSince:
+// the later of the last offer and the last presence change, then the ID), and a limit keeps
+// the first of them, so routing reads a few agents however many are READY. An offer sends
+// its agent to the back.
+func testReadyAgentsOrder(t *testing.T, s workspace.Store) {
+	base := now().Add(-time.Hour)
+	agents := map[string]*workspace.Agent{}
+	// name: presence change and last offer, in minutes after base (-1: never offered).
+	for name, at := range map[string][2]int{
+		"ann": {10, -1}, "bob": {1, 30}, "cid": {5, 2}, "dot": {20, -1}, "eve": {3, 4}, "fay": {25, 26},
+	} {
+		a := newAgent(name)
+		a.Presence, a.Holds = workspace.Ready, nil
+		a.PresenceSince = base.Add(time.Duration(at[0]) * time.Minute)
+		a.LastOfferAt = time.Time{}
+		if at[1] >= 0 {
+			a.LastOfferAt = base.Add(time.Duration(at[1]) * time.Minute)
+		}
+		must(t, s.CreateAgent(ctx(t), a))
+		agents[name] = a
+	}
+	// Two agents idle since the same instant come in ID order.
+	twin := newAgent("twin")
+	twin.Presence, twin.Holds, twin.PresenceSince, twin.LastOfferAt = workspace.Ready, nil, agents["eve"].LastOfferAt, time.Time{}
+	must(t, s.CreateAgent(ctx(t), twin))
+	agents["twin"] = twin
+	inOrder := func(limit int) string {
+		t.Helper()
+		got, err := s.ReadyAgents(ctx(t), []string{"p1"}, workspace.Webchat, limit)
+		must(t, err)
+		var names []string
+		for _, a := range got {
+			names = append(names, a.Username)
+		}
+		return fmt.Sprint(names)
+	}
+	eveTwin := "eve twin"
+	if twin.ID < agents["eve"].ID {
+		eveTwin = "twin eve"
+	}
+	if got, want := inOrder(0), "["+eveTwin+" cid ann dot fay bob]"; got != want {
+		t.Fatalf("ReadyAgents in order %s, want %s", got, want)
+	}
+	if got, want := inOrder(3), "["+eveTwin+" cid]"; got != want {
+		t.Fatalf("ReadyAgents limited to 3: %s, want %s", got, want)
+	}
+	// cid gets an offer: the longest idle is now the next one.
+	cid := agents["cid"]
+	cid.LastOfferAt = base.Add(40 * time.Minute)
+	must(t, s.UpdateAgent(ctx(t), cid))
+	if got, want := inOrder(2), "["+eveTwin+"]"; got != want {
+		t.Fatalf("after an offer to cid: %s, want %s", got, want)
+	}
+	if got := inOrder(0); !strings.HasSuffix(got, " bob cid]") {
+		t.Fatalf("cid is not last after the offer: %s", got)
 	}
 }
 

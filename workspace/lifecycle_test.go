@@ -2,6 +2,7 @@ package workspace_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -244,6 +245,45 @@ func TestP3_RejectedGoesBackAndNotToTheRejecter(t *testing.T) {
 	e.ready("carol")
 	if got := e.get(ix.ID); got.AgentID != e.agent("carol").ID {
 		t.Fatal("carol, who never rejected it, should get it")
+	}
+}
+
+// TestP3_RejectedByEveryoneRoutingReadsFirst: routing reads only the few READY agents idle
+// longest (routeBatch). When every one of those rejected the work, it reads the others, and
+// the one who never rejected it gets the offer, even idle the shortest.
+func TestP3_RejectedByEveryoneRoutingReadsFirst(t *testing.T) {
+	e := newEnv(t)
+	sales := e.plan("Sales")
+	var names []string
+	for i := range 12 {
+		name := fmt.Sprintf("rejecter-%02d", i)
+		if _, err := e.s.CreateAgent(e.t.Context(), workspace.NewAgent{Username: name, Password: "x",
+			PlanIDs: []string{sales.ID}, Capacity: map[workspace.Channel]int{workspace.Webchat: 3}}); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, name)
+	}
+	e.ready(names...)
+	_, ix := e.chat("Sales")
+	for i := range names {
+		got := e.get(ix.ID)
+		wantState(t, got, workspace.Offered)
+		if got.AgentID != e.agent(names[i]).ID {
+			t.Fatalf("offer %d went to %s, want %s, idle longest of those who did not reject it", i, got.AgentID, names[i])
+		}
+		if _, err := e.s.RejectOffer(e.as(names[i]), got.OfferID()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantState(t, e.get(ix.ID), workspace.Queued)
+	// Dora goes READY last: the twelve who rejected it have been idle longer.
+	if _, err := e.s.CreateAgent(e.t.Context(), workspace.NewAgent{Username: "dora", Password: "x",
+		PlanIDs: []string{sales.ID}, Capacity: map[workspace.Channel]int{workspace.Webchat: 3}}); err != nil {
+		t.Fatal(err)
+	}
+	e.ready("dora")
+	if got := e.get(ix.ID); got.State != workspace.Offered || got.AgentID != e.agent("dora").ID {
+		t.Fatalf("after dora went READY: %s to %s, want OFFERED to dora", got.State, got.AgentID)
 	}
 }
 

@@ -12,14 +12,21 @@ import (
 // NOT_READY (P5, Genesys' "not responding").
 const MaxMissedOffers = 3
 
-// idleSince is when an agent last became idle for routing: the later of their last offer and
-// their last presence change (P6).
-func idleSince(a *Agent) time.Time {
+// IdleSince is when the agent last became idle for routing: the later of their last offer
+// and their last presence change (P6). Routing offers to the agent idle longest first; the
+// stores keep it beside the agent so that they can return those agents first
+// (Store.ReadyAgents).
+func (a *Agent) IdleSince() time.Time {
 	if a.LastOfferAt.After(a.PresenceSince) {
 		return a.LastOfferAt
 	}
 	return a.PresenceSince
 }
+
+// routeBatch is how many READY agents with room routing reads for one interaction, the ones
+// idle longest. It reads them all only when none of those can take it (they rejected it, or
+// lost a race), so the cost of an offer does not grow with the number of agents.
+const routeBatch = 8
 
 // eligible reports whether routing may offer ix to a: a member of the plan, not one who
 // rejected it (P3), who does not hold it already, and available: READY (P1) with room on its
@@ -40,7 +47,7 @@ func candidates(agents []*Agent, ix *Interaction) []*Agent {
 		}
 	}
 	slices.SortFunc(out, func(a, b *Agent) int {
-		if c := idleSince(a).Compare(idleSince(b)); c != 0 {
+		if c := a.IdleSince().Compare(b.IdleSince()); c != 0 {
 			return c
 		}
 		if a.ID < b.ID {
@@ -62,17 +69,17 @@ func (s *Service) route(ctx context.Context, ix *Interaction) error {
 	return err
 }
 
-func (s *Service) routeWith(ctx context.Context, ix *Interaction, agents []*Agent) (bool, error) {
+func (s *Service) routeWith(ctx context.Context, ix *Interaction, ready *readySet) (bool, error) {
 	if ix.State != Queued {
 		return true, nil
 	}
-	if agents == nil {
+	if ready == nil {
 		var err error
-		if agents, err = s.Store.ReadyAgents(ctx, []string{ix.PlanID}, ix.Channel); err != nil {
+		if ready, err = s.readyFor(ctx, ix); err != nil {
 			return false, err
 		}
 	}
-	cands := candidates(agents, ix)
+	cands := candidates(ready.agents, ix)
 	if len(cands) == 0 {
 		return false, nil
 	}
@@ -86,7 +93,39 @@ func (s *Service) routeWith(ctx context.Context, ix *Interaction, agents []*Agen
 			return placed, err
 		}
 	}
-	return false, nil
+	if ready.complete {
+		return false, nil
+	}
+	// Every agent of the batch lost a race meanwhile: try the others.
+	all, err := s.Store.ReadyAgents(ctx, []string{ix.PlanID}, ix.Channel, 0)
+	if err != nil {
+		return false, err
+	}
+	return s.routeWith(ctx, ix, &readySet{agents: all, complete: true})
+}
+
+// readySet is what routing read of the READY agents with room for some work: the ones idle
+// longest, and whether they are all there are.
+type readySet struct {
+	agents   []*Agent
+	complete bool
+}
+
+// readyFor reads the READY agents of ix's plan with room on its channel, idle longest first:
+// routeBatch of them, or every one when none of those may take ix (P3: they rejected it).
+func (s *Service) readyFor(ctx context.Context, ix *Interaction) (*readySet, error) {
+	agents, err := s.Store.ReadyAgents(ctx, []string{ix.PlanID}, ix.Channel, routeBatch)
+	if err != nil {
+		return nil, err
+	}
+	if len(agents) < routeBatch {
+		return &readySet{agents: agents, complete: true}, nil
+	}
+	if len(candidates(agents, ix)) > 0 {
+		return &readySet{agents: agents}, nil
+	}
+	agents, err = s.Store.ReadyAgents(ctx, []string{ix.PlanID}, ix.Channel, 0)
+	return &readySet{agents: agents, complete: true}, err
 }
 
 // offerTo reserves capacity on one agent and offers ix to them. It returns false when the
@@ -143,14 +182,20 @@ func (s *Service) offerWaiting(ctx context.Context, planIDs []string) {
 
 // routeQueued offers the queued interactions of the given plans, oldest first, while agents
 // have room. It runs when room appears: an agent goes READY or frees capacity. It reads the
-// queue first, which is empty most of the time; then, per channel of the queued work, the
-// READY agents with room on it (Store.ReadyAgents), and again only after a placement changed
-// them, so a long queue with no room costs two reads.
+// queue first, which is empty most of the time; then, per plan and channel of the queued
+// work, the READY agents with room on it who have been idle longest (readyFor), and again
+// only after a placement changed them, so a long queue with no room costs two reads.
 func (s *Service) routeQueued(ctx context.Context, planIDs []string) error {
 	if len(planIDs) == 0 {
 		return nil
 	}
-	return s.routeQueuedWith(ctx, planIDs, map[Channel][]*Agent{})
+	return s.routeQueuedWith(ctx, planIDs, map[queueKey]*readySet{})
+}
+
+// queueKey names one queue: a plan's work on one channel.
+type queueKey struct {
+	plan    string
+	channel Channel
 }
 
 // routeArrival routes a new QUEUED interaction. When no agent has room for it, it waits its
@@ -159,8 +204,8 @@ func (s *Service) routeQueued(ctx context.Context, planIDs []string) error {
 // arrival among it: a newcomer never overtakes a contact who has waited longer (P6, FIFO
 // per plan). ix is updated to what routing made of it.
 func (s *Service) routeArrival(ctx context.Context, ix *Interaction) error {
-	agents, err := s.Store.ReadyAgents(ctx, []string{ix.PlanID}, ix.Channel)
-	if err != nil || len(candidates(agents, ix)) == 0 {
+	ready, err := s.readyFor(ctx, ix)
+	if err != nil || len(candidates(ready.agents, ix)) == 0 {
 		return err
 	}
 	oldest, err := s.Store.LiveInteractions(ctx, LiveFilter{States: []InteractionState{Queued}, PlanIDs: []string{ix.PlanID}, Limit: 1})
@@ -168,10 +213,10 @@ func (s *Service) routeArrival(ctx context.Context, ix *Interaction) error {
 		return err
 	}
 	if len(oldest) == 0 || oldest[0].ID == ix.ID {
-		_, err := s.routeWith(ctx, ix, agents)
+		_, err := s.routeWith(ctx, ix, ready)
 		return err
 	}
-	if err := s.routeQueuedWith(ctx, []string{ix.PlanID}, map[Channel][]*Agent{ix.Channel: agents}); err != nil {
+	if err := s.routeQueuedWith(ctx, []string{ix.PlanID}, map[queueKey]*readySet{{ix.PlanID, ix.Channel}: ready}); err != nil {
 		return err
 	}
 	fresh, err := s.Store.Interaction(ctx, ix.ID)
@@ -182,21 +227,22 @@ func (s *Service) routeArrival(ctx context.Context, ix *Interaction) error {
 	return nil
 }
 
-// routeQueuedWith is routeQueued with the agents of some channels already read.
-func (s *Service) routeQueuedWith(ctx context.Context, planIDs []string, agents map[Channel][]*Agent) error {
+// routeQueuedWith is routeQueued with the agents of some queues already read.
+func (s *Service) routeQueuedWith(ctx context.Context, planIDs []string, ready map[queueKey]*readySet) error {
 	queued, err := s.Store.LiveInteractions(ctx, LiveFilter{States: []InteractionState{Queued}, PlanIDs: planIDs, Limit: 100})
 	if err != nil {
 		return err
 	}
 	for _, ix := range queued {
-		have, read := agents[ix.Channel]
-		if !read {
-			if have, err = s.Store.ReadyAgents(ctx, planIDs, ix.Channel); err != nil {
+		key := queueKey{ix.PlanID, ix.Channel}
+		have := ready[key]
+		if have == nil || (!have.complete && len(candidates(have.agents, ix)) == 0) {
+			if have, err = s.readyFor(ctx, ix); err != nil {
 				return err
 			}
-			agents[ix.Channel] = have
+			ready[key] = have
 		}
-		if len(candidates(have, ix)) == 0 {
+		if len(candidates(have.agents, ix)) == 0 {
 			continue
 		}
 		placed, err := s.routeWith(ctx, ix, have)
@@ -204,7 +250,7 @@ func (s *Service) routeQueuedWith(ctx context.Context, planIDs []string, agents 
 			return err
 		}
 		if placed { // the agents changed: read them again when next needed
-			delete(agents, ix.Channel)
+			delete(ready, key)
 		}
 	}
 	return nil

@@ -30,11 +30,12 @@ type Store interface {
 	Agents(ctx context.Context) ([]*Agent, error)
 	// ReadyAgents returns the READY agents who are not disabled, serve at least one of the
 	// plans (any plan when planIDs is empty) and have room on the channel (Agent.RoomOn;
-	// whatever their room when ch is ""), ordered by username. Routing reads these alone, so its cost
-	// follows who can take the work now, not how many agents are stored or how many are busy.
-	// An adapter may return agents without room too (records written before it kept the
+	// whatever their room when ch is ""), the one idle longest first (Agent.IdleSince, then
+	// ID), at most limit of them when limit > 0. Routing reads a few of these alone, so its
+	// cost follows neither how many agents are stored nor how many are busy or ready. An
+	// adapter may return agents without room too (records written before it kept the
 	// projection): routing checks each agent it reads.
-	ReadyAgents(ctx context.Context, planIDs []string, ch Channel) ([]*Agent, error)
+	ReadyAgents(ctx context.Context, planIDs []string, ch Channel, limit int) ([]*Agent, error)
 	// UpdateAgent writes a if the stored version is a.Version, and then sets a.Version+1.
 	UpdateAgent(ctx context.Context, a *Agent) error
 	// SearchAgents returns up to limit agents whose username or name contains search

@@ -237,7 +237,7 @@ func (s *Service) TransferTargets(ctx context.Context, search string, recentOnly
 		return nil, &Error{Code: EINVALID, Message: "the search is limited to 100 characters", Field: []string{"search"}}
 	}
 	search = NormaliseName(search)
-	agents, err := s.Store.ReadyAgents(ctx, nil, "")
+	agents, err := s.Store.ReadyAgents(ctx, nil, "", 0)
 	if err != nil {
 		return nil, err
 	}
