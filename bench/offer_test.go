@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentdesk/agentdesk/mongo/mongotest"
 	"github.com/agentdesk/agentdesk/server"
 	"github.com/agentdesk/agentdesk/workspace"
 	"github.com/google/uuid"
@@ -42,7 +43,7 @@ const (
 // round trip. Agents only receive offers here; their capacity is high enough that none fills
 // up. Run with -benchtime=1x.
 func BenchmarkOfferLatency(b *testing.B) {
-	r := measureOffers(b, offerAgents, 0, 900)
+	r := measureOffers(b, offerSetup{ready: offerAgents, offline: 900})
 	r.print(os.Stdout)
 	r.report(b, "")
 }
@@ -51,8 +52,8 @@ func BenchmarkOfferLatency(b *testing.B) {
 // back: on an empty store and on one holding 20,000 completed interactions with their
 // transcripts. The live path never reads history, so the ratio should stay near 1.
 func BenchmarkOfferLatencyWithHistory(b *testing.B) {
-	empty := measureOffers(b, offerAgents, 0, 0)
-	full := measureOffers(b, offerAgents, historySize, 0)
+	empty := measureOffers(b, offerSetup{ready: offerAgents})
+	full := measureOffers(b, offerSetup{ready: offerAgents, history: historySize})
 	w := os.Stdout
 	empty.print(w)
 	full.print(w)
@@ -69,8 +70,8 @@ func BenchmarkOfferLatencyWithHistory(b *testing.B) {
 // stored). Routing reads the READY agents with room alone (Store.ReadyAgents), so the ratio
 // should stay near 1 (issue 14's aim: at most 1.2).
 func BenchmarkOfferLatencyStoredAgents(b *testing.B) {
-	few := measureOffers(b, 50, 0, 0)
-	many := measureOffers(b, 50, 0, 4950)
+	few := measureOffers(b, offerSetup{ready: 50})
+	many := measureOffers(b, offerSetup{ready: 50, offline: 4950})
 	w := os.Stdout
 	few.print(w)
 	many.print(w)
@@ -80,8 +81,36 @@ func BenchmarkOfferLatencyStoredAgents(b *testing.B) {
 	b.ReportMetric(float64(many.latency.Percentile(99))/float64(few.latency.Percentile(99)), "x-few-p99")
 }
 
+// BenchmarkOfferLatencyMongo is BenchmarkOfferLatency on the MongoDB adapter, talking to the
+// embedded test engine (FerretDB on SQLite, one connection) over the wire protocol, with its
+// own floor: the same four writes through the same adapter. Then the scale check on it: 50
+// READY agents alone, and among 5,000 stored. The test engine is no production MongoDB; the
+// ratios, not the times, are what carry over.
+func BenchmarkOfferLatencyMongo(b *testing.B) {
+	r := measureOffers(b, offerSetup{ready: offerAgents, offline: 900, mongo: true})
+	few := measureOffers(b, offerSetup{ready: 50, mongo: true})
+	many := measureOffers(b, offerSetup{ready: 50, offline: 4950, mongo: true})
+	w := os.Stdout
+	r.print(w)
+	few.print(w)
+	many.print(w)
+	fmt.Fprintf(w, "\nstored agents on the MongoDB test engine: 5,000 (50 READY) vs 50 (all READY)\n")
+	Ratio(w, "offer latency: 5,000 stored / 50 stored", many.latency, few.latency)
+	r.report(b, "mongo-")
+	b.ReportMetric(float64(many.latency.Percentile(50))/float64(few.latency.Percentile(50)), "mongo-x-few-p50")
+}
+
+// offerSetup is what one offer-latency run starts with: ready agents signed in and READY,
+// offline more members of the plan stored, history completed chats (SQLite only), on the
+// embedded store or, with mongo, on the MongoDB test engine.
+type offerSetup struct {
+	ready, offline, history int
+	mongo                   bool
+}
+
 // offerResult is one offer-latency run and its floor.
 type offerResult struct {
+	store                         string
 	ready, stored, history, chats int
 	// latency runs from sending startWebchat to the offer event arriving.
 	latency Samples
@@ -97,8 +126,8 @@ const (
 )
 
 func (r offerResult) print(w io.Writer) {
-	fmt.Fprintf(w, "\noffer latency on sqlite: %d READY agents of %d stored, %d chats/s for %s (%d chats), %d interactions in history\n",
-		r.ready, r.stored, offerRate, *offerRun, r.chats, r.history)
+	fmt.Fprintf(w, "\noffer latency on %s: %d READY agents of %d stored, %d chats/s for %s (%d chats), %d interactions in history\n",
+		r.store, r.ready, r.stored, offerRate, *offerRun, r.chats, r.history)
 	Row(w, "startWebchat sent → offer on agent's socket", r.latency)
 	for _, name := range r.storeSteps {
 		Row(w, "store: "+name, r.floor.By[name])
@@ -118,10 +147,18 @@ func (r offerResult) report(b *testing.B, prefix string) {
 
 // measureOffers starts a node, puts history completed interactions in its history, signs in
 // the agents, starts chats at offerRate for offerRun and then measures the floor.
-func measureOffers(b *testing.B, ready, history, offline int) offerResult {
+func measureOffers(b *testing.B, setup offerSetup) offerResult {
+	ready, history, offline := setup.ready, setup.history, setup.offline
 	ctx, cancel := context.WithCancel(b.Context())
 	defer cancel()
-	m := startNode(b)
+	store := "sqlite"
+	var onMongo []func(*server.Config)
+	if setup.mongo {
+		store = "the MongoDB test engine"
+		uri := mongotest.Start(b)
+		onMongo = append(onMongo, func(c *server.Config) { c.MongoURI = uri })
+	}
+	m := startNode(b, onMongo...)
 	defer m.Close()
 	c := newClient(m)
 	sales := planNamed(b, m, "Sales") // the first plan taking webchat: where startWebchat routes
@@ -138,6 +175,9 @@ func measureOffers(b *testing.B, ready, history, offline int) offerResult {
 	floorPlan := copyPlan(b, m, sales, "Sales (floor)")
 	floorAgent := createAgents(b, m, "floor", 1, []string{floorPlan.ID}, 1000)[0]
 	if history > 0 {
+		if setup.mongo {
+			b.Fatal("history is filled on the embedded store only")
+		}
 		fillHistory(b, m, history, agents, sales.ID)
 	}
 	if offline > 0 { // stored agents who are not working: routing should not pay for them
@@ -170,7 +210,7 @@ func measureOffers(b *testing.B, ready, history, offline int) offerResult {
 	if err := errs.get(); err != nil {
 		b.Fatal(err)
 	}
-	r := offerResult{ready: ready, stored: ready + offline, history: history, chats: chats}
+	r := offerResult{store: store, ready: ready, stored: ready + offline, history: history, chats: chats}
 	var missing int
 	r.latency, missing = times.samples()
 	if missing > 0 || len(r.latency) != chats {
