@@ -23,8 +23,8 @@ import (
 
 // The memory an idle agent costs the server (issue 14 §4): the binary runs as a child
 // process, so its resident set holds the server's memory alone, and N agents sign in and open
-// the desk's websocket with the five subscriptions the SPA keeps open while idle (offers,
-// interactionUpdates, unparkNotifications, transferResults, deliveryUpdates). The figure is the
+// the desk's websocket with the subscription the SPA keeps open while idle (deskEvents: offers,
+// interaction updates, unpark notifications, transfer results, delivery updates). The figure is the
 // growth of the server's RSS from before the first socket to after the last, per socket.
 
 var socketCount = flag.Int("sockets", envInt("AGENTDESK_BENCH_SOCKETS", 5000), "idle agent sockets BenchmarkIdleAgentSockets opens (env AGENTDESK_BENCH_SOCKETS)")
@@ -36,13 +36,11 @@ func envInt(name string, def int) int {
 	return def
 }
 
-// deskSubscriptions are what the SPA subscribes to on an idle desk.
+// deskSubscriptions are what the SPA subscribes to on an idle desk: its five feeds on one
+// subscription (Subscription.deskEvents).
 var deskSubscriptions = []string{
-	`subscription { offers { kind offer { id } } }`,
-	`subscription { interactionUpdates { id state } }`,
-	`subscription { unparkNotifications { interaction { id } } }`,
-	`subscription { transferResults { interaction { id } } }`,
-	`subscription { deliveryUpdates { id delivery } }`,
+	`subscription { deskEvents { offer { kind offer { id } } interactionUpdate { id state }
+		unpark { interaction { id } } transferResult { interaction { id } } deliveryUpdate { id delivery } } }`,
 }
 
 func BenchmarkIdleAgentSockets(b *testing.B) {

@@ -195,6 +195,14 @@ type ComplexityRoot struct {
 		ProviderCode func(childComplexity int) int
 	}
 
+	DeskEvent struct {
+		DeliveryUpdate    func(childComplexity int) int
+		InteractionUpdate func(childComplexity int) int
+		Offer             func(childComplexity int) int
+		TransferResult    func(childComplexity int) int
+		Unpark            func(childComplexity int) int
+	}
+
 	DispositionCode struct {
 		Code  func(childComplexity int) int
 		Label func(childComplexity int) int
@@ -465,6 +473,7 @@ type ComplexityRoot struct {
 	Subscription struct {
 		AgentUpdates        func(childComplexity int) int
 		DeliveryUpdates     func(childComplexity int) int
+		DeskEvents          func(childComplexity int) int
 		InteractionEvents   func(childComplexity int, kinds []workspace.ChangeKind, after *string) int
 		InteractionUpdates  func(childComplexity int) int
 		Messages            func(childComplexity int, interactionID string) int
@@ -676,6 +685,7 @@ type SubscriptionResolver interface {
 	UnparkNotifications(ctx context.Context) (<-chan *workspace.UnparkEvent, error)
 	TransferResults(ctx context.Context) (<-chan *workspace.TransferEvent, error)
 	DeliveryUpdates(ctx context.Context) (<-chan *workspace.Message, error)
+	DeskEvents(ctx context.Context) (<-chan *workspace.DeskEvent, error)
 	QueueStatsUpdates(ctx context.Context) (<-chan []*workspace.QueueStats, error)
 	AgentUpdates(ctx context.Context) (<-chan *workspace.Agent, error)
 	InteractionEvents(ctx context.Context, kinds []workspace.ChangeKind, after *string) (<-chan *workspace.ChangeEvent, error)
@@ -1194,6 +1204,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DeliveryError.ProviderCode(childComplexity), true
+
+	case "DeskEvent.deliveryUpdate":
+		if e.ComplexityRoot.DeskEvent.DeliveryUpdate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeskEvent.DeliveryUpdate(childComplexity), true
+	case "DeskEvent.interactionUpdate":
+		if e.ComplexityRoot.DeskEvent.InteractionUpdate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeskEvent.InteractionUpdate(childComplexity), true
+	case "DeskEvent.offer":
+		if e.ComplexityRoot.DeskEvent.Offer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeskEvent.Offer(childComplexity), true
+	case "DeskEvent.transferResult":
+		if e.ComplexityRoot.DeskEvent.TransferResult == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeskEvent.TransferResult(childComplexity), true
+	case "DeskEvent.unpark":
+		if e.ComplexityRoot.DeskEvent.Unpark == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeskEvent.Unpark(childComplexity), true
 
 	case "DispositionCode.code":
 		if e.ComplexityRoot.DispositionCode.Code == nil {
@@ -2537,6 +2578,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.DeliveryUpdates(childComplexity), true
+	case "Subscription.deskEvents":
+		if e.ComplexityRoot.Subscription.DeskEvents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.DeskEvents(childComplexity), true
 	case "Subscription.interactionEvents":
 		if e.ComplexityRoot.Subscription.InteractionEvents == nil {
 			break
@@ -3975,6 +4022,33 @@ extend type Mutation {
   deleteCannedResponse(input: DeleteCannedResponseInput!): DeleteCannedResponsePayload!
 }
 
+"""
+One event of an agent's desk feed (Subscription.deskEvents): exactly one field is set, the
+one the event of the same name would carry on its own subscription.
+"""
+type DeskEvent {
+  "As Subscription.offers."
+  offer: OfferEvent
+  "As Subscription.interactionUpdates."
+  interactionUpdate: Interaction
+  "As Subscription.unparkNotifications."
+  unpark: UnparkNotification
+  "As Subscription.transferResults."
+  transferResult: TransferResult
+  "As Subscription.deliveryUpdates."
+  deliveryUpdate: Message
+}
+
+extend type Subscription {
+  """
+  Everything the signed-in agent's desk follows, on one subscription, in the order it
+  happened: offers, changes of their interactions, unpark notifications, transfer results
+  and delivery updates. A desk keeps this one open all day instead of the five: each
+  subscription costs the server memory for as long as it is open.
+  """
+  deskEvents: DeskEvent!
+}
+
 extend type Subscription {
   "Supervisors: every plan's figures, first at once and then whenever they change (at most four times a second)."
   queueStatsUpdates: [QueueStats!]!
@@ -4481,6 +4555,22 @@ func (ec *executionContext) childFields_DeliveryError(ctx context.Context, field
 		return ec.fieldContext_DeliveryError_providerCode(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DeliveryError", field.Name)
+}
+
+func (ec *executionContext) childFields_DeskEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "offer":
+		return ec.fieldContext_DeskEvent_offer(ctx, field)
+	case "interactionUpdate":
+		return ec.fieldContext_DeskEvent_interactionUpdate(ctx, field)
+	case "unpark":
+		return ec.fieldContext_DeskEvent_unpark(ctx, field)
+	case "transferResult":
+		return ec.fieldContext_DeskEvent_transferResult(ctx, field)
+	case "deliveryUpdate":
+		return ec.fieldContext_DeskEvent_deliveryUpdate(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeskEvent", field.Name)
 }
 
 func (ec *executionContext) childFields_DispositionCode(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7952,6 +8042,166 @@ func (ec *executionContext) _DeliveryError_providerCode(ctx context.Context, fie
 }
 func (ec *executionContext) fieldContext_DeliveryError_providerCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DeliveryError", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _DeskEvent_offer(ctx context.Context, field graphql.CollectedField, obj *workspace.DeskEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeskEvent_offer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Offer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *workspace.OfferEvent) graphql.Marshaler {
+			return ec.marshalOOfferEvent2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐOfferEvent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DeskEvent_offer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeskEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OfferEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DeskEvent_interactionUpdate(ctx context.Context, field graphql.CollectedField, obj *workspace.DeskEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeskEvent_interactionUpdate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InteractionUpdate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *workspace.Interaction) graphql.Marshaler {
+			return ec.marshalOInteraction2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐInteraction(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DeskEvent_interactionUpdate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeskEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Interaction(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DeskEvent_unpark(ctx context.Context, field graphql.CollectedField, obj *workspace.DeskEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeskEvent_unpark(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unpark, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *workspace.UnparkEvent) graphql.Marshaler {
+			return ec.marshalOUnparkNotification2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐUnparkEvent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DeskEvent_unpark(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeskEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UnparkNotification(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DeskEvent_transferResult(ctx context.Context, field graphql.CollectedField, obj *workspace.DeskEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeskEvent_transferResult(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TransferResult, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *workspace.TransferEvent) graphql.Marshaler {
+			return ec.marshalOTransferResult2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐTransferEvent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DeskEvent_transferResult(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeskEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TransferResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DeskEvent_deliveryUpdate(ctx context.Context, field graphql.CollectedField, obj *workspace.DeskEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeskEvent_deliveryUpdate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeliveryUpdate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *workspace.Message) graphql.Marshaler {
+			return ec.marshalOMessage2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐMessage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DeskEvent_deliveryUpdate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeskEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Message(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _DispositionCode_code(ctx context.Context, field graphql.CollectedField, obj *workspace.DispositionCode) (ret graphql.Marshaler) {
@@ -13829,6 +14079,38 @@ func (ec *executionContext) fieldContext_Subscription_deliveryUpdates(_ context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Subscription_deskEvents(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_deskEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Subscription().DeskEvents(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *workspace.DeskEvent) graphql.Marshaler {
+			return ec.marshalNDeskEvent2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐDeskEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_deskEvents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeskEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Subscription_queueStatsUpdates(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
 	return graphql.ResolveFieldStream(
 		ctx,
@@ -18934,6 +19216,64 @@ func (ec *executionContext) _DeliveryError(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var deskEventImplementors = []string{"DeskEvent"}
+
+func (ec *executionContext) _DeskEvent(ctx context.Context, sel ast.SelectionSet, obj *workspace.DeskEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deskEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeskEvent")
+		case "offer":
+			out.Values[i] = ec._DeskEvent_offer(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "interactionUpdate":
+			out.Values[i] = ec._DeskEvent_interactionUpdate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "unpark":
+			out.Values[i] = ec._DeskEvent_unpark(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "transferResult":
+			out.Values[i] = ec._DeskEvent_transferResult(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "deliveryUpdate":
+			out.Values[i] = ec._DeskEvent_deliveryUpdate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var dispositionCodeImplementors = []string{"DispositionCode"}
 
 func (ec *executionContext) _DispositionCode(ctx context.Context, sel ast.SelectionSet, obj *workspace.DispositionCode) graphql.Marshaler {
@@ -22046,6 +22386,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_transferResults(ctx, fields[0])
 	case "deliveryUpdates":
 		return ec._Subscription_deliveryUpdates(ctx, fields[0])
+	case "deskEvents":
+		return ec._Subscription_deskEvents(ctx, fields[0])
 	case "queueStatsUpdates":
 		return ec._Subscription_queueStatsUpdates(ctx, fields[0])
 	case "agentUpdates":
@@ -23720,6 +24062,16 @@ var (
 	}
 )
 
+func (ec *executionContext) marshalNDeskEvent2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐDeskEvent(ctx context.Context, sel ast.SelectionSet, v *workspace.DeskEvent) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._DeskEvent(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNDirection2githubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐDirection(ctx context.Context, v any) (workspace.Direction, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := unmarshalNDirection2githubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐDirection[tmp]
@@ -25327,6 +25679,13 @@ func (ec *executionContext) marshalOOffer2ᚖgithubᚗcomᚋagentdeskᚋagentdes
 	return ec._Offer(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOOfferEvent2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐOfferEvent(ctx context.Context, sel ast.SelectionSet, v *workspace.OfferEvent) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._OfferEvent(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOParty2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐParty(ctx context.Context, v any) (*workspace.Party, error) {
 	if v == nil {
 		return nil, nil
@@ -25498,6 +25857,20 @@ var (
 		workspace.RejectedEnded:    "INTERACTION_ENDED",
 	}
 )
+
+func (ec *executionContext) marshalOTransferResult2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐTransferEvent(ctx context.Context, sel ast.SelectionSet, v *workspace.TransferEvent) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._TransferResult(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOUnparkNotification2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐUnparkEvent(ctx context.Context, sel ast.SelectionSet, v *workspace.UnparkEvent) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._UnparkNotification(ctx, sel, v)
+}
 
 func (ec *executionContext) marshalOWebchatSession2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐInteraction(ctx context.Context, sel ast.SelectionSet, v *workspace.Interaction) graphql.Marshaler {
 	if v == nil {

@@ -715,6 +715,11 @@ func (r *subscriptionResolver) DeliveryUpdates(ctx context.Context) (<-chan *wor
 	return workspace.FollowFeed(ctx, r.Service, workspace.DeliveryTopic, func(e *workspace.MessageEvent) *workspace.Message { return e.Message })
 }
 
+// DeskEvents is the resolver for the deskEvents field.
+func (r *subscriptionResolver) DeskEvents(ctx context.Context) (<-chan *workspace.DeskEvent, error) {
+	return workspace.FollowDesk(ctx, r.Service)
+}
+
 // QueueStatsUpdates is the resolver for the queueStatsUpdates field.
 func (r *subscriptionResolver) QueueStatsUpdates(ctx context.Context) (<-chan []*workspace.QueueStats, error) {
 	return r.Service.WatchQueueStats(ctx)

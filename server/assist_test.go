@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/agentdesk/agentdesk/mongo/mongotest"
 	"github.com/agentdesk/agentdesk/server"
@@ -133,6 +134,9 @@ func TestAssistConfigFlags(t *testing.T) {
 
 // TestAssistAcrossNodes: on MongoDB, what one node learns from completions is suggested by
 // another, which had already built its model for the plan (it follows the stored examples).
+// Most of the plan's history is stored directly, for BILLING and LOGIN; SHIPPING is learnt
+// only from chats completed on node A, so node B suggesting it shows that B learnt them.
+// (Each chat costs the test engine about a second, and ten under the race detector.)
 func TestAssistAcrossNodes(t *testing.T) {
 	nodes := cluster(t, mongotest.Start(t), 2)
 	a, b := nodes[0], nodes[1]
@@ -159,16 +163,27 @@ func TestAssistAcrossNodes(t *testing.T) {
 		"SHIPPING": {"my parcel has not arrived", "where is my delivery", "the courier lost my package", "track my shipment"},
 		"LOGIN":    {"I cannot log in", "I forgot my password", "my account is locked", "reset my password please"},
 	}
+	at := time.Now().UTC().Truncate(time.Millisecond)
 	for i := range 8 {
-		for _, code := range []string{"BILLING", "SHIPPING", "LOGIN"} {
-			_, id := acceptChat(t, a, alice, "Assist", fmt.Sprintf("Hello, %s (%d)", texts[code][i%4], i))
-			vars := map[string]any{"i": id, "c": code}
-			mutate(t, a, alice, "selectDisposition", selectCodeDoc, vars)
-			mutate(t, a, alice, "endInteraction", `mutation($i: ID!) { endInteraction(input:{interactionId:$i}) { interaction { state } } }`, vars)
-			mutate(t, a, alice, "completeInteraction", `mutation($i: ID!) { completeInteraction(input:{interactionId:$i}) { interaction { state } } }`, vars)
+		for _, code := range []string{"BILLING", "LOGIN"} {
+			e := &workspace.AssistExample{ID: fmt.Sprintf("%013x.seeded-%d.%s", at.UnixMilli(), i, code), PlanID: plan, Code: code,
+				Text: fmt.Sprintf("Hello, %s (%d)", texts[code][i%4], i), At: at}
+			if err := a.Store.AddAssistExample(t.Context(), e); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
+	if got := suggestedCodes(t, b, alice, probe); len(got) != 0 { // 16 examples: under MinAssistHistory
+		t.Fatalf("with too little history: %v", got)
+	}
+	for i := range workspace.MinAssistHistory - 16 {
+		_, id := acceptChat(t, a, alice, "Assist", fmt.Sprintf("Hello, %s (%d)", texts["SHIPPING"][i%4], i))
+		vars := map[string]any{"i": id, "c": "SHIPPING"}
+		mutate(t, a, alice, "selectDisposition", selectCodeDoc, vars)
+		mutate(t, a, alice, "endInteraction", `mutation($i: ID!) { endInteraction(input:{interactionId:$i}) { interaction { state } } }`, vars)
+		mutate(t, a, alice, "completeInteraction", `mutation($i: ID!) { completeInteraction(input:{interactionId:$i}) { interaction { state } } }`, vars)
+	}
 	if got := suggestedCodes(t, b, alice, probe); len(got) == 0 || got[0] != "SHIPPING" {
-		t.Fatalf("node B after 24 completions on node A: %v", got)
+		t.Fatalf("node B after %d completions on node A: %v", workspace.MinAssistHistory-16, got)
 	}
 }

@@ -260,3 +260,76 @@ func openSSE(t *testing.T, m *server.Main, token, query string) *http.Response {
 	t.Cleanup(func() { res.Body.Close() })
 	return res
 }
+
+const deskSub = `subscription { deskEvents {
+	offer { kind offer { id interaction { id } } }
+	interactionUpdate { id state endedBy }
+	unpark { interaction { id } }
+	transferResult { outcome }
+	deliveryUpdate { id delivery } } }`
+
+// TestDeskEventsOnOneSubscription: the desk's five feeds on one subscription, in the order
+// things happened, each event with one field set; refused without an agent's credential.
+func TestDeskEventsOnOneSubscription(t *testing.T) {
+	m := start(t)
+	alice := login(t, m, "alice")
+	ready(t, m, alice)
+	ws := connectWS(t, m, "graphql-transport-ws", alice)
+	ws.expect("connection_ack")
+	ws.send(map[string]any{"id": "desk", "type": "subscribe", "payload": map[string]any{"query": deskSub}})
+	waitFor(t, func() bool { return m.Hub.Subscribers(workspace.AgentTopic(agentID(t, m, alice))) == 1 })
+
+	contact, id := startChat(t, m, "Sales", "hello from the desk feed")
+	event := func() map[string]any {
+		t.Helper()
+		msg := ws.expect("next")
+		var p struct {
+			Data struct{ DeskEvents map[string]any }
+		}
+		if err := json.Unmarshal(msg.Payload, &p); err != nil {
+			t.Fatal(err)
+		}
+		set := 0
+		for _, v := range p.Data.DeskEvents {
+			if v != nil {
+				set++
+			}
+		}
+		if set != 1 {
+			t.Fatalf("an event with %d fields set: %s", set, msg.Payload)
+		}
+		return p.Data.DeskEvents
+	}
+	e := event()
+	if dig(e, "offer.kind") != "OFFERED" || dig(e, "offer.offer.interaction.id") != id {
+		t.Fatalf("first event %v, want the offer of %s", e, id)
+	}
+	offerID := dig(e, "offer.offer.id")
+	p := mutate(t, m, alice, "acceptOffer", `mutation($o: ID!) { acceptOffer(input:{offerId:$o}) { interaction { state } userErrors { code } } }`, map[string]any{"o": offerID})
+	if dig(p, "interaction.state") != "ACTIVE" {
+		t.Fatalf("accept: %v", p)
+	}
+	mutate(t, m, contact, "endWebchat", `mutation { endWebchat { chat { state } userErrors { code } } }`, nil)
+	for {
+		e = event()
+		if dig(e, "interactionUpdate.state") == "WRAP" {
+			break
+		}
+		if dig(e, "interactionUpdate.id") != id {
+			t.Fatalf("an event of something else: %v", e)
+		}
+	}
+	if dig(e, "interactionUpdate.id") != id || dig(e, "interactionUpdate.endedBy") != "CONTACT" {
+		t.Fatalf("the contact's ending: %v", e)
+	}
+
+	// Only agents follow a desk: no credential, a CRM key and a contact's token are refused.
+	for token, code := range map[string]string{"": "UNAUTHENTICATED", "demo-crm-key": "FORBIDDEN", contact: "FORBIDDEN"} {
+		other := connectWS(t, m, "graphql-transport-ws", token)
+		other.expect("connection_ack")
+		other.send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": deskSub}})
+		if msg := refusal(t, other); !strings.Contains(string(msg.Payload), `"`+code+`"`) {
+			t.Fatalf("token %q: %s, want %s", token, msg.Payload, code)
+		}
+	}
+}

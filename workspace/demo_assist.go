@@ -55,6 +55,10 @@ func (s *Service) seedAssistHistory(ctx context.Context, planID string) error {
 	if err != nil || !plan.DispositionAssist {
 		return err
 	}
+	// Another node, or an earlier start, seeded it already: the demo IDs sort first.
+	if first, err := s.Store.AssistExamples(ctx, planID, "", 1); err != nil || (len(first) == 1 && strings.HasPrefix(first[0].ID, fmt.Sprintf("%013x.demo-", 0))) {
+		return err
+	}
 	rng := rand.New(rand.NewPCG(4, 17))
 	for _, c := range plan.DispositionCodes {
 		phrases := demoRequests[c.Code]

@@ -390,6 +390,45 @@ func Follow[P Payload, T any](ctx context.Context, h *Hub, topic string, pick fu
 	return ch
 }
 
+// FollowTopics is Follow for several topics on one stream: each event of any of the topics,
+// mapped by pick (nil: skipped; under the hub's lock, as for Follow), in the order events
+// were published. It holds no goroutine, and one stream costs a socket one subscription
+// where several would each cost one (issue 14). The channel closes when ctx ends or the
+// follower falls a whole buffer behind on any of the topics.
+func FollowTopics[T any](ctx context.Context, h *Hub, topics []string, pick func(Event) *T) <-chan *T {
+	ch := make(chan *T, h.buffer)
+	ctx, cancel := context.WithCancel(ctx)
+	closed := false // under h.mu: each topic offers under the lock, and the end takes it
+	end := sync.OnceFunc(func() {
+		h.mu.Lock()
+		closed = true
+		close(ch)
+		h.mu.Unlock()
+		cancel() // the other topics let go of the follower too
+	})
+	for _, topic := range topics {
+		h.add(ctx, topic, &subscriber{
+			offer: func(e Event) bool {
+				if closed {
+					return true
+				}
+				v := pick(e)
+				if v == nil {
+					return true
+				}
+				select {
+				case ch <- v:
+					return true
+				default:
+					return false
+				}
+			},
+			end: end,
+		})
+	}
+	return ch
+}
+
 // add registers a subscriber on topic until ctx ends.
 func (h *Hub) add(ctx context.Context, topic string, s *subscriber) {
 	h.mu.Lock()

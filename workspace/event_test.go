@@ -296,3 +296,73 @@ func TestHubFollow(t *testing.T) {
 		t.Fatalf("%d subscribers left", n)
 	}
 }
+
+// TestHubFollowTopics: one stream of several topics, in the order events were published,
+// with no goroutine of its own; a follower that falls behind on one topic is dropped from
+// all of them, and publishing on the others afterwards neither blocks nor panics.
+func TestHubFollowTopics(t *testing.T) {
+	h := workspace.NewHub(3)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	before := runtime.NumGoroutine()
+	pick := func(e workspace.Event) *string {
+		o, ok := e.Payload.(*workspace.OfferEvent)
+		if !ok || o.Offer.ID == "skip" {
+			return nil
+		}
+		id := e.Topic + "=" + o.Offer.ID
+		return &id
+	}
+	both := workspace.FollowTopics(ctx, h, []string{"agent:a", "updates:a"}, pick)
+	if n := runtime.NumGoroutine(); n > before {
+		t.Fatalf("following started %d goroutines", n-before)
+	}
+	h.Publish(offerEvent("agent:a", "1"))
+	h.Publish(offerEvent("updates:a", "2"))
+	h.Publish(offerEvent("agent:b", "elsewhere"))
+	h.Publish(offerEvent("agent:a", "skip"))
+	h.Publish(workspace.Event{Topic: "updates:a", Payload: &workspace.UnparkEvent{}}) // not picked
+	h.Publish(offerEvent("agent:a", "3"))
+	var got []string
+	for range 3 {
+		got = append(got, *<-both)
+	}
+	if fmt.Sprint(got) != "[agent:a=1 updates:a=2 agent:a=3]" {
+		t.Fatalf("followed %v", got)
+	}
+	// Three unread fill the buffer; a fourth, on either topic, drops the follower from both.
+	for _, id := range []string{"4", "5", "6"} {
+		h.Publish(offerEvent("updates:a", id))
+	}
+	h.Publish(offerEvent("agent:a", "7"))
+	got = nil
+	for id := range both {
+		got = append(got, *id)
+	}
+	if fmt.Sprint(got) != "[updates:a=4 updates:a=5 updates:a=6]" {
+		t.Fatalf("the slow follower got %v before its stream closed", got)
+	}
+	h.Publish(offerEvent("updates:a", "8")) // no send on the closed stream
+	noSubscribers(t, h, "agent:a", "updates:a")
+	// A follower whose context ends lets go of every topic, and its stream closes.
+	ctx2, cancel2 := context.WithCancel(t.Context())
+	other := workspace.FollowTopics(ctx2, h, []string{"agent:a", "updates:a"}, pick)
+	cancel2()
+	if _, open := <-other; open {
+		t.Fatal("the stream stayed open after its context ended")
+	}
+	noSubscribers(t, h, "agent:a", "updates:a")
+}
+
+// noSubscribers waits until the topics have no subscriber: a context's end reaches each
+// topic's registration on a goroutine of its own (context.AfterFunc).
+func noSubscribers(t *testing.T, h *workspace.Hub, topics ...string) {
+	t.Helper()
+	for _, topic := range topics {
+		for deadline := time.Now().Add(10 * time.Second); h.Subscribers(topic) != 0; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d subscribers left on %s", h.Subscribers(topic), topic)
+			}
+		}
+	}
+}

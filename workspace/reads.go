@@ -274,6 +274,52 @@ func FollowFeed[P Payload, T any](ctx context.Context, s *Service, topic func(ag
 	return Follow(ctx, s.Hub, topic(me.ID), pick), nil
 }
 
+// DeskEvent is one event of an agent's desk feed (FollowDesk): exactly one field is set.
+type DeskEvent struct {
+	Offer             *OfferEvent
+	InteractionUpdate *Interaction
+	Unpark            *UnparkEvent
+	TransferResult    *TransferEvent
+	DeliveryUpdate    *Message
+}
+
+// FollowDesk follows, on one stream, everything the signed-in agent's desk shows as it
+// happens: their offers, changes of their interactions, unpark notifications, transfer
+// outcomes and delivery updates, in the order they were published. It is the five feeds
+// (FollowFeed) in one, so an idle desk's socket keeps one subscription instead of five.
+func FollowDesk(ctx context.Context, s *Service) (<-chan *DeskEvent, error) {
+	me, err := RequireAgent(ctx)
+	if err != nil {
+		return nil, err
+	}
+	topics := []string{AgentTopic(me.ID), UpdatesTopic(me.ID), UnparkTopic(me.ID), TransferTopic(me.ID), DeliveryTopic(me.ID)}
+	return FollowTopics(ctx, s.Hub, topics, func(e Event) *DeskEvent {
+		switch p := e.Payload.(type) {
+		case *OfferEvent:
+			if e.Topic == topics[0] {
+				return &DeskEvent{Offer: p}
+			}
+		case *InteractionEvent:
+			if e.Topic == topics[1] {
+				return &DeskEvent{InteractionUpdate: p.Interaction}
+			}
+		case *UnparkEvent:
+			if e.Topic == topics[2] {
+				return &DeskEvent{Unpark: p}
+			}
+		case *TransferEvent:
+			if e.Topic == topics[3] {
+				return &DeskEvent{TransferResult: p}
+			}
+		case *MessageEvent:
+			if e.Topic == topics[4] {
+				return &DeskEvent{DeliveryUpdate: p.Message}
+			}
+		}
+		return nil
+	}), nil
+}
+
 // MessageFeed subscribes the caller to an interaction's new messages. An agent's feed lasts
 // only as long as their right to follow the chat: it ends when the interaction passes to
 // someone else (an offer rejected or expired, a transfer answered, a requeue).

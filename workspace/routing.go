@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -58,15 +59,19 @@ func candidates(agents []*Agent, ix *Interaction) []*Agent {
 	return out
 }
 
-// route offers a QUEUED interaction to the best candidate, and reports whether it was placed
-// (or moved on meanwhile). Capacity is enforced by reserving a hold on the agent's record
-// first, with a version-guarded write that re-checks eligibility on the fresh record, and
-// only then moving the interaction to OFFERED with a write guarded by its state and version.
-// A crash between the two leaves a hold without an interaction, which the sweep releases:
-// capacity as read from the interactions is never exceeded, even with several nodes.
+// route offers a QUEUED interaction to the best candidate: it routes the interaction's plan
+// (routePlan), in which it takes its turn by age, and ix is updated to what routing made of
+// it when this call made the pass. Capacity is enforced by reserving a hold on the agent's
+// record first, with a version-guarded write that re-checks eligibility on the fresh
+// record, and only then moving the interaction to OFFERED with a write guarded by its state
+// and version. A crash between the two leaves a hold without an interaction, which the
+// sweep releases: capacity as read from the interactions is never exceeded, even with
+// several nodes.
 func (s *Service) route(ctx context.Context, ix *Interaction) error {
-	_, err := s.routeWith(ctx, ix, nil)
-	return err
+	if ix.State != Queued {
+		return nil
+	}
+	return s.routePlan(ctx, ix.PlanID, nil, ix)
 }
 
 func (s *Service) routeWith(ctx context.Context, ix *Interaction, ready *readySet) (bool, error) {
@@ -181,15 +186,15 @@ func (s *Service) offerWaiting(ctx context.Context, planIDs []string) {
 }
 
 // routeQueued offers the queued interactions of the given plans, oldest first, while agents
-// have room. It runs when room appears: an agent goes READY or frees capacity. It reads the
-// queue first, which is empty most of the time; then, per plan and channel of the queued
-// work, the READY agents with room on it who have been idle longest (readyFor), and again
-// only after a placement changed them, so a long queue with no room costs two reads.
+// have room (routePlan). It runs when room appears: an agent goes READY or frees capacity.
 func (s *Service) routeQueued(ctx context.Context, planIDs []string) error {
-	if len(planIDs) == 0 {
-		return nil
+	var errs []error
+	for i, id := range planIDs {
+		if !slices.Contains(planIDs[:i], id) {
+			errs = append(errs, s.routePlan(ctx, id, nil, nil))
+		}
 	}
-	return s.routeQueuedWith(ctx, planIDs, map[queueKey]*readySet{})
+	return errors.Join(errs...)
 }
 
 // queueKey names one queue: a plan's work on one channel.
@@ -199,62 +204,134 @@ type queueKey struct {
 }
 
 // routeArrival routes a new QUEUED interaction. When no agent has room for it, it waits its
-// turn, which costs one read. When one has, and older work waits in the plan's queue (its
-// routing lost a race, or room has just appeared), the queue is offered oldest first, the
-// arrival among it: a newcomer never overtakes a contact who has waited longer (P6, FIFO
-// per plan). ix is updated to what routing made of it.
+// turn, which costs one read. When one has, its plan is routed (routePlan): the queue is
+// offered oldest first, the arrival among it, so a newcomer never overtakes a contact who
+// has waited longer (P6, FIFO per plan). ix is updated to what routing made of it when this
+// call made the pass.
 func (s *Service) routeArrival(ctx context.Context, ix *Interaction) error {
 	ready, err := s.readyFor(ctx, ix)
 	if err != nil || len(candidates(ready.agents, ix)) == 0 {
 		return err
 	}
-	oldest, err := s.Store.LiveInteractions(ctx, LiveFilter{States: []InteractionState{Queued}, PlanIDs: []string{ix.PlanID}, Limit: 1})
+	return s.routePlan(ctx, ix.PlanID, map[queueKey]*readySet{{ix.PlanID, ix.Channel}: ready}, ix)
+}
+
+// planRouters lets one pass at a time route a plan's queue on this node. A burst of arrivals
+// or completions would otherwise run as many passes at once, each racing the others for the
+// same agents, the ones idle longest; instead a step that finds a pass under way asks it
+// for one more and returns, and the pass routes its work too. Nodes still race one another,
+// which the guarded writes settle.
+type planRouters struct {
+	mu sync.Mutex
+	// again holds the plans with a pass under way: true when a step asked for another.
+	again map[string]bool
+}
+
+// enter reports whether the caller makes the plan's pass; if one is under way, it asks it
+// for another.
+func (r *planRouters) enter(planID string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, running := r.again[planID]; running {
+		r.again[planID] = true
+		return false
+	}
+	if r.again == nil {
+		r.again = map[string]bool{}
+	}
+	r.again[planID] = false
+	return true
+}
+
+// leave ends the caller's pass unless another was asked for meanwhile (and failed is false):
+// it reports whether to make that one.
+func (r *planRouters) leave(planID string, failed bool) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.again[planID] && !failed {
+		r.again[planID] = false
+		return true
+	}
+	delete(r.again, planID)
+	return false
+}
+
+// routePlan offers the plan's queued interactions, oldest first, while agents have room, in
+// passes of which one at a time runs on this node (planRouters): when one is under way, it
+// makes one more pass for this caller, and routePlan returns at once. A pass reads the queue
+// first, which is empty most of the time; then, per channel of the queued work, the READY
+// agents with room on it who have been idle longest (readyFor), and again only after a
+// placement changed them, so a long queue with no room costs two reads. ready holds agents
+// read already; track, when set, is updated if the pass routes it. The pass outlives the
+// caller's cancellation: work it took on for others must not be dropped.
+func (s *Service) routePlan(ctx context.Context, planID string, ready map[queueKey]*readySet, track *Interaction) error {
+	if !s.routers.enter(planID) {
+		return nil
+	}
+	ctx = context.WithoutCancel(ctx)
+	for {
+		if ready == nil {
+			ready = map[queueKey]*readySet{}
+		}
+		err := s.routeQueuedWith(ctx, planID, ready, track)
+		if !s.routers.leave(planID, err != nil) {
+			return err
+		}
+		ready, track = nil, nil
+	}
+}
+
+// routeQueuedWith makes one pass of routePlan. An interaction that agents could take but
+// did not get (each candidate's record changed under the offer: the agent accepted, ended
+// or completed something meanwhile) is tried again on a fresh read; if it still is not
+// placed, nothing younger of its channel is offered in this pass, so that no newcomer
+// takes the place of a contact who has waited longer (FIFO), and the next pass (the sweep's
+// at the latest) tries again.
+func (s *Service) routeQueuedWith(ctx context.Context, planID string, ready map[queueKey]*readySet, track *Interaction) error {
+	queued, err := s.Store.LiveInteractions(ctx, LiveFilter{States: []InteractionState{Queued}, PlanIDs: []string{planID}, Limit: 100})
 	if err != nil {
 		return err
 	}
-	if len(oldest) == 0 || oldest[0].ID == ix.ID {
-		_, err := s.routeWith(ctx, ix, ready)
-		return err
+	blocked := map[Channel]bool{}
+	for _, ix := range queued {
+		if blocked[ix.Channel] {
+			continue
+		}
+		key := queueKey{ix.PlanID, ix.Channel}
+		for attempt := 0; ; attempt++ {
+			have := ready[key]
+			if have == nil || (!have.complete && len(candidates(have.agents, ix)) == 0) {
+				if have, err = s.readyFor(ctx, ix); err != nil {
+					return err
+				}
+				ready[key] = have
+			}
+			if len(candidates(have.agents, ix)) == 0 {
+				break // nobody may take it (P3), or has room: the next may still go
+			}
+			placed, err := s.routeWith(ctx, ix, have)
+			if track != nil && ix.ID == track.ID {
+				*track = *ix
+			}
+			if err != nil {
+				return err
+			}
+			delete(ready, key) // placed, the agents changed; not placed, what was read is stale
+			if placed {
+				break
+			}
+			if attempt == routeAttempts-1 {
+				blocked[ix.Channel] = true
+				break
+			}
+		}
 	}
-	if err := s.routeQueuedWith(ctx, []string{ix.PlanID}, map[queueKey]*readySet{{ix.PlanID, ix.Channel}: ready}); err != nil {
-		return err
-	}
-	fresh, err := s.Store.Interaction(ctx, ix.ID)
-	if err != nil {
-		return err
-	}
-	*ix = *fresh
 	return nil
 }
 
-// routeQueuedWith is routeQueued with the agents of some queues already read.
-func (s *Service) routeQueuedWith(ctx context.Context, planIDs []string, ready map[queueKey]*readySet) error {
-	queued, err := s.Store.LiveInteractions(ctx, LiveFilter{States: []InteractionState{Queued}, PlanIDs: planIDs, Limit: 100})
-	if err != nil {
-		return err
-	}
-	for _, ix := range queued {
-		key := queueKey{ix.PlanID, ix.Channel}
-		have := ready[key]
-		if have == nil || (!have.complete && len(candidates(have.agents, ix)) == 0) {
-			if have, err = s.readyFor(ctx, ix); err != nil {
-				return err
-			}
-			ready[key] = have
-		}
-		if len(candidates(have.agents, ix)) == 0 {
-			continue
-		}
-		placed, err := s.routeWith(ctx, ix, have)
-		if err != nil {
-			return err
-		}
-		if placed { // the agents changed: read them again when next needed
-			delete(ready, key)
-		}
-	}
-	return nil
-}
+// routeAttempts is how many times a pass tries to place an interaction that agents could
+// take before it leaves it, and the younger work of its channel, to the next pass.
+const routeAttempts = 3
 
 // expireOffer fires an offer's timer (P5): the interaction goes back to its queue and is
 // offered again; the agent's run of missed offers grows, and at MaxMissedOffers they are set

@@ -45,6 +45,8 @@ type Service struct {
 	// (OpenFileLink checks it): the server's public base URL. Nil: providers that fetch
 	// files (Twilio, Vonage) cannot send them.
 	FileURL func(attachmentID, token string) string
+	// routers runs one routing pass at a time per plan (routePlan).
+	routers planRouters
 	// sessions caches signed-in agents' sessions (authcache.go).
 	sessions sessionCache
 	// linkKey caches the file-link signing key.

@@ -1,4 +1,4 @@
-import type { Cache, CacheExchangeOpts } from '@urql/exchange-graphcache';
+import type { Cache, CacheExchangeOpts, DataField } from '@urql/exchange-graphcache';
 import { relayPagination } from '@urql/exchange-graphcache/extras';
 import { adminKeys, adminMutationUpdates } from './admin/adminCache';
 import { graphql } from './gql';
@@ -164,6 +164,7 @@ export const cacheConfig: CacheExchangeOpts = {
     StartWebchatPayload: () => null,
     WebchatPayload: () => null,
     OfferEvent: () => null,
+    DeskEvent: () => null,
     PendingTransfer: () => null,
     UnparkNotification: () => null,
     TransferResult: () => null,
@@ -234,6 +235,18 @@ export const cacheConfig: CacheExchangeOpts = {
         // Accepted: it is no longer ours (T5). Rejected: it stays, ACTIVE with us (T6).
         if (event.outcome === 'ACCEPTED') placeInLog(cache, event.interaction, false);
         invalidateCapacity(cache);
+      },
+      // The desk's five feeds on one subscription: each event is applied as its own feed's.
+      deskEvents(result, args, cache, info) {
+        const event = payload<Record<string, DataField>>(result, 'deskEvents');
+        if (!event) return;
+        const feeds = cacheConfig.updates!.Subscription!;
+        const as = (field: string, value: DataField) => feeds[field]!({ [field]: value }, args, cache, info);
+        if (event.offer) as('offers', event.offer);
+        else if (event.interactionUpdate) as('interactionUpdates', event.interactionUpdate);
+        else if (event.unpark) as('unparkNotifications', event.unpark);
+        else if (event.transferResult) as('transferResults', event.transferResult);
+        else if (event.deliveryUpdate) as('deliveryUpdates', event.deliveryUpdate);
       },
       messages(result, _args, cache) {
         const message = payload<MessageRef>(result, 'messages');

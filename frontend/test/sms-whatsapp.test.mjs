@@ -57,13 +57,13 @@ const transcriptText = (page, text) =>
 const agentMessage = (page, text) =>
   page.locator('article.msg[data-from=AGENT]').filter({ has: page.locator('.msg__text', { hasText: text }) });
 
-/** Every deliveryUpdates event the page's websocket receives, as { id, delivery }, in order. */
+/** Every delivery update the page's websocket receives (on the desk's one subscription), as { id, delivery }, in order. */
 function recordDeliveryEvents(page) {
   const events = [];
   page.on('websocket', (ws) =>
     ws.on('framereceived', ({ payload }) => {
       try {
-        const update = JSON.parse(String(payload)).payload?.data?.deliveryUpdates;
+        const update = JSON.parse(String(payload)).payload?.data?.deskEvents?.deliveryUpdate;
         if (update) events.push({ id: update.id, delivery: update.delivery });
       } catch {
         // not JSON: nothing of ours
@@ -111,7 +111,7 @@ test('SMS in, WhatsApp out: the phone simulator texts the desk, delivery marks a
   await box.press('Enter');
   await agentMessage(desk, reply).locator('[data-delivery=DELIVERED]').waitFor({ timeout: 15_000 });
   assert.equal(await agentMessage(desk, reply).locator('.delivery-mark [aria-hidden=true]').textContent(), '✓✓');
-  // The receipts came live over the deliveryUpdates subscription: sent (✓), then delivered (✓✓).
+  // The receipts came live over the desk subscription (deskEvents.deliveryUpdate): sent (✓), then delivered (✓✓).
   // How many of them the transcript shows depends on how fast the simulator is: the reply joins
   // the transcript when its tail is fetched, by when it may be delivered already.
   const smsEvents = await eventually('SENT and DELIVERED events', () =>
@@ -123,7 +123,7 @@ test('SMS in, WhatsApp out: the phone simulator texts the desk, delivery marks a
     JSON.stringify(smsEvents),
   );
   const seen = await marks();
-  t.diagnostic(`SMS reply: deliveryUpdates ${smsEvents.map((e) => e.delivery).join(' → ')}; marks shown ${seen.join(' → ')}`);
+  t.diagnostic(`SMS reply: delivery updates ${smsEvents.map((e) => e.delivery).join(' → ')}; marks shown ${seen.join(' → ')}`);
   assert.equal(seen.at(-1), 'DELIVERED');
   assert.ok(
     seen.every((mark, i) => i === 0 || RANK[mark] > RANK[seen[i - 1]]),

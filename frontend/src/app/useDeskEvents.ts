@@ -1,6 +1,7 @@
 import { useEffect, useRef } from 'react';
 import { useSubscriptionEvents } from '../connection/useSubscriptionEvents';
 import { graphql } from '../gql';
+import type { DeskEventsSubscription as DeskEventsData } from '../gql/graphql';
 import { channelLabel, contactName } from '../log/channel';
 import { alertNewOffer, offerAlertBody } from '../offers/alerts';
 import { autoParkedMessage, parkedBySystem } from '../parking/autoPark';
@@ -8,15 +9,44 @@ import { endedByParkedTimeout, unparkMessage, unparkOutcome } from '../parking/u
 import { useToasts } from '../toast/Toasts';
 import { transferResultMessage } from '../transfer/transferText';
 
-const OffersSubscription = graphql(`
-  subscription Offers {
-    offers {
-      kind
+/**
+ * The desk's five feeds on one subscription (one stream per socket on the server instead of
+ * five): each event sets one field, the one its own subscription would carry.
+ */
+const DeskEventsSubscription = graphql(`
+  subscription DeskEvents {
+    deskEvents {
       offer {
-        id
-        expiresAt
-        autoAccepted
-        transferredBy {
+        kind
+        offer {
+          id
+          expiresAt
+          autoAccepted
+          transferredBy {
+            id
+            name
+          }
+          interaction {
+            ...LogInteraction
+          }
+        }
+      }
+      interactionUpdate {
+        ...LogInteraction
+        completedAt
+      }
+      unpark {
+        interaction {
+          ...LogInteraction
+        }
+        message {
+          ...TranscriptMessage
+        }
+      }
+      transferResult {
+        outcome
+        reason
+        target {
           id
           name
         }
@@ -24,62 +54,21 @@ const OffersSubscription = graphql(`
           ...LogInteraction
         }
       }
-    }
-  }
-`);
-
-const InteractionUpdatesSubscription = graphql(`
-  subscription InteractionUpdates {
-    interactionUpdates {
-      ...LogInteraction
-      completedAt
-    }
-  }
-`);
-
-const UnparkNotificationsSubscription = graphql(`
-  subscription UnparkNotifications {
-    unparkNotifications {
-      interaction {
-        ...LogInteraction
-      }
-      message {
-        ...TranscriptMessage
-      }
-    }
-  }
-`);
-
-const TransferResultsSubscription = graphql(`
-  subscription TransferResults {
-    transferResults {
-      outcome
-      reason
-      target {
+      deliveryUpdate {
         id
-        name
-      }
-      interaction {
-        ...LogInteraction
+        interactionId
+        delivery
+        deliveryError {
+          kind
+          message
+          providerCode
+        }
       }
     }
   }
 `);
 
-const DeliveryUpdatesSubscription = graphql(`
-  subscription DeliveryUpdates {
-    deliveryUpdates {
-      id
-      interactionId
-      delivery
-      deliveryError {
-        kind
-        message
-        providerCode
-      }
-    }
-  }
-`);
+type DeskEvent = DeskEventsData['deskEvents'];
 
 export interface DeskEventHandlers {
   /** The signed-in agent. */
@@ -113,7 +102,7 @@ export function useDeskEvents({ meId, selectedId, select, flash }: DeskEventHand
   const openUnlessFocused = (interaction: { id: string }) =>
     selected.current === interaction.id ? undefined : openAction(interaction, select);
 
-  useSubscriptionEvents(OffersSubscription, {}, ({ offers: event }) => {
+  const onOffer = (event: NonNullable<DeskEvent['offer']>) => {
     const { offer } = event;
     const interaction = offer.interaction;
     const name = contactName(interaction.contact);
@@ -154,9 +143,9 @@ export function useDeskEvents({ meId, selectedId, select, flash }: DeskEventHand
         });
         break;
     }
-  });
+  };
 
-  useSubscriptionEvents(InteractionUpdatesSubscription, {}, ({ interactionUpdates: interaction }) => {
+  const onInteractionUpdate = (interaction: NonNullable<DeskEvent['interactionUpdate']>) => {
     // An interaction may be parked more than once: each parking is its own news.
     const key = `${interaction.id}:${interaction.state}${interaction.state === 'PARKED' ? `@${interaction.parkedAt}` : ''}`;
     if (announced.current.has(key)) return;
@@ -202,9 +191,9 @@ export function useDeskEvents({ meId, selectedId, select, flash }: DeskEventHand
         });
       }
     }
-  });
+  };
 
-  useSubscriptionEvents(UnparkNotificationsSubscription, {}, ({ unparkNotifications: event }) => {
+  const onUnpark = (event: NonNullable<DeskEvent['unpark']>) => {
     const { interaction } = event;
     const outcome = unparkOutcome(interaction, meId);
     const message = unparkMessage(outcome, contactName(interaction.contact), interaction.channel, interaction.plan?.name);
@@ -218,9 +207,9 @@ export function useDeskEvents({ meId, selectedId, select, flash }: DeskEventHand
       action: outcome === 'queued' ? undefined : openUnlessFocused(interaction),
       timeoutMs: outcome === 'queued' ? 8000 : 15000,
     });
-  });
+  };
 
-  useSubscriptionEvents(TransferResultsSubscription, {}, ({ transferResults: result }) => {
+  const onTransferResult = (result: NonNullable<DeskEvent['transferResult']>) => {
     const { interaction } = result;
     const message = transferResultMessage(
       result.outcome,
@@ -234,9 +223,9 @@ export function useDeskEvents({ meId, selectedId, select, flash }: DeskEventHand
       action: result.outcome === 'REJECTED' ? openUnlessFocused(interaction) : undefined,
       timeoutMs: result.outcome === 'REJECTED' ? 15000 : 8000,
     });
-  });
+  };
 
-  useSubscriptionEvents(DeliveryUpdatesSubscription, {}, ({ deliveryUpdates: message }) => {
+  const onDeliveryUpdate = (message: NonNullable<DeskEvent['deliveryUpdate']>) => {
     // Each failure is announced once; a retried message may fail again.
     const key = `${message.id}:FAILED`;
     if (message.delivery !== 'FAILED') {
@@ -252,6 +241,14 @@ export function useDeskEvents({ meId, selectedId, select, flash }: DeskEventHand
       action: openAction({ id: message.interactionId }, select),
       timeoutMs: 15000,
     });
+  };
+
+  useSubscriptionEvents(DeskEventsSubscription, {}, ({ deskEvents: event }) => {
+    if (event.offer) onOffer(event.offer);
+    else if (event.interactionUpdate) onInteractionUpdate(event.interactionUpdate);
+    else if (event.unpark) onUnpark(event.unpark);
+    else if (event.transferResult) onTransferResult(event.transferResult);
+    else if (event.deliveryUpdate) onDeliveryUpdate(event.deliveryUpdate);
   });
 }
 

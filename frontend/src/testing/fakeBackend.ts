@@ -40,6 +40,15 @@ export interface FakeBackend extends AgentClient {
   subscriptions(operationName?: string): { id: string; operationName: string; variables: unknown }[];
 }
 
+/** The desk's feeds by their own operation names: the feed's field and DeskEvent's. */
+const deskFields: Record<string, { feed: string; field: string }> = {
+  Offers: { feed: 'offers', field: 'offer' },
+  InteractionUpdates: { feed: 'interactionUpdates', field: 'interactionUpdate' },
+  UnparkNotifications: { feed: 'unparkNotifications', field: 'unpark' },
+  TransferResults: { feed: 'transferResults', field: 'transferResult' },
+  DeliveryUpdates: { feed: 'deliveryUpdates', field: 'deliveryUpdate' },
+};
+
 /**
  * The real agent client (graphcache, graphql-ws, cache updaters) against a fake server: HTTP
  * operations are answered by `handlers` by operation name, and the websocket is a FakeSocket the
@@ -86,7 +95,13 @@ export function fakeBackend(initial: Record<string, Handler>): FakeBackend {
       }
       if (message.type === 'complete' && message.id) open.delete(message.id);
     }
-    return [...open.values()].filter((o) => !operationName || o.operationName === operationName);
+    const all = [...open.values()];
+    const named = all.filter((o) => !operationName || o.operationName === operationName);
+    // A desk feed is open when the desk's one subscription is (see emit).
+    if (named.length === 0 && operationName && deskFields[operationName]) {
+      return all.filter((o) => o.operationName === 'DeskEvents');
+    }
+    return named;
   };
 
   return {
@@ -97,6 +112,15 @@ export function fakeBackend(initial: Record<string, Handler>): FakeBackend {
     socket,
     subscriptions,
     emit(operationName, data) {
+      // The desk follows its five feeds on one subscription, as the server multiplexes them:
+      // an event of one feed reaches it with that feed's field set.
+      const desk = deskFields[operationName];
+      if (desk && subscriptions(operationName).some((o) => o.operationName === 'DeskEvents')) {
+        const event = (data as Record<string, unknown>)[desk.feed];
+        const fields = Object.fromEntries(Object.values(deskFields).map(({ field }) => [field, null]));
+        operationName = 'DeskEvents';
+        data = { deskEvents: { __typename: 'DeskEvent', ...fields, [desk.field]: event } };
+      }
       const open = subscriptions(operationName);
       if (open.length === 0) throw new Error(`no open ${operationName} subscription`);
       for (const { id } of open) serverSends(socket(), { id, type: 'next', payload: { data } });
