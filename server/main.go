@@ -20,6 +20,7 @@ import (
 
 	"github.com/agentdesk/agentdesk/blobstore"
 	"github.com/agentdesk/agentdesk/channel"
+	"github.com/agentdesk/agentdesk/channel/email"
 	"github.com/agentdesk/agentdesk/channel/twilio"
 	"github.com/agentdesk/agentdesk/channel/vonage"
 	"github.com/agentdesk/agentdesk/channel/webchat"
@@ -67,6 +68,11 @@ type Main struct {
 	done      chan struct{}
 	running   sync.WaitGroup
 
+	// smtp is the inbound SMTP listener (-smtp-addr); nil without one.
+	smtp         *email.Listener
+	smtpListener net.Listener
+	smtpDone     chan struct{}
+
 	// metricsListener serves /metrics apart from the public listener; nil when switched off.
 	metricsListener net.Listener
 	metricsHTTP     *http.Server
@@ -76,7 +82,7 @@ type Main struct {
 // NewMain returns a Main with the given configuration.
 func NewMain(c Config) *Main {
 	return &Main{Config: c, Clock: workspace.SystemClock{}, Stdout: os.Stdout,
-		Providers: []channel.Provider{vonage.New(), twilio.New(), whatsapp.New()}}
+		Providers: []channel.Provider{vonage.New(), twilio.New(), whatsapp.New(), email.New()}}
 }
 
 // Run opens the store, seeds demo data when asked, and starts serving. It returns once the
@@ -164,6 +170,24 @@ func (m *Main) Run(ctx context.Context) error {
 			return fmt.Errorf("metrics listener: %w", err)
 		}
 	}
+	if m.Config.SMTPAddr != "" {
+		if m.smtpListener, err = net.Listen("tcp", m.Config.SMTPAddr); err != nil {
+			m.listener.Close()
+			if m.metricsListener != nil {
+				m.metricsListener.Close()
+			}
+			m.closeStore()
+			return fmt.Errorf("smtp listener: %w", err)
+		}
+		m.smtp = &email.Listener{Receiver: m.Service, MaxMessageBytes: m.Config.SMTPMaxBytes, Domain: "agentdesk"}
+		m.smtpDone = make(chan struct{})
+		go func() {
+			defer close(m.smtpDone)
+			if err := m.smtp.Serve(m.smtpListener); err != nil {
+				slog.Error("smtp listener stopped", "err", err)
+			}
+		}()
+	}
 	if m.Config.Demo {
 		if m.demo, err = m.startDemoPhone(ctx); err != nil {
 			m.listener.Close()
@@ -225,11 +249,23 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.metricsListener != nil {
 		fmt.Fprintf(m.Stdout, "metrics on %s\n", m.MetricsURL())
 	}
+	if m.smtpListener != nil {
+		fmt.Fprintf(m.Stdout, "smtp listener on %s\n", displayAddr(m.smtpListener.Addr()))
+	}
 	if m.Config.Demo {
 		fmt.Fprintf(m.Stdout, "demo data: agents alice, bob, carol and supervisor admin (password %q), CRM key %q\n",
 			workspace.DemoPassword, workspace.DemoAPIKey)
 	}
 	return nil
+}
+
+// SMTPAddr is the address of the inbound SMTP listener, once Run has returned; "" when
+// there is none.
+func (m *Main) SMTPAddr() string {
+	if m.smtpListener == nil {
+		return ""
+	}
+	return m.smtpListener.Addr().String()
 }
 
 // Addr is the address the server listens on, once Run has returned.
@@ -281,6 +317,10 @@ func (m *Main) Close() error {
 	if m.metricsHTTP != nil {
 		err = errors.Join(err, m.metricsHTTP.Shutdown(ctx))
 		<-m.metricsDone
+	}
+	if m.smtp != nil {
+		err = errors.Join(err, m.smtp.Close())
+		<-m.smtpDone
 	}
 	m.running.Wait()
 	if m.demo != nil {
