@@ -27,9 +27,12 @@ type emailNode struct {
 	identity string
 }
 
-func startEmail(t *testing.T) *emailNode {
+func startEmail(t *testing.T, change ...func(*server.Config)) *emailNode {
 	t.Helper()
 	m := start(t, func(c *server.Config) {
+		for _, f := range change {
+			f(c)
+		}
 		c.SMTPAddr = "127.0.0.1:0"
 		c.OutboxPoll = 20 * time.Millisecond
 		c.Outbox = workspace.OutboxPolicy{Lease: 5 * time.Second, MaxAttempts: 2, FirstBackoff: 20 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, Batch: 100}
@@ -261,5 +264,105 @@ func TestEmailServerSwaks(t *testing.T) {
 	out, _ = exec.Command(swaks, "--server", e.m.SMTPAddr(), "--from", "pat@example.com", "--to", "stranger@acme.test").CombinedOutput()
 	if !strings.Contains(string(out), "550") {
 		t.Fatalf("swaks to an unknown address:\n%s", out)
+	}
+}
+
+// TestEmailOutboxSurvivesKill9: 50 email replies wait in the outbox (the mail server answers
+// 451 to each, so none is in flight) when the process is killed with SIGKILL; after the
+// restart the mail server has each exactly once, by its Message-ID (E5, the outbox's model).
+func TestEmailOutboxSurvivesKill9(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	const n = 50
+	bin := buildAgentdesk(t)
+	data := t.TempDir()
+	sink := emailtest.Start(t)
+	sink.Fail(&smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "later"})
+
+	first := startAgentdesk(t, bin, data)
+	admin := loginAt(t, first.url, "admin")
+	r := gqlAt(t, first.url, admin, `{ interactionPlans(search:"Support") { id } }`, nil)
+	plan, _ := dig(r.Data, "interactionPlans.0.id").(string)
+	settings, _ := json.Marshal(map[string]any{"host": sink.Host(), "port": sink.Port(), "tls": "none"})
+	p := mutateAt(t, first.url, admin, "saveChannelIdentity", `mutation($p:ID!, $s:String!) {
+		saveChannelIdentity(input:{channel:EMAIL, address:"support@acme.test", name:"Acme", outbound:true, planId:$p, provider:"smtp", settings:$s}) {
+			identity { id } userErrors { code field message } } }`, map[string]any{"p": plan, "s": string(settings)})
+	identity, _ := dig(p, "identity.id").(string)
+	alice := loginAt(t, first.url, "alice")
+	p = mutateAt(t, first.url, alice, "startOutbound", `mutation($w:ID!) { startOutbound(input:{channel:EMAIL, identityId:$w, to:"pat@example.com",
+		subject:"Your order", text:"first"}) { interaction { id } userErrors { code field message } } }`, map[string]any{"w": identity})
+	ix, _ := dig(p, "interaction.id").(string)
+	if ix == "" {
+		t.Fatalf("startOutbound: %v", p)
+	}
+	ids := append([]string{}, sendMessages(t, first.url, alice, ix, n-1)...)
+	waitLong(t, "failed send attempts", func() bool { return sink.Attempts() >= 5 })
+	if len(sink.Mails()) != 0 {
+		t.Fatal("the sink accepted mail while refusing it")
+	}
+	first.kill(t)
+
+	sink.Fail(nil)
+	second := startAgentdesk(t, bin, data)
+	waitLong(t, "every email SENT", func() bool {
+		got := deliveries(t, second.url, alice, ix)
+		return countDelivery(got, ids, "SENT") == len(ids) && len(got) == n
+	})
+	seen := map[string]int{}
+	for _, m := range sink.Mails() {
+		env, err := enmime.ReadEnvelope(bytes.NewReader(m.Raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen[env.GetHeader("Message-ID")]++
+	}
+	if len(seen) != n {
+		t.Fatalf("the sink has %d distinct emails, want %d", len(seen), n)
+	}
+	for id, c := range seen {
+		if c != 1 {
+			t.Fatalf("%s arrived %d times", id, c)
+		}
+	}
+	for _, id := range ids {
+		if seen["<"+id+"@acme.test>"] != 1 {
+			t.Fatalf("reply %s did not arrive once: %v", id, seen)
+		}
+	}
+}
+
+// TestEmailE4AttachmentOverLimitRefused: an inbound attachment over the attachment limit
+// (E4's 25 MB; 4 KB here) is refused as TOO_LARGE: the email is stored without it, the
+// inline image that fits is kept, and a SYSTEM note says which file was not kept and why.
+func TestEmailE4AttachmentOverLimitRefused(t *testing.T) {
+	e := startEmail(t, func(c *server.Config) { c.MaxUploadBytes = 4096 })
+	png := "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAcCBlCwAAAABJRU5ErkJggg=="
+	var big string // "%PDF-1.4\n" over and over, base64 in lines of 72: 9 KB once decoded
+	for range 150 {
+		big += strings.Repeat("JVBERi0xLjQK", 6) + "\r\n"
+	}
+	raw := "From: pat@example.com\r\nTo: support@acme.test\r\nSubject: files\r\nMessage-ID: <files@example.com>\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>see <img src=\"cid:dot@x\"></p>\r\n" +
+		"--B\r\nContent-Type: image/png\r\nContent-ID: <dot@x>\r\nContent-Disposition: inline\r\nContent-Transfer-Encoding: base64\r\n\r\n" + png + "\r\n" +
+		"--B\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=big.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n" + big + "\r\n--B--\r\n"
+	if err := smtpSend(e.m.SMTPAddr(), "pat@example.com", []string{"support@acme.test"}, raw); err != nil {
+		t.Fatal(err)
+	}
+	ix := e.acceptNext(t)
+	r := post(t, e.m, e.alice, `query($i: ID!) { interaction(id: $i) { transcript(first: 20) { edges { node { from text email { html } attachments { id fileName } } } } } }`, map[string]any{"i": ix})
+	var html, notes string
+	files := 0
+	for _, edge := range asList(dig(r.Data, "interaction.transcript.edges")) {
+		switch dig(edge, "node.from") {
+		case "CONTACT":
+			html, _ = dig(edge, "node.email.html").(string)
+			files = len(asList(dig(edge, "node.attachments")))
+		case "SYSTEM":
+			notes += dig(edge, "node.text").(string)
+		}
+	}
+	if files != 1 || !strings.Contains(html, "/attachments/") || strings.Contains(html, "cid:") || !strings.Contains(notes, "big.pdf") || !strings.Contains(notes, "E4") {
+		t.Fatalf("files %d html %q notes %q", files, html, notes)
 	}
 }

@@ -290,7 +290,9 @@ func (s *Service) composeWithFiles(ctx context.Context, ch Channel, identityID, 
 
 // queueWithFiles queues m for the outbox with the caller's drafts ids bound to it.
 func (s *Service) queueWithFiles(ctx context.Context, agentID string, ids []string, m *Message) (*Message, error) {
-	m.ID = newMessageID()
+	if m.ID == "" { // an email's ID is set before: its Message-ID is made of it
+		m.ID = newMessageID()
+	}
 	undo, err := s.claim(ctx, PartyAgent, agentID, ids, nil, m)
 	if err != nil {
 		return nil, err

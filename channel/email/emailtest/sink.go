@@ -31,8 +31,9 @@ type Sink struct {
 	// Username and Password, when set, are required (AUTH PLAIN, allowed without TLS).
 	Username, Password string
 
-	mu     sync.Mutex
-	mails  []Mail
+	mu       sync.Mutex
+	mails    []Mail
+	attempts int
 	fail   *smtp.SMTPError
 	server *smtp.Server
 	notify chan struct{}
@@ -80,6 +81,13 @@ func (s *Sink) Mails() []Mail {
 	return append([]Mail(nil), s.mails...)
 }
 
+// Attempts counts the recipients senders have named (RCPT), refused ones included.
+func (s *Sink) Attempts() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.attempts
+}
+
 // Received is signalled after each message.
 func (s *Sink) Received() <-chan struct{} { return s.notify }
 
@@ -119,6 +127,7 @@ func (x *session) Mail(from string, _ *smtp.MailOptions) error {
 func (x *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	x.s.mu.Lock()
 	fail := x.s.fail
+	x.s.attempts++
 	x.s.mu.Unlock()
 	switch {
 	case fail != nil:
