@@ -34,9 +34,9 @@ type Sink struct {
 	mu       sync.Mutex
 	mails    []Mail
 	attempts int
-	fail   *smtp.SMTPError
-	server *smtp.Server
-	notify chan struct{}
+	fail     *smtp.SMTPError
+	server   *smtp.Server
+	notify   chan struct{}
 }
 
 // Start runs a sink on a free loopback port until the test ends.
