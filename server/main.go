@@ -220,6 +220,10 @@ func (m *Main) Run(ctx context.Context) error {
 		m.running.Add(1)
 		go func() { defer m.running.Done(); m.runOutbox(bg) }()
 	}
+	if m.Config.IMAPRescan > 0 {
+		m.running.Add(1)
+		go func() { defer m.running.Done(); m.runIMAP(bg) }()
+	}
 	if m.Config.WebhookPoll > 0 {
 		m.running.Add(1)
 		go func() { defer m.running.Done(); m.runWebhooks(bg) }()

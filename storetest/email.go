@@ -51,6 +51,21 @@ func testEmail(t *testing.T, s workspace.Store) {
 		t.Fatalf("signature after clearing = %q, %v", ga.Signature, err)
 	}
 
+	// The IMAP poller's cursor round-trips with the identity.
+	id := newIdentity(workspace.Email, "support@acme.test", "Acme")
+	id.Mailbox = workspace.MailboxCursor{UIDValidity: 4000000000, UID: 17}
+	must(t, s.CreateIdentity(ctx(t), id))
+	gid, err := s.Identity(ctx(t), id.ID)
+	must(t, err)
+	if gid.Mailbox != id.Mailbox {
+		t.Fatalf("mailbox %+v, want %+v", gid.Mailbox, id.Mailbox)
+	}
+	gid.Mailbox.UID = 18
+	must(t, s.UpdateIdentity(ctx(t), gid))
+	if got, err := s.Identity(ctx(t), id.ID); err != nil || got.Mailbox.UID != 18 || got.Mailbox.UIDValidity != 4000000000 {
+		t.Fatalf("mailbox after update %+v %v", got.Mailbox, err)
+	}
+
 	ix := newInteraction(now())
 	ix.PreviousID = uuid.NewString()
 	must(t, s.CreateInteraction(ctx(t), ix))

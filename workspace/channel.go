@@ -29,7 +29,9 @@ type Identity struct {
 	// simulator, …
 	Provider string
 	// Settings are the provider's settings (API base URL, credentials, secrets).
-	Settings  map[string]string
+	Settings map[string]string
+	// Mailbox is where the IMAP poller stands in the identity's mailbox (email).
+	Mailbox   MailboxCursor
 	CreatedAt time.Time
 	// Version guards every write, as for agents and plans.
 	Version int64

@@ -243,7 +243,7 @@ func inboundEmailBody(in InboundMessage, byIndex []string) (text, html string) {
 	if IsBlank(text) && html != "" {
 		text = HTMLText(html)
 	}
-	return clip(NormaliseText(text), maxEmailTextChars), html
+	return clip(strings.TrimSpace(NormaliseText(text)), maxEmailTextChars), html
 }
 
 // ReplyTo is the message an agent's email reply answers: the latest email the contact sent in
@@ -472,4 +472,55 @@ func (s *Service) Previous(ctx context.Context, ix *Interaction) (*Interaction, 
 		return nil, nil
 	}
 	return prev, err
+}
+
+// MailboxCursor is where the IMAP poller of an email identity stands: the mailbox's
+// UIDVALIDITY and the highest UID whose message is stored. Messages are fetched in UID order
+// and the cursor moves past a message only once Receive has stored it, so a crash or a
+// dropped connection fetches it again (Receive stores it once) and nothing is skipped.
+type MailboxCursor struct {
+	UIDValidity uint32
+	UID         uint32
+}
+
+// MailboxCursorOf returns the poller's place in an identity's mailbox for validity: a
+// mailbox whose UIDVALIDITY changed starts again from the beginning (every message is
+// fetched again; those stored before are recognised by their Message-ID).
+func (s *Service) MailboxCursorOf(ctx context.Context, identityID string, validity uint32) (MailboxCursor, error) {
+	id, err := s.Store.Identity(ctx, identityID)
+	if err != nil {
+		return MailboxCursor{}, err
+	}
+	if id.Mailbox.UIDValidity != validity {
+		return MailboxCursor{UIDValidity: validity}, nil
+	}
+	return id.Mailbox, nil
+}
+
+// AdvanceMailbox records that the message with uid (and every one before it) of the mailbox
+// with validity is stored. The cursor never moves back within one validity.
+func (s *Service) AdvanceMailbox(ctx context.Context, identityID string, validity, uid uint32) error {
+	_, _, err := guardedWrite(ctx, nil,
+		func(ctx context.Context) (*Identity, error) { return s.Store.Identity(ctx, identityID) },
+		func(id *Identity) error {
+			if id.Mailbox.UIDValidity == validity && id.Mailbox.UID >= uid {
+				return errSkip
+			}
+			id.Mailbox = MailboxCursor{UIDValidity: validity, UID: uid}
+			return nil
+		},
+		func(ctx context.Context, _, id *Identity) error { return s.Store.UpdateIdentity(ctx, id) })
+	if errors.Is(err, errSkip) {
+		return nil
+	}
+	return err
+}
+
+// PolledIdentities are the email identities with a mailbox to poll (an imap setting).
+func (s *Service) PolledIdentities(ctx context.Context) ([]*Identity, error) {
+	all, err := s.Store.Identities(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(all, func(id *Identity) bool { return id.Channel != Email || id.Settings["imap"] == "" }), nil
 }

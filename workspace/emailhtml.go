@@ -1,6 +1,7 @@
 package workspace
 
 import (
+	stdhtml "html"
 	"regexp"
 	"strings"
 	"sync"
@@ -65,7 +66,66 @@ func SanitiseEmailHTML(raw string, cids map[string]string) string {
 		}
 		b.WriteString(t.String())
 	}
-	return strings.TrimSpace(b.String())
+	out := strings.TrimSpace(b.String())
+	if len(ExecutableConstructs(out)) > 0 { // never expected: then only the text is kept
+		return "<p>" + stdhtml.EscapeString(HTMLText(out)) + "</p>"
+	}
+	return out
+}
+
+// dangerousElements run code, load content or change the page when a browser renders them.
+var dangerousElements = map[string]bool{"script": true, "iframe": true, "frame": true, "frameset": true, "object": true,
+	"embed": true, "applet": true, "form": true, "input": true, "button": true, "textarea": true, "select": true,
+	"style": true, "link": true, "meta": true, "base": true, "svg": true, "math": true, "template": true,
+	"noscript": true, "xml": true, "portal": true, "video": true, "audio": true, "source": true, "track": true}
+
+// urlAttrs hold URLs a browser follows or loads.
+var urlAttrs = map[string]bool{"href": true, "src": true, "action": true, "formaction": true, "xlink:href": true,
+	"data": true, "poster": true, "background": true, "codebase": true, "cite": true, "longdesc": true, "usemap": true, "dynsrc": true, "lowsrc": true}
+
+// ExecutableConstructs lists what in html could run script or load something by itself when
+// a browser renders it: dangerous elements, event handlers, style, srcset, URLs with a
+// scheme other than http, https, mailto (links) or raster data: images, and images loading
+// from elsewhere than the server's attachments. The sanitiser's output must have none (the
+// XSS corpus test and the fuzz target count them).
+func ExecutableConstructs(raw string) []string {
+	var found []string
+	z := html.NewTokenizer(strings.NewReader(raw))
+	for {
+		tt := z.Next()
+		if tt == html.ErrorToken {
+			return found
+		}
+		if tt != html.StartTagToken && tt != html.SelfClosingTagToken {
+			continue
+		}
+		t := z.Token()
+		name := strings.ToLower(t.Data)
+		if dangerousElements[name] {
+			found = append(found, "<"+name+">")
+		}
+		for _, a := range t.Attr {
+			key, val := strings.ToLower(a.Key), strings.ToLower(strings.Join(strings.Fields(a.Val), ""))
+			switch {
+			case strings.HasPrefix(key, "on"), key == "style", key == "srcset", key == "formaction", key == "http-equiv":
+				found = append(found, name+"["+key+"]")
+			case urlAttrs[key]:
+				switch {
+				case name == "img" && key == "src":
+					if !strings.HasPrefix(val, "/attachments/") && !strings.HasPrefix(val, "data:image/png;") && !strings.HasPrefix(val, "data:image/jpeg;") &&
+						!strings.HasPrefix(val, "data:image/gif;") && !strings.HasPrefix(val, "data:image/webp;") {
+						found = append(found, "img[src="+a.Val+"]")
+					}
+				case key == "href" || key == "cite":
+					if strings.Contains(val, ":") && !strings.HasPrefix(val, "http://") && !strings.HasPrefix(val, "https://") && !strings.HasPrefix(val, "mailto:") {
+						found = append(found, name+"["+key+"="+a.Val+"]")
+					}
+				default:
+					found = append(found, name+"["+key+"]")
+				}
+			}
+		}
+	}
 }
 
 // imageAttrs makes an image's source safe: a remote one moves to RemoteSrcAttr, a cid: one

@@ -105,7 +105,7 @@ func ParseSettings(in map[string]string) (*Settings, error) {
 	}
 	if raw := strings.TrimSpace(in["imap"]); raw != "" {
 		var im IMAPSettings
-		if err := json.Unmarshal([]byte(raw), &im); err != nil {
+		if err := json.Unmarshal([]byte(portsAsNumbers(raw)), &im); err != nil {
 			return nil, &channel.SettingsError{Key: "imap", Message: "an object with host, port, username, password, tls and mailbox"}
 		}
 		im.Host = strings.TrimSpace(im.Host)
@@ -164,3 +164,18 @@ func (p *Provider) Webhook(channel.WebhookRequest) (channel.WebhookResult, error
 }
 
 func (s *Settings) addr() string { return fmt.Sprintf("%s:%d", s.Host, s.Port) }
+
+// portsAsNumbers lets the imap object give its port as a string too ("993").
+func portsAsNumbers(raw string) string {
+	var m map[string]any
+	if err := json.Unmarshal([]byte(raw), &m); err != nil {
+		return raw
+	}
+	if p, ok := m["port"].(string); ok {
+		if n, err := strconv.Atoi(strings.TrimSpace(p)); err == nil {
+			m["port"] = n
+		}
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
+}
