@@ -366,3 +366,24 @@ func TestEmailE4AttachmentOverLimitRefused(t *testing.T) {
 		t.Fatalf("files %d html %q notes %q", files, html, notes)
 	}
 }
+
+// TestEmailDemoIdentity: -demo sets up an email identity a newcomer mails through the SMTP
+// listener; the agent's reply goes to the demo's mail catcher.
+func TestEmailDemoIdentity(t *testing.T) {
+	m := start(t, func(c *server.Config) { c.SMTPAddr, c.OutboxPoll = "127.0.0.1:0", 20*time.Millisecond })
+	e := &emailNode{m: m, alice: login(t, m, "alice")}
+	post(t, m, e.alice, `mutation { setPresence(input: {presence: READY}) { agent { presence } } }`, nil)
+	if err := smtpSend(m.SMTPAddr(), "you@example.com", []string{server.DemoEmailAddress}, mail("you@example.com", "demo1@example.com", "Hello", "Where is my order?")); err != nil {
+		t.Fatal(err)
+	}
+	ix := e.acceptNext(t)
+	e.reply(t, ix, "<p>On its way!</p>")
+	waitLong(t, "the reply SENT to the demo catcher", func() bool {
+		for _, msg := range e.transcript(t, ix) {
+			if dig(msg, "from") == "AGENT" && dig(msg, "delivery") == "SENT" {
+				return true
+			}
+		}
+		return false
+	})
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/agentdesk/agentdesk/blobstore"
 	"github.com/agentdesk/agentdesk/channel"
 	"github.com/agentdesk/agentdesk/channel/email"
+	"github.com/agentdesk/agentdesk/channel/email/emailtest"
 	"github.com/agentdesk/agentdesk/channel/twilio"
 	"github.com/agentdesk/agentdesk/channel/vonage"
 	"github.com/agentdesk/agentdesk/channel/webchat"
@@ -72,6 +73,8 @@ type Main struct {
 	smtp         *email.Listener
 	smtpListener net.Listener
 	smtpDone     chan struct{}
+	// demoMail catches the demo email identity's outbound mail (-demo).
+	demoMail *emailtest.Sink
 
 	// metricsListener serves /metrics apart from the public listener; nil when switched off.
 	metricsListener net.Listener
@@ -179,6 +182,10 @@ func (m *Main) Run(ctx context.Context) error {
 			m.closeStore()
 			return fmt.Errorf("smtp listener: %w", err)
 		}
+	} else if m.Config.Demo {
+		m.smtpListener = demoSMTPListener()
+	}
+	if m.smtpListener != nil {
 		m.smtp = &email.Listener{Receiver: m.Service, MaxMessageBytes: m.Config.SMTPMaxBytes, Domain: "agentdesk"}
 		m.smtpDone = make(chan struct{})
 		go func() {
@@ -189,6 +196,11 @@ func (m *Main) Run(ctx context.Context) error {
 		}()
 	}
 	if m.Config.Demo {
+		if m.demoMail, err = m.startDemoMail(ctx); err != nil {
+			m.listener.Close()
+			m.closeStore()
+			return fmt.Errorf("demo mail: %w", err)
+		}
 		if m.demo, err = m.startDemoPhone(ctx); err != nil {
 			m.listener.Close()
 			m.closeStore()
@@ -259,6 +271,10 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Config.Demo {
 		fmt.Fprintf(m.Stdout, "demo data: agents alice, bob, carol and supervisor admin (password %q), CRM key %q\n",
 			workspace.DemoPassword, workspace.DemoAPIKey)
+		if m.smtpListener != nil {
+			fmt.Fprintf(m.Stdout, "demo email: swaks --server %s --to %s --from you@example.com --header 'Subject: Hello' --body 'Where is my order?'\n",
+				m.smtpListener.Addr(), DemoEmailAddress)
+		}
 	}
 	return nil
 }
@@ -329,6 +345,9 @@ func (m *Main) Close() error {
 	m.running.Wait()
 	if m.demo != nil {
 		m.demo.sim.Close()
+	}
+	if m.demoMail != nil {
+		m.demoMail.Close()
 	}
 	return errors.Join(err, m.closeStore())
 }
