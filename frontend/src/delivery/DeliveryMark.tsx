@@ -44,9 +44,12 @@ export function DeliveryFailure({
   canRecover,
   onEdit,
 }: {
-  message: Pick<TranscriptMessageFragment, 'id' | 'text' | 'deliveryError'>;
+  message: Pick<TranscriptMessageFragment, 'id' | 'text' | 'deliveryError'> & {
+    email?: { html?: string | null } | null;
+  };
   canRecover: boolean;
-  onEdit?: (text: string) => void;
+  /** Edit: the text (and an email's HTML) go back to the reply box. */
+  onEdit?: (text: string, html?: string | null) => void;
 }) {
   const textId = useId();
   const [error, setError] = useState<string | null>(null);
@@ -82,7 +85,7 @@ export function DeliveryFailure({
           </button>
         ) : (
           onEdit && (
-            <button type="button" className="button button--small" aria-describedby={textId} onClick={() => onEdit(message.text)}>
+            <button type="button" className="button button--small" aria-describedby={textId} onClick={() => (message.email ? onEdit(message.text, message.email.html) : onEdit(message.text))}>
               Edit
             </button>
           )

@@ -53,7 +53,8 @@ const drafts = new Map<string, string>();
 
 /** What the transcript may ask of the reply box: a failed message's text back, to change it (E5). */
 export interface ComposerHandle {
-  edit(text: string): void;
+  /** An email's HTML comes too: the email composer takes it instead of the text. */
+  edit(text: string, html?: string | null): void;
 }
 
 /** WhatsApp's 24-hour window (O2), for a WhatsApp interaction. */
