@@ -278,6 +278,15 @@ func TestEmailRenderInlineImagesAndAttachments(t *testing.T) {
 		!strings.Contains(env.HTML, "cid:"+imgID+"@agentdesk") || strings.Contains(env.HTML, "/attachments/") {
 		t.Fatalf("inlines %d other %d attachments %d html %q", len(env.Inlines), len(env.OtherParts), len(env.Attachments), env.HTML)
 	}
+	pasted := outgoing("pat@example.com", "Hi", "see", `<p><img src="data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAcCBlCwAAAABJRU5ErkJggg=="></p>`)
+	raw, err = email.Render(t.Context(), pasted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err = enmime.ReadEnvelope(bytes.NewReader(raw))
+	if err != nil || len(env.Inlines)+len(env.OtherParts) != 1 || strings.Contains(env.HTML, "data:") || !strings.Contains(env.HTML, "cid:pasted-1.") {
+		t.Fatalf("pasted image: %v html %q", err, env.HTML)
+	}
 	o.Files[1].Scan = workspace.ScanInfected
 	if _, err := email.Render(t.Context(), o); kind(err) != workspace.DeliverySecurity {
 		t.Fatalf("infected: %v", err)

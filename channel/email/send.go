@@ -3,6 +3,7 @@ package email
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -135,6 +136,9 @@ func classify(err error) error {
 	}
 }
 
+// dataImage finds the raster images an agent pasted into the HTML.
+var dataImage = regexp.MustCompile(`src="data:(image/(?:png|jpeg|gif|webp));base64,([A-Za-z0-9+/=]+)"`)
+
 // attachmentSrc finds the images of an agent's HTML that show one of the message's files.
 var attachmentSrc = regexp.MustCompile(`src="/attachments/([0-9a-fA-F-]{36})"`)
 
@@ -173,6 +177,19 @@ func Render(ctx context.Context, out workspace.Outgoing) ([]byte, error) {
 			b = b.AddAttachment(body, f.ContentType, f.FileName)
 		}
 	}
+	// Images pasted into the editor travel as data: URLs; mail clients show inline parts.
+	n := 0
+	html = dataImage.ReplaceAllStringFunc(html, func(m string) string {
+		parts := dataImage.FindStringSubmatch(m)
+		body, err := base64.StdEncoding.DecodeString(parts[2])
+		if err != nil {
+			return m
+		}
+		n++
+		cid := fmt.Sprintf("pasted-%d.%s@agentdesk", n, out.Message.ID)
+		b = b.AddInline(body, parts[1], fmt.Sprintf("image-%d", n), cid)
+		return `src="cid:` + cid + `"`
+	})
 	text := out.Message.Text
 	if text == "" {
 		text = " "
