@@ -37,6 +37,8 @@ func policy() *bluemonday.Policy {
 		p.RequireNoReferrerOnLinks(true)
 		p.AddTargetBlankToFullyQualifiedLinks(true)
 		p.AllowAttrs("data-attachment-id").OnElements("img")
+		// The agent's signature block (E2), which the SPA recognises in a failed reply's Edit.
+		p.AllowAttrs("class").Matching(regexp.MustCompile(`^signature$`)).OnElements("div")
 		p.AllowElements("font", "center", "u", "s", "hr")
 		p.AllowAttrs("color").Matching(regexp.MustCompile(`^#?[0-9a-zA-Z]{1,20}$`)).OnElements("font")
 		p.AllowAttrs("align").Matching(regexp.MustCompile(`^(?i)(left|right|center|justify)$`)).OnElements("p", "div", "td", "th", "table")

@@ -33,6 +33,8 @@ export function RichTextEditor({
     extensions: [StarterKit.configure({ link: { openOnClick: false, autolink: true } }), Image.configure({ allowBase64: true })],
     content: initialHtml,
     editable: !disabled,
+    // The page's CSP has no inline styles: TipTap's base styles are in email.css.
+    injectCSS: false,
     editorProps: {
       attributes: { 'aria-label': label, role: 'textbox', 'aria-multiline': 'true' },
       handlePaste: (_view, event) => insertImages(event.clipboardData?.files),

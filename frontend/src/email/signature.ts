@@ -9,7 +9,7 @@ export function replyHtml(body: string, signature: string): string {
   const b = isEmptyHtml(body) ? '' : body;
   const s = signature.trim();
   if (s === '') return b;
-  return `${b}<div class="signature" data-signature="">${s}</div>`;
+  return `${b}<div class="signature">${s}</div>`;
 }
 
 /** Whether HTML shows nothing: no text and no image. */
