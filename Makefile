@@ -48,7 +48,7 @@ go-test: clamav mailtools
 	go test -count=1 -timeout 20m ./...
 	go test -count=1 -timeout 20m -race -skip 'TestRoutingRace/mongo' ./workspace/ ./server/
 
-node-test: $(NPM_DEPS)
+node-test: $(NPM_DEPS) mailtools
 	cd frontend && npm run lint
 	cd frontend && npm run test:unit
 	cd frontend && CHROMIUM=$(CHROMIUM) npm run test:e2e

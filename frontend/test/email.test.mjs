@@ -150,6 +150,10 @@ test('E1–E6: an email is offered, the signature shows once, a rich reply with 
   assert.equal(thread.list.filter((m) => m.from === 'CONTACT').length, 2, 'one interaction holds both emails');
   assert.equal(await signatures.count(), 1, 'E2: once after the answer arrived');
 
+  // E2: switching to another conversation and back brings neither a second signature nor a lost draft.
+  await editor(page).click();
+  await page.keyboard.type('Draft kept');
+
   // C5: a hostile email: nothing of it runs in Chromium.
   await page.evaluate(() => {
     window.__xss = 0;
@@ -163,6 +167,9 @@ test('E1–E6: an email is offered, the signature shows once, a rich reply with 
   assert.equal(await page.evaluate(() => window.__xss), 0, 'C5: no script of the email ran');
   assert.equal(await transcript(page).locator('.email-body__html script, .email-body__html svg, .email-body__html [onerror]').count(), 0);
   await transcript(page).getByRole('button', { name: 'Show remote images' }).waitFor();
+  await page.getByRole('navigation', { name: 'Conversation log' }).getByRole('button', { name: /pat@example\.com/ }).click();
+  await editor(page).getByText('Draft kept').waitFor();
+  assert.equal(await signatures.count(), 1, 'E2: once after a tab switch');
 
   // E5: a 5xx from the mail server: Edit brings the content back into the editor.
   await mail({ from: 'reject-sam@example.com', messageId: 'e5-1@example.com', subject: 'Bounce', body: 'Hello?' });
