@@ -364,3 +364,43 @@ func TestEmailKReplyRacingParkedTimeout(t *testing.T) {
 }
 
 func asError(err error, target **workspace.Error) bool { return errors.As(err, target) }
+
+// TestEmailIMAPCursorNeverMovesBack: the poller's place moves forward only within one
+// UIDVALIDITY; a new UIDVALIDITY starts again from the beginning (nothing is skipped).
+func TestEmailIMAPCursorNeverMovesBack(t *testing.T) {
+	e := newEnv(t)
+	id, _ := e.emailIdentity()
+	ctx := t.Context()
+	cur, err := e.s.MailboxCursorOf(ctx, id.ID, 7)
+	if err != nil || cur.UID != 0 || cur.UIDValidity != 7 {
+		t.Fatalf("fresh cursor %+v %v", cur, err)
+	}
+	for _, uid := range []uint32{3, 5, 4} {
+		if err := e.s.AdvanceMailbox(ctx, id.ID, 7, uid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if cur, _ = e.s.MailboxCursorOf(ctx, id.ID, 7); cur.UID != 5 {
+		t.Fatalf("cursor %+v, want UID 5 (never back to 4)", cur)
+	}
+	if cur, _ = e.s.MailboxCursorOf(ctx, id.ID, 8); cur.UID != 0 || cur.UIDValidity != 8 {
+		t.Fatalf("after a UIDVALIDITY change %+v, want from the start", cur)
+	}
+	if err := e.s.AdvanceMailbox(ctx, id.ID, 8, 1); err != nil {
+		t.Fatal(err)
+	}
+	if cur, _ = e.s.MailboxCursorOf(ctx, id.ID, 8); cur.UID != 1 {
+		t.Fatalf("cursor %+v", cur)
+	}
+	// An identity saved meanwhile by a supervisor keeps the cursor.
+	name := "Renamed"
+	if _, err := e.s.SaveIdentity(e.as("admin"), workspace.IdentityInput{ID: id.ID, Name: &name}); err != nil {
+		t.Fatal(err)
+	}
+	if cur, _ = e.s.MailboxCursorOf(ctx, id.ID, 8); cur.UID != 1 {
+		t.Fatalf("cursor after a save %+v", cur)
+	}
+	if _, err := e.s.MailboxCursorOf(ctx, "00000000-0000-4000-8000-000000000000", 1); workspace.ErrorCode(err) != workspace.ENOTFOUND {
+		t.Fatalf("unknown identity: %v", err)
+	}
+}
