@@ -32,3 +32,15 @@ describe('email signature and fields (E2, E3)', () => {
     expect(withRemoteImages(html)).toBe('<p><img src="https://t.example/p.gif" alt="x"></p>');
   });
 });
+
+describe('E3: the outbound email dialog says why Send waits', () => {
+  it('names the first missing piece: address, one recipient, subject, body', async () => {
+    const { startProblem } = await import('../outbound/StartOutboundDialog');
+    const base = { channel: 'EMAIL' as const, identityId: 'id-1', text: '', choice: { template: null, parameters: [] } as never };
+    expect(startProblem({ ...base, identityId: null, to: 'pat@example.com', subject: 'Hi', html: '<p>x</p>' })).toMatch(/address to send from/);
+    expect(startProblem({ ...base, to: 'pat@example.com, sam@example.com', subject: 'Hi', html: '<p>x</p>' })).toMatch(/exactly one/);
+    expect(startProblem({ ...base, to: 'pat@example.com', subject: '   ', html: '<p>x</p>' })).toMatch(/subject/);
+    expect(startProblem({ ...base, to: 'pat@example.com', subject: 'Hi', html: '<p></p>' })).toMatch(/Write the message/);
+    expect(startProblem({ ...base, to: 'pat@example.com', subject: 'Hi', html: '<p>x</p>' })).toBeNull();
+  });
+});
