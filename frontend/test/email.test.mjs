@@ -17,6 +17,7 @@ const SWAKS = '/usr/bin/swaks';
 const DESK = 'support@agentdesk.localhost';
 const SIGNATURE = 'Kind regards, Alice from Acme';
 /** A 1×1 PNG. */
+const PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
 const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAcCBlCwAAAABJRU5ErkJggg==';
 
 let server;
@@ -84,7 +85,7 @@ async function reply(page, words) {
   await page.getByRole('button', { name: 'Send', exact: true }).click();
 }
 
-test('E1–E6: an email is offered, the signature shows once, a rich reply with an inline image threads, the answer joins; 5xx shows Edit, 4xx shows Retry; no script of the mail runs', async (t) => {
+test('E1–E6: an email is offered, the signature shows once, a rich reply with an inline image threads, the answer joins; 5xx shows Edit with text and files, 4xx shows Retry; no script of the mail runs', async (t) => {
   // Alice holds several emails at once in this test (the default is 2, P2).
   const admin = await login(server, 'admin');
   const me = await graphql(server, '{ me { id } }', undefined, await login(server, 'alice'));
@@ -174,10 +175,15 @@ test('E1–E6: an email is offered, the signature shows once, a rich reply with 
   // E5: a 5xx from the mail server: Edit brings the content back into the editor.
   await mail({ from: 'reject-sam@example.com', messageId: 'e5-1@example.com', subject: 'Bounce', body: 'Hello?' });
   await acceptEmailFrom(page, 'reject-sam@example.com');
+  const composer = page.getByRole('form', { name: 'Email reply' });
+  await composer.locator('input[type=file]').setInputFiles({ name: 'invoice.pdf', mimeType: 'application/pdf', buffer: PDF });
+  await composer.getByRole('listitem', { name: 'invoice.pdf' }).getByText('Not scanned for viruses').waitFor({ timeout: 30_000 });
   await reply(page, 'This will bounce');
   await page.getByRole('button', { name: 'Edit' }).waitFor({ timeout: 15_000 });
+  assert.equal(await composer.getByRole('listitem', { name: 'invoice.pdf' }).count(), 0, 'the sent file left the composer');
   await page.getByRole('button', { name: 'Edit' }).click();
   await editor(page).getByText('This will bounce').waitFor();
+  await composer.getByRole('listitem', { name: 'invoice.pdf' }).waitFor({ timeout: 15_000 });
   assert.equal(await signatures.count(), 1, 'E2: Edit does not bring a second signature');
 
   // E5: a 4xx, retried by the outbox, then Retry.

@@ -46,10 +46,11 @@ export function DeliveryFailure({
 }: {
   message: Pick<TranscriptMessageFragment, 'id' | 'text' | 'deliveryError'> & {
     email?: { html?: string | null } | null;
+    attachments?: TranscriptMessageFragment['attachments'];
   };
   canRecover: boolean;
-  /** Edit: the text (and an email's HTML) go back to the reply box. */
-  onEdit?: (text: string, html?: string | null) => void;
+  /** Edit: the text (and an email's HTML and files) go back to the reply box. */
+  onEdit?: (text: string, html?: string | null, files?: EditFiles) => void;
 }) {
   const textId = useId();
   const [error, setError] = useState<string | null>(null);
@@ -85,7 +86,9 @@ export function DeliveryFailure({
           </button>
         ) : (
           onEdit && (
-            <button type="button" className="button button--small" aria-describedby={textId} onClick={() => (message.email ? onEdit(message.text, message.email.html) : onEdit(message.text))}>
+            <button type="button" className="button button--small" aria-describedby={textId} onClick={() =>
+              message.email ? onEdit(message.text, message.email.html, message.attachments ?? []) : onEdit(message.text)
+            }>
               Edit
             </button>
           )
@@ -98,3 +101,6 @@ export function DeliveryFailure({
     </div>
   );
 }
+
+/** A failed email's files, which Edit brings back to the composer (E5). */
+export type EditFiles = TranscriptMessageFragment['attachments'];

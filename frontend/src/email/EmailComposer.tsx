@@ -3,6 +3,8 @@ import { useCallback, useImperativeHandle, useRef, useState, type Ref } from 're
 import { useMutation, useQuery } from 'urql';
 import { sendBlockedReason } from '../attachments/core';
 import { AttachButton, DraftChips, useDraftFiles } from '../attachments/DraftFiles';
+import { useAttachmentTransport } from '../attachments/transport';
+import type { EditFiles } from '../delivery/DeliveryMark';
 import { graphql } from '../gql';
 import type { InteractionState } from '../gql/graphql';
 import type { ComposerHandle } from '../interaction/Composer';
@@ -68,6 +70,7 @@ export function EmailComposer({
   const [{ fetching }, send] = useMutation(SendEmailMutation);
   const editorRef = useRef<Editor | null>(null);
   const files = useDraftFiles(interactionId);
+  const transport = useAttachmentTransport();
   const enabled = state === 'ACTIVE' && !closedReason;
   const somethingToSend = !isEmptyHtml(body) || files.files.length > 0;
   const blocked = sendBlockedReason(files.files);
@@ -91,7 +94,7 @@ export function EmailComposer({
   useImperativeHandle(
     ref,
     () => ({
-      edit(text: string, html?: string | null) {
+      edit(text: string, html?: string | null, sent?: EditFiles) {
         // The sent HTML carries the signature: take it out, it is added again on send.
         const content = (html ?? `<p>${escapeHtml(text)}</p>`).replace(/<div class="signature"[^]*$/, '');
         drafts.set(interactionId, content);
@@ -99,9 +102,23 @@ export function EmailComposer({
         setError(null);
         editorRef.current?.commands.setContent(content);
         editorRef.current?.commands.focus('end');
+        // The failed email's files come back as drafts, uploaded (and scanned) again; a file
+        // the scanner blocked has no bytes to bring back: the reason says which (E5).
+        const blocked: string[] = [];
+        for (const file of sent ?? []) {
+          if (file.scan === 'INFECTED') {
+            blocked.push(file.fileName);
+            continue;
+          }
+          void transport.open(file.url).then(
+            (blob) => files.list.add([new File([blob], file.fileName, { type: file.contentType })]),
+            () => setError(`${file.fileName} could not be brought back: attach it again.`),
+          );
+        }
+        if (blocked.length > 0) setError(`Left out, blocked by the malware scan: ${blocked.join(', ')}.`);
       },
     }),
-    [interactionId],
+    [interactionId, transport, files.list],
   );
 
   async function submit() {

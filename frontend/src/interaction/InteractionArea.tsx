@@ -137,7 +137,7 @@ export function InteractionArea({
           contactName={name}
           loading={transcript.loading}
           canRecover={mine && interaction.state === 'ACTIVE'}
-          onEdit={(text, html) => composerRef.current?.edit(text, html)}
+          onEdit={(text, html, files) => composerRef.current?.edit(text, html, files)}
         />
       )}
       {notice ? (

@@ -1,7 +1,7 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useLayoutEffect, useRef } from 'react';
 import { formatTime } from '../clock/format';
-import { DeliveryFailure, DeliveryMark } from '../delivery/DeliveryMark';
+import { DeliveryFailure, DeliveryMark, type EditFiles } from '../delivery/DeliveryMark';
 import { MessageAttachments } from '../attachments/MessageAttachments';
 import type { Party, TranscriptMessageFragment } from '../gql/graphql';
 import { EmailBody } from '../email/EmailBody';
@@ -26,7 +26,7 @@ export interface TranscriptProps {
   /** Whether a failed message offers Retry or Edit: the agent may still write here (E5). */
   canRecover?: boolean;
   /** Edit on a failed message: its text (and an email's HTML) go back to the reply box. */
-  onEdit?: (text: string, html?: string | null) => void;
+  onEdit?: (text: string, html?: string | null, files?: EditFiles) => void;
 }
 
 /**
@@ -131,7 +131,7 @@ function MessageBubble({
   position: number;
   total: number;
   canRecover: boolean;
-  onEdit?: (text: string, html?: string | null) => void;
+  onEdit?: (text: string, html?: string | null, files?: EditFiles) => void;
 }) {
   const who =
     message.from === 'AGENT'
