@@ -3,8 +3,8 @@ package email
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"crypto/tls"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
