@@ -8,7 +8,7 @@ NPM_DEPS := frontend/node_modules/.installed
 CHROMIUM ?= /usr/bin/chromium
 CLAMD    ?= /usr/sbin/clamd
 
-.PHONY: run test build frontend go-checks go-test node-test generate-check chromium clamav bench bench-assist clean
+.PHONY: run test build frontend go-checks go-test node-test generate-check chromium clamav mailtools bench bench-assist clean
 
 ## run: build the SPA and the server, and start it on the embedded store with demo data.
 run: build
@@ -44,11 +44,11 @@ go-checks:
 # The race detector slows the in-process MongoDB test engine about tenfold, so the 200-chat
 # routing race runs on it only in the plain run, with 60 chats (AGENTDESK_FULL_RACE=1 runs 200);
 # on SQLite it runs, with 200, in both.
-go-test: clamav
+go-test: clamav mailtools
 	go test -count=1 -timeout 20m ./...
 	go test -count=1 -timeout 20m -race -skip 'TestRoutingRace/mongo' ./workspace/ ./server/
 
-node-test: $(NPM_DEPS)
+node-test: $(NPM_DEPS) mailtools
 	cd frontend && npm run lint
 	cd frontend && npm run test:unit
 	cd frontend && CHROMIUM=$(CHROMIUM) npm run test:e2e
@@ -80,6 +80,24 @@ clamav:
 		if [ -n "$$policy" ]; then $$SUDO rm -f $$policy; fi; \
 		if [ -d /run/systemd/system ]; then \
 			$$SUDO systemctl stop clamav-freshclam.service clamav-daemon.service >/dev/null 2>&1 || true; fi; \
+		exit $$status; \
+	fi
+
+## mailtools: Debian's dovecot (IMAP, for the IMAP poller's tests, which start their own
+## dovecot in a temp folder) and swaks (a real SMTP client for the listener's tests), installed
+## when missing. The packaged dovecot service is kept from starting, as clamav's is.
+DOVECOT  ?= /usr/sbin/dovecot
+SWAKS    ?= /usr/bin/swaks
+mailtools:
+	@if [ ! -x "$(DOVECOT)" ] || [ ! -x "$(SWAKS)" ]; then \
+		echo "installing Debian's dovecot-imapd and swaks for the email tests"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; \
+		else echo "dovecot or swaks is missing and this user cannot install them: run 'make mailtools' as root"; exit 1; fi; \
+		if [ -d /run/systemd/system ]; then $$SUDO systemctl mask dovecot.service dovecot.socket >/dev/null 2>&1 || true; fi; \
+		policy=; if [ ! -e /usr/sbin/policy-rc.d ]; then policy=/usr/sbin/policy-rc.d; \
+			printf '#!/bin/sh\nexit 101\n' | $$SUDO tee $$policy >/dev/null; $$SUDO chmod 755 $$policy; fi; \
+		status=0; $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq dovecot-imapd swaks >/dev/null || status=$$?; \
+		if [ -n "$$policy" ]; then $$SUDO rm -f $$policy; fi; \
 		exit $$status; \
 	fi
 

@@ -37,6 +37,7 @@ type ResolverRoot interface {
 	CannedResponse() CannedResponseResolver
 	Contact() ContactResolver
 	DeliveryError() DeliveryErrorResolver
+	EmailDetails() EmailDetailsResolver
 	Interaction() InteractionResolver
 	InteractionEvent() InteractionEventResolver
 	InteractionPlan() InteractionPlanResolver
@@ -67,6 +68,7 @@ type ComplexityRoot struct {
 		Presence            func(childComplexity int) int
 		PresenceSince       func(childComplexity int) int
 		Role                func(childComplexity int) int
+		Signature           func(childComplexity int) int
 		Username            func(childComplexity int) int
 	}
 
@@ -213,6 +215,16 @@ type ComplexityRoot struct {
 		Confidence func(childComplexity int) int
 	}
 
+	EmailDetails struct {
+		From       func(childComplexity int) int
+		HTML       func(childComplexity int) int
+		InReplyTo  func(childComplexity int) int
+		MessageID  func(childComplexity int) int
+		References func(childComplexity int) int
+		Subject    func(childComplexity int) int
+		To         func(childComplexity int) int
+	}
+
 	Interaction struct {
 		AcceptedAt             func(childComplexity int) int
 		Agent                  func(childComplexity int) int
@@ -238,6 +250,8 @@ type ComplexityRoot struct {
 		ParkedBy               func(childComplexity int) int
 		ParkedUntil            func(childComplexity int) int
 		Plan                   func(childComplexity int) int
+		Previous               func(childComplexity int) int
+		ReplyTo                func(childComplexity int) int
 		State                  func(childComplexity int) int
 		Transcript             func(childComplexity int, first *int, after *string) int
 		Transfer               func(childComplexity int) int
@@ -298,6 +312,7 @@ type ComplexityRoot struct {
 		Attachments   func(childComplexity int) int
 		Delivery      func(childComplexity int) int
 		DeliveryError func(childComplexity int) int
+		Email         func(childComplexity int) int
 		From          func(childComplexity int) int
 		ID            func(childComplexity int) int
 		InteractionID func(childComplexity int) int
@@ -359,6 +374,7 @@ type ComplexityRoot struct {
 		SendMessage           func(childComplexity int, input model.SendMessageInput) int
 		SetNotes              func(childComplexity int, input model.SetNotesInput) int
 		SetPresence           func(childComplexity int, input model.SetPresenceInput) int
+		SetSignature          func(childComplexity int, input model.SetSignatureInput) int
 		StartOutbound         func(childComplexity int, input model.StartOutboundInput) int
 		StartWebchat          func(childComplexity int, input model.StartWebchatInput) int
 		TransferInteraction   func(childComplexity int, input model.TransferInput) int
@@ -455,6 +471,11 @@ type ComplexityRoot struct {
 	}
 
 	SetPresencePayload struct {
+		Agent      func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	SetSignaturePayload struct {
 		Agent      func(childComplexity int) int
 		UserErrors func(childComplexity int) int
 	}
@@ -577,6 +598,11 @@ type ContactResolver interface {
 type DeliveryErrorResolver interface {
 	ProviderCode(ctx context.Context, obj *workspace.DeliveryError) (*string, error)
 }
+type EmailDetailsResolver interface {
+	InReplyTo(ctx context.Context, obj *workspace.EmailDetails) (*string, error)
+
+	HTML(ctx context.Context, obj *workspace.EmailDetails) (*string, error)
+}
 type InteractionResolver interface {
 	Agent(ctx context.Context, obj *workspace.Interaction) (*workspace.Agent, error)
 	Plan(ctx context.Context, obj *workspace.Interaction) (*workspace.Plan, error)
@@ -592,6 +618,8 @@ type InteractionResolver interface {
 	Transcript(ctx context.Context, obj *workspace.Interaction, first *int, after *string) (*model.MessageConnection, error)
 	Identity(ctx context.Context, obj *workspace.Interaction) (*workspace.Identity, error)
 	FreeTextUntil(ctx context.Context, obj *workspace.Interaction) (*time.Time, error)
+	ReplyTo(ctx context.Context, obj *workspace.Interaction) (*workspace.Message, error)
+	Previous(ctx context.Context, obj *workspace.Interaction) (*workspace.Interaction, error)
 	DispositionSuggestions(ctx context.Context, obj *workspace.Interaction) ([]*workspace.DispositionSuggestion, error)
 	UpdatedAt(ctx context.Context, obj *workspace.Interaction) (*time.Time, error)
 }
@@ -633,6 +661,7 @@ type MutationResolver interface {
 	EndWebchat(ctx context.Context) (*model.WebchatPayload, error)
 	StartOutbound(ctx context.Context, input model.StartOutboundInput) (*model.StartOutboundPayload, error)
 	RetryMessage(ctx context.Context, input model.RetryMessageInput) (*model.SendMessagePayload, error)
+	SetSignature(ctx context.Context, input model.SetSignatureInput) (*model.SetSignaturePayload, error)
 	SaveChannelIdentity(ctx context.Context, input model.ChannelIdentityInput) (*model.ChannelIdentityPayload, error)
 	SaveMessageTemplate(ctx context.Context, input model.MessageTemplateInput) (*model.MessageTemplatePayload, error)
 	CreateAgent(ctx context.Context, input model.CreateAgentInput) (*model.AgentPayload, error)
@@ -788,6 +817,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Agent.Role(childComplexity), true
+	case "Agent.signature":
+		if e.ComplexityRoot.Agent.Signature == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agent.Signature(childComplexity), true
 	case "Agent.username":
 		if e.ComplexityRoot.Agent.Username == nil {
 			break
@@ -1262,6 +1297,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DispositionSuggestion.Confidence(childComplexity), true
 
+	case "EmailDetails.from":
+		if e.ComplexityRoot.EmailDetails.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmailDetails.From(childComplexity), true
+	case "EmailDetails.html":
+		if e.ComplexityRoot.EmailDetails.HTML == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmailDetails.HTML(childComplexity), true
+	case "EmailDetails.inReplyTo":
+		if e.ComplexityRoot.EmailDetails.InReplyTo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmailDetails.InReplyTo(childComplexity), true
+	case "EmailDetails.messageId":
+		if e.ComplexityRoot.EmailDetails.MessageID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmailDetails.MessageID(childComplexity), true
+	case "EmailDetails.references":
+		if e.ComplexityRoot.EmailDetails.References == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmailDetails.References(childComplexity), true
+	case "EmailDetails.subject":
+		if e.ComplexityRoot.EmailDetails.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmailDetails.Subject(childComplexity), true
+	case "EmailDetails.to":
+		if e.ComplexityRoot.EmailDetails.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmailDetails.To(childComplexity), true
+
 	case "Interaction.acceptedAt":
 		if e.ComplexityRoot.Interaction.AcceptedAt == nil {
 			break
@@ -1406,6 +1484,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Interaction.Plan(childComplexity), true
+	case "Interaction.previous":
+		if e.ComplexityRoot.Interaction.Previous == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Interaction.Previous(childComplexity), true
+	case "Interaction.replyTo":
+		if e.ComplexityRoot.Interaction.ReplyTo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Interaction.ReplyTo(childComplexity), true
 	case "Interaction.state":
 		if e.ComplexityRoot.Interaction.State == nil {
 			break
@@ -1652,6 +1742,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Message.DeliveryError(childComplexity), true
+	case "Message.email":
+		if e.ComplexityRoot.Message.Email == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.Email(childComplexity), true
 	case "Message.from":
 		if e.ComplexityRoot.Message.From == nil {
 			break
@@ -2068,6 +2164,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetPresence(childComplexity, args["input"].(model.SetPresenceInput)), true
+	case "Mutation.setSignature":
+		if e.ComplexityRoot.Mutation.SetSignature == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setSignature_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetSignature(childComplexity, args["input"].(model.SetSignatureInput)), true
 	case "Mutation.startOutbound":
 		if e.ComplexityRoot.Mutation.StartOutbound == nil {
 			break
@@ -2534,6 +2641,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SetPresencePayload.UserErrors(childComplexity), true
 
+	case "SetSignaturePayload.agent":
+		if e.ComplexityRoot.SetSignaturePayload.Agent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetSignaturePayload.Agent(childComplexity), true
+	case "SetSignaturePayload.userErrors":
+		if e.ComplexityRoot.SetSignaturePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetSignaturePayload.UserErrors(childComplexity), true
+
 	case "StartOutboundPayload.interaction":
 		if e.ComplexityRoot.StartOutboundPayload.Interaction == nil {
 			break
@@ -2881,6 +3001,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputSendMessageInput,
 		ec.unmarshalInputSetNotesInput,
 		ec.unmarshalInputSetPresenceInput,
+		ec.unmarshalInputSetSignatureInput,
 		ec.unmarshalInputStartOutboundInput,
 		ec.unmarshalInputStartWebchatInput,
 		ec.unmarshalInputTransferInput,
@@ -3104,6 +3225,8 @@ type ChannelCapacity {
 type Agent implements Node {
   "The agent's ID."
   id: ID!
+  "The agent's default email signature (HTML), inserted as its own paragraph when a reply editor opens (E2)."
+  signature: String!
   "The name the agent signs in with."
   username: String!
   "The display name."
@@ -3218,6 +3341,10 @@ type Interaction implements Node {
   identity: ChannelIdentity
   "WhatsApp: until when free text may be sent (24 h after the contact's last message). Null when only templates may be sent."
   freeTextUntil: Time
+  "Email: the message an agent's reply answers, always the latest email of the thread (E1)."
+  replyTo: Message
+  "Email: the ended interaction whose thread this one continues (a reply to a completed conversation, E6); its transcript is the history."
+  previous: Interaction
 }
 
 "One message of a transcript."
@@ -3237,6 +3364,21 @@ type Message implements Node {
   "Outbound messages on provider channels: where the message stands with the provider. Null for webchat and inbound messages."
   delivery: DeliveryStatus
   deliveryError: DeliveryError
+  "Set on email messages."
+  email: EmailDetails
+}
+
+"The email side of a message: headers and the sanitised HTML body."
+type EmailDetails {
+  subject: String!
+  "RFC 5322 Message-ID, without angle brackets."
+  messageId: String!
+  inReplyTo: String
+  references: [String!]!
+  from: String!
+  to: String!
+  "Sanitised HTML (no scripts, no remote loads); inline images point at attachment URLs. A remote image keeps its URL in data-remote-src until the reader chooses to show remote images."
+  html: String
 }
 
 "An edge of a transcript page."
@@ -3467,6 +3609,10 @@ input SendMessageInput {
   "WhatsApp outside the 24-hour window: an approved template instead of free text."
   templateId: ID
   templateParameters: [String!]
+  "Email: the rich-text body; text is then the plain-text alternative (derived from html when empty)."
+  html: String
+  "Email: defaults to 'Re: ' + the thread's subject."
+  subject: String
 }
 
 "The result of sending a message."
@@ -3588,6 +3734,8 @@ type Mutation {
   startOutbound(input: StartOutboundInput!): StartOutboundPayload!
   "Send a FAILED outbound message again, unchanged (TEMPORARY failures)."
   retryMessage(input: RetryMessageInput!): SendMessagePayload!
+  "Save the caller's default email signature (sanitised HTML; empty removes it) (E2)."
+  setSignature(input: SetSignatureInput!): SetSignaturePayload!
   "Supervisors: create (no identityId) or change an identity and its provider settings."
   saveChannelIdentity(input: ChannelIdentityInput!): ChannelIdentityPayload!
   "Supervisors: record a template Meta approved for a WhatsApp identity."
@@ -3659,6 +3807,10 @@ input StartOutboundInput {
   templateParameters: [String!]
   "The plan whose rules (codes, timers) apply; defaults to the identity's plan."
   planId: ID
+  "Email: not only whitespace (E3)."
+  subject: String
+  "Email: the rich-text body; text is then the plain-text alternative."
+  html: String
 }
 type StartOutboundPayload {
   "The new interaction, ACTIVE with the caller."
@@ -4271,6 +4423,16 @@ extend type Subscription {
   """
   interactionEvents(kinds: [InteractionEventKind!], after: ID): InteractionEvent!
 }
+
+"The caller's new default email signature."
+input SetSignatureInput {
+  "HTML; sanitised like email bodies. Empty removes the signature."
+  html: String!
+}
+type SetSignaturePayload {
+  agent: Agent
+  userErrors: [UserError!]!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -4283,6 +4445,8 @@ func (ec *executionContext) childFields_Agent(ctx context.Context, field graphql
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_Agent_id(ctx, field)
+	case "signature":
+		return ec.fieldContext_Agent_signature(ctx, field)
 	case "username":
 		return ec.fieldContext_Agent_username(ctx, field)
 	case "name":
@@ -4593,6 +4757,26 @@ func (ec *executionContext) childFields_DispositionSuggestion(ctx context.Contex
 	return nil, fmt.Errorf("no field named %q was found under type DispositionSuggestion", field.Name)
 }
 
+func (ec *executionContext) childFields_EmailDetails(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "subject":
+		return ec.fieldContext_EmailDetails_subject(ctx, field)
+	case "messageId":
+		return ec.fieldContext_EmailDetails_messageId(ctx, field)
+	case "inReplyTo":
+		return ec.fieldContext_EmailDetails_inReplyTo(ctx, field)
+	case "references":
+		return ec.fieldContext_EmailDetails_references(ctx, field)
+	case "from":
+		return ec.fieldContext_EmailDetails_from(ctx, field)
+	case "to":
+		return ec.fieldContext_EmailDetails_to(ctx, field)
+	case "html":
+		return ec.fieldContext_EmailDetails_html(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EmailDetails", field.Name)
+}
+
 func (ec *executionContext) childFields_Interaction(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4649,6 +4833,10 @@ func (ec *executionContext) childFields_Interaction(ctx context.Context, field g
 		return ec.fieldContext_Interaction_identity(ctx, field)
 	case "freeTextUntil":
 		return ec.fieldContext_Interaction_freeTextUntil(ctx, field)
+	case "replyTo":
+		return ec.fieldContext_Interaction_replyTo(ctx, field)
+	case "previous":
+		return ec.fieldContext_Interaction_previous(ctx, field)
 	case "dispositionSuggestions":
 		return ec.fieldContext_Interaction_dispositionSuggestions(ctx, field)
 	case "updatedAt":
@@ -4771,6 +4959,8 @@ func (ec *executionContext) childFields_Message(ctx context.Context, field graph
 		return ec.fieldContext_Message_delivery(ctx, field)
 	case "deliveryError":
 		return ec.fieldContext_Message_deliveryError(ctx, field)
+	case "email":
+		return ec.fieldContext_Message_email(ctx, field)
 	case "attachments":
 		return ec.fieldContext_Message_attachments(ctx, field)
 	}
@@ -4969,6 +5159,16 @@ func (ec *executionContext) childFields_SetPresencePayload(ctx context.Context, 
 		return ec.fieldContext_SetPresencePayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SetPresencePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_SetSignaturePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "agent":
+		return ec.fieldContext_SetSignaturePayload_agent(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_SetSignaturePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SetSignaturePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_StartOutboundPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5621,6 +5821,20 @@ func (ec *executionContext) field_Mutation_setPresence_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_setSignature_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetSignatureInput, error) {
+			return ec.unmarshalNSetSignatureInput2githubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐSetSignatureInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_startOutbound_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6092,6 +6306,29 @@ func (ec *executionContext) _Agent_id(ctx context.Context, field graphql.Collect
 }
 func (ec *executionContext) fieldContext_Agent_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Agent", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Agent_signature(ctx context.Context, field graphql.CollectedField, obj *workspace.Agent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Agent_signature(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Signature, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Agent_signature(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Agent", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Agent_username(ctx context.Context, field graphql.CollectedField, obj *workspace.Agent) (ret graphql.Marshaler) {
@@ -8305,6 +8542,167 @@ func (ec *executionContext) fieldContext_DispositionSuggestion_confidence(_ cont
 	return graphql.NewScalarFieldContext("DispositionSuggestion", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
+func (ec *executionContext) _EmailDetails_subject(ctx context.Context, field graphql.CollectedField, obj *workspace.EmailDetails) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmailDetails_subject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subject, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmailDetails_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmailDetails", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _EmailDetails_messageId(ctx context.Context, field graphql.CollectedField, obj *workspace.EmailDetails) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmailDetails_messageId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MessageID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmailDetails_messageId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmailDetails", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _EmailDetails_inReplyTo(ctx context.Context, field graphql.CollectedField, obj *workspace.EmailDetails) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmailDetails_inReplyTo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EmailDetails().InReplyTo(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EmailDetails_inReplyTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmailDetails", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _EmailDetails_references(ctx context.Context, field graphql.CollectedField, obj *workspace.EmailDetails) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmailDetails_references(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.References, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmailDetails_references(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmailDetails", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _EmailDetails_from(ctx context.Context, field graphql.CollectedField, obj *workspace.EmailDetails) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmailDetails_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmailDetails_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmailDetails", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _EmailDetails_to(ctx context.Context, field graphql.CollectedField, obj *workspace.EmailDetails) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmailDetails_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EmailDetails_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmailDetails", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _EmailDetails_html(ctx context.Context, field graphql.CollectedField, obj *workspace.EmailDetails) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EmailDetails_html(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EmailDetails().HTML(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EmailDetails_html(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EmailDetails", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _Interaction_id(ctx context.Context, field graphql.CollectedField, obj *workspace.Interaction) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9026,6 +9424,70 @@ func (ec *executionContext) _Interaction_freeTextUntil(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_Interaction_freeTextUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Interaction", field, true, true, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Interaction_replyTo(ctx context.Context, field graphql.CollectedField, obj *workspace.Interaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Interaction_replyTo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Interaction().ReplyTo(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *workspace.Message) graphql.Marshaler {
+			return ec.marshalOMessage2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐMessage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Interaction_replyTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Interaction",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Message(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Interaction_previous(ctx context.Context, field graphql.CollectedField, obj *workspace.Interaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Interaction_previous(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Interaction().Previous(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *workspace.Interaction) graphql.Marshaler {
+			return ec.marshalOInteraction2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐInteraction(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Interaction_previous(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Interaction",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Interaction(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Interaction_dispositionSuggestions(ctx context.Context, field graphql.CollectedField, obj *workspace.Interaction) (ret graphql.Marshaler) {
@@ -10069,6 +10531,38 @@ func (ec *executionContext) fieldContext_Message_deliveryError(_ context.Context
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_DeliveryError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Message_email(ctx context.Context, field graphql.CollectedField, obj *workspace.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_email(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Email, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *workspace.EmailDetails) graphql.Marshaler {
+			return ec.marshalOEmailDetails2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐEmailDetails(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Message_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Message",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EmailDetails(ctx, field)
 		},
 	}
 	return fc, nil
@@ -11180,6 +11674,50 @@ func (ec *executionContext) fieldContext_Mutation_retryMessage(ctx context.Conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_retryMessage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setSignature(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setSignature(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetSignature(ctx, fc.Args["input"].(model.SetSignatureInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SetSignaturePayload) graphql.Marshaler {
+			return ec.marshalNSetSignaturePayload2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐSetSignaturePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setSignature(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SetSignaturePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setSignature_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -13714,6 +14252,70 @@ func (ec *executionContext) _SetPresencePayload_userErrors(ctx context.Context, 
 func (ec *executionContext) fieldContext_SetPresencePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "SetPresencePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SetSignaturePayload_agent(ctx context.Context, field graphql.CollectedField, obj *model.SetSignaturePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SetSignaturePayload_agent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Agent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *workspace.Agent) graphql.Marshaler {
+			return ec.marshalOAgent2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐAgent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SetSignaturePayload_agent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SetSignaturePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Agent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SetSignaturePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.SetSignaturePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SetSignaturePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SetSignaturePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SetSignaturePayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -17167,7 +17769,7 @@ func (ec *executionContext) unmarshalInputSendMessageInput(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"interactionId", "text", "templateId", "templateParameters", "attachmentIds"}
+	fieldsInOrder := [...]string{"interactionId", "text", "templateId", "templateParameters", "html", "subject", "attachmentIds"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -17202,6 +17804,20 @@ func (ec *executionContext) unmarshalInputSendMessageInput(ctx context.Context, 
 				return it, err
 			}
 			it.TemplateParameters = data
+		case "html":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("html"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HTML = data
+		case "subject":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subject"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Subject = data
 		case "attachmentIds":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attachmentIds"))
 			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
@@ -17281,6 +17897,36 @@ func (ec *executionContext) unmarshalInputSetPresenceInput(ctx context.Context, 
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputSetSignatureInput(ctx context.Context, obj any) (model.SetSignatureInput, error) {
+	var it model.SetSignatureInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"html"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "html":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("html"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HTML = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputStartOutboundInput(ctx context.Context, obj any) (model.StartOutboundInput, error) {
 	var it model.StartOutboundInput
 	if obj == nil {
@@ -17292,7 +17938,7 @@ func (ec *executionContext) unmarshalInputStartOutboundInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"channel", "identityId", "to", "text", "templateId", "templateParameters", "planId", "attachmentIds"}
+	fieldsInOrder := [...]string{"channel", "identityId", "to", "text", "templateId", "templateParameters", "planId", "subject", "html", "attachmentIds"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -17348,6 +17994,20 @@ func (ec *executionContext) unmarshalInputStartOutboundInput(ctx context.Context
 				return it, err
 			}
 			it.PlanID = data
+		case "subject":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subject"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Subject = data
+		case "html":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("html"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HTML = data
 		case "attachmentIds":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attachmentIds"))
 			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
@@ -17662,6 +18322,11 @@ func (ec *executionContext) _Agent(ctx context.Context, sel ast.SelectionSet, ob
 			out.Values[i] = graphql.MarshalString("Agent")
 		case "id":
 			out.Values[i] = ec._Agent_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "signature":
+			out.Values[i] = ec._Agent_signature(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -19360,6 +20025,140 @@ func (ec *executionContext) _DispositionSuggestion(ctx context.Context, sel ast.
 	return out
 }
 
+var emailDetailsImplementors = []string{"EmailDetails"}
+
+func (ec *executionContext) _EmailDetails(ctx context.Context, sel ast.SelectionSet, obj *workspace.EmailDetails) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, emailDetailsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EmailDetails")
+		case "subject":
+			out.Values[i] = ec._EmailDetails_subject(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "messageId":
+			out.Values[i] = ec._EmailDetails_messageId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "inReplyTo":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._EmailDetails_inReplyTo(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "references":
+			out.Values[i] = ec._EmailDetails_references(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "from":
+			out.Values[i] = ec._EmailDetails_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "to":
+			out.Values[i] = ec._EmailDetails_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "html":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._EmailDetails_html(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var interactionImplementors = []string{"Interaction", "Node"}
 
 func (ec *executionContext) _Interaction(ctx context.Context, sel ast.SelectionSet, obj *workspace.Interaction) graphql.Marshaler {
@@ -19809,6 +20608,82 @@ func (ec *executionContext) _Interaction(ctx context.Context, sel ast.SelectionS
 					}
 				}()
 				res = ec._Interaction_freeTextUntil(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "replyTo":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Interaction_replyTo(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "previous":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Interaction_previous(ctx, field, obj)
 				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -20631,6 +21506,11 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "email":
+			out.Values[i] = ec._Message_email(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "attachments":
 			field := field
 
@@ -21024,6 +21904,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "retryMessage":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_retryMessage(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setSignature":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setSignature(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -22246,6 +23133,49 @@ func (ec *executionContext) _SetPresencePayload(ctx context.Context, sel ast.Sel
 			}
 		case "userErrors":
 			out.Values[i] = ec._SetPresencePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var setSignaturePayloadImplementors = []string{"SetSignaturePayload"}
+
+func (ec *executionContext) _SetSignaturePayload(ctx context.Context, sel ast.SelectionSet, obj *model.SetSignaturePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, setSignaturePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SetSignaturePayload")
+		case "agent":
+			out.Values[i] = ec._SetSignaturePayload_agent(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._SetSignaturePayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -24869,6 +25799,21 @@ func (ec *executionContext) marshalNSetPresencePayload2ᚖgithubᚗcomᚋagentde
 	return ec._SetPresencePayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNSetSignatureInput2githubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐSetSignatureInput(ctx context.Context, v any) (model.SetSignatureInput, error) {
+	res, err := ec.unmarshalInputSetSignatureInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSetSignaturePayload2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐSetSignaturePayload(ctx context.Context, sel ast.SelectionSet, v *model.SetSignaturePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SetSignaturePayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNStartOutboundInput2githubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐStartOutboundInput(ctx context.Context, v any) (model.StartOutboundInput, error) {
 	res, err := ec.unmarshalInputStartOutboundInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -24913,6 +25858,35 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
@@ -25484,6 +26458,13 @@ func (ec *executionContext) unmarshalODispositionCodeInput2ᚕᚖgithubᚗcomᚋ
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) marshalOEmailDetails2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐEmailDetails(ctx context.Context, sel ast.SelectionSet, v *workspace.EmailDetails) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._EmailDetails(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {

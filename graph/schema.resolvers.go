@@ -111,6 +111,16 @@ func (r *deliveryErrorResolver) ProviderCode(ctx context.Context, obj *workspace
 	return optional(obj.ProviderCode), nil
 }
 
+// InReplyTo is the resolver for the inReplyTo field.
+func (r *emailDetailsResolver) InReplyTo(ctx context.Context, obj *workspace.EmailDetails) (*string, error) {
+	return optional(obj.InReplyTo), nil
+}
+
+// HTML is the resolver for the html field.
+func (r *emailDetailsResolver) HTML(ctx context.Context, obj *workspace.EmailDetails) (*string, error) {
+	return optional(obj.HTML), nil
+}
+
 // Agent is the resolver for the agent field.
 func (r *interactionResolver) Agent(ctx context.Context, obj *workspace.Interaction) (*workspace.Agent, error) {
 	return r.Service.AgentFor(ctx, obj.AgentID)
@@ -170,6 +180,16 @@ func (r *interactionResolver) Identity(ctx context.Context, obj *workspace.Inter
 // FreeTextUntil is the resolver for the freeTextUntil field.
 func (r *interactionResolver) FreeTextUntil(ctx context.Context, obj *workspace.Interaction) (*time.Time, error) {
 	return obj.FreeTextUntil(r.Service.Clock.Now()), nil
+}
+
+// ReplyTo is the resolver for the replyTo field.
+func (r *interactionResolver) ReplyTo(ctx context.Context, obj *workspace.Interaction) (*workspace.Message, error) {
+	return r.Service.ReplyTo(ctx, obj)
+}
+
+// Previous is the resolver for the previous field.
+func (r *interactionResolver) Previous(ctx context.Context, obj *workspace.Interaction) (*workspace.Interaction, error) {
+	return r.Service.Previous(ctx, obj)
 }
 
 // DispositionSuggestions is the resolver for the dispositionSuggestions field.
@@ -278,7 +298,8 @@ func (r *mutationResolver) RejectOffer(ctx context.Context, input model.OfferInp
 // SendMessage is the resolver for the sendMessage field.
 func (r *mutationResolver) SendMessage(ctx context.Context, input model.SendMessageInput) (*model.SendMessagePayload, error) {
 	m, err := r.Service.SendReply(ctx, workspace.Reply{InteractionID: input.InteractionID, Text: input.Text,
-		TemplateID: deref(input.TemplateID), TemplateParameters: input.TemplateParameters, AttachmentIDs: input.AttachmentIds})
+		TemplateID: deref(input.TemplateID), TemplateParameters: input.TemplateParameters, AttachmentIDs: input.AttachmentIds,
+		Email: workspace.EmailReply{HTML: deref(input.HTML), Subject: input.Subject}})
 	uerrs, err := inputErrors(err)
 	return &model.SendMessagePayload{Message: m, UserErrors: uerrs}, err
 }
@@ -369,7 +390,8 @@ func (r *mutationResolver) EndWebchat(ctx context.Context) (*model.WebchatPayloa
 func (r *mutationResolver) StartOutbound(ctx context.Context, input model.StartOutboundInput) (*model.StartOutboundPayload, error) {
 	ix, err := r.Service.StartOutbound(ctx, workspace.OutboundStart{Channel: input.Channel, IdentityID: input.IdentityID,
 		To: input.To, Text: deref(input.Text), TemplateID: deref(input.TemplateID),
-		TemplateParameters: input.TemplateParameters, PlanID: deref(input.PlanID), AttachmentIDs: input.AttachmentIds})
+		TemplateParameters: input.TemplateParameters, PlanID: deref(input.PlanID), AttachmentIDs: input.AttachmentIds,
+		Subject: input.Subject, HTML: deref(input.HTML)})
 	uerrs, err := userErrors(err)
 	return &model.StartOutboundPayload{Interaction: ix, UserErrors: uerrs}, err
 }
@@ -379,6 +401,16 @@ func (r *mutationResolver) RetryMessage(ctx context.Context, input model.RetryMe
 	m, err := r.Service.RetryMessage(ctx, input.MessageID)
 	uerrs, err := userErrors(err)
 	return &model.SendMessagePayload{Message: m, UserErrors: uerrs}, err
+}
+
+// SetSignature is the resolver for the setSignature field.
+func (r *mutationResolver) SetSignature(ctx context.Context, input model.SetSignatureInput) (*model.SetSignaturePayload, error) {
+	a, err := r.Service.SetSignature(ctx, input.HTML)
+	uerrs, err := inputErrors(err)
+	if len(uerrs) > 0 {
+		a = nil
+	}
+	return &model.SetSignaturePayload{Agent: a, UserErrors: uerrs}, err
 }
 
 // SaveChannelIdentity is the resolver for the saveChannelIdentity field.
@@ -827,6 +859,9 @@ func (r *Resolver) Contact() ContactResolver { return &contactResolver{r} }
 // DeliveryError returns DeliveryErrorResolver implementation.
 func (r *Resolver) DeliveryError() DeliveryErrorResolver { return &deliveryErrorResolver{r} }
 
+// EmailDetails returns EmailDetailsResolver implementation.
+func (r *Resolver) EmailDetails() EmailDetailsResolver { return &emailDetailsResolver{r} }
+
 // Interaction returns InteractionResolver implementation.
 func (r *Resolver) Interaction() InteractionResolver { return &interactionResolver{r} }
 
@@ -874,6 +909,7 @@ type (
 	cannedResponseResolver   struct{ *Resolver }
 	contactResolver          struct{ *Resolver }
 	deliveryErrorResolver    struct{ *Resolver }
+	emailDetailsResolver     struct{ *Resolver }
 	interactionResolver      struct{ *Resolver }
 	interactionEventResolver struct{ *Resolver }
 	interactionPlanResolver  struct{ *Resolver }

@@ -29,6 +29,7 @@ type agentDoc struct {
 	Recent        []peerDoc                 `bson:"recent"`
 	CreatedAt     time.Time                 `bson:"createdAt"`
 	Disabled      bool                      `bson:"disabled,omitempty"`
+	Signature     string                    `bson:"signature,omitempty"`
 	// Room is Agent.RoomOn, the channels with a free slot, which ReadyAgents selects on; a
 	// document written before it was kept has none, and is always read.
 	Room []workspace.Channel `bson:"room"`
@@ -64,7 +65,7 @@ func toAgentDoc(a *workspace.Agent) agentDoc {
 		ID: a.ID, Username: a.Username, Name: a.Name, PasswordHash: a.PasswordHash,
 		Role: a.Role, Presence: a.Presence, PresenceSince: a.PresenceSince, AutoAccept: a.AutoAccept,
 		Capacity: a.Capacity, PlanIDs: a.PlanIDs, Holds: holds, LastOfferAt: a.LastOfferAt,
-		MissedOffers: a.MissedOffers, CreatedAt: a.CreatedAt, Disabled: a.Disabled, Version: a.Version,
+		MissedOffers: a.MissedOffers, CreatedAt: a.CreatedAt, Disabled: a.Disabled, Signature: a.Signature, Version: a.Version,
 	}
 }
 
@@ -82,7 +83,7 @@ func (d *agentDoc) agent() *workspace.Agent {
 		ID:     d.ID, Username: d.Username, Name: d.Name, PasswordHash: d.PasswordHash,
 		Role: d.Role, Presence: d.Presence, PresenceSince: d.PresenceSince.UTC(), AutoAccept: d.AutoAccept,
 		Capacity: d.Capacity, PlanIDs: d.PlanIDs, Holds: holds, LastOfferAt: d.LastOfferAt.UTC(),
-		MissedOffers: d.MissedOffers, CreatedAt: d.CreatedAt.UTC(), Disabled: d.Disabled, Version: d.Version,
+		MissedOffers: d.MissedOffers, CreatedAt: d.CreatedAt.UTC(), Disabled: d.Disabled, Signature: d.Signature, Version: d.Version,
 	}
 }
 

@@ -20,12 +20,16 @@ type identityDoc struct {
 	Settings  map[string]string `bson:"settings"`
 	CreatedAt time.Time         `bson:"createdAt"`
 	Version   int64             `bson:"version"`
+	// MailboxValidity and MailboxUID are the IMAP poller's place (email); absent: 0.
+	MailboxValidity int64 `bson:"mailboxValidity,omitempty"`
+	MailboxUID      int64 `bson:"mailboxUid,omitempty"`
 }
 
 func toIdentityDoc(id *workspace.Identity) identityDoc {
 	return identityDoc{
 		ID: id.ID, Channel: id.Channel, Address: id.Address, Name: id.Name, Outbound: id.Outbound,
 		PlanID: id.PlanID, Provider: id.Provider, Settings: id.Settings, CreatedAt: id.CreatedAt, Version: id.Version,
+		MailboxValidity: int64(id.Mailbox.UIDValidity), MailboxUID: int64(id.Mailbox.UID),
 	}
 }
 
@@ -33,6 +37,7 @@ func (d *identityDoc) identity() *workspace.Identity {
 	return &workspace.Identity{
 		ID: d.ID, Channel: d.Channel, Address: d.Address, Name: d.Name, Outbound: d.Outbound,
 		PlanID: d.PlanID, Provider: d.Provider, Settings: d.Settings, CreatedAt: d.CreatedAt.UTC(), Version: d.Version,
+		Mailbox: workspace.MailboxCursor{UIDValidity: uint32(d.MailboxValidity), UID: uint32(d.MailboxUID)},
 	}
 }
 

@@ -52,6 +52,7 @@ type interactionDoc struct {
 	ParkedBy     string                     `bson:"parkedBy"`
 	QueuedAt     *time.Time                 `bson:"queuedAt"`
 	Assisted     workspace.AssistOutcome    `bson:"assisted,omitempty"`
+	PreviousID   string                     `bson:"previousId,omitempty"`
 	UpdatedAt    *time.Time                 `bson:"updatedAt"`
 	Version      int64                      `bson:"version"`
 	// Outbox holds the change events staged by writes, until the relay publishes them.
@@ -91,7 +92,7 @@ func toInteractionDoc(ix *workspace.Interaction) interactionDoc {
 		Notes: ix.Notes, Dispositions: ix.Dispositions, WrapDeadline: ix.WrapDeadline,
 		OfferSeq: ix.OfferSeq, OfferedAt: ix.OfferedAt, AutoAccepted: ix.AutoAccepted, RejectedBy: ix.RejectedBy,
 		DueAt: due, ContactToken: ix.ContactTokenHash, IdentityID: ix.IdentityID, ThreadKey: ix.ThreadKey,
-		ContactWrote: ix.ContactWroteAt, ParkedBy: ix.ParkedBy, QueuedAt: ix.QueuedAt, Assisted: ix.Assisted, Version: ix.Version,
+		ContactWrote: ix.ContactWroteAt, ParkedBy: ix.ParkedBy, QueuedAt: ix.QueuedAt, Assisted: ix.Assisted, PreviousID: ix.PreviousID, Version: ix.Version,
 		Outbox: toEventDocs(ix.Outbox),
 	}
 	if !ix.UpdatedAt.IsZero() {
@@ -126,7 +127,7 @@ func (d *interactionDoc) interaction() *workspace.Interaction {
 		Notes: d.Notes, Dispositions: d.Dispositions, WrapDeadline: utc(d.WrapDeadline),
 		OfferSeq: d.OfferSeq, OfferedAt: utc(d.OfferedAt), AutoAccepted: d.AutoAccepted, RejectedBy: d.RejectedBy,
 		DueAt: due, ContactTokenHash: d.ContactToken, IdentityID: d.IdentityID, ThreadKey: d.ThreadKey,
-		ContactWroteAt: utc(d.ContactWrote), ParkedBy: d.ParkedBy, QueuedAt: utc(d.QueuedAt), Assisted: d.Assisted, Version: d.Version,
+		ContactWroteAt: utc(d.ContactWrote), ParkedBy: d.ParkedBy, QueuedAt: utc(d.QueuedAt), Assisted: d.Assisted, PreviousID: d.PreviousID, Version: d.Version,
 	}
 	if d.UpdatedAt != nil {
 		ix.UpdatedAt = d.UpdatedAt.UTC()

@@ -31,6 +31,7 @@ type messageDoc struct {
 	NextAttemptAt time.Time                `bson:"nextAttemptAt"`
 	AttachmentIDs []string                 `bson:"attachmentIds,omitempty"`
 	Version       int64                    `bson:"version"`
+	Email         *emailDoc                `bson:"email,omitempty"`
 	// Outbox holds the message's MESSAGE event until the relay publishes it.
 	Outbox []changeDoc `bson:"outbox,omitempty"`
 }
@@ -50,6 +51,17 @@ type templateUseDoc struct {
 	Parameters []string `bson:"parameters"`
 }
 
+// emailDoc is an email message's headers and sanitised HTML, inside a messageDoc.
+type emailDoc struct {
+	Subject    string   `bson:"subject"`
+	MessageID  string   `bson:"messageId"`
+	InReplyTo  string   `bson:"inReplyTo,omitempty"`
+	References []string `bson:"references,omitempty"`
+	From       string   `bson:"from"`
+	To         string   `bson:"to"`
+	HTML       string   `bson:"html,omitempty"`
+}
+
 func toMessageDoc(m *workspace.Message) messageDoc {
 	d := messageDoc{
 		ID: m.ID, InteractionID: m.InteractionID, From: m.From, AgentID: m.AgentID,
@@ -61,6 +73,10 @@ func toMessageDoc(m *workspace.Message) messageDoc {
 	}
 	if u := m.Template; u != nil {
 		d.Template = &templateUseDoc{TemplateID: u.TemplateID, Name: u.Name, Language: u.Language, Parameters: u.Parameters}
+	}
+	if e := m.Email; e != nil {
+		d.Email = &emailDoc{Subject: e.Subject, MessageID: e.MessageID, InReplyTo: e.InReplyTo, References: e.References,
+			From: e.From, To: e.To, HTML: e.HTML}
 	}
 	return d
 }
@@ -76,6 +92,10 @@ func (d *messageDoc) message() *workspace.Message {
 	}
 	if u := d.Template; u != nil {
 		m.Template = &workspace.TemplateUse{TemplateID: u.TemplateID, Name: u.Name, Language: u.Language, Parameters: u.Parameters}
+	}
+	if e := d.Email; e != nil {
+		m.Email = &workspace.EmailDetails{Subject: e.Subject, MessageID: e.MessageID, InReplyTo: e.InReplyTo,
+			References: e.References, From: e.From, To: e.To, HTML: e.HTML}
 	}
 	return m
 }
@@ -130,7 +150,7 @@ func (s *Store) UpdateMessage(ctx context.Context, m *workspace.Message) error {
 	d := toMessageDoc(m)
 	d.Version++
 	// An update, not a replacement: the message's MESSAGE event may still be staged.
-	update, err := updateFields(d, []string{"externalId", "attachmentIds"}, nil)
+	update, err := updateFields(d, []string{"externalId", "attachmentIds", "email"}, nil)
 	if err != nil {
 		return err
 	}

@@ -211,6 +211,9 @@ func azRows() []azRow {
 		// The held chat's first message is no FAILED provider message: WRONG_STATE after authorisation.
 		{op: "Mutation.retryMessage", doc: `mutation($m: ID!) { retryMessage(input: {messageId: $m}) { message { id } userErrors { code } } }`,
 			vars: func(e *azEnv, f *azFixture) map[string]any { return map[string]any{"m": e.firstMessage(t0(e), f.id)} }, expect: actHeld},
+		// Invalid after authorisation (over 10,000 characters), so an allowed cell changes nothing (E2).
+		{op: "Mutation.setSignature", doc: `mutation($h: String!) { setSignature(input: {html: $h}) { agent { id signature } userErrors { code field } } }`,
+			vars: func(_ *azEnv, _ *azFixture) map[string]any { return map[string]any{"h": strings.Repeat("x", 10_001)} }, expect: agentSelf},
 		{op: "Mutation.saveChannelIdentity", doc: `mutation($s: ID!) { saveChannelIdentity(input: {identityId: $s, name: "   "}) { identity { id } userErrors { code field } } }`,
 			vars: func(e *azEnv, _ *azFixture) map[string]any { return map[string]any{"s": e.channels(t0(e)).sms} }, expect: supervisorOnly},
 		{op: "Mutation.saveMessageTemplate", doc: `mutation($w: ID!) { saveMessageTemplate(input: {identityId: $w, name: "Not Valid", language: "en", body: "x"}) { template { id } userErrors { code field } } }`,

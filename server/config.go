@@ -87,6 +87,19 @@ type Config struct {
 	MaxUploadBytes int64
 	// MaxWebhookBytes bounds a provider webhook's body.
 	MaxWebhookBytes int64
+	// SMTPAddr is where the inbound SMTP listener listens for mail to EMAIL identities; ""
+	// runs none (issue 15).
+	SMTPAddr string
+	// SMTPMaxBytes is the largest message the SMTP listener takes (SIZE); larger ones are
+	// refused with 552.
+	SMTPMaxBytes int64
+	// IMAPRescan is how often the IMAP pollers look for added, changed or removed mailboxes
+	// (email identities with an imap setting); 0 runs no pollers.
+	IMAPRescan time.Duration
+	// IMAPBackoff is the wait before an IMAP poller dials again after a failure.
+	IMAPBackoff time.Duration
+	// IMAPPoll, when set, also checks mailboxes this often besides IDLE.
+	IMAPPoll time.Duration
 	// OutboxPoll is how often the outbox looks for messages due (besides being woken when one
 	// is queued); 0 disables the outbox runner (tests drive it by hand).
 	OutboxPoll time.Duration
@@ -167,6 +180,11 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.IntVar(&c.MaxAnonymousSocketsPerIP, "max-anonymous-sockets-per-ip", envInt("AGENTDESK_MAX_ANONYMOUS_SOCKETS_PER_IP", 32), "most websockets one IP address may hold without a credential; 0 = no limit (env AGENTDESK_MAX_ANONYMOUS_SOCKETS_PER_IP)")
 	fs.IntVar(&c.LoginAddrFailures, "login-ip-failures", envInt("AGENTDESK_LOGIN_IP_FAILURES", 20), "failed sign-ins allowed per IP address before each further one doubles the wait; 0 counts per username only (env AGENTDESK_LOGIN_IP_FAILURES)")
 	fs.StringVar(&c.PublicURL, "public-url", env("AGENTDESK_PUBLIC_URL", ""), "base URL providers reach this server at, e.g. https://desk.example.com; Twilio signatures are checked against it (env AGENTDESK_PUBLIC_URL)")
+	fs.StringVar(&c.SMTPAddr, "smtp-addr", env("AGENTDESK_SMTP_ADDR", ""), "listen address of the inbound SMTP listener that receives mail for EMAIL identities, e.g. :2525; empty: none (-demo: 127.0.0.1:2525) (env AGENTDESK_SMTP_ADDR)")
+	fs.Int64Var(&c.SMTPMaxBytes, "smtp-max-bytes", int64(envInt("AGENTDESK_SMTP_MAX_BYTES", 28<<20)), "largest message the SMTP listener takes; larger ones are refused with 552 (env AGENTDESK_SMTP_MAX_BYTES)")
+	fs.DurationVar(&c.IMAPRescan, "imap-rescan", time.Duration(envInt("AGENTDESK_IMAP_RESCAN_SECONDS", 30))*time.Second, "how often IMAP pollers look for added or changed mailboxes (email identities with an imap setting); 0: no IMAP polling (env AGENTDESK_IMAP_RESCAN_SECONDS, in seconds)")
+	fs.DurationVar(&c.IMAPBackoff, "imap-backoff", time.Duration(envInt("AGENTDESK_IMAP_BACKOFF_SECONDS", 5))*time.Second, "wait before an IMAP poller dials again after a failure (env AGENTDESK_IMAP_BACKOFF_SECONDS, in seconds)")
+	fs.DurationVar(&c.IMAPPoll, "imap-poll", time.Duration(envInt("AGENTDESK_IMAP_POLL_SECONDS", 0))*time.Second, "also check each mailbox this often besides IDLE; 0: IDLE alone (env AGENTDESK_IMAP_POLL_SECONDS, in seconds)")
 	fs.Int64Var(&c.MaxWebhookBytes, "max-webhook-bytes", int64(envInt("AGENTDESK_MAX_WEBHOOK_BYTES", 256<<10)), "largest provider webhook body accepted (env AGENTDESK_MAX_WEBHOOK_BYTES)")
 	fs.DurationVar(&c.OutboxPoll, "outbox-poll", time.Duration(envInt("AGENTDESK_OUTBOX_POLL_MS", 1000))*time.Millisecond, "how often the outbox looks for messages to send or retry (env AGENTDESK_OUTBOX_POLL_MS, in milliseconds)")
 	// The outbox's retry policy: operators rarely change it; tests that run the binary

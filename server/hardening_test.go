@@ -120,7 +120,7 @@ func corsRequest(t *testing.T, method, url, origin string) http.Header {
 
 // pageCSP is the policy of the SPA and the playground on host.
 func pageCSP(host, styles string) string {
-	return "default-src 'self'; script-src 'self'; style-src 'self'" + styles + "; img-src 'self' blob:; font-src 'self'; " +
+	return "default-src 'self'; script-src 'self'; style-src 'self'" + styles + "; img-src 'self' blob: data: https:; font-src 'self'; " +
 		"connect-src 'self' ws://" + host + " wss://" + host + "; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 }
 

@@ -16,8 +16,11 @@ import (
 // on the page's host besides 'self', as browsers that predate CSP 3 do not count websockets as
 // 'self'; {ws} is replaced per request. img-src allows blob: for attachments: their bytes are
 // fetched with the Authorization header (no cookies) and shown through object URLs the page
-// made itself (image previews in the composer and the transcript, the widget's images).
-const pagePolicy = "default-src 'self'; script-src 'self'; style-src 'self'{styles}; img-src 'self' blob:; font-src 'self'; " +
+// made itself (image previews in the composer and the transcript, the widget's images). It
+// also allows data: (images pasted into an email) and https: (an email's remote images, which
+// the page sets only when the agent chooses "Show remote images": the server's sanitised HTML
+// keeps their URLs out of src, C5).
+const pagePolicy = "default-src 'self'; script-src 'self'; style-src 'self'{styles}; img-src 'self' blob: data: https:; font-src 'self'; " +
 	"connect-src 'self'{ws}; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 // apiPolicy is for everything that is not a page (GraphQL, health, errors): a response opened

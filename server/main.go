@@ -20,6 +20,8 @@ import (
 
 	"github.com/agentdesk/agentdesk/blobstore"
 	"github.com/agentdesk/agentdesk/channel"
+	"github.com/agentdesk/agentdesk/channel/email"
+	"github.com/agentdesk/agentdesk/channel/email/emailtest"
 	"github.com/agentdesk/agentdesk/channel/twilio"
 	"github.com/agentdesk/agentdesk/channel/vonage"
 	"github.com/agentdesk/agentdesk/channel/webchat"
@@ -67,6 +69,13 @@ type Main struct {
 	done      chan struct{}
 	running   sync.WaitGroup
 
+	// smtp is the inbound SMTP listener (-smtp-addr); nil without one.
+	smtp         *email.Listener
+	smtpListener net.Listener
+	smtpDone     chan struct{}
+	// demoMail catches the demo email identity's outbound mail (-demo).
+	demoMail *emailtest.Sink
+
 	// metricsListener serves /metrics apart from the public listener; nil when switched off.
 	metricsListener net.Listener
 	metricsHTTP     *http.Server
@@ -76,7 +85,7 @@ type Main struct {
 // NewMain returns a Main with the given configuration.
 func NewMain(c Config) *Main {
 	return &Main{Config: c, Clock: workspace.SystemClock{}, Stdout: os.Stdout,
-		Providers: []channel.Provider{vonage.New(), twilio.New(), whatsapp.New()}}
+		Providers: []channel.Provider{vonage.New(), twilio.New(), whatsapp.New(), email.New()}}
 }
 
 // Run opens the store, seeds demo data when asked, and starts serving. It returns once the
@@ -164,7 +173,34 @@ func (m *Main) Run(ctx context.Context) error {
 			return fmt.Errorf("metrics listener: %w", err)
 		}
 	}
+	if m.Config.SMTPAddr != "" {
+		if m.smtpListener, err = net.Listen("tcp", m.Config.SMTPAddr); err != nil {
+			m.listener.Close()
+			if m.metricsListener != nil {
+				m.metricsListener.Close()
+			}
+			m.closeStore()
+			return fmt.Errorf("smtp listener: %w", err)
+		}
+	} else if m.Config.Demo {
+		m.smtpListener = demoSMTPListener()
+	}
+	if m.smtpListener != nil {
+		m.smtp = &email.Listener{Receiver: m.Service, MaxMessageBytes: m.Config.SMTPMaxBytes, Domain: "agentdesk"}
+		m.smtpDone = make(chan struct{})
+		go func() {
+			defer close(m.smtpDone)
+			if err := m.smtp.Serve(m.smtpListener); err != nil {
+				slog.Error("smtp listener stopped", "err", err)
+			}
+		}()
+	}
 	if m.Config.Demo {
+		if m.demoMail, err = m.startDemoMail(ctx); err != nil {
+			m.listener.Close()
+			m.closeStore()
+			return fmt.Errorf("demo mail: %w", err)
+		}
 		if m.demo, err = m.startDemoPhone(ctx); err != nil {
 			m.listener.Close()
 			m.closeStore()
@@ -196,6 +232,10 @@ func (m *Main) Run(ctx context.Context) error {
 		m.running.Add(1)
 		go func() { defer m.running.Done(); m.runOutbox(bg) }()
 	}
+	if m.Config.IMAPRescan > 0 {
+		m.running.Add(1)
+		go func() { defer m.running.Done(); m.runIMAP(bg) }()
+	}
 	if m.Config.WebhookPoll > 0 {
 		m.running.Add(1)
 		go func() { defer m.running.Done(); m.runWebhooks(bg) }()
@@ -225,11 +265,27 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.metricsListener != nil {
 		fmt.Fprintf(m.Stdout, "metrics on %s\n", m.MetricsURL())
 	}
+	if m.smtpListener != nil {
+		fmt.Fprintf(m.Stdout, "smtp listener on %s\n", displayAddr(m.smtpListener.Addr()))
+	}
 	if m.Config.Demo {
 		fmt.Fprintf(m.Stdout, "demo data: agents alice, bob, carol and supervisor admin (password %q), CRM key %q\n",
 			workspace.DemoPassword, workspace.DemoAPIKey)
+		if m.smtpListener != nil {
+			fmt.Fprintf(m.Stdout, "demo email: swaks --server %s --to %s --from you@example.com --header 'Subject: Hello' --body 'Where is my order?'\n",
+				m.smtpListener.Addr(), DemoEmailAddress)
+		}
 	}
 	return nil
+}
+
+// SMTPAddr is the address of the inbound SMTP listener, once Run has returned; "" when
+// there is none.
+func (m *Main) SMTPAddr() string {
+	if m.smtpListener == nil {
+		return ""
+	}
+	return m.smtpListener.Addr().String()
 }
 
 // Addr is the address the server listens on, once Run has returned.
@@ -282,9 +338,16 @@ func (m *Main) Close() error {
 		err = errors.Join(err, m.metricsHTTP.Shutdown(ctx))
 		<-m.metricsDone
 	}
+	if m.smtp != nil {
+		err = errors.Join(err, m.smtp.Close())
+		<-m.smtpDone
+	}
 	m.running.Wait()
 	if m.demo != nil {
 		m.demo.sim.Close()
+	}
+	if m.demoMail != nil {
+		m.demoMail.Close()
 	}
 	return errors.Join(err, m.closeStore())
 }

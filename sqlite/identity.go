@@ -7,13 +7,13 @@ import (
 	"github.com/agentdesk/agentdesk/workspace"
 )
 
-const identityColumns = `id, channel, address, name, outbound, plan_id, provider, settings, created_at, version`
+const identityColumns = `id, channel, address, name, outbound, plan_id, provider, settings, created_at, version, mailbox_validity, mailbox_uid`
 
 // CreateIdentity inserts a new channel identity.
 func (s *Store) CreateIdentity(ctx context.Context, id *workspace.Identity) error {
-	_, err := s.write.ExecContext(ctx, `INSERT INTO identities (`+identityColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?)`,
+	_, err := s.write.ExecContext(ctx, `INSERT INTO identities (`+identityColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
 		id.ID, id.Channel, id.Address, id.Name, id.Outbound, id.PlanID, id.Provider, settingsOf(id),
-		millis(id.CreatedAt), id.Version)
+		millis(id.CreatedAt), id.Version, id.Mailbox.UIDValidity, id.Mailbox.UID)
 	return mapErr(err, "identity "+id.Address)
 }
 
@@ -44,9 +44,9 @@ func (s *Store) Identities(ctx context.Context) ([]*workspace.Identity, error) {
 // UpdateIdentity writes id if the stored version is still id.Version.
 func (s *Store) UpdateIdentity(ctx context.Context, id *workspace.Identity) error {
 	err := s.execGuarded(ctx, "identity "+id.Address, `UPDATE identities SET channel=?, address=?, name=?, outbound=?,
-		plan_id=?, provider=?, settings=?, created_at=?, version=version+1 WHERE id=? AND version=?`,
+		plan_id=?, provider=?, settings=?, created_at=?, mailbox_validity=?, mailbox_uid=?, version=version+1 WHERE id=? AND version=?`,
 		id.Channel, id.Address, id.Name, id.Outbound, id.PlanID, id.Provider, settingsOf(id), millis(id.CreatedAt),
-		id.ID, id.Version)
+		id.Mailbox.UIDValidity, id.Mailbox.UID, id.ID, id.Version)
 	if err == nil {
 		id.Version++
 	}
@@ -58,7 +58,7 @@ func scanIdentity(row scanner) (*workspace.Identity, error) {
 	var settings string
 	var created int64
 	if err := row.Scan(&i.ID, &i.Channel, &i.Address, &i.Name, &i.Outbound, &i.PlanID, &i.Provider, &settings,
-		&created, &i.Version); err != nil {
+		&created, &i.Version, &i.Mailbox.UIDValidity, &i.Mailbox.UID); err != nil {
 		return nil, err
 	}
 	i.CreatedAt = fromMillis(created)

@@ -247,6 +247,7 @@ type interactionDoc struct {
 	ParkedBy         string                     `json:"ParkedBy,omitzero"`
 	QueuedAt         *time.Time                 `json:"QueuedAt,omitzero"`
 	Assisted         workspace.AssistOutcome    `json:"Assisted,omitzero"`
+	PreviousID       string                     `json:"PreviousID,omitzero"`
 	Version          int64                      `json:"Version"`
 }
 
@@ -276,7 +277,7 @@ func encodeInteraction(ix *workspace.Interaction) (string, error) {
 		DueAt: ix.DueAt, LastContactAt: ix.LastContactAt, AutoParkAt: ix.AutoParkAt,
 		ParkedAt: ix.ParkedAt, ParkedUntil: ix.ParkedUntil, ContactTokenHash: ix.ContactTokenHash,
 		IdentityID: ix.IdentityID, ThreadKey: ix.ThreadKey, ContactWroteAt: ix.ContactWroteAt,
-		ParkedBy: ix.ParkedBy, QueuedAt: ix.QueuedAt, Assisted: ix.Assisted, Version: ix.Version,
+		ParkedBy: ix.ParkedBy, QueuedAt: ix.QueuedAt, Assisted: ix.Assisted, PreviousID: ix.PreviousID, Version: ix.Version,
 	}
 	if t := ix.Transfer; t != nil {
 		d.Transfer = &transferDoc{FromAgentID: t.FromAgentID, ToAgentID: t.ToAgentID, OfferID: t.OfferID, ExpiresAt: t.ExpiresAt}
@@ -302,7 +303,7 @@ func decodeInteraction(doc string) (*workspace.Interaction, error) {
 		DueAt: msTime(d.DueAt), LastContactAt: msPtr(d.LastContactAt), AutoParkAt: msPtr(d.AutoParkAt),
 		ParkedAt: msPtr(d.ParkedAt), ParkedUntil: msPtr(d.ParkedUntil), ContactTokenHash: d.ContactTokenHash,
 		IdentityID: d.IdentityID, ThreadKey: d.ThreadKey, ContactWroteAt: msPtr(d.ContactWroteAt),
-		ParkedBy: d.ParkedBy, QueuedAt: msPtr(d.QueuedAt), Assisted: d.Assisted, Version: d.Version,
+		ParkedBy: d.ParkedBy, QueuedAt: msPtr(d.QueuedAt), Assisted: d.Assisted, PreviousID: d.PreviousID, Version: d.Version,
 	}
 	ix.UpdatedAt = msTime(d.UpdatedAt)
 	if t := d.Transfer; t != nil {

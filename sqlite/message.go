@@ -8,7 +8,7 @@ import (
 	"github.com/agentdesk/agentdesk/workspace"
 )
 
-const messageColumns = `id, interaction_id, from_party, agent_id, text, sent_at, delivery, delivery_error, template, external_id, attempts, next_attempt_at, attachment_ids, version`
+const messageColumns = `id, interaction_id, from_party, agent_id, text, sent_at, delivery, delivery_error, template, external_id, attempts, next_attempt_at, attachment_ids, version, email`
 
 // The indexed reads. Testing that external_id is not empty lets SQLite use the partial index
 // messages_external; delivery = 'PENDING' the partial index messages_due, which also gives
@@ -36,6 +36,17 @@ type templateUseJSON struct {
 	Parameters []string `json:"parameters,omitzero"`
 }
 
+// emailJSON is an email message's details as its email column holds them.
+type emailJSON struct {
+	Subject    string   `json:"subject"`
+	MessageID  string   `json:"messageId"`
+	InReplyTo  string   `json:"inReplyTo,omitzero"`
+	References []string `json:"references,omitzero"`
+	From       string   `json:"from"`
+	To         string   `json:"to"`
+	HTML       string   `json:"html,omitzero"`
+}
+
 // messageArgs are m's column values, in messageColumns order.
 func messageArgs(m *workspace.Message) []any {
 	var deliveryErr, template string
@@ -49,17 +60,30 @@ func messageArgs(m *workspace.Message) []any {
 	if len(m.AttachmentIDs) > 0 {
 		attachments = jsonText(m.AttachmentIDs)
 	}
+	var email string
+	if e := m.Email; e != nil {
+		email = jsonText(emailJSON{Subject: e.Subject, MessageID: e.MessageID, InReplyTo: e.InReplyTo,
+			References: e.References, From: e.From, To: e.To, HTML: e.HTML})
+	}
 	return []any{m.ID, m.InteractionID, m.From, m.AgentID, m.Text, millis(m.SentAt), m.Delivery, deliveryErr,
-		template, m.ExternalID, m.Attempts, optMillis(m.NextAttemptAt), attachments, m.Version}
+		template, m.ExternalID, m.Attempts, optMillis(m.NextAttemptAt), attachments, m.Version, email}
 }
 
 func scanMessage(row scanner) (*workspace.Message, error) {
 	var m workspace.Message
 	var sent, next int64
-	var deliveryErr, template, attachments string
+	var deliveryErr, template, attachments, email string
 	if err := row.Scan(&m.ID, &m.InteractionID, &m.From, &m.AgentID, &m.Text, &sent, &m.Delivery, &deliveryErr,
-		&template, &m.ExternalID, &m.Attempts, &next, &attachments, &m.Version); err != nil {
+		&template, &m.ExternalID, &m.Attempts, &next, &attachments, &m.Version, &email); err != nil {
 		return nil, err
+	}
+	if email != "" {
+		var e emailJSON
+		if err := json.Unmarshal([]byte(email), &e); err != nil {
+			return nil, err
+		}
+		m.Email = &workspace.EmailDetails{Subject: e.Subject, MessageID: e.MessageID, InReplyTo: e.InReplyTo,
+			References: e.References, From: e.From, To: e.To, HTML: e.HTML}
 	}
 	m.SentAt, m.NextAttemptAt = fromMillis(sent), fromOptMillis(next)
 	if deliveryErr != "" {
@@ -87,7 +111,7 @@ func scanMessage(row scanner) (*workspace.Message, error) {
 // AppendMessage adds a message to a transcript.
 func (s *Store) AppendMessage(ctx context.Context, m *workspace.Message) error {
 	return s.inTx(ctx, m.Outbox, func(x execer) error {
-		if _, err := x.ExecContext(ctx, `INSERT INTO messages (`+messageColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, messageArgs(m)...); err != nil {
+		if _, err := x.ExecContext(ctx, `INSERT INTO messages (`+messageColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, messageArgs(m)...); err != nil {
 			return mapErr(err, "message "+m.ID)
 		}
 		// The interaction changed: its UpdatedAt moves with the message, in the column and
@@ -123,12 +147,13 @@ func (s *Store) MessageByExternalID(ctx context.Context, key string) (*workspace
 
 // UpdateMessage writes m if the stored version is still m.Version.
 func (s *Store) UpdateMessage(ctx context.Context, m *workspace.Message) error {
-	// The columns but id, then id and version for the guard.
+	// The columns but id and version (email last), then id and version for the guard.
 	cols := messageArgs(m)
-	args := append(cols[1:len(cols)-1:len(cols)-1], m.ID, m.Version)
+	n := len(cols)
+	args := append(cols[1:n-2:n-2], cols[n-1], m.ID, m.Version)
 	err := s.execGuarded(ctx, "message "+m.ID, `UPDATE messages SET interaction_id=?, from_party=?, agent_id=?, text=?,
 		sent_at=?, delivery=?, delivery_error=?, template=?, external_id=?, attempts=?, next_attempt_at=?,
-		attachment_ids=?, version=version+1 WHERE id=? AND version=?`, args...)
+		attachment_ids=?, email=?, version=version+1 WHERE id=? AND version=?`, args...)
 	if err == nil {
 		m.Version++
 	}

@@ -67,6 +67,8 @@ func (f *filler) fill(v reflect.Value, name string) {
 		v.SetInt(int64(f.n))
 	case reflect.Uint8:
 		v.SetUint(uint64(f.n % 256))
+	case reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uint:
+		v.SetUint(uint64(f.n))
 	default:
 		f.t.Fatalf("storetest: cannot fill %s of kind %s; teach filler.fill", name, v.Kind())
 	}

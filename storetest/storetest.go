@@ -48,6 +48,7 @@ func Run(t *testing.T, factory Factory) {
 	t.Run("Identities", func(t *testing.T) { testIdentities(t, fresh(t)) })
 	t.Run("Templates", func(t *testing.T) { testTemplates(t, fresh(t)) })
 	t.Run("MessageDelivery", func(t *testing.T) { testMessageDelivery(t, fresh(t)) })
+	t.Run("Email", func(t *testing.T) { testEmail(t, fresh(t)) })
 	t.Run("DueMessages", func(t *testing.T) { testDueMessages(t, fresh(t)) })
 	t.Run("PendingMessages", func(t *testing.T) { testPendingMessages(t, fresh(t)) })
 	t.Run("MessageRace", func(t *testing.T) { testMessageRace(t, fresh(t)) })

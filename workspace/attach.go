@@ -444,6 +444,8 @@ func (s *Service) checkCarried(ctx context.Context, ch Channel, ids []string) er
 			return fieldError(ETOOLARGE, "attachmentIds", "an MMS carries at most 5 MB of files in all: %s goes over it", a.FileName)
 		case ch == WhatsApp && (a.ContentType == "image/jpeg" || a.ContentType == "image/png") && a.Size > maxWhatsAppImageBytes:
 			return fieldError(ETOOLARGE, "attachmentIds", "WhatsApp sends images of at most 5 MB: %s is larger", a.FileName)
+		case ch == Email && total > s.maxAttachmentBytes():
+			return fieldError(ETOOLARGE, "attachmentIds", "an email carries at most 25 MB of files in all: %s goes over it (E4)", a.FileName)
 		case ch == WhatsApp && (kind == "audio" || kind == "video") && a.Size > maxWhatsAppMediaBytes:
 			return fieldError(ETOOLARGE, "attachmentIds", "WhatsApp sends audio and video of at most 16 MB: %s is larger", a.FileName)
 		}

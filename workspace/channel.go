@@ -29,7 +29,9 @@ type Identity struct {
 	// simulator, …
 	Provider string
 	// Settings are the provider's settings (API base URL, credentials, secrets).
-	Settings  map[string]string
+	Settings map[string]string
+	// Mailbox is where the IMAP poller stands in the identity's mailbox (email).
+	Mailbox   MailboxCursor
 	CreatedAt time.Time
 	// Version guards every write, as for agents and plans.
 	Version int64
@@ -136,6 +138,9 @@ type InboundMessage struct {
 	// Receive fetches and stores each as the contact's file of the message. Text may be
 	// empty when there are media; a caption stands in for it.
 	Media []InboundMedia `json:",omitzero"`
+	// Email is set on an email: its headers and raw HTML body (the domain sanitises it);
+	// ProviderMessageID is then its Message-ID. Text is its plain-text part.
+	Email *EmailDetails `json:",omitzero"`
 }
 
 // InboundMedia is one file of an inbound provider message, still at the provider. The
@@ -152,6 +157,8 @@ type InboundMedia struct {
 	Caption string
 	// Source names where the file is fetched from, for the transcript: "WhatsApp", "Twilio".
 	Source string
+	// ContentID is an email part's Content-ID, which its HTML names with cid: (inline images).
+	ContentID string
 	// Open starts the download. The caller reads the body to its end (or gives up) and
 	// closes it; ctx bounds the whole download, reading included. Its errors say, in words
 	// an agent can read, why the file could not be fetched (never a credential or a URL's

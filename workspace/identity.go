@@ -36,7 +36,7 @@ type IdentityInput struct {
 }
 
 // providerChannels are the channels whose identities a provider adapter carries today.
-var providerChannels = []Channel{SMS, RCS, WhatsApp}
+var providerChannels = []Channel{SMS, RCS, WhatsApp, Email}
 
 // e164 is an international phone number: +, a country code, at most 15 digits.
 var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
@@ -102,12 +102,19 @@ func (s *Service) applyIdentity(ctx context.Context, id *Identity, in IdentityIn
 	}
 	if in.Channel != nil {
 		if !slices.Contains(providerChannels, *in.Channel) {
-			return &Error{Code: EINVALID, Message: "identities carry SMS, RCS or WHATSAPP", Field: []string{"channel"}}
+			return &Error{Code: EINVALID, Message: "identities carry SMS, RCS, WHATSAPP or EMAIL", Field: []string{"channel"}}
+		}
+		if !create && *in.Channel != id.Channel && (*in.Channel == Email) != (id.Channel == Email) && in.Address == nil {
+			return &Error{Code: EINVALID, Message: "an identity changing between email and a phone channel needs its new address", Field: []string{"address"}}
 		}
 		id.Channel = *in.Channel
 	}
 	if in.Address != nil {
-		addr, err := NormalisePhone(*in.Address, "address")
+		normalise := NormalisePhone
+		if id.Channel == Email {
+			normalise = NormaliseEmail
+		}
+		addr, err := normalise(*in.Address, "address")
 		if err != nil {
 			return err
 		}
@@ -141,9 +148,9 @@ func (s *Service) applyIdentity(ctx context.Context, id *Identity, in IdentityIn
 		settings = map[string]string{}
 	}
 	if in.Settings != nil {
-		var given map[string]string
-		if err := json.Unmarshal([]byte(*in.Settings), &given); err != nil {
-			return &Error{Code: EINVALID, Message: "settings must be a JSON object of strings", Field: []string{"settings"}}
+		given, err := settingsJSON(*in.Settings)
+		if err != nil {
+			return err
 		}
 		maps.Copy(settings, given)
 	}
@@ -310,4 +317,36 @@ func (s *Service) identityField(ctx context.Context, identityID string) (*Identi
 		return nil, &Error{Code: EINVALID, Message: "no such identity", Field: []string{"identityId"}}
 	}
 	return id, err
+}
+
+// settingsJSON reads identity settings: a JSON object whose values are strings, numbers,
+// booleans or objects (an email identity's imap); anything but a string is kept as its JSON
+// text, which the provider's CheckSettings reads.
+func settingsJSON(text string) (map[string]string, error) {
+	bad := &Error{Code: EINVALID, Message: "settings must be a JSON object of strings (or, for email, numbers and the imap object)", Field: []string{"settings"}}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(text), &raw); err != nil || raw == nil {
+		return nil, bad
+	}
+	out := make(map[string]string, len(raw))
+	for k, v := range raw {
+		var s string
+		if string(v) == "null" {
+			return nil, bad
+		}
+		if err := json.Unmarshal(v, &s); err == nil {
+			out[k] = s
+			continue
+		}
+		var val any
+		if err := json.Unmarshal(v, &val); err != nil || val == nil {
+			return nil, bad
+		}
+		if _, isList := val.([]any); isList {
+			return nil, bad
+		}
+		compact, _ := json.Marshal(val)
+		out[k] = string(compact)
+	}
+	return out, nil
 }

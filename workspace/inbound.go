@@ -31,6 +31,14 @@ const EALREADYOPEN = "ALREADY_OPEN"
 // before anything else happens to the interaction, so it is kept whatever the interaction
 // does meanwhile (K4).
 func (s *Service) Receive(ctx context.Context, in InboundMessage) (Received, error) {
+	if in.Email != nil {
+		if in.IdentityID == "" {
+			return Received{}, Errorf(EINVALID, "an inbound email needs its identity")
+		}
+		if err := prepareInboundEmail(&in); err != nil {
+			return Received{}, err
+		}
+	}
 	if (in.IdentityID == "" && in.Channel == "") || IsBlank(in.From) || (in.IdentityID != "" && in.ProviderMessageID == "") {
 		return Received{}, Errorf(EINVALID, "an inbound message needs its identity or channel, its sender, and on a provider channel the provider's message ID")
 	}
@@ -50,15 +58,31 @@ func (s *Service) Receive(ctx context.Context, in InboundMessage) (Received, err
 		}
 		in.Channel, in.PlanID = id.Channel, id.PlanID
 	}
-	ix, opened, err := s.threadFor(ctx, in)
+	if (in.Channel == Email) != (in.Email != nil) {
+		return Received{}, Errorf(EINVALID, "an email identity receives emails, and only it")
+	}
+	var ix, previous *Interaction
+	var opened bool
+	var err error
+	if in.Email != nil {
+		ix, opened, previous, err = s.emailThreadFor(ctx, in, in.Email.MessageID)
+	} else {
+		ix, opened, err = s.threadFor(ctx, in)
+	}
 	if err != nil {
 		return Received{}, err
 	}
 	// The media are fetched once the thread is known (their files are the contact's in it)
 	// and before the message is stored, which then carries them; what could not be kept is
 	// said in SYSTEM notes after the message, which is stored whatever became of its files.
-	kept, notes := s.keepMedia(ctx, ix, in.Media, MaxAttachmentsPerMessage-len(in.AttachmentIDs))
+	kept, notes, byIndex := s.keepMedia(ctx, ix, in.Media, MaxAttachmentsPerMessage-len(in.AttachmentIDs))
 	text := NormaliseText(in.Text)
+	var email *EmailDetails
+	if in.Email != nil {
+		e := *in.Email
+		text, e.HTML = inboundEmailBody(in, byIndex)
+		email = &e
+	}
 	if IsBlank(text) {
 		text = NormaliseText(captions(in.Media))
 	}
@@ -72,7 +96,7 @@ func (s *Service) Receive(ctx context.Context, in InboundMessage) (Received, err
 	default:
 		text = "(an empty message)"
 	}
-	m, err := s.appendWithAttachments(ctx, PartyContact, ix.ID, ids, kept, &Message{InteractionID: ix.ID, From: PartyContact, Text: text, ExternalID: key})
+	m, err := s.appendWithAttachments(ctx, PartyContact, ix.ID, ids, kept, &Message{InteractionID: ix.ID, From: PartyContact, Text: text, ExternalID: key, Email: email})
 	if err != nil {
 		s.discardFiles(ctx, kept)
 	}
@@ -83,6 +107,9 @@ func (s *Service) Receive(ctx context.Context, in InboundMessage) (Received, err
 	}
 	if err != nil {
 		return Received{}, err
+	}
+	if previous != nil {
+		s.systemMessage(ctx, ix, previousNote(previous))
 	}
 	for _, note := range notes {
 		s.systemMessage(ctx, ix, note)
@@ -201,6 +228,8 @@ type Reply struct {
 	AttachmentIDs      []string
 	TemplateID         string
 	TemplateParameters []string
+	// Email is an email's rich-text body and subject; Text is then its plain-text alternative.
+	Email EmailReply
 }
 
 // SendReply sends an agent's message in an ACTIVE interaction they hold. On webchat it is
@@ -213,6 +242,13 @@ func (s *Service) SendReply(ctx context.Context, r Reply) (*Message, error) {
 	}
 	if r.TemplateID == "" && len(r.TemplateParameters) > 0 {
 		return nil, &Error{Code: EINVALID, Message: "template parameters need a templateId", Field: []string{"templateParameters"}}
+	}
+	if ix.Channel == Email {
+		r.Email.Text = r.Text
+		return s.sendEmailReply(ctx, me, ix, r)
+	}
+	if r.Email.HTML != "" || r.Email.Subject != nil {
+		return nil, fieldError(EINVALID, "html", "html and subject are sent on email only")
 	}
 	if ix.IdentityID == "" {
 		if r.TemplateID != "" {
@@ -254,7 +290,9 @@ func (s *Service) composeWithFiles(ctx context.Context, ch Channel, identityID, 
 
 // queueWithFiles queues m for the outbox with the caller's drafts ids bound to it.
 func (s *Service) queueWithFiles(ctx context.Context, agentID string, ids []string, m *Message) (*Message, error) {
-	m.ID = newMessageID()
+	if m.ID == "" { // an email's ID is set before: its Message-ID is made of it
+		m.ID = newMessageID()
+	}
 	undo, err := s.claim(ctx, PartyAgent, agentID, ids, nil, m)
 	if err != nil {
 		return nil, err
@@ -310,6 +348,10 @@ type OutboundStart struct {
 	// AttachmentIDs are the caller's drafts sent with the first message (SMS and RCS; a
 	// WhatsApp start is a template alone).
 	AttachmentIDs []string
+	// Subject and HTML are an email's (E3): a subject that is not only whitespace, and the
+	// rich-text body (Text is then its plain-text alternative).
+	Subject *string
+	HTML    string
 }
 
 // StartOutbound starts an interaction from an identity configured for outbound use: SMS/RCS
@@ -323,7 +365,7 @@ func (s *Service) StartOutbound(ctx context.Context, in OutboundStart) (*Interac
 	switch in.Channel {
 	case Webchat:
 		return nil, &Error{Code: EINVALID, Message: "webchat cannot be started by an agent: the visitor opens the chat (O3)", Field: []string{"channel"}}
-	case SMS, RCS, WhatsApp:
+	case SMS, RCS, WhatsApp, Email:
 	default:
 		return nil, &Error{Code: EINVALID, Message: "outbound " + string(in.Channel) + " is not available", Field: []string{"channel"}}
 	}
@@ -337,7 +379,16 @@ func (s *Service) StartOutbound(ctx context.Context, in OutboundStart) (*Interac
 	if !id.Outbound {
 		return nil, &Error{Code: EINVALID, Message: "this identity is not configured for outbound use (O1)", Field: []string{"identityId"}}
 	}
-	to, err := NormalisePhone(in.To, "to")
+	first := &Message{ID: newMessageID(), From: PartyAgent, AgentID: me.ID}
+	var to string
+	if in.Channel == Email {
+		to, err = s.startEmail(in, id, me, first)
+	} else {
+		if in.Subject != nil || in.HTML != "" {
+			return nil, fieldError(EINVALID, "subject", "subject and html are for email only")
+		}
+		to, err = NormalisePhone(in.To, "to")
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -360,8 +411,14 @@ func (s *Service) StartOutbound(ctx context.Context, in OutboundStart) (*Interac
 		Contact: Contact{Address: to}, AgentID: me.ID, PlanID: planID, IdentityID: id.ID,
 		ThreadKey: threadKey(id.ID, to), CreatedAt: now, AcceptedAt: &now,
 	}
-	first := &Message{ID: newMessageID(), InteractionID: ix.ID, From: PartyAgent, AgentID: me.ID}
-	if err := s.composeWithFiles(ctx, in.Channel, id.ID, in.Text, in.TemplateID, in.TemplateParameters, in.AttachmentIDs, first); err != nil {
+	first.InteractionID = ix.ID
+	if in.Channel == Email {
+		// A contact may have several email threads at once: the thread is the first message.
+		ix.ThreadKey = threadKey(id.ID, "<"+first.Email.MessageID+">")
+		if err := s.checkCarried(ctx, Email, in.AttachmentIDs); err != nil {
+			return nil, err
+		}
+	} else if err := s.composeWithFiles(ctx, in.Channel, id.ID, in.Text, in.TemplateID, in.TemplateParameters, in.AttachmentIDs, first); err != nil {
 		return nil, err
 	}
 	// The files are bound to the first message before the interaction exists, so that a file

@@ -101,6 +101,9 @@ type Interaction struct {
 	// Assisted records whether the agent took one of Agent Assist's suggestions when choosing
 	// a code (W4); "" when none was suggested.
 	Assisted AssistOutcome `json:",omitzero"`
+	// PreviousID is the ended interaction an email answered when it opened this one (E6):
+	// the agent reads its history there.
+	PreviousID string `json:",omitzero"`
 
 	// Version guards every write: a store updates the record only if it still holds this
 	// version and the expected state.
@@ -196,6 +199,8 @@ type Message struct {
 	// AttachmentIDs are the files sent with the message, in the order they were attached
 	// (C2); the Attachment records say what each is.
 	AttachmentIDs []string `json:",omitzero"`
+	// Email is set on email messages: the headers and the sanitised HTML body (E6, C5).
+	Email *EmailDetails `json:",omitzero"`
 	// Version guards delivery updates, as for interactions.
 	Version int64 `json:",omitzero"`
 	// Outbox is the MESSAGE event an append writes with the message, in the same step; a

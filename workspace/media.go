@@ -28,8 +28,10 @@ func (s *Service) mediaTimeout() time.Duration {
 
 // keepMedia fetches and stores each of media, at most room of them, as the contact's files
 // in ix. It returns the IDs of the files stored (an INFECTED one included: it is kept as a
-// record without its bytes) and a note for each file that was not kept, or was blocked.
-func (s *Service) keepMedia(ctx context.Context, ix *Interaction, media []InboundMedia, room int) (kept, notes []string) {
+// record without its bytes), a note for each file that was not kept, or was blocked, and
+// for each of media the ID it was stored as ("" when it was not kept).
+func (s *Service) keepMedia(ctx context.Context, ix *Interaction, media []InboundMedia, room int) (kept, notes, byIndex []string) {
+	byIndex = make([]string, len(media))
 	for i, md := range media {
 		if i >= room {
 			notes = append(notes, fmt.Sprintf("The contact sent %d files; a message keeps at most %d, so %s was not kept.",
@@ -42,12 +44,13 @@ func (s *Service) keepMedia(ctx context.Context, ix *Interaction, media []Inboun
 			continue
 		}
 		kept = append(kept, a.ID)
+		byIndex[i] = a.ID
 		if a.Scan == ScanInfected {
 			notes = append(notes, fmt.Sprintf("The file %s the contact sent contains malware (%s): it is blocked and never served (E5).",
 				a.FileName, a.Signature))
 		}
 	}
-	return kept, notes
+	return kept, notes, byIndex
 }
 
 // captions joins the captions of media, one a line.

@@ -211,7 +211,9 @@ func (s *Service) outgoingFiles(ctx context.Context, m *Message) ([]OutgoingFile
 // sendOutcome applies a send's outcome to the fresh message; false when nothing changes.
 func (s *Service) sendOutcome(m *Message, id *Identity, pid string, sendErr error) bool {
 	if sendErr == nil {
-		m.ExternalID = externalKey(id.ID, pid)
+		if m.Email == nil { // an email keeps its Message-ID as its key: replies find it by it (E6)
+			m.ExternalID = externalKey(id.ID, pid)
+		}
 		if m.Delivery == DeliveryPending { // a status report may have overtaken the send
 			m.Delivery, m.NextAttemptAt = DeliverySent, time.Time{}
 		}

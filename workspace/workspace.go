@@ -74,6 +74,8 @@ type Agent struct {
 	// recent first, at most MaxRecentPeers (T2's "recently contacted" filter).
 	Recent    []Peer
 	CreatedAt time.Time
+	// Signature is the agent's default email signature, sanitised HTML (E2).
+	Signature string
 	// Disabled agents cannot sign in and are offered nothing; their history stays.
 	Disabled bool
 	// Version guards every write: a store updates the record only if it still holds this version.

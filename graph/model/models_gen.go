@@ -437,6 +437,10 @@ type SendMessageInput struct {
 	// WhatsApp outside the 24-hour window: an approved template instead of free text.
 	TemplateID         *string  `json:"templateId,omitempty"`
 	TemplateParameters []string `json:"templateParameters,omitempty"`
+	// Email: the rich-text body; text is then the plain-text alternative (derived from html when empty).
+	HTML *string `json:"html,omitempty"`
+	// Email: defaults to 'Re: ' + the thread's subject.
+	Subject *string `json:"subject,omitempty"`
 	// Draft attachments uploaded by the sender. text may be empty when there are attachments.
 	AttachmentIds []string `json:"attachmentIds,omitempty"`
 }
@@ -471,6 +475,17 @@ type SetPresencePayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+// The caller's new default email signature.
+type SetSignatureInput struct {
+	// HTML; sanitised like email bodies. Empty removes the signature.
+	HTML string `json:"html"`
+}
+
+type SetSignaturePayload struct {
+	Agent      *workspace.Agent `json:"agent,omitempty"`
+	UserErrors []*UserError     `json:"userErrors"`
+}
+
 type StartOutboundInput struct {
 	// SMS, RCS, WHATSAPP or EMAIL. WEBCHAT is refused (O3).
 	Channel workspace.Channel `json:"channel"`
@@ -484,6 +499,10 @@ type StartOutboundInput struct {
 	TemplateParameters []string `json:"templateParameters,omitempty"`
 	// The plan whose rules (codes, timers) apply; defaults to the identity's plan.
 	PlanID *string `json:"planId,omitempty"`
+	// Email: not only whitespace (E3).
+	Subject *string `json:"subject,omitempty"`
+	// Email: the rich-text body; text is then the plain-text alternative.
+	HTML *string `json:"html,omitempty"`
 	// Draft attachments uploaded by the agent (not sent on SMS, RCS or WhatsApp yet: refused with INVALID).
 	AttachmentIds []string `json:"attachmentIds,omitempty"`
 }

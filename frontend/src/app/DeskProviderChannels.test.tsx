@@ -88,6 +88,7 @@ describe('Desk on provider channels', () => {
     expect(within(menu).getAllByRole('menuitem').map((i) => i.textContent)).toEqual([
       'Initiate SMS interaction',
       'Initiate WhatsApp interaction',
+      'Initiate email interaction',
     ]);
     expect(document.activeElement?.textContent).toBe('Initiate SMS interaction');
     await user.keyboard('{ArrowDown}');

@@ -1,6 +1,7 @@
 import { useEffect } from 'react';
 import { useQuery } from 'urql';
 import { ChangePasswordButton } from '../account/ChangePasswordDialog';
+import { SignatureButton } from '../email/SignatureButton';
 import { Admin } from '../admin/Admin';
 import { SignOutButton } from '../auth/SignOutButton';
 import type { TokenStore } from '../auth/tokenStore';
@@ -80,6 +81,7 @@ export function Shell({ tokens }: { tokens: TokenStore }) {
         )}
         <span className="shell__spacer" />
         {me && <AlertsToggle />}
+        {me && <SignatureButton />}
         {me && <ChangePasswordButton />}
         <SignOutButton tokens={tokens} />
       </header>

@@ -44,9 +44,13 @@ export function DeliveryFailure({
   canRecover,
   onEdit,
 }: {
-  message: Pick<TranscriptMessageFragment, 'id' | 'text' | 'deliveryError'>;
+  message: Pick<TranscriptMessageFragment, 'id' | 'text' | 'deliveryError'> & {
+    email?: { html?: string | null } | null;
+    attachments?: TranscriptMessageFragment['attachments'];
+  };
   canRecover: boolean;
-  onEdit?: (text: string) => void;
+  /** Edit: the text (and an email's HTML and files) go back to the reply box. */
+  onEdit?: (text: string, html?: string | null, files?: EditFiles) => void;
 }) {
   const textId = useId();
   const [error, setError] = useState<string | null>(null);
@@ -82,7 +86,9 @@ export function DeliveryFailure({
           </button>
         ) : (
           onEdit && (
-            <button type="button" className="button button--small" aria-describedby={textId} onClick={() => onEdit(message.text)}>
+            <button type="button" className="button button--small" aria-describedby={textId} onClick={() =>
+              message.email ? onEdit(message.text, message.email.html, message.attachments ?? []) : onEdit(message.text)
+            }>
               Edit
             </button>
           )
@@ -95,3 +101,6 @@ export function DeliveryFailure({
     </div>
   );
 }
+
+/** A failed email's files, which Edit brings back to the composer (E5). */
+export type EditFiles = TranscriptMessageFragment['attachments'];

@@ -22,6 +22,7 @@ import type { Channel, InteractionState } from '../gql/graphql';
 import { noTemplate, TemplatePicker, type TemplateChoice } from '../templates/TemplatePicker';
 import { parametersFor, templateProblem } from '../templates/template';
 import { useFreeTextOpen } from '../whatsapp/window';
+import type { EditFiles } from '../delivery/DeliveryMark';
 
 /** The server's default limit for one message. */
 export const MAX_MESSAGE_LENGTH = 4096;
@@ -53,7 +54,8 @@ const drafts = new Map<string, string>();
 
 /** What the transcript may ask of the reply box: a failed message's text back, to change it (E5). */
 export interface ComposerHandle {
-  edit(text: string): void;
+  /** An email's HTML comes too: the email composer takes it instead of the text. */
+  edit(text: string, html?: string | null, files?: EditFiles): void;
 }
 
 /** WhatsApp's 24-hour window (O2), for a WhatsApp interaction. */

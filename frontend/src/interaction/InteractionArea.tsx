@@ -10,6 +10,7 @@ import { PendingTransferStatus, TransferControl } from '../transfer/TransferCont
 import { handedOverNotice, type HandedOver } from '../transfer/transferText';
 import { WindowStatus } from '../whatsapp/WindowStatus';
 import { windowClosedReason } from '../whatsapp/window';
+import { EmailComposer } from '../email/EmailComposer';
 import { Composer, type ComposerHandle } from './Composer';
 import { conversationNoun, EndControl } from './EndControl';
 import { Transcript } from './Transcript';
@@ -74,7 +75,7 @@ export function InteractionArea({
             {interaction.contact.name && (
               <span className="muted">{interaction.contact.address}</span>
             )}
-            {isProviderChannel(interaction.channel) && interaction.identity && (
+            {(isProviderChannel(interaction.channel) || interaction.channel === 'EMAIL') && interaction.identity && (
               <span className="interaction__identity" title="The number this conversation runs on">
                 via {interaction.identity.name} <span className="muted">{interaction.identity.address}</span>
               </span>
@@ -136,7 +137,7 @@ export function InteractionArea({
           contactName={name}
           loading={transcript.loading}
           canRecover={mine && interaction.state === 'ACTIVE'}
-          onEdit={(text) => composerRef.current?.edit(text)}
+          onEdit={(text, html, files) => composerRef.current?.edit(text, html, files)}
         />
       )}
       {notice ? (
@@ -153,6 +154,16 @@ export function InteractionArea({
           </p>
         )
       )}
+      {interaction.channel === 'EMAIL' ? (
+        <EmailComposer
+          ref={composerRef}
+          interactionId={interaction.id}
+          state={interaction.state}
+          closedReason={notice ? `${notice}: replies are closed.` : undefined}
+          onSent={transcript.refreshTail}
+          autoFocus={focusReply}
+        />
+      ) : (
       <Composer
         ref={composerRef}
         interactionId={interaction.id}
@@ -172,6 +183,7 @@ export function InteractionArea({
         onSent={transcript.refreshTail}
         autoFocus={focusReply}
       />
+      )}
     </section>
   );
 }

@@ -27,6 +27,11 @@ export const TranscriptMessageFragment = graphql(`
       message
       providerCode
     }
+    email {
+      subject
+      messageId
+      html
+    }
     attachments {
       id
       fileName

@@ -1,9 +1,10 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useLayoutEffect, useRef } from 'react';
 import { formatTime } from '../clock/format';
-import { DeliveryFailure, DeliveryMark } from '../delivery/DeliveryMark';
+import { DeliveryFailure, DeliveryMark, type EditFiles } from '../delivery/DeliveryMark';
 import { MessageAttachments } from '../attachments/MessageAttachments';
 import type { Party, TranscriptMessageFragment } from '../gql/graphql';
+import { EmailBody } from '../email/EmailBody';
 
 /** Rows rendered beyond the visible ones, so fast scrolling shows no gaps. */
 const OVERSCAN = 12;
@@ -24,8 +25,8 @@ export interface TranscriptProps {
   initialRect?: { width: number; height: number };
   /** Whether a failed message offers Retry or Edit: the agent may still write here (E5). */
   canRecover?: boolean;
-  /** Edit on a failed message: its text goes back to the reply box. */
-  onEdit?: (text: string) => void;
+  /** Edit on a failed message: its text (and an email's HTML) go back to the reply box. */
+  onEdit?: (text: string, html?: string | null, files?: EditFiles) => void;
 }
 
 /**
@@ -130,7 +131,7 @@ function MessageBubble({
   position: number;
   total: number;
   canRecover: boolean;
-  onEdit?: (text: string) => void;
+  onEdit?: (text: string, html?: string | null, files?: EditFiles) => void;
 }) {
   const who =
     message.from === 'AGENT'
@@ -156,7 +157,11 @@ function MessageBubble({
           {delivery && <DeliveryMark status={delivery} />}
         </span>
       )}
-      {(message.text !== '' || message.attachments.length === 0) && <p className="msg__text">{message.text}</p>}
+      {message.email ? (
+        <EmailBody email={message.email} text={message.text} />
+      ) : (
+        (message.text !== '' || message.attachments.length === 0) && <p className="msg__text">{message.text}</p>
+      )}
       <MessageAttachments attachments={message.attachments} />
       {delivery === 'FAILED' && <DeliveryFailure message={message} canRecover={canRecover} onEdit={onEdit} />}
     </article>

@@ -4,6 +4,7 @@ import { StartOutboundDialog, type OutboundChannel } from './StartOutboundDialog
 const items: { channel: OutboundChannel; label: string }[] = [
   { channel: 'SMS', label: 'Initiate SMS interaction' },
   { channel: 'WHATSAPP', label: 'Initiate WhatsApp interaction' },
+  { channel: 'EMAIL', label: 'Initiate email interaction' },
 ];
 
 /**

@@ -7,6 +7,9 @@ import { channelLabel } from '../log/channel';
 import { noTemplate, TemplatePicker, type TemplateChoice } from '../templates/TemplatePicker';
 import { parametersFor, templateProblem } from '../templates/template';
 import { normalisePhone, phoneProblem } from './phone';
+import { MySignatureQuery } from '../email/EmailComposer';
+import { RichTextEditor } from '../email/RichTextEditor';
+import { htmlText, isEmptyHtml, recipientProblem, replyHtml, subjectProblem } from '../email/signature';
 
 export const OutboundIdentitiesQuery = graphql(`
   query OutboundIdentities($channel: Channel!) {
@@ -34,11 +37,11 @@ const StartOutboundMutation = graphql(`
   }
 `);
 
-/** The channels an agent starts from the desk (C1): SMS (O1) and WhatsApp (O2). */
-export type OutboundChannel = 'SMS' | 'WHATSAPP';
+/** The channels an agent starts from the desk (C1): SMS (O1), WhatsApp (O2) and email (O3, E3). */
+export type OutboundChannel = 'SMS' | 'WHATSAPP' | 'EMAIL';
 
 /** Where a refusal shows: next to the field the server names, else above the buttons. */
-type Place = 'identity' | 'to' | 'text' | 'template' | 'general';
+type Place = 'identity' | 'to' | 'text' | 'template' | 'subject' | 'general';
 
 function placeOf(field: readonly string[] | null | undefined, channel: OutboundChannel): Place {
   switch (field?.[0]) {
@@ -51,6 +54,10 @@ function placeOf(field: readonly string[] | null | undefined, channel: OutboundC
     case 'templateId':
     case 'templateParameters':
       return 'template';
+    case 'subject':
+      return 'subject';
+    case 'html':
+      return 'text';
     default:
       return 'general';
   }
@@ -62,6 +69,9 @@ export interface StartProblemInput {
   to: string;
   text: string;
   choice: TemplateChoice;
+  /** Email: the subject and the rich-text body's HTML. */
+  subject?: string;
+  html?: string;
 }
 
 /**
@@ -69,7 +79,11 @@ export interface StartProblemInput {
  * conversation can start: a From number, a valid recipient (E.164), then the message (SMS) or
  * a template with every parameter (WhatsApp).
  */
-export function startProblem({ channel, identityId, to, text, choice }: StartProblemInput): string | null {
+export function startProblem({ channel, identityId, to, text, choice, subject = '', html = '' }: StartProblemInput): string | null {
+  if (channel === 'EMAIL') {
+    if (!identityId) return 'Choose the address to send from.';
+    return recipientProblem(to) ?? subjectProblem(subject) ?? (isEmptyHtml(html) ? 'Write the message.' : null);
+  }
   if (!identityId) return `Choose the ${channelLabel[channel]} number to send from.`;
   const phone = phoneProblem(to);
   if (phone) return phone;
@@ -112,6 +126,13 @@ export function StartOutboundDialog({
   const [toTouched, setToTouched] = useState(false);
   const [text, setText] = useState('');
   const [choice, setChoice] = useState<TemplateChoice>(noTemplate);
+  const [subject, setSubject] = useState('');
+  const [html, setHtml] = useState('');
+  const subjectId = useId();
+  const subjectErrorId = useId();
+  const [signatureData] = useQuery({ query: MySignatureQuery, pause: channel !== 'EMAIL' });
+  const signature = signatureData.data?.me?.signature ?? '';
+  const email = channel === 'EMAIL';
   const [errors, setErrors] = useState<Partial<Record<Place, string>>>({});
   const [{ fetching: starting }, start] = useMutation(StartOutboundMutation);
   const [identities, reloadIdentities] = useQuery({ query: OutboundIdentitiesQuery, variables: { channel } });
@@ -119,8 +140,8 @@ export function StartOutboundDialog({
   const list = identities.data?.channelIdentities ?? [];
   const identityId = list.some((i) => i.id === chosenIdentity) ? chosenIdentity : (list[0]?.id ?? null);
   const label = channelLabel[channel];
-  const problem = startProblem({ channel, identityId, to, text, choice });
-  const toProblem = phoneProblem(to);
+  const problem = startProblem({ channel, identityId, to, text, choice, subject, html });
+  const toProblem = email ? recipientProblem(to) : phoneProblem(to);
   const showToProblem = toProblem !== null && (toTouched || to.trim() !== '');
   const blocked = problem ?? (starting ? 'Starting…' : null);
   // The reason is the recipient's number and already shows under it: not twice.
@@ -139,11 +160,18 @@ export function StartOutboundDialog({
   async function submit() {
     if (problem || starting || !identityId) return;
     setErrors({});
-    const common = { channel, identityId, to: normalisePhone(to)! };
-    const input =
-      channel === 'SMS'
-        ? { ...common, text: text.trim() }
-        : { ...common, templateId: choice.template!.id, templateParameters: parametersFor(choice.template!, choice.parameters) };
+    const body = replyHtml(html, signature);
+    const input = email
+      ? { channel, identityId, to: to.trim(), subject, html: body, text: htmlText(body) }
+      : channel === 'SMS'
+        ? { channel, identityId, to: normalisePhone(to)!, text: text.trim() }
+        : {
+            channel,
+            identityId,
+            to: normalisePhone(to)!,
+            templateId: choice.template!.id,
+            templateParameters: parametersFor(choice.template!, choice.parameters),
+          };
     const result = await start({ input });
     const payload = result.data?.startOutbound;
     if (payload?.userErrors.length) {
@@ -180,7 +208,9 @@ export function StartOutboundDialog({
       className="outbound-dialog"
       title={<>Initiate {label} interaction</>}
       sub={
-        channel === 'SMS'
+        email
+          ? 'Email one customer from one of your outbound addresses: one recipient, no CC or BCC.'
+          : channel === 'SMS'
           ? 'Text a customer from one of your outbound numbers.'
           : 'WhatsApp conversations start with an approved template: free text opens once the customer replies.'
       }
@@ -210,7 +240,7 @@ export function StartOutboundDialog({
             }}
           >
             {list.length === 0 && (
-              <option value="">{identities.fetching ? 'Loading numbers…' : 'No outbound number'}</option>
+              <option value="">{identities.fetching ? 'Loading…' : email ? 'No outbound address' : 'No outbound number'}</option>
             )}
             {list.map((identity) => (
               <option key={identity.id} value={identity.id}>
@@ -245,10 +275,10 @@ export function StartOutboundDialog({
           <label htmlFor={toId}>To</label>
           <input
             id={toId}
-            type="tel"
-            inputMode="tel"
+            type={email ? 'email' : 'tel'}
+            inputMode={email ? 'email' : 'tel'}
             autoComplete="off"
-            placeholder="+44 7700 900123"
+            placeholder={email ? 'name@example.com' : '+44 7700 900123'}
             value={to}
             aria-invalid={showToProblem || errors.to ? true : undefined}
             aria-describedby={[toHintId, errors.to ? toErrorId : ''].filter(Boolean).join(' ')}
@@ -259,7 +289,11 @@ export function StartOutboundDialog({
             onBlur={() => setToTouched(true)}
           />
           <p id={toHintId} className={showToProblem ? 'field__note field__note--problem' : 'field__note muted'}>
-            {showToProblem ? toProblem : "The customer's mobile number in international form, e.g. +44 7700 900123."}
+            {showToProblem
+              ? toProblem
+              : email
+                ? "The customer's email address: exactly one."
+                : "The customer's mobile number in international form, e.g. +44 7700 900123."}
           </p>
           {errors.to && (
             <p id={toErrorId} className="field-error" role="alert">
@@ -267,7 +301,51 @@ export function StartOutboundDialog({
             </p>
           )}
         </div>
-        {channel === 'SMS' ? (
+        {email ? (
+          <>
+            <div className="field">
+              <label htmlFor={subjectId}>Subject</label>
+              <input
+                id={subjectId}
+                value={subject}
+                aria-invalid={errors.subject ? true : undefined}
+                aria-describedby={errors.subject ? subjectErrorId : undefined}
+                onChange={(event) => {
+                  setSubject(event.target.value);
+                  clear('subject');
+                }}
+              />
+              {errors.subject && (
+                <p id={subjectErrorId} className="field-error" role="alert">
+                  {errors.subject}
+                </p>
+              )}
+            </div>
+            <div className="field">
+              <span className="field__label">Message</span>
+              <RichTextEditor
+                label="Message"
+                initialHtml=""
+                onChange={(value) => {
+                  setHtml(value);
+                  clear('text');
+                }}
+                footer={
+                  signature ? (
+                    <div className="email-composer__signature" aria-label="Your signature">
+                      <div dangerouslySetInnerHTML={{ __html: signature }} />
+                    </div>
+                  ) : null
+                }
+              />
+              {errors.text && (
+                <p id={textErrorId} className="field-error" role="alert">
+                  {errors.text}
+                </p>
+              )}
+            </div>
+          </>
+        ) : channel === 'SMS' ? (
           <div className="field">
             <label htmlFor={textId}>Message</label>
             <textarea
@@ -322,7 +400,7 @@ export function StartOutboundDialog({
             aria-disabled={blocked !== null}
             aria-describedby={problem ? (reasonUnderTo ? toHintId : reasonId) : undefined}
           >
-            {starting ? 'Starting…' : channel === 'SMS' ? 'Send' : 'Start Chat'}
+            {starting ? 'Starting…' : channel === 'WHATSAPP' ? 'Start Chat' : 'Send'}
           </button>
         </footer>
       </form>

@@ -85,6 +85,7 @@ export function message(
     agent: null,
     delivery: null,
     deliveryError: null,
+    email: null,
     attachments: [],
     ...overrides,
     ...(overrides.deliveryError && { deliveryError: { __typename: 'DeliveryError', ...overrides.deliveryError } }),
