@@ -29,6 +29,8 @@ type agentDoc struct {
 	Recent        []peerDoc                 `bson:"recent"`
 	CreatedAt     time.Time                 `bson:"createdAt"`
 	Disabled      bool                      `bson:"disabled,omitempty"`
+	// CallEndpoint is where the agent takes calls; absent means SOFTPHONE.
+	CallEndpoint workspace.CallEndpoint `bson:"callEndpoint,omitempty"`
 	// Room is Agent.RoomOn, the channels with a free slot, which ReadyAgents selects on; a
 	// document written before it was kept has none, and is always read.
 	Room    []workspace.Channel `bson:"room"`
@@ -63,6 +65,7 @@ func toAgentDoc(a *workspace.Agent) agentDoc {
 		Role: a.Role, Presence: a.Presence, PresenceSince: a.PresenceSince, AutoAccept: a.AutoAccept,
 		Capacity: a.Capacity, PlanIDs: a.PlanIDs, Holds: holds, LastOfferAt: a.LastOfferAt,
 		MissedOffers: a.MissedOffers, CreatedAt: a.CreatedAt, Disabled: a.Disabled, Version: a.Version,
+		CallEndpoint: a.CallEndpoint,
 	}
 }
 
@@ -81,6 +84,7 @@ func (d *agentDoc) agent() *workspace.Agent {
 		Role: d.Role, Presence: d.Presence, PresenceSince: d.PresenceSince.UTC(), AutoAccept: d.AutoAccept,
 		Capacity: d.Capacity, PlanIDs: d.PlanIDs, Holds: holds, LastOfferAt: d.LastOfferAt.UTC(),
 		MissedOffers: d.MissedOffers, CreatedAt: d.CreatedAt.UTC(), Disabled: d.Disabled, Version: d.Version,
+		CallEndpoint: d.CallEndpoint,
 	}
 }
 

@@ -11,14 +11,14 @@ import (
 	"modernc.org/sqlite"
 )
 
-const agentColumns = `id, username, name, password_hash, role, presence, presence_since, auto_accept, capacity, plan_ids, created_at, version, holds, last_offer_at, missed_offers, recent, disabled`
+const agentColumns = `id, username, name, password_hash, role, presence, presence_since, auto_accept, capacity, plan_ids, created_at, version, holds, last_offer_at, missed_offers, recent, disabled, call_endpoint`
 
 // CreateAgent inserts a new agent.
 func (s *Store) CreateAgent(ctx context.Context, a *workspace.Agent) error {
-	_, err := s.write.ExecContext(ctx, `INSERT INTO agents (`+agentColumns+`, room) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	_, err := s.write.ExecContext(ctx, `INSERT INTO agents (`+agentColumns+`, room) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		a.ID, a.Username, a.Name, a.PasswordHash, a.Role, a.Presence, millis(a.PresenceSince),
 		a.AutoAccept, jsonText(a.Capacity), jsonText(a.PlanIDs), millis(a.CreatedAt), a.Version,
-		holdsOf(a), optMillis(a.LastOfferAt), a.MissedOffers, recentOf(a), a.Disabled, roomOf(a))
+		holdsOf(a), optMillis(a.LastOfferAt), a.MissedOffers, recentOf(a), a.Disabled, a.CallEndpoint, roomOf(a))
 	return mapErr(err, "agent "+a.Username)
 }
 
@@ -92,10 +92,10 @@ func (s *Store) ReadyAgents(ctx context.Context, planIDs []string, ch workspace.
 func (s *Store) UpdateAgent(ctx context.Context, a *workspace.Agent) error {
 	err := s.execGuarded(ctx, "agent "+a.Username, `UPDATE agents SET username=?, name=?, password_hash=?, role=?, presence=?,
 		presence_since=?, auto_accept=?, capacity=?, plan_ids=?, holds=?, last_offer_at=?, missed_offers=?,
-		recent=?, disabled=?, created_at=?, room=?, version=version+1 WHERE id=? AND version=?`,
+		recent=?, disabled=?, created_at=?, room=?, call_endpoint=?, version=version+1 WHERE id=? AND version=?`,
 		a.Username, a.Name, a.PasswordHash, a.Role, a.Presence, millis(a.PresenceSince), a.AutoAccept,
 		jsonText(a.Capacity), jsonText(a.PlanIDs), holdsOf(a), optMillis(a.LastOfferAt), a.MissedOffers, recentOf(a), a.Disabled,
-		millis(a.CreatedAt), roomOf(a), a.ID, a.Version)
+		millis(a.CreatedAt), roomOf(a), a.CallEndpoint, a.ID, a.Version)
 	if err == nil {
 		a.Version++
 	}
@@ -135,7 +135,7 @@ func scanAgent(row scanner) (*workspace.Agent, error) {
 	var presenceSince, created, lastOffer int64
 	var capacity, plans, holds, recent string
 	if err := row.Scan(&a.ID, &a.Username, &a.Name, &a.PasswordHash, &a.Role, &a.Presence, &presenceSince,
-		&a.AutoAccept, &capacity, &plans, &created, &a.Version, &holds, &lastOffer, &a.MissedOffers, &recent, &a.Disabled); err != nil {
+		&a.AutoAccept, &capacity, &plans, &created, &a.Version, &holds, &lastOffer, &a.MissedOffers, &recent, &a.Disabled, &a.CallEndpoint); err != nil {
 		return nil, err
 	}
 	a.PresenceSince, a.CreatedAt = fromMillis(presenceSince), fromMillis(created)

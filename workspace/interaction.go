@@ -101,6 +101,12 @@ type Interaction struct {
 	// Assisted records whether the agent took one of Agent Assist's suggestions when choosing
 	// a code (W4); "" when none was suggested.
 	Assisted AssistOutcome `json:",omitzero"`
+	// LinkedInteractionID joins a consult call and the chat or email it was started from,
+	// both ways (X1).
+	LinkedInteractionID string `json:",omitzero"`
+	// CallEndpoint is where the agent's side of a call is (VOICE only): their endpoint when
+	// they answered or placed it.
+	CallEndpoint CallEndpoint `json:",omitzero"`
 
 	// Version guards every write: a store updates the record only if it still holds this
 	// version and the expected state.

@@ -128,6 +128,7 @@ func (s *Service) offerTo(ctx context.Context, agentID string, ix *Interaction, 
 		*ix = *accepted
 	}
 	s.notify(AgentTopic(a.ID), &OfferEvent{Kind: OfferOffered, Offer: offerOf(ix, ix.State)})
+	s.callOffered(ctx, ix, a)
 	return true, nil
 }
 

@@ -74,6 +74,8 @@ type Agent struct {
 	// recent first, at most MaxRecentPeers (T2's "recently contacted" filter).
 	Recent    []Peer
 	CreatedAt time.Time
+	// CallEndpoint is where the agent takes calls; "" means SOFTPHONE.
+	CallEndpoint CallEndpoint
 	// Disabled agents cannot sign in and are offered nothing; their history stays.
 	Disabled bool
 	// Version guards every write: a store updates the record only if it still holds this version.
