@@ -75,6 +75,9 @@ type CallControl struct {
 
 // InboundCall is an INVITE the voice channel accepted on an identity's number.
 type InboundCall struct {
+	// ID is the interaction's ID, chosen by the voice channel so it can file the call under
+	// it before routing tells it of an offer; "" picks one.
+	ID         string
 	IdentityID string
 	// From is the caller's number (or SIP user), Name their display name if any.
 	From string
@@ -148,8 +151,14 @@ func (s *Service) IncomingCall(ctx context.Context, in InboundCall) (*Interactio
 		name = ""
 	}
 	now := s.Clock.Now()
+	ixID := in.ID
+	if ixID == "" {
+		ixID = uuid.NewString()
+	} else if checkID(ixID) != nil {
+		return nil, Errorf(EINVALID, "not a valid interaction ID: IDs are UUIDs")
+	}
 	ix := &Interaction{
-		ID: uuid.NewString(), Channel: Voice, Direction: Inbound, State: Queued,
+		ID: ixID, Channel: Voice, Direction: Inbound, State: Queued,
 		Contact: Contact{Address: from, Name: name}, PlanID: id.PlanID, IdentityID: id.ID,
 		CreatedAt: now, QueuedAt: &now, ContactWroteAt: &now,
 	}
@@ -341,7 +350,16 @@ func (s *Service) StartCall(ctx context.Context, in StartCallInput) (*Interactio
 		s.abortCall(ctx, ix, "The call could not be placed: "+err.Error())
 		return nil, Errorf(EINVALID, "the call could not be placed: %v", err)
 	}
+	s.callConnected(ctx, ix, me.ID)
 	return ix, nil
+}
+
+// CallNote records in a call's transcript what the voice channel saw happen (why a call
+// was not answered, say).
+func (s *Service) CallNote(ctx context.Context, ixID, text string) {
+	if ix, err := s.Store.Interaction(ctx, ixID); err == nil && ix.Channel == Voice {
+		s.systemMessage(ctx, ix, text)
+	}
 }
 
 // abortCall ends a call that could not go on, as the system.

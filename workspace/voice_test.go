@@ -318,7 +318,7 @@ func TestCall_X1_ConsultCallFromAChat(t *testing.T) {
 	if a.Used(workspace.Voice) != 1 || a.Used(workspace.Webchat) != 1 {
 		t.Fatalf("alice uses %d voice and %d chat slots, want 1 and 1", a.Used(workspace.Voice), a.Used(workspace.Webchat))
 	}
-	if got := calls.took(); !slices.Equal(got, []string{"dial +442079460000 from +442071234567"}) {
+	if got := calls.took(); !slices.Equal(got, []string{"dial +442079460000 from +442071234567", "connect alice SOFTPHONE"}) {
 		t.Fatalf("the voice channel was told %q", got)
 	}
 	linked, err := e.s.LinkedInteraction(alice, e.get(chat.ID))
