@@ -77,6 +77,8 @@ type Bridge struct {
 	uas   map[string]*call // by dialog ID, calls the customer placed
 	uac   map[string]*call // by dialog ID, calls agentdesk placed
 	reg   *registrar
+
+	closeOnce sync.Once
 }
 
 // New starts a Bridge listening on cfg.SIPAddr.
@@ -181,8 +183,14 @@ func ServingOn(ua *sipgo.UserAgent, addr string) {
 // Addr is the address the Bridge takes SIP on.
 func (b *Bridge) Addr() *net.UDPAddr { return b.addr }
 
-// Close hangs up every call and stops listening.
+// Close hangs up every call and stops listening; closing again does nothing.
 func (b *Bridge) Close() error {
+	var err error
+	b.closeOnce.Do(func() { err = b.close() })
+	return err
+}
+
+func (b *Bridge) close() error {
 	b.mu.Lock()
 	calls := make([]*call, 0, len(b.calls))
 	for _, c := range b.calls {
