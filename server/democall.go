@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/agentdesk/agentdesk/voice"
@@ -57,13 +58,26 @@ func (m *Main) demoCallRoutes(mux *http.ServeMux) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_, _ = w.Write([]byte(demoCallPage))
 	})
+	mux.HandleFunc("GET /demo/call/call.js", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+		_, _ = w.Write([]byte(demoCallJS))
+	})
+	mux.HandleFunc("GET /demo/call/call.css", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/css; charset=utf-8")
+		_, _ = w.Write([]byte(demoCallCSS))
+	})
 	mux.HandleFunc("GET /demo/call/api/state", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, m.demoCaller.State())
 	})
 	mux.HandleFunc("POST /demo/call/api/dial", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 		defer cancel()
-		if err := m.demoCaller.Call(ctx, m.Voice.Addr(), demoVoiceNumber, "Demo Caller"); err != nil {
+		tone, _ := strconv.ParseFloat(r.URL.Query().Get("tone"), 64)
+		if tone < 0 || tone > 3400 {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "tone: 0 (the prompt) to 3400 Hz"})
+			return
+		}
+		if err := m.demoCaller.Call(ctx, m.Voice.Addr(), demoVoiceNumber, "Demo Caller", tone); err != nil {
 			writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
 			return
 		}
@@ -81,24 +95,50 @@ func (m *Main) demoCallRoutes(mux *http.ServeMux) {
 const demoCallPage = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>agentdesk · demo caller</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<style>
-body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#1b1f24}
-button{font:inherit;padding:.6rem 1.2rem;border-radius:.4rem;border:1px solid #888;cursor:pointer;margin-right:.5rem}
-#dial{background:#1a7f37;color:#fff;border-color:#1a7f37}#hangup{background:#cf222e;color:#fff;border-color:#cf222e}
-meter{width:100%;height:1.2rem}.muted{color:#57606a}
-</style></head><body>
+<link rel="stylesheet" href="/demo/call/call.css">
+<script src="/demo/call/call.js" defer></script>
+</head><body>
 <h1>Demo caller</h1>
 <p class="muted">A simulated customer's phone inside agentdesk. Sign in to the desk as <b>alice</b> (password <b>demo</b>)
 in another tab, set yourself <b>Ready</b>, then call. The caller plays a voice prompt (a phrase of tones) that you hear in the softphone.</p>
+<p><label><input type="checkbox" id="tone"> Play a steady 1 kHz test tone instead of the prompt</label></p>
 <p><button id="dial">Call the desk (` + demoVoiceNumber + `)</button><button id="hangup">Hang up</button></p>
 <p id="status" role="status">Idle.</p>
 <label>What the caller hears from the desk <meter id="level" min="0" max="0.5" value="0"></meter></label>
-<script>
-const status=document.getElementById('status'),level=document.getElementById('level');
-async function api(path,method){const r=await fetch('/demo/call/api/'+path,{method:method||'GET'});const j=await r.json();if(j.error){status.textContent=j.error;}return j}
-document.getElementById('dial').onclick=async()=>{status.textContent='Calling…';await api('dial','POST')};
-document.getElementById('hangup').onclick=async()=>{await api('hangup','POST')};
-setInterval(async()=>{const s=await api('state');level.value=s.level||0;
-if(s.inCall){const d=Math.round((Date.now()-Date.parse(s.since))/1000);status.textContent='In call · '+Math.floor(d/60)+':'+String(d%60).padStart(2,'0')+' · '+s.sent+' frames sent, '+s.heard+' heard';}
-else if(!status.textContent.startsWith('Calling')&&!status.textContent.includes('error')){status.textContent='Idle.'}},500);
-</script></body></html>`
+<p id="heard" class="muted"></p>
+</body></html>`
+
+const demoCallCSS = `body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#1b1f24}
+button{font:inherit;padding:.6rem 1.2rem;border-radius:.4rem;border:1px solid #888;cursor:pointer;margin-right:.5rem}
+#dial{background:#1a7f37;color:#fff;border-color:#1a7f37}#hangup{background:#cf222e;color:#fff;border-color:#cf222e}
+meter{width:100%;height:1.2rem}.muted{color:#57606a}
+`
+
+const demoCallJS = `'use strict';
+const status = document.getElementById('status'), level = document.getElementById('level'), heard = document.getElementById('heard');
+let calling = false;
+async function api(path, method) {
+  const r = await fetch('/demo/call/api/' + path, { method: method || 'GET' });
+  const j = await r.json();
+  if (j.error) status.textContent = j.error;
+  return j;
+}
+document.getElementById('dial').onclick = async () => {
+  calling = true;
+  status.textContent = 'Calling…';
+  await api('dial' + (document.getElementById('tone').checked ? '?tone=1000' : ''), 'POST');
+  calling = false;
+};
+document.getElementById('hangup').onclick = () => api('hangup', 'POST');
+setInterval(async () => {
+  const s = await api('state');
+  level.value = s.level || 0;
+  heard.textContent = s.heardTone ? 'The caller hears a ' + s.heardTone + ' Hz tone.' : '';
+  if (s.inCall) {
+    const d = Math.round((Date.now() - Date.parse(s.since)) / 1000);
+    status.textContent = 'In call · ' + Math.floor(d / 60) + ':' + String(d % 60).padStart(2, '0') + ' · ' + s.sent + ' frames sent, ' + s.heard + ' heard';
+  } else if (!calling && !s.error) {
+    status.textContent = 'Idle.';
+  }
+}, 500);
+`

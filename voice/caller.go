@@ -34,6 +34,7 @@ type Caller struct {
 	stop   chan struct{}
 	since  time.Time
 	level  float64 // RMS of what the caller heard in the last frame, 0..1
+	recent []byte  // the last half second the caller heard
 	frames int
 	sent   int
 }
@@ -47,7 +48,13 @@ type CallerState struct {
 	// Heard and Sent count the RTP frames received and sent.
 	Heard int `json:"heard"`
 	Sent  int `json:"sent"`
+	// HeardTone is the probe frequency that dominates the last half second heard (Goertzel),
+	// 0 when none does: 440 for the fake microphone of the browser tests, say.
+	HeardTone float64 `json:"heardTone"`
 }
+
+// probes are the tones HeardTone looks for.
+var probes = []float64{440, 523, 660, 880, 1000}
 
 // NewCaller starts a caller listening on ip.
 func NewCaller(ip string) (*Caller, error) {
@@ -106,12 +113,21 @@ func (c *Caller) Addr() *net.UDPAddr { return c.addr }
 func (c *Caller) State() CallerState {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return CallerState{InCall: c.stop != nil, Since: c.since, Level: c.level, Heard: c.frames, Sent: c.sent}
+	st := CallerState{InCall: c.stop != nil, Since: c.since, Level: c.level, Heard: c.frames, Sent: c.sent}
+	if len(c.recent) == media.SampleRate/2 {
+		for _, f := range probes {
+			if media.Dominant(c.recent, f) {
+				st.HeardTone = f
+			}
+		}
+	}
+	return st
 }
 
 // Call calls number at the desk's SIP address and waits for the answer (the desk answers at
 // once and queues the call).
-func (c *Caller) Call(ctx context.Context, desk *net.UDPAddr, number, name string) error {
+// With tone > 0 it plays that steady tone instead of the prompt (a test tone).
+func (c *Caller) Call(ctx context.Context, desk *net.UDPAddr, number, name string, tone float64) error {
 	c.mu.Lock()
 	busy := c.stop != nil
 	c.mu.Unlock()
@@ -147,7 +163,7 @@ func (c *Caller) Call(ctx context.Context, desk *net.UDPAddr, number, name strin
 	c.mu.Lock()
 	c.out = dlg
 	c.mu.Unlock()
-	c.play(sock, ans.addr, dlg.Context())
+	c.play(sock, ans.addr, dlg.Context(), tone)
 	return nil
 }
 
@@ -181,7 +197,7 @@ func (c *Caller) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		c.mu.Unlock()
 		return
 	}
-	c.play(sock, offer.addr, dlg.Context())
+	c.play(sock, offer.addr, dlg.Context(), 0)
 	<-dlg.Context().Done() // the INVITE's server transaction lives as long as the call
 }
 
@@ -192,10 +208,10 @@ var Prompt = []struct {
 }{{660, 300}, {880, 300}, {550, 450}, {0, 700}}
 
 // play sends the prompt and listens until the call ends.
-func (c *Caller) play(sock *net.UDPConn, to *net.UDPAddr, dialog context.Context) {
+func (c *Caller) play(sock *net.UDPConn, to *net.UDPAddr, dialog context.Context, steady float64) {
 	stop := make(chan struct{})
 	c.mu.Lock()
-	c.sock, c.stop, c.since, c.level, c.frames, c.sent = sock, stop, time.Now(), 0, 0, 0
+	c.sock, c.stop, c.since, c.level, c.frames, c.sent, c.recent = sock, stop, time.Now(), 0, 0, 0, nil
 	c.mu.Unlock()
 	go func() {
 		buf := make([]byte, 1500)
@@ -216,6 +232,10 @@ func (c *Caller) play(sock *net.UDPConn, to *net.UDPAddr, dialog context.Context
 			c.mu.Lock()
 			c.level = math.Sqrt(sum / float64(max(1, len(p.Payload))))
 			c.frames++
+			c.recent = append(c.recent, p.Payload...)
+			if len(c.recent) > media.SampleRate/2 {
+				c.recent = c.recent[len(c.recent)-media.SampleRate/2:]
+			}
 			c.mu.Unlock()
 		}
 	}()
@@ -226,6 +246,9 @@ func (c *Caller) play(sock *net.UDPConn, to *net.UDPAddr, dialog context.Context
 		var ts uint32
 		step, left := 0, Prompt[0].Ms
 		tone := media.Tone{Freq: Prompt[0].Freq, Amplitude: 0.4}
+		if steady > 0 {
+			tone.Freq, left = steady, math.MaxInt
+		}
 		for {
 			select {
 			case <-stop:
@@ -265,7 +288,7 @@ func (c *Caller) ended() {
 		close(c.stop)
 		c.sock.Close()
 	}
-	c.stop, c.out, c.in, c.sock, c.level = nil, nil, nil, nil, 0
+	c.stop, c.out, c.in, c.sock, c.level, c.recent = nil, nil, nil, nil, 0, nil
 }
 
 // Hangup ends the caller's call.

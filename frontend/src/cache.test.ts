@@ -24,6 +24,7 @@ const OffersDoc = gql`
           acceptedAt
           wrapDeadline
           parkedUntil
+          callEndpoint
           contact {
             address
             name
@@ -245,6 +246,7 @@ describe('cache updates: parking and transfers', () => {
             acceptedAt
             wrapDeadline
             parkedUntil
+            callEndpoint
             contact {
               address
               name
@@ -282,6 +284,7 @@ describe('cache updates: parking and transfers', () => {
         acceptedAt
         wrapDeadline
         parkedUntil
+        callEndpoint
         contact {
           address
           name
@@ -318,6 +321,7 @@ describe('cache updates: parking and transfers', () => {
           acceptedAt
           wrapDeadline
           parkedUntil
+          callEndpoint
           contact {
             address
             name
@@ -367,6 +371,7 @@ describe('cache updates: parking and transfers', () => {
           acceptedAt
           wrapDeadline
           parkedUntil
+          callEndpoint
           contact {
             address
             name
@@ -418,6 +423,7 @@ describe('cache updates: parking and transfers', () => {
           acceptedAt
           wrapDeadline
           parkedUntil
+          callEndpoint
           contact {
             address
             name

@@ -11,6 +11,7 @@ export const LogCardFragment = graphql(`
     id
     channel
     state
+    callEndpoint
     acceptedAt
     wrapDeadline
     parkedUntil
@@ -101,6 +102,15 @@ export const LogInteractionFragment = graphql(`
       address
     }
     freeTextUntil
+    linkedInteraction {
+      id
+      channel
+      state
+      contact {
+        address
+        name
+      }
+    }
   }
 `);
 

@@ -1,0 +1,105 @@
+// The voice channel end to end (X2, W1, C4, X1): the built SPA served by the real binary with
+// -demo, whose simulated caller (/demo/call) is a SIP UA on loopback inside agentdesk: it
+// calls the desk's demo number, plays a steady 1 kHz tone and records what it hears (a
+// Goertzel filter names the tone). Alice answers in headless Chromium, whose fake microphone
+// plays a 440 Hz WAV. Audio must flow both ways: the caller hears 440 Hz, and the softphone's
+// inbound packets and audio level rise. Then the caller hangs up (BYE) and the SPA shows
+// "Call ended" with its duration and the wrap badge.
+import assert from 'node:assert/strict';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { chromium } from 'playwright-core';
+import { CHROMIUM, eventually } from './browser.mjs';
+import { goReady, openPage, signIn } from './desk.mjs';
+import { startServer } from './server.mjs';
+
+/** A mono 16-bit WAV of a sine tone, for Chromium's fake microphone. */
+async function toneWav(freq, seconds = 10, rate = 48000) {
+  const samples = seconds * rate;
+  const buf = Buffer.alloc(44 + samples * 2);
+  buf.write('RIFF', 0);
+  buf.writeUInt32LE(36 + samples * 2, 4);
+  buf.write('WAVE', 8);
+  buf.write('fmt ', 12);
+  buf.writeUInt32LE(16, 16);
+  buf.writeUInt16LE(1, 20); // PCM
+  buf.writeUInt16LE(1, 22); // mono
+  buf.writeUInt32LE(rate, 24);
+  buf.writeUInt32LE(rate * 2, 28);
+  buf.writeUInt16LE(2, 32);
+  buf.writeUInt16LE(16, 34);
+  buf.write('data', 36);
+  buf.writeUInt32LE(samples * 2, 40);
+  for (let i = 0; i < samples; i++) buf.writeInt16LE(Math.round(12000 * Math.sin((2 * Math.PI * freq * i) / rate)), 44 + i * 2);
+  const file = join(await mkdtemp(join(tmpdir(), 'agentdesk-tone-')), `tone${freq}.wav`);
+  await writeFile(file, buf);
+  return file;
+}
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  const wav = await toneWav(440);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--use-fake-ui-for-media-stream',
+      '--use-fake-device-for-media-stream',
+      `--use-file-for-fake-audio-capture=${wav}`,
+      '--allow-loopback-in-peer-connection',
+      '--disable-features=WebRtcHideLocalIpsWithMdns',
+      '--autoplay-policy=no-user-gesture-required',
+    ],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function caller(path, method = 'GET') {
+  const response = await fetch(`${server.url}/demo/call/api/${path}`, { method });
+  const body = await response.json();
+  assert.equal(response.status, 200, `demo caller ${path}: ${JSON.stringify(body)}`);
+  return body;
+}
+
+test('a call from the SIP caller: answered in the softphone, audio both ways, the caller hangs up and wrap-up follows', async (t) => {
+  const { page } = await openPage(browser, t);
+  await signIn(server, t, page, 'alice');
+  await goReady(page);
+
+  await caller('dial?tone=1000', 'POST');
+  const softphone = page.getByRole('region', { name: 'Softphone' });
+  await softphone.getByRole('status').filter({ hasText: 'Ringing' }).waitFor();
+  await softphone.getByRole('button', { name: 'Answer' }).click();
+  await softphone.getByRole('button', { name: 'End call' }).waitFor();
+
+  // Browser → phone: the caller's Goertzel filter finds the fake microphone's 440 Hz.
+  await eventually('the caller hears 440 Hz', async () => (await caller('state')).heardTone === 440, 20_000);
+  // Phone → browser: the softphone's inbound packets and the caller's audio level rise.
+  const meter = softphone.getByRole('meter', { name: "Caller's audio level" });
+  const packets = async () => Number(await meter.getAttribute('data-packets'));
+  const first = await eventually('inbound packets', async () => (await packets()) > 0 && (await packets()), 20_000);
+  await eventually('more inbound packets', async () => (await packets()) > first + 25, 20_000);
+  await eventually('the caller audible in the browser', async () => Number(await meter.getAttribute('value')) > 0.01, 20_000);
+  assert.match(await softphone.getByLabel('Call time').textContent(), /^\d+:\d\d$/);
+
+  // The caller hangs up: "Call ended" with its duration, and the wrap badge (the issue asks
+  // for 2 s; the waits here are only deadlines, never a measure of speed).
+  await caller('hangup', 'POST');
+  const ended = page.locator('.ended-notice');
+  await ended.filter({ hasText: /Call ended by the contact · Total duration/ }).waitFor();
+  await page.locator('.interaction__header .badge--wrap').waitFor();
+  await page.getByText(/^Call ended · \d+:\d\d$/).first().waitFor();
+  await softphone.waitFor({ state: 'detached' });
+});
