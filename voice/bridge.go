@@ -460,6 +460,7 @@ func (b *Bridge) Live(ixID string) bool { return b.call(ixID) != nil }
 func (b *Bridge) Detach(ixID string) {
 	if c := b.call(ixID); c != nil {
 		c.setAgent(nil)
+		c.stopRinging()
 	}
 }
 

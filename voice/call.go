@@ -264,6 +264,17 @@ func (c *call) setAgent(a agentSide) {
 	}
 }
 
+// stopRinging cancels the hardphone ringing for the call, if any.
+func (c *call) stopRinging() {
+	c.mu.Lock()
+	ringing := c.ringing
+	c.ringing = nil
+	c.mu.Unlock()
+	if ringing != nil {
+		ringing.close()
+	}
+}
+
 // remoteGone ends the call because its customer's leg ended (a BYE, a CANCEL, a failed
 // dial), unless agentdesk hung up itself.
 func (c *call) remoteGone() {
@@ -305,13 +316,7 @@ func (c *call) close() {
 		close(c.done)
 		_ = c.sock.Close()
 		c.setAgent(nil)
-		c.mu.Lock()
-		ringing := c.ringing
-		c.ringing = nil
-		c.mu.Unlock()
-		if ringing != nil {
-			ringing.close()
-		}
+		c.stopRinging()
 		c.b.forget(c)
 	})
 }

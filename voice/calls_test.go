@@ -201,3 +201,31 @@ func TestVoice_ICERestartKeepsTheCall_LossPastGraceEndsIt(t *testing.T) {
 	eventually(t, "the caller gets BYE", trunk.ended)
 	noSockets(t)
 }
+
+func TestVoice_HardphoneStopsRingingWhenTheOfferIsRejected(t *testing.T) {
+	e := newEnv(t)
+	trunk := newPhone(t, "127.0.0.1", 1000)
+	e.identity(`{"trunkAddress":"` + trunk.addr.String() + `"}`)
+	hard := newPhone(t, "127.0.0.1", 440)
+	if res, err := hard.register(e.b.Addr(), "alice", "alice-phone-secret"); err != nil || res.StatusCode != 200 {
+		t.Fatalf("register: %v, %v", res, err)
+	}
+	if _, err := e.s.SetCallEndpoint(e.as("alice"), workspace.Hardphone); err != nil {
+		t.Fatal(err)
+	}
+	e.ready("alice")
+	ix := e.callIn(trunk)
+	hard.ringing()
+	if _, err := e.s.RejectOffer(e.as("alice"), ix.OfferID()); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the hardphone stops ringing (CANCEL)", hard.ended)
+	if got := e.get(ix.ID).State; got != workspace.Queued {
+		t.Fatalf("the call is %s, want QUEUED for the next agent", got)
+	}
+	if trunk.ended() {
+		t.Fatal("the caller was hung up on")
+	}
+	trunk.bye()
+	noSockets(t)
+}

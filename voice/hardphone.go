@@ -149,6 +149,7 @@ func (b *Bridge) ringHardphone(c *call, ix *workspace.Interaction, a *workspace.
 		return
 	}
 	leg.dialog = dlg
+	c.stopRinging() // another agent's phone that rang for an earlier offer
 	c.mu.Lock()
 	c.ringing = leg
 	c.mu.Unlock()

@@ -171,6 +171,7 @@ func (s *Service) RejectOffer(ctx context.Context, offerID string) (*Interaction
 	if err != nil {
 		return nil, err
 	}
+	s.callUnanswered(ix)
 	if err := s.release(ctx, me.ID, ix.ID, nil); err != nil {
 		return nil, err
 	}

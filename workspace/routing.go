@@ -228,6 +228,7 @@ func (s *Service) expireOffer(ctx context.Context, ix *Interaction) error {
 		return err
 	}
 	s.notify(AgentTopic(agentID), &OfferEvent{Kind: OfferExpired, Offer: expired})
+	s.callUnanswered(ix)
 	if err := s.release(ctx, agentID, ix.ID, s.missedOffer); err != nil {
 		return err
 	}

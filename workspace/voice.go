@@ -51,8 +51,8 @@ type Calls interface {
 	Connect(ctx context.Context, ix *Interaction, a *Agent) error
 	// Offered tells of an offer of the call ix to the agent (a hardphone rings).
 	Offered(ctx context.Context, ix *Interaction, a *Agent)
-	// Detach drops the agent's leg of ix while the customer's stays up (a cold transfer to a
-	// plan, T1).
+	// Detach drops the agent's leg of ix, and stops a hardphone ringing for it, while the
+	// customer's leg stays up (a cold transfer to a plan, T1; an offer rejected or lapsed).
 	Detach(ixID string)
 	// Hangup ends every leg of ix's call; a call already gone is no error.
 	Hangup(ixID string)
@@ -497,6 +497,14 @@ func (s *Service) callConnected(ctx context.Context, ix *Interaction, agentID st
 func (s *Service) callOffered(ctx context.Context, ix *Interaction, a *Agent) {
 	if ix.Channel == Voice && s.Calls != nil && ix.State == Offered {
 		s.Calls.Offered(ctx, ix, a)
+	}
+}
+
+// callUnanswered tells the voice channel that the offer of a call was rejected or lapsed: a
+// hardphone that rings for it stops; the caller stays on the line for the next offer.
+func (s *Service) callUnanswered(ix *Interaction) {
+	if ix.Channel == Voice && s.Calls != nil {
+		s.Calls.Detach(ix.ID)
 	}
 }
 
