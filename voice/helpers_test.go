@@ -156,6 +156,16 @@ func (e *env) transcript(id string) []string {
 	return out
 }
 
+// lastLine waits until the transcript ends with want: the end's note follows the state change.
+func (e *env) lastLine(id, want string) {
+	e.t.Helper()
+	var tr []string
+	eventually(e.t, "the transcript to end with "+want, func() bool {
+		tr = e.transcript(id)
+		return len(tr) > 0 && tr[len(tr)-1] == want
+	})
+}
+
 // eventually polls cond until it holds, failing after a generous deadline (never a timing
 // assertion: only how long to wait for something that must happen).
 func eventually(t *testing.T, what string, cond func() bool) {
