@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"time"
 
 	"github.com/agentdesk/agentdesk/voice/media"
 	"github.com/agentdesk/agentdesk/workspace"
@@ -59,11 +60,17 @@ func (b *Bridge) Dial(ctx context.Context, ix *workspace.Interaction, id *worksp
 				err = dlg.Ack(dctx)
 			}
 		}
-		if err != nil {
-			if c.byUs.Load() { // hung up before the answer: WaitAnswer cancelled the INVITE
-				c.close()
-				return
+		if c.byUs.Load() { // hung up while it rang: WaitAnswer cancelled the INVITE, or the answer crossed the CANCEL
+			if dlg.LoadState() >= sip.DialogStateEstablished {
+				bctx, cancel := context.WithTimeout(context.WithoutCancel(b.ctx), 5*time.Second)
+				_ = dlg.Ack(bctx)
+				_ = dlg.Bye(bctx)
+				cancel()
 			}
+			c.close()
+			return
+		}
+		if err != nil {
 			c.byUs.Store(true)
 			c.close()
 			why := "The call was not answered"

@@ -378,13 +378,17 @@ func (s *Service) SetCallEndpoint(ctx context.Context, e CallEndpoint) (*Agent, 
 	if !e.Valid() {
 		return nil, fieldError(EINVALID, "callEndpoint", "callEndpoint must be SOFTPHONE or HARDPHONE")
 	}
-	return s.updateAgent(ctx, me.ID, func(a *Agent) error {
+	a, err := s.updateAgent(ctx, me.ID, func(a *Agent) error {
 		if a.CallEndpoint == e {
 			return errSkip
 		}
 		a.CallEndpoint = e
 		return nil
 	})
+	if errors.Is(err, errSkip) { // already there
+		return s.Store.Agent(ctx, me.ID)
+	}
+	return a, err
 }
 
 // CallEndpointOf is where the agent takes calls.

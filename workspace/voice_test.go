@@ -418,6 +418,9 @@ func TestCall_SetCallEndpoint(t *testing.T) {
 	if got := e.agent("alice").CallEndpoint; got != workspace.Hardphone {
 		t.Fatalf("stored %q", got)
 	}
+	if again, err := e.s.SetCallEndpoint(e.as("alice"), workspace.Hardphone); err != nil || again.CallEndpoint != workspace.Hardphone {
+		t.Fatalf("setting it again: %v, %v", again, err)
+	}
 	e.ready("alice")
 	ix := e.accept(e.call(id, "+447700900123"))
 	if ix.CallEndpoint != workspace.Hardphone {
