@@ -246,25 +246,29 @@ func TestVoice_ConsultCallLinkedInTheAPI_X1(t *testing.T) {
 }
 
 func TestVoice_RestartEndsCallsLeftActive(t *testing.T) {
-	cfg := stores(t)["sqlite"](t)
-	first := run(t, cfg)
-	alice := login(t, first, "alice")
-	post(t, first, alice, `mutation { setPresence(input:{presence:READY}) { agent { id } } }`, nil)
-	offers := subscribe(t, first, alice, `subscription { offers { offer { id interaction { id } } } }`, nil)
-	demoCall(t, first, "dial")
-	ev := offers.event()
-	id := dig(ev, "offers.offer.interaction.id").(string)
-	post(t, first, alice, `mutation($id: ID!) { acceptOffer(input:{offerId:$id}) { interaction { state } } }`, map[string]any{"id": dig(ev, "offers.offer.id")})
-	// As after kill -9, a new node starts on the same data while the store says the call is
-	// ACTIVE; the first node is not shut down (its BYE would end the call the ordinary way),
-	// and the new node carries none of its calls: to it, the call's media is gone.
-	second := run(t, cfg)
-	r := post(t, second, alice, `query($id: ID!) { interaction(id:$id) { state endedBy transcript(first:30) { edges { node { text } } } } }`, map[string]any{"id": id})
-	if dig(r.Data, "interaction.state") != "WRAP" || dig(r.Data, "interaction.endedBy") != "SYSTEM" {
-		t.Fatalf("after restart: %+v", r)
-	}
-	if !strings.Contains(jsonText(r.Data), "The call was lost when agentdesk restarted") {
-		t.Fatalf("no system notice: %s", jsonText(r.Data))
+	for name, config := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			cfg := config(t)
+			first := run(t, cfg)
+			alice := login(t, first, "alice")
+			post(t, first, alice, `mutation { setPresence(input:{presence:READY}) { agent { id } } }`, nil)
+			offers := subscribe(t, first, alice, `subscription { offers { offer { id interaction { id } } } }`, nil)
+			demoCall(t, first, "dial")
+			ev := offers.event()
+			id := dig(ev, "offers.offer.interaction.id").(string)
+			post(t, first, alice, `mutation($id: ID!) { acceptOffer(input:{offerId:$id}) { interaction { state } } }`, map[string]any{"id": dig(ev, "offers.offer.id")})
+			// As after kill -9, a new node starts on the same data while the store says the call
+			// is ACTIVE; the first node is not shut down (its BYE would end the call the ordinary
+			// way), and the new node carries none of its calls: to it, the call's media is gone.
+			second := run(t, cfg)
+			r := post(t, second, alice, `query($id: ID!) { interaction(id:$id) { state endedBy transcript(first:30) { edges { node { text } } } } }`, map[string]any{"id": id})
+			if dig(r.Data, "interaction.state") != "WRAP" || dig(r.Data, "interaction.endedBy") != "SYSTEM" {
+				t.Fatalf("after restart: %+v", r)
+			}
+			if !strings.Contains(jsonText(r.Data), "The call was lost when agentdesk restarted") {
+				t.Fatalf("no system notice: %s", jsonText(r.Data))
+			}
+		})
 	}
 }
 
