@@ -25,6 +25,9 @@ const OffersDoc = gql`
           wrapDeadline
           parkedUntil
           callEndpoint
+          linkedInteraction {
+            id
+          }
           contact {
             address
             name
@@ -247,6 +250,9 @@ describe('cache updates: parking and transfers', () => {
             wrapDeadline
             parkedUntil
             callEndpoint
+            linkedInteraction {
+              id
+            }
             contact {
               address
               name
@@ -285,6 +291,9 @@ describe('cache updates: parking and transfers', () => {
         wrapDeadline
         parkedUntil
         callEndpoint
+        linkedInteraction {
+          id
+        }
         contact {
           address
           name
@@ -322,6 +331,9 @@ describe('cache updates: parking and transfers', () => {
           wrapDeadline
           parkedUntil
           callEndpoint
+          linkedInteraction {
+            id
+          }
           contact {
             address
             name
@@ -372,6 +384,9 @@ describe('cache updates: parking and transfers', () => {
           wrapDeadline
           parkedUntil
           callEndpoint
+          linkedInteraction {
+            id
+          }
           contact {
             address
             name
@@ -424,6 +439,9 @@ describe('cache updates: parking and transfers', () => {
           wrapDeadline
           parkedUntil
           callEndpoint
+          linkedInteraction {
+            id
+          }
           contact {
             address
             name

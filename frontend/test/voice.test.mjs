@@ -128,12 +128,20 @@ test('X1: from a webchat, Bob calls a number; the call and the chat are linked i
   const linked = page.locator('.interaction__linked');
   await linked.filter({ hasText: /Linked call with \+442079460000 · active/ }).waitFor();
 
+  // The log shows the two together, each marked as linked.
+  const log = page.getByRole('navigation', { name: 'Conversation log' });
+  await eventually('both linked cards in the log', async () => (await log.locator('.conversation-card[data-linked]').count()) === 2);
+  const order = await log.locator('.conversation-card').evaluateAll((cards) => cards.map((c) => c.getAttribute('data-interaction-id')));
+  const at = order.indexOf(contact.id);
+  assert.ok(at >= 0 && order[at + 1] !== undefined, `the log: ${order}`);
+
   const body = await graphql(server, 'query ($id: ID!) { interaction(id: $id) { state linkedInteraction { id channel state } } }', { id: contact.id }, token);
   const chat = body.data.interaction;
   assert.equal(chat.state, 'ACTIVE');
   assert.equal(chat.linkedInteraction.channel, 'VOICE');
   const call = await graphql(server, 'query ($id: ID!) { interaction(id: $id) { linkedInteraction { id } } }', { id: chat.linkedInteraction.id }, token);
   assert.equal(call.data.interaction.linkedInteraction.id, contact.id);
+  assert.equal(order[at + 1], chat.linkedInteraction.id, 'the call right after its chat');
 
   await softphone.getByRole('button', { name: 'End call' }).click();
   await softphone.waitFor({ state: 'detached' });

@@ -12,6 +12,9 @@ export const LogCardFragment = graphql(`
     channel
     state
     callEndpoint
+    linkedInteraction {
+      id
+    }
     acceptedAt
     wrapDeadline
     parkedUntil
