@@ -483,7 +483,11 @@ func (b *Bridge) Connect(ctx context.Context, ix *workspace.Interaction, a *work
 		return errors.New("the call is gone")
 	}
 	if workspace.CallEndpointOf(a) == workspace.Hardphone {
-		return b.connectHardphone(c, ix, a)
+		if err := b.connectHardphone(c, ix, a); err == nil {
+			return nil
+		}
+		// Accepted in the browser while the phone did not pick up (or is not registered):
+		// the call goes to the softphone rather than being dropped.
 	}
 	leg, err := b.rtc.newLeg(c, a.ID)
 	if err != nil {

@@ -227,3 +227,26 @@ func TestVoice_HardphoneStopsRingingWhenTheOfferIsRejected(t *testing.T) {
 	trunk.bye()
 	noSockets(t)
 }
+
+func TestVoice_HardphoneAgentAcceptingInTheBrowserGetsTheSoftphone(t *testing.T) {
+	e := newEnv(t)
+	trunk := newPhone(t, "127.0.0.1", 1000)
+	e.identity(`{"trunkAddress":"` + trunk.addr.String() + `"}`)
+	if _, err := e.s.SetCallEndpoint(e.as("alice"), workspace.Hardphone); err != nil {
+		t.Fatal(err)
+	}
+	e.ready("alice")
+	sigs := e.signals("alice")
+	ix := e.callIn(trunk) // no hardphone registered: nothing rings
+	if _, err := e.s.AcceptOffer(e.as("alice"), ix.OfferID()); err != nil {
+		t.Fatal(err)
+	}
+	br := e.browser("alice", 440)
+	br.answer(sigs, "alice")
+	eventually(t, "the caller hears alice's browser", func() bool { return trunk.hears(440) })
+	if got := e.get(ix.ID).State; got != workspace.Active {
+		t.Fatalf("the call is %s", got)
+	}
+	trunk.bye()
+	noSockets(t)
+}
