@@ -59,6 +59,7 @@ type DirectiveRoot struct {
 type ComplexityRoot struct {
 	Agent struct {
 		AutoAccept          func(childComplexity int) int
+		CallEndpoint        func(childComplexity int) int
 		Capacity            func(childComplexity int) int
 		CurrentInteractions func(childComplexity int) int
 		Disabled            func(childComplexity int) int
@@ -229,6 +230,7 @@ type ComplexityRoot struct {
 		AcceptedAt             func(childComplexity int) int
 		Agent                  func(childComplexity int) int
 		AutoParkAt             func(childComplexity int) int
+		CallEndpoint           func(childComplexity int) int
 		Channel                func(childComplexity int) int
 		CompletedAt            func(childComplexity int) int
 		Contact                func(childComplexity int) int
@@ -244,6 +246,7 @@ type ComplexityRoot struct {
 		Identity               func(childComplexity int) int
 		LastContactAt          func(childComplexity int) int
 		LastMessage            func(childComplexity int) int
+		LinkedInteraction      func(childComplexity int) int
 		Notes                  func(childComplexity int) int
 		Offer                  func(childComplexity int) int
 		ParkedAt               func(childComplexity int) int
@@ -348,6 +351,7 @@ type ComplexityRoot struct {
 		AcceptOffer           func(childComplexity int, input model.OfferInput) int
 		ChangePassword        func(childComplexity int, input model.ChangePasswordInput) int
 		CompleteInteraction   func(childComplexity int, input model.InteractionInput) int
+		ControlCall           func(childComplexity int, input model.ControlCallInput) int
 		CreateAPIKey          func(childComplexity int, input model.CreateAPIKeyInput) int
 		CreateAgent           func(childComplexity int, input model.CreateAgentInput) int
 		CreatePlan            func(childComplexity int, input model.PlanInput) int
@@ -372,9 +376,12 @@ type ComplexityRoot struct {
 		SelectDisposition     func(childComplexity int, input model.SelectDispositionInput) int
 		SendContactMessage    func(childComplexity int, input model.ContactMessageInput) int
 		SendMessage           func(childComplexity int, input model.SendMessageInput) int
+		SendRtcSignal         func(childComplexity int, input model.RtcSignalInput) int
+		SetCallEndpoint       func(childComplexity int, input model.SetCallEndpointInput) int
 		SetNotes              func(childComplexity int, input model.SetNotesInput) int
 		SetPresence           func(childComplexity int, input model.SetPresenceInput) int
 		SetSignature          func(childComplexity int, input model.SetSignatureInput) int
+		StartCall             func(childComplexity int, input model.StartCallInput) int
 		StartOutbound         func(childComplexity int, input model.StartOutboundInput) int
 		StartWebchat          func(childComplexity int, input model.StartWebchatInput) int
 		TransferInteraction   func(childComplexity int, input model.TransferInput) int
@@ -465,6 +472,12 @@ type ComplexityRoot struct {
 		Webhook    func(childComplexity int) int
 	}
 
+	RtcSignal struct {
+		InteractionID func(childComplexity int) int
+		Payload       func(childComplexity int) int
+		Type          func(childComplexity int) int
+	}
+
 	SendMessagePayload struct {
 		Message    func(childComplexity int) int
 		UserErrors func(childComplexity int) int
@@ -478,6 +491,11 @@ type ComplexityRoot struct {
 	SetSignaturePayload struct {
 		Agent      func(childComplexity int) int
 		UserErrors func(childComplexity int) int
+	}
+
+	StartCallPayload struct {
+		Interaction func(childComplexity int) int
+		UserErrors  func(childComplexity int) int
 	}
 
 	StartOutboundPayload struct {
@@ -500,6 +518,7 @@ type ComplexityRoot struct {
 		Messages            func(childComplexity int, interactionID string) int
 		Offers              func(childComplexity int) int
 		QueueStatsUpdates   func(childComplexity int) int
+		RtcSignals          func(childComplexity int) int
 		TransferResults     func(childComplexity int) int
 		UnparkNotifications func(childComplexity int) int
 	}
@@ -570,6 +589,7 @@ type AgentResolver interface {
 	Plans(ctx context.Context, obj *workspace.Agent) ([]*workspace.Plan, error)
 
 	CurrentInteractions(ctx context.Context, obj *workspace.Agent) ([]*workspace.Interaction, error)
+	CallEndpoint(ctx context.Context, obj *workspace.Agent) (workspace.CallEndpoint, error)
 }
 type ApiKeyResolver interface {
 	LastUsedAt(ctx context.Context, obj *workspace.APIKey) (*time.Time, error)
@@ -622,6 +642,8 @@ type InteractionResolver interface {
 	Previous(ctx context.Context, obj *workspace.Interaction) (*workspace.Interaction, error)
 	DispositionSuggestions(ctx context.Context, obj *workspace.Interaction) ([]*workspace.DispositionSuggestion, error)
 	UpdatedAt(ctx context.Context, obj *workspace.Interaction) (*time.Time, error)
+	LinkedInteraction(ctx context.Context, obj *workspace.Interaction) (*workspace.Interaction, error)
+	CallEndpoint(ctx context.Context, obj *workspace.Interaction) (*workspace.CallEndpoint, error)
 }
 type InteractionEventResolver interface {
 	Interaction(ctx context.Context, obj *workspace.ChangeEvent) (*workspace.Interaction, error)
@@ -679,6 +701,10 @@ type MutationResolver interface {
 	DeleteWebhook(ctx context.Context, input model.DeleteWebhookInput) (*model.DeleteWebhookPayload, error)
 	RotateWebhookSecret(ctx context.Context, input model.RotateWebhookSecretInput) (*model.RotateWebhookSecretPayload, error)
 	RedeliverWebhookEvent(ctx context.Context, input model.RedeliverWebhookEventInput) (*model.RedeliverWebhookEventPayload, error)
+	StartCall(ctx context.Context, input model.StartCallInput) (*model.StartCallPayload, error)
+	SendRtcSignal(ctx context.Context, input model.RtcSignalInput) (bool, error)
+	SetCallEndpoint(ctx context.Context, input model.SetCallEndpointInput) (*model.SetPresencePayload, error)
+	ControlCall(ctx context.Context, input model.ControlCallInput) (bool, error)
 }
 type OfferResolver interface {
 	ExpiresAt(ctx context.Context, obj *workspace.Offer) (*time.Time, error)
@@ -718,6 +744,7 @@ type SubscriptionResolver interface {
 	QueueStatsUpdates(ctx context.Context) (<-chan []*workspace.QueueStats, error)
 	AgentUpdates(ctx context.Context) (<-chan *workspace.Agent, error)
 	InteractionEvents(ctx context.Context, kinds []workspace.ChangeKind, after *string) (<-chan *workspace.ChangeEvent, error)
+	RtcSignals(ctx context.Context) (<-chan *workspace.RtcSignal, error)
 }
 type TransferResultResolver interface {
 	Target(ctx context.Context, obj *workspace.TransferEvent) (*workspace.Agent, error)
@@ -763,6 +790,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Agent.AutoAccept(childComplexity), true
+	case "Agent.callEndpoint":
+		if e.ComplexityRoot.Agent.CallEndpoint == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Agent.CallEndpoint(childComplexity), true
 	case "Agent.capacity":
 		if e.ComplexityRoot.Agent.Capacity == nil {
 			break
@@ -1358,6 +1391,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Interaction.AutoParkAt(childComplexity), true
+	case "Interaction.callEndpoint":
+		if e.ComplexityRoot.Interaction.CallEndpoint == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Interaction.CallEndpoint(childComplexity), true
 	case "Interaction.channel":
 		if e.ComplexityRoot.Interaction.Channel == nil {
 			break
@@ -1448,6 +1487,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Interaction.LastMessage(childComplexity), true
+	case "Interaction.linkedInteraction":
+		if e.ComplexityRoot.Interaction.LinkedInteraction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Interaction.LinkedInteraction(childComplexity), true
 	case "Interaction.notes":
 		if e.ComplexityRoot.Interaction.Notes == nil {
 			break
@@ -1888,6 +1933,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CompleteInteraction(childComplexity, args["input"].(model.InteractionInput)), true
+	case "Mutation.controlCall":
+		if e.ComplexityRoot.Mutation.ControlCall == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_controlCall_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ControlCall(childComplexity, args["input"].(model.ControlCallInput)), true
 	case "Mutation.createApiKey":
 		if e.ComplexityRoot.Mutation.CreateAPIKey == nil {
 			break
@@ -2142,6 +2198,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SendMessage(childComplexity, args["input"].(model.SendMessageInput)), true
+	case "Mutation.sendRtcSignal":
+		if e.ComplexityRoot.Mutation.SendRtcSignal == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_sendRtcSignal_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SendRtcSignal(childComplexity, args["input"].(model.RtcSignalInput)), true
+	case "Mutation.setCallEndpoint":
+		if e.ComplexityRoot.Mutation.SetCallEndpoint == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setCallEndpoint_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetCallEndpoint(childComplexity, args["input"].(model.SetCallEndpointInput)), true
 	case "Mutation.setNotes":
 		if e.ComplexityRoot.Mutation.SetNotes == nil {
 			break
@@ -2175,6 +2253,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetSignature(childComplexity, args["input"].(model.SetSignatureInput)), true
+	case "Mutation.startCall":
+		if e.ComplexityRoot.Mutation.StartCall == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_startCall_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.StartCall(childComplexity, args["input"].(model.StartCallInput)), true
 	case "Mutation.startOutbound":
 		if e.ComplexityRoot.Mutation.StartOutbound == nil {
 			break
@@ -2615,6 +2704,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RotateWebhookSecretPayload.Webhook(childComplexity), true
 
+	case "RtcSignal.interactionId":
+		if e.ComplexityRoot.RtcSignal.InteractionID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RtcSignal.InteractionID(childComplexity), true
+	case "RtcSignal.payload":
+		if e.ComplexityRoot.RtcSignal.Payload == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RtcSignal.Payload(childComplexity), true
+	case "RtcSignal.type":
+		if e.ComplexityRoot.RtcSignal.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RtcSignal.Type(childComplexity), true
+
 	case "SendMessagePayload.message":
 		if e.ComplexityRoot.SendMessagePayload.Message == nil {
 			break
@@ -2653,6 +2761,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SetSignaturePayload.UserErrors(childComplexity), true
+
+	case "StartCallPayload.interaction":
+		if e.ComplexityRoot.StartCallPayload.Interaction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StartCallPayload.Interaction(childComplexity), true
+	case "StartCallPayload.userErrors":
+		if e.ComplexityRoot.StartCallPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StartCallPayload.UserErrors(childComplexity), true
 
 	case "StartOutboundPayload.interaction":
 		if e.ComplexityRoot.StartOutboundPayload.Interaction == nil {
@@ -2744,6 +2865,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.QueueStatsUpdates(childComplexity), true
+	case "Subscription.rtcSignals":
+		if e.ComplexityRoot.Subscription.RtcSignals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.RtcSignals(childComplexity), true
 	case "Subscription.transferResults":
 		if e.ComplexityRoot.Subscription.TransferResults == nil {
 			break
@@ -2980,6 +3107,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputChannelCapacityInput,
 		ec.unmarshalInputChannelIdentityInput,
 		ec.unmarshalInputContactMessageInput,
+		ec.unmarshalInputControlCallInput,
 		ec.unmarshalInputCreateAgentInput,
 		ec.unmarshalInputCreateApiKeyInput,
 		ec.unmarshalInputCreateWebhookInput,
@@ -2997,11 +3125,14 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputRetryMessageInput,
 		ec.unmarshalInputRevokeApiKeyInput,
 		ec.unmarshalInputRotateWebhookSecretInput,
+		ec.unmarshalInputRtcSignalInput,
 		ec.unmarshalInputSelectDispositionInput,
 		ec.unmarshalInputSendMessageInput,
+		ec.unmarshalInputSetCallEndpointInput,
 		ec.unmarshalInputSetNotesInput,
 		ec.unmarshalInputSetPresenceInput,
 		ec.unmarshalInputSetSignatureInput,
+		ec.unmarshalInputStartCallInput,
 		ec.unmarshalInputStartOutboundInput,
 		ec.unmarshalInputStartWebchatInput,
 		ec.unmarshalInputTransferInput,
@@ -4433,6 +4564,85 @@ type SetSignaturePayload {
   agent: Agent
   userErrors: [UserError!]!
 }
+
+# Voice (issue 16): calls over a SIP trunk, answered in the browser over WebRTC (terminated
+# by agentdesk) or on a registered SIP phone; consult calls from a chat or email (X1, X2, W1).
+enum CallEndpoint {
+  "The agent's browser softphone (WebRTC)."
+  SOFTPHONE
+  "The agent's SIP phone, registered with agentdesk."
+  HARDPHONE
+}
+
+"One WebRTC signalling message between the agent's browser and agentdesk."
+type RtcSignal {
+  interactionId: ID!
+  "offer, answer, candidate or bye."
+  type: String!
+  "SDP or ICE candidate (JSON), as the browser's RTCPeerConnection produces and takes it."
+  payload: String!
+}
+
+extend type Interaction {
+  "X1: the chat or email a consult call was started from, or the call started from this interaction."
+  linkedInteraction: Interaction
+  "Voice: where the agent's side of the call is."
+  callEndpoint: CallEndpoint
+}
+
+extend type Agent {
+  "Where the agent takes calls."
+  callEndpoint: CallEndpoint!
+}
+
+input StartCallInput {
+  "E.164 number to call."
+  to: String!
+  "Caller ID: a voice ChannelIdentity configured for outbound use."
+  identityId: ID!
+  "X1: the chat or email this consult call belongs to."
+  fromInteractionId: ID
+}
+type StartCallPayload {
+  interaction: Interaction
+  userErrors: [UserError!]!
+}
+
+input RtcSignalInput {
+  interactionId: ID!
+  type: String!
+  payload: String!
+}
+
+input SetCallEndpointInput {
+  callEndpoint: CallEndpoint!
+}
+
+"In-call controls of a call the agent holds; fields left out are unchanged."
+input ControlCallInput {
+  interactionId: ID!
+  "Mute the agent's microphone towards the customer."
+  mute: Boolean
+  "Hold: the customer hears a hold tone instead of the agent."
+  hold: Boolean
+  "DTMF digits to send to the customer's side (RFC 4733): 0-9, *, #, A-D."
+  digits: String
+}
+
+extend type Mutation {
+  "Place an outbound or consult call (X1)."
+  startCall(input: StartCallInput!): StartCallPayload!
+  "The browser's SDP answer/offer and ICE candidates for a call it holds."
+  sendRtcSignal(input: RtcSignalInput!): Boolean!
+  setCallEndpoint(input: SetCallEndpointInput!): SetPresencePayload!
+  "Mute, hold or send DTMF digits on a call the agent holds."
+  controlCall(input: ControlCallInput!): Boolean!
+}
+
+extend type Subscription {
+  "agentdesk's SDP and ICE candidates for the signed-in agent's calls."
+  rtcSignals: RtcSignal!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -4467,6 +4677,8 @@ func (ec *executionContext) childFields_Agent(ctx context.Context, field graphql
 		return ec.fieldContext_Agent_disabled(ctx, field)
 	case "currentInteractions":
 		return ec.fieldContext_Agent_currentInteractions(ctx, field)
+	case "callEndpoint":
+		return ec.fieldContext_Agent_callEndpoint(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Agent", field.Name)
 }
@@ -4841,6 +5053,10 @@ func (ec *executionContext) childFields_Interaction(ctx context.Context, field g
 		return ec.fieldContext_Interaction_dispositionSuggestions(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Interaction_updatedAt(ctx, field)
+	case "linkedInteraction":
+		return ec.fieldContext_Interaction_linkedInteraction(ctx, field)
+	case "callEndpoint":
+		return ec.fieldContext_Interaction_callEndpoint(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Interaction", field.Name)
 }
@@ -5141,6 +5357,18 @@ func (ec *executionContext) childFields_RotateWebhookSecretPayload(ctx context.C
 	return nil, fmt.Errorf("no field named %q was found under type RotateWebhookSecretPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_RtcSignal(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "interactionId":
+		return ec.fieldContext_RtcSignal_interactionId(ctx, field)
+	case "type":
+		return ec.fieldContext_RtcSignal_type(ctx, field)
+	case "payload":
+		return ec.fieldContext_RtcSignal_payload(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RtcSignal", field.Name)
+}
+
 func (ec *executionContext) childFields_SendMessagePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "message":
@@ -5169,6 +5397,16 @@ func (ec *executionContext) childFields_SetSignaturePayload(ctx context.Context,
 		return ec.fieldContext_SetSignaturePayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SetSignaturePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_StartCallPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "interaction":
+		return ec.fieldContext_StartCallPayload_interaction(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_StartCallPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StartCallPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_StartOutboundPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5485,6 +5723,20 @@ func (ec *executionContext) field_Mutation_completeInteraction_args(ctx context.
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_controlCall_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ControlCallInput, error) {
+			return ec.unmarshalNControlCallInput2githubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐControlCallInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createAgent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5793,6 +6045,34 @@ func (ec *executionContext) field_Mutation_sendMessage_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_sendRtcSignal_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RtcSignalInput, error) {
+			return ec.unmarshalNRtcSignalInput2githubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐRtcSignalInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setCallEndpoint_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetCallEndpointInput, error) {
+			return ec.unmarshalNSetCallEndpointInput2githubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐSetCallEndpointInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_setNotes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5827,6 +6107,20 @@ func (ec *executionContext) field_Mutation_setSignature_args(ctx context.Context
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.SetSignatureInput, error) {
 			return ec.unmarshalNSetSignatureInput2githubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐSetSignatureInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_startCall_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.StartCallInput, error) {
+			return ec.unmarshalNStartCallInput2githubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐStartCallInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6586,6 +6880,29 @@ func (ec *executionContext) fieldContext_Agent_currentInteractions(_ context.Con
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Agent_callEndpoint(ctx context.Context, field graphql.CollectedField, obj *workspace.Agent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Agent_callEndpoint(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Agent().CallEndpoint(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v workspace.CallEndpoint) graphql.Marshaler {
+			return ec.marshalNCallEndpoint2githubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐCallEndpoint(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Agent_callEndpoint(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Agent", field, true, true, errors.New("field of type CallEndpoint does not have child fields"))
 }
 
 func (ec *executionContext) _AgentConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.AgentConnection) (ret graphql.Marshaler) {
@@ -9545,6 +9862,61 @@ func (ec *executionContext) fieldContext_Interaction_updatedAt(_ context.Context
 	return graphql.NewScalarFieldContext("Interaction", field, true, true, errors.New("field of type Time does not have child fields"))
 }
 
+func (ec *executionContext) _Interaction_linkedInteraction(ctx context.Context, field graphql.CollectedField, obj *workspace.Interaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Interaction_linkedInteraction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Interaction().LinkedInteraction(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *workspace.Interaction) graphql.Marshaler {
+			return ec.marshalOInteraction2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐInteraction(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Interaction_linkedInteraction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Interaction",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Interaction(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Interaction_callEndpoint(ctx context.Context, field graphql.CollectedField, obj *workspace.Interaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Interaction_callEndpoint(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Interaction().CallEndpoint(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *workspace.CallEndpoint) graphql.Marshaler {
+			return ec.marshalOCallEndpoint2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐCallEndpoint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Interaction_callEndpoint(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Interaction", field, true, true, errors.New("field of type CallEndpoint does not have child fields"))
+}
+
 func (ec *executionContext) _InteractionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.InteractionConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12472,6 +12844,182 @@ func (ec *executionContext) fieldContext_Mutation_redeliverWebhookEvent(ctx cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_startCall(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_startCall(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().StartCall(ctx, fc.Args["input"].(model.StartCallInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StartCallPayload) graphql.Marshaler {
+			return ec.marshalNStartCallPayload2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐStartCallPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_startCall(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StartCallPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_startCall_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_sendRtcSignal(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_sendRtcSignal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SendRtcSignal(ctx, fc.Args["input"].(model.RtcSignalInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_sendRtcSignal(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_sendRtcSignal_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setCallEndpoint(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setCallEndpoint(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetCallEndpoint(ctx, fc.Args["input"].(model.SetCallEndpointInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SetPresencePayload) graphql.Marshaler {
+			return ec.marshalNSetPresencePayload2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐSetPresencePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setCallEndpoint(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SetPresencePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setCallEndpoint_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_controlCall(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_controlCall(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ControlCall(ctx, fc.Args["input"].(model.ControlCallInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_controlCall(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_controlCall_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Offer_id(ctx context.Context, field graphql.CollectedField, obj *workspace.Offer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14134,6 +14682,75 @@ func (ec *executionContext) fieldContext_RotateWebhookSecretPayload_userErrors(_
 	return fc, nil
 }
 
+func (ec *executionContext) _RtcSignal_interactionId(ctx context.Context, field graphql.CollectedField, obj *workspace.RtcSignal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RtcSignal_interactionId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InteractionID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RtcSignal_interactionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RtcSignal", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _RtcSignal_type(ctx context.Context, field graphql.CollectedField, obj *workspace.RtcSignal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RtcSignal_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RtcSignal_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RtcSignal", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RtcSignal_payload(ctx context.Context, field graphql.CollectedField, obj *workspace.RtcSignal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RtcSignal_payload(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Payload, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RtcSignal_payload(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RtcSignal", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _SendMessagePayload_message(ctx context.Context, field graphql.CollectedField, obj *model.SendMessagePayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14316,6 +14933,70 @@ func (ec *executionContext) _SetSignaturePayload_userErrors(ctx context.Context,
 func (ec *executionContext) fieldContext_SetSignaturePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "SetSignaturePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StartCallPayload_interaction(ctx context.Context, field graphql.CollectedField, obj *model.StartCallPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StartCallPayload_interaction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Interaction, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *workspace.Interaction) graphql.Marshaler {
+			return ec.marshalOInteraction2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐInteraction(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StartCallPayload_interaction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StartCallPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Interaction(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StartCallPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.StartCallPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StartCallPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StartCallPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StartCallPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -14817,6 +15498,38 @@ func (ec *executionContext) fieldContext_Subscription_interactionEvents(ctx cont
 	if fc.Args, err = ec.field_Subscription_interactionEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_rtcSignals(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_rtcSignals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Subscription().RtcSignals(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *workspace.RtcSignal) graphql.Marshaler {
+			return ec.marshalNRtcSignal2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐRtcSignal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_rtcSignals(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RtcSignal(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -16980,6 +17693,57 @@ func (ec *executionContext) unmarshalInputContactMessageInput(ctx context.Contex
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputControlCallInput(ctx context.Context, obj any) (model.ControlCallInput, error) {
+	var it model.ControlCallInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"interactionId", "mute", "hold", "digits"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "interactionId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("interactionId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InteractionID = data
+		case "mute":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mute"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Mute = data
+		case "hold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hold"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Hold = data
+		case "digits":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("digits"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Digits = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputCreateAgentInput(ctx context.Context, obj any) (model.CreateAgentInput, error) {
 	var it model.CreateAgentInput
 	if obj == nil {
@@ -17721,6 +18485,50 @@ func (ec *executionContext) unmarshalInputRotateWebhookSecretInput(ctx context.C
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputRtcSignalInput(ctx context.Context, obj any) (model.RtcSignalInput, error) {
+	var it model.RtcSignalInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"interactionId", "type", "payload"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "interactionId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("interactionId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InteractionID = data
+		case "type":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Type = data
+		case "payload":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("payload"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Payload = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputSelectDispositionInput(ctx context.Context, obj any) (model.SelectDispositionInput, error) {
 	var it model.SelectDispositionInput
 	if obj == nil {
@@ -17830,6 +18638,36 @@ func (ec *executionContext) unmarshalInputSendMessageInput(ctx context.Context, 
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputSetCallEndpointInput(ctx context.Context, obj any) (model.SetCallEndpointInput, error) {
+	var it model.SetCallEndpointInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"callEndpoint"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "callEndpoint":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callEndpoint"))
+			data, err := ec.unmarshalNCallEndpoint2githubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐCallEndpoint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallEndpoint = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputSetNotesInput(ctx context.Context, obj any) (model.SetNotesInput, error) {
 	var it model.SetNotesInput
 	if obj == nil {
@@ -17922,6 +18760,50 @@ func (ec *executionContext) unmarshalInputSetSignatureInput(ctx context.Context,
 				return it, err
 			}
 			it.HTML = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputStartCallInput(ctx context.Context, obj any) (model.StartCallInput, error) {
+	var it model.StartCallInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"to", "identityId", "fromInteractionId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		case "identityId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("identityId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdentityID = data
+		case "fromInteractionId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromInteractionId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromInteractionID = data
 		}
 	}
 	return it, nil
@@ -18451,6 +19333,44 @@ func (ec *executionContext) _Agent(ctx context.Context, sel ast.SelectionSet, ob
 					}
 				}()
 				res = ec._Agent_currentInteractions(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "callEndpoint":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Agent_callEndpoint(ctx, field, obj)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -20788,6 +21708,82 @@ func (ec *executionContext) _Interaction(ctx context.Context, sel ast.SelectionS
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "linkedInteraction":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Interaction_linkedInteraction(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "callEndpoint":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Interaction_callEndpoint(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -22034,6 +23030,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "startCall":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_startCall(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sendRtcSignal":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_sendRtcSignal(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setCallEndpoint":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setCallEndpoint(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "controlCall":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_controlCall(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -23071,6 +24095,54 @@ func (ec *executionContext) _RotateWebhookSecretPayload(ctx context.Context, sel
 	return out
 }
 
+var rtcSignalImplementors = []string{"RtcSignal"}
+
+func (ec *executionContext) _RtcSignal(ctx context.Context, sel ast.SelectionSet, obj *workspace.RtcSignal) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, rtcSignalImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RtcSignal")
+		case "interactionId":
+			out.Values[i] = ec._RtcSignal_interactionId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "type":
+			out.Values[i] = ec._RtcSignal_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "payload":
+			out.Values[i] = ec._RtcSignal_payload(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var sendMessagePayloadImplementors = []string{"SendMessagePayload"}
 
 func (ec *executionContext) _SendMessagePayload(ctx context.Context, sel ast.SelectionSet, obj *model.SendMessagePayload) graphql.Marshaler {
@@ -23176,6 +24248,49 @@ func (ec *executionContext) _SetSignaturePayload(ctx context.Context, sel ast.Se
 			}
 		case "userErrors":
 			out.Values[i] = ec._SetSignaturePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var startCallPayloadImplementors = []string{"StartCallPayload"}
+
+func (ec *executionContext) _StartCallPayload(ctx context.Context, sel ast.SelectionSet, obj *model.StartCallPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, startCallPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StartCallPayload")
+		case "interaction":
+			out.Values[i] = ec._StartCallPayload_interaction(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._StartCallPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -23324,6 +24439,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_agentUpdates(ctx, fields[0])
 	case "interactionEvents":
 		return ec._Subscription_interactionEvents(ctx, fields[0])
+	case "rtcSignals":
+		return ec._Subscription_rtcSignals(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
@@ -24704,6 +25821,34 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) unmarshalNCallEndpoint2githubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐCallEndpoint(ctx context.Context, v any) (workspace.CallEndpoint, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNCallEndpoint2githubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐCallEndpoint[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCallEndpoint2githubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐCallEndpoint(ctx context.Context, sel ast.SelectionSet, v workspace.CallEndpoint) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNCallEndpoint2githubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐCallEndpoint[v])
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+var (
+	unmarshalNCallEndpoint2githubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐCallEndpoint = map[string]workspace.CallEndpoint{
+		"SOFTPHONE": workspace.Softphone,
+		"HARDPHONE": workspace.Hardphone,
+	}
+	marshalNCallEndpoint2githubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐCallEndpoint = map[workspace.CallEndpoint]string{
+		workspace.Softphone: "SOFTPHONE",
+		workspace.Hardphone: "HARDPHONE",
+	}
+)
+
 func (ec *executionContext) marshalNCannedResponse2ᚕᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐCannedResponseᚄ(ctx context.Context, sel ast.SelectionSet, v []*workspace.CannedResponse) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -24894,6 +26039,11 @@ func (ec *executionContext) marshalNContact2githubᚗcomᚋagentdeskᚋagentdesk
 
 func (ec *executionContext) unmarshalNContactMessageInput2githubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐContactMessageInput(ctx context.Context, v any) (model.ContactMessageInput, error) {
 	res, err := ec.unmarshalInputContactMessageInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNControlCallInput2githubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐControlCallInput(ctx context.Context, v any) (model.ControlCallInput, error) {
+	res, err := ec.unmarshalInputControlCallInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -25727,6 +26877,21 @@ func (ec *executionContext) marshalNRotateWebhookSecretPayload2ᚖgithubᚗcom�
 	return ec._RotateWebhookSecretPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNRtcSignal2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐRtcSignal(ctx context.Context, sel ast.SelectionSet, v *workspace.RtcSignal) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RtcSignal(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRtcSignalInput2githubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐRtcSignalInput(ctx context.Context, v any) (model.RtcSignalInput, error) {
+	res, err := ec.unmarshalInputRtcSignalInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNScanStatus2githubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐScanStatus(ctx context.Context, v any) (workspace.ScanStatus, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := unmarshalNScanStatus2githubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐScanStatus[tmp]
@@ -25779,6 +26944,11 @@ func (ec *executionContext) marshalNSendMessagePayload2ᚖgithubᚗcomᚋagentde
 	return ec._SendMessagePayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNSetCallEndpointInput2githubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐSetCallEndpointInput(ctx context.Context, v any) (model.SetCallEndpointInput, error) {
+	res, err := ec.unmarshalInputSetCallEndpointInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNSetNotesInput2githubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐSetNotesInput(ctx context.Context, v any) (model.SetNotesInput, error) {
 	res, err := ec.unmarshalInputSetNotesInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -25812,6 +26982,21 @@ func (ec *executionContext) marshalNSetSignaturePayload2ᚖgithubᚗcomᚋagentd
 		return graphql.Null
 	}
 	return ec._SetSignaturePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNStartCallInput2githubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐStartCallInput(ctx context.Context, v any) (model.StartCallInput, error) {
+	res, err := ec.unmarshalInputStartCallInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNStartCallPayload2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐStartCallPayload(ctx context.Context, sel ast.SelectionSet, v *model.StartCallPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._StartCallPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNStartOutboundInput2githubᚗcomᚋagentdeskᚋagentdeskᚋgraphᚋmodelᚐStartOutboundInput(ctx context.Context, v any) (model.StartOutboundInput, error) {
@@ -26294,6 +27479,36 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	res := graphql.MarshalBoolean(*v)
 	return res
 }
+
+func (ec *executionContext) unmarshalOCallEndpoint2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐCallEndpoint(ctx context.Context, v any) (*workspace.CallEndpoint, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOCallEndpoint2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐCallEndpoint[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOCallEndpoint2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐCallEndpoint(ctx context.Context, sel ast.SelectionSet, v *workspace.CallEndpoint) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOCallEndpoint2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐCallEndpoint[*v])
+	return res
+}
+
+var (
+	unmarshalOCallEndpoint2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐCallEndpoint = map[string]workspace.CallEndpoint{
+		"SOFTPHONE": workspace.Softphone,
+		"HARDPHONE": workspace.Hardphone,
+	}
+	marshalOCallEndpoint2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐCallEndpoint = map[workspace.CallEndpoint]string{
+		workspace.Softphone: "SOFTPHONE",
+		workspace.Hardphone: "HARDPHONE",
+	}
+)
 
 func (ec *executionContext) marshalOCannedResponse2ᚖgithubᚗcomᚋagentdeskᚋagentdeskᚋworkspaceᚐCannedResponse(ctx context.Context, sel ast.SelectionSet, v *workspace.CannedResponse) graphql.Marshaler {
 	if v == nil {

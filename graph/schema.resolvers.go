@@ -45,6 +45,11 @@ func (r *agentResolver) CurrentInteractions(ctx context.Context, obj *workspace.
 	return r.Service.AgentInteractions(ctx, obj.ID)
 }
 
+// CallEndpoint is the resolver for the callEndpoint field.
+func (r *agentResolver) CallEndpoint(ctx context.Context, obj *workspace.Agent) (workspace.CallEndpoint, error) {
+	return workspace.CallEndpointOf(obj), nil
+}
+
 // LastUsedAt is the resolver for the lastUsedAt field.
 func (r *apiKeyResolver) LastUsedAt(ctx context.Context, obj *workspace.APIKey) (*time.Time, error) {
 	return optional(obj.LastUsedAt), nil
@@ -201,6 +206,19 @@ func (r *interactionResolver) DispositionSuggestions(ctx context.Context, obj *w
 func (r *interactionResolver) UpdatedAt(ctx context.Context, obj *workspace.Interaction) (*time.Time, error) {
 	t := obj.LastChanged()
 	return &t, nil
+}
+
+// LinkedInteraction is the resolver for the linkedInteraction field.
+func (r *interactionResolver) LinkedInteraction(ctx context.Context, obj *workspace.Interaction) (*workspace.Interaction, error) {
+	return r.Service.LinkedInteraction(ctx, obj)
+}
+
+// CallEndpoint is the resolver for the callEndpoint field.
+func (r *interactionResolver) CallEndpoint(ctx context.Context, obj *workspace.Interaction) (*workspace.CallEndpoint, error) {
+	if obj.CallEndpoint == "" {
+		return nil, nil
+	}
+	return &obj.CallEndpoint, nil
 }
 
 // Interaction is the resolver for the interaction field.
@@ -559,6 +577,35 @@ func (r *mutationResolver) RedeliverWebhookEvent(ctx context.Context, input mode
 	return &model.RedeliverWebhookEventPayload{Delivery: d, Delivered: delivered, UserErrors: uerrs}, err
 }
 
+// StartCall is the resolver for the startCall field.
+func (r *mutationResolver) StartCall(ctx context.Context, input model.StartCallInput) (*model.StartCallPayload, error) {
+	ix, err := r.Service.StartCall(ctx, workspace.StartCallInput{To: input.To, IdentityID: input.IdentityID, FromInteractionID: deref(input.FromInteractionID)})
+	uerrs, err := userErrors(err)
+	return &model.StartCallPayload{Interaction: ix, UserErrors: uerrs}, err
+}
+
+// SendRtcSignal is the resolver for the sendRtcSignal field.
+func (r *mutationResolver) SendRtcSignal(ctx context.Context, input model.RtcSignalInput) (bool, error) {
+	err := r.Service.SendRtcSignal(ctx, workspace.RtcSignal{InteractionID: input.InteractionID, Type: input.Type, Payload: input.Payload})
+	return err == nil, err
+}
+
+// SetCallEndpoint is the resolver for the setCallEndpoint field.
+func (r *mutationResolver) SetCallEndpoint(ctx context.Context, input model.SetCallEndpointInput) (*model.SetPresencePayload, error) {
+	agent, err := r.Service.SetCallEndpoint(ctx, input.CallEndpoint)
+	uerrs, err := userErrors(err)
+	if err != nil {
+		return nil, err
+	}
+	return &model.SetPresencePayload{Agent: agent, UserErrors: uerrs}, nil
+}
+
+// ControlCall is the resolver for the controlCall field.
+func (r *mutationResolver) ControlCall(ctx context.Context, input model.ControlCallInput) (bool, error) {
+	err := r.Service.ControlCall(ctx, input.InteractionID, workspace.CallControl{Mute: input.Mute, Hold: input.Hold, Digits: deref(input.Digits)})
+	return err == nil, err
+}
+
 // ExpiresAt is the resolver for the expiresAt field.
 func (r *offerResolver) ExpiresAt(ctx context.Context, obj *workspace.Offer) (*time.Time, error) {
 	if obj.ExpiresAt.IsZero() {
@@ -769,6 +816,11 @@ func (r *subscriptionResolver) InteractionEvents(ctx context.Context, kinds []wo
 		from = *after
 	}
 	return r.Service.Changes(ctx, kinds, from)
+}
+
+// RtcSignals is the resolver for the rtcSignals field.
+func (r *subscriptionResolver) RtcSignals(ctx context.Context) (<-chan *workspace.RtcSignal, error) {
+	return workspace.FollowFeed(ctx, r.Service, workspace.RtcTopic, func(e *workspace.RtcSignalEvent) *workspace.RtcSignal { return &e.Signal })
 }
 
 // Target is the resolver for the target field.

@@ -30,6 +30,8 @@ type agentDoc struct {
 	CreatedAt     time.Time                 `bson:"createdAt"`
 	Disabled      bool                      `bson:"disabled,omitempty"`
 	Signature     string                    `bson:"signature,omitempty"`
+	// CallEndpoint is where the agent takes calls; absent means SOFTPHONE.
+	CallEndpoint workspace.CallEndpoint `bson:"callEndpoint,omitempty"`
 	// Room is Agent.RoomOn, the channels with a free slot, which ReadyAgents selects on; a
 	// document written before it was kept has none, and is always read.
 	Room []workspace.Channel `bson:"room"`
@@ -66,6 +68,7 @@ func toAgentDoc(a *workspace.Agent) agentDoc {
 		Role: a.Role, Presence: a.Presence, PresenceSince: a.PresenceSince, AutoAccept: a.AutoAccept,
 		Capacity: a.Capacity, PlanIDs: a.PlanIDs, Holds: holds, LastOfferAt: a.LastOfferAt,
 		MissedOffers: a.MissedOffers, CreatedAt: a.CreatedAt, Disabled: a.Disabled, Signature: a.Signature, Version: a.Version,
+		CallEndpoint: a.CallEndpoint,
 	}
 }
 
@@ -84,6 +87,7 @@ func (d *agentDoc) agent() *workspace.Agent {
 		Role: d.Role, Presence: d.Presence, PresenceSince: d.PresenceSince.UTC(), AutoAccept: d.AutoAccept,
 		Capacity: d.Capacity, PlanIDs: d.PlanIDs, Holds: holds, LastOfferAt: d.LastOfferAt.UTC(),
 		MissedOffers: d.MissedOffers, CreatedAt: d.CreatedAt.UTC(), Disabled: d.Disabled, Signature: d.Signature, Version: d.Version,
+		CallEndpoint: d.CallEndpoint,
 	}
 }
 

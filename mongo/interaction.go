@@ -53,6 +53,8 @@ type interactionDoc struct {
 	QueuedAt     *time.Time                 `bson:"queuedAt"`
 	Assisted     workspace.AssistOutcome    `bson:"assisted,omitempty"`
 	PreviousID   string                     `bson:"previousId,omitempty"`
+	Linked       string                     `bson:"linkedInteractionId,omitempty"`
+	CallEndpoint workspace.CallEndpoint     `bson:"callEndpoint,omitempty"`
 	UpdatedAt    *time.Time                 `bson:"updatedAt"`
 	Version      int64                      `bson:"version"`
 	// Outbox holds the change events staged by writes, until the relay publishes them.
@@ -93,6 +95,7 @@ func toInteractionDoc(ix *workspace.Interaction) interactionDoc {
 		OfferSeq: ix.OfferSeq, OfferedAt: ix.OfferedAt, AutoAccepted: ix.AutoAccepted, RejectedBy: ix.RejectedBy,
 		DueAt: due, ContactToken: ix.ContactTokenHash, IdentityID: ix.IdentityID, ThreadKey: ix.ThreadKey,
 		ContactWrote: ix.ContactWroteAt, ParkedBy: ix.ParkedBy, QueuedAt: ix.QueuedAt, Assisted: ix.Assisted, PreviousID: ix.PreviousID, Version: ix.Version,
+		Linked: ix.LinkedInteractionID, CallEndpoint: ix.CallEndpoint,
 		Outbox: toEventDocs(ix.Outbox),
 	}
 	if !ix.UpdatedAt.IsZero() {
@@ -128,6 +131,7 @@ func (d *interactionDoc) interaction() *workspace.Interaction {
 		OfferSeq: d.OfferSeq, OfferedAt: utc(d.OfferedAt), AutoAccepted: d.AutoAccepted, RejectedBy: d.RejectedBy,
 		DueAt: due, ContactTokenHash: d.ContactToken, IdentityID: d.IdentityID, ThreadKey: d.ThreadKey,
 		ContactWroteAt: utc(d.ContactWrote), ParkedBy: d.ParkedBy, QueuedAt: utc(d.QueuedAt), Assisted: d.Assisted, PreviousID: d.PreviousID, Version: d.Version,
+		LinkedInteractionID: d.Linked, CallEndpoint: d.CallEndpoint,
 	}
 	if d.UpdatedAt != nil {
 		ix.UpdatedAt = d.UpdatedAt.UTC()

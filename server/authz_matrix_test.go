@@ -108,6 +108,7 @@ type azFixture struct {
 	offerID string // its open offer, for the offer rows
 	contact string // the contact token of its chat
 	fresh   bool   // made for this cell alone: ended after it
+	call    bool   // a call: its holder ends it
 }
 
 // azRow is one operation of the schema: how to call it validly and who may.
@@ -214,6 +215,16 @@ func azRows() []azRow {
 		// Invalid after authorisation (over 10,000 characters), so an allowed cell changes nothing (E2).
 		{op: "Mutation.setSignature", doc: `mutation($h: String!) { setSignature(input: {html: $h}) { agent { id signature } userErrors { code field } } }`,
 			vars: func(_ *azEnv, _ *azFixture) map[string]any { return map[string]any{"h": strings.Repeat("x", 10_001)} }, expect: agentSelf},
+		// Voice (issue 16). startCall is invalid after authorisation ("to" is no number); the
+		// signalling and controls act on a call alice holds.
+		{op: "Mutation.startCall", doc: `mutation($s: ID!) { startCall(input: {to: "not a number", identityId: $s}) { interaction { id } userErrors { code field } } }`,
+			vars: func(e *azEnv, _ *azFixture) map[string]any { return map[string]any{"s": e.channels(t0(e)).sms} }, expect: agentSelf},
+		// On a call alice placed to the demo caller (a fixture of its own, ended after the cell).
+		{op: "Mutation.sendRtcSignal", doc: `mutation($i: ID!) { sendRtcSignal(input: {interactionId: $i, type: "bye", payload: ""}) }`,
+			vars: azIx, fixture: (*azEnv).call, expect: actHeld},
+		{op: "Mutation.controlCall", doc: `mutation($i: ID!) { controlCall(input: {interactionId: $i, mute: true}) }`,
+			vars: azIx, fixture: (*azEnv).call, expect: actHeld},
+		{op: "Mutation.setCallEndpoint", doc: `mutation { setCallEndpoint(input: {callEndpoint: SOFTPHONE}) { agent { callEndpoint } userErrors { code } } }`, expect: agentSelf},
 		{op: "Mutation.saveChannelIdentity", doc: `mutation($s: ID!) { saveChannelIdentity(input: {identityId: $s, name: "   "}) { identity { id } userErrors { code field } } }`,
 			vars: func(e *azEnv, _ *azFixture) map[string]any { return map[string]any{"s": e.channels(t0(e)).sms} }, expect: supervisorOnly},
 		{op: "Mutation.saveMessageTemplate", doc: `mutation($w: ID!) { saveMessageTemplate(input: {identityId: $w, name: "Not Valid", language: "en", body: "x"}) { template { id } userErrors { code field } } }`,
@@ -254,6 +265,7 @@ func azRows() []azRow {
 		{op: "Subscription.interactionUpdates", doc: `subscription { interactionUpdates { id state } }`, expect: agentFeeds},
 		{op: "Subscription.unparkNotifications", doc: `subscription { unparkNotifications { interaction { id } } }`, expect: agentFeeds},
 		{op: "Subscription.transferResults", doc: `subscription { transferResults { outcome } }`, expect: agentFeeds},
+		{op: "Subscription.rtcSignals", doc: `subscription { rtcSignals { interactionId type } }`, expect: agentFeeds},
 		{op: "Subscription.deliveryUpdates", doc: `subscription { deliveryUpdates { id delivery } }`, expect: agentFeeds},
 	}
 }
@@ -559,6 +571,39 @@ func (e *azEnv) active(t *testing.T) *azFixture {
 	return f
 }
 
+// call is a call alice placed from the demo voice identity to the demo caller, which
+// answers it; made for one cell and ended after it.
+func (e *azEnv) call(t *testing.T) *azFixture {
+	t.Helper()
+	e.callerIdle(t)
+	r := post(t, e.m, e.ops[e.aliceID], `{ channelIdentities(channel: VOICE, outboundOnly: true) { id } }`, nil)
+	identity, _ := dig(r.Data, "channelIdentities.0.id").(string)
+	p := mutate(t, e.m, e.ops[e.aliceID], "startCall", `mutation($s: ID!) { startCall(input: {to: "+442079460000", identityId: $s}) { interaction { id state } userErrors { code message } } }`, map[string]any{"s": identity})
+	id, _ := dig(p, "interaction.id").(string)
+	if id == "" || dig(p, "interaction.state") != "ACTIVE" {
+		t.Fatalf("startCall: %v", p)
+	}
+	waitFor(t, func() bool { return !e.callerIdleNow() }) // answered
+	// The contacts' credentials are the held chat's: no contact has a say in a call.
+	return &azFixture{id: id, fresh: true, call: true, contact: e.held.contact}
+}
+
+// callerIdle waits until the demo caller has no call: the previous cell's BYE has reached it.
+func (e *azEnv) callerIdle(t *testing.T) {
+	t.Helper()
+	waitFor(t, e.callerIdleNow)
+}
+
+func (e *azEnv) callerIdleNow() bool {
+	res, err := http.Get(e.m.URL() + "/demo/call/api/state")
+	if err != nil {
+		return false
+	}
+	defer res.Body.Close()
+	var st struct{ InCall bool }
+	return json.NewDecoder(res.Body).Decode(&st) == nil && !st.InCall
+}
+
 // wrapped is a chat alice parked and then ended: in WRAP with a countdown (Sales codes are
 // optional), and holding no capacity, since a wrap after parking takes no slot.
 func (e *azEnv) wrapped(t *testing.T) *azFixture {
@@ -577,15 +622,23 @@ func (e *azEnv) wrapped(t *testing.T) *azFixture {
 // is completed at once), and its agent completes the wrap.
 func (e *azEnv) end(t *testing.T, f *azFixture) {
 	t.Helper()
-	const read = `query($i: ID!) { interaction(id: $i) { state agent { id } } }`
+	const read = `query($i: ID!) { interaction(id: $i) { state agent { id } plan { dispositionRequired dispositionCodes { code } } } }`
 	r := post(t, e.m, workspace.DemoAPIKey, read, map[string]any{"i": f.id})
 	switch dig(r.Data, "interaction.state") {
 	case "QUEUED", "OFFERED", "ACTIVE", "PARKED":
-		mutate(t, e.m, f.contact, "endWebchat", `mutation { endWebchat { chat { state } userErrors { code } } }`, nil)
+		if f.call {
+			holder, _ := dig(r.Data, "interaction.agent.id").(string)
+			mutate(t, e.m, e.ops[holder], "endInteraction", `mutation($i: ID!) { endInteraction(input: {interactionId: $i}) { interaction { state } userErrors { code } } }`, map[string]any{"i": f.id})
+		} else {
+			mutate(t, e.m, f.contact, "endWebchat", `mutation { endWebchat { chat { state } userErrors { code } } }`, nil)
+		}
 		r = post(t, e.m, workspace.DemoAPIKey, read, map[string]any{"i": f.id})
 	}
 	if dig(r.Data, "interaction.state") == "WRAP" {
 		holder, _ := dig(r.Data, "interaction.agent.id").(string)
+		if code, _ := dig(r.Data, "interaction.plan.dispositionCodes.0.code").(string); code != "" && dig(r.Data, "interaction.plan.dispositionRequired") == true {
+			mutate(t, e.m, e.ops[holder], "selectDisposition", `mutation($i: ID!, $c: String!) { selectDisposition(input: {interactionId: $i, code: $c}) { interaction { id } userErrors { code } } }`, map[string]any{"i": f.id, "c": code})
+		}
 		p := mutate(t, e.m, e.ops[holder], "completeInteraction", `mutation($i: ID!) { completeInteraction(input: {interactionId: $i}) { interaction { state } userErrors { code } } }`, map[string]any{"i": f.id})
 		if dig(p, "interaction.state") != "COMPLETED" {
 			t.Fatalf("completing the fixture %s: %v", f.id, p)

@@ -81,6 +81,13 @@ type Config struct {
 	// file:///path, or s3://bucket?endpoint=…&region=…&use_path_style=true (several nodes
 	// on MongoDB must share one).
 	BlobURL string
+	// SIPAddr is the UDP address the voice channel takes SIP on (trunks, hardphones); ""
+	// leaves voice off, except with -demo, which listens on a free loopback port.
+	SIPAddr string
+	// MediaIP is the address calls' RTP and WebRTC use; "" is SIPAddr's IP.
+	MediaIP string
+	// SIPPhones are the agents' hardphone passwords, "username:password,…".
+	SIPPhones string
 	// ClamdAddr is clamd's TCP address (host:port); "" leaves files UNSCANNED.
 	ClamdAddr string
 	// MaxUploadBytes is the largest attachment (E4: 25 MB).
@@ -169,6 +176,9 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.IntVar(&c.MaxFragmentSpreads, "max-fragment-spreads", envInt("AGENTDESK_MAX_FRAGMENT_SPREADS", 250), "most fragment spreads (named or inline) in one query, counted as expanded (env AGENTDESK_MAX_FRAGMENT_SPREADS)")
 	fs.DurationVar(&c.SessionTTL, "session-ttl", time.Duration(envInt("AGENTDESK_SESSION_TTL_SECONDS", 12*3600))*time.Second, "lifetime of a login token (env AGENTDESK_SESSION_TTL_SECONDS, in seconds)")
 	fs.StringVar(&c.BlobURL, "blob-url", env("AGENTDESK_BLOB_URL", ""), "where attachments are stored: empty for the data folder, file:///path, or s3://bucket?endpoint=URL&region=R&use_path_style=true with AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (env AGENTDESK_BLOB_URL)")
+	fs.StringVar(&c.SIPAddr, "sip-addr", env("AGENTDESK_SIP_ADDR", ""), "UDP address the voice channel takes SIP on (trunks' calls, hardphones' REGISTERs), e.g. 0.0.0.0:5060; empty: no voice, except with -demo, which picks a free loopback port (env AGENTDESK_SIP_ADDR)")
+	fs.StringVar(&c.MediaIP, "media-ip", env("AGENTDESK_MEDIA_IP", ""), "IP address calls' RTP and WebRTC media use and announce; empty: the -sip-addr IP (env AGENTDESK_MEDIA_IP)")
+	c.SIPPhones = env("AGENTDESK_SIP_PHONES", "")
 	fs.StringVar(&c.ClamdAddr, "clamd-addr", env("AGENTDESK_CLAMD_ADDR", ""), "clamd TCP address (host:port) to scan attachments with; empty: files are UNSCANNED (env AGENTDESK_CLAMD_ADDR)")
 	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", int64(envInt("AGENTDESK_MAX_UPLOAD_BYTES", 25<<20)), "largest attachment accepted, in bytes (env AGENTDESK_MAX_UPLOAD_BYTES)")
 	fs.IntVar(&c.MaxMessageChars, "max-message-chars", envInt("AGENTDESK_MAX_MESSAGE_CHARS", 4096), "longest message text accepted, in characters (env AGENTDESK_MAX_MESSAGE_CHARS)")

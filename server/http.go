@@ -44,6 +44,9 @@ func (m *Main) routes() http.Handler {
 	webchat.Routes(mux, assets, serveFile)
 	mux.HandleFunc("GET /demo/phone", func(w http.ResponseWriter, r *http.Request) { serveFile(w, r, assets, "phone.html") })
 	mux.Handle("/", spa(assets))
+	if m.demoCaller != nil {
+		m.demoCallRoutes(mux)
+	}
 	if m.demo != nil {
 		m.demo.routes(mux)
 	}

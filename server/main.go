@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,6 +30,7 @@ import (
 	"github.com/agentdesk/agentdesk/llm"
 	"github.com/agentdesk/agentdesk/mongo"
 	"github.com/agentdesk/agentdesk/sqlite"
+	"github.com/agentdesk/agentdesk/voice"
 	"github.com/agentdesk/agentdesk/workspace"
 )
 
@@ -53,9 +55,15 @@ type Main struct {
 	// agentdesk carries, and tests may replace them before Run.
 	Providers []channel.Provider
 
+	// Voice is the voice channel (SIP and WebRTC calls); nil when -sip-addr is empty and
+	// -demo is off.
+	Voice *voice.Bridge
+
 	providers catalog
 	// demo is the phone simulator of -demo; nil without it.
 	demo *demoPhone
+	// demoCaller is -demo's simulated caller; nil without it.
+	demoCaller *voice.Caller
 	// blobs keeps attachments' bytes (-blob-url); Run opens it.
 	blobs    blobstore.Store
 	ownStore bool
@@ -85,7 +93,7 @@ type Main struct {
 // NewMain returns a Main with the given configuration.
 func NewMain(c Config) *Main {
 	return &Main{Config: c, Clock: workspace.SystemClock{}, Stdout: os.Stdout,
-		Providers: []channel.Provider{vonage.New(), twilio.New(), whatsapp.New(), email.New()}}
+		Providers: []channel.Provider{vonage.New(), twilio.New(), whatsapp.New(), email.New(), voice.Provider{}}}
 }
 
 // Run opens the store, seeds demo data when asked, and starts serving. It returns once the
@@ -154,6 +162,10 @@ func (m *Main) Run(ctx context.Context) error {
 		m.closeStore()
 		return err
 	}
+	if err := m.startVoice(ctx); err != nil {
+		m.closeStore()
+		return err
+	}
 	if m.Config.Demo {
 		if err := m.Service.SeedDemo(ctx); err != nil {
 			m.closeStore()
@@ -205,6 +217,14 @@ func (m *Main) Run(ctx context.Context) error {
 			m.listener.Close()
 			m.closeStore()
 			return fmt.Errorf("demo phone: %w", err)
+		}
+		if m.Voice != nil {
+			if err := m.startDemoCaller(ctx); err != nil {
+				m.demo.sim.Close()
+				m.listener.Close()
+				m.closeStore()
+				return fmt.Errorf("demo caller: %w", err)
+			}
 		}
 	}
 	// Every request context derives from bg, so Close ends open subscriptions (SSE streams,
@@ -349,12 +369,59 @@ func (m *Main) Close() error {
 	if m.demoMail != nil {
 		m.demoMail.Close()
 	}
+	if m.demoCaller != nil {
+		m.demoCaller.Close()
+	}
 	return errors.Join(err, m.closeStore())
+}
+
+// startVoice starts the voice channel when -sip-addr is set, or -demo asks for it, and ends
+// every call a previous run left live: its media died with that process.
+func (m *Main) startVoice(ctx context.Context) error {
+	addr := m.Config.SIPAddr
+	if addr == "" && m.Config.Demo {
+		addr = "127.0.0.1:0"
+	}
+	if addr == "" {
+		return nil
+	}
+	cfg := voice.Config{SIPAddr: addr, Hardphones: hardphones(m.Config.SIPPhones)}
+	if m.Config.MediaIP != "" {
+		if cfg.MediaIP = net.ParseIP(m.Config.MediaIP); cfg.MediaIP == nil {
+			return fmt.Errorf("-media-ip: not an IP address: %q", m.Config.MediaIP)
+		}
+	}
+	b, err := voice.New(m.Service, cfg)
+	if err != nil {
+		return err
+	}
+	m.Voice, m.Service.Calls = b, b
+	if n, err := m.Service.EndDeadCalls(ctx); err != nil {
+		b.Close()
+		return fmt.Errorf("ending calls a previous run left: %w", err)
+	} else if n > 0 {
+		slog.Info("voice: ended calls a previous run left live", "calls", n)
+	}
+	return nil
+}
+
+// hardphones reads "username:password,…" (AGENTDESK_SIP_PHONES).
+func hardphones(list string) func(string) (string, bool) {
+	phones := map[string]string{}
+	for _, item := range strings.Split(list, ",") {
+		if u, p, ok := strings.Cut(strings.TrimSpace(item), ":"); ok && u != "" && p != "" {
+			phones[u] = p
+		}
+	}
+	return func(u string) (string, bool) { p, ok := phones[u]; return p, ok }
 }
 
 // closeStore closes the bus, the blob store and, if Run opened it, the store.
 func (m *Main) closeStore() error {
 	var err error
+	if m.Voice != nil {
+		err = m.Voice.Close()
+	}
 	if m.Bus != nil {
 		err = m.Bus.Close()
 	}

@@ -11,14 +11,14 @@ import (
 	"modernc.org/sqlite"
 )
 
-const agentColumns = `id, username, name, password_hash, role, presence, presence_since, auto_accept, capacity, plan_ids, created_at, version, holds, last_offer_at, missed_offers, recent, disabled, signature`
+const agentColumns = `id, username, name, password_hash, role, presence, presence_since, auto_accept, capacity, plan_ids, created_at, version, holds, last_offer_at, missed_offers, recent, disabled, signature, call_endpoint`
 
 // CreateAgent inserts a new agent.
 func (s *Store) CreateAgent(ctx context.Context, a *workspace.Agent) error {
-	_, err := s.write.ExecContext(ctx, `INSERT INTO agents (`+agentColumns+`, room, idle_since) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	_, err := s.write.ExecContext(ctx, `INSERT INTO agents (`+agentColumns+`, room, idle_since) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		a.ID, a.Username, a.Name, a.PasswordHash, a.Role, a.Presence, millis(a.PresenceSince),
 		a.AutoAccept, jsonText(a.Capacity), jsonText(a.PlanIDs), millis(a.CreatedAt), a.Version,
-		holdsOf(a), optMillis(a.LastOfferAt), a.MissedOffers, recentOf(a), a.Disabled, a.Signature, roomOf(a), idleOf(a))
+		holdsOf(a), optMillis(a.LastOfferAt), a.MissedOffers, recentOf(a), a.Disabled, a.Signature, a.CallEndpoint, roomOf(a), idleOf(a))
 	return mapErr(err, "agent "+a.Username)
 }
 
@@ -103,9 +103,9 @@ func (s *Store) ReadyAgents(ctx context.Context, planIDs []string, ch workspace.
 func (s *Store) UpdateAgent(ctx context.Context, a *workspace.Agent) error {
 	err := s.execGuarded(ctx, "agent "+a.Username, `UPDATE agents SET username=?, name=?, password_hash=?, role=?, presence=?,
 		presence_since=?, auto_accept=?, capacity=?, plan_ids=?, holds=?, last_offer_at=?, missed_offers=?,
-		recent=?, disabled=?, signature=?, created_at=?, room=?, idle_since=?, version=version+1 WHERE id=? AND version=?`,
+		recent=?, disabled=?, signature=?, call_endpoint=?, created_at=?, room=?, idle_since=?, version=version+1 WHERE id=? AND version=?`,
 		a.Username, a.Name, a.PasswordHash, a.Role, a.Presence, millis(a.PresenceSince), a.AutoAccept,
-		jsonText(a.Capacity), jsonText(a.PlanIDs), holdsOf(a), optMillis(a.LastOfferAt), a.MissedOffers, recentOf(a), a.Disabled, a.Signature,
+		jsonText(a.Capacity), jsonText(a.PlanIDs), holdsOf(a), optMillis(a.LastOfferAt), a.MissedOffers, recentOf(a), a.Disabled, a.Signature, a.CallEndpoint,
 		millis(a.CreatedAt), roomOf(a), idleOf(a), a.ID, a.Version)
 	if err == nil {
 		a.Version++
@@ -146,7 +146,7 @@ func scanAgent(row scanner) (*workspace.Agent, error) {
 	var presenceSince, created, lastOffer int64
 	var capacity, plans, holds, recent string
 	if err := row.Scan(&a.ID, &a.Username, &a.Name, &a.PasswordHash, &a.Role, &a.Presence, &presenceSince,
-		&a.AutoAccept, &capacity, &plans, &created, &a.Version, &holds, &lastOffer, &a.MissedOffers, &recent, &a.Disabled, &a.Signature); err != nil {
+		&a.AutoAccept, &capacity, &plans, &created, &a.Version, &holds, &lastOffer, &a.MissedOffers, &recent, &a.Disabled, &a.Signature, &a.CallEndpoint); err != nil {
 		return nil, err
 	}
 	a.PresenceSince, a.CreatedAt = fromMillis(presenceSince), fromMillis(created)

@@ -213,42 +213,44 @@ func whereClause(where []string) string {
 // domain struct's fields had when the column was introduced, so rows written from that
 // struct read the same; renaming a domain field changes nothing here.
 type interactionDoc struct {
-	ID               string                     `json:"ID"`
-	Channel          workspace.Channel          `json:"Channel"`
-	Direction        workspace.Direction        `json:"Direction"`
-	State            workspace.InteractionState `json:"State"`
-	Contact          contactDoc                 `json:"Contact"`
-	AgentID          string                     `json:"AgentID,omitzero"`
-	FormerAgentIDs   []string                   `json:"FormerAgentIDs,omitzero"`
-	PlanID           string                     `json:"PlanID"`
-	CreatedAt        time.Time                  `json:"CreatedAt"`
-	UpdatedAt        time.Time                  `json:"UpdatedAt,omitzero"`
-	AcceptedAt       *time.Time                 `json:"AcceptedAt,omitzero"`
-	EndedAt          *time.Time                 `json:"EndedAt,omitzero"`
-	EndedBy          workspace.Party            `json:"EndedBy,omitzero"`
-	CompletedAt      *time.Time                 `json:"CompletedAt,omitzero"`
-	Notes            string                     `json:"Notes,omitzero"`
-	Dispositions     []string                   `json:"Dispositions,omitzero"`
-	WrapDeadline     *time.Time                 `json:"WrapDeadline,omitzero"`
-	OfferSeq         int                        `json:"OfferSeq,omitzero"`
-	OfferedAt        *time.Time                 `json:"OfferedAt,omitzero"`
-	AutoAccepted     bool                       `json:"AutoAccepted,omitzero"`
-	RejectedBy       []string                   `json:"RejectedBy,omitzero"`
-	DueAt            time.Time                  `json:"DueAt,omitzero"`
-	LastContactAt    *time.Time                 `json:"LastContactAt,omitzero"`
-	AutoParkAt       *time.Time                 `json:"AutoParkAt,omitzero"`
-	ParkedAt         *time.Time                 `json:"ParkedAt,omitzero"`
-	ParkedUntil      *time.Time                 `json:"ParkedUntil,omitzero"`
-	Transfer         *transferDoc               `json:"Transfer,omitzero"`
-	ContactTokenHash string                     `json:"ContactTokenHash,omitzero"`
-	IdentityID       string                     `json:"IdentityID,omitzero"`
-	ThreadKey        string                     `json:"ThreadKey,omitzero"`
-	ContactWroteAt   *time.Time                 `json:"ContactWroteAt,omitzero"`
-	ParkedBy         string                     `json:"ParkedBy,omitzero"`
-	QueuedAt         *time.Time                 `json:"QueuedAt,omitzero"`
-	Assisted         workspace.AssistOutcome    `json:"Assisted,omitzero"`
-	PreviousID       string                     `json:"PreviousID,omitzero"`
-	Version          int64                      `json:"Version"`
+	ID                  string                     `json:"ID"`
+	Channel             workspace.Channel          `json:"Channel"`
+	Direction           workspace.Direction        `json:"Direction"`
+	State               workspace.InteractionState `json:"State"`
+	Contact             contactDoc                 `json:"Contact"`
+	AgentID             string                     `json:"AgentID,omitzero"`
+	FormerAgentIDs      []string                   `json:"FormerAgentIDs,omitzero"`
+	PlanID              string                     `json:"PlanID"`
+	CreatedAt           time.Time                  `json:"CreatedAt"`
+	UpdatedAt           time.Time                  `json:"UpdatedAt,omitzero"`
+	AcceptedAt          *time.Time                 `json:"AcceptedAt,omitzero"`
+	EndedAt             *time.Time                 `json:"EndedAt,omitzero"`
+	EndedBy             workspace.Party            `json:"EndedBy,omitzero"`
+	CompletedAt         *time.Time                 `json:"CompletedAt,omitzero"`
+	Notes               string                     `json:"Notes,omitzero"`
+	Dispositions        []string                   `json:"Dispositions,omitzero"`
+	WrapDeadline        *time.Time                 `json:"WrapDeadline,omitzero"`
+	OfferSeq            int                        `json:"OfferSeq,omitzero"`
+	OfferedAt           *time.Time                 `json:"OfferedAt,omitzero"`
+	AutoAccepted        bool                       `json:"AutoAccepted,omitzero"`
+	RejectedBy          []string                   `json:"RejectedBy,omitzero"`
+	DueAt               time.Time                  `json:"DueAt,omitzero"`
+	LastContactAt       *time.Time                 `json:"LastContactAt,omitzero"`
+	AutoParkAt          *time.Time                 `json:"AutoParkAt,omitzero"`
+	ParkedAt            *time.Time                 `json:"ParkedAt,omitzero"`
+	ParkedUntil         *time.Time                 `json:"ParkedUntil,omitzero"`
+	Transfer            *transferDoc               `json:"Transfer,omitzero"`
+	ContactTokenHash    string                     `json:"ContactTokenHash,omitzero"`
+	IdentityID          string                     `json:"IdentityID,omitzero"`
+	ThreadKey           string                     `json:"ThreadKey,omitzero"`
+	ContactWroteAt      *time.Time                 `json:"ContactWroteAt,omitzero"`
+	ParkedBy            string                     `json:"ParkedBy,omitzero"`
+	QueuedAt            *time.Time                 `json:"QueuedAt,omitzero"`
+	Assisted            workspace.AssistOutcome    `json:"Assisted,omitzero"`
+	PreviousID          string                     `json:"PreviousID,omitzero"`
+	LinkedInteractionID string                     `json:"LinkedInteractionID,omitzero"`
+	CallEndpoint        workspace.CallEndpoint     `json:"CallEndpoint,omitzero"`
+	Version             int64                      `json:"Version"`
 }
 
 // contactDoc is the contact inside an interactionDoc.
@@ -278,6 +280,7 @@ func encodeInteraction(ix *workspace.Interaction) (string, error) {
 		ParkedAt: ix.ParkedAt, ParkedUntil: ix.ParkedUntil, ContactTokenHash: ix.ContactTokenHash,
 		IdentityID: ix.IdentityID, ThreadKey: ix.ThreadKey, ContactWroteAt: ix.ContactWroteAt,
 		ParkedBy: ix.ParkedBy, QueuedAt: ix.QueuedAt, Assisted: ix.Assisted, PreviousID: ix.PreviousID, Version: ix.Version,
+		LinkedInteractionID: ix.LinkedInteractionID, CallEndpoint: ix.CallEndpoint,
 	}
 	if t := ix.Transfer; t != nil {
 		d.Transfer = &transferDoc{FromAgentID: t.FromAgentID, ToAgentID: t.ToAgentID, OfferID: t.OfferID, ExpiresAt: t.ExpiresAt}
@@ -304,6 +307,7 @@ func decodeInteraction(doc string) (*workspace.Interaction, error) {
 		ParkedAt: msPtr(d.ParkedAt), ParkedUntil: msPtr(d.ParkedUntil), ContactTokenHash: d.ContactTokenHash,
 		IdentityID: d.IdentityID, ThreadKey: d.ThreadKey, ContactWroteAt: msPtr(d.ContactWroteAt),
 		ParkedBy: d.ParkedBy, QueuedAt: msPtr(d.QueuedAt), Assisted: d.Assisted, PreviousID: d.PreviousID, Version: d.Version,
+		LinkedInteractionID: d.LinkedInteractionID, CallEndpoint: d.CallEndpoint,
 	}
 	ix.UpdatedAt = msTime(d.UpdatedAt)
 	if t := d.Transfer; t != nil {

@@ -46,6 +46,7 @@ const (
 	KindRevoked     EventKind = "revoked"     // RevokedEvent, on the revocation topics
 	KindAgent       EventKind = "agent"       // AgentEvent, on AgentsTopic
 	KindQueue       EventKind = "queue"       // QueueEvent, on QueueTopic
+	KindRtc         EventKind = "rtc"         // RtcSignalEvent, on RtcTopic
 )
 
 // payloadTypes makes an empty payload of each kind, for events decoded from other nodes.
@@ -59,6 +60,7 @@ var payloadTypes = map[EventKind]func() Payload{
 	KindRevoked:     func() Payload { return new(RevokedEvent) },
 	KindAgent:       func() Payload { return new(AgentEvent) },
 	KindQueue:       func() Payload { return new(QueueEvent) },
+	KindRtc:         func() Payload { return new(RtcSignalEvent) },
 }
 
 // EventKinds lists every kind of event, sorted: those a cross-node bus carries.

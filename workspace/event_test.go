@@ -206,6 +206,8 @@ func TestEventsCarryNoSecrets(t *testing.T) {
 	if _, err := e.s.Logout(workspace.WithPrincipal(t.Context(), carol)); err != nil {
 		t.Fatal(err)
 	}
+	// A call's signalling carries SDP and candidates, never an interaction.
+	e.s.PublishRtcSignal(e.agent("alice").ID, workspace.RtcSignal{InteractionID: ix.ID, Type: "offer", Payload: "v=0"})
 
 	seen := map[workspace.EventKind]bool{}
 	rec.mu.Lock()

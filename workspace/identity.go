@@ -36,7 +36,7 @@ type IdentityInput struct {
 }
 
 // providerChannels are the channels whose identities a provider adapter carries today.
-var providerChannels = []Channel{SMS, RCS, WhatsApp, Email}
+var providerChannels = []Channel{SMS, RCS, WhatsApp, Email, Voice}
 
 // e164 is an international phone number: +, a country code, at most 15 digits.
 var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
@@ -102,7 +102,7 @@ func (s *Service) applyIdentity(ctx context.Context, id *Identity, in IdentityIn
 	}
 	if in.Channel != nil {
 		if !slices.Contains(providerChannels, *in.Channel) {
-			return &Error{Code: EINVALID, Message: "identities carry SMS, RCS, WHATSAPP or EMAIL", Field: []string{"channel"}}
+			return &Error{Code: EINVALID, Message: "identities carry SMS, RCS, WHATSAPP, EMAIL or VOICE", Field: []string{"channel"}}
 		}
 		if !create && *in.Channel != id.Channel && (*in.Channel == Email) != (id.Channel == Email) && in.Address == nil {
 			return &Error{Code: EINVALID, Message: "an identity changing between email and a phone channel needs its new address", Field: []string{"address"}}

@@ -104,6 +104,12 @@ type Interaction struct {
 	// PreviousID is the ended interaction an email answered when it opened this one (E6):
 	// the agent reads its history there.
 	PreviousID string `json:",omitzero"`
+	// LinkedInteractionID joins a consult call and the chat or email it was started from,
+	// both ways (X1).
+	LinkedInteractionID string `json:",omitzero"`
+	// CallEndpoint is where the agent's side of a call is (VOICE only): their endpoint when
+	// they answered or placed it.
+	CallEndpoint CallEndpoint `json:",omitzero"`
 
 	// Version guards every write: a store updates the record only if it still holds this
 	// version and the expected state.

@@ -118,8 +118,19 @@ func (s *Service) openOffer(ctx context.Context, offerID string) (*Agent, *Inter
 func (s *Service) accept(ctx context.Context, agentID string, loaded *Interaction, seq int, plan *Plan) (*Interaction, error) {
 	now := s.Clock.Now()
 	first := false
+	var endpoint CallEndpoint
+	if loaded.Channel == Voice {
+		a, err := s.Store.Agent(ctx, agentID)
+		if err != nil {
+			return nil, err
+		}
+		endpoint = endpointOf(a)
+	}
 	ix, _, err := s.mutate(ctx, loaded.ID, loaded, func(ix *Interaction) (err error) {
 		first, err = ix.accept(agentID, seq, plan, now)
+		if err == nil && endpoint != "" {
+			ix.CallEndpoint = endpoint
+		}
 		return err
 	})
 	if err != nil {
@@ -134,10 +145,14 @@ func (s *Service) accept(ctx context.Context, agentID string, loaded *Interactio
 			return nil, err
 		}
 	}
-	if first {
+	switch {
+	case ix.Channel == Voice:
+		s.systemMessage(ctx, ix, a.Name+" answered the call")
+	case first:
 		s.systemMessage(ctx, ix, a.Name+" joined the chat")
 	}
 	s.publishUpdate(ix)
+	s.callConnected(ctx, ix, agentID)
 	return ix, nil
 }
 
@@ -156,6 +171,7 @@ func (s *Service) RejectOffer(ctx context.Context, offerID string) (*Interaction
 	if err != nil {
 		return nil, err
 	}
+	s.callUnanswered(ix)
 	if err := s.release(ctx, me.ID, ix.ID, nil); err != nil {
 		return nil, err
 	}
@@ -325,8 +341,11 @@ func (s *Service) end(ctx context.Context, loaded *Interaction, by Party, step f
 	if err != nil {
 		return nil, err
 	}
-	switch by {
-	case PartyContact:
+	switch {
+	case ix.Channel == Voice: // W1, X2: whoever ended it
+		s.callGone(ix)
+		s.systemMessage(ctx, ix, callEnded(ix))
+	case by == PartyContact:
 		s.systemMessage(ctx, ix, "The visitor ended the chat")
 	default:
 		s.systemMessage(ctx, ix, "The chat has ended")
@@ -382,6 +401,9 @@ func (s *Service) complete(ctx context.Context, id string, loaded *Interaction, 
 	}
 	if from == Offered {
 		s.notify(AgentTopic(ix.AgentID), &OfferEvent{Kind: OfferRescinded, Offer: offerOf(ix, from)})
+	}
+	if from == Queued || from == Offered {
+		s.callGone(ix)
 	}
 	return ix, nil
 }

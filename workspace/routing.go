@@ -172,6 +172,7 @@ func (s *Service) offerTo(ctx context.Context, agentID string, ix *Interaction, 
 		*ix = *accepted
 	}
 	s.notify(AgentTopic(a.ID), &OfferEvent{Kind: OfferOffered, Offer: offerOf(ix, ix.State)})
+	s.callOffered(ctx, ix, a)
 	return true, nil
 }
 
@@ -350,6 +351,7 @@ func (s *Service) expireOffer(ctx context.Context, ix *Interaction) error {
 		return err
 	}
 	s.notify(AgentTopic(agentID), &OfferEvent{Kind: OfferExpired, Offer: expired})
+	s.callUnanswered(ix)
 	if err := s.release(ctx, agentID, ix.ID, s.missedOffer); err != nil {
 		return err
 	}

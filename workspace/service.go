@@ -31,6 +31,8 @@ type Service struct {
 	Providers ProviderCatalog
 	// Senders deliver outbound messages, by identity provider name.
 	Senders map[string]Sender
+	// Calls is the voice channel's media side; nil on a server without voice.
+	Calls Calls
 	// Outbox tunes the sending of outbound messages.
 	Outbox OutboxPolicy
 	// Blobs keeps the bytes of attachments; Scanner, when set, checks them for malware (E5).

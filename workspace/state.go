@@ -181,6 +181,9 @@ func (ix *Interaction) park(by string, p *Plan, now time.Time) error {
 	if ix.Transfer != nil {
 		return Errorf(EWRONGSTATE, "a transfer of this interaction is waiting for an answer; park it once it is answered")
 	}
+	if ix.Channel == Voice {
+		return Errorf(EWRONGSTATE, "a call cannot be parked: hold it, transfer it or end it")
+	}
 	ix.State, ix.ParkedAt, ix.ParkedBy = Parked, &now, by
 	ix.settle(p, now)
 	return nil
@@ -436,7 +439,7 @@ func (ix *Interaction) settle(p *Plan, from time.Time) {
 			ix.DueAt = from.Add(p.offerTimeout())
 		}
 	case Active:
-		if restart {
+		if restart && ix.Channel != Voice { // a call is never parked, not even by the system
 			ix.AutoParkAt = p.autoParkAt(from)
 		}
 		switch {

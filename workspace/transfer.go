@@ -138,6 +138,9 @@ func (s *Service) transferToPlan(ctx context.Context, me *Agent, ix *Interaction
 	}
 	s.notify(UpdatesTopic(me.ID), &InteractionEvent{Interaction: queued})
 	s.notify(TransferTopic(me.ID), &TransferEvent{Interaction: queued, Outcome: TransferAccepted})
+	if queued.Channel == Voice && s.Calls != nil { // T1: the customer waits on the line for the next agent
+		s.Calls.Detach(queued.ID)
+	}
 	if err := s.release(ctx, me.ID, ix.ID, nil); err != nil {
 		return nil, err
 	}
@@ -174,6 +177,7 @@ func (s *Service) acceptTransfer(ctx context.Context, me *Agent, ix *Interaction
 	s.publishUpdate(taken)
 	s.notify(UpdatesTopic(t.FromAgentID), &InteractionEvent{Interaction: taken})
 	s.notify(TransferTopic(t.FromAgentID), &TransferEvent{Interaction: taken, Outcome: TransferAccepted, TargetAgentID: me.ID})
+	s.callConnected(ctx, taken, me.ID) // T1: the customer's leg stays up, the new agent joins it
 	return taken, s.releaseAndRoute(ctx, t.FromAgentID, ix.ID, nil)
 }
 

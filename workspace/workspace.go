@@ -76,6 +76,8 @@ type Agent struct {
 	CreatedAt time.Time
 	// Signature is the agent's default email signature, sanitised HTML (E2).
 	Signature string
+	// CallEndpoint is where the agent takes calls; "" means SOFTPHONE.
+	CallEndpoint CallEndpoint
 	// Disabled agents cannot sign in and are offered nothing; their history stays.
 	Disabled bool
 	// Version guards every write: a store updates the record only if it still holds this version.

@@ -106,10 +106,10 @@ func (s *Service) updateAgent(ctx context.Context, id string, change func(*Agent
 }
 
 // supervisorsSee reports whether a change of an agent's record shows in the live view or
-// the admin screens: presence, load, plans or settings (not offer bookkeeping).
+// the admin screens: presence, load, plans or settings, where calls ring (not offer bookkeeping).
 func supervisorsSee(old, a *Agent) bool {
 	return old.Presence != a.Presence || !old.PresenceSince.Equal(a.PresenceSince) ||
 		!slices.Equal(old.Holds, a.Holds) || !slices.Equal(old.PlanIDs, a.PlanIDs) ||
 		!maps.Equal(old.Capacity, a.Capacity) || old.Role != a.Role || old.Disabled != a.Disabled ||
-		old.Name != a.Name || old.AutoAccept != a.AutoAccept
+		old.Name != a.Name || old.AutoAccept != a.AutoAccept || old.CallEndpoint != a.CallEndpoint
 }

@@ -24,6 +24,10 @@ const OffersDoc = gql`
           acceptedAt
           wrapDeadline
           parkedUntil
+          callEndpoint
+          linkedInteraction {
+            id
+          }
           contact {
             address
             name
@@ -245,6 +249,10 @@ describe('cache updates: parking and transfers', () => {
             acceptedAt
             wrapDeadline
             parkedUntil
+            callEndpoint
+            linkedInteraction {
+              id
+            }
             contact {
               address
               name
@@ -282,6 +290,10 @@ describe('cache updates: parking and transfers', () => {
         acceptedAt
         wrapDeadline
         parkedUntil
+        callEndpoint
+        linkedInteraction {
+          id
+        }
         contact {
           address
           name
@@ -318,6 +330,10 @@ describe('cache updates: parking and transfers', () => {
           acceptedAt
           wrapDeadline
           parkedUntil
+          callEndpoint
+          linkedInteraction {
+            id
+          }
           contact {
             address
             name
@@ -367,6 +383,10 @@ describe('cache updates: parking and transfers', () => {
           acceptedAt
           wrapDeadline
           parkedUntil
+          callEndpoint
+          linkedInteraction {
+            id
+          }
           contact {
             address
             name
@@ -418,6 +438,10 @@ describe('cache updates: parking and transfers', () => {
           acceptedAt
           wrapDeadline
           parkedUntil
+          callEndpoint
+          linkedInteraction {
+            id
+          }
           contact {
             address
             name

@@ -306,6 +306,13 @@ export const cacheConfig: CacheExchangeOpts = {
         placeInLog(cache, data.interaction, true);
         invalidateCapacity(cache);
       },
+      startCall(result, _args, cache) {
+        const data = payload<InteractionPayloadData>(result, 'startCall');
+        if (!data?.interaction?.state || data.userErrors?.length) return;
+        // ACTIVE with the caller at once (X1), and it uses their voice capacity.
+        placeInLog(cache, data.interaction, true);
+        invalidateCapacity(cache);
+      },
       sendMessage(result, _args, cache) {
         const data = payload<{ message?: MessageRef | null }>(result, 'sendMessage');
         showAsLastMessage(cache, data?.message);

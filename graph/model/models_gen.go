@@ -132,6 +132,17 @@ type ContactMessageInput struct {
 	AttachmentIds []string `json:"attachmentIds,omitempty"`
 }
 
+// In-call controls of a call the agent holds; fields left out are unchanged.
+type ControlCallInput struct {
+	InteractionID string `json:"interactionId"`
+	// Mute the agent's microphone towards the customer.
+	Mute *bool `json:"mute,omitempty"`
+	// Hold: the customer hears a hold tone instead of the agent.
+	Hold *bool `json:"hold,omitempty"`
+	// DTMF digits to send to the customer's side (RFC 4733): 0-9, *, #, A-D.
+	Digits *string `json:"digits,omitempty"`
+}
+
 // A new agent or supervisor.
 type CreateAgentInput struct {
 	// The name they sign in with: one word, unique.
@@ -420,6 +431,12 @@ type RotateWebhookSecretPayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+type RtcSignalInput struct {
+	InteractionID string `json:"interactionId"`
+	Type          string `json:"type"`
+	Payload       string `json:"payload"`
+}
+
 // A disposition code for an interaction.
 type SelectDispositionInput struct {
 	// The interaction.
@@ -453,6 +470,10 @@ type SendMessagePayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+type SetCallEndpointInput struct {
+	CallEndpoint workspace.CallEndpoint `json:"callEndpoint"`
+}
+
 // New notes for an interaction.
 type SetNotesInput struct {
 	// The interaction.
@@ -484,6 +505,20 @@ type SetSignatureInput struct {
 type SetSignaturePayload struct {
 	Agent      *workspace.Agent `json:"agent,omitempty"`
 	UserErrors []*UserError     `json:"userErrors"`
+}
+
+type StartCallInput struct {
+	// E.164 number to call.
+	To string `json:"to"`
+	// Caller ID: a voice ChannelIdentity configured for outbound use.
+	IdentityID string `json:"identityId"`
+	// X1: the chat or email this consult call belongs to.
+	FromInteractionID *string `json:"fromInteractionId,omitempty"`
+}
+
+type StartCallPayload struct {
+	Interaction *workspace.Interaction `json:"interaction,omitempty"`
+	UserErrors  []*UserError           `json:"userErrors"`
 }
 
 type StartOutboundInput struct {

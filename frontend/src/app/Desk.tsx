@@ -11,6 +11,7 @@ import { InteractionDetailQuery, isOffer, MyInteractionsQuery } from '../log/log
 import { NewInteractionMenu } from '../outbound/NewInteractionMenu';
 import { useToasts } from '../toast/Toasts';
 import { handedOverTo } from '../transfer/transferText';
+import { Softphone } from '../voice/Softphone';
 import { LogChat } from '../wrap/WrapPanel';
 import { useDeskEvents } from './useDeskEvents';
 
@@ -90,6 +91,7 @@ export function Desk({ ready, meId }: { ready: boolean; meId: string }) {
   return (
     <div className="desk">
       <ConnectionBanner />
+      <Softphone interactions={interactions} onAnswered={select} />
       {interactions
         .filter((i) => !isOffer(i))
         .map((i) => (

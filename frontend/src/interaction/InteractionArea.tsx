@@ -15,6 +15,7 @@ import { Composer, type ComposerHandle } from './Composer';
 import { conversationNoun, EndControl } from './EndControl';
 import { Transcript } from './Transcript';
 import { useTranscript } from './useTranscript';
+import { ConsultCall } from '../voice/ConsultCall';
 
 const endedByText: Record<Party, string> = {
   AGENT: 'by you',
@@ -99,13 +100,25 @@ export function InteractionArea({
               </>
             )}
             {notice && <span className="badge">Transferred</span>}
+            {interaction.linkedInteraction && (
+              <span className="interaction__linked" data-linked={interaction.linkedInteraction.id}>
+                Linked {interaction.linkedInteraction.channel === 'VOICE' ? 'call' : conversationNoun(interaction.linkedInteraction.channel)}{' '}
+                with {contactName(interaction.linkedInteraction.contact)} ·{' '}
+                {interaction.linkedInteraction.state.toLowerCase()}
+              </span>
+            )}
           </span>
         </div>
         {mine && (interaction.state === 'ACTIVE' || interaction.state === 'PARKED') && (
           <div className="interaction__controls">
             {interaction.state === 'ACTIVE' && (
               <>
-                {!pending && <ParkButton interactionId={interaction.id} contactName={name} />}
+                {!pending && interaction.channel !== 'VOICE' && (
+                  <ParkButton interactionId={interaction.id} contactName={name} />
+                )}
+                {interaction.channel !== 'VOICE' && !interaction.linkedInteraction && (
+                  <ConsultCall interactionId={interaction.id} />
+                )}
                 <TransferControl
                   interactionId={interaction.id}
                   channel={interaction.channel}

@@ -36,6 +36,7 @@ export function ConversationCard({
       aria-labelledby={`${nameId} ${stateId}`}
       aria-describedby={last ? previewId : undefined}
       data-interaction-id={interaction.id}
+      data-linked={interaction.linkedInteraction?.id}
       onClick={() => onSelect(interaction.id)}
     >
       <span className="card-item__top">
@@ -56,6 +57,11 @@ export function ConversationCard({
           <CardTimer interaction={interaction} />
         </span>
       </span>
+      {interaction.linkedInteraction && (
+        <span className="card-item__linked" title="A consult call and the conversation it came from">
+          Linked
+        </span>
+      )}
       <span id={nameId} className="card-item__contact">
         {contactName(interaction.contact)}
       </span>

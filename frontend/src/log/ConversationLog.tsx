@@ -47,7 +47,7 @@ export function ConversationLog({
   const offers = interactions.filter(isOffer);
   const conversations = interactions.filter((i) => !isOffer(i));
   const byTab: Record<Tab, LogCardFragment[]> = {
-    active: conversations.filter((i) => tabOf(i) === 'active'),
+    active: linkedTogether(conversations.filter((i) => tabOf(i) === 'active')),
     parked: conversations.filter((i) => tabOf(i) === 'parked'),
   };
   const shown = byTab[tab];
@@ -128,4 +128,24 @@ function moveBetweenCards(event: KeyboardEvent<HTMLUListElement>) {
     event.preventDefault();
     next.focus();
   }
+}
+
+/**
+ * The log's order with linked interactions together (X1): a consult call right after the chat
+ * or email it came from, wherever each would stand alone.
+ */
+export function linkedTogether(list: LogCardFragment[]): LogCardFragment[] {
+  const out: LogCardFragment[] = [];
+  const placed = new Set<string>();
+  for (const item of list) {
+    if (placed.has(item.id)) continue;
+    out.push(item);
+    placed.add(item.id);
+    const partner = list.find((other) => other.id === item.linkedInteraction?.id);
+    if (partner && !placed.has(partner.id)) {
+      out.push(partner);
+      placed.add(partner.id);
+    }
+  }
+  return out;
 }

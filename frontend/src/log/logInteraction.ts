@@ -11,6 +11,10 @@ export const LogCardFragment = graphql(`
     id
     channel
     state
+    callEndpoint
+    linkedInteraction {
+      id
+    }
     acceptedAt
     wrapDeadline
     parkedUntil
@@ -101,6 +105,15 @@ export const LogInteractionFragment = graphql(`
       address
     }
     freeTextUntil
+    linkedInteraction {
+      id
+      channel
+      state
+      contact {
+        address
+        name
+      }
+    }
   }
 `);
 

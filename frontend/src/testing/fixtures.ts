@@ -67,6 +67,8 @@ export function interaction(
     direction: 'INBOUND',
     identity: null,
     freeTextUntil: null,
+    callEndpoint: null,
+    linkedInteraction: null,
     ...overrides,
     ...(overrides.contact && { contact: { __typename: 'Contact', ...overrides.contact } }),
     ...(overrides.offer && { offer: { __typename: 'Offer', transferredBy: null, ...overrides.offer } }),
