@@ -18,7 +18,7 @@ import (
 
 // demoVoiceIdentityID is fixed, so a restart finds the demo identity again (and updates its
 // trunk address, a new port each run).
-const demoVoiceIdentityID = "7a9f2e3c-4d5e-4f60-8b12-c3d4e5f6a7b8"
+const demoVoiceIdentityID = "8b0a3f4d-5e6f-4a71-9c23-d4e5f6a7b8c9"
 
 // demoVoiceNumber is the desk's demo number for calls (Ofcom's drama range).
 const demoVoiceNumber = "+447700900300"
