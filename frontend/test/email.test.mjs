@@ -85,7 +85,7 @@ async function reply(page, words) {
   await page.getByRole('button', { name: 'Send', exact: true }).click();
 }
 
-test('E1–E6: an email is offered, the signature shows once, a rich reply with an inline image threads, the answer joins; 5xx shows Edit with text and files, 4xx shows Retry; no script of the mail runs', async (t) => {
+test('E1–E6: an email is offered, the signature shows once (also after a tab switch and parking), a rich reply with an inline image threads, the answer joins; 5xx shows Edit with text and files, 4xx shows Retry; no script of the mail runs', async (t) => {
   // Alice holds several emails at once in this test (the default is 2, P2).
   const admin = await login(server, 'admin');
   const me = await graphql(server, '{ me { id } }', undefined, await login(server, 'alice'));
@@ -171,6 +171,16 @@ test('E1–E6: an email is offered, the signature shows once, a rich reply with 
   await page.getByRole('navigation', { name: 'Conversation log' }).getByRole('button', { name: /pat@example\.com/ }).click();
   await editor(page).getByText('Draft kept').waitFor();
   assert.equal(await signatures.count(), 1, 'E2: once after a tab switch');
+
+  // E2: parked, and back: the customer's next email wakes it (K4), and the reply editor opens
+  // again with the signature once.
+  await page.getByRole('button', { name: 'Park', exact: true }).click();
+  await page.getByText('Parked: replies open again when the contact writes back.').waitFor();
+  await mail({ from: 'pat@example.com', messageId: 'seed-3@example.com', subject: 'Re: Order 17', body: 'One more thing',
+    headers: ['In-Reply-To: <seed-2@example.com>', `References: <seed-1@example.com> <${sent.email.messageId}> <seed-2@example.com>`] });
+  await transcript(page).getByText('One more thing').waitFor();
+  await editor(page).waitFor();
+  assert.equal(await signatures.count(), 1, 'E2: once after parking and coming back');
 
   // E5: a 5xx from the mail server: Edit brings the content back into the editor.
   await mail({ from: 'reject-sam@example.com', messageId: 'e5-1@example.com', subject: 'Bounce', body: 'Hello?' });
