@@ -292,3 +292,42 @@ func TestEmailRenderInlineImagesAndAttachments(t *testing.T) {
 		t.Fatalf("infected: %v", err)
 	}
 }
+
+// TestEmailSendOverTLS: submission with STARTTLS and with implicit TLS, AUTH PLAIN under
+// it, to a real SMTP server with a certificate of its own. The certificate is checked: one
+// no authority signed is refused (TEMPORARY: the settings, not the message, are wrong) unless
+// the operator sets insecureSkipVerify for a self-signed relay.
+func TestEmailSendOverTLS(t *testing.T) {
+	for _, mode := range []string{"starttls", "tls"} {
+		t.Run(mode, func(t *testing.T) {
+			sink := emailtest.StartTLS(t, mode == "tls")
+			sink.Username, sink.Password = "desk", "secret"
+			o := withSink(outgoing("pat@example.com", "Re: Order 17", "Hello Pat", "<p>Hello <b>Pat</b></p>"), sink)
+			o.Identity.Settings["tls"] = mode
+			o.Identity.Settings["username"], o.Identity.Settings["password"] = "desk", "secret"
+			_, err := email.New().Send(t.Context(), o)
+			if kind(err) != workspace.DeliveryTemporary || !strings.Contains(err.Error(), "certificate") {
+				t.Fatalf("an unknown certificate: %v, want a TEMPORARY certificate failure", err)
+			}
+			if n := len(sink.Mails()); n != 0 {
+				t.Fatalf("%d mails over an unverified connection", n)
+			}
+			o.Identity.Settings["insecureSkipVerify"] = "true"
+			if _, err := email.New().Send(t.Context(), o); err != nil {
+				t.Fatalf("send: %v", err)
+			}
+			mails := sink.Mails()
+			if len(mails) != 1 || !mails[0].TLS || mails[0].To[0] != "pat@example.com" {
+				t.Fatalf("sink got %+v", mails)
+			}
+		})
+	}
+	// Without TLS, a server that requires it refuses the message: AUTH is not offered in the clear.
+	sink := emailtest.StartTLS(t, false)
+	sink.Username, sink.Password = "desk", "secret"
+	o := withSink(outgoing("pat@example.com", "Re: Order 17", "Hello Pat", "<p>Hello</p>"), sink)
+	o.Identity.Settings["username"], o.Identity.Settings["password"] = "desk", "secret"
+	if _, err := email.New().Send(t.Context(), o); err == nil || len(sink.Mails()) != 0 {
+		t.Fatalf("sent in the clear to a server that requires TLS: %v", err)
+	}
+}

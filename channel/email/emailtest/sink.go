@@ -5,12 +5,20 @@ package emailtest
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"io"
+	"math/big"
 	"net"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
@@ -21,6 +29,8 @@ type Mail struct {
 	From string
 	To   []string
 	Raw  []byte
+	// TLS: it came over an encrypted connection.
+	TLS bool
 }
 
 // Sink is an SMTP server that keeps every message. Recipients whose local part starts with
@@ -37,6 +47,7 @@ type Sink struct {
 	fail     *smtp.SMTPError
 	server   *smtp.Server
 	notify   chan struct{}
+	tls      bool
 }
 
 // Start runs a sink on a free loopback port until the test ends.
@@ -51,14 +62,45 @@ func Start(t testing.TB) *Sink {
 }
 
 // Listen runs a sink on addr.
-func Listen(addr string) (*Sink, error) {
+func Listen(addr string) (*Sink, error) { return listen(addr, nil, false) }
+
+// StartTLS runs a sink on a free loopback port until the test ends that speaks TLS with a
+// certificate of its own for 127.0.0.1, made for the test: offered with STARTTLS, or from the
+// first byte when implicit (port 465's way). AUTH is then allowed only under TLS.
+func StartTLS(t testing.TB, implicit bool) *Sink {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "sink.test"},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}, MinVersion: tls.VersionTLS12}
+	s, err := listen("127.0.0.1:0", cfg, implicit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func listen(addr string, cfg *tls.Config, implicit bool) (*Sink, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	s := &Sink{Addr: ln.Addr().String(), notify: make(chan struct{}, 1)}
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &session{s: s}, nil }))
-	srv.Domain, srv.AllowInsecureAuth, srv.MaxMessageBytes = "sink.test", true, 64<<20
+	s := &Sink{Addr: ln.Addr().String(), notify: make(chan struct{}, 1), tls: cfg != nil}
+	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) { return &session{s: s, conn: c}, nil }))
+	srv.Domain, srv.AllowInsecureAuth, srv.MaxMessageBytes = "sink.test", cfg == nil, 64<<20
+	srv.TLSConfig = cfg
+	if implicit {
+		ln = tls.NewListener(ln, cfg)
+	}
 	s.server = srv
 	go func() { _ = srv.Serve(ln) }()
 	return s, nil
@@ -97,9 +139,12 @@ func (s *Sink) Port() string { _, p, _ := net.SplitHostPort(s.Addr); return p }
 
 type session struct {
 	s    *Sink
+	conn *smtp.Conn
 	from string
 	to   []string
 	auth bool
+	// secure: the message came over TLS.
+	secure bool
 }
 
 func (x *session) AuthMechanisms() []string { return []string{"PLAIN"} }
@@ -119,6 +164,10 @@ func (x *session) Logout() error { return nil }
 func (x *session) Mail(from string, _ *smtp.MailOptions) error {
 	if x.s.Username != "" && !x.auth {
 		return smtp.ErrAuthRequired
+	}
+	_, x.secure = x.conn.TLSConnectionState()
+	if x.s.tls && !x.secure {
+		return &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "must issue a STARTTLS command first"}
 	}
 	x.from = from
 	return nil
@@ -147,7 +196,7 @@ func (x *session) Data(r io.Reader) error {
 		return err
 	}
 	x.s.mu.Lock()
-	x.s.mails = append(x.s.mails, Mail{From: x.from, To: append([]string(nil), x.to...), Raw: b.Bytes()})
+	x.s.mails = append(x.s.mails, Mail{From: x.from, To: append([]string(nil), x.to...), Raw: b.Bytes(), TLS: x.secure})
 	x.s.mu.Unlock()
 	select {
 	case x.s.notify <- struct{}{}:
