@@ -267,6 +267,7 @@ func azRows() []azRow {
 		{op: "Subscription.transferResults", doc: `subscription { transferResults { outcome } }`, expect: agentFeeds},
 		{op: "Subscription.rtcSignals", doc: `subscription { rtcSignals { interactionId type } }`, expect: agentFeeds},
 		{op: "Subscription.deliveryUpdates", doc: `subscription { deliveryUpdates { id delivery } }`, expect: agentFeeds},
+		{op: "Subscription.deskEvents", doc: `subscription { deskEvents { offer { kind } interactionUpdate { id } deliveryUpdate { id } } }`, expect: agentFeeds},
 	}
 }
 

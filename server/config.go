@@ -172,7 +172,7 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.IntVar(&c.MaxComplexity, "max-complexity", envInt("AGENTDESK_MAX_COMPLEXITY", 5000), "highest complexity allowed in one operation (env AGENTDESK_MAX_COMPLEXITY)")
 	fs.IntVar(&c.MaxAliases, "max-aliases", envInt("AGENTDESK_MAX_ALIASES", 30), "most aliases allowed in one operation (env AGENTDESK_MAX_ALIASES)")
 	fs.IntVar(&c.MaxTokens, "max-tokens", envInt("AGENTDESK_MAX_TOKENS", 5000), "most lexical tokens in one query text (env AGENTDESK_MAX_TOKENS)")
-	fs.IntVar(&c.MaxFields, "max-fields", envInt("AGENTDESK_MAX_FIELDS", 800), "most fields one query selects, counting each fragment spread as the fields it expands to (env AGENTDESK_MAX_FIELDS)")
+	fs.IntVar(&c.MaxFields, "max-fields", envInt("AGENTDESK_MAX_FIELDS", 1200), "most fields one query selects, counting each fragment spread as the fields it expands to (env AGENTDESK_MAX_FIELDS)")
 	fs.IntVar(&c.MaxFragmentSpreads, "max-fragment-spreads", envInt("AGENTDESK_MAX_FRAGMENT_SPREADS", 250), "most fragment spreads (named or inline) in one query, counted as expanded (env AGENTDESK_MAX_FRAGMENT_SPREADS)")
 	fs.DurationVar(&c.SessionTTL, "session-ttl", time.Duration(envInt("AGENTDESK_SESSION_TTL_SECONDS", 12*3600))*time.Second, "lifetime of a login token (env AGENTDESK_SESSION_TTL_SECONDS, in seconds)")
 	fs.StringVar(&c.BlobURL, "blob-url", env("AGENTDESK_BLOB_URL", ""), "where attachments are stored: empty for the data folder, file:///path, or s3://bucket?endpoint=URL&region=R&use_path_style=true with AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (env AGENTDESK_BLOB_URL)")

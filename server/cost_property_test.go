@@ -389,9 +389,9 @@ func TestCost_WorstCaseAnonymous(t *testing.T) {
 		body   func(op string) []byte
 		reason string // "" when answered
 	}{
-		{"800 __typename", queryBody("query %s {" + strings.Repeat(" __typename", 800) + " }"), ""},
+		{"1,200 __typename", queryBody("query %s {" + strings.Repeat(" __typename", 1200) + " }"), ""},
 		{"28 x me { 27 x __typename }", queryBody("query %s {" + strings.Repeat(" me {"+strings.Repeat(" __typename", 27)+" }", 28) + " }"), ""},
-		{"a login beside 790 __typename", queryBody(`mutation %s { login(input: {username: "nobody", password: "x"}) { token }` + strings.Repeat(" __typename", 790) + " }"), ""},
+		{"a login beside 1,190 __typename", queryBody(`mutation %s { login(input: {username: "nobody", password: "x"}) { token }` + strings.Repeat(" __typename", 1190) + " }"), ""},
 		{"full introspection", queryBody(strings.Replace(string(introspection), "query IntrospectionQuery", "query %s", 1)), ""},
 		{"fragment bomb, 24 levels", queryBody(strings.Replace(fragmentBomb(24), "query", "query %s", 1)), "OPERATION_LIMIT_EXCEEDED"},
 		{"7,000 __typename", queryBody("query %s {" + strings.Repeat(" __typename", 7000) + " }"), "OPERATION_LIMIT_EXCEEDED"},
