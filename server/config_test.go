@@ -60,7 +60,7 @@ func TestParseConfigCostLimits(t *testing.T) {
 		t.Fatalf("cost limits from env and flags: %+v", c)
 	}
 	c, _ = ParseConfig(nil, func(string) string { return "" }, io.Discard)
-	if c.MaxTokens != 5000 || c.MaxFields != 800 || c.MaxFragmentSpreads != 250 || c.MaxDepth != 20 {
+	if c.MaxTokens != 5000 || c.MaxFields != 1200 || c.MaxFragmentSpreads != 250 || c.MaxDepth != 20 {
 		t.Fatalf("cost limit defaults: %+v", c)
 	}
 	// The parser reads a token limit of 0 as none.
