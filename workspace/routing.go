@@ -219,66 +219,108 @@ func (s *Service) routeArrival(ctx context.Context, ix *Interaction) error {
 
 // planRouters lets one pass at a time route a plan's queue on this node. A burst of arrivals
 // or completions would otherwise run as many passes at once, each racing the others for the
-// same agents, the ones idle longest; instead a step that finds a pass under way asks it
-// for one more and returns, and the pass routes its work too. Nodes still race one another,
-// which the guarded writes settle.
+// same agents, the ones idle longest; instead a step that finds a pass under way asks for one
+// more and waits for it to end, so that when the step returns its work has been routed, as
+// if it had routed it itself. Nodes still race one another, which the guarded writes settle.
 type planRouters struct {
 	mu sync.Mutex
-	// again holds the plans with a pass under way: true when a step asked for another.
-	again map[string]bool
+	by map[string]*planRouter
 }
 
-// enter reports whether the caller makes the plan's pass; if one is under way, it asks it
-// for another.
-func (r *planRouters) enter(planID string) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if _, running := r.again[planID]; running {
-		r.again[planID] = true
-		return false
-	}
-	if r.again == nil {
-		r.again = map[string]bool{}
-	}
-	r.again[planID] = false
-	return true
+// planRouter is the state of one plan's passes while one runs.
+type planRouter struct {
+	// again: a step asked for another pass; next closes when that pass has ended.
+	again bool
+	next  chan struct{}
 }
 
-// leave ends the caller's pass unless another was asked for meanwhile (and failed is false):
-// it reports whether to make that one.
-func (r *planRouters) leave(planID string, failed bool) bool {
+// enter reports whether the caller makes the plan's pass. If one is under way, it asks for
+// another and returns the channel that closes when that one has ended.
+func (r *planRouters) enter(planID string) (bool, <-chan struct{}) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.again[planID] && !failed {
-		r.again[planID] = false
-		return true
+	p := r.by[planID]
+	if p == nil {
+		if r.by == nil {
+			r.by = map[string]*planRouter{}
+		}
+		r.by[planID] = &planRouter{}
+		return true, nil
 	}
-	delete(r.again, planID)
-	return false
+	p.again = true
+	if p.next == nil {
+		p.next = make(chan struct{})
+	}
+	return false, p.next
 }
+
+// leave ends the caller's pass. When another was asked for (and this one did not fail), it
+// returns true and the channel to close once that pass has ended; otherwise the plan has no
+// pass under way, and whoever waited is released (after a failure the sweep routes again).
+func (r *planRouters) leave(planID string, failed bool) (bool, chan struct{}) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p := r.by[planID]
+	if p.again && !failed {
+		next := p.next
+		p.again, p.next = false, nil
+		return true, next
+	}
+	if p.next != nil {
+		close(p.next)
+	}
+	delete(r.by, planID)
+	return false, nil
+}
+
+// routingKey marks a context whose call chain is making passes, with the plans they route:
+// a step nested in a pass (an offer that ends at once) must not wait for that pass.
+type routingKey struct{}
 
 // routePlan offers the plan's queued interactions, oldest first, while agents have room, in
 // passes of which one at a time runs on this node (planRouters): when one is under way, it
-// makes one more pass for this caller, and routePlan returns at once. A pass reads the queue
-// first, which is empty most of the time; then, per channel of the queued work, the READY
-// agents with room on it who have been idle longest (readyFor), and again only after a
-// placement changed them, so a long queue with no room costs two reads. ready holds agents
-// read already; track, when set, is updated if the pass routes it. The pass outlives the
-// caller's cancellation: work it took on for others must not be dropped.
+// asks for one more and waits until that has run. A pass reads the queue first, which is
+// empty most of the time; then, per channel of the queued work, the READY agents with room on
+// it who have been idle longest (readyFor), and again only after a placement changed them,
+// so a long queue with no room costs two reads. ready holds agents read already; track, when
+// set, is updated to what routing made of it. The passes outlive the caller's cancellation:
+// work they took on for others must not be dropped.
 func (s *Service) routePlan(ctx context.Context, planID string, ready map[queueKey]*readySet, track *Interaction) error {
-	if !s.routers.enter(planID) {
+	within, _ := ctx.Value(routingKey{}).([]string)
+	run, wait := s.routers.enter(planID)
+	if !run {
+		if slices.Contains(within, planID) {
+			return nil // nested in this plan's pass, which asked for the next
+		}
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if track != nil {
+			fresh, err := s.Store.Interaction(ctx, track.ID)
+			if err != nil {
+				return err
+			}
+			*track = *fresh
+		}
 		return nil
 	}
-	ctx = context.WithoutCancel(ctx)
+	ctx = context.WithValue(context.WithoutCancel(ctx), routingKey{}, append(slices.Clone(within), planID))
+	var done chan struct{}
 	for {
 		if ready == nil {
 			ready = map[queueKey]*readySet{}
 		}
 		err := s.routeQueuedWith(ctx, planID, ready, track)
-		if !s.routers.leave(planID, err != nil) {
+		if done != nil {
+			close(done)
+		}
+		again, next := s.routers.leave(planID, err != nil)
+		if !again {
 			return err
 		}
-		ready, track = nil, nil
+		ready, track, done = nil, nil, next
 	}
 }
 
