@@ -8,5 +8,7 @@ export default defineConfig({
     include: ['src/**/*.test.{ts,tsx}'],
     setupFiles: ['src/test-setup.ts'],
     restoreMocks: true,
+    // One environment for all files; test-setup.ts empties what modules keep between tests.
+    isolate: false,
   },
 });

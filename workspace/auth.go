@@ -215,7 +215,7 @@ func (s *Service) Login(ctx context.Context, username, password string) (token s
 	a, err = s.Store.AgentByUsername(ctx, username)
 	if ErrorCode(err) == ENOTFOUND {
 		// Spend the same time as a real check so timing does not reveal usernames.
-		_ = checkPassword(dummyHash, password)
+		_ = checkPassword(s.dummyHash(), password)
 		return "", nil, nil, Errorf(EINVALIDCREDENTIALS, "wrong username or password")
 	} else if err != nil {
 		return "", nil, nil, err
@@ -344,5 +344,11 @@ func randomString(n int) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// dummyHash is compared against when the username is unknown.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("agentdesk"), bcrypt.DefaultCost)
+// dummyHash is compared against when the username is unknown: made once, at the cost of the
+// service's own hashes, so that an unknown name costs what a known one does.
+func (s *Service) dummyHash() []byte {
+	s.dummy.once.Do(func() {
+		s.dummy.hash, _ = bcrypt.GenerateFromPassword([]byte("agentdesk"), s.BcryptCost)
+	})
+	return s.dummy.hash
+}

@@ -99,7 +99,7 @@ func reserve(a *Agent, ix *Interaction, now time.Time) error {
 	case !hasRoom(a, ix.Channel):
 		return errNoRoom
 	}
-	a.Holds = append(a.Holds, Hold{InteractionID: ix.ID, Channel: ix.Channel, Since: now})
+	a.Holds = append(slices.Clip(a.Holds), Hold{InteractionID: ix.ID, Channel: ix.Channel, Since: now})
 	return nil
 }
 
@@ -109,8 +109,15 @@ func reserve(a *Agent, ix *Interaction, now time.Time) error {
 // errNoRoom or errHeld. Give ix to the agent only after it succeeds, and release the hold if
 // that then fails.
 func (s *Service) reserve(ctx context.Context, agentID string, ix *Interaction, rule func(*Agent) error) (*Agent, error) {
+	return s.reserveFrom(ctx, agentID, nil, ix, rule)
+}
+
+// reserveFrom is reserve starting from loaded, the agent's record as the caller read it
+// (routing's READY agents): the write is guarded by its version, so a record that changed
+// meanwhile costs a read and a second decision, and one that did not costs no read.
+func (s *Service) reserveFrom(ctx context.Context, agentID string, loaded *Agent, ix *Interaction, rule func(*Agent) error) (*Agent, error) {
 	now := s.Clock.Now()
-	return s.updateAgent(ctx, agentID, func(a *Agent) error {
+	return s.updateAgentFrom(ctx, agentID, loaded, func(a *Agent) error {
 		if rule != nil {
 			if err := rule(a); err != nil {
 				return err

@@ -93,7 +93,7 @@ func (s *Service) routeWith(ctx context.Context, ix *Interaction, ready *readySe
 		return false, err
 	}
 	for _, c := range cands {
-		placed, err := s.offerTo(ctx, c.ID, ix, plan)
+		placed, err := s.offerTo(ctx, c, ix, plan)
 		if err != nil || placed {
 			return placed, err
 		}
@@ -133,11 +133,11 @@ func (s *Service) readyFor(ctx context.Context, ix *Interaction) (*readySet, err
 	return &readySet{agents: agents, complete: true}, err
 }
 
-// offerTo reserves capacity on one agent and offers ix to them. It returns false when the
+// offerTo reserves capacity on one agent, from their record as routing read it, and offers ix to them. It returns false when the
 // agent can no longer take it, true when ix was offered (or someone else moved it on).
-func (s *Service) offerTo(ctx context.Context, agentID string, ix *Interaction, plan *Plan) (bool, error) {
+func (s *Service) offerTo(ctx context.Context, candidate *Agent, ix *Interaction, plan *Plan) (bool, error) {
 	now := s.Clock.Now()
-	a, err := s.reserve(ctx, agentID, ix, func(a *Agent) error {
+	a, err := s.reserveFrom(ctx, candidate.ID, candidate, ix, func(a *Agent) error {
 		if !eligible(a, ix) {
 			return errSkip
 		}

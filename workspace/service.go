@@ -1,6 +1,7 @@
 package workspace
 
 import (
+	"sync"
 	"time"
 )
 
@@ -53,6 +54,11 @@ type Service struct {
 	sessions sessionCache
 	// linkKey caches the file-link signing key.
 	linkKey linkKey
+	// dummy is the hash an unknown username's password is checked against (dummyHash).
+	dummy struct {
+		once sync.Once
+		hash []byte
+	}
 	// WebhookPolicy tunes webhook deliveries and the URLs allowed; Poster makes the deliveries
 	// and Resolver checks URLs' hosts (nil: hosts given by name are not resolved).
 	WebhookPolicy WebhookPolicy

@@ -92,7 +92,13 @@ func (s *Service) writeInteraction(ctx context.Context, old, ix *Interaction) er
 
 // updateAgent changes the stored agent through the write path, guarded by its version.
 func (s *Service) updateAgent(ctx context.Context, id string, change func(*Agent) error) (*Agent, error) {
-	old, a, err := guardedWrite(ctx, nil,
+	return s.updateAgentFrom(ctx, id, nil, change)
+}
+
+// updateAgentFrom is updateAgent starting from loaded, the agent's record as the caller read
+// it; nil reads it by id.
+func (s *Service) updateAgentFrom(ctx context.Context, id string, loaded *Agent, change func(*Agent) error) (*Agent, error) {
+	old, a, err := guardedWrite(ctx, loaded,
 		func(ctx context.Context) (*Agent, error) { return s.Store.Agent(ctx, id) },
 		change,
 		func(ctx context.Context, _, a *Agent) error { return s.Store.UpdateAgent(ctx, a) })

@@ -1,67 +1,156 @@
-// Package mongotest gives tests a MongoDB to talk to: an embedded FerretDB (v1.24, SQLite
-// handler) started in the test process, or the real MongoDB named by MONGODB_URI. Tests in
+// Package mongotest gives tests a MongoDB to talk to: FerretDB (v1.24, SQLite handler), which
+// the test starts as a child process on loopback, or the real MongoDB named by MONGODB_URI. Tests in
 // any package may import it.
 package mongotest
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
-	"log/slog"
 	"net/url"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/FerretDB/FerretDB/ferretdb"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
-// newMu serialises ferretdb.New, which writes package-level state (its version info).
-var newMu sync.Mutex
-
-// Start runs a new embedded FerretDB for t, stopped when t ends, and returns a URI naming
-// a fresh database on it. The URI sets maxPoolSize=1: FerretDB v1.24 does not apply a
-// conditional update atomically across connections, so every client must use one.
+// Start runs a new MongoDB test engine for t, stopped when t ends, and returns a URI naming
+// a fresh database on it. The engine (FerretDB v1.24, SQLite handler) runs as a child process
+// built from ./ferretdb without the race detector, so that a race-instrumented test binary
+// pays for its own code and not the fixture's. The URI sets maxPoolSize=1: FerretDB v1.24
+// does not apply a conditional update atomically across connections, so every client must
+// use one.
 func Start(t testing.TB) (uri string) {
 	t.Helper()
-	dir := t.TempDir()
-	newMu.Lock()
-	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
-		Logger:    slog.New(slog.DiscardHandler),
-		Handler:   "sqlite",
-		SQLiteURL: (&url.URL{Scheme: "file", Path: dir + "/"}).String(),
-	})
-	newMu.Unlock()
+	bin, err := engineBinary()
 	if err != nil {
-		t.Fatalf("mongotest: start FerretDB: %v", err)
+		t.Fatalf("mongotest: build the test engine: %v", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = f.Run(ctx)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-
-	u, err := url.Parse(f.MongoDBURI())
+	cmd := exec.Command(bin, "-dir", t.TempDir())
+	stdin, err := cmd.StdinPipe() // closing it stops the engine; so does this process dying
 	if err != nil {
-		t.Fatalf("mongotest: FerretDB URI: %v", err)
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr // the engine says why it stopped, if it does
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("mongotest: start the test engine: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = stdin.Close()
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	})
+	first, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("mongotest: the test engine did not start: %v", err)
+	}
+	u, err := url.Parse(strings.TrimSpace(first))
+	if err != nil {
+		t.Fatalf("mongotest: the test engine's URI %q: %v", first, err)
 	}
 	u.Path = "/" + databaseName()
 	u.RawQuery = "maxPoolSize=1"
 	uri = u.String()
 	waitReady(t, uri)
 	return uri
+}
+
+var engine struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// engineBinary builds ./ferretdb once per machine and Go toolchain, into the user's cache
+// folder under a name that changes with the module's dependencies, and returns its path.
+// Test binaries of several packages may build it at once: each writes its own file and
+// renames it into place.
+func engineBinary() (string, error) {
+	engine.once.Do(func() {
+		root, err := moduleRoot()
+		if err != nil {
+			engine.err = err
+			return
+		}
+		sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+		if err != nil {
+			engine.err = err
+			return
+		}
+		src, err := os.ReadFile(filepath.Join(root, "mongo", "mongotest", "ferretdb", "main.go"))
+		if err != nil {
+			engine.err = err
+			return
+		}
+		h := sha256.New()
+		for _, part := range [][]byte{[]byte(runtime.Version()), sum, src} {
+			h.Write(part)
+		}
+		cache, err := os.UserCacheDir()
+		if err != nil {
+			cache = os.TempDir()
+		}
+		dir := filepath.Join(cache, "agentdesk")
+		engine.path = filepath.Join(dir, "ferretdb-"+hex.EncodeToString(h.Sum(nil))[:16])
+		if _, err := os.Stat(engine.path); err == nil {
+			return
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			engine.err = err
+			return
+		}
+		tmp := fmt.Sprintf("%s.%d.tmp", engine.path, os.Getpid())
+		build := exec.Command("go", "build", "-o", tmp, "./mongo/mongotest/ferretdb")
+		build.Dir = root
+		build.Env = append(os.Environ(), "GOFLAGS=") // never -race, whatever the tests were given
+		if out, err := build.CombinedOutput(); err != nil {
+			engine.err = fmt.Errorf("go build ./mongo/mongotest/ferretdb: %v\n%s", err, out)
+			return
+		}
+		engine.err = os.Rename(tmp, engine.path)
+	})
+	return engine.path, engine.err
+}
+
+// moduleRoot finds the agentdesk module's folder from the working directory, which go test
+// sets to the package's folder.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && strings.Contains(string(b), "module github.com/agentdesk/agentdesk\n") {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("not inside the agentdesk module: the test engine is built from its source")
+		}
+		dir = parent
+	}
 }
 
 // URI returns the real MongoDB named by the environment variable MONGODB_URI with a fresh

@@ -11,6 +11,7 @@ import type { ComposerHandle } from '../interaction/Composer';
 import { RichTextEditor } from './RichTextEditor';
 import { htmlText, isEmptyHtml, replyHtml } from './signature';
 import './email.css';
+import { emailDrafts } from '../drafts';
 
 export const MySignatureQuery = graphql(`
   query MySignature {
@@ -37,9 +38,8 @@ const SendEmailMutation = graphql(`
 `);
 
 // What the agent wrote per interaction, without the signature: switching tabs or parking and
-// coming back finds it as it was, and the signature is never added twice (E2). Files are not
-// kept (S7).
-const drafts = new Map<string, string>();
+// coming back finds it as it was, and the signature is never added twice (E2; drafts.ts).
+const drafts = emailDrafts;
 
 /**
  * The email reply editor (E1, E2, C5): rich text (bold, italic, lists, links, pasted or

@@ -23,6 +23,7 @@ import { noTemplate, TemplatePicker, type TemplateChoice } from '../templates/Te
 import { parametersFor, templateProblem } from '../templates/template';
 import { useFreeTextOpen } from '../whatsapp/window';
 import type { EditFiles } from '../delivery/DeliveryMark';
+import { replyDrafts } from '../drafts';
 
 /** The server's default limit for one message. */
 export const MAX_MESSAGE_LENGTH = 4096;
@@ -48,9 +49,8 @@ const closedHint: Partial<Record<InteractionState, string>> = {
   PARKED: 'Parked: replies open again when the contact writes back.',
 };
 
-// Unsent replies per interaction, so switching between chats keeps what was typed. Attached
-// files are not kept: they are dropped when the agent switches (the seeds, S7).
-const drafts = new Map<string, string>();
+// Unsent replies per interaction, so switching between chats keeps what was typed (drafts.ts).
+const drafts = replyDrafts;
 
 /** What the transcript may ask of the reply box: a failed message's text back, to change it (E5). */
 export interface ComposerHandle {

@@ -1,21 +1,30 @@
 import { act, renderHook } from '@testing-library/react';
+import type { ReactNode } from 'react';
+import { CombinedError, Provider, type Client, type OperationResult } from 'urql';
 import { describe, expect, it, vi } from 'vitest';
-
-// A save that the test answers when it wants: the mutation's promise stays open until then.
-const pending: Array<(ok: boolean) => void> = [];
-const save = vi.fn(
-  () =>
-    new Promise((resolve) => {
-      pending.push((ok) => resolve(ok ? { data: { setNotes: { userErrors: [] } } } : { error: new Error('down') }));
-    }),
-);
-vi.mock('urql', () => ({ useMutation: () => [{ fetching: false }, save] }));
-
-const { useNotes } = await import('./useNotes');
+import { fromPromise } from 'wonka';
+import { useNotes } from './useNotes';
 
 describe('useNotes', () => {
   it('a flush waits for the save under way, so nothing that needs the notes saved runs beside it', async () => {
-    const { result } = renderHook(() => useNotes('ix-1', ''));
+    // A save that the test answers when it wants: the mutation's result stays open until then.
+    const pending: Array<(ok: boolean) => void> = [];
+    const executeMutation = vi.fn(() =>
+      fromPromise(
+        new Promise<Partial<OperationResult>>((resolve) => {
+          pending.push((ok) =>
+            resolve(
+              ok
+                ? { data: { setNotes: { userErrors: [] } } }
+                : { error: new CombinedError({ networkError: new Error('down') }) },
+            ),
+          );
+        }),
+      ),
+    );
+    const client = { executeMutation } as unknown as Client;
+    const wrapper = ({ children }: { children: ReactNode }) => <Provider value={client}>{children}</Provider>;
+    const { result } = renderHook(() => useNotes('ix-1', ''), { wrapper });
     act(() => result.current.setDraft('Customer sounded worried.'));
     let first!: Promise<boolean>;
     act(() => {
@@ -26,7 +35,7 @@ describe('useNotes', () => {
     await act(async () => {
       await Promise.resolve();
     });
-    expect(save).toHaveBeenCalledTimes(1);
+    expect(executeMutation).toHaveBeenCalledTimes(1);
     expect(second).toBe(false); // still waiting for the first save
     await act(async () => {
       pending.shift()?.(true);
@@ -34,6 +43,6 @@ describe('useNotes', () => {
       await flushed;
     });
     expect(second).toBe(true);
-    expect(save).toHaveBeenCalledTimes(1); // nothing more to save
+    expect(executeMutation).toHaveBeenCalledTimes(1); // nothing more to save
   });
 });
