@@ -29,12 +29,14 @@ func (s *Store) inTx(ctx context.Context, events []*workspace.ChangeEvent, write
 	if err != nil {
 		return err
 	}
+	x := &txStatements{tx: tx, p: s.write}
+	defer x.prepareUnkept(ctx) // deferred calls run last first: after the rollback below
 	defer tx.Rollback()
-	if err := write(tx); err != nil {
+	if err := write(x); err != nil {
 		return err
 	}
 	for _, e := range events {
-		res, err := tx.ExecContext(ctx, `INSERT INTO events (id, kind, at, interaction_id, message_id) VALUES (?,?,?,?,?)`,
+		res, err := x.ExecContext(ctx, `INSERT INTO events (id, kind, at, interaction_id, message_id) VALUES (?,?,?,?,?)`,
 			e.ID, e.Kind, millis(e.At), e.InteractionID, e.MessageID)
 		if err != nil {
 			return mapErr(err, "event "+e.ID)

@@ -84,3 +84,32 @@ func (p *pool) Close() error {
 	p.mu.Unlock()
 	return errors.Join(append(errs, p.DB.Close())...)
 }
+
+// txStatements runs a transaction's statements through the pool's kept statements, so a
+// write in a transaction is not parsed again each time either. A text not kept yet runs as
+// it is: preparing it would need a second connection of the write pool, whose one
+// connection the transaction holds; prepareUnkept keeps it once the transaction has ended.
+type txStatements struct {
+	tx     *sql.Tx
+	p      *pool
+	unkept []string
+}
+
+func (t *txStatements) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	t.p.mu.RLock()
+	st := t.p.stmts[query]
+	t.p.mu.RUnlock()
+	if st != nil {
+		return t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	t.unkept = append(t.unkept, query)
+	return t.tx.ExecContext(ctx, query, args...)
+}
+
+// prepareUnkept keeps the statements the transaction ran as they were; call it after the
+// transaction has ended.
+func (t *txStatements) prepareUnkept(ctx context.Context) {
+	for _, q := range t.unkept {
+		t.p.prepared(ctx, q)
+	}
+}

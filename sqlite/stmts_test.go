@@ -1,6 +1,8 @@
 package sqlite
 
 import (
+	"database/sql"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -45,5 +47,48 @@ func TestPoolKeepsStatements(t *testing.T) {
 	}
 	if _, err := s.read.QueryContext(t.Context(), `SELECT nothing FROM nowhere`); err == nil {
 		t.Fatal("a query that does not prepare ran")
+	}
+}
+
+// TestTransactionsUseKeptStatements: a statement a transaction runs is kept once the
+// transaction has ended (the write pool's one connection is free again), and the next
+// transaction runs the kept one; neither deadlocks on that connection, and a rolled-back
+// transaction writes nothing.
+func TestTransactionsUseKeptStatements(t *testing.T) {
+	s, err := Open(t.Context(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const q = `INSERT INTO schema_migrations (version) VALUES (?)`
+	kept := func() *sql.Stmt {
+		s.write.mu.RLock()
+		defer s.write.mu.RUnlock()
+		return s.write.stmts[q]
+	}
+	if kept() != nil {
+		t.Fatal("kept before it ran")
+	}
+	for i, commit := range []bool{true, true, false} {
+		want := errors.New("rolled back")
+		err := s.inTx(t.Context(), nil, func(x execer) error {
+			if _, err := x.ExecContext(t.Context(), q, 9000+i); err != nil {
+				return err
+			}
+			if !commit {
+				return want
+			}
+			return nil
+		})
+		if (commit && err != nil) || (!commit && err != want) {
+			t.Fatalf("transaction %d: %v", i, err)
+		}
+		if kept() == nil {
+			t.Fatalf("transaction %d: the statement was not kept", i)
+		}
+	}
+	var n int
+	if err := s.read.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM schema_migrations WHERE version >= 9000`).Scan(&n); err != nil || n != 2 {
+		t.Fatalf("%d rows written, want the two committed: %v", n, err)
 	}
 }
