@@ -19,6 +19,7 @@ import (
 
 	"github.com/agentdesk/agentdesk/sqlite"
 	"github.com/agentdesk/agentdesk/workspace"
+	"github.com/coder/websocket/wsjson"
 )
 
 // The memory an idle agent costs the server (issue 14 §4): the binary runs as a child
@@ -57,6 +58,9 @@ func BenchmarkIdleAgentSockets(b *testing.B) {
 	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-metrics-addr", "127.0.0.1:0", "-data", data, "-demo",
 		"-max-anonymous-sockets-per-ip", "0")
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	if v := os.Getenv("AGENTDESK_BENCH_GODEBUG"); v != "" { // e.g. memprofilerate=4096 for a finer heap profile
+		cmd.Env = append(cmd.Env, "GODEBUG="+v)
+	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		b.Fatal(err)
@@ -125,8 +129,14 @@ func BenchmarkIdleAgentSockets(b *testing.B) {
 		return processRSS(b, pid)
 	}
 	before := settle()
+	runtimeBefore := runtimeFigures(b, metrics)
+	profiles := os.Getenv("AGENTDESK_BENCH_PROFILES")
+	if profiles != "" {
+		saveProfiles(b, metrics, profiles, "before-", "heap", "goroutine")
+	}
 
 	conns := make([]*wsConn, n)
+	pongs := make([]chan struct{}, n)
 	work = make(chan int)
 	for range 16 {
 		wg.Go(func() {
@@ -134,6 +144,10 @@ func BenchmarkIdleAgentSockets(b *testing.B) {
 				w, err := dialDesk(ctx, base, tokens[i])
 				errs.set(err)
 				conns[i] = w
+				if w != nil {
+					pongs[i] = make(chan struct{}, 1)
+					go keepReading(ctx, w, pongs[i])
+				}
 			}
 		})
 	}
@@ -155,22 +169,35 @@ func BenchmarkIdleAgentSockets(b *testing.B) {
 		b.Fatal(err)
 	}
 	// Every subscription is registered once a request on each socket's heels is answered:
-	// a ping after the five subscribes comes back after the server read them.
-	for _, w := range conns {
-		if err := w.ping(ctx); err != nil {
+	// a ping after the subscribes comes back after the server read them.
+	for i, w := range conns {
+		if err := w.send(ctx, map[string]string{"type": "ping"}); err != nil {
 			b.Fatal(err)
+		}
+		select {
+		case <-pongs[i]:
+		case <-time.After(30 * time.Second):
+			b.Fatalf("socket %d: no pong", i)
 		}
 	}
 	after := settle()
-	if dir := os.Getenv("AGENTDESK_BENCH_PROFILES"); dir != "" {
-		saveProfiles(b, metrics, dir, "heap", "goroutine")
+	runtimeAfter := runtimeFigures(b, metrics)
+	if profiles != "" {
+		saveProfiles(b, metrics, profiles, "", "heap", "goroutine")
+		fmt.Fprintf(os.Stdout, "\nprofiles in %s (go tool pprof -sample_index=inuse_space -diff_base %[1]s/before-heap.pb.gz %[1]s/heap.pb.gz)\n", profiles)
 	}
 	per := float64(after-before) / float64(n)
+	perSocket := func(name string) float64 { return (runtimeAfter[name] - runtimeBefore[name]) / float64(n) }
 	w := os.Stdout
 	fmt.Fprintf(w, "\nidle agent sockets: %d, each with the desk's %d subscriptions (opened in %s)\n", n, len(deskSubscriptions), opened.Round(time.Millisecond))
 	fmt.Fprintf(w, "  server RSS before the sockets  %8d KiB\n", before)
 	fmt.Fprintf(w, "  server RSS with them           %8d KiB\n", after)
 	fmt.Fprintf(w, "  per connected agent            %8.1f KiB (aim: at most 64 KiB, %d sockets in at most 500 MB)\n", per, n)
+	fmt.Fprintf(w, "    goroutines                   %8.2f\n", perSocket("go_goroutines"))
+	fmt.Fprintf(w, "    goroutine stacks             %8.1f KiB\n", perSocket("go_memstats_stack_inuse_bytes")/1024)
+	fmt.Fprintf(w, "    heap in use                  %8.1f KiB (objects %.1f KiB)\n", perSocket("go_memstats_heap_inuse_bytes")/1024, perSocket("go_memstats_heap_alloc_bytes")/1024)
+	fmt.Fprintf(w, "    heap free, not yet returned  %8.1f KiB\n", (perSocket("go_memstats_heap_idle_bytes")-perSocket("go_memstats_heap_released_bytes"))/1024)
+	b.ReportMetric(perSocket("go_goroutines"), "goroutines/socket")
 	b.ReportMetric(per, "KiB/socket")
 	runtime.KeepAlive(conns)
 }
@@ -189,6 +216,25 @@ func dialDesk(ctx context.Context, base, token string) (*wsConn, error) {
 		}
 	}
 	return w, nil
+}
+
+// keepReading reads an idle desk's socket until it closes, as the SPA's browser does: that
+// answers the server's protocol pings (the client library answers them only while reading),
+// without which the server rightly drops the socket as a dead peer within two ping
+// intervals. A graphql-transport-ws pong goes to pongs.
+func keepReading(ctx context.Context, w *wsConn, pongs chan<- struct{}) {
+	for {
+		var msg wsMessage
+		if err := wsjson.Read(ctx, w.conn, &msg); err != nil {
+			return
+		}
+		if msg.Type == "pong" {
+			select {
+			case pongs <- struct{}{}:
+			default:
+			}
+		}
+	}
 }
 
 // seedAgents creates the demo data and n agents of the Sales plan in a data folder, before
@@ -236,8 +282,32 @@ func processRSS(b *testing.B, pid int) int {
 	return 0
 }
 
-// saveProfiles saves the server's named pprof profiles into dir, for go tool pprof.
-func saveProfiles(b *testing.B, metrics, dir string, names ...string) {
+// runtimeFigures reads the server's Go runtime gauges (goroutines, stack and heap bytes)
+// from its Prometheus metrics.
+func runtimeFigures(b *testing.B, metrics string) map[string]float64 {
+	res, err := http.Get(metrics + "/metrics")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer res.Body.Close()
+	out := map[string]float64{}
+	lines := bufio.NewScanner(res.Body)
+	for lines.Scan() {
+		name, value, ok := strings.Cut(lines.Text(), " ")
+		switch name {
+		case "go_goroutines", "go_memstats_stack_inuse_bytes", "go_memstats_heap_inuse_bytes", "go_memstats_heap_alloc_bytes",
+			"go_memstats_heap_idle_bytes", "go_memstats_heap_released_bytes":
+			if f, err := strconv.ParseFloat(value, 64); ok && err == nil {
+				out[name] = f
+			}
+		}
+	}
+	return out
+}
+
+// saveProfiles saves the server's named pprof profiles into dir, as prefix+name.pb.gz, for
+// go tool pprof.
+func saveProfiles(b *testing.B, metrics, dir, prefix string, names ...string) {
 	for _, name := range names {
 		res, err := http.Get(metrics + "/debug/pprof/" + name)
 		if err != nil {
@@ -248,7 +318,7 @@ func saveProfiles(b *testing.B, metrics, dir string, names ...string) {
 		if err != nil || res.StatusCode != http.StatusOK {
 			b.Fatalf("profile %s: %d %v", name, res.StatusCode, err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, name+".pb.gz"), raw, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, prefix+name+".pb.gz"), raw, 0o644); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -45,7 +45,7 @@ func (m *Main) graphqlHandler() *handler.Server {
 
 	// SSE before POST: both accept a POST with a JSON body; SSE also wants text/event-stream.
 	srv.AddTransport(transport.SSE{KeepAlivePingInterval: 15 * time.Second})
-	srv.AddTransport(transport.Websocket{
+	srv.AddTransport(&websocketTransport{m: m, Websocket: transport.Websocket{
 		// Protocol-level pings drop dead or non-reading peers of either subprotocol, so
 		// graphql-transport-ws's own ping/pong is not needed for that.
 		Implementation: socketImplementation{
@@ -55,7 +55,7 @@ func (m *Main) graphqlHandler() *handler.Server {
 		InitFunc:              m.websocketInit,
 		InitTimeout:           10 * time.Second,
 		KeepAlivePingInterval: 15 * time.Second, // legacy graphql-ws "ka" frames, which its clients expect
-	})
+	}})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})

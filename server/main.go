@@ -73,9 +73,12 @@ type Main struct {
 	metrics  *metrics
 	// anonymous counts unauthenticated websockets per client address.
 	anonymous *anonymousSockets
-	stop      context.CancelFunc
-	done      chan struct{}
-	running   sync.WaitGroup
+	// base is every request's context: websockets served on their own goroutine
+	// (websocketTransport) end with it too.
+	base    context.Context
+	stop    context.CancelFunc
+	done    chan struct{}
+	running sync.WaitGroup
 
 	// smtp is the inbound SMTP listener (-smtp-addr); nil without one.
 	smtp         *email.Listener
@@ -230,7 +233,7 @@ func (m *Main) Run(ctx context.Context) error {
 	// Every request context derives from bg, so Close ends open subscriptions (SSE streams,
 	// websockets) at once; Shutdown alone would wait for them until its timeout.
 	bg, stop := context.WithCancel(context.Background())
-	m.stop, m.done = stop, make(chan struct{})
+	m.base, m.stop, m.done = bg, stop, make(chan struct{})
 	m.http = &http.Server{
 		Handler:           m.routes(),
 		ReadHeaderTimeout: 10 * time.Second,

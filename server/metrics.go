@@ -121,30 +121,44 @@ func newMetrics(store workspace.Store) *metrics {
 // operation name.
 func (m *metrics) aroundOperations(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	oc := graphql.GetOperationContext(ctx)
-	kind, field := "unknown", "unknown"
+	op := &operationMetrics{m: m, kind: "unknown", field: "unknown"}
 	if oc.Operation != nil {
-		kind = string(oc.Operation.Operation)
+		op.kind = string(oc.Operation.Operation)
 		for _, f := range graphql.CollectFields(oc, oc.Operation.SelectionSet, nil) {
-			field = f.Name
+			op.field = f.Name
 			break
 		}
 	}
-	start := time.Now()
+	op.start = time.Now()
 	handler := next(ctx)
-	first := true
+	// A subscription's goroutine waits for its next event inside this function for the
+	// socket's life, so its frame stays small: the counting is in a method of its own.
 	return func(ctx context.Context) *graphql.Response {
 		resp := handler(ctx)
-		if first {
-			first = false
-			m.latency.WithLabelValues(kind, field).Observe(time.Since(start).Seconds())
-			outcome := "ok"
-			if resp != nil && len(resp.Errors) > 0 {
-				outcome = "error"
-			}
-			m.operations.WithLabelValues(kind, field, outcome).Inc()
+		if !op.answered {
+			op.count(resp)
 		}
 		return resp
 	}
+}
+
+// operationMetrics is what aroundOperations counts of one operation.
+type operationMetrics struct {
+	m           *metrics
+	kind, field string
+	start       time.Time
+	answered    bool
+}
+
+// count counts the operation and its time to its first response.
+func (op *operationMetrics) count(resp *graphql.Response) {
+	op.answered = true
+	op.m.latency.WithLabelValues(op.kind, op.field).Observe(time.Since(op.start).Seconds())
+	outcome := "ok"
+	if resp != nil && len(resp.Errors) > 0 {
+		outcome = "error"
+	}
+	op.m.operations.WithLabelValues(op.kind, op.field, outcome).Inc()
 }
 
 // sampleStore pings the database every interval so the round-trip histogram stays current.

@@ -1,12 +1,16 @@
 package server
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"sync"
@@ -41,6 +45,30 @@ type socket struct {
 	answering int
 	// end cancels the connection's context, which makes gqlgen close the socket.
 	end context.CancelFunc
+	// upgraded, when websocketTransport serves the socket, is closed once the connection is
+	// a websocket: from then on the goroutine serving it owns it (detached).
+	upgraded chan struct{}
+	detached bool
+	// conn is the accepted websocket, to close if serving it panics.
+	conn *wsConn
+}
+
+// accepted records that the connection is now a websocket, and lets the goroutine that
+// waits for the upgrade return if the socket is served on a goroutine of its own.
+func (s *socket) accepted(c *wsConn) {
+	s.mu.Lock()
+	s.conn = c
+	if s.upgraded != nil {
+		s.detached = true
+		close(s.upgraded)
+	}
+	s.mu.Unlock()
+}
+
+func (s *socket) isDetached() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.detached
 }
 
 type socketKey struct{}
@@ -126,9 +154,10 @@ func (a *anonymousSockets) release(ip string) {
 	}
 }
 
-// trackWebsockets gives each websocket its record, keeps the open-websocket gauge (gqlgen
-// serves a websocket for its whole life inside ServeHTTP) and refuses an address that
-// already holds its share of unauthenticated sockets with 429.
+// trackWebsockets gives each websocket its record, keeps the open-websocket gauge and
+// refuses an address that already holds its share of unauthenticated sockets with 429. A
+// socket that websocketTransport serves on a goroutine of its own is released there, when
+// it closes; any other request is released here, when its handler returns.
 func (m *Main) trackWebsockets(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !isWebsocket(r) {
@@ -142,20 +171,29 @@ func (m *Main) trackWebsockets(next http.Handler) http.Handler {
 			return
 		}
 		s := &socket{ip: ip, anonymous: true}
-		defer func() {
-			s.mu.Lock()
-			if s.anonymous {
-				m.anonymous.release(ip)
-			}
-			if s.end != nil {
-				s.end()
-			}
-			s.mu.Unlock()
-		}()
 		m.metrics.websockets.Inc()
-		defer m.metrics.websockets.Dec()
+		defer func() {
+			if !s.isDetached() {
+				m.releaseSocket(s)
+			}
+		}()
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), socketKey{}, s)))
 	})
+}
+
+// releaseSocket gives back what a websocket held once it is over: its slot in the
+// anonymous pool, its credential's watches, its place in the gauge.
+func (m *Main) releaseSocket(s *socket) {
+	s.mu.Lock()
+	if s.anonymous {
+		s.anonymous = false
+		m.anonymous.release(s.ip)
+	}
+	if s.end != nil {
+		s.end()
+	}
+	s.mu.Unlock()
+	m.metrics.websockets.Dec()
 }
 
 // websocketInit resolves the socket's principal from the connection_init payload. A
@@ -252,6 +290,92 @@ func (m *Main) reauthenticate(ctx context.Context, next graphql.OperationHandler
 	return next(workspace.WithPrincipal(ctx, p))
 }
 
+// websocketTransport is gqlgen's websocket transport, served on a goroutine of its own
+// once the connection is hijacked, so that net/http's goroutine for the request returns.
+// Otherwise that goroutine would stay parked, for the socket's life, under the whole
+// middleware chain, its stack twice what the socket's read loop needs, and with it
+// net/http's state for the request: its connection record, read and write buffers,
+// response and request (issue 14 §4: an idle agent's socket costs at most 64 KiB).
+type websocketTransport struct {
+	transport.Websocket
+	m *Main
+}
+
+var _ graphql.Transport = (*websocketTransport)(nil)
+
+func (t *websocketTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	s := socketFrom(r.Context())
+	if s == nil || t.m.base == nil { // not through trackWebsockets, or not under Run
+		t.Websocket.Do(w, r, exec)
+		return
+	}
+	// The request's context ends when net/http's goroutine returns; the socket's keeps its
+	// values and ends with the server instead (as every request's does).
+	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+	hw := &handedOver{ResponseWriter: w}
+	d := &detachedSocket{t: t, w: hw, r: r.WithContext(ctx), exec: exec, s: s, done: make(chan struct{}), cancel: cancel}
+	d.stop = context.AfterFunc(t.m.base, cancel)
+	s.mu.Lock()
+	s.upgraded = make(chan struct{})
+	s.mu.Unlock()
+	go d.serve()
+	select {
+	case <-s.upgraded:
+		// Served on d's goroutine from now on, which no longer uses w or r: let go of
+		// net/http's response, and with it the connection's buffers and request.
+		hw.ResponseWriter, d.r = nil, nil
+	case <-d.done: // refused before the upgrade: answered on w
+	}
+}
+
+// handedOver is the response of a request whose goroutine returns once its connection
+// is a websocket: it then lets go of net/http's response.
+type handedOver struct{ http.ResponseWriter }
+
+func (h *handedOver) Unwrap() http.ResponseWriter { return h.ResponseWriter }
+
+// detachedSocket is a websocket served on its own goroutine.
+type detachedSocket struct {
+	t      *websocketTransport
+	w      http.ResponseWriter
+	r      *http.Request
+	exec   graphql.GraphExecutor
+	s      *socket
+	done   chan struct{}
+	cancel context.CancelFunc
+	stop   func() bool
+}
+
+// serve runs the transport and releases the socket after it. Its frame is the bottom of
+// the stack every idle socket's read loop keeps, so it holds nothing else.
+func (d *detachedSocket) serve() {
+	defer d.finish()
+	d.t.Websocket.Do(d.w, d.r, d.exec)
+}
+
+func (d *detachedSocket) finish() {
+	d.stop()
+	d.cancel()
+	if err := recover(); err != nil {
+		// What gqlgen's handler would do for a panic on net/http's goroutine, which
+		// is not this one: log it; answer the request if it is not yet a websocket.
+		slog.Error("websocket: panic", "err", err, "stack", string(debug.Stack()))
+		d.s.mu.Lock()
+		conn, detached := d.s.conn, d.s.detached
+		d.s.mu.Unlock()
+		if conn != nil {
+			_ = conn.Close()
+		}
+		if !detached {
+			d.w.WriteHeader(http.StatusInternalServerError)
+		}
+	}
+	if d.s.isDetached() {
+		d.t.m.releaseSocket(d.s)
+	}
+	close(d.done)
+}
+
 // socketImplementation accepts websockets with coder/websocket, like gqlgen's own adapter,
 // plus two things that adapter cannot do: a protocol-level ping that every client answers
 // (browsers and libraries do it below the application), so a peer that stops reading is
@@ -278,15 +402,71 @@ func (si socketImplementation) Accept(w http.ResponseWriter, r *http.Request, op
 			opts.Subprotocols = append(opts.Subprotocols, p)
 		}
 	}
-	conn, err := coderws.Accept(w, r, &opts)
+	hj := &smallBuffers{ResponseWriter: w}
+	conn, err := coderws.Accept(hj, r, &opts)
 	if err != nil {
 		return nil, err
 	}
+	hj.accepted()
+	// gqlgen keeps the upgrade request's headers for the socket's life, to hand each
+	// operation (OperationContext.Headers); nothing here reads them, and a socket's
+	// credential comes from connection_init. Drop them rather than keep a kilobyte per
+	// agent (the request is gqlgen's to read, and websocketTransport's own copy).
+	r.Header = nil
 	c := &wsConn{conn: conn, socket: socketFrom(r.Context()), done: make(chan struct{})}
 	if si.pingEvery > 0 {
 		c.keepAlive(si.pingEvery)
 	}
+	if c.socket != nil {
+		c.socket.accepted(c)
+	}
 	return c, nil
+}
+
+// Read and write buffers of an accepted websocket. net/http's are 4 KiB each and stay for
+// the socket's life, mostly idle; these cover the frames an agent's socket exchanges (a
+// subscribe, a ping, an event) in one system call, and longer frames take a second one.
+const (
+	socketReadBuffer  = 512
+	socketWriteBuffer = 512
+)
+
+// smallBuffers hands coder/websocket the hijacked connection with buffers of
+// socketReadBuffer and socketWriteBuffer bytes instead of net/http's; bytes the client sent
+// after its upgrade request, already in net/http's buffer, are carried over.
+type smallBuffers struct {
+	http.ResponseWriter
+	conn  net.Conn
+	br    *bufio.Reader
+	early bool
+}
+
+func (b *smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := http.NewResponseController(b.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := brw.Writer.Flush(); err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	b.conn, b.br = conn, bufio.NewReaderSize(conn, socketReadBuffer)
+	if n := brw.Reader.Buffered(); n > 0 {
+		early, _ := brw.Reader.Peek(n)
+		b.br = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(bytes.Clone(early)), conn), max(n, socketReadBuffer))
+		_, _ = b.br.Peek(n) // buffered again: coder/websocket carries them over
+		b.early = true
+	}
+	return conn, bufio.NewReadWriter(b.br, bufio.NewWriterSize(conn, socketWriteBuffer)), nil
+}
+
+// accepted undoes what coder/websocket's Accept does for bytes sent early, when there were
+// none: it reads through an io.MultiReader of those bytes and the connection, one frame
+// more on the stack of every socket's read loop.
+func (b *smallBuffers) accepted() {
+	if b.br != nil && !b.early && b.br.Buffered() == 0 {
+		b.br.Reset(b.conn)
+	}
 }
 
 // wsConn is one accepted websocket as gqlgen's transport uses it.
@@ -342,15 +522,28 @@ func (c *wsConn) finish() {
 	})
 }
 
+// NextReader reads the next message whole. gqlgen's read loop waits for it here all the
+// socket's idle life, so it keeps a small frame: coder/websocket's Read is Reader and
+// io.ReadAll, and the error's translation is in a function of its own.
 func (c *wsConn) NextReader() (int, io.Reader, error) {
-	typ, data, err := c.conn.Read(context.Background())
+	typ, r, err := c.conn.Reader(context.Background())
 	if err != nil {
-		if s := coderws.CloseStatus(err); s == coderws.StatusNormalClosure || s == coderws.StatusGoingAway {
-			return int(typ), nil, transport.ErrWebsocketClosed
-		}
-		return int(typ), nil, err
+		return int(typ), nil, readError(err)
+	}
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return int(typ), nil, readError(err)
 	}
 	return int(typ), bytes.NewReader(data), nil
+}
+
+// readError is what NextReader returns for a failed read: ErrWebsocketClosed when the
+// peer closed the socket normally.
+func readError(err error) error {
+	if s := coderws.CloseStatus(err); s == coderws.StatusNormalClosure || s == coderws.StatusGoingAway {
+		return transport.ErrWebsocketClosed
+	}
+	return err
 }
 
 func (c *wsConn) WriteJSON(v any) error {

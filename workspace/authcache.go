@@ -34,6 +34,9 @@ type sessionCache struct {
 	// keeps its result only if neither moved while it ran.
 	revoked uint64
 	agents  map[string]uint64
+	// now is the service's clock; sweeping, that a sweep is due (see sweep).
+	now      func() time.Time
+	sweeping bool
 }
 
 type cachedSession struct {
@@ -51,6 +54,7 @@ func (s *Service) sessionCacheReady() bool {
 	c.once.Do(func() {
 		c.entries, c.byTopic, c.agents = map[string]*cachedSession{}, map[string]string{}, map[string]uint64{}
 		c.byAgent = map[string]map[string]struct{}{}
+		c.now = s.Clock.Now
 		s.Hub.WatchAll(context.Background(), c.observe)
 	})
 	return true
@@ -145,4 +149,27 @@ func (c *sessionCache) put(hash string, sess *Session, a *Agent, revoked, change
 		c.byAgent[a.ID] = map[string]struct{}{}
 	}
 	c.byAgent[a.ID][hash] = struct{}{}
+	if !c.sweeping {
+		c.sweeping = true
+		time.AfterFunc(sessionCacheTTL, c.sweep)
+	}
+}
+
+// sweep drops the entries that have expired, every sessionCacheTTL while any is kept: an
+// entry serves requests for sessionCacheTTL only, and every connected agent's session
+// would otherwise stay in memory as long as the node runs (issue 14 §4).
+func (c *sessionCache) sweep() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.now()
+	for hash, x := range c.entries {
+		if now.Sub(x.at) >= sessionCacheTTL || now.Before(x.at) {
+			c.drop(hash)
+		}
+	}
+	if len(c.entries) == 0 {
+		c.sweeping = false
+		return
+	}
+	time.AfterFunc(sessionCacheTTL, c.sweep)
 }

@@ -118,3 +118,53 @@ func TestSessionCache(t *testing.T) {
 		t.Fatalf("after disabling: %v, want UNAUTHENTICATED", err)
 	}
 }
+
+// TestSessionCacheLetsGoOfExpiredSessions (issue 14 §4): a session is served from memory
+// for the TTL only, so once it has run out the node does not keep it, though its agent
+// makes no further request (an idle agent's socket authenticated once).
+func TestSessionCacheLetsGoOfExpiredSessions(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	var tokens []string
+	for _, name := range []string{"alice", "bob"} {
+		token, _, _, err := e.s.Login(ctx, name, "demo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokens = append(tokens, token)
+	}
+	if _, err := e.s.Authenticate(ctx, tokens[0]); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(time.Second)
+	if _, err := e.s.Authenticate(ctx, tokens[1]); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.s.CachedSessions(); n != 2 {
+		t.Fatalf("%d sessions cached, want 2", n)
+	}
+	e.s.SweepSessions() // both fresh
+	if n := e.s.CachedSessions(); n != 2 {
+		t.Fatalf("a sweep within the TTL left %d of 2 sessions", n)
+	}
+	e.clock.Advance(1500 * time.Millisecond) // alice's has run out, bob's has not
+	e.s.SweepSessions()
+	if n := e.s.CachedSessions(); n != 1 {
+		t.Fatalf("%d sessions cached after alice's expired, want 1", n)
+	}
+	e.clock.Advance(time.Second)
+	e.s.SweepSessions()
+	if n := e.s.CachedSessions(); n != 0 {
+		t.Fatalf("%d sessions cached after both expired", n)
+	}
+	// Nobody needs to call for it: keeping a session arms the sweep.
+	if _, err := e.s.Authenticate(ctx, tokens[0]); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(3 * time.Second)
+	for deadline := time.Now().Add(10 * time.Second); e.s.CachedSessions() != 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("an expired session is still kept 10 s later")
+		}
+	}
+}

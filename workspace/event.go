@@ -314,24 +314,33 @@ type Publisher interface {
 // channel; publishing never blocks: a subscriber whose buffer is full is dropped and its
 // channel closed, so its stream ends and the client re-subscribes and re-queries rather
 // than silently missing an event.
+//
+// Most topics are one agent's or one interaction's, with a subscriber or two, and every
+// connected agent holds a few of them for hours: each topic keeps a plain list, and each
+// subscription or watch, however many topics it spans, one entry per topic and one
+// context.AfterFunc (issue 14 §4).
 type Hub struct {
 	buffer int
 
 	mu       sync.Mutex
-	subs     map[string]map[*subscriber]struct{}
-	watchers map[string]map[*watcher]struct{}
+	subs     map[string][]*subscriber
+	watchers map[string][]*watcher
 }
 
-// watcher is a callback on a topic; see Watch.
-type watcher struct{ fn func(Event) }
+// watcher is a callback on its topics; see Watch.
+type watcher struct {
+	fn     func(Event)
+	topics []string
+}
 
-// subscriber is one subscription: offer hands it an event without blocking, false when
-// its buffer is full; end closes its channel. Both run under the hub's lock, or after the
-// subscriber left the hub, so a send never meets a closed channel.
+// subscriber is one subscription to its topics: offer hands it an event without blocking,
+// false when its buffer is full; end closes its channel. offer runs under the hub's lock
+// and end after the subscriber left every topic, so a send never meets a closed channel.
 type subscriber struct {
-	offer func(Event) bool
-	end   func()
-	once  sync.Once
+	offer  func(Event) bool
+	end    func()
+	once   sync.Once
+	topics []string
 }
 
 func (s *subscriber) close() { s.once.Do(s.end) }
@@ -341,14 +350,15 @@ func NewHub(buffer int) *Hub {
 	if buffer < 1 {
 		buffer = 1
 	}
-	return &Hub{buffer: buffer, subs: map[string]map[*subscriber]struct{}{}, watchers: map[string]map[*watcher]struct{}{}}
+	return &Hub{buffer: buffer, subs: map[string][]*subscriber{}, watchers: map[string][]*watcher{}}
 }
 
 // Subscribe returns a channel of the topic's events. The channel is closed when ctx ends or
 // when the subscriber falls a whole buffer behind.
 func (h *Hub) Subscribe(ctx context.Context, topic string) <-chan Event {
 	ch := make(chan Event, h.buffer)
-	h.add(ctx, topic, &subscriber{
+	h.add(ctx, &subscriber{
+		topics: []string{topic},
 		offer: func(e Event) bool {
 			select {
 			case ch <- e:
@@ -370,7 +380,8 @@ func (h *Hub) Subscribe(ctx context.Context, topic string) <-chan Event {
 // when ctx ends or the follower falls a whole buffer behind.
 func Follow[P Payload, T any](ctx context.Context, h *Hub, topic string, pick func(P) *T) <-chan *T {
 	ch := make(chan *T, h.buffer)
-	h.add(ctx, topic, &subscriber{
+	h.add(ctx, &subscriber{
+		topics: []string{topic},
 		offer: func(e Event) bool {
 			p, ok := e.Payload.(P)
 			if !ok {
@@ -399,54 +410,42 @@ func Follow[P Payload, T any](ctx context.Context, h *Hub, topic string, pick fu
 // follower falls a whole buffer behind on any of the topics.
 func FollowTopics[T any](ctx context.Context, h *Hub, topics []string, pick func(Event) *T) <-chan *T {
 	ch := make(chan *T, h.buffer)
-	ctx, cancel := context.WithCancel(ctx)
-	closed := false // under h.mu: each topic offers under the lock, and the end takes it
-	end := sync.OnceFunc(func() {
-		h.mu.Lock()
-		closed = true
-		close(ch)
-		h.mu.Unlock()
-		cancel() // the other topics let go of the follower too
+	h.add(ctx, &subscriber{
+		topics: topics,
+		offer: func(e Event) bool {
+			v := pick(e)
+			if v == nil {
+				return true
+			}
+			select {
+			case ch <- v:
+				return true
+			default:
+				return false
+			}
+		},
+		end: func() { close(ch) },
 	})
-	for _, topic := range topics {
-		h.add(ctx, topic, &subscriber{
-			offer: func(e Event) bool {
-				if closed {
-					return true
-				}
-				v := pick(e)
-				if v == nil {
-					return true
-				}
-				select {
-				case ch <- v:
-					return true
-				default:
-					return false
-				}
-			},
-			end: end,
-		})
-	}
 	return ch
 }
 
-// add registers a subscriber on topic until ctx ends.
-func (h *Hub) add(ctx context.Context, topic string, s *subscriber) {
+// add registers a subscriber on its topics until ctx ends.
+func (h *Hub) add(ctx context.Context, s *subscriber) {
 	h.mu.Lock()
-	if h.subs[topic] == nil {
-		h.subs[topic] = map[*subscriber]struct{}{}
+	for _, topic := range s.topics {
+		h.subs[topic] = append(h.subs[topic], s)
 	}
-	h.subs[topic][s] = struct{}{}
 	h.mu.Unlock()
-	context.AfterFunc(ctx, func() { h.remove(topic, s) })
+	context.AfterFunc(ctx, func() { h.remove(s) })
 }
 
-func (h *Hub) remove(topic string, s *subscriber) {
+// remove takes a subscriber off all its topics, then ends it. It may run more than once.
+func (h *Hub) remove(s *subscriber) {
 	h.mu.Lock()
-	if set := h.subs[topic]; set != nil {
-		delete(set, s)
-		if len(set) == 0 {
+	for _, topic := range s.topics {
+		if list := without(h.subs[topic], s); len(list) > 0 {
+			h.subs[topic] = list
+		} else {
 			delete(h.subs, topic)
 		}
 	}
@@ -454,28 +453,56 @@ func (h *Hub) remove(topic string, s *subscriber) {
 	s.close()
 }
 
+// without removes x from list, in place (the order of the rest changes).
+func without[X comparable](list []X, x X) []X {
+	for i, y := range list {
+		if y == x {
+			last := len(list) - 1
+			list[i] = list[last]
+			var zero X
+			list[last] = zero
+			return list[:last]
+		}
+	}
+	return list
+}
+
 // Watch calls fn with each event published on topic until ctx ends. fn runs on the
 // publisher's goroutine, after the hub's lock is released, so it must return at once (close
 // something, cancel a context). A watcher holds no goroutine and no buffer: the right shape
 // for a watch every websocket keeps for its whole life.
 func (h *Hub) Watch(ctx context.Context, topic string, fn func(Event)) {
-	w := &watcher{fn: fn}
+	h.WatchTopics(ctx, []string{topic}, fn)
+}
+
+// WatchTopics is Watch for each event of any of several topics.
+func (h *Hub) WatchTopics(ctx context.Context, topics []string, fn func(Event)) {
+	w := h.watch(topics, fn)
+	context.AfterFunc(ctx, func() { h.unwatch(w) })
+}
+
+// watch calls fn with each event of the topics until unwatch.
+func (h *Hub) watch(topics []string, fn func(Event)) *watcher {
+	w := &watcher{fn: fn, topics: topics}
 	h.mu.Lock()
-	if h.watchers[topic] == nil {
-		h.watchers[topic] = map[*watcher]struct{}{}
+	for _, topic := range topics {
+		h.watchers[topic] = append(h.watchers[topic], w)
 	}
-	h.watchers[topic][w] = struct{}{}
 	h.mu.Unlock()
-	context.AfterFunc(ctx, func() {
-		h.mu.Lock()
-		if set := h.watchers[topic]; set != nil {
-			delete(set, w)
-			if len(set) == 0 {
-				delete(h.watchers, topic)
-			}
+	return w
+}
+
+// unwatch ends a watch; it may run more than once.
+func (h *Hub) unwatch(w *watcher) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, topic := range w.topics {
+		if list := without(h.watchers[topic], w); len(list) > 0 {
+			h.watchers[topic] = list
+		} else {
+			delete(h.watchers, topic)
 		}
-		h.mu.Unlock()
-	})
+	}
 }
 
 // Publish delivers e to every subscriber of e.Topic without blocking, and calls its watchers.
@@ -483,20 +510,20 @@ func (h *Hub) Publish(e Event) {
 	var slow []*subscriber
 	var calls []func(Event)
 	h.mu.Lock()
-	for s := range h.subs[e.Topic] {
+	for _, s := range h.subs[e.Topic] {
 		if !s.offer(e) {
 			slow = append(slow, s)
 		}
 	}
-	for w := range h.watchers[e.Topic] {
+	for _, w := range h.watchers[e.Topic] {
 		calls = append(calls, w.fn)
 	}
-	for w := range h.watchers[allTopics] {
+	for _, w := range h.watchers[allTopics] {
 		calls = append(calls, w.fn)
 	}
 	h.mu.Unlock()
 	for _, s := range slow {
-		h.remove(e.Topic, s)
+		h.remove(s)
 	}
 	for _, fn := range calls {
 		fn(e)

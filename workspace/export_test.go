@@ -9,3 +9,13 @@ func PasswordChecks() int64 { return passwordChecks.Load() }
 func (s *Service) FileLink(ctx context.Context, a *Attachment) (string, error) {
 	return s.fileLink(ctx, a)
 }
+
+// CachedSessions counts the sessions the node keeps in memory (authcache.go).
+func (s *Service) CachedSessions() int {
+	s.sessions.mu.Lock()
+	defer s.sessions.mu.Unlock()
+	return len(s.sessions.entries)
+}
+
+// SweepSessions runs the session cache's sweep now, rather than when its timer fires.
+func (s *Service) SweepSessions() { s.sessions.sweep() }

@@ -53,7 +53,7 @@ func (p Principal) revocationTopics() []string {
 
 // OnRevoked calls fn once, with the reason, when the principal's credential stops
 // authenticating: it is revoked (on any node) or, for a session, it expires. Watching ends
-// with ctx, or after fn. It costs no goroutine: hub watchers and a timer, so each of
+// with ctx, or after fn. It costs no goroutine: a hub watcher and a timer, so each of
 // thousands of websockets can keep one for its whole life. fn must return at once.
 // Anonymous and contact principals have nothing to revoke: fn is never called.
 func (s *Service) OnRevoked(ctx context.Context, p Principal, fn func(reason string)) {
@@ -61,29 +61,56 @@ func (s *Service) OnRevoked(ctx context.Context, p Principal, fn func(reason str
 	if len(topics) == 0 {
 		return
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	var once sync.Once
-	fire := func(reason string) {
-		once.Do(func() {
-			cancel()
-			fn(reason)
-		})
-	}
 	keep := ""
 	if p.Kind == AgentPrincipal {
 		keep = SessionTopic(p.TokenHash)
 	}
-	for _, t := range topics {
-		s.Hub.Watch(ctx, t, func(e Event) {
-			if r, ok := e.Payload.(*RevokedEvent); ok && (r.KeepSession == "" || r.KeepSession != keep) {
-				fire(r.Reason)
-			}
-		})
-	}
+	r := &revocationWatch{hub: s.Hub, fn: fn}
+	r.mu.Lock() // a revocation that arrives meanwhile waits for the watch to be complete
+	defer r.mu.Unlock()
+	r.watcher = s.Hub.watch(topics, func(e Event) {
+		if ev, ok := e.Payload.(*RevokedEvent); ok && (ev.KeepSession == "" || ev.KeepSession != keep) {
+			r.fire(ev.Reason)
+		}
+	})
 	if !p.ExpiresAt.IsZero() {
-		timer := time.AfterFunc(p.ExpiresAt.Sub(s.Clock.Now()), func() { fire(ReasonSessionExpired) })
-		context.AfterFunc(ctx, func() { timer.Stop() })
+		r.timer = time.AfterFunc(p.ExpiresAt.Sub(s.Clock.Now()), func() { r.fire(ReasonSessionExpired) })
 	}
+	r.stop = context.AfterFunc(ctx, func() { r.end() })
+}
+
+// revocationWatch is one OnRevoked.
+type revocationWatch struct {
+	hub *Hub
+	fn  func(reason string)
+
+	mu      sync.Mutex
+	ended   bool
+	watcher *watcher
+	timer   *time.Timer
+	stop    func() bool
+}
+
+func (r *revocationWatch) fire(reason string) {
+	if r.end() {
+		r.fn(reason)
+	}
+}
+
+// end stops watching; true the first time.
+func (r *revocationWatch) end() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ended {
+		return false
+	}
+	r.ended = true
+	r.hub.unwatch(r.watcher)
+	if r.timer != nil {
+		r.timer.Stop()
+	}
+	r.stop()
+	return true
 }
 
 // revoke tells every node that the credential behind topic no longer authenticates.
