@@ -5,7 +5,9 @@
 // script never runs in agentdesk's origin; and with Debian's clamd, EICAR is blocked with a
 // clear reason on both sides.
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { eventually, launchChromium, OUTPUT } from './browser.mjs';
 import { EICAR, EICAR_SIGNATURE, startClamd } from './clamd.mjs';
@@ -183,8 +185,13 @@ describe('attachments without a virus scanner', () => {
     page.on('request', (request) => {
       if (request.method() === 'POST' && (request.headers()['content-type'] ?? '').startsWith('multipart/')) uploads++;
     });
-    const big = Buffer.alloc(25 * 1024 * 1024 + 1, 1);
-    await page.locator('input[type=file]').setInputFiles({ name: 'huge.png', mimeType: 'image/png', buffer: big });
+    // From a file on disk, which the local browser reads itself: 25 MB handed over as a buffer
+    // crosses the DevTools protocol in base64, which can outlast the timeout on a busy machine.
+    const dir = await mkdtemp(join(tmpdir(), 'agentdesk-huge-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const big = join(dir, 'huge.png');
+    await writeFile(big, Buffer.alloc(25 * 1024 * 1024 + 1, 1));
+    await page.locator('input[type=file]').setInputFiles(big);
     const chip = page.getByRole('listitem', { name: 'huge.png' });
     await chip.getByText('huge.png is over the 25 MB limit (E4)').waitFor();
     const send = page.getByRole('button', { name: 'Send' });
