@@ -918,9 +918,9 @@ type azWSMessage struct {
 func (e *azEnv) overWebsocket(t *testing.T, token, query string, vars map[string]any, root string, sub bool) azResult {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	before := e.hubLoad()
+	initial := e.hubLoad()
 	if sub {
-		defer e.drained(t, before)
+		defer e.drained(t, initial)
 	}
 	defer cancel()
 	conn, _, err := coderws.Dial(ctx, "ws"+strings.TrimPrefix(e.m.URL(), "http")+"/query",
@@ -987,6 +987,10 @@ func (e *azEnv) overWebsocket(t *testing.T, token, query string, vars map[string
 			return azResult{outcome: "NO ACK", detail: "no connection_ack in 10 s"}
 		}
 	}
+	// Counted after the ack: an authenticated socket watches its credential from
+	// connection_init on, which is no subscription. Counted before, that watch looked like
+	// the subscription registering whenever a refusal took longer than azSettle to arrive.
+	before := e.hubLoad()
 	if err := wsjson.Write(ctx, conn, map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": query, "variables": vars}}); err != nil {
 		t.Fatal(err)
 	}
