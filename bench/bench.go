@@ -93,7 +93,12 @@ type Steps struct {
 func (s *Steps) Time(name string, op func() error) error {
 	start := time.Now()
 	err := op()
-	d := time.Since(start)
+	s.Record(name, time.Since(start))
+	return err
+}
+
+// Record notes one run of the named step that took d.
+func (s *Steps) Record(name string, d time.Duration) {
 	if s.By == nil {
 		s.By = map[string]Samples{}
 	}
@@ -102,7 +107,6 @@ func (s *Steps) Time(name string, op func() error) error {
 	}
 	s.By[name] = append(s.By[name], d)
 	s.spent += d
-	return err
 }
 
 // Spent is the time of every step timed so far, added up.
