@@ -54,8 +54,10 @@ go-test: clamav mailtools
 	go test -count=1 -timeout 20m $$(go list ./... | grep -v -x -e '.*/agentdesk/workspace' -e '.*/agentdesk/server' -e '.*/agentdesk/voice')
 	go test -count=1 -timeout 25m -race $(RACE_PKGS)
 
-# build has run the GraphQL codegen and both type checks (tsc) already.
-node-test: build mailtools
+# Run after `make build` (make test does): the browser tests run bin/agentdesk, and build has
+# run the GraphQL codegen and both type checks (tsc) already. Not a prerequisite here: beside
+# go-test, a second `npm run build` would empty frontend/dist while Go compiles its embed.
+node-test: $(NPM_DEPS) mailtools
 	cd frontend && npx eslint .
 	cd frontend && npx vitest run && npx vitest run --config webchat/vitest.config.ts
 	cd frontend && CHROMIUM=$(CHROMIUM) npm run test:e2e
