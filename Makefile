@@ -49,7 +49,7 @@ go-checks:
 # with more checks. The rest run plain: their memory tests measure RSS, which the detector's
 # shadow memory would swamp. The MongoDB test engine runs in a process of its own, without the
 # detector (mongo/mongotest), so the race run pays for agentdesk's code alone. The timeouts
-# leave room for a machine with a CPU hog beside the suite (the server package took 23 minutes
+# leave room for a machine with a CPU hog beside the suite (the server package took 20 minutes
 # under the race detector beside stress-ng --cpu 2 and the browser tests).
 RACE_PKGS := ./workspace/ ./server/ ./voice/
 go-test: clamav mailtools
