@@ -379,28 +379,12 @@ func (h *Hub) Subscribe(ctx context.Context, topic string) <-chan Event {
 // subscriptions every agent's socket keeps open all day (issue 14). The channel closes
 // when ctx ends or the follower falls a whole buffer behind.
 func Follow[P Payload, T any](ctx context.Context, h *Hub, topic string, pick func(P) *T) <-chan *T {
-	ch := make(chan *T, h.buffer)
-	h.add(ctx, &subscriber{
-		topics: []string{topic},
-		offer: func(e Event) bool {
-			p, ok := e.Payload.(P)
-			if !ok {
-				return true
-			}
-			v := pick(p)
-			if v == nil {
-				return true
-			}
-			select {
-			case ch <- v:
-				return true
-			default:
-				return false
-			}
-		},
-		end: func() { close(ch) },
+	return FollowTopics(ctx, h, []string{topic}, func(e Event) *T {
+		if p, ok := e.Payload.(P); ok {
+			return pick(p)
+		}
+		return nil
 	})
-	return ch
 }
 
 // FollowTopics is Follow for several topics on one stream: each event of any of the topics,
