@@ -109,16 +109,19 @@ func (m *Main) runWebhooks(ctx context.Context) {
 	})
 	t := time.NewTicker(m.Config.WebhookPoll)
 	defer t.Stop()
-	for {
-		if _, err := m.Service.DeliverWebhooks(ctx); err != nil && ctx.Err() == nil {
+	for poll := true; ; {
+		if _, err := m.Service.DeliverWebhooks(ctx, poll); err != nil && ctx.Err() == nil {
 			slog.Warn("webhooks", "err", err)
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			poll = true
 		case <-stored:
+			poll = false
 		case <-m.Service.WebhookKick():
+			poll = false
 		}
 	}
 }

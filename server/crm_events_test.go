@@ -312,7 +312,7 @@ func TestWebhookRetriesWithBackoff(t *testing.T) {
 		}
 		// Not before its time: nudging the runner without moving the clock delivers nothing.
 		clock.Advance(policy.FirstBackoff<<(attempt-1) - time.Millisecond)
-		m.Service.DeliverWebhooks(t.Context())
+		m.Service.DeliverWebhooks(t.Context(), true)
 		m.Service.WaitWebhooks()
 		if n := len(rec.attemptList()); n != attempt {
 			t.Fatalf("%d attempts before the backoff of attempt %d passed", n, attempt)

@@ -14,40 +14,10 @@ type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-// withOutbox runs write and then inserts the events, in one transaction when there are
-// events: the change and its events are committed together or not at all.
+// withOutbox runs write and then inserts the events in one transaction: the change and its
+// events are committed together or not at all.
 func (s *Store) withOutbox(ctx context.Context, events []*workspace.ChangeEvent, write func(execer) error) error {
-	if len(events) == 0 {
-		return write(s.write)
-	}
 	return s.inTx(ctx, events, write)
-}
-
-// inTx runs write and inserts the events in one transaction.
-func (s *Store) inTx(ctx context.Context, events []*workspace.ChangeEvent, write func(execer) error) error {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	x := &txStatements{tx: tx, p: s.write}
-	defer x.prepareUnkept(ctx) // deferred calls run last first: after the rollback below
-	defer tx.Rollback()
-	if err := write(x); err != nil {
-		return err
-	}
-	for _, e := range events {
-		res, err := x.ExecContext(ctx, `INSERT INTO events (id, kind, at, interaction_id, message_id) VALUES (?,?,?,?,?)`,
-			e.ID, e.Kind, millis(e.At), e.InteractionID, e.MessageID)
-		if err != nil {
-			return mapErr(err, "event "+e.ID)
-		}
-		seq, err := res.LastInsertId()
-		if err != nil {
-			return err
-		}
-		e.Seq = seq
-	}
-	return tx.Commit()
 }
 
 // guarded runs a version-guarded update on x and checks that it touched exactly one row.

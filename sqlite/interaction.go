@@ -73,7 +73,8 @@ func (s *Store) UpdateInteraction(ctx context.Context, ix *workspace.Interaction
 	return err
 }
 
-// ArchiveInteraction copies a COMPLETED interaction into history, then removes the live copy.
+// ArchiveInteraction copies a COMPLETED interaction into history and removes the live copy,
+// in one transaction.
 func (s *Store) ArchiveInteraction(ctx context.Context, ix *workspace.Interaction) error {
 	if ix.State != workspace.Completed {
 		return workspace.Errorf(workspace.EINVALID, "only COMPLETED interactions are archived, not %s", ix.State)
@@ -82,14 +83,16 @@ func (s *Store) ArchiveInteraction(ctx context.Context, ix *workspace.Interactio
 	if err != nil {
 		return err
 	}
-	if _, err := s.write.ExecContext(ctx, `INSERT OR REPLACE INTO history (id, state, channel, agent_id, plan_id,
+	return s.inTx(ctx, nil, func(x execer) error {
+		if _, err := x.ExecContext(ctx, `INSERT OR REPLACE INTO history (id, state, channel, agent_id, plan_id,
 		contact_address, created_at, accepted_at, completed_at, updated_at, doc) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
-		ix.ID, ix.State, ix.Channel, ix.AgentID, ix.PlanID, ix.Contact.Address, millis(ix.CreatedAt),
-		ptrMillis(ix.AcceptedAt), ptrMillis(ix.CompletedAt), updatedMillis(ix), doc); err != nil {
+			ix.ID, ix.State, ix.Channel, ix.AgentID, ix.PlanID, ix.Contact.Address, millis(ix.CreatedAt),
+			ptrMillis(ix.AcceptedAt), ptrMillis(ix.CompletedAt), updatedMillis(ix), doc); err != nil {
+			return err
+		}
+		_, err := x.ExecContext(ctx, `DELETE FROM interactions WHERE id = ? AND state = ?`, ix.ID, workspace.Completed)
 		return err
-	}
-	_, err = s.write.ExecContext(ctx, `DELETE FROM interactions WHERE id = ? AND state = ?`, ix.ID, workspace.Completed)
-	return err
+	})
 }
 
 // LiveInteractions lists live interactions matching f.

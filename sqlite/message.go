@@ -115,11 +115,16 @@ func (s *Store) AppendMessage(ctx context.Context, m *workspace.Message) error {
 			return mapErr(err, "message "+m.ID)
 		}
 		// The interaction changed: its UpdatedAt moves with the message, in the column and
-		// in the doc the domain reads it from.
+		// in the doc the domain reads it from. It is live, as a rule; history is tried only
+		// when the live table had nothing to move.
 		at, ms := msTime(m.SentAt).Format(time.RFC3339Nano), millis(m.SentAt)
 		for _, table := range []string{"interactions", "history"} {
-			if _, err := x.ExecContext(ctx, `UPDATE `+table+` SET updated_at = ?, doc = json_set(doc, '$.UpdatedAt', ?)
-				WHERE id = ? AND updated_at < ?`, ms, at, m.InteractionID, ms); err != nil {
+			res, err := x.ExecContext(ctx, `UPDATE `+table+` SET updated_at = ?, doc = json_set(doc, '$.UpdatedAt', ?)
+				WHERE id = ? AND updated_at < ?`, ms, at, m.InteractionID, ms)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil || n > 0 {
 				return err
 			}
 		}

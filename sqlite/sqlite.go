@@ -30,6 +30,10 @@ type Store struct {
 	// cheaper than letting them spin on SQLITE_BUSY.
 	write *pool
 	read  *pool
+	// plans caches every plan (planCache).
+	plans planCache
+	// commits batches the writes made while another commits (group commit, commit.go).
+	commits committer
 }
 
 var _ workspace.Store = (*Store)(nil)
@@ -54,7 +58,10 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 		write.Close()
 		return nil, err
 	}
+	// As many kept as may be open: a connection closed for being idle costs its reopening,
+	// which parses the schema again and prepares every kept statement anew.
 	read.SetMaxOpenConns(4)
+	read.SetMaxIdleConns(4)
 	s.read = newPool(read)
 	return s, nil
 }
@@ -131,18 +138,7 @@ func mapErr(err error, what string) error {
 
 // execGuarded runs a version-guarded update and checks that it touched exactly one row.
 func (s *Store) execGuarded(ctx context.Context, what, query string, args ...any) error {
-	res, err := s.write.ExecContext(ctx, query, args...)
-	if err != nil {
-		return mapErr(err, what)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return err
-	}
-	if n != 1 {
-		return workspace.Errorf(workspace.ECONFLICT, "%s was changed by someone else or no longer exists; reload and retry", what)
-	}
-	return nil
+	return s.inTx(ctx, nil, func(x execer) error { return guarded(ctx, x, what, query, args...) })
 }
 
 func millis(t time.Time) int64 { return t.UnixMilli() }

@@ -96,6 +96,9 @@ type txStatements struct {
 }
 
 func (t *txStatements) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	// Not interrupted once begun: an interrupted write rolls back the whole transaction,
+	// which may carry other callers' writes (inTx).
+	ctx = context.WithoutCancel(ctx)
 	t.p.mu.RLock()
 	st := t.p.stmts[query]
 	t.p.mu.RUnlock()

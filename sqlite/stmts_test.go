@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"testing"
 )
@@ -90,5 +91,39 @@ func TestTransactionsUseKeptStatements(t *testing.T) {
 	var n int
 	if err := s.read.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM schema_migrations WHERE version >= 9000`).Scan(&n); err != nil || n != 2 {
 		t.Fatalf("%d rows written, want the two committed: %v", n, err)
+	}
+}
+
+// TestReadersStayOpen: the read pool keeps as many connections as it may open. With fewer
+// kept, a reader returned beside busy ones was closed, and the next burst opened another,
+// which parsed the schema and prepared its statements anew (issue 14's cycle profile).
+func TestReadersStayOpen(t *testing.T) {
+	s, err := Open(t.Context(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for range 20 {
+		var wg sync.WaitGroup
+		hold := make(chan struct{})
+		for range 4 { // every reader busy at once, then all returned together
+			wg.Go(func() {
+				rows, err := s.read.QueryContext(t.Context(), `SELECT username FROM agents`)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				<-hold
+				rows.Close()
+			})
+		}
+		for s.read.Stats().InUse < 4 {
+			runtime.Gosched()
+		}
+		close(hold)
+		wg.Wait()
+	}
+	if st := s.read.Stats(); st.MaxIdleClosed > 0 || st.OpenConnections != 4 {
+		t.Fatalf("%d readers closed for being idle, %d open: want 0 and 4", st.MaxIdleClosed, st.OpenConnections)
 	}
 }

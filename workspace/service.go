@@ -2,6 +2,7 @@ package workspace
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -67,6 +68,8 @@ type Service struct {
 	// runs are the webhook runs under way on this node; webhookKick wakes the runner.
 	runs        webhookRuns
 	webhookKick chan struct{}
+	// noWebhooks: the last look found no webhook (DeliverWebhooks).
+	noWebhooks atomic.Bool
 	// outboxKick wakes the outbox when a message is queued.
 	outboxKick chan struct{}
 	// Summariser, when set, writes Insert Summary's recap (e.g. a language model); nil or a

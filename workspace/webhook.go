@@ -266,6 +266,7 @@ func (s *Service) CreateWebhook(ctx context.Context, rawURL string, kinds []Chan
 		return nil, "", err
 	}
 	s.audit(ctx, "webhook.create", AuditWebhook, w.ID, w.URL, nil, webhookSnapshot(w))
+	s.noWebhooks.Store(false)
 	s.kickWebhooks()
 	return w, w.Secret, nil
 }
@@ -393,10 +394,23 @@ func (s *Service) kickWebhooks() {
 // DeliverWebhooks starts a run, on its own goroutine, for each active webhook with events
 // to deliver whose backoff has passed and which no node is running; it returns how many it
 // started. WaitWebhooks waits for them.
-func (s *Service) DeliverWebhooks(ctx context.Context) (int, error) {
+//
+// poll is false when the runner was woken by events stored: then, if the last look found no
+// webhook at all, it does not read the store again, since events are all most deployments
+// ever store and most of them have no webhook. A webhook created on this node clears that
+// (CreateWebhook); one created on another node is found by the next poll, and delivers from
+// the cursor it was created with, so it misses nothing.
+func (s *Service) DeliverWebhooks(ctx context.Context, poll bool) (int, error) {
+	if !poll && s.noWebhooks.Load() {
+		return 0, nil
+	}
 	hooks, err := s.Store.Webhooks(ctx)
-	if err != nil || len(hooks) == 0 {
+	if err != nil {
 		return 0, err
+	}
+	s.noWebhooks.Store(len(hooks) == 0)
+	if len(hooks) == 0 {
+		return 0, nil
 	}
 	last, err := s.Store.LastEventSeq(ctx)
 	if err != nil {
