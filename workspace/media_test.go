@@ -88,7 +88,9 @@ func TestReceiveMedia(t *testing.T) {
 	e := newEnv(t)
 	sms, _, _, _ := e.channels()
 	dir := e.blobs()
-	e.s.MediaTimeout = 200 * time.Millisecond
+	// Long enough that a file that is there never runs out of time, however loaded the
+	// machine: only the slow provider's file below is given a short one.
+	e.s.MediaTimeout = time.Minute
 	in := func(id string, media ...workspace.InboundMedia) workspace.InboundMessage {
 		return workspace.InboundMessage{IdentityID: sms.ID, From: "+447700900777", ProviderMessageID: id, Media: media}
 	}
@@ -106,7 +108,12 @@ func TestReceiveMedia(t *testing.T) {
 
 	t.Run("a slow provider, a broken download, no way to fetch: the message stays, with notes", func(t *testing.T) {
 		before := files(t, dir)
+		// The slow file is fetched first, within 200ms; its Open puts the generous timeout
+		// back for the files after it (Receive fetches them one by one on this goroutine),
+		// so that only this one runs out of time, even on a loaded machine.
+		e.s.MediaTimeout = 200 * time.Millisecond
 		slow := workspace.InboundMedia{FileName: "slow.png", Source: "TestProvider", Open: func(ctx context.Context) (io.ReadCloser, error) {
+			e.s.MediaTimeout = time.Minute
 			<-ctx.Done()
 			return nil, ctx.Err()
 		}}
@@ -160,9 +167,13 @@ func TestReceiveMedia(t *testing.T) {
 				close(gate)
 			}
 			mu.Unlock()
-			select { // both deliveries are past the idempotency check and fetching
+			// Both deliveries are past the idempotency check and fetching. The bound only
+			// keeps a Receive that never lets a second delivery fetch from hanging the
+			// test (it then fails on opened); it is generous, as a loaded machine can take
+			// a second or more to bring the second delivery here.
+			select {
 			case <-gate:
-			case <-time.After(2 * time.Second):
+			case <-time.After(30 * time.Second):
 			}
 			return io.NopCloser(bytes.NewReader(png)), nil
 		}}
@@ -181,7 +192,9 @@ func TestReceiveMedia(t *testing.T) {
 			t.Fatalf("%+v\n%+v", results[0], results[1])
 		}
 		if after := files(t, dir); after != before+1 {
-			t.Fatalf("%d blobs before, %d after: the duplicate's file was left behind", before, after)
+			texts, got := e.transcriptOf(ix)
+			t.Fatalf("%d blobs before, %d after: the duplicate's file was left behind, or the message's was not kept\n%q\n%d files",
+				before, after, texts[max(0, len(texts)-3):], len(got))
 		}
 		if opened != 2 {
 			t.Fatalf("opened %d times: the deliveries did not race", opened)
