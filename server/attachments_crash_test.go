@@ -152,10 +152,11 @@ func TestTenUploadsOf25MB(t *testing.T) {
 		t.Fatalf("warm-up: %v %v", p, err)
 	}
 	base := rssKiB(t, node.cmd.Process.Pid)
-	var peak int
-	var mu sync.Mutex
+	var peak int // the sampler's alone until it has returned
 	stop := make(chan struct{})
+	sampled := make(chan struct{}) // the sampler has returned: peak is final
 	go func() {
+		defer close(sampled)
 		for {
 			select {
 			case <-stop:
@@ -163,9 +164,7 @@ func TestTenUploadsOf25MB(t *testing.T) {
 			case <-time.After(5 * time.Millisecond):
 			}
 			r := rssKiB(t, node.cmd.Process.Pid)
-			mu.Lock()
 			peak = max(peak, r)
-			mu.Unlock()
 		}
 	}()
 	var wg sync.WaitGroup
@@ -185,15 +184,14 @@ func TestTenUploadsOf25MB(t *testing.T) {
 	}
 	wg.Wait()
 	close(stop)
+	<-sampled
 	close(errs)
 	for err := range errs {
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	mu.Lock()
 	grew := peak - base
-	mu.Unlock()
 	t.Logf("RSS %d KiB before, peak %d KiB during ten 25 MB uploads: grew %.1f MB", base, peak, float64(grew)/1024)
 	if grew >= 64<<10 {
 		t.Fatalf("resident memory grew by %.1f MB (limit 64 MB)", float64(grew)/1024)
