@@ -1,8 +1,12 @@
-import { cleanup } from '@testing-library/react';
+import { cleanup, configure } from '@testing-library/react';
 import { afterEach } from 'vitest';
 import { emailDrafts, replyDrafts } from './drafts';
 import { fakeTranscriptLayout } from './testing/layout';
 import { fixTreeWalkerPreviousNode } from './testing/treeWalker';
+
+// findBy* and waitFor wait up to 10 s for what they look for (the default is 1 s, which a
+// loaded machine can miss: make test runs these beside the Go race run and the browser tests).
+configure({ asyncUtilTimeout: 10_000 });
 
 fakeTranscriptLayout();
 fixTreeWalkerPreviousNode();
