@@ -24,19 +24,21 @@ import (
 // the MongoDB test engine, where chats start more slowly (mongoOfferRate).
 var (
 	offerRun      = durationFlag("offer-run", "BENCH_OFFER_RUN", 8*time.Second, "how long each offer-latency run starts chats, at 20 per second")
-	mongoOfferRun = durationFlag("offer-run-mongo", "BENCH_OFFER_RUN_MONGO", 30*time.Second, "how long each offer-latency run on the MongoDB test engine starts chats, at 1 per second")
+	mongoOfferRun = durationFlag("offer-run-mongo", "BENCH_OFFER_RUN_MONGO", time.Minute, "how long each offer-latency run on the MongoDB test engine starts chats, one every 3 s")
 )
 
 const (
 	// offerRate is the steady rate of new chats: a ticker, not a burst.
 	offerRate = 20
-	// mongoOfferRate is offerRate on the MongoDB test engine. The engine (FerretDB on
-	// SQLite) uses no index to find documents: any query but one by _id alone decodes the
-	// whole collection, 0.1 to 0.4 ms per agent record on a 2-core machine. Routing a chat
-	// reads the READY agents and writes one agent conditionally, so with 1,000 agents
-	// stored each offer costs the engine two passes over them; at 20 and then 5 chats a
-	// second its queue grew without end, and the figure measured the queue.
-	mongoOfferRate = 1
+	// mongoOfferEvery is the pace of new chats on the MongoDB test engine. The engine
+	// (FerretDB on SQLite) uses no index to find documents: any query but one by _id alone
+	// decodes the whole collection, 0.1 to 0.4 ms per agent record on a 2-core machine.
+	// Routing a chat reads the READY agents and writes one agent conditionally, two passes
+	// over the 1,000 stored; the node's sweep reads every agent every 2 s, and the bus's
+	// reader polls the events 20 times a second. At 20, 5 and then 1 chat a second the
+	// engine's queue grew without end (it placed a chat every 2 s or so beside other work
+	// on the machine), and the figure measured the queue.
+	mongoOfferEvery = 3 * time.Second
 	// offerAgents are signed in, READY and listening for offers.
 	offerAgents = 100
 	// historySize is how many completed interactions BenchmarkOfferLatencyWithHistory puts
@@ -102,7 +104,7 @@ func BenchmarkOfferLatencyStoredAgents(b *testing.B) {
 // MongoDB: it reads a whole collection for every query but one by _id, so its times grow
 // with what is stored, where MongoDB's indexes keep them flat.
 func BenchmarkOfferLatencyMongo(b *testing.B) {
-	r := measureOffers(b, offerSetup{ready: offerAgents, offline: 900, mongo: true, rate: mongoOfferRate})
+	r := measureOffers(b, offerSetup{ready: offerAgents, offline: 900, mongo: true, every: mongoOfferEvery})
 	r.print(os.Stdout)
 	r.report(b, "mongo-")
 }
@@ -111,8 +113,8 @@ func BenchmarkOfferLatencyMongo(b *testing.B) {
 // READY agents alone, and among 5,000 stored. On this engine the ratio says what its full
 // reads cost (see mongoOfferRate), not what MongoDB's indexes would.
 func BenchmarkOfferLatencyMongoStoredAgents(b *testing.B) {
-	few := measureOffers(b, offerSetup{ready: 50, mongo: true, rate: mongoOfferRate})
-	many := measureOffers(b, offerSetup{ready: 50, offline: 4950, mongo: true, rate: mongoOfferRate})
+	few := measureOffers(b, offerSetup{ready: 50, mongo: true, every: mongoOfferEvery})
+	many := measureOffers(b, offerSetup{ready: 50, offline: 4950, mongo: true, every: mongoOfferEvery})
 	w := os.Stdout
 	few.print(w)
 	many.print(w)
@@ -127,15 +129,15 @@ func BenchmarkOfferLatencyMongoStoredAgents(b *testing.B) {
 type offerSetup struct {
 	ready, offline, history int
 	mongo                   bool
-	// rate is the chats started per second; 0 means offerRate.
-	rate int
+	// every is the time between new chats; 0 means offerRate a second.
+	every time.Duration
 }
 
 // offerResult is one offer-latency run and its floor.
 type offerResult struct {
-	store                               string
-	ready, stored, history, chats, rate int
-	run                                 time.Duration
+	store                         string
+	ready, stored, history, chats int
+	every, run                    time.Duration
 	// setUp is how long storing the agents took, signIn signing in the READY ones.
 	setUp, signIn time.Duration
 	// latency runs from sending startWebchat to the offer event arriving.
@@ -152,8 +154,12 @@ const (
 )
 
 func (r offerResult) print(w io.Writer) {
-	fmt.Fprintf(w, "\noffer latency on %s: %d READY agents of %d stored, %d chats/s for %s (%d chats), %d interactions in history\n",
-		r.store, r.ready, r.stored, r.rate, r.run, r.chats, r.history)
+	pace := fmt.Sprintf("%d chats/s", time.Second/r.every)
+	if r.every > time.Second {
+		pace = "a chat every " + r.every.String()
+	}
+	fmt.Fprintf(w, "\noffer latency on %s: %d READY agents of %d stored, %s for %s (%d chats), %d interactions in history\n",
+		r.store, r.ready, r.stored, pace, r.run, r.chats, r.history)
 	fmt.Fprintf(w, "  (set-up: agents stored in %s, the READY ones signed in in %s; the floor: %d samples)\n",
 		r.setUp.Round(time.Millisecond), r.signIn.Round(time.Millisecond), len(r.floor.Totals()))
 	Row(w, "startWebchat sent → offer on agent's socket", r.latency)
@@ -240,21 +246,22 @@ func measureOffers(b *testing.B, setup offerSetup) offerResult {
 		return err
 	})
 
-	// A second of chats warms up connections and caches; then the measured run.
-	rate, run, samples := cmp.Or(setup.rate, offerRate), *offerRun, floorSamples
+	// A second of chats (one, at a slower pace) warms up connections and caches; then the
+	// measured run.
+	every, run, samples := cmp.Or(setup.every, time.Second/offerRate), *offerRun, floorSamples
 	if setup.mongo {
 		run, samples = *mongoOfferRun, mongoFloorSamples
 	}
-	startChats(ctx, c, rate, rate, &offerTimes{sent: map[string]time.Time{}, arrived: map[string]time.Time{}}, &errs)
-	chats := int(run.Seconds() * float64(rate))
-	startChats(ctx, c, chats, rate, times, &errs)
+	startChats(ctx, c, max(1, int(time.Second/every)), every, &offerTimes{sent: map[string]time.Time{}, arrived: map[string]time.Time{}}, &errs)
+	chats := int(run / every)
+	startChats(ctx, c, chats, every, times, &errs)
 	for deadline := time.Now().Add(30 * time.Second); times.pending() > 0 && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
 	}
 	if err := errs.get(); err != nil {
 		b.Fatal(err)
 	}
-	r := offerResult{store: store, ready: ready, stored: ready + offline, history: history, chats: chats, rate: rate,
+	r := offerResult{store: store, ready: ready, stored: ready + offline, history: history, chats: chats, every: every,
 		run: run, setUp: setUp, signIn: signedIn}
 	var missing int
 	r.latency, missing = times.samples()
@@ -267,11 +274,11 @@ func measureOffers(b *testing.B, setup offerSetup) offerResult {
 	return r
 }
 
-// startChats starts n chats over HTTP, rate a second, each in its own goroutine so a slow one
-// does not delay the next, and notes when each request was sent. It returns when all have
-// been answered.
-func startChats(ctx context.Context, c *gqlClient, n, rate int, times *offerTimes, errs *firstError) {
-	tick := time.NewTicker(time.Second / time.Duration(rate))
+// startChats starts n chats over HTTP, one every interval, each in its own goroutine so a
+// slow one does not delay the next, and notes when each request was sent. It returns when
+// all have been answered.
+func startChats(ctx context.Context, c *gqlClient, n int, every time.Duration, times *offerTimes, errs *firstError) {
+	tick := time.NewTicker(every)
 	defer tick.Stop()
 	var wg sync.WaitGroup
 	for i := range n {
