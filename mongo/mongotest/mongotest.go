@@ -217,3 +217,42 @@ func waitReady(t testing.TB, uri string) {
 		t.Fatalf("mongotest: FerretDB does not answer: %v", err)
 	}
 }
+
+// upkeep are the commands the test engine sends itself (./ferretdb trims capped
+// collections) and those a client sends to connect, ask and hang up, which Commands leaves
+// out. The engine counts a handshake over the legacy OP_QUERY as "unknown".
+var upkeep = map[string]bool{
+	"compact": true, "listCollections": true,
+	"hello": true, "isMaster": true, "ismaster": true, "unknown": true, "serverStatus": true, "endSessions": true,
+}
+
+// Commands returns how many commands of each name the test engine behind uri has answered
+// since it started, as its serverStatus counts them, leaving out upkeep. Two calls a while
+// apart tell whether anything still talks to the engine.
+func Commands(t testing.TB, uri string) map[string]int64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	client, err := mongo.Connect(options.Client().ApplyURI(uri))
+	if err != nil {
+		t.Fatalf("mongotest: connect: %v", err)
+	}
+	defer func() { _ = client.Disconnect(context.Background()) }()
+	var status struct {
+		Metrics struct {
+			Commands map[string]struct {
+				Total int64 `bson:"total"`
+			} `bson:"commands"`
+		} `bson:"metrics"`
+	}
+	if err := client.Database("admin").RunCommand(ctx, bson.D{{Key: "serverStatus", Value: 1}}).Decode(&status); err != nil {
+		t.Fatalf("mongotest: serverStatus: %v", err)
+	}
+	out := map[string]int64{}
+	for name, c := range status.Metrics.Commands {
+		if !upkeep[name] {
+			out[name] = c.Total
+		}
+	}
+	return out
+}
