@@ -114,7 +114,7 @@ mailtools:
 
 ## bench: the benchmarks in bench/, printing figures and ratios against floors measured in the same run.
 bench:
-	go test ./bench -run '^$$' -bench . -benchtime 1x
+	go test ./bench -run '^$$' -bench . -benchtime 1x -timeout 90m
 
 ## bench-assist: Agent Assist on Banking77 alone (accuracy, time per suggestion, time to learn).
 bench-assist:
