@@ -206,6 +206,13 @@ func withDatabase(uri, name string) (string, error) {
 // waitReady pings the server at uri until it answers, for at most ten seconds.
 func waitReady(t testing.TB, uri string) {
 	t.Helper()
+	admin(t, uri, bson.D{{Key: "ping", Value: 1}}, nil)
+}
+
+// admin runs one command on the admin database of the engine behind uri, within ten seconds,
+// over a client of its own, and decodes the answer into out when out is not nil.
+func admin(t testing.TB, uri string, command bson.D, out any) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	client, err := mongo.Connect(options.Client().ApplyURI(uri))
@@ -213,8 +220,14 @@ func waitReady(t testing.TB, uri string) {
 		t.Fatalf("mongotest: connect: %v", err)
 	}
 	defer func() { _ = client.Disconnect(context.Background()) }()
-	if err := client.Database("admin").RunCommand(ctx, bson.D{{Key: "ping", Value: 1}}).Err(); err != nil {
-		t.Fatalf("mongotest: FerretDB does not answer: %v", err)
+	res := client.Database("admin").RunCommand(ctx, command)
+	if out == nil {
+		err = res.Err()
+	} else {
+		err = res.Decode(out)
+	}
+	if err != nil {
+		t.Fatalf("mongotest: %s: the engine did not answer: %v", command[0].Key, err)
 	}
 }
 
@@ -231,13 +244,6 @@ var upkeep = map[string]bool{
 // apart tell whether anything still talks to the engine.
 func Commands(t testing.TB, uri string) map[string]int64 {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	client, err := mongo.Connect(options.Client().ApplyURI(uri))
-	if err != nil {
-		t.Fatalf("mongotest: connect: %v", err)
-	}
-	defer func() { _ = client.Disconnect(context.Background()) }()
 	var status struct {
 		Metrics struct {
 			Commands map[string]struct {
@@ -245,9 +251,7 @@ func Commands(t testing.TB, uri string) map[string]int64 {
 			} `bson:"commands"`
 		} `bson:"metrics"`
 	}
-	if err := client.Database("admin").RunCommand(ctx, bson.D{{Key: "serverStatus", Value: 1}}).Decode(&status); err != nil {
-		t.Fatalf("mongotest: serverStatus: %v", err)
-	}
+	admin(t, uri, bson.D{{Key: "serverStatus", Value: 1}}, &status)
 	out := map[string]int64{}
 	for name, c := range status.Metrics.Commands {
 		if !upkeep[name] {
