@@ -12,11 +12,7 @@ import (
 // so an ID that is part of another, or that JSON escapes, matches only itself.
 func TestReadyAgentsMatchWholePlanIDs(t *testing.T) {
 	ctx := t.Context()
-	s, err := Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	a := &workspace.Agent{ID: uuid.NewString(), Username: "ida", Name: "Ida", PasswordHash: []byte("x"), Role: workspace.RoleAgent,
 		Presence: workspace.Ready, PresenceSince: time.Now(), Capacity: map[workspace.Channel]int{workspace.Webchat: 1},
 		PlanIDs: []string{"abc", `quote"d`, "<tag>"}, CreatedAt: time.Now()}

@@ -18,11 +18,7 @@ import (
 // stores nothing, not even its events, and the others of its batch are stored with theirs.
 func TestGroupCommit(t *testing.T) {
 	ctx := t.Context()
-	s, err := Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 
 	// insert is a write of one event row (with the event, two rows in all).
 	insert := func(ctx context.Context, id string) error {

@@ -10,11 +10,7 @@ import (
 // threads and provider IDs, transcript pages read their messages' files and the sweeper
 // the expired drafts.
 func TestIndexedReads(t *testing.T) {
-	s, err := Open(t.Context(), t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	for _, c := range []struct {
 		query, index string
 		args         []any
@@ -37,11 +33,7 @@ func TestIndexedReads(t *testing.T) {
 // from a covering index and history only from completedSince on, so earlier days cost
 // nothing; they group and sort only what they read.
 func TestQueueFiguresIndexed(t *testing.T) {
-	s, err := Open(t.Context(), t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	for query, want := range map[string][]string{
 		liveFiguresQuery: {"SCAN interactions USING COVERING INDEX interactions_queue"},
 		completedFiguresQuery: {

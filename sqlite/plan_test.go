@@ -14,11 +14,7 @@ import (
 // put what it read back (issue 14: plans were read twice per webchat start).
 func TestPlanCache(t *testing.T) {
 	ctx := t.Context()
-	s, err := Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	p := &workspace.Plan{ID: uuid.NewString(), Name: "Billing", Channels: []workspace.Channel{workspace.Webchat},
 		DispositionCodes: []workspace.DispositionCode{{Code: "PAID", Label: "Paid"}}, CreatedAt: time.Now()}
 	if err := s.CreatePlan(ctx, p); err != nil {

@@ -13,11 +13,7 @@ import (
 // ask at once; past maxStatements texts, queries still run, unprepared; a statement that
 // does not prepare reports its error from the query itself.
 func TestPoolKeepsStatements(t *testing.T) {
-	s, err := Open(t.Context(), t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	const q = `SELECT COUNT(*) FROM agents WHERE username <> ?`
 	var wg sync.WaitGroup
 	for range 16 {
@@ -56,11 +52,7 @@ func TestPoolKeepsStatements(t *testing.T) {
 // transaction runs the kept one; neither deadlocks on that connection, and a rolled-back
 // transaction writes nothing.
 func TestTransactionsUseKeptStatements(t *testing.T) {
-	s, err := Open(t.Context(), t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	const q = `INSERT INTO schema_migrations (version) VALUES (?)`
 	kept := func() *sql.Stmt {
 		s.write.mu.RLock()
@@ -98,11 +90,7 @@ func TestTransactionsUseKeptStatements(t *testing.T) {
 // kept, a reader returned beside busy ones was closed, and the next burst opened another,
 // which parsed the schema and prepared its statements anew (issue 14's cycle profile).
 func TestReadersStayOpen(t *testing.T) {
-	s, err := Open(t.Context(), t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	for range 20 {
 		var wg sync.WaitGroup
 		hold := make(chan struct{})
@@ -126,4 +114,15 @@ func TestReadersStayOpen(t *testing.T) {
 	if st := s.read.Stats(); st.MaxIdleClosed > 0 || st.OpenConnections != 4 {
 		t.Fatalf("%d readers closed for being idle, %d open: want 0 and 4", st.MaxIdleClosed, st.OpenConnections)
 	}
+}
+
+// openTemp opens a store in a temporary folder, closed when the test ends.
+func openTemp(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(t.Context(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
