@@ -106,6 +106,7 @@ func (s *Store) commit(batch []*writeJob) {
 	if len(batch) == 1 {
 		if batch[0].err = batch[0].run(x); batch[0].err == nil {
 			batch[0].err = tx.Commit()
+			s.committed()
 		}
 		return
 	}
@@ -126,6 +127,7 @@ func (s *Store) commit(batch []*writeJob) {
 		}
 	}
 	failAll(tx.Commit())
+	s.committed()
 }
 
 // run makes the job's write and inserts its events, numbering them. A write that panics

@@ -9,9 +9,10 @@ import (
 	"github.com/agentdesk/agentdesk/workspace"
 )
 
-// execer is the writer pool or one of its transactions.
+// execer is a write transaction: its statements, and reads of what it has written so far.
 type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 // withOutbox runs write and then inserts the events in one transaction: the change and its
@@ -190,6 +191,7 @@ func (s *Store) DeleteWebhook(ctx context.Context, id string) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM webhook_failures WHERE webhook_id = ?`, id); err != nil {
 		return err
 	}
+	defer s.committed()
 	return tx.Commit()
 }
 

@@ -60,17 +60,62 @@ func (s *Store) UpdateInteraction(ctx context.Context, ix *workspace.Interaction
 	if err != nil {
 		return err
 	}
+	row := interactionRow(ix)
 	err = s.withOutbox(ctx, ix.Outbox, func(x execer) error {
-		return guarded(ctx, x, "interaction "+ix.ID, `UPDATE interactions SET state=?, channel=?, agent_id=?, plan_id=?,
-		contact_address=?, created_at=?, due_at=?, thread_key=?, queued_at=?, accepted_at=?, completed_at=?, updated_at=?, version=version+1, doc=?
+		query, args, err := changedColumns(ctx, x, ix.ID, row)
+		if err != nil {
+			return err
+		}
+		return guarded(ctx, x, "interaction "+ix.ID, `UPDATE interactions SET `+query+`version=version+1, doc=?
 		WHERE id=? AND version=? AND state=? AND updated_at <= ?`,
-			ix.State, ix.Channel, ix.AgentID, ix.PlanID, ix.Contact.Address, millis(ix.CreatedAt), optMillis(ix.DueAt), ix.ThreadKey,
-			queuedMillis(ix), ptrMillis(ix.AcceptedAt), ptrMillis(ix.CompletedAt), updatedMillis(ix), doc, ix.ID, ix.Version, from, updatedMillis(ix))
+			append(args, doc, ix.ID, ix.Version, from, updatedMillis(ix))...)
 	})
 	if err == nil {
 		ix.Version++
 	}
 	return err
+}
+
+// interactionColumns are the columns of the interactions table that copy a field of the
+// record, for its indexes and filters; interactionRow gives their values.
+var interactionColumns = []string{"state", "channel", "agent_id", "plan_id", "contact_address", "created_at",
+	"due_at", "thread_key", "queued_at", "accepted_at", "completed_at", "updated_at"}
+
+func interactionRow(ix *workspace.Interaction) []any {
+	return []any{string(ix.State), string(ix.Channel), ix.AgentID, ix.PlanID, ix.Contact.Address, millis(ix.CreatedAt),
+		optMillis(ix.DueAt), ix.ThreadKey, queuedMillis(ix), ptrMillis(ix.AcceptedAt), ptrMillis(ix.CompletedAt), updatedMillis(ix)}
+}
+
+// changedColumns returns the SET clause ("col=?, " for each) and its arguments for the
+// columns of row whose stored value differs. SQLite rewrites an index's entry whenever an
+// UPDATE assigns one of its columns, changed or not, and the interactions table has eight
+// indexes: assigning every column made each update write nine pages to the WAL, where a
+// change of state writes four. A row that is gone sets every column, and the guarded
+// UPDATE then finds nothing to change.
+func changedColumns(ctx context.Context, x execer, id string, row []any) (string, []any, error) {
+	stored := make([]any, len(row))
+	ptrs := make([]any, len(row))
+	for i := range stored {
+		ptrs[i] = &stored[i]
+	}
+	err := x.QueryRowContext(ctx, `SELECT `+strings.Join(interactionColumns, ", ")+` FROM interactions WHERE id = ?`, id).Scan(ptrs...)
+	if err != nil && err != sql.ErrNoRows {
+		return "", nil, mapErr(err, "interaction "+id)
+	}
+	var b strings.Builder
+	var args []any
+	for i, v := range row {
+		if b, ok := stored[i].([]byte); ok {
+			stored[i] = string(b)
+		}
+		if err == nil && stored[i] == v {
+			continue
+		}
+		b.WriteString(interactionColumns[i])
+		b.WriteString("=?, ")
+		args = append(args, v)
+	}
+	return b.String(), args, nil
 }
 
 // ArchiveInteraction copies a COMPLETED interaction into history and removes the live copy,

@@ -1,5 +1,6 @@
 // Package sqlite is the embedded default workspace.Store: modernc.org/sqlite (pure Go) in
-// WAL mode, one file in the data folder, one writer connection and a small reader pool.
+// WAL mode, one file in the data folder, one writer connection, a small reader pool and a
+// connection that checkpoints the WAL off the write path.
 // It serves one node; several nodes share a MongoDB instead (package mongo).
 package sqlite
 
@@ -34,6 +35,8 @@ type Store struct {
 	plans planCache
 	// commits batches the writes made while another commits (group commit, commit.go).
 	commits committer
+	// checkpoints copies the WAL into the database file off the write path (checkpoint.go).
+	checkpoints *checkpointer
 }
 
 var _ workspace.Store = (*Store)(nil)
@@ -43,7 +46,7 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	path := filepath.Join(dir, "agentdesk.db")
 	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)" +
 		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate"
-	write, err := sql.Open("sqlite", dsn)
+	write, err := sql.Open("sqlite", dsn+"&_pragma=wal_autocheckpoint("+strconv.Itoa(walLimit)+")")
 	if err != nil {
 		return nil, err
 	}
@@ -63,11 +66,25 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	read.SetMaxOpenConns(4)
 	read.SetMaxIdleConns(4)
 	s.read = newPool(read)
+	checkpoints, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.checkpoints = newCheckpointer(checkpoints, checkpointEvery)
+	s.write.written = s.checkpoints.committed
 	return s, nil
 }
 
-// Close closes both pools.
-func (s *Store) Close() error { return errors.Join(s.read.Close(), s.write.Close()) }
+// Close stops the checkpointer and closes the pools; the last connection closed checkpoints
+// what is left in the WAL.
+func (s *Store) Close() error {
+	var errs []error
+	if s.checkpoints != nil {
+		errs = append(errs, s.checkpoints.Close())
+	}
+	return errors.Join(append(errs, s.read.Close(), s.write.Close())...)
+}
 
 // Ping makes one round trip through the reader pool.
 func (s *Store) Ping(ctx context.Context) error {

@@ -17,6 +17,10 @@ type pool struct {
 
 	mu    sync.RWMutex
 	stmts map[string]*sql.Stmt
+
+	// written, when set, is called after each statement the pool ran outside a transaction
+	// (the writer's: it wakes the checkpointer).
+	written func()
 }
 
 // maxStatements bounds the statements one pool keeps.
@@ -67,6 +71,9 @@ func (p *pool) QueryRowContext(ctx context.Context, query string, args ...any) *
 }
 
 func (p *pool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if p.written != nil {
+		defer p.written()
+	}
 	if st := p.prepared(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -107,6 +114,19 @@ func (t *txStatements) ExecContext(ctx context.Context, query string, args ...an
 	}
 	t.unkept = append(t.unkept, query)
 	return t.tx.ExecContext(ctx, query, args...)
+}
+
+// QueryRowContext reads within the transaction, through a kept statement when there is one.
+func (t *txStatements) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	ctx = context.WithoutCancel(ctx)
+	t.p.mu.RLock()
+	st := t.p.stmts[query]
+	t.p.mu.RUnlock()
+	if st != nil {
+		return t.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
+	t.unkept = append(t.unkept, query)
+	return t.tx.QueryRowContext(ctx, query, args...)
 }
 
 // prepareUnkept keeps the statements the transaction ran as they were; call it after the
