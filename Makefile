@@ -8,7 +8,7 @@ NPM_DEPS := frontend/node_modules/.installed
 CHROMIUM ?= /usr/bin/chromium
 CLAMD    ?= /usr/sbin/clamd
 
-.PHONY: run test build frontend go-checks go-test node-test generate-check chromium clamav mailtools bench bench-assist clean
+.PHONY: run test build frontend go-checks go-test go-test-plain go-test-race node-test generate-check chromium clamav mailtools bench bench-assist clean
 
 ## run: build the SPA and the server, and start it on the embedded store with demo data.
 run: build
@@ -26,10 +26,12 @@ frontend: $(NPM_DEPS)
 	cd frontend && npm run build
 
 ## test: every test and check: Go (both storage adapters), lint, generated code, frontend unit, Node protocol and browser tests.
-## The Go tests and the frontend's run side by side (each waits on sockets, browsers and
-## timers much of the time); each target's output is printed when it ends.
-test: chromium clamav mailtools build generate-check go-checks
-	$(MAKE) --no-print-directory -j2 --output-sync=target go-test node-test
+## Once the SPA and the binary are built and the generated code checked, the checks, the Go
+## tests (the race run and the plain one) and the frontend's run side by side: the race run of
+## the server package is the longest, and starts first; the others fill the cores around it.
+## Each target's output is printed when it ends.
+test: chromium clamav mailtools build generate-check
+	$(MAKE) --no-print-directory -j4 --output-sync=target go-test-race go-checks go-test-plain node-test
 	@echo "make test: all passed"
 
 generate-check:
@@ -52,8 +54,10 @@ go-checks:
 # leave room for a machine with a CPU hog beside the suite (the server package took 20 minutes
 # under the race detector beside stress-ng --cpu 2 and the browser tests).
 RACE_PKGS := ./workspace/ ./server/ ./voice/
-go-test: clamav mailtools
+go-test: go-test-race go-test-plain
+go-test-plain: clamav mailtools
 	go test -count=1 -timeout 45m $$(go list ./... | grep -v -x -e '.*/agentdesk/workspace' -e '.*/agentdesk/server' -e '.*/agentdesk/voice')
+go-test-race: clamav mailtools
 	go test -count=1 -timeout 60m -race $(RACE_PKGS)
 
 # Run after `make build` (make test does): the browser tests run bin/agentdesk, and build has
