@@ -143,7 +143,25 @@ func (d *interactionDoc) interaction() *workspace.Interaction {
 // set is checked: IDs are fresh UUIDs, and checking history too would cost a second query
 // on every create.
 func (s *Store) CreateInteraction(ctx context.Context, ix *workspace.Interaction) error {
-	return insert(ctx, s.interactions, toInteractionDoc(ix), "Interaction")
+	if err := insert(ctx, s.interactions, toInteractionDoc(ix), "Interaction"); err != nil {
+		return err
+	}
+	return s.insertMessages(ctx, ix)
+}
+
+// insertMessages stores the messages a create or update carries (Interaction.Messages),
+// after the record, each with its staged event. They are stamped with the record's
+// updatedAt, which therefore needs no move. Each is a write of its own: a failure among
+// them leaves the record written without the rest, and is returned.
+func (s *Store) insertMessages(ctx context.Context, ix *workspace.Interaction) error {
+	for _, m := range ix.Messages {
+		d := toMessageDoc(m)
+		d.Outbox = toEventDocs(m.Outbox)
+		if err := insert(ctx, s.messages, d, "Message"); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Interaction returns the live interaction with this ID or, failing that, the archived one.
@@ -187,7 +205,7 @@ func (s *Store) UpdateInteraction(ctx context.Context, ix *workspace.Interaction
 		return err
 	}
 	ix.Version = d.Version
-	return nil
+	return s.insertMessages(ctx, ix)
 }
 
 // notAfter matches a document whose updatedAt is at or before t, or unset.

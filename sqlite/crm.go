@@ -15,12 +15,6 @@ type execer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// withOutbox runs write and then inserts the events in one transaction: the change and its
-// events are committed together or not at all.
-func (s *Store) withOutbox(ctx context.Context, events []*workspace.ChangeEvent, write func(execer) error) error {
-	return s.inTx(ctx, events, write)
-}
-
 // guarded runs a version-guarded update on x and checks that it touched exactly one row.
 func guarded(ctx context.Context, x execer, what, query string, args ...any) error {
 	res, err := x.ExecContext(ctx, query, args...)

@@ -16,7 +16,7 @@ func (s *Store) CreateInteraction(ctx context.Context, ix *workspace.Interaction
 	if err != nil {
 		return err
 	}
-	return s.withOutbox(ctx, ix.Outbox, func(x execer) error {
+	return s.withMessages(ctx, ix, func(x execer) error {
 		_, err := x.ExecContext(ctx, `INSERT INTO interactions (id, state, channel, agent_id, plan_id, contact_address,
 		created_at, due_at, thread_key, queued_at, accepted_at, completed_at, updated_at, version, doc) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			ix.ID, ix.State, ix.Channel, ix.AgentID, ix.PlanID, ix.Contact.Address, millis(ix.CreatedAt),
@@ -61,7 +61,7 @@ func (s *Store) UpdateInteraction(ctx context.Context, ix *workspace.Interaction
 		return err
 	}
 	row := interactionRow(ix)
-	err = s.withOutbox(ctx, ix.Outbox, func(x execer) error {
+	err = s.withMessages(ctx, ix, func(x execer) error {
 		query, args, err := changedColumns(ctx, x, ix.ID, row)
 		if err != nil {
 			return err

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/agentdesk/agentdesk/workspace"
@@ -111,8 +112,8 @@ func scanMessage(row scanner) (*workspace.Message, error) {
 // AppendMessage adds a message to a transcript.
 func (s *Store) AppendMessage(ctx context.Context, m *workspace.Message) error {
 	return s.inTx(ctx, m.Outbox, func(x execer) error {
-		if _, err := x.ExecContext(ctx, `INSERT INTO messages (`+messageColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, messageArgs(m)...); err != nil {
-			return mapErr(err, "message "+m.ID)
+		if err := insertMessage(ctx, x, m); err != nil {
+			return err
 		}
 		// The interaction changed: its UpdatedAt moves with the message, in the column and
 		// in the doc the domain reads it from. It is live, as a rule; history is tried only
@@ -125,6 +126,33 @@ func (s *Store) AppendMessage(ctx context.Context, m *workspace.Message) error {
 				return err
 			}
 			if n, err := res.RowsAffected(); err != nil || n > 0 {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// insertMessage inserts m's row.
+func insertMessage(ctx context.Context, x execer, m *workspace.Message) error {
+	_, err := x.ExecContext(ctx, `INSERT INTO messages (`+messageColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, messageArgs(m)...)
+	return mapErr(err, "message "+m.ID)
+}
+
+// withMessages is ix's write followed by the messages it carries (Interaction.Messages), in
+// one transaction with all their events. The messages are stamped with the record's
+// updatedAt, so the row needs no later move of it.
+func (s *Store) withMessages(ctx context.Context, ix *workspace.Interaction, write func(execer) error) error {
+	events := ix.Outbox
+	for _, m := range ix.Messages {
+		events = append(slices.Clip(events), m.Outbox...)
+	}
+	return s.inTx(ctx, events, func(x execer) error {
+		if err := write(x); err != nil {
+			return err
+		}
+		for _, m := range ix.Messages {
+			if err := insertMessage(ctx, x, m); err != nil {
 				return err
 			}
 		}

@@ -227,3 +227,81 @@ func testWebhooks(t *testing.T, s workspace.Store) {
 		t.Fatalf("failed deliveries of a deleted webhook: %v, %v", list, err)
 	}
 }
+
+// testInteractionMessages: a create or an update stores the messages it carries
+// (Interaction.Messages) with the record: in the transcript, with their events after the
+// record's, sharing the record's UpdatedAt, which they do not move. A write that is refused
+// stores none of them, and a carried message's ExternalID is as unique as an appended one's.
+func testInteractionMessages(t *testing.T, s workspace.Store) {
+	at := now()
+	ix := newInteraction(at)
+	ix.UpdatedAt = at
+	// Events are made in the domain's order (stamp): the record's, then its messages'.
+	message := func(from workspace.Party, text string, at time.Time) *workspace.Message {
+		m := &workspace.Message{ID: uuid.Must(uuid.NewV7()).String(), InteractionID: ix.ID, From: from, Text: text, SentAt: at}
+		m.Outbox = []*workspace.ChangeEvent{event(workspace.ChangeMessage, ix.ID, m.ID)}
+		return m
+	}
+	transcript := func() string {
+		t.Helper()
+		list, err := s.Messages(ctx(t), ix.ID, "", 10)
+		must(t, err)
+		var out []string
+		for _, m := range list {
+			out = append(out, string(m.From)+": "+m.Text+" @"+m.SentAt.Format("15:04:05.000"))
+		}
+		return fmt.Sprint(out)
+	}
+	from, err := s.LastEventSeq(ctx(t))
+	must(t, err)
+
+	created := event(workspace.ChangeCreated, ix.ID, "")
+	first := message(workspace.PartyContact, "Hello", at)
+	first.ExternalID = "sms:SM-first"
+	ix.Outbox, ix.Messages = []*workspace.ChangeEvent{created}, []*workspace.Message{first}
+	must(t, s.CreateInteraction(ctx(t), ix))
+	if got, err := s.MessageByExternalID(ctx(t), first.ExternalID); err != nil || got.ID != first.ID {
+		t.Fatalf("the first message by its external ID: %+v, %v", got, err)
+	}
+
+	next := *ix
+	next.State, next.AgentID, next.UpdatedAt = workspace.Active, "agent-1", at.Add(time.Second)
+	accepted := event(workspace.ChangeAccepted, ix.ID, "")
+	joined := message(workspace.PartySystem, "Sam joined the chat", next.UpdatedAt)
+	next.Outbox, next.Messages = []*workspace.ChangeEvent{accepted}, []*workspace.Message{joined}
+	must(t, s.UpdateInteraction(ctx(t), &next, workspace.Queued))
+
+	// Refused: a stale version, and a create whose ID is taken. Neither stores its message.
+	stale := next
+	stale.Version, stale.UpdatedAt = 0, at.Add(2*time.Second)
+	lost := message(workspace.PartySystem, "never stored", stale.UpdatedAt)
+	stale.Outbox, stale.Messages = nil, []*workspace.Message{lost}
+	wantCode(t, s.UpdateInteraction(ctx(t), &stale, workspace.Active), workspace.ECONFLICT)
+	dup := newInteraction(at)
+	dup.ID = ix.ID
+	lost2 := message(workspace.PartyContact, "never stored either", at)
+	dup.Messages = []*workspace.Message{lost2}
+	wantCode(t, s.CreateInteraction(ctx(t), dup), workspace.ECONFLICT)
+	for _, m := range []*workspace.Message{lost, lost2} {
+		_, err := s.Message(ctx(t), m.ID)
+		wantCode(t, err, workspace.ENOTFOUND)
+	}
+	// The first message's provider ID is taken, whichever way it came in.
+	again := message(workspace.PartyContact, "Hello", at.Add(3*time.Second))
+	again.ExternalID = first.ExternalID
+	wantCode(t, s.AppendMessage(ctx(t), again), workspace.ECONFLICT)
+
+	want := fmt.Sprint([]string{"CONTACT: Hello @" + at.Format("15:04:05.000"), "SYSTEM: Sam joined the chat @" + next.UpdatedAt.Format("15:04:05.000")})
+	if got := transcript(); got != want {
+		t.Fatalf("transcript %s\nwant       %s", got, want)
+	}
+	got, err := s.Interaction(ctx(t), ix.ID)
+	must(t, err)
+	if !got.UpdatedAt.Equal(next.UpdatedAt) || got.Version != next.Version || got.Messages != nil || got.Outbox != nil {
+		t.Fatalf("read back updatedAt %v version %d (want %v, %d), messages %v, outbox %v", got.UpdatedAt, got.Version, next.UpdatedAt, next.Version, got.Messages, got.Outbox)
+	}
+	wantEvents := fmt.Sprint([]string{created.ID, first.Outbox[0].ID, accepted.ID, joined.Outbox[0].ID})
+	if got := fmt.Sprint(eventIDs(t, s, from)); got != wantEvents {
+		t.Fatalf("events %s\nwant   %s", got, wantEvents)
+	}
+}

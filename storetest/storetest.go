@@ -59,6 +59,7 @@ func Run(t *testing.T, factory Factory) {
 	t.Run("AssistExamples", func(t *testing.T) { testAssistExamples(t, fresh(t)) })
 	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, fresh(t)) })
 	t.Run("Events", func(t *testing.T) { testEvents(t, fresh(t)) })
+	t.Run("InteractionMessages", func(t *testing.T) { testInteractionMessages(t, fresh(t)) })
 	t.Run("UpdatedOrder", func(t *testing.T) { testUpdatedOrder(t, fresh(t)) })
 	t.Run("Webhooks", func(t *testing.T) { testWebhooks(t, fresh(t)) })
 	t.Run("SigningKeys", func(t *testing.T) { testSigningKeys(t, factory(t)) })

@@ -88,10 +88,18 @@ type planModel struct {
 	// so none is learnt twice.
 	since string
 	seen  map[string]bool
+	// readAt is when the store was last read for new examples (assistRefresh).
+	readAt time.Time
 	// trainedOn is how many examples the model was trained on; the rest it learnt online.
 	trainedOn  int
 	retraining bool
 }
+
+// assistRefresh is how often a plan's model reads the store for examples other nodes
+// stored; this node's own it learns as it stores them (learnt). Reading on every
+// suggestion re-read the whole overlap window each time: at a webchat cycle's rate that was
+// a tenth of the cycle's CPU (issue 14's profile), and it grew with the rate.
+const assistRefresh = time.Second
 
 // assistOverlap is how late an example may be stored after its completion time (by the
 // completing node's clock, a few milliseconds in practice; more if the nodes' clocks disagree)
@@ -177,6 +185,11 @@ func (s *Service) model(ctx context.Context, planID string) (*planModel, error) 
 		}
 		pm.model, pm.trainedOn = assist.Train(all), len(all)
 		pm.advance(ids)
+		pm.readAt = s.Clock.Now()
+		return pm, nil
+	}
+	now := s.Clock.Now()
+	if !pm.readAt.IsZero() && !now.Before(pm.readAt) && now.Sub(pm.readAt) < assistRefresh {
 		return pm, nil
 	}
 	fresh, ids, err := s.allExamples(ctx, planID, pm.since)
@@ -184,6 +197,7 @@ func (s *Service) model(ctx context.Context, planID string) (*planModel, error) 
 		pm.mu.Unlock()
 		return nil, err
 	}
+	pm.readAt = now
 	var learnt []string
 	for i, e := range fresh {
 		if !pm.seen[ids[i]] {
@@ -220,7 +234,8 @@ func (s *Service) retrain(ctx context.Context, planID string, pm *planModel) {
 	if err != nil {
 		return
 	}
-	pm.model, pm.trainedOn, pm.since, pm.seen = m, len(all), "", nil
+	// What was stored after the read is learnt at the next, which comes at once.
+	pm.model, pm.trainedOn, pm.since, pm.seen, pm.readAt = m, len(all), "", nil, time.Time{}
 	pm.advance(ids)
 }
 
@@ -329,10 +344,24 @@ func (s *Service) learn(ctx context.Context, ix *Interaction) {
 		if !slices.ContainsFunc(plan.DispositionCodes, func(c DispositionCode) bool { return c.Code == code }) {
 			continue
 		}
-		_ = s.Store.AddAssistExample(ctx, &AssistExample{
-			ID: assistExampleID(*ix.CompletedAt, ix.ID, code), PlanID: plan.ID, Code: code, Text: text, At: *ix.CompletedAt,
-		})
+		e := &AssistExample{ID: assistExampleID(*ix.CompletedAt, ix.ID, code), PlanID: plan.ID, Code: code, Text: text, At: *ix.CompletedAt}
+		if s.Store.AddAssistExample(ctx, e) == nil {
+			s.learnt(e)
+		}
 	}
+}
+
+// learnt teaches the plan's model, if this node has one, an example this node stored, so
+// that it need not read the store for it (assistRefresh).
+func (s *Service) learnt(e *AssistExample) {
+	pm := s.assist.plan(e.PlanID)
+	pm.mu.Lock()
+	defer pm.mu.Unlock()
+	if pm.model == nil || pm.seen[e.ID] || e.ID < pm.since {
+		return // trained on it at the first read, or learnt; the store's reads bring it
+	}
+	pm.model.Learn(assist.Example{Text: e.Text, Code: e.Code})
+	pm.advance([]string{e.ID})
 }
 
 // assistOutcome says whether choosing code takes one of the suggestions the interaction

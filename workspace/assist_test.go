@@ -1,11 +1,13 @@
 package workspace_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -375,5 +377,72 @@ func TestInsertSummaryLanguageModel(t *testing.T) {
 		if !strings.HasPrefix(got.Notes, c.heading) {
 			t.Errorf("%s: notes %q", c.mode, got.Notes)
 		}
+	}
+}
+
+// exampleReads counts the reads of assist examples a node makes.
+type exampleReads struct {
+	workspace.Store
+	mu sync.Mutex
+	n  int
+}
+
+func (c *exampleReads) AssistExamples(ctx context.Context, planID, after string, limit int) ([]*workspace.AssistExample, error) {
+	c.mu.Lock()
+	c.n++
+	c.mu.Unlock()
+	return c.Store.AssistExamples(ctx, planID, after, limit)
+}
+
+func (c *exampleReads) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
+}
+
+// TestAssistLearnsOwnCompletionsWithoutReading (issue 14): once a node has its model of a
+// plan, it learns the completions it stores as it stores them, and reads the store for other
+// nodes' examples at most once a second. Choosing codes and completing chats in a burst
+// reads no example, and a code learnt only from those completions is suggested at once.
+func TestAssistLearnsOwnCompletionsWithoutReading(t *testing.T) {
+	e := newEnv(t)
+	reads := &exampleReads{Store: e.s.Store}
+	e.s.Store = reads
+	e.ready("alice")
+	p := e.assistPlan("Assist", "BILLING", "SHIPPING", "LOGIN", "GIFTCARD")
+	// A history of 24 examples, stored as another node would; the first suggestion reads
+	// them all and trains the model on them (the next full training is 20 examples away).
+	at := e.clock.Now().Add(-time.Hour)
+	for i := range 8 {
+		for _, code := range []string{"BILLING", "SHIPPING", "LOGIN"} {
+			texts := generated[code]
+			ex := &workspace.AssistExample{ID: fmt.Sprintf("%013x.seeded-%d.%s", at.UnixMilli(), i, code), PlanID: p.ID, Code: code,
+				Text: fmt.Sprintf("Hello. %s, number %d", texts[i%len(texts)], i), At: at}
+			if err := reads.Store.AddAssistExample(t.Context(), ex); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if got := e.suggested(e.chatAbout("Assist", "Sam", "my parcel has not arrived")); len(got) == 0 || got[0] != "SHIPPING" {
+		t.Fatalf("with 24 stored examples: suggested %v", got)
+	}
+	before := reads.count()
+	for i := range 3 {
+		ix := e.chatAbout("Assist", "Visitor", fmt.Sprintf("My gift card balance is gone, card %d", i))
+		e.finishWith(ix, "GIFTCARD") // each choice asks the model for suggestions
+	}
+	probe := e.chatAbout("Assist", "Dana", "the balance of my gift card disappeared")
+	if got := e.suggested(probe); len(got) == 0 || got[0] != "GIFTCARD" {
+		t.Fatalf("after three GIFTCARD completions on this node: suggested %v", got)
+	}
+	if n := reads.count(); n != before {
+		t.Fatalf("%d reads of examples within a second of the last", n-before)
+	}
+	// A second on, the next suggestion reads what other nodes may have stored: once.
+	e.clock.Advance(time.Second + time.Millisecond)
+	e.suggested(probe)
+	e.suggested(probe)
+	if n := reads.count(); n != before+1 {
+		t.Fatalf("%d reads a second on: want 1", n-before)
 	}
 }

@@ -132,15 +132,40 @@ func (s *Service) stamp(old, ix *Interaction) {
 	if kind != "" {
 		ix.Outbox = []*ChangeEvent{{ID: newEventID(), Kind: kind, At: now, InteractionID: ix.ID}}
 	}
+	for _, m := range ix.Messages { // sent as the record changes, each with its MESSAGE event
+		if m.ID == "" {
+			m.ID = newMessageID()
+		}
+		m.InteractionID, m.SentAt = ix.ID, now
+		m.Outbox = []*ChangeEvent{{ID: newEventID(), Kind: ChangeMessage, At: now, InteractionID: ix.ID, MessageID: m.ID}}
+	}
 }
 
-// createInteraction stores a new interaction with its CREATED event.
+// createInteraction stores a new interaction with its CREATED event, and the messages it
+// carries (Interaction.Messages).
 func (s *Service) createInteraction(ctx context.Context, ix *Interaction) error {
 	s.stamp(nil, ix)
 	err := s.Store.CreateInteraction(ctx, ix)
-	s.stored(ix.Outbox, err)
-	ix.Outbox = nil
+	s.storedWith(ix, err)
 	return err
+}
+
+// storedWith announces what a write of ix stored besides the record, once it is stored: its
+// events, and the messages it carried on their interaction's topic. It empties both.
+func (s *Service) storedWith(ix *Interaction, err error) {
+	s.stored(ix.Outbox, err)
+	for _, m := range ix.Messages {
+		m.Outbox = nil
+		if err == nil {
+			s.notify(MessagesTopic(m.InteractionID), &MessageEvent{Message: m})
+		}
+	}
+	ix.Outbox, ix.Messages = nil, nil
+}
+
+// note is a SYSTEM message for Interaction.Messages, saying what a step did.
+func note(text string) []*Message {
+	return []*Message{{From: PartySystem, Text: text}}
 }
 
 // stored tells every node's readers that events were written.

@@ -64,13 +64,25 @@ func (s *Service) Receive(ctx context.Context, in InboundMessage) (Received, err
 	var ix, previous *Interaction
 	var opened bool
 	var err error
+	// A message with no files that opens an interaction is stored with it, in one write.
+	var first *Message
+	if len(in.Media) == 0 && len(in.AttachmentIDs) == 0 && in.Email == nil {
+		text := NormaliseText(in.Text)
+		if IsBlank(text) {
+			text = "(an empty message)"
+		}
+		first = &Message{From: PartyContact, Text: text, ExternalID: key}
+	}
 	if in.Email != nil {
 		ix, opened, previous, err = s.emailThreadFor(ctx, in, in.Email.MessageID)
 	} else {
-		ix, opened, err = s.threadFor(ctx, in)
+		ix, opened, err = s.threadFor(ctx, in, first)
 	}
 	if err != nil {
 		return Received{}, err
+	}
+	if opened && first != nil {
+		return Received{Message: first, Interaction: ix, Opened: true}, s.routeArrival(ctx, ix)
 	}
 	// The media are fetched once the thread is known (their files are the contact's in it)
 	// and before the message is stored, which then carries them; what could not be kept is
@@ -133,8 +145,9 @@ func (s *Service) Receive(ctx context.Context, in InboundMessage) (Received, err
 	return r, s.contactWrote(ctx, ix, m)
 }
 
-// threadFor returns the contact's open interaction, or a new QUEUED one (opened true).
-func (s *Service) threadFor(ctx context.Context, in InboundMessage) (*Interaction, bool, error) {
+// threadFor returns the contact's open interaction, or a new QUEUED one (opened true),
+// stored with first when there is one.
+func (s *Service) threadFor(ctx context.Context, in InboundMessage, first *Message) (*Interaction, bool, error) {
 	if in.Continue {
 		return s.continued(ctx, in)
 	}
@@ -157,6 +170,9 @@ func (s *Service) threadFor(ctx context.Context, in InboundMessage) (*Interactio
 			Contact: Contact{Address: from, Name: NormaliseName(in.Name)}, PlanID: in.PlanID,
 			IdentityID: in.IdentityID, ThreadKey: key, CreatedAt: now, QueuedAt: &now, ContactWroteAt: &now,
 			ContactTokenHash: in.ContactTokenHash,
+		}
+		if first != nil {
+			ix.Messages = []*Message{first}
 		}
 		err := s.createInteraction(ctx, ix)
 		if err == nil {

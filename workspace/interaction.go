@@ -119,6 +119,12 @@ type Interaction struct {
 	// the change (crm.go). A store writes them in the same step as the record, or neither,
 	// and never returns them from a read.
 	Outbox []*ChangeEvent `json:"-"`
+
+	// Messages are messages a create or update stores with the record, after it: the
+	// contact's first message of a new interaction, or the note of what the step did ("…
+	// joined the chat"). A store writes each as AppendMessage would, with its own Outbox,
+	// and never returns them from a read. Stamped by the domain when the record is (stamp).
+	Messages []*Message `json:"-"`
 }
 
 // Transfer is a cold transfer offered to an agent and not yet answered.

@@ -117,26 +117,27 @@ func (s *Service) openOffer(ctx context.Context, offerID string) (*Agent, *Inter
 // changes hands silently (T4).
 func (s *Service) accept(ctx context.Context, agentID string, loaded *Interaction, seq int, plan *Plan) (*Interaction, error) {
 	now := s.Clock.Now()
-	first := false
-	var endpoint CallEndpoint
-	if loaded.Channel == Voice {
-		a, err := s.Store.Agent(ctx, agentID)
-		if err != nil {
-			return nil, err
-		}
-		endpoint = endpointOf(a)
-	}
-	ix, _, err := s.mutate(ctx, loaded.ID, loaded, func(ix *Interaction) (err error) {
-		first, err = ix.accept(agentID, seq, plan, now)
-		if err == nil && endpoint != "" {
-			ix.CallEndpoint = endpoint
-		}
-		return err
-	})
+	a, err := s.Store.Agent(ctx, agentID)
 	if err != nil {
 		return nil, err
 	}
-	a, err := s.Store.Agent(ctx, agentID)
+	// The note of who answered is stored with the acceptance, in the same write.
+	ix, _, err := s.mutate(ctx, loaded.ID, loaded, func(ix *Interaction) error {
+		first, err := ix.accept(agentID, seq, plan, now)
+		if err != nil {
+			return err
+		}
+		switch {
+		case ix.Channel == Voice:
+			if endpoint := endpointOf(a); endpoint != "" {
+				ix.CallEndpoint = endpoint
+			}
+			ix.Messages = note(a.Name + " answered the call")
+		case first:
+			ix.Messages = note(a.Name + " joined the chat")
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -144,12 +145,6 @@ func (s *Service) accept(ctx context.Context, agentID string, loaded *Interactio
 		if _, err := s.updateAgent(ctx, agentID, func(a *Agent) error { a.MissedOffers = 0; return nil }); err != nil {
 			return nil, err
 		}
-	}
-	switch {
-	case ix.Channel == Voice:
-		s.systemMessage(ctx, ix, a.Name+" answered the call")
-	case first:
-		s.systemMessage(ctx, ix, a.Name+" joined the chat")
 	}
 	s.publishUpdate(ix)
 	s.callConnected(ctx, ix, agentID)
@@ -336,19 +331,25 @@ func (s *Service) end(ctx context.Context, loaded *Interaction, by Party, step f
 			}
 			plan = p
 		}
-		return step(ix, plan, now)
+		if err := step(ix, plan, now); err != nil {
+			return err
+		}
+		// The transcript says how it ended, in the same write (W1, X2: whoever ended it).
+		switch {
+		case ix.Channel == Voice:
+			ix.Messages = note(callEnded(ix))
+		case by == PartyContact:
+			ix.Messages = note("The visitor ended the chat")
+		default:
+			ix.Messages = note("The chat has ended")
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case ix.Channel == Voice: // W1, X2: whoever ended it
+	if ix.Channel == Voice {
 		s.callGone(ix)
-		s.systemMessage(ctx, ix, callEnded(ix))
-	case by == PartyContact:
-		s.systemMessage(ctx, ix, "The visitor ended the chat")
-	default:
-		s.systemMessage(ctx, ix, "The chat has ended")
 	}
 	s.publishUpdate(ix)
 	if withdrawn != nil { // the end withdraws an open transfer offer

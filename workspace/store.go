@@ -93,7 +93,11 @@ type Store interface {
 	// UpdatePlan writes p if the stored version is p.Version, and then sets p.Version+1.
 	UpdatePlan(ctx context.Context, p *Plan) error
 
-	// CreateInteraction stores a new live interaction (CONFLICT if the ID exists).
+	// CreateInteraction stores a new live interaction (CONFLICT if the ID exists), then the
+	// messages it carries (Interaction.Messages), each as AppendMessage stores one but
+	// without moving UpdatedAt, which they share with the record. UpdateInteraction does the
+	// same with an update's. A store with transactions writes the record and its messages
+	// in one; without, the messages follow the record and an error among them is returned.
 	CreateInteraction(ctx context.Context, ix *Interaction) error
 	// Interaction returns a live interaction, or else a completed one from history.
 	Interaction(ctx context.Context, id string) (*Interaction, error)

@@ -78,8 +78,7 @@ func (s *Service) writeInteraction(ctx context.Context, old, ix *Interaction) er
 	}
 	s.stamp(old, ix)
 	err := s.Store.UpdateInteraction(ctx, ix, old.State)
-	s.stored(ix.Outbox, err)
-	ix.Outbox = nil
+	s.storedWith(ix, err)
 	if err != nil {
 		return err
 	}
