@@ -273,12 +273,7 @@ func burstFloor(b *testing.B, st workspace.Store, agent *workspace.Agent, planID
 		if i < burstAgents*burstCapacity {
 			err = offerWrites(ctx, st, a, ix, "", &steps)
 		} else {
-			err = steps.Time("CreateInteraction", func() error { return st.CreateInteraction(ctx, ix) })
-			if err == nil {
-				first := &workspace.Message{ID: uuid.Must(uuid.NewV7()).String(), InteractionID: ix.ID, From: workspace.PartyContact,
-					Text: "Hello, where is my order?", SentAt: ix.CreatedAt}
-				err = steps.Time("AppendMessage (first message)", func() error { return st.AppendMessage(ctx, first) })
-			}
+			err = steps.Time(stepArrival, func() error { return createWithFirst(ctx, st, ix, "") })
 		}
 		if err != nil {
 			b.Fatal(err)

@@ -194,8 +194,11 @@ func cycleFloor(b *testing.B, m *server.Main, agent *workspace.Agent, planID str
 	return steps, perCycle
 }
 
-// cycleWrites makes the store writes of one cycle. a is the agent's current record; its
-// version follows the writes.
+// cycleWrites makes the store writes of one cycle, as the domain makes them: each change of
+// the interaction with the event that describes it (the CRM change feed is part of the job),
+// each message with its MESSAGE event, and the notes a step leaves in the transcript carried
+// by that step's write (Interaction.Messages). a is the agent's current record; its version
+// follows the writes.
 func cycleWrites(ctx context.Context, st workspace.Store, a *workspace.Agent, planID string, steps *Steps) error {
 	now := time.Now()
 	ix := &workspace.Interaction{
@@ -203,23 +206,40 @@ func cycleWrites(ctx context.Context, st workspace.Store, a *workspace.Agent, pl
 		Contact: workspace.Contact{Address: "visitor-" + uuid.NewString()[:8], Name: "Visitor"}, PlanID: planID,
 		CreatedAt: now, ContactTokenHash: workspace.HashToken(uuid.NewString()),
 	}
-	message := func(from workspace.Party, text string) func() error {
+	event := func(kind workspace.ChangeKind, messageID string) []*workspace.ChangeEvent {
+		return changeEvent(ix, kind, messageID)
+	}
+	newMessage := func(from workspace.Party, text string) *workspace.Message {
 		m := &workspace.Message{ID: uuid.Must(uuid.NewV7()).String(), InteractionID: ix.ID, From: from, Text: text, SentAt: now}
 		if from == workspace.PartyAgent {
 			m.AgentID = a.ID
 		}
-		return func() error { return st.AppendMessage(ctx, m) }
+		m.Outbox = event(workspace.ChangeMessage, m.ID)
+		return m
 	}
-	// move changes the interaction and writes it, guarded by the state it was in.
-	move := func(change func()) func() error {
+	message := func(from workspace.Party, text string) func() error {
+		return func() error { return st.AppendMessage(ctx, newMessage(from, text)) }
+	}
+	// carrying is the note a step's write stores with the record.
+	carrying := func(from workspace.Party, text string) {
+		ix.Messages = []*workspace.Message{newMessage(from, text)}
+	}
+	// sent empties what a write carried, as the domain does once it is stored.
+	sent := func(err error) error {
+		ix.Outbox, ix.Messages = nil, nil
+		return err
+	}
+	// move changes the interaction and writes it with its event, guarded by the state it was in.
+	move := func(kind workspace.ChangeKind, change func()) func() error {
 		return func() error {
 			from := ix.State
 			change()
-			return st.UpdateInteraction(ctx, ix, from)
+			ix.Outbox = event(kind, "")
+			return sent(st.UpdateInteraction(ctx, ix, from))
 		}
 	}
 	const (
-		create  = "CreateInteraction"
+		create  = stepArrival
 		appends = "AppendMessage"
 		update  = "UpdateInteraction"
 		agent   = "UpdateAgent"
@@ -229,33 +249,36 @@ func cycleWrites(ctx context.Context, st workspace.Store, a *workspace.Agent, pl
 		kind string
 		op   func() error
 	}{
-		// startWebchat: the chat, its first message, the hold, the offer.
-		{create, func() error { return st.CreateInteraction(ctx, ix) }},
-		{appends, message(workspace.PartyContact, "Hello, chat here")},
+		// startWebchat: the chat with its first message, the hold, the offer.
+		{create, func() error { return createWithFirst(ctx, st, ix, "") }},
 		{agent, func() error {
 			a.Holds = append(a.Holds, workspace.Hold{InteractionID: ix.ID, Channel: ix.Channel, Since: now})
 			a.LastOfferAt = now
 			return st.UpdateAgent(ctx, a)
 		}},
-		{update, move(func() {
+		{update, move(workspace.ChangeOffered, func() {
 			ix.State, ix.AgentID, ix.OfferSeq, ix.OfferedAt = workspace.Offered, a.ID, 1, &now
 			ix.DueAt = now.Add(workspace.DefaultOfferTimeout * time.Second)
 		})},
-		// acceptOffer, and its notice in the transcript.
-		{update, move(func() { ix.State, ix.AcceptedAt, ix.DueAt = workspace.Active, &now, time.Time{} })},
-		{appends, message(workspace.PartySystem, a.Name+" joined the chat")},
+		// acceptOffer, with its notice in the transcript.
+		{update, move(workspace.ChangeAccepted, func() {
+			ix.State, ix.AcceptedAt, ix.DueAt = workspace.Active, &now, time.Time{}
+			carrying(workspace.PartySystem, a.Name+" joined the chat")
+		})},
 		// Four messages.
 		{appends, message(workspace.PartyContact, "My parcel has not arrived.")},
 		{appends, message(workspace.PartyAgent, "Let me check that for you.")},
 		{appends, message(workspace.PartyContact, "Thank you!")},
 		{appends, message(workspace.PartyAgent, "It arrives tomorrow. Anything else?")},
-		// endInteraction, and its notice.
-		{update, move(func() { ix.State, ix.EndedAt, ix.EndedBy = workspace.Wrap, &now, workspace.PartyAgent })},
-		{appends, message(workspace.PartySystem, "The chat has ended")},
+		// endInteraction, with its notice.
+		{update, move(workspace.ChangeEnded, func() {
+			ix.State, ix.EndedAt, ix.EndedBy = workspace.Wrap, &now, workspace.PartyAgent
+			carrying(workspace.PartySystem, "The chat has ended")
+		})},
 		// selectDisposition.
-		{update, move(func() { ix.Dispositions = []string{"RESOLVED"} })},
+		{update, move(workspace.ChangeUpdated, func() { ix.Dispositions = []string{"RESOLVED"} })},
 		// completeInteraction: the record, its move to history, the hold's release.
-		{update, move(func() { ix.State, ix.CompletedAt = workspace.Completed, &now })},
+		{update, move(workspace.ChangeCompleted, func() { ix.State, ix.CompletedAt = workspace.Completed, &now })},
 		{archive, func() error { return st.ArchiveInteraction(ctx, ix) }},
 		{agent, func() error { a.Holds = a.Holds[:len(a.Holds)-1]; return st.UpdateAgent(ctx, a) }},
 	}

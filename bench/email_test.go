@@ -56,7 +56,7 @@ func deliverOne(addr, from, to, raw string) error {
 // server connecting to agentdesk's SMTP listener on loopback (multipart/alternative, a new
 // thread from a new sender each time) to the offer arriving on the websocket of whichever of
 // 20 READY agents routing chose, at a steady 20 emails per second. The floor, measured on the
-// same node in the same run, is what that path cannot avoid: the four writes of an offer
+// same node in the same run, is what that path cannot avoid: the three writes of an offer
 // (offerWrites), one SMTP delivery of the same message over loopback to a bare go-smtp server
 // that keeps it in memory, and one websocket round trip. Parsing, sanitising, the threading
 // lookups and the identity read are not part of it.

@@ -57,7 +57,7 @@ const (
 // startWebchat over HTTP to the offer arriving on the websocket of whichever of 100 READY
 // agents (of 1,000 stored: issue 14's offer aim) routing chose, at a steady 20 new chats per
 // second. The floor is what that path cannot avoid, measured on the same node in the same
-// run: the four writes of an offer (offerWrites), one loopback HTTP request and one websocket
+// run: the three writes of an offer (offerWrites), one loopback HTTP request and one websocket
 // round trip. Agents only receive offers here; their capacity is high enough that none fills
 // up. Run with -benchtime=1x.
 func BenchmarkOfferLatency(b *testing.B) {
@@ -101,7 +101,7 @@ func BenchmarkOfferLatencyStoredAgents(b *testing.B) {
 
 // BenchmarkOfferLatencyMongo is BenchmarkOfferLatency on the MongoDB adapter, talking to the
 // test engine (FerretDB on SQLite, one connection, in a process of its own) over the wire
-// protocol, at mongoOfferRate for mongoOfferRun, with its own floor: the same four writes
+// protocol, at mongoOfferRate for mongoOfferRun, with its own floor: the same three writes
 // through the same adapter, mongoFloorSamples times. The test engine is no production
 // MongoDB: it reads a whole collection for every query but one by _id, so its times grow
 // with what is stored, where MongoDB's indexes keep them flat.
@@ -417,18 +417,15 @@ func pathFloorN(b *testing.B, m *server.Main, c *gqlClient, agent *workspace.Age
 	return steps, steps.Names[:len(steps.Names)-2]
 }
 
-// offerWrites makes, directly on the store, the four writes that offer a new contact's first
-// message to an agent, whatever the design: store the interaction, store the message, reserve
-// a hold on the agent's record, and mark the interaction OFFERED. a is the agent's record as
-// last written (its version moves with each call), so nothing is read.
+// offerWrites makes, directly on the store, the writes that offer a new contact's first
+// message to an agent, whatever the design: store the interaction with the message (one
+// write, as Interaction.Messages lets the domain make it), reserve a hold on the agent's
+// record, and mark the interaction OFFERED; each change with the event that describes it,
+// as the CRM change feed needs. a is the agent's record as last written (its version moves
+// with each call), so nothing is read.
 func offerWrites(ctx context.Context, st workspace.Store, a *workspace.Agent, ix *workspace.Interaction, external string, steps *Steps) error {
 	now := ix.CreatedAt
-	if err := steps.Time("CreateInteraction", func() error { return st.CreateInteraction(ctx, ix) }); err != nil {
-		return err
-	}
-	first := &workspace.Message{ID: uuid.Must(uuid.NewV7()).String(), InteractionID: ix.ID, From: workspace.PartyContact,
-		Text: "Hello, where is my order?", SentAt: now, ExternalID: external}
-	if err := steps.Time("AppendMessage (first message)", func() error { return st.AppendMessage(ctx, first) }); err != nil {
+	if err := steps.Time(stepArrival, func() error { return createWithFirst(ctx, st, ix, external) }); err != nil {
 		return err
 	}
 	// A READY agent of the run holds two or three offers; keep the floor agent's record alike.
@@ -460,7 +457,29 @@ func offerWrites(ctx context.Context, st workspace.Store, a *workspace.Agent, ix
 	// Stamped as the domain stamps a change: after the message, whose write moved the
 	// interaction's updatedAt (a MongoDB store refuses an older stamp as CONFLICT).
 	offered.UpdatedAt = time.Now()
+	offered.Outbox = changeEvent(&offered, workspace.ChangeOffered, "")
 	return steps.Time("UpdateInteraction (→ OFFERED)", func() error { return st.UpdateInteraction(ctx, &offered, workspace.Queued) })
+}
+
+// stepArrival names the write that stores a new interaction with its first message.
+const stepArrival = "CreateInteraction (with its first message)"
+
+// createWithFirst stores ix, a new interaction, with the contact's first message and the
+// CREATED and MESSAGE events, in one write as the domain does.
+func createWithFirst(ctx context.Context, st workspace.Store, ix *workspace.Interaction, external string) error {
+	first := &workspace.Message{ID: uuid.Must(uuid.NewV7()).String(), InteractionID: ix.ID, From: workspace.PartyContact,
+		Text: "Hello, where is my order?", SentAt: ix.CreatedAt, ExternalID: external}
+	first.Outbox = changeEvent(ix, workspace.ChangeMessage, first.ID)
+	ix.UpdatedAt = ix.CreatedAt
+	ix.Outbox, ix.Messages = changeEvent(ix, workspace.ChangeCreated, ""), []*workspace.Message{first}
+	err := st.CreateInteraction(ctx, ix)
+	ix.Outbox, ix.Messages = nil, nil
+	return err
+}
+
+// changeEvent is the event the domain writes with a change of ix (or of its message).
+func changeEvent(ix *workspace.Interaction, kind workspace.ChangeKind, messageID string) []*workspace.ChangeEvent {
+	return []*workspace.ChangeEvent{{ID: uuid.Must(uuid.NewV7()).String(), Kind: kind, At: time.Now(), InteractionID: ix.ID, MessageID: messageID}}
 }
 
 // fillHistory puts n completed webchats in the node's history, each with a transcript of

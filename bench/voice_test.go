@@ -54,7 +54,7 @@ func voiceNode(b *testing.B, caller *voice.Caller) (*server.Main, *workspace.Pla
 // BenchmarkCallSetup measures call setup: from the caller's INVITE leaving its UA to the offer
 // arriving on the websocket of the READY agent routing chose (10 READY agents), one call after
 // another; each is then hung up while it rings (the offer is rescinded). The floor, measured
-// on the same node in the same run, is what that path cannot avoid: the four writes of an
+// on the same node in the same run, is what that path cannot avoid: the three writes of an
 // offer (offerWrites), one SIP request/response over loopback to the node's SIP listener
 // (OPTIONS), and one websocket round trip (pathFloor's HTTP request is left out: no HTTP
 // request is on a call's path). Run with -benchtime=1x.
