@@ -239,11 +239,11 @@ func cycleWrites(ctx context.Context, st workspace.Store, a *workspace.Agent, pl
 		}
 	}
 	const (
-		create  = stepArrival
-		appends = "AppendMessage"
-		update  = "UpdateInteraction"
-		agent   = "UpdateAgent"
-		archive = "ArchiveInteraction"
+		create   = stepArrival
+		appends  = "AppendMessage"
+		update   = "UpdateInteraction"
+		agent    = "UpdateAgent"
+		complete = "CompleteInteraction"
 	)
 	writes := []struct {
 		kind string
@@ -277,9 +277,12 @@ func cycleWrites(ctx context.Context, st workspace.Store, a *workspace.Agent, pl
 		})},
 		// selectDisposition.
 		{update, move(workspace.ChangeUpdated, func() { ix.Dispositions = []string{"RESOLVED"} })},
-		// completeInteraction: the record, its move to history, the hold's release.
-		{update, move(workspace.ChangeCompleted, func() { ix.State, ix.CompletedAt = workspace.Completed, &now })},
-		{archive, func() error { return st.ArchiveInteraction(ctx, ix) }},
+		// completeInteraction: the record, moved to history in the same write; the hold's release.
+		{complete, func() error {
+			from := ix.State
+			ix.State, ix.CompletedAt, ix.Outbox = workspace.Completed, &now, changeEvent(ix, workspace.ChangeCompleted, "")
+			return sent(st.CompleteInteraction(ctx, ix, from))
+		}},
 		{agent, func() error { a.Holds = a.Holds[:len(a.Holds)-1]; return st.UpdateAgent(ctx, a) }},
 	}
 	for _, w := range writes {

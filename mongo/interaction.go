@@ -246,6 +246,19 @@ func (s *Store) ArchiveInteraction(ctx context.Context, ix *workspace.Interactio
 	return nil
 }
 
+// CompleteInteraction is UpdateInteraction then ArchiveInteraction: without transactions
+// they stay two writes, and a crash between them leaves a COMPLETED live record that the
+// sweep archives.
+func (s *Store) CompleteInteraction(ctx context.Context, ix *workspace.Interaction, from workspace.InteractionState) error {
+	if ix.State != workspace.Completed {
+		return workspace.Errorf(workspace.EINVALID, "only COMPLETED interactions are archived, not %s", ix.State)
+	}
+	if err := s.UpdateInteraction(ctx, ix, from); err != nil {
+		return err
+	}
+	return s.ArchiveInteraction(ctx, ix)
+}
+
 // LiveInteractions lists live interactions matching f, ordered by DueAt (then ID) when
 // f.DueBefore is set, else by CreatedAt then ID.
 func (s *Store) LiveInteractions(ctx context.Context, f workspace.LiveFilter) ([]*workspace.Interaction, error) {

@@ -129,15 +129,47 @@ func (s *Store) ArchiveInteraction(ctx context.Context, ix *workspace.Interactio
 		return err
 	}
 	return s.inTx(ctx, nil, func(x execer) error {
-		if _, err := x.ExecContext(ctx, `INSERT OR REPLACE INTO history (id, state, channel, agent_id, plan_id,
-		contact_address, created_at, accepted_at, completed_at, updated_at, doc) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
-			ix.ID, ix.State, ix.Channel, ix.AgentID, ix.PlanID, ix.Contact.Address, millis(ix.CreatedAt),
-			ptrMillis(ix.AcceptedAt), ptrMillis(ix.CompletedAt), updatedMillis(ix), doc); err != nil {
+		if err := insertHistory(ctx, x, ix, doc); err != nil {
 			return err
 		}
 		_, err := x.ExecContext(ctx, `DELETE FROM interactions WHERE id = ? AND state = ?`, ix.ID, workspace.Completed)
 		return err
 	})
+}
+
+// CompleteInteraction removes the live record, guarded as UpdateInteraction guards it, and
+// writes ix, COMPLETED, to history, with its events and the messages it carries: one
+// transaction, which writes neither the live row's new state nor its eight index entries.
+func (s *Store) CompleteInteraction(ctx context.Context, ix *workspace.Interaction, from workspace.InteractionState) error {
+	if ix.State != workspace.Completed {
+		return workspace.Errorf(workspace.EINVALID, "only COMPLETED interactions are archived, not %s", ix.State)
+	}
+	next := *ix
+	next.Version++
+	doc, err := encodeInteraction(&next)
+	if err != nil {
+		return err
+	}
+	err = s.withMessages(ctx, ix, func(x execer) error {
+		if err := guarded(ctx, x, "interaction "+ix.ID, `DELETE FROM interactions WHERE id=? AND version=? AND state=? AND updated_at <= ?`,
+			ix.ID, ix.Version, from, updatedMillis(ix)); err != nil {
+			return err
+		}
+		return insertHistory(ctx, x, &next, doc)
+	})
+	if err == nil {
+		ix.Version++
+	}
+	return err
+}
+
+// insertHistory writes ix, COMPLETED, encoded as doc, to history, replacing an earlier copy.
+func insertHistory(ctx context.Context, x execer, ix *workspace.Interaction, doc string) error {
+	_, err := x.ExecContext(ctx, `INSERT OR REPLACE INTO history (id, state, channel, agent_id, plan_id,
+		contact_address, created_at, accepted_at, completed_at, updated_at, doc) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+		ix.ID, ix.State, ix.Channel, ix.AgentID, ix.PlanID, ix.Contact.Address, millis(ix.CreatedAt),
+		ptrMillis(ix.AcceptedAt), ptrMillis(ix.CompletedAt), updatedMillis(ix), doc)
+	return err
 }
 
 // LiveInteractions lists live interactions matching f.

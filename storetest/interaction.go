@@ -358,6 +358,103 @@ func testArchive(t *testing.T, s workspace.Store) {
 	sameInteraction(t, got, done3) // the later copy replaced the earlier one
 }
 
+// testCompleteInteraction: CompleteInteraction is UpdateInteraction to COMPLETED and
+// ArchiveInteraction in one step. It is guarded as an update is (state, version, a message
+// since the read); refused, nothing changes and its event is not stored. Done, the record
+// (its version moved on) is in history and not live, listed once, with its event and the
+// message it carried; a second call finds nothing live, and the sweep's ArchiveInteraction
+// after it is harmless.
+func testCompleteInteraction(t *testing.T, s workspace.Store) {
+	isLive := func(id string) bool {
+		t.Helper()
+		live, err := s.LiveInteractions(ctx(t), workspace.LiveFilter{})
+		must(t, err)
+		return slices.Contains(interactionIDs(live), id)
+	}
+	listed := func(id string) int {
+		t.Helper()
+		page, err := s.Interactions(ctx(t), workspace.InteractionFilter{}, nil, 100)
+		must(t, err)
+		return len(slices.DeleteFunc(interactionIDs(page), func(x string) bool { return x != id }))
+	}
+	ix := fullInteraction()
+	ix.UpdatedAt = now().Add(-time.Minute).Truncate(time.Millisecond)
+	must(t, s.CreateInteraction(ctx(t), ix))
+	wantCode(t, s.CompleteInteraction(ctx(t), ix, workspace.Wrap), workspace.EINVALID) // not COMPLETED
+
+	// Refused: another version, another state, a read from before the last change.
+	var lost []string
+	refused := func(what string, change func(*workspace.Interaction), from workspace.InteractionState) {
+		t.Helper()
+		x := completed(ix)
+		x.UpdatedAt = now()
+		change(x)
+		e := event(workspace.ChangeCompleted, ix.ID, "")
+		x.Outbox, lost = []*workspace.ChangeEvent{e}, append(lost, e.ID)
+		if err := s.CompleteInteraction(ctx(t), x, from); workspace.ErrorCode(err) != workspace.ECONFLICT {
+			t.Fatalf("%s: %v, want CONFLICT", what, err)
+		}
+		got, err := s.Interaction(ctx(t), ix.ID)
+		must(t, err)
+		sameInteraction(t, got, ix)
+		if !isLive(ix.ID) || listed(ix.ID) != 1 {
+			t.Fatalf("%s: the refused completion moved the record", what)
+		}
+	}
+	refused("a stale version", func(x *workspace.Interaction) { x.Version = 5 }, workspace.Wrap)
+	refused("another state", func(*workspace.Interaction) {}, workspace.Active)
+	refused("a read from before the last change", func(x *workspace.Interaction) { x.UpdatedAt = ix.UpdatedAt.Add(-time.Second) }, workspace.Wrap)
+
+	// Done, with its event and the note it carries.
+	done := completed(ix)
+	done.UpdatedAt = now()
+	completedEvent := event(workspace.ChangeCompleted, ix.ID, "")
+	note := &workspace.Message{ID: uuid.Must(uuid.NewV7()).String(), InteractionID: ix.ID, From: workspace.PartySystem,
+		Text: "Completed", SentAt: done.UpdatedAt}
+	noteEvent := event(workspace.ChangeMessage, ix.ID, note.ID)
+	note.Outbox = []*workspace.ChangeEvent{noteEvent}
+	done.Outbox, done.Messages = []*workspace.ChangeEvent{completedEvent}, []*workspace.Message{note}
+	must(t, s.CompleteInteraction(ctx(t), done, workspace.Wrap))
+	if done.Version != ix.Version+1 {
+		t.Fatalf("version after CompleteInteraction = %d, want %d", done.Version, ix.Version+1)
+	}
+	done.Outbox, done.Messages = nil, nil
+	got, err := s.Interaction(ctx(t), ix.ID)
+	must(t, err)
+	sameInteraction(t, got, done)
+	if isLive(ix.ID) {
+		t.Fatalf("a completed interaction is still live")
+	}
+	if n := listed(ix.ID); n != 1 {
+		t.Fatalf("a completed interaction is listed %d times, want once", n)
+	}
+	msgs, err := s.Messages(ctx(t), ix.ID, "", 10)
+	must(t, err)
+	if len(msgs) != 1 || msgs[0].ID != note.ID || msgs[0].Text != note.Text {
+		t.Fatalf("messages after CompleteInteraction: %v, want the note it carried", msgs)
+	}
+	for _, e := range []*workspace.ChangeEvent{completedEvent, noteEvent} {
+		if _, err := s.Event(ctx(t), e.ID); err != nil {
+			t.Fatalf("event %s of the completion: %v", e.Kind, err)
+		}
+	}
+	for _, id := range lost {
+		_, err := s.Event(ctx(t), id)
+		wantCode(t, err, workspace.ENOTFOUND)
+	}
+
+	// Again: nothing live to guard. The sweep's archive after it changes nothing.
+	again := *done
+	wantCode(t, s.CompleteInteraction(ctx(t), &again, workspace.Wrap), workspace.ECONFLICT)
+	must(t, s.ArchiveInteraction(ctx(t), done))
+	got, err = s.Interaction(ctx(t), ix.ID)
+	must(t, err)
+	sameInteraction(t, got, done)
+	if n := listed(ix.ID); n != 1 {
+		t.Fatalf("listed %d times after a repeated archive, want once", n)
+	}
+}
+
 // testLiveInteractions checks LiveFilter's fields and both orders.
 func testLiveInteractions(t *testing.T, s workspace.Store) {
 	base := now().Add(-time.Hour)

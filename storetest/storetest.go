@@ -41,6 +41,7 @@ func Run(t *testing.T, factory Factory) {
 	t.Run("InteractionUpdate", func(t *testing.T) { testInteractionUpdate(t, fresh(t)) })
 	t.Run("InteractionRace", func(t *testing.T) { testInteractionRace(t, fresh(t)) })
 	t.Run("Archive", func(t *testing.T) { testArchive(t, fresh(t)) })
+	t.Run("CompleteInteraction", func(t *testing.T) { testCompleteInteraction(t, fresh(t)) })
 	t.Run("LiveInteractions", func(t *testing.T) { testLiveInteractions(t, fresh(t)) })
 	t.Run("InteractionPages", func(t *testing.T) { testInteractionPages(t, fresh(t)) })
 	t.Run("Messages", func(t *testing.T) { testMessages(t, fresh(t)) })

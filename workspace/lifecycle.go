@@ -397,7 +397,7 @@ func (s *Service) complete(ctx context.Context, id string, loaded *Interaction, 
 	if err != nil {
 		return nil, err
 	}
-	if err := s.finish(ctx, ix); err != nil {
+	if err := s.finishArchived(ctx, ix); err != nil { // the write archived it (CompleteInteraction)
 		return nil, err
 	}
 	if from == Offered {
@@ -415,6 +415,11 @@ func (s *Service) finish(ctx context.Context, ix *Interaction) error {
 	if err := s.Store.ArchiveInteraction(ctx, ix); err != nil {
 		return err
 	}
+	return s.finishArchived(ctx, ix)
+}
+
+// finishArchived is finish once the interaction is in history.
+func (s *Service) finishArchived(ctx context.Context, ix *Interaction) error {
 	s.learn(ctx, ix)
 	s.publishUpdate(ix)
 	if ix.AgentID == "" {

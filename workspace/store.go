@@ -110,6 +110,12 @@ type Store interface {
 	// writes ix to history (replacing an earlier copy), then deletes the live record if it is
 	// COMPLETED. Calling it again finishes a move a crash interrupted.
 	ArchiveInteraction(ctx context.Context, ix *Interaction) error
+	// CompleteInteraction is UpdateInteraction of ix, COMPLETED, followed by
+	// ArchiveInteraction: guarded as UpdateInteraction is, it writes ix to history with its
+	// events and the messages it carries and removes the live record. A store with
+	// transactions makes it one write; one without makes the two in that order, and a crash
+	// between them leaves a COMPLETED live record that the sweep archives.
+	CompleteInteraction(ctx context.Context, ix *Interaction, from InteractionState) error
 	// LiveInteractions lists live interactions matching f: ordered by DueAt when
 	// f.DueBefore is set, else by CreatedAt then ID.
 	LiveInteractions(ctx context.Context, f LiveFilter) ([]*Interaction, error)

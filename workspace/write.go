@@ -77,7 +77,12 @@ func (s *Service) writeInteraction(ctx context.Context, old, ix *Interaction) er
 		return Errorf(EINTERNAL, "transition %s → %s is not in the state table", old.State, ix.State)
 	}
 	s.stamp(old, ix)
-	err := s.Store.UpdateInteraction(ctx, ix, old.State)
+	var err error
+	if ix.State == Completed { // to history in the same write (finish does the rest)
+		err = s.Store.CompleteInteraction(ctx, ix, old.State)
+	} else {
+		err = s.Store.UpdateInteraction(ctx, ix, old.State)
+	}
 	s.storedWith(ix, err)
 	if err != nil {
 		return err
