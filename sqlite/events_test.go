@@ -1,8 +1,6 @@
 package sqlite
 
 import (
-	"database/sql"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,34 +16,9 @@ import (
 func TestEventsNumberedAfterMigration(t *testing.T) {
 	ctx := t.Context()
 	dir := t.TempDir()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "agentdesk.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if _, err := db.Exec(q, args...); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
 	// The schema as migration 014 left it, with three events, the second of them for a
 	// message, and a fourth whose transaction rolled back.
-	exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY)`)
-	names, err := filepath.Glob("migration/*.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range names {
-		if filepath.Base(name) >= "015" {
-			break
-		}
-		body, err := migrations.ReadFile("migration/" + filepath.Base(name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		exec(string(body))
-		exec(`INSERT INTO schema_migrations (version) VALUES (?)`, strings.SplitN(filepath.Base(name), "_", 2)[0])
-	}
+	db, exec := MigratedTo(t, dir, 14)
 	ixID := uuid.NewString()
 	old := []string{uuid.NewString(), uuid.NewString(), uuid.NewString()}
 	for i, id := range old {

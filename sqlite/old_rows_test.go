@@ -2,7 +2,6 @@ package sqlite_test
 
 import (
 	"database/sql"
-	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -18,25 +17,7 @@ import (
 // adapter and its row types.
 func TestOldRowsReadable(t *testing.T) {
 	dir := t.TempDir()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "agentdesk.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if _, err := db.Exec(q, args...); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY)`)
-	for v, name := range []string{"001_init", "002_interactions", "003_parking", "004_revocation"} {
-		body, err := os.ReadFile("migration/" + name + ".sql")
-		if err != nil {
-			t.Fatal(err)
-		}
-		exec(string(body))
-		exec(`INSERT INTO schema_migrations (version) VALUES (?)`, v+1)
-	}
+	db, exec := sqlite.MigratedTo(t, dir, 4)
 
 	const (
 		ixID        = "0b6d4a53-5d1c-4a56-9d0e-6f1b1c9f0a01"
