@@ -2,7 +2,6 @@ package bench
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,11 +21,12 @@ import (
 // crmCycles is how many interaction cycles the outbox-cost benchmark replays each way.
 const crmCycles = 300
 
-// BenchmarkCRMOutboxCost replays the store writes of one full webchat cycle on SQLite, with
-// each change's event written in the change's transaction (the outbox, as the domain makes
-// the writes since issue 18) and without events: the ratio is what the outbox adds to a
-// cycle's writes, the writes being what bounds SQLite's rate. Both include what change
-// tracking costs every write anyway (updatedAt, moved by each message's append).
+// BenchmarkCRMOutboxCost replays the store writes of one full webchat cycle on SQLite
+// (cycleWrites, the full-cycle benchmark's floor) with each change's and message's event
+// written in its transaction (the outbox, as the domain makes the writes since issue 18) and
+// without events: the ratio is what the outbox adds to a cycle's writes, the writes being
+// what bounds SQLite's rate. Both include what change tracking costs every write anyway
+// (updatedAt, moved by each message's append).
 func BenchmarkCRMOutboxCost(b *testing.B) {
 	ctx := b.Context()
 	st, err := sqlite.Open(ctx, b.TempDir())
@@ -34,17 +34,23 @@ func BenchmarkCRMOutboxCost(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
+	agent := &workspace.Agent{ID: uuid.NewString(), Username: "crm-bench", Name: "CRM Bench", PasswordHash: []byte("-"),
+		Role: workspace.RoleAgent, Presence: workspace.Ready, PresenceSince: time.Now(), CreatedAt: time.Now(),
+		Capacity: map[workspace.Channel]int{workspace.Webchat: 1000}, PlanIDs: []string{"plan"}}
+	if err := st.CreateAgent(ctx, agent); err != nil {
+		b.Fatal(err)
+	}
 	plain, outbox := make(Samples, 0, crmCycles), make(Samples, 0, crmCycles)
 	for i := range 2 * crmCycles {
 		withEvents := i%2 == 1 // interleaved, so both see the same database size
-		start := time.Now()
-		if err := storeCycle(ctx, st, withEvents); err != nil {
+		var steps Steps
+		if err := cycleWrites(ctx, st, agent, "plan", withEvents, &steps); err != nil {
 			b.Fatal(err)
 		}
 		if withEvents {
-			outbox = append(outbox, time.Since(start))
+			outbox = append(outbox, steps.Spent())
 		} else {
-			plain = append(plain, time.Since(start))
+			plain = append(plain, steps.Spent())
 		}
 	}
 	w := os.Stdout
@@ -53,63 +59,6 @@ func BenchmarkCRMOutboxCost(b *testing.B) {
 	Row(w, "cycle writes with their events (outbox)", outbox)
 	Ratio(w, "with / without", outbox, plain)
 	b.ReportMetric(float64(outbox.Percentile(50))/float64(plain.Percentile(50)), "x-p50")
-}
-
-// storeCycle makes the writes of one cycle: create, the contact's first message, offer,
-// accept, the system's joining message, four messages, end, the system's closing message,
-// a code, complete, archive; with events, each carries its event.
-func storeCycle(ctx context.Context, st workspace.Store, withEvents bool) error {
-	now := time.Now().UTC().Truncate(time.Millisecond)
-	ix := &workspace.Interaction{ID: uuid.NewString(), Channel: workspace.Webchat, Direction: workspace.Inbound, State: workspace.Queued,
-		Contact: workspace.Contact{Address: "visitor", Name: "Visitor"}, PlanID: "plan", CreatedAt: now, UpdatedAt: now}
-	ev := func(kind workspace.ChangeKind, msg string) []*workspace.ChangeEvent {
-		if !withEvents {
-			return nil
-		}
-		return []*workspace.ChangeEvent{{ID: uuid.Must(uuid.NewV7()).String(), Kind: kind, At: now, InteractionID: ix.ID, MessageID: msg}}
-	}
-	update := func(state workspace.InteractionState, kind workspace.ChangeKind) error {
-		from := ix.State
-		ix.State, ix.UpdatedAt = state, ix.UpdatedAt.Add(time.Millisecond)
-		if kind != "" {
-			ix.Outbox = ev(kind, "")
-		}
-		err := st.UpdateInteraction(ctx, ix, from)
-		ix.Outbox = nil
-		return err
-	}
-	message := func(from workspace.Party) error {
-		ix.UpdatedAt = ix.UpdatedAt.Add(time.Millisecond) // the append moves it
-		m := &workspace.Message{ID: uuid.Must(uuid.NewV7()).String(), InteractionID: ix.ID, From: from, Text: "Where is my order?", SentAt: ix.UpdatedAt}
-		m.Outbox = ev(workspace.ChangeMessage, m.ID)
-		return st.AppendMessage(ctx, m)
-	}
-	ix.Outbox = ev(workspace.ChangeCreated, "")
-	if err := st.CreateInteraction(ctx, ix); err != nil {
-		return err
-	}
-	ix.Outbox = nil
-	steps := []func() error{
-		func() error { return message(workspace.PartyContact) },
-		func() error { return update(workspace.Offered, workspace.ChangeOffered) },
-		func() error { return update(workspace.Active, workspace.ChangeAccepted) },
-		func() error { return message(workspace.PartySystem) },
-		func() error { return message(workspace.PartyContact) },
-		func() error { return message(workspace.PartyAgent) },
-		func() error { return message(workspace.PartyContact) },
-		func() error { return message(workspace.PartyAgent) },
-		func() error { return update(workspace.Wrap, workspace.ChangeEnded) },
-		func() error { return message(workspace.PartySystem) },
-		func() error { return update(workspace.Wrap, workspace.ChangeUpdated) },
-		func() error { return update(workspace.Completed, workspace.ChangeCompleted) },
-		func() error { return st.ArchiveInteraction(ctx, ix) },
-	}
-	for _, step := range steps {
-		if err := step(); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // webhookRate is how many chats a second the latency run starts.
