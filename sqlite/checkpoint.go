@@ -113,8 +113,14 @@ func (c *checkpointer) Close() error {
 	return c.db.Close()
 }
 
-// committed wakes the checkpointer after a commit.
-func (s *Store) committed() {
+// committed runs the done of each write the batch committed (writeJob.done), then wakes the
+// checkpointer.
+func (s *Store) committed(batch []*writeJob) {
+	for _, j := range batch {
+		if j.err == nil && j.done != nil {
+			j.done()
+		}
+	}
 	if s.checkpoints != nil {
 		s.checkpoints.committed()
 	}

@@ -35,7 +35,10 @@ type writeJob struct {
 	ctx    context.Context
 	events []*workspace.ChangeEvent
 	write  func(execer) error
-	err    error
+	// done, when set, runs once the write is committed, before the writer is handed on: in
+	// commit order (liveCache).
+	done func()
+	err  error
 	// lead, when set, is the batch this job's caller is to run and commit.
 	lead []*writeJob
 	// wake is closed once: when err is final, or when lead is set.
@@ -47,7 +50,12 @@ type writeJob struct {
 // ctx is cancelled meanwhile: interrupting a statement would roll back the whole shared
 // transaction.
 func (s *Store) inTx(ctx context.Context, events []*workspace.ChangeEvent, write func(execer) error) error {
-	job := &writeJob{ctx: ctx, events: events, write: write}
+	return s.inTxThen(ctx, events, write, nil)
+}
+
+// inTxThen is inTx, and runs done once the write is committed (writeJob.done).
+func (s *Store) inTxThen(ctx context.Context, events []*workspace.ChangeEvent, write func(execer) error, done func()) error {
+	job := &writeJob{ctx: ctx, events: events, write: write, done: done}
 	c := &s.commits
 	c.mu.Lock()
 	if c.leading {
@@ -106,7 +114,7 @@ func (s *Store) commit(batch []*writeJob) {
 	if len(batch) == 1 {
 		if batch[0].err = batch[0].run(x); batch[0].err == nil {
 			batch[0].err = tx.Commit()
-			s.committed()
+			s.committed(batch)
 		}
 		return
 	}
@@ -127,7 +135,7 @@ func (s *Store) commit(batch []*writeJob) {
 		}
 	}
 	failAll(tx.Commit())
-	s.committed()
+	s.committed(batch)
 }
 
 // run makes the job's write and inserts its events, numbering them. A write that panics

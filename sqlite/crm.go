@@ -185,7 +185,7 @@ func (s *Store) DeleteWebhook(ctx context.Context, id string) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM webhook_failures WHERE webhook_id = ?`, id); err != nil {
 		return err
 	}
-	defer s.committed()
+	defer s.committed(nil)
 	return tx.Commit()
 }
 

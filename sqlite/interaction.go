@@ -16,7 +16,7 @@ func (s *Store) CreateInteraction(ctx context.Context, ix *workspace.Interaction
 	if err != nil {
 		return err
 	}
-	return s.withMessages(ctx, ix, func(x execer) error {
+	return s.withMessages(ctx, ix, doc, func(x execer) error {
 		_, err := x.ExecContext(ctx, `INSERT INTO interactions (id, state, channel, agent_id, plan_id, contact_address,
 		created_at, due_at, thread_key, queued_at, accepted_at, completed_at, updated_at, version, doc) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			ix.ID, ix.State, ix.Channel, ix.AgentID, ix.PlanID, ix.Contact.Address, millis(ix.CreatedAt),
@@ -27,8 +27,15 @@ func (s *Store) CreateInteraction(ctx context.Context, ix *workspace.Interaction
 
 // Interaction reads the live table first, then history.
 func (s *Store) Interaction(ctx context.Context, id string) (*workspace.Interaction, error) {
+	if doc, ok := s.live.get(id); ok {
+		return decodeInteraction(doc)
+	}
+	gen := s.live.generation()
 	var doc string
 	err := s.read.QueryRowContext(ctx, `SELECT doc FROM interactions WHERE id = ?`, id).Scan(&doc)
+	if err == nil {
+		s.live.keep(id, doc, gen)
+	}
 	if err == sql.ErrNoRows {
 		err = s.read.QueryRowContext(ctx, `SELECT doc FROM history WHERE id = ?`, id).Scan(&doc)
 	}
@@ -61,7 +68,7 @@ func (s *Store) UpdateInteraction(ctx context.Context, ix *workspace.Interaction
 		return err
 	}
 	row := interactionRow(ix)
-	err = s.withMessages(ctx, ix, func(x execer) error {
+	err = s.withMessages(ctx, ix, doc, func(x execer) error {
 		query, args, err := changedColumns(ctx, x, ix.ID, row)
 		if err != nil {
 			return err
@@ -128,13 +135,13 @@ func (s *Store) ArchiveInteraction(ctx context.Context, ix *workspace.Interactio
 	if err != nil {
 		return err
 	}
-	return s.inTx(ctx, nil, func(x execer) error {
+	return s.inTxThen(ctx, nil, func(x execer) error {
 		if err := insertHistory(ctx, x, ix, doc); err != nil {
 			return err
 		}
 		_, err := x.ExecContext(ctx, `DELETE FROM interactions WHERE id = ? AND state = ?`, ix.ID, workspace.Completed)
 		return err
-	})
+	}, func() { s.live.committed(ix.ID, "") })
 }
 
 // CompleteInteraction removes the live record, guarded as UpdateInteraction guards it, and
@@ -150,7 +157,7 @@ func (s *Store) CompleteInteraction(ctx context.Context, ix *workspace.Interacti
 	if err != nil {
 		return err
 	}
-	err = s.withMessages(ctx, ix, func(x execer) error {
+	err = s.withMessages(ctx, ix, "", func(x execer) error {
 		if err := guarded(ctx, x, "interaction "+ix.ID, `DELETE FROM interactions WHERE id=? AND version=? AND state=? AND updated_at <= ?`,
 			ix.ID, ix.Version, from, updatedMillis(ix)); err != nil {
 			return err

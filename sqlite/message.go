@@ -111,7 +111,8 @@ func scanMessage(row scanner) (*workspace.Message, error) {
 
 // AppendMessage adds a message to a transcript.
 func (s *Store) AppendMessage(ctx context.Context, m *workspace.Message) error {
-	return s.inTx(ctx, m.Outbox, func(x execer) error {
+	moved := func() { s.live.committed(m.InteractionID, "") } // its updatedAt moved in the table
+	return s.inTxThen(ctx, m.Outbox, func(x execer) error {
 		if err := insertMessage(ctx, x, m); err != nil {
 			return err
 		}
@@ -130,7 +131,7 @@ func (s *Store) AppendMessage(ctx context.Context, m *workspace.Message) error {
 			}
 		}
 		return nil
-	})
+	}, moved)
 }
 
 // insertMessage inserts m's row.
@@ -140,14 +141,16 @@ func insertMessage(ctx context.Context, x execer, m *workspace.Message) error {
 }
 
 // withMessages is ix's write followed by the messages it carries (Interaction.Messages), in
-// one transaction with all their events. The messages are stamped with the record's
-// updatedAt, so the row needs no later move of it.
-func (s *Store) withMessages(ctx context.Context, ix *workspace.Interaction, write func(execer) error) error {
+// one transaction with all their events; once it is committed, the live row's doc is doc
+// ("": the live row is gone) for readers (liveCache). The messages are stamped with the
+// record's updatedAt, so the row needs no later move of it.
+func (s *Store) withMessages(ctx context.Context, ix *workspace.Interaction, doc string, write func(execer) error) error {
 	events := ix.Outbox
 	for _, m := range ix.Messages {
 		events = append(slices.Clip(events), m.Outbox...)
 	}
-	return s.inTx(ctx, events, func(x execer) error {
+	id := ix.ID
+	return s.inTxThen(ctx, events, func(x execer) error {
 		if err := write(x); err != nil {
 			return err
 		}
@@ -157,7 +160,7 @@ func (s *Store) withMessages(ctx context.Context, ix *workspace.Interaction, wri
 			}
 		}
 		return nil
-	})
+	}, func() { s.live.committed(id, doc) })
 }
 
 // Messages returns up to limit messages after the given ID, in ID order.

@@ -33,6 +33,8 @@ type Store struct {
 	read  *pool
 	// plans caches every plan (planCache).
 	plans planCache
+	// live caches live interactions' docs (liveCache).
+	live liveCache
 	// commits batches the writes made while another commits (group commit, commit.go).
 	commits committer
 	// checkpoints copies the WAL into the database file off the write path (checkpoint.go).

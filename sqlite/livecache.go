@@ -1,0 +1,74 @@
+package sqlite
+
+import "sync"
+
+// liveCache keeps the stored doc of live interactions, so that the steps of a conversation
+// do not each read its record back (issue 14: an agent's steps and a contact's messages read
+// the interaction about ten times per webchat, a tenth of the server's CPU per cycle).
+//
+// It is correct because this store is the only writer of its interactions table (the
+// embedded store is one process) and every write of a live row goes through a transaction
+// (inTx) whose outcome the caller that committed it applies here, in commit order and before
+// the writer is handed on (writeJob.done): once a write has returned, every read sees it. A
+// read that a commit overtook does not keep what it read (the generation count), and a write
+// that failed or rolled back applies nothing.
+type liveCache struct {
+	mu   sync.Mutex
+	gen  uint64
+	docs map[string]string
+}
+
+// liveCacheMax bounds the interactions kept; past it, a new one displaces an arbitrary one.
+const liveCacheMax = 20000
+
+// get returns the kept doc of a live interaction.
+func (c *liveCache) get(id string) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	doc, ok := c.docs[id]
+	return doc, ok
+}
+
+// generation is the count of commits applied, taken before a read of the table.
+func (c *liveCache) generation() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+// keep stores what a read found, unless a commit was applied since the read began.
+func (c *liveCache) keep(id, doc string, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen == gen {
+		c.put(id, doc)
+	}
+}
+
+// committed applies a committed write of a live interaction: its new doc, or "" when the
+// live row is gone (completed, archived) or changed in a way only the table knows (a
+// message moved its updatedAt).
+func (c *liveCache) committed(id, doc string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	if doc == "" {
+		delete(c.docs, id)
+		return
+	}
+	c.put(id, doc)
+}
+
+// put keeps doc; c.mu is held.
+func (c *liveCache) put(id, doc string) {
+	if c.docs == nil {
+		c.docs = map[string]string{}
+	}
+	if _, ok := c.docs[id]; !ok && len(c.docs) >= liveCacheMax {
+		for other := range c.docs {
+			delete(c.docs, other)
+			break
+		}
+	}
+	c.docs[id] = doc
+}
