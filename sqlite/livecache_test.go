@@ -1,8 +1,6 @@
 package sqlite
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -184,39 +182,32 @@ func TestLiveCacheUnderRace(t *testing.T) {
 			}
 		}()
 	}
+	// Beside the writers, until they are done: messages, and readers.
 	stop := make(chan struct{})
 	var bg sync.WaitGroup
-	bg.Add(2)
-	go func() { // messages
-		defer bg.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
+	beside := func(step func() error) {
+		bg.Add(1)
+		go func() {
+			defer bg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if err := step(); err != nil {
+					errs <- err
+					return
+				}
 			}
-			m := &workspace.Message{ID: uuid.Must(uuid.NewV7()).String(), InteractionID: ix.ID, From: workspace.PartyContact,
-				Text: "hi", SentAt: time.Now()}
-			if err := s.AppendMessage(ctx, m); err != nil && !errors.Is(err, context.Canceled) {
-				errs <- err
-				return
-			}
-		}
-	}()
-	go func() { // readers
-		defer bg.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if _, err := s.Interaction(ctx, ix.ID); err != nil {
-				errs <- err
-				return
-			}
-		}
-	}()
+		}()
+	}
+	beside(func() error {
+		m := &workspace.Message{ID: uuid.Must(uuid.NewV7()).String(), InteractionID: ix.ID, From: workspace.PartyContact,
+			Text: "hi", SentAt: time.Now()}
+		return s.AppendMessage(ctx, m)
+	})
+	beside(func() error { _, err := s.Interaction(ctx, ix.ID); return err })
 	wg.Wait()
 	close(stop)
 	bg.Wait()
