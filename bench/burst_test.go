@@ -273,7 +273,7 @@ func burstFloor(b *testing.B, st workspace.Store, agent *workspace.Agent, planID
 		if i < burstAgents*burstCapacity {
 			err = offerWrites(ctx, st, a, ix, "", &steps)
 		} else {
-			err = steps.Time(stepArrival, func() error { return createWithFirst(ctx, st, ix, "") })
+			err = steps.Time(stepArrival, func() error { return createWithFirst(ctx, st, ix, "", true) })
 		}
 		if err != nil {
 			b.Fatal(err)

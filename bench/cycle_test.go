@@ -250,12 +250,7 @@ func cycleWrites(ctx context.Context, st workspace.Store, a *workspace.Agent, pl
 		op   func() error
 	}{
 		// startWebchat: the chat with its first message, the hold, the offer.
-		{create, func() error {
-			ix.UpdatedAt = ix.CreatedAt
-			ix.Outbox = event(workspace.ChangeCreated, "")
-			carrying(workspace.PartyContact, "Hello, where is my order?")
-			return sent(st.CreateInteraction(ctx, ix))
-		}},
+		{create, func() error { return createWithFirst(ctx, st, ix, "", events) }},
 		{agent, func() error {
 			a.Holds = append(a.Holds, workspace.Hold{InteractionID: ix.ID, Channel: ix.Channel, Since: now})
 			a.LastOfferAt = now

@@ -61,9 +61,7 @@ func (s *Store) LiveInteractionByThread(ctx context.Context, key string) (*works
 
 // UpdateInteraction writes ix if the stored record is in state from at version ix.Version.
 func (s *Store) UpdateInteraction(ctx context.Context, ix *workspace.Interaction, from workspace.InteractionState) error {
-	next := *ix
-	next.Version++
-	doc, err := encodeInteraction(&next)
+	_, doc, err := nextVersion(ix)
 	if err != nil {
 		return err
 	}
@@ -128,8 +126,8 @@ func changedColumns(ctx context.Context, x execer, id string, row []any) (string
 // ArchiveInteraction copies a COMPLETED interaction into history and removes the live copy,
 // in one transaction.
 func (s *Store) ArchiveInteraction(ctx context.Context, ix *workspace.Interaction) error {
-	if ix.State != workspace.Completed {
-		return workspace.Errorf(workspace.EINVALID, "only COMPLETED interactions are archived, not %s", ix.State)
+	if err := archivable(ix); err != nil {
+		return err
 	}
 	doc, err := encodeInteraction(ix)
 	if err != nil {
@@ -148,12 +146,10 @@ func (s *Store) ArchiveInteraction(ctx context.Context, ix *workspace.Interactio
 // writes ix, COMPLETED, to history, with its events and the messages it carries: one
 // transaction, which writes neither the live row's new state nor its eight index entries.
 func (s *Store) CompleteInteraction(ctx context.Context, ix *workspace.Interaction, from workspace.InteractionState) error {
-	if ix.State != workspace.Completed {
-		return workspace.Errorf(workspace.EINVALID, "only COMPLETED interactions are archived, not %s", ix.State)
+	if err := archivable(ix); err != nil {
+		return err
 	}
-	next := *ix
-	next.Version++
-	doc, err := encodeInteraction(&next)
+	next, doc, err := nextVersion(ix)
 	if err != nil {
 		return err
 	}
@@ -162,12 +158,28 @@ func (s *Store) CompleteInteraction(ctx context.Context, ix *workspace.Interacti
 			ix.ID, ix.Version, from, updatedMillis(ix)); err != nil {
 			return err
 		}
-		return insertHistory(ctx, x, &next, doc)
+		return insertHistory(ctx, x, next, doc)
 	})
 	if err == nil {
 		ix.Version++
 	}
 	return err
+}
+
+// nextVersion is ix as a guarded write stores it, one version on, and its doc.
+func nextVersion(ix *workspace.Interaction) (*workspace.Interaction, string, error) {
+	next := *ix
+	next.Version++
+	doc, err := encodeInteraction(&next)
+	return &next, doc, err
+}
+
+// archivable refuses to put in history an interaction that is not COMPLETED.
+func archivable(ix *workspace.Interaction) error {
+	if ix.State != workspace.Completed {
+		return workspace.Errorf(workspace.EINVALID, "only COMPLETED interactions are archived, not %s", ix.State)
+	}
+	return nil
 }
 
 // insertHistory writes ix, COMPLETED, encoded as doc, to history, replacing an earlier copy.

@@ -252,26 +252,32 @@ func testInteractionRace(t *testing.T, s workspace.Store) {
 	}
 }
 
+// timesListed counts the times Interactions(f) lists the interaction id.
+func timesListed(t *testing.T, s workspace.Store, f workspace.InteractionFilter, id string) int {
+	t.Helper()
+	page, err := s.Interactions(ctx(t), f, nil, 100)
+	must(t, err)
+	n := 0
+	for _, ix := range page {
+		if ix.ID == id {
+			n++
+		}
+	}
+	return n
+}
+
+// isListedLive reports whether LiveInteractions(f) lists the interaction id.
+func isListedLive(t *testing.T, s workspace.Store, f workspace.LiveFilter, id string) bool {
+	t.Helper()
+	live, err := s.LiveInteractions(ctx(t), f)
+	must(t, err)
+	return slices.Contains(interactionIDs(live), id)
+}
+
 // testArchive moves completed interactions to history, including moves a crash interrupted.
 func testArchive(t *testing.T, s workspace.Store) {
-	listed := func(f workspace.InteractionFilter, id string) int {
-		t.Helper()
-		page, err := s.Interactions(ctx(t), f, nil, 100)
-		must(t, err)
-		n := 0
-		for _, ix := range page {
-			if ix.ID == id {
-				n++
-			}
-		}
-		return n
-	}
-	isLive := func(f workspace.LiveFilter, id string) bool {
-		t.Helper()
-		live, err := s.LiveInteractions(ctx(t), f)
-		must(t, err)
-		return slices.Contains(interactionIDs(live), id)
-	}
+	listed := func(f workspace.InteractionFilter, id string) int { t.Helper(); return timesListed(t, s, f, id) }
+	isLive := func(f workspace.LiveFilter, id string) bool { t.Helper(); return isListedLive(t, s, f, id) }
 	all := workspace.InteractionFilter{}
 	onlyCompleted := workspace.LiveFilter{States: []workspace.InteractionState{workspace.Completed}}
 
@@ -365,18 +371,8 @@ func testArchive(t *testing.T, s workspace.Store) {
 // message it carried; a second call finds nothing live, and the sweep's ArchiveInteraction
 // after it is harmless.
 func testCompleteInteraction(t *testing.T, s workspace.Store) {
-	isLive := func(id string) bool {
-		t.Helper()
-		live, err := s.LiveInteractions(ctx(t), workspace.LiveFilter{})
-		must(t, err)
-		return slices.Contains(interactionIDs(live), id)
-	}
-	listed := func(id string) int {
-		t.Helper()
-		page, err := s.Interactions(ctx(t), workspace.InteractionFilter{}, nil, 100)
-		must(t, err)
-		return len(slices.DeleteFunc(interactionIDs(page), func(x string) bool { return x != id }))
-	}
+	isLive := func(id string) bool { t.Helper(); return isListedLive(t, s, workspace.LiveFilter{}, id) }
+	listed := func(id string) int { t.Helper(); return timesListed(t, s, workspace.InteractionFilter{}, id) }
 	ix := fullInteraction()
 	ix.UpdatedAt = now().Add(-time.Minute).Truncate(time.Millisecond)
 	must(t, s.CreateInteraction(ctx(t), ix))
