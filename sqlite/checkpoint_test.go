@@ -69,12 +69,22 @@ func TestCheckpointsOffTheWritePath(t *testing.T) {
 	if full < 1000*4096 {
 		t.Fatalf("the WAL holds %d bytes: the writes were meant to pass 1,000 pages", full)
 	}
-	// Copied whole, the WAL starts again from its beginning: the next writes reuse it.
-	write(30)
-	if now := walSize(); now != full {
-		t.Fatalf("the WAL went from %d to %d bytes: it was not reused", full, now)
+	// Copied whole, the WAL starts again from its beginning: the next writes reuse it and it
+	// does not grow. A write that begins while a later pass still reads the WAL cannot restart
+	// it and appends (seen on a busy machine); the first after a complete pass restarts it.
+	before := full
+	for round := 1; ; round++ {
+		write(30)
+		now := walSize()
+		passes = copied(passes)
+		if now == before {
+			break
+		}
+		if round == 5 {
+			t.Fatalf("the WAL grew in each of %d rounds of writes, to %d bytes from %d: it was not reused", round, now, full)
+		}
+		before = now
 	}
-	copied(passes)
 	// Nothing written, no pass: once the checkpointer waits with no commit pending, it stays.
 	for {
 		if _, _, idle := state(); idle {
