@@ -526,10 +526,24 @@ func (s *Service) settleDelivery(ctx context.Context, w *Webhook, e *ChangeEvent
 		n.Cursor, n.Attempts, n.FailingSince, n.NextAttemptAt = e.Seq, 0, nil, time.Time{}
 		n.LeaseUntil = now.Add(s.WebhookPolicy.Lease)
 	}
-	if err := s.Store.UpdateWebhook(ctx, &n); err != nil {
+	// Written on the record as stored: a supervisor may have rotated the secret (or changed
+	// the webhook) during the attempt, and losing the version guard to that must not end the
+	// run with its lease held and its cursor behind (the lease would hold every later event
+	// back until it expired). A lease another run holds now ends this one.
+	_, stored, err := guardedWrite(ctx, w, func(ctx context.Context) (*Webhook, error) { return s.Store.Webhook(ctx, w.ID) },
+		func(fresh *Webhook) error {
+			if !sameLease(fresh, w) {
+				return errSkip
+			}
+			fresh.Last, fresh.FailingSince, fresh.Attempts, fresh.NextAttemptAt, fresh.LeaseUntil = n.Last, n.FailingSince, n.Attempts, n.NextAttemptAt, n.LeaseUntil
+			fresh.Cursor = max(fresh.Cursor, n.Cursor)
+			return nil
+		},
+		func(ctx context.Context, _, next *Webhook) error { return s.Store.UpdateWebhook(ctx, next) })
+	if err != nil {
 		return nil, false, err
 	}
-	return &n, retry, nil
+	return stored, retry, nil
 }
 
 // releaseWebhook writes a run's cursor and ends its lease.

@@ -106,3 +106,78 @@ func TestWebhookRunnerWithoutWebhooks(t *testing.T) {
 		t.Fatalf("with a webhook, events started %d runs with %d reads, want 1 and 1", started, store.reads.Load()-reads)
 	}
 }
+
+// duringPoster runs during once, inside the first delivery, then answers 200.
+type duringPoster struct {
+	recordingPoster
+	during func()
+	once   sync.Once
+}
+
+func (p *duringPoster) Post(ctx context.Context, url string, body []byte, h map[string]string) (int, error) {
+	p.once.Do(p.during)
+	return p.recordingPoster.Post(ctx, url, body, h)
+}
+
+// TestWebhookRotatedDuringADelivery: a write to the webhook while a delivery is in flight (a
+// supervisor rotating its secret) made the delivery's outcome lose its version guard, and
+// the run ended with its lease held and its cursor behind: no later event went out until
+// the lease expired, and the delivered one would go again. The outcome is now written on
+// the fresh record, so the run goes on, and the next event goes out at once, no clock moved.
+func TestWebhookRotatedDuringADelivery(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	last, err := e.s.Store.LastEventSeq(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &workspace.Webhook{ID: uuid.NewString(), URL: "https://crm.example/hook", Kinds: []workspace.ChangeKind{workspace.ChangeCreated},
+		Secret: "whsec_before", Active: true, CreatedAt: e.clock.Now(), Cursor: last}
+	if err := e.s.Store.CreateWebhook(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	poster := &duringPoster{}
+	poster.during = func() {
+		fresh, err := e.s.Store.Webhook(ctx, w.ID)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		fresh.Secret = "whsec_after"
+		if err := e.s.Store.UpdateWebhook(ctx, fresh); err != nil {
+			t.Error(err)
+		}
+	}
+	e.s.Poster = poster
+	deliver := func() {
+		t.Helper()
+		if _, err := e.s.DeliverWebhooks(ctx, true); err != nil {
+			t.Fatal(err)
+		}
+		e.s.WaitWebhooks()
+	}
+	delivered := func() int {
+		poster.mu.Lock()
+		defer poster.mu.Unlock()
+		return len(poster.events)
+	}
+
+	e.chat("Sales")
+	deliver()
+	if n := delivered(); n != 1 {
+		t.Fatalf("%d deliveries of the first chat's CREATED, want 1", n)
+	}
+	stored, err := e.s.Store.Webhook(ctx, w.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.Secret != "whsec_after" || !stored.LeaseUntil.IsZero() || stored.Attempts != 0 {
+		t.Fatalf("after the run: secret %q, lease until %v, %d attempts; want the rotated secret, no lease, 0 attempts",
+			stored.Secret, stored.LeaseUntil, stored.Attempts)
+	}
+	e.chat("Sales")
+	deliver()
+	if n := delivered(); n != 2 {
+		t.Fatalf("%d deliveries after a second chat, want 2: the first once, then the second", n)
+	}
+}
