@@ -2,7 +2,9 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/agentdesk/agentdesk/workspace"
@@ -113,8 +115,7 @@ func (s *Store) commit(batch []*writeJob) {
 	defer tx.Rollback()
 	if len(batch) == 1 {
 		if batch[0].err = batch[0].run(x); batch[0].err == nil {
-			batch[0].err = tx.Commit()
-			s.committed(batch)
+			s.finish(tx, batch)
 		}
 		return
 	}
@@ -134,8 +135,28 @@ func (s *Store) commit(batch []*writeJob) {
 			return
 		}
 	}
-	failAll(tx.Commit())
+	s.finish(tx, batch)
+}
+
+// finish commits tx, sets the error of every write in the batch that has none yet, and
+// applies the committed ones (writeJob.done). From the commit until the last of them is
+// applied, the table is ahead of the copies of live interactions: readers read the table
+// meanwhile (liveCache.committing).
+func (s *Store) finish(tx *sql.Tx, batch []*writeJob) {
+	live := slices.ContainsFunc(batch, func(j *writeJob) bool { return j.done != nil })
+	if live {
+		s.live.committing()
+	}
+	err := tx.Commit()
+	for _, j := range batch {
+		if j.err == nil {
+			j.err = err
+		}
+	}
 	s.committed(batch)
+	if live {
+		s.live.settled()
+	}
 }
 
 // run makes the job's write and inserts its events, numbering them. A write that panics

@@ -9,11 +9,15 @@ import "sync"
 // It is correct because this store is the only writer of its interactions table (the
 // embedded store is one process) and every write of a live row goes through a transaction
 // (inTx) whose outcome the caller that committed it applies here, in commit order and before
-// the writer is handed on (writeJob.done): once a write has returned, every read sees it. A
-// read that a commit overtook does not keep what it read (the generation count), and a write
-// that failed or rolled back applies nothing.
+// the writer is handed on (writeJob.done): once a write has returned, every read sees it.
+// Between a commit and its application the table is ahead of the copies, and a reader that
+// listed the table (LiveInteractions) must not then read an older record by ID: meanwhile
+// the copies are not served, and reads go to the table (the generation is odd). A read that
+// a commit overtook does not keep what it read (the generation moved), and a write that
+// failed or rolled back applies nothing.
 type liveCache struct {
-	mu   sync.Mutex
+	mu sync.Mutex
+	// gen counts commits: odd while one is being applied, and it moves with each write applied.
 	gen  uint64
 	docs map[string]string
 }
@@ -25,6 +29,9 @@ const liveCacheMax = 20000
 func (c *liveCache) get(id string) (string, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.gen%2 == 1 {
+		return "", false
+	}
 	doc, ok := c.docs[id]
 	return doc, ok
 }
@@ -40,7 +47,7 @@ func (c *liveCache) generation() uint64 {
 func (c *liveCache) keep(id, doc string, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.gen == gen {
+	if c.gen == gen && gen%2 == 0 {
 		c.put(id, doc)
 	}
 }
@@ -51,12 +58,27 @@ func (c *liveCache) keep(id, doc string, gen uint64) {
 func (c *liveCache) committed(id, doc string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.gen++
+	c.gen += 2
 	if doc == "" {
 		delete(c.docs, id)
 		return
 	}
 	c.put(id, doc)
+}
+
+// committing opens the window between a commit and its application: the copies are not
+// served, and nothing read is kept.
+func (c *liveCache) committing() {
+	c.mu.Lock()
+	c.gen++
+	c.mu.Unlock()
+}
+
+// settled closes it, once the commit's writes are applied.
+func (c *liveCache) settled() {
+	c.mu.Lock()
+	c.gen++
+	c.mu.Unlock()
 }
 
 // put keeps doc; c.mu is held.

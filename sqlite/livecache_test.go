@@ -128,7 +128,7 @@ func TestLiveCacheFollowsWrites(t *testing.T) {
 // each re-reading on CONFLICT as the domain does, while messages move its updatedAt and
 // readers read it. Every write that succeeded is counted, and at the end a read, the table
 // and the count agree: a read never served a record older than one its reader's own
-// write had returned.
+// write had returned, nor one older than a listing of the table showed before.
 func TestLiveCacheUnderRace(t *testing.T) {
 	ctx := t.Context()
 	s := openTemp(t)
@@ -208,6 +208,23 @@ func TestLiveCacheUnderRace(t *testing.T) {
 		return s.AppendMessage(ctx, m)
 	})
 	beside(func() error { _, err := s.Interaction(ctx, ix.ID); return err })
+	// A read by ID after a listing (which reads the table) returns what the listing showed,
+	// or something later: seen as an agent's accept finding an older offer than the one
+	// their list of interactions showed (TestRoutingRace, in CI).
+	beside(func() error {
+		listed, err := s.LiveInteractions(ctx, workspace.LiveFilter{States: []workspace.InteractionState{workspace.Active}})
+		if err != nil || len(listed) != 1 {
+			return fmt.Errorf("listing: %d, %v", len(listed), err)
+		}
+		got, err := s.Interaction(ctx, ix.ID)
+		if err != nil {
+			return err
+		}
+		if got.Version < listed[0].Version {
+			return fmt.Errorf("read version %d after a listing showed version %d", got.Version, listed[0].Version)
+		}
+		return nil
+	})
 	wg.Wait()
 	close(stop)
 	bg.Wait()
