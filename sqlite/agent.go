@@ -51,15 +51,20 @@ func (s *Store) AgentByUsername(ctx context.Context, username string) (*workspac
 
 func (s *Store) agentWhere(ctx context.Context, where string, arg any) (*workspace.Agent, error) {
 	a, err := scanAgent(s.read.QueryRowContext(ctx, `SELECT `+agentColumns+` FROM agents WHERE `+where, arg))
-	return a, mapErr(err, "agent")
+	if err != nil {
+		return nil, mapErr(err, "agent")
+	}
+	s.agents.put(a)
+	return a, nil
 }
 
 // Agents returns every agent ordered by username.
 func (s *Store) Agents(ctx context.Context) ([]*workspace.Agent, error) {
-	return s.agentsWhere(ctx, `SELECT `+agentColumns+` FROM agents ORDER BY username`)
+	return s.agentsListed(ctx, `SELECT id, version FROM agents ORDER BY username`)
 }
 
-// agentsWhere runs a query of agentColumns and scans every row.
+// agentsWhere runs a query of agentColumns, scans every row and keeps what it decoded
+// (agentCache).
 func (s *Store) agentsWhere(ctx context.Context, query string, args ...any) ([]*workspace.Agent, error) {
 	rows, err := s.read.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -72,6 +77,7 @@ func (s *Store) agentsWhere(ctx context.Context, query string, args ...any) ([]*
 		if err != nil {
 			return nil, err
 		}
+		s.agents.put(a)
 		out = append(out, a)
 	}
 	return out, rows.Err()
@@ -79,9 +85,17 @@ func (s *Store) agentsWhere(ctx context.Context, query string, args ...any) ([]*
 
 // ReadyAgents returns the READY, enabled agents serving any of the plans, idle longest first
 // (at most limit of them when limit > 0). The agents_ready index walks them in that order,
-// so the read stops after limit rows that match.
+// and holds the columns the read tests and lists (readyQuery), so the read stops after
+// limit entries that match and touches no row of the table; only the agents whose kept
+// copy is older are then read (agentsListed).
 func (s *Store) ReadyAgents(ctx context.Context, planIDs []string, ch workspace.Channel, limit int) ([]*workspace.Agent, error) {
-	query := `SELECT ` + agentColumns + ` FROM agents WHERE presence = 'READY' AND disabled = 0`
+	query, args := readyQuery(planIDs, ch, limit)
+	return s.agentsListed(ctx, query, args...)
+}
+
+// readyQuery lists the IDs and versions of ReadyAgents.
+func readyQuery(planIDs []string, ch workspace.Channel, limit int) (string, []any) {
+	query := `SELECT id, version FROM agents WHERE presence = 'READY' AND disabled = 0`
 	args := make([]any, 0, len(planIDs)+2)
 	if ch != "" {
 		query += ` AND (room = '' OR instr(room, ?) > 0)`
@@ -99,7 +113,7 @@ func (s *Store) ReadyAgents(ctx context.Context, planIDs []string, ch workspace.
 	if limit <= 0 {
 		limit = -1 // SQLite: no limit
 	}
-	return s.agentsWhere(ctx, query+` ORDER BY idle_since, id LIMIT ?`, append(args, limit)...)
+	return query + ` ORDER BY idle_since, id LIMIT ?`, append(args, limit)
 }
 
 // UpdateAgent writes a if the stored version is still a.Version.
@@ -128,7 +142,7 @@ func (s *Store) SearchAgents(ctx context.Context, search, after string, limit in
 	if limit <= 0 {
 		limit = -1 // SQLite: no limit
 	}
-	page, err := s.agentsWhere(ctx, `SELECT `+agentColumns+match+` AND username > ?2 ORDER BY username LIMIT ?3`, search, after, limit)
+	page, err := s.agentsListed(ctx, `SELECT id, version`+match+` AND username > ?2 ORDER BY username LIMIT ?3`, search, after, limit)
 	return page, total, err
 }
 

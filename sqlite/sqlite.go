@@ -35,6 +35,8 @@ type Store struct {
 	plans planCache
 	// live caches live interactions' docs (liveCache).
 	live liveCache
+	// agents keeps agents decoded, by version (agentCache).
+	agents agentCache
 	// commits batches the writes made while another commits (group commit, commit.go).
 	commits committer
 	// checkpoints copies the WAL into the database file off the write path (checkpoint.go).
