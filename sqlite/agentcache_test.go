@@ -65,9 +65,12 @@ func TestAgentListsDecodeOnlyNewVersions(t *testing.T) {
 		t.Fatal(err)
 	}
 	lists := map[string]func() ([]*workspace.Agent, error){
-		"ReadyAgents":  func() ([]*workspace.Agent, error) { return s.ReadyAgents(ctx, []string{plan}, workspace.Webchat, 8) },
-		"Agents":       func() ([]*workspace.Agent, error) { return s.Agents(ctx) },
-		"SearchAgents": func() ([]*workspace.Agent, error) { got, _, err := s.SearchAgents(ctx, a.Username, "", 10); return got, err },
+		"ReadyAgents": func() ([]*workspace.Agent, error) { return s.ReadyAgents(ctx, []string{plan}, workspace.Webchat, 8) },
+		"Agents":      func() ([]*workspace.Agent, error) { return s.Agents(ctx) },
+		"SearchAgents": func() ([]*workspace.Agent, error) {
+			got, _, err := s.SearchAgents(ctx, a.Username, "", 10)
+			return got, err
+		},
 	}
 	for name, list := range lists {
 		t.Run(name, func(t *testing.T) {
