@@ -84,17 +84,26 @@ func TestLiveCacheFollowsWrites(t *testing.T) {
 	}
 	same("after a refused create", ix.ID)
 
-	// A message moves updatedAt in the table: the next read has it.
+	// A message moves updatedAt in the table, and its write keeps the doc it moved: the next
+	// read has it, from memory. One sent earlier moves nothing.
 	m := &workspace.Message{ID: uuid.Must(uuid.NewV7()).String(), InteractionID: ix.ID, From: workspace.PartyContact, Text: "hi",
 		SentAt: ix.UpdatedAt.Add(time.Second)}
 	if err := s.AppendMessage(ctx, m); err != nil {
 		t.Fatal(err)
 	}
+	if !kept(ix.ID) {
+		t.Fatal("a message's write did not keep the doc it moved")
+	}
 	if got := same("after a message", ix.ID); !got.UpdatedAt.Equal(m.SentAt) {
 		t.Fatalf("after a message: updatedAt %v, want the message's %v", got.UpdatedAt, m.SentAt)
 	}
-	if !kept(ix.ID) {
-		t.Fatal("a read of a live interaction is not kept")
+	earlier := &workspace.Message{ID: uuid.Must(uuid.NewV7()).String(), InteractionID: ix.ID, From: workspace.PartyAgent, Text: "late",
+		SentAt: ix.UpdatedAt}
+	if err := s.AppendMessage(ctx, earlier); err != nil {
+		t.Fatal(err)
+	}
+	if got := same("after an earlier message", ix.ID); !got.UpdatedAt.Equal(m.SentAt) {
+		t.Fatalf("after an earlier message: updatedAt %v, want still %v", got.UpdatedAt, m.SentAt)
 	}
 	ix.UpdatedAt = m.SentAt
 	update("wrap", func(x *workspace.Interaction) { x.State = workspace.Wrap })

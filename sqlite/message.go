@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"slices"
 	"time"
@@ -111,8 +112,9 @@ func scanMessage(row scanner) (*workspace.Message, error) {
 
 // AppendMessage adds a message to a transcript.
 func (s *Store) AppendMessage(ctx context.Context, m *workspace.Message) error {
-	moved := func() { s.live.committed(m.InteractionID, "") } // its updatedAt moved in the table
+	var live string // the live row's doc once the message moved its updatedAt; "" when it did not
 	return s.inTxThen(ctx, m.Outbox, func(x execer) error {
+		live = ""
 		if err := insertMessage(ctx, x, m); err != nil {
 			return err
 		}
@@ -120,18 +122,21 @@ func (s *Store) AppendMessage(ctx context.Context, m *workspace.Message) error {
 		// in the doc the domain reads it from. It is live, as a rule; history is tried only
 		// when the live table had nothing to move.
 		at, ms := msTime(m.SentAt).Format(time.RFC3339Nano), millis(m.SentAt)
-		for _, table := range []string{"interactions", "history"} {
-			res, err := x.ExecContext(ctx, `UPDATE `+table+` SET updated_at = ?, doc = json_set(doc, '$.UpdatedAt', ?)
-				WHERE id = ? AND updated_at < ?`, ms, at, m.InteractionID, ms)
-			if err != nil {
-				return err
-			}
-			if n, err := res.RowsAffected(); err != nil || n > 0 {
-				return err
-			}
+		err := x.QueryRowContext(ctx, `UPDATE interactions SET updated_at = ?, doc = json_set(doc, '$.UpdatedAt', ?)
+			WHERE id = ? AND updated_at < ? RETURNING doc`, ms, at, m.InteractionID, ms).Scan(&live)
+		if err != sql.ErrNoRows {
+			return err
 		}
-		return nil
-	}, moved)
+		_, err = x.ExecContext(ctx, `UPDATE history SET updated_at = ?, doc = json_set(doc, '$.UpdatedAt', ?)
+			WHERE id = ? AND updated_at < ?`, ms, at, m.InteractionID, ms)
+		return err
+	}, func() {
+		// The moved doc is the row's; a live row the message did not move is unchanged, but
+		// one that is not live should not stay kept either way.
+		if live != "" {
+			s.live.committed(m.InteractionID, live)
+		}
+	})
 }
 
 // insertMessage inserts m's row.
