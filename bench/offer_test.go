@@ -144,10 +144,11 @@ type offerResult struct {
 	setUp, signIn time.Duration
 	// latency runs from sending startWebchat to the offer event arriving.
 	latency Samples
-	// floor holds the steps of the floor, each timed once per run: the writes of one offer
-	// (storeSteps), one loopback HTTP request and one websocket round trip.
-	floor      Steps
-	storeSteps []string
+	// floor holds the steps of the floor, timed once between every two chats of the run:
+	// the writes of one offer (storeSteps), one loopback HTTP request and one websocket
+	// round trip. backToBack holds the same, made one after the other after the run.
+	floor, backToBack Steps
+	storeSteps        []string
 }
 
 const (
@@ -162,8 +163,8 @@ func (r offerResult) print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "\noffer latency on %s: %d READY agents of %d stored, %s for %s (%d chats), %d interactions in history\n",
 		r.store, r.ready, r.stored, pace, r.run, r.chats, r.history)
-	fmt.Fprintf(w, "  (set-up: agents stored in %s, the READY ones signed in in %s; the floor: %d samples)\n",
-		r.setUp.Round(time.Millisecond), r.signIn.Round(time.Millisecond), len(r.floor.Totals()))
+	fmt.Fprintf(w, "  (set-up: agents stored in %s, the READY ones signed in in %s; the floor: %d samples in the run, one between every two chats, and %d back to back after it)\n",
+		r.setUp.Round(time.Millisecond), r.signIn.Round(time.Millisecond), len(r.floor.Totals()), len(r.backToBack.Totals()))
 	Row(w, "startWebchat sent → offer on agent's socket", r.latency)
 	for _, name := range r.storeSteps {
 		Row(w, "store: "+name, r.floor.By[name])
@@ -173,12 +174,16 @@ func (r offerResult) print(w io.Writer) {
 	Row(w, stepPing, r.floor.By[stepPing])
 	Row(w, "floor = the writes + 1 HTTP + 1 ws trip", r.floor.Totals())
 	Ratio(w, "offer latency / floor", r.latency, r.floor.Totals())
+	Row(w, "the same floor, back to back after the run", r.backToBack.Totals())
+	Ratio(w, "offer latency / floor back to back", r.latency, r.backToBack.Totals())
 }
 
 func (r offerResult) report(b *testing.B, prefix string) {
 	b.ReportMetric(float64(r.latency.Percentile(50).Microseconds()), prefix+"offer-p50-µs")
 	b.ReportMetric(float64(r.latency.Percentile(99).Microseconds()), prefix+"offer-p99-µs")
+	b.ReportMetric(float64(r.latency.Percentile(50))/float64(r.floor.Totals().Percentile(50)), prefix+"x-floor-p50")
 	b.ReportMetric(float64(r.latency.Percentile(99))/float64(r.floor.Totals().Percentile(99)), prefix+"x-floor-p99")
+	b.ReportMetric(float64(r.latency.Percentile(50))/float64(r.backToBack.Totals().Percentile(50)), prefix+"x-b2b-floor-p50")
 }
 
 // measureOffers starts a node, puts history completed interactions in its history, signs in
@@ -256,11 +261,27 @@ func measureOffers(b *testing.B, setup offerSetup) offerResult {
 	}
 	startChats(ctx, c, max(1, int(time.Second/every)), every, &offerTimes{sent: map[string]time.Time{}, arrived: map[string]time.Time{}}, &errs)
 	chats := int(run / every)
+	// The floor is measured in the run, at its pace: one sample halfway between two chats.
+	// A sample made every 50 ms starts on a machine as idle as each chat does, with caches
+	// as cold, which a sample made right after another does not; the floor is measured back
+	// to back after the run too, and both are printed.
+	floor := offerFloor(b, m, c, floorAgent, floorPlan.ID)
+	defer floor.close()
+	type pacedFloor struct {
+		steps Steps
+		err   error
+	}
+	paced := make(chan pacedFloor, 1)
+	go func() {
+		steps, err := floor.paced(ctx, chats, every)
+		paced <- pacedFloor{steps, err}
+	}()
 	startChats(ctx, c, chats, every, times, &errs)
 	for deadline := time.Now().Add(30 * time.Second); times.pending() > 0 && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
 	}
-	if err := errs.get(); err != nil {
+	inRun := <-paced
+	if err := cmp.Or(errs.get(), inRun.err); err != nil {
 		b.Fatal(err)
 	}
 	r := offerResult{store: store, ready: ready, stored: ready + offline, history: history, chats: chats, every: every,
@@ -271,8 +292,10 @@ func measureOffers(b *testing.B, setup offerSetup) offerResult {
 		b.Fatalf("%d of %d chats started, %d offers never arrived", len(r.latency)+missing, chats, missing)
 	}
 
-	// The floor, on the same node and store, after the load.
-	r.floor, r.storeSteps = offerFloor(b, m, c, floorAgent, floorPlan.ID, samples)
+	r.floor = inRun.steps
+	r.storeSteps = r.floor.Names[:len(r.floor.Names)-2]
+	// The floor again, back to back on the same node and store, after the load.
+	r.backToBack, _ = floor.backToBack(b, samples)
 	return r
 }
 
@@ -350,18 +373,17 @@ func (o *offerTimes) samples() (Samples, int) {
 	return out, len(o.sent) - len(out)
 }
 
-// offerFloor measures, on the node's own store, the writes an offered webchat cannot avoid
+// offerFloor samples, on the node's own store, the writes an offered webchat cannot avoid
 // (offerWrites), then one loopback HTTP request and one websocket ping → pong on an open
-// connection: samples runs of the sequence, after a tenth as many to warm up. It returns
-// the steps and the names of the store writes among them. Reads are not part of the floor:
-// what the design reads today is what the run's latency may shed.
-func offerFloor(b *testing.B, m *server.Main, c *gqlClient, agent *workspace.Agent, planID string, samples int) (Steps, []string) {
+// connection. Reads are not part of the floor: what the design reads today is what the
+// run's latency may shed.
+func offerFloor(b *testing.B, m *server.Main, c *gqlClient, agent *workspace.Agent, planID string) *floorSampler {
 	b.Helper()
 	a, err := m.Store.Agent(b.Context(), agent.ID)
 	if err != nil {
 		b.Fatal(err)
 	}
-	return pathFloorN(b, m, c, agent, samples, func(ctx context.Context, steps *Steps) error {
+	return newFloorSampler(b, m, c, agent, func(ctx context.Context, steps *Steps) error {
 		ix := &workspace.Interaction{
 			ID: uuid.NewString(), Channel: workspace.Webchat, Direction: workspace.Inbound, State: workspace.Queued,
 			Contact: workspace.Contact{Address: "visitor-" + uuid.NewString()[:8], Name: "Visitor"}, PlanID: planID,
@@ -383,6 +405,22 @@ func pathFloor(b *testing.B, m *server.Main, c *gqlClient, agent *workspace.Agen
 // pathFloorN is pathFloor with samples runs instead of floorSamples.
 func pathFloorN(b *testing.B, m *server.Main, c *gqlClient, agent *workspace.Agent, samples int, storeCalls func(ctx context.Context, steps *Steps) error) (Steps, []string) {
 	b.Helper()
+	f := newFloorSampler(b, m, c, agent, storeCalls)
+	defer f.close()
+	return f.backToBack(b, samples)
+}
+
+// floorSampler runs one sample of a floor at a time: storeCalls, each timed as a step, then
+// one loopback HTTP request and one websocket ping → pong on an open connection of an
+// agent's, signed in once.
+type floorSampler struct {
+	c          *gqlClient
+	ws         *wsConn
+	storeCalls func(ctx context.Context, steps *Steps) error
+}
+
+func newFloorSampler(b *testing.B, m *server.Main, c *gqlClient, agent *workspace.Agent, storeCalls func(ctx context.Context, steps *Steps) error) *floorSampler {
+	b.Helper()
 	ctx := b.Context()
 	var login struct{ Login struct{ Token string } }
 	if err := c.do(ctx, "", `mutation($u: String!, $p: String!) { login(input:{username:$u, password:$p}) { token userErrors { code } } }`,
@@ -393,28 +431,60 @@ func pathFloorN(b *testing.B, m *server.Main, c *gqlClient, agent *workspace.Age
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer ws.close()
-	run := func(steps *Steps) error {
-		if err := storeCalls(ctx, steps); err != nil {
-			return err
-		}
-		if err := steps.Time(stepHealthz, func() error { return c.get("/healthz") }); err != nil {
-			return err
-		}
-		return steps.Time(stepPing, func() error { return ws.ping(ctx) })
+	return &floorSampler{c: c, ws: ws, storeCalls: storeCalls}
+}
+
+func (f *floorSampler) close() { f.ws.close() }
+
+// sample runs the sequence once and records its steps.
+func (f *floorSampler) sample(ctx context.Context, steps *Steps) error {
+	if err := f.storeCalls(ctx, steps); err != nil {
+		return err
 	}
+	if err := steps.Time(stepHealthz, func() error { return f.c.get("/healthz") }); err != nil {
+		return err
+	}
+	return steps.Time(stepPing, func() error { return f.ws.ping(ctx) })
+}
+
+// backToBack runs samples runs of the sequence one after the other, after a tenth as many
+// to warm up. It returns the steps and the names of the store calls among them.
+func (f *floorSampler) backToBack(b *testing.B, samples int) (Steps, []string) {
+	b.Helper()
 	var warm, steps Steps
 	for range samples / 10 {
-		if err := run(&warm); err != nil {
+		if err := f.sample(b.Context(), &warm); err != nil {
 			b.Fatal(err)
 		}
 	}
 	for range samples {
-		if err := run(&steps); err != nil {
+		if err := f.sample(b.Context(), &steps); err != nil {
 			b.Fatal(err)
 		}
 	}
 	return steps, steps.Names[:len(steps.Names)-2]
+}
+
+// paced runs n samples of the sequence, one every interval from half an interval on: beside
+// a run that starts a chat every interval, each falls halfway between two of its chats.
+func (f *floorSampler) paced(ctx context.Context, n int, every time.Duration) (Steps, error) {
+	var steps Steps
+	select {
+	case <-time.After(every / 2):
+	case <-ctx.Done():
+		return steps, ctx.Err()
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for i := range n {
+		if i > 0 {
+			<-tick.C
+		}
+		if err := f.sample(ctx, &steps); err != nil {
+			return steps, err
+		}
+	}
+	return steps, nil
 }
 
 // offerWrites makes, directly on the store, the writes that offer a new contact's first
