@@ -238,6 +238,16 @@ func cycleWrites(ctx context.Context, st workspace.Store, a *workspace.Agent, pl
 			return sent(st.UpdateInteraction(ctx, ix, from))
 		}
 	}
+	// heard is a contact's message on the ACTIVE chat, carried by the write that restarts its
+	// auto-park countdown (a change without an event of its own).
+	heard := func(text string) func() error {
+		return func() error {
+			from := ix.State
+			ix.LastContactAt, ix.DueAt = &now, now.Add(10*time.Minute)
+			carrying(workspace.PartyContact, text)
+			return sent(st.UpdateInteraction(ctx, ix, from))
+		}
+	}
 	const (
 		create   = stepArrival
 		appends  = "AppendMessage"
@@ -265,10 +275,10 @@ func cycleWrites(ctx context.Context, st workspace.Store, a *workspace.Agent, pl
 			ix.State, ix.AcceptedAt, ix.DueAt = workspace.Active, &now, time.Time{}
 			carrying(workspace.PartySystem, a.Name+" joined the chat")
 		})},
-		// Four messages.
-		{appends, message(workspace.PartyContact, "My parcel has not arrived.")},
+		// Four messages: the contact's each with the countdown's restart, the agent's alone.
+		{update, heard("My parcel has not arrived.")},
 		{appends, message(workspace.PartyAgent, "Let me check that for you.")},
-		{appends, message(workspace.PartyContact, "Thank you!")},
+		{update, heard("Thank you!")},
 		{appends, message(workspace.PartyAgent, "It arrives tomorrow. Anything else?")},
 		// endInteraction, with its notice.
 		{update, move(workspace.ChangeEnded, func() {

@@ -7,10 +7,14 @@ import (
 )
 
 // AddAssistExample stores one of Agent Assist's examples; a taken ID is CONFLICT.
+// Every completion with a disposition stores one: it joins the group commit (commit.go)
+// rather than taking the writer's connection for a commit of its own.
 func (s *Store) AddAssistExample(ctx context.Context, e *workspace.AssistExample) error {
-	_, err := s.write.ExecContext(ctx, `INSERT INTO assist_examples (id, plan_id, code, text, at) VALUES (?,?,?,?,?)`,
-		e.ID, e.PlanID, e.Code, e.Text, millis(e.At))
-	return mapErr(err, "assist example "+e.ID)
+	return s.inTx(ctx, nil, func(x execer) error {
+		_, err := x.ExecContext(ctx, `INSERT INTO assist_examples (id, plan_id, code, text, at) VALUES (?,?,?,?,?)`,
+			e.ID, e.PlanID, e.Code, e.Text, millis(e.At))
+		return mapErr(err, "assist example "+e.ID)
+	})
 }
 
 // AssistExamples returns up to limit of a plan's examples after the given ID, in ID order.

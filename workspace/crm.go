@@ -122,9 +122,7 @@ func (s *Service) stamp(old, ix *Interaction) {
 	now := s.Clock.Now()
 	kind := ChangeCreated
 	if old != nil {
-		if next := old.UpdatedAt.Truncate(time.Millisecond).Add(time.Millisecond); now.Before(next) {
-			now = next
-		}
+		now = s.changeTime(old)
 		kind = changeKind(old, ix)
 	}
 	ix.UpdatedAt = now
@@ -141,6 +139,16 @@ func (s *Service) stamp(old, ix *Interaction) {
 	}
 }
 
+// changeTime is when a change of old is stamped: now, or just after its last change, so that
+// a record's changes are ordered by their stamps.
+func (s *Service) changeTime(old *Interaction) time.Time {
+	now := s.Clock.Now()
+	if next := old.UpdatedAt.Truncate(time.Millisecond).Add(time.Millisecond); now.Before(next) {
+		return next
+	}
+	return now
+}
+
 // createInteraction stores a new interaction with its CREATED event, and the messages it
 // carries (Interaction.Messages).
 func (s *Service) createInteraction(ctx context.Context, ix *Interaction) error {
@@ -153,7 +161,11 @@ func (s *Service) createInteraction(ctx context.Context, ix *Interaction) error 
 // storedWith announces what a write of ix stored besides the record, once it is stored: its
 // events, and the messages it carried on their interaction's topic. It empties both.
 func (s *Service) storedWith(ix *Interaction, err error) {
-	s.stored(ix.Outbox, err)
+	events := ix.Outbox
+	for _, m := range ix.Messages {
+		events = append(slices.Clip(events), m.Outbox...)
+	}
+	s.stored(events, err) // a write whose record change has no event may carry a message's
 	for _, m := range ix.Messages {
 		m.Outbox = nil
 		if err == nil {

@@ -99,6 +99,11 @@ func (s *Service) Receive(ctx context.Context, in InboundMessage) (Received, err
 		text = NormaliseText(captions(in.Media))
 	}
 	ids := append(slices.Clone(in.AttachmentIDs), kept...)
+	if !opened && len(ids) == 0 && len(in.Media) == 0 && email == nil && key == "" && ix.State == Active && ix.Channel != WhatsApp && !IsBlank(text) {
+		if r, ok := s.heardWith(ctx, ix, &Message{InteractionID: ix.ID, From: PartyContact, Text: text}); ok {
+			return r, nil
+		}
+	}
 	switch {
 	case !IsBlank(text):
 	case len(ids) > 0:

@@ -85,6 +85,31 @@ func (s *Service) contactWrote(ctx context.Context, ix *Interaction, m *Message)
 	}
 }
 
+// heardWith stores a contact's message on an ACTIVE interaction in the write that restarts
+// its auto-park countdown (K2), instead of one write for each: a webchat's messages are most
+// of its steps (issue 14). It reports false, having stored nothing, when that write cannot
+// be made (the interaction changed state meanwhile, or the write failed): the caller then
+// stores the message alone first, as for any other, so it is kept whatever happened (K4).
+func (s *Service) heardWith(ctx context.Context, ix *Interaction, m *Message) (Received, bool) {
+	plan, err := s.Store.Plan(ctx, ix.PlanID)
+	if err != nil {
+		return Received{}, false
+	}
+	touched, _, err := s.mutate(ctx, ix.ID, ix, func(x *Interaction) error {
+		if err := x.heardFrom(plan, s.changeTime(x)); err != nil { // when the message is stamped
+			return err
+		}
+		x.Messages = []*Message{m}
+		return nil
+	})
+	if err != nil {
+		m.ID, m.SentAt = "", time.Time{}
+		return Received{}, false
+	}
+	s.publishUpdate(touched) // the agent's auto-park countdown restarts
+	return Received{Message: m, Interaction: touched}, true
+}
+
 // contactWroteAgain re-reads an interaction whose state changed under a contact message and
 // applies the message to the new state (e.g. it was parked in the same instant).
 func (s *Service) contactWroteAgain(ctx context.Context, id string, m *Message) error {
