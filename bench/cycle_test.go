@@ -287,11 +287,16 @@ func cycleWrites(ctx context.Context, st workspace.Store, a *workspace.Agent, pl
 		})},
 		// selectDisposition.
 		{update, move(workspace.ChangeUpdated, func() { ix.Dispositions = []string{"RESOLVED"} })},
-		// completeInteraction: the record, moved to history in the same write; the hold's release.
+		// completeInteraction: the record, moved to history in the same write with what Agent
+		// Assist learns from it (the plan has it on); the hold's release.
 		{complete, func() error {
 			from := ix.State
 			ix.State, ix.CompletedAt, ix.Outbox = workspace.Completed, &now, changeEvent(ix, workspace.ChangeCompleted, "")
-			return sent(st.CompleteInteraction(ctx, ix, from))
+			ix.Learnt = []*workspace.AssistExample{{ID: fmt.Sprintf("%013x.%s.RESOLVED", now.UnixMilli(), ix.ID), PlanID: planID,
+				Code: "RESOLVED", Text: "My parcel has not arrived.\nLet me check that for you.\nThank you!", At: now}}
+			err := st.CompleteInteraction(ctx, ix, from)
+			ix.Learnt = nil
+			return sent(err)
 		}},
 		{agent, func() error { a.Holds = a.Holds[:len(a.Holds)-1]; return st.UpdateAgent(ctx, a) }},
 	}

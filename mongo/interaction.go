@@ -256,6 +256,14 @@ func (s *Store) CompleteInteraction(ctx context.Context, ix *workspace.Interacti
 	if err := s.UpdateInteraction(ctx, ix, from); err != nil {
 		return err
 	}
+	// What Agent Assist learnt follows the record, before it leaves the live set: a crash
+	// before the archive leaves it COMPLETED there, and the sweep's finish learns again. A
+	// repeat is left as it was.
+	for _, e := range ix.Learnt {
+		if err := s.AddAssistExample(ctx, e); err != nil && workspace.ErrorCode(err) != workspace.ECONFLICT {
+			return err
+		}
+	}
 	return s.ArchiveInteraction(ctx, ix)
 }
 

@@ -10,11 +10,19 @@ import (
 // Every completion with a disposition stores one: it joins the group commit (commit.go)
 // rather than taking the writer's connection for a commit of its own.
 func (s *Store) AddAssistExample(ctx context.Context, e *workspace.AssistExample) error {
-	return s.inTx(ctx, nil, func(x execer) error {
-		_, err := x.ExecContext(ctx, `INSERT INTO assist_examples (id, plan_id, code, text, at) VALUES (?,?,?,?,?)`,
-			e.ID, e.PlanID, e.Code, e.Text, millis(e.At))
-		return mapErr(err, "assist example "+e.ID)
-	})
+	return s.inTx(ctx, nil, func(x execer) error { return insertAssistExample(ctx, x, e, false) })
+}
+
+// insertAssistExample inserts e; a taken ID is CONFLICT, or, when repeat is set, leaves the
+// stored example as it was (Interaction.Learnt).
+func insertAssistExample(ctx context.Context, x execer, e *workspace.AssistExample, repeat bool) error {
+	verb := `INSERT`
+	if repeat {
+		verb = `INSERT OR IGNORE`
+	}
+	_, err := x.ExecContext(ctx, verb+` INTO assist_examples (id, plan_id, code, text, at) VALUES (?,?,?,?,?)`,
+		e.ID, e.PlanID, e.Code, e.Text, millis(e.At))
+	return mapErr(err, "assist example "+e.ID)
 }
 
 // AssistExamples returns up to limit of a plan's examples after the given ID, in ID order.

@@ -158,7 +158,15 @@ func (s *Store) CompleteInteraction(ctx context.Context, ix *workspace.Interacti
 			ix.ID, ix.Version, from, updatedMillis(ix)); err != nil {
 			return err
 		}
-		return insertHistory(ctx, x, next, doc)
+		if err := insertHistory(ctx, x, next, doc); err != nil {
+			return err
+		}
+		for _, e := range ix.Learnt {
+			if err := insertAssistExample(ctx, x, e, true); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err == nil {
 		ix.Version++

@@ -368,7 +368,8 @@ func testArchive(t *testing.T, s workspace.Store) {
 // ArchiveInteraction in one step. It is guarded as an update is (state, version, a message
 // since the read); refused, nothing changes and its event is not stored. Done, the record
 // (its version moved on) is in history and not live, listed once, with its event and the
-// message it carried; a second call finds nothing live, and the sweep's ArchiveInteraction
+// message it carried, and the Agent Assist examples it carried stored (one already stored
+// is left as it was); a second call finds nothing live, and the sweep's ArchiveInteraction
 // after it is harmless.
 func testCompleteInteraction(t *testing.T, s workspace.Store) {
 	isLive := func(id string) bool { t.Helper(); return isListedLive(t, s, workspace.LiveFilter{}, id) }
@@ -378,8 +379,23 @@ func testCompleteInteraction(t *testing.T, s workspace.Store) {
 	must(t, s.CreateInteraction(ctx(t), ix))
 	wantCode(t, s.CompleteInteraction(ctx(t), ix, workspace.Wrap), workspace.EINVALID) // not COMPLETED
 
+	example := func(code, text string) *workspace.AssistExample {
+		return &workspace.AssistExample{ID: uuid.NewString(), PlanID: ix.PlanID, Code: code, Text: text, At: now().Truncate(time.Millisecond)}
+	}
+	examples := func() map[string]string { // ID → text of the plan's stored examples
+		t.Helper()
+		got, err := s.AssistExamples(ctx(t), ix.PlanID, "", 100)
+		must(t, err)
+		out := map[string]string{}
+		for _, e := range got {
+			out[e.ID] = e.Text
+		}
+		return out
+	}
+
 	// Refused: another version, another state, a read from before the last change.
 	var lost []string
+	var unlearnt []string
 	refused := func(what string, change func(*workspace.Interaction), from workspace.InteractionState) {
 		t.Helper()
 		x := completed(ix)
@@ -387,6 +403,8 @@ func testCompleteInteraction(t *testing.T, s workspace.Store) {
 		change(x)
 		e := event(workspace.ChangeCompleted, ix.ID, "")
 		x.Outbox, lost = []*workspace.ChangeEvent{e}, append(lost, e.ID)
+		ex := example("REFUSED", "not learnt")
+		x.Learnt, unlearnt = []*workspace.AssistExample{ex}, append(unlearnt, ex.ID)
 		if err := s.CompleteInteraction(ctx(t), x, from); workspace.ErrorCode(err) != workspace.ECONFLICT {
 			t.Fatalf("%s: %v, want CONFLICT", what, err)
 		}
@@ -410,11 +428,25 @@ func testCompleteInteraction(t *testing.T, s workspace.Store) {
 	noteEvent := event(workspace.ChangeMessage, ix.ID, note.ID)
 	note.Outbox = []*workspace.ChangeEvent{noteEvent}
 	done.Outbox, done.Messages = []*workspace.ChangeEvent{completedEvent}, []*workspace.Message{note}
+	learnt, repeated := example("RESOLVED", "where is my parcel"), example("REFUND", "as first stored")
+	must(t, s.AddAssistExample(ctx(t), repeated))
+	repeat := *repeated
+	repeat.Text = "a repeat"
+	done.Learnt = []*workspace.AssistExample{learnt, &repeat}
 	must(t, s.CompleteInteraction(ctx(t), done, workspace.Wrap))
 	if done.Version != ix.Version+1 {
 		t.Fatalf("version after CompleteInteraction = %d, want %d", done.Version, ix.Version+1)
 	}
-	done.Outbox, done.Messages = nil, nil
+	done.Outbox, done.Messages, done.Learnt = nil, nil, nil
+	stored := examples()
+	if stored[learnt.ID] != learnt.Text || stored[repeated.ID] != repeated.Text {
+		t.Fatalf("examples after CompleteInteraction: %v, want %s learnt and %s as first stored", stored, learnt.ID, repeated.ID)
+	}
+	for _, id := range unlearnt {
+		if _, ok := stored[id]; ok {
+			t.Fatalf("a refused completion stored its example %s", id)
+		}
+	}
 	got, err := s.Interaction(ctx(t), ix.ID)
 	must(t, err)
 	sameInteraction(t, got, done)

@@ -280,8 +280,9 @@ func testRoundTrip(t *testing.T, s workspace.Store) {
 	t.Run("Interaction", func(t *testing.T) {
 		ix := full[workspace.Interaction](f)
 		// Events are written, not read back (see testEvents); carried messages
-		// become the transcript's rows (see InteractionMessages).
-		ix.Outbox, ix.Messages = nil, nil
+		// become the transcript's rows (see InteractionMessages), carried examples Agent
+		// Assist's (see CompleteInteraction).
+		ix.Outbox, ix.Messages, ix.Learnt = nil, nil, nil
 		must(t, s.CreateInteraction(ctx(t), ix))
 		got, err := s.Interaction(ctx(t), ix.ID)
 		must(t, err)
@@ -291,7 +292,7 @@ func testRoundTrip(t *testing.T, s workspace.Store) {
 		sameFields(t, "LiveInteractionByThread", got, ix)
 
 		next := full[workspace.Interaction](f)
-		next.ID, next.Version, next.Outbox, next.Messages = ix.ID, ix.Version, nil, nil
+		next.ID, next.Version, next.Outbox, next.Messages, next.Learnt = ix.ID, ix.Version, nil, nil, nil
 		must(t, s.UpdateInteraction(ctx(t), next, ix.State))
 		live, err := s.LiveInteractions(ctx(t), workspace.LiveFilter{})
 		sameFields(t, "LiveInteractions after UpdateInteraction", one(t, "LiveInteractions", live, err), next)
@@ -299,7 +300,7 @@ func testRoundTrip(t *testing.T, s workspace.Store) {
 		sameFields(t, "Interactions (live)", one(t, "Interactions", page, err), next)
 
 		done := full[workspace.Interaction](f)
-		done.ID, done.Version, done.State, done.Outbox, done.Messages = ix.ID, next.Version, workspace.Completed, nil, nil
+		done.ID, done.Version, done.State, done.Outbox, done.Messages, done.Learnt = ix.ID, next.Version, workspace.Completed, nil, nil, nil
 		must(t, s.UpdateInteraction(ctx(t), done, next.State))
 		must(t, s.ArchiveInteraction(ctx(t), done))
 		got, err = s.Interaction(ctx(t), ix.ID)

@@ -329,26 +329,49 @@ func (s *Service) assistText(ctx context.Context, interactionID string) (string,
 // completion's idempotent steps (finish): a repeat stores nothing twice. Learning is not the
 // completion's business, so a failure to keep an example does not fail it.
 func (s *Service) learn(ctx context.Context, ix *Interaction) {
-	if len(ix.Dispositions) == 0 || ix.CompletedAt == nil {
-		return
-	}
-	plan, err := s.Store.Plan(ctx, ix.PlanID)
-	if err != nil || !plan.DispositionAssist {
-		return
-	}
-	text, err := s.assistText(ctx, ix.ID)
-	if err != nil || text == "" {
-		return
-	}
-	for _, code := range ix.Dispositions {
-		if !slices.ContainsFunc(plan.DispositionCodes, func(c DispositionCode) bool { return c.Code == code }) {
-			continue
-		}
-		e := &AssistExample{ID: assistExampleID(*ix.CompletedAt, ix.ID, code), PlanID: plan.ID, Code: code, Text: text, At: *ix.CompletedAt}
+	for _, e := range s.examplesOf(ctx, ix, &lesson{}) {
 		if s.Store.AddAssistExample(ctx, e) == nil {
 			s.learnt(e)
 		}
 	}
+}
+
+// lesson is what examplesOf read, kept for a repeat of the same completion's write: the
+// plan, when it has DispositionAssist on, and the transcript's text.
+type lesson struct {
+	read   bool
+	planID string
+	plan   *Plan
+	text   string
+}
+
+// examplesOf are the examples Agent Assist learns from ix, COMPLETED: one per code chosen
+// that the plan still has, when the plan has DispositionAssist on; none otherwise, or when
+// the plan or the transcript cannot be read. The plan and the transcript's text are read
+// once per lesson.
+func (s *Service) examplesOf(ctx context.Context, ix *Interaction, l *lesson) []*AssistExample {
+	if ix.State != Completed || len(ix.Dispositions) == 0 || ix.CompletedAt == nil {
+		return nil
+	}
+	if !l.read || l.planID != ix.PlanID {
+		*l = lesson{read: true, planID: ix.PlanID}
+		if plan, err := s.Store.Plan(ctx, ix.PlanID); err == nil && plan.DispositionAssist {
+			if text, err := s.assistText(ctx, ix.ID); err == nil {
+				l.plan, l.text = plan, text
+			}
+		}
+	}
+	if l.plan == nil || l.text == "" {
+		return nil
+	}
+	var out []*AssistExample
+	for _, code := range ix.Dispositions {
+		if !slices.ContainsFunc(l.plan.DispositionCodes, func(c DispositionCode) bool { return c.Code == code }) {
+			continue
+		}
+		out = append(out, &AssistExample{ID: assistExampleID(*ix.CompletedAt, ix.ID, code), PlanID: l.plan.ID, Code: code, Text: l.text, At: *ix.CompletedAt})
+	}
+	return out
 }
 
 // learnt teaches the plan's model, if this node has one, an example this node stored, so

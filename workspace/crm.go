@@ -172,7 +172,7 @@ func (s *Service) storedWith(ix *Interaction, err error) {
 			s.notify(MessagesTopic(m.InteractionID), &MessageEvent{Message: m})
 		}
 	}
-	ix.Outbox, ix.Messages = nil, nil
+	ix.Outbox, ix.Messages, ix.Learnt = nil, nil, nil
 }
 
 // note is a SYSTEM message for Interaction.Messages, saying what a step did.

@@ -125,6 +125,11 @@ type Interaction struct {
 	// joined the chat"). A store writes each as AppendMessage would, with its own Outbox,
 	// and never returns them from a read. Stamped by the domain when the record is (stamp).
 	Messages []*Message `json:"-"`
+
+	// Learnt are the Agent Assist examples a completion stores with the record
+	// (CompleteInteraction; other writes ignore them): a repeat of one is left as it was.
+	// Never returned from a read.
+	Learnt []*AssistExample `json:"-"`
 }
 
 // Transfer is a cold transfer offered to an agent and not yet answered.

@@ -393,11 +393,24 @@ func (s *Service) CompleteInteraction(ctx context.Context, interactionID string)
 // whoever can take it. loaded is as for edit.
 func (s *Service) complete(ctx context.Context, id string, loaded *Interaction, step func(ix *Interaction, now time.Time) error) (*Interaction, error) {
 	now := s.Clock.Now()
-	ix, from, err := s.mutate(ctx, id, loaded, func(ix *Interaction) error { return step(ix, now) })
+	var lesson lesson
+	var learnt []*AssistExample
+	ix, from, err := s.mutate(ctx, id, loaded, func(ix *Interaction) error {
+		if err := step(ix, now); err != nil {
+			return err
+		}
+		// What Agent Assist learns from it is stored in the same write.
+		ix.Learnt = s.examplesOf(ctx, ix, &lesson)
+		learnt = ix.Learnt
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	if err := s.finishArchived(ctx, ix); err != nil { // the write archived it (CompleteInteraction)
+	for _, e := range learnt {
+		s.learnt(e)
+	}
+	if err := s.finishArchivedLearnt(ctx, ix); err != nil { // the write archived it (CompleteInteraction)
 		return nil, err
 	}
 	if from == Offered {
@@ -421,6 +434,11 @@ func (s *Service) finish(ctx context.Context, ix *Interaction) error {
 // finishArchived is finish once the interaction is in history.
 func (s *Service) finishArchived(ctx context.Context, ix *Interaction) error {
 	s.learn(ctx, ix)
+	return s.finishArchivedLearnt(ctx, ix)
+}
+
+// finishArchivedLearnt is finishArchived once what Agent Assist learns from it is stored.
+func (s *Service) finishArchivedLearnt(ctx context.Context, ix *Interaction) error {
 	s.publishUpdate(ix)
 	if ix.AgentID == "" {
 		return nil

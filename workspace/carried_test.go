@@ -2,6 +2,7 @@ package workspace_test
 
 import (
 	"context"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -9,13 +10,28 @@ import (
 	"github.com/agentdesk/agentdesk/workspace"
 )
 
-// writesStore counts the writes of interactions and messages, and runs before, when set,
-// ahead of the next write of an interaction that carries a contact's message.
+// writesStore counts the writes of interactions, messages and Agent Assist examples, keeps
+// what completions carried, and runs before, when set, ahead of the next write of an
+// interaction that carries a contact's message.
 type writesStore struct {
 	workspace.Store
-	appends, updates atomic.Int64
-	carried          []*workspace.Message
-	before           func()
+	appends, updates, examples atomic.Int64
+	carried                    []*workspace.Message
+	learnt                     []*workspace.AssistExample
+	before                     func()
+}
+
+func (w *writesStore) AddAssistExample(ctx context.Context, e *workspace.AssistExample) error {
+	w.examples.Add(1)
+	return w.Store.AddAssistExample(ctx, e)
+}
+
+func (w *writesStore) CompleteInteraction(ctx context.Context, ix *workspace.Interaction, from workspace.InteractionState) error {
+	err := w.Store.CompleteInteraction(ctx, ix, from)
+	if err == nil {
+		w.learnt = append(w.learnt, ix.Learnt...)
+	}
+	return err
 }
 
 func (w *writesStore) AppendMessage(ctx context.Context, m *workspace.Message) error {
@@ -121,5 +137,28 @@ func TestContactMessageRacingAPark(t *testing.T) {
 	}
 	if got := e.get(ix.ID); got.State == workspace.Parked {
 		t.Fatalf("the reply left the chat %s", got.State)
+	}
+}
+
+// TestCompletionCarriesWhatAssistLearns (issue 14, W4): what a
+// completion teaches Agent Assist, one example per code chosen, is stored by the completing
+// write itself, not by a write of its own, and the node's model learns it at once.
+func TestCompletionCarriesWhatAssistLearns(t *testing.T) {
+	e := newEnv(t)
+	e.ready("alice")
+	p := e.assistPlan("Assist", "BILLING", "SHIPPING")
+	store := &writesStore{Store: e.s.Store}
+	e.s.Store = store
+	ix := e.chatAbout("Assist", "Sam", "my parcel has not arrived yet")
+	e.finishWith(ix, "SHIPPING")
+	if store.examples.Load() != 0 || len(store.learnt) != 1 || store.learnt[0].Code != "SHIPPING" || store.learnt[0].PlanID != p.ID {
+		t.Fatalf("%d example writes; the completion carried %+v; want one SHIPPING example carried", store.examples.Load(), store.learnt)
+	}
+	stored, err := store.Store.AssistExamples(t.Context(), p.ID, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stored) != 1 || stored[0].ID != store.learnt[0].ID || !strings.Contains(stored[0].Text, "parcel") {
+		t.Fatalf("stored examples: %+v", stored)
 	}
 }
