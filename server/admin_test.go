@@ -2,7 +2,9 @@ package server_test
 
 import (
 	"bytes"
+	"fmt"
 	"io"
+	"os"
 	"strings"
 	"testing"
 
@@ -44,5 +46,50 @@ func TestAdminCommands(t *testing.T) {
 	}
 	if r := post(t, m, key, `{ interactionPlans { id } }`, nil); len(r.Errors) > 0 {
 		t.Fatalf("new API key: %+v", r.Errors)
+	}
+}
+
+// TestOneServerPerDataDirectory: the embedded store serves one process, since it keeps live
+// interactions in memory; a second server on the same data directory is refused with a
+// clear reason and the first one's process ID, and starts once the first has stopped. The
+// admin command works beside a running server, and the server sees what it wrote.
+func TestOneServerPerDataDirectory(t *testing.T) {
+	dir := t.TempDir()
+	onDir := func(c *server.Config) { c.DataDir = dir }
+	first := start(t, onDir)
+
+	cfg, err := server.ParseConfig([]string{"-addr", "127.0.0.1:0", "-metrics-addr", "127.0.0.1:0", "-data", dir}, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := server.NewMain(cfg)
+	second.Stdout = io.Discard
+	err = second.Run(t.Context())
+	if err == nil {
+		second.Close()
+		t.Fatal("a second server started on the data directory of a running one")
+	}
+	if msg := err.Error(); !strings.Contains(msg, "served by another agentdesk process") || !strings.Contains(msg, fmt.Sprint(os.Getpid())) {
+		t.Fatalf("second server: %v", err)
+	}
+	if err := second.Close(); err != nil {
+		t.Fatalf("closing the refused server: %v", err)
+	}
+
+	// The admin command beside the running server.
+	if err := server.Admin(t.Context(), []string{"add-agent", "-data", dir, "-username", "erin", "-name", "Erin"},
+		func(string) string { return "" }, strings.NewReader("s3cret-pass\n"), io.Discard, io.Discard); err != nil {
+		t.Fatalf("add-agent beside a running server: %v", err)
+	}
+	if r := post(t, first, "", `mutation { login(input:{username:"erin", password:"s3cret-pass"}) { agent { name } } }`, nil); dig(r.Data, "login.agent.name") != "Erin" {
+		t.Fatalf("the running server does not see the agent the admin command added: %+v", r)
+	}
+
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again := start(t, onDir)
+	if r := post(t, again, "", `mutation { login(input:{username:"erin", password:"s3cret-pass"}) { agent { name } } }`, nil); dig(r.Data, "login.agent.name") != "Erin" {
+		t.Fatalf("after a restart on the directory: %+v", r)
 	}
 }

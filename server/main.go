@@ -67,10 +67,12 @@ type Main struct {
 	// blobs keeps attachments' bytes (-blob-url); Run opens it.
 	blobs    blobstore.Store
 	ownStore bool
-	listener net.Listener
-	http     *http.Server
-	tls      bool
-	metrics  *metrics
+	// releaseData lets go of the data directory Run took (sqlite.Own).
+	releaseData func() error
+	listener    net.Listener
+	http        *http.Server
+	tls         bool
+	metrics     *metrics
 	// anonymous counts unauthenticated websockets per client address.
 	anonymous *anonymousSockets
 	// base is every request's context: websockets served on their own goroutine
@@ -113,8 +115,19 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	store, where := m.Store, "given store"
 	if store == nil {
+		if m.Config.MongoURI == "" { // the embedded store serves one process (sqlite.Own)
+			if err := os.MkdirAll(m.Config.DataDir, 0o750); err != nil {
+				return err
+			}
+			release, err := sqlite.Own(m.Config.DataDir)
+			if err != nil {
+				return err
+			}
+			m.releaseData = release
+		}
 		var err error
 		if store, where, err = OpenStore(ctx, m.Config); err != nil {
+			m.closeStore()
 			return err
 		}
 		m.Store, m.ownStore = store, true
@@ -433,6 +446,10 @@ func (m *Main) closeStore() error {
 	}
 	if m.ownStore {
 		err = errors.Join(err, m.Store.Close())
+	}
+	if m.releaseData != nil {
+		err = errors.Join(err, m.releaseData())
+		m.releaseData = nil
 	}
 	return err
 }
