@@ -260,6 +260,10 @@ func TestVoice_RestartEndsCallsLeftActive(t *testing.T) {
 			// As after kill -9, a new node starts on the same data while the store says the call
 			// is ACTIVE; the first node is not shut down (its BYE would end the call the ordinary
 			// way), and the new node carries none of its calls: to it, the call's media is gone.
+			// A killed process holds no lock on its data folder any more.
+			if err := first.LoseDataLock(); err != nil {
+				t.Fatal(err)
+			}
 			second := run(t, cfg)
 			r := post(t, second, alice, `query($id: ID!) { interaction(id:$id) { state endedBy transcript(first:30) { edges { node { text } } } } }`, map[string]any{"id": id})
 			if dig(r.Data, "interaction.state") != "WRAP" || dig(r.Data, "interaction.endedBy") != "SYSTEM" {
