@@ -3,6 +3,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -29,7 +30,7 @@ func Own(dir string) (release func() error, err error) {
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			return nil, fmt.Errorf("%s is served by another agentdesk process (pid %s): the embedded store serves one process at a time; stop that one, or give another -data directory (several nodes share MongoDB, not a data directory)",
-				dir, cmpOr(strings.TrimSpace(string(holder)), "unknown"))
+				dir, cmp.Or(strings.TrimSpace(string(holder)), "unknown"))
 		}
 		return nil, fmt.Errorf("locking %s: %w", path, err)
 	}
@@ -37,11 +38,4 @@ func Own(dir string) (release func() error, err error) {
 		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
 	return f.Close, nil // closing the file lets the lock go
-}
-
-func cmpOr(s, otherwise string) string {
-	if s == "" {
-		return otherwise
-	}
-	return s
 }

@@ -103,7 +103,6 @@ func (s *Service) heardWith(ctx context.Context, ix *Interaction, m *Message) (R
 		return nil
 	})
 	if err != nil {
-		m.ID, m.SentAt = "", time.Time{}
 		return Received{}, false
 	}
 	s.publishUpdate(touched) // the agent's auto-park countdown restarts
