@@ -5,13 +5,12 @@
 package assist
 
 import (
-	"cmp"
-	"hash/fnv"
 	"math"
 	"regexp"
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Personal data that Scrub replaces, most specific first: a card number is also digits a phone
@@ -72,55 +71,98 @@ const (
 	groupChar byte = 'c'
 )
 
-func hash(group byte, s string) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte{group})
-	h.Write([]byte(s))
-	return h.Sum64()
+// FNV-1a, 64 bits (hash/fnv's), folded in place: a feature's hash allocates nothing.
+const (
+	fnvOffset uint64 = 14695981039346656037
+	fnvPrime  uint64 = 1099511628211
+)
+
+func fnvByte(h uint64, b byte) uint64 { return (h ^ uint64(b)) * fnvPrime }
+
+func fnvString(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h = fnvByte(h, s[i])
+	}
+	return h
 }
+
+// fnvRunes folds in the runes' UTF-8 encoding, as string(rs) would spell them.
+func fnvRunes(h uint64, rs []rune) uint64 {
+	var buf [utf8.UTFMax]byte
+	for _, r := range rs {
+		n := utf8.EncodeRune(buf[:], r)
+		for _, b := range buf[:n] {
+			h = fnvByte(h, b)
+		}
+	}
+	return h
+}
+
+// hash is a feature's ID: the FNV-1a hash of its group's prefix and its text.
+func hash(group byte, s string) uint64 { return fnvString(fnvByte(fnvOffset, group), s) }
 
 // vectorise turns text into a sparse vector: word unigrams and bigrams, and character 3- to
 // 5-grams inside words (with the word's boundaries marked), each count damped (1+log) and each
-// group L2-normalised, so a long text weighs no more than a short one.
+// group L2-normalised, so a long text weighs no more than a short one. The features come
+// sorted by ID: a fixed order makes learning deterministic, float sums not depending on the
+// order features were met. It is on every suggestion's and every lesson's path, and a
+// retraining runs it over a plan's whole history, so it collects hashes in two slices and
+// counts runs once they are sorted, allocating neither strings nor maps.
 func vectorise(text string) []feature {
 	if r := []rune(text); len(r) > MaxTextRunes {
 		text = string(r[:MaxTextRunes])
 	}
 	ws := words(text)
-	wordCounts := map[uint64]float32{}
-	charCounts := map[uint64]float32{}
+	wordIDs := make([]uint64, 0, 2*len(ws))
+	var charIDs []uint64
+	var padded []rune
 	for i, w := range ws {
-		wordCounts[hash(groupWord, w)]++
+		wordIDs = append(wordIDs, hash(groupWord, w))
 		if i > 0 {
-			wordCounts[hash(groupPair, ws[i-1]+" "+w)]++
+			wordIDs = append(wordIDs, fnvString(fnvByte(fnvString(fnvByte(fnvOffset, groupPair), ws[i-1]), ' '), w))
 		}
-		padded := []rune(" " + w + " ")
+		padded = append(append(append(padded[:0], ' '), []rune(w)...), ' ')
 		for n := 3; n <= 5; n++ {
 			for j := 0; j+n <= len(padded); j++ {
-				charCounts[hash(groupChar, string(padded[j:j+n]))]++
+				charIDs = append(charIDs, fnvRunes(fnvByte(fnvOffset, groupChar), padded[j:j+n]))
 			}
 		}
 	}
-	out := make([]feature, 0, len(wordCounts)+len(charCounts))
-	out = appendNormalised(out, wordCounts)
-	out = appendNormalised(out, charCounts)
-	// A fixed order makes learning deterministic: float sums do not depend on map order.
-	slices.SortFunc(out, func(a, b feature) int { return cmp.Compare(a.id, b.id) })
-	return out
+	words, chars := normalised(wordIDs), normalised(charIDs)
+	out := make([]feature, 0, len(words)+len(chars))
+	for len(words) > 0 && len(chars) > 0 {
+		if chars[0].id < words[0].id {
+			out, chars = append(out, chars[0]), chars[1:]
+		} else {
+			out, words = append(out, words[0]), words[1:]
+		}
+	}
+	return append(append(out, words...), chars...)
 }
 
-func appendNormalised(out []feature, counts map[uint64]float32) []feature {
+// normalised turns one group's feature IDs, a feature once per time it was met, into its
+// features sorted by ID, each weighing 1+log of its count, the group L2-normalised. It sorts
+// ids in place.
+func normalised(ids []uint64) []feature {
+	slices.Sort(ids)
+	out := make([]feature, 0, len(ids))
 	var sum float64
-	for _, c := range counts {
-		v := 1 + math.Log(float64(c))
+	for i := 0; i < len(ids); {
+		j := i + 1
+		for j < len(ids) && ids[j] == ids[i] {
+			j++
+		}
+		v := 1 + math.Log(float64(j-i))
 		sum += v * v
+		out = append(out, feature{id: ids[i], x: float32(v)})
+		i = j
 	}
 	if sum == 0 {
-		return out
+		return nil
 	}
 	norm := float32(1 / math.Sqrt(sum))
-	for id, c := range counts {
-		out = append(out, feature{id: id, x: float32(1+math.Log(float64(c))) * norm})
+	for i := range out {
+		out[i].x *= norm
 	}
 	return out
 }

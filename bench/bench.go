@@ -109,6 +109,15 @@ func (s *Steps) Record(name string, d time.Duration) {
 	s.spent += d
 }
 
+// Add records every run of other's steps.
+func (s *Steps) Add(other Steps) {
+	for _, name := range other.Names {
+		for _, d := range other.By[name] {
+			s.Record(name, d)
+		}
+	}
+}
+
 // Spent is the time of every step timed so far, added up.
 func (s *Steps) Spent() time.Duration { return s.spent }
 

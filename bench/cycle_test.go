@@ -70,6 +70,7 @@ func BenchmarkFullCycle(b *testing.B) {
 	var errs firstError
 	var mu sync.Mutex
 	var cycles Samples
+	var steps Steps // each step of the cycles, as the visitor or the agent waits for it
 	run := func(warm bool, until time.Time) time.Duration {
 		start := time.Now()
 		var wg sync.WaitGroup
@@ -77,12 +78,22 @@ func BenchmarkFullCycle(b *testing.B) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				var mine Steps
+				defer func() {
+					mu.Lock()
+					defer mu.Unlock()
+					steps.Add(mine)
+				}()
 				for n := 0; ; n++ {
 					if (warm && n == 3) || (!warm && time.Now().After(until)) || errs.get() != nil {
 						return
 					}
 					t := time.Now()
-					if err := cycle(ctx, c, s, plans[i].ID, n); err != nil {
+					into := &mine
+					if warm {
+						into = &Steps{}
+					}
+					if err := cycle(ctx, c, s, plans[i].ID, n, into); err != nil {
 						errs.set(fmt.Errorf("%s: %w", s.agent.Username, err))
 						return
 					}
@@ -113,6 +124,9 @@ func BenchmarkFullCycle(b *testing.B) {
 		cycleWorkers, cycleStored, *cycleRun)
 	fmt.Fprintf(w, "  %-44s %9.1f cycles/s (%d cycles in %s)\n", "throughput over GraphQL HTTP + websocket", rate, len(cycles), elapsed.Round(time.Millisecond))
 	Row(w, "one cycle, as one agent waits for it", cycles)
+	for _, name := range steps.Names {
+		Row(w, "  "+name, steps.By[name])
+	}
 	for _, name := range floor.Names {
 		Row(w, fmt.Sprintf("store: %s, %d per cycle, each", name, len(floor.By[name])/len(perCycle)), floor.By[name])
 	}
@@ -124,15 +138,18 @@ func BenchmarkFullCycle(b *testing.B) {
 	b.ReportMetric(floorRate/rate, "x-floor")
 }
 
-// cycle walks one chat through its whole life as its visitor and its agent.
-func cycle(ctx context.Context, c *gqlClient, s *session, planID string, n int) error {
+// cycle walks one chat through its whole life as its visitor and its agent, timing each step
+// into steps.
+func cycle(ctx context.Context, c *gqlClient, s *session, planID string, n int, steps *Steps) error {
 	var start struct {
 		StartWebchat struct {
 			Token string
 			Chat  struct{ ID string }
 		}
 	}
-	if err := c.do(ctx, "", qStartChat, map[string]any{"p": planID, "t": fmt.Sprintf("Hello, chat %d here", n)}, &start); err != nil {
+	if err := steps.Time("startWebchat", func() error {
+		return c.do(ctx, "", qStartChat, map[string]any{"p": planID, "t": fmt.Sprintf("Hello, chat %d here", n)}, &start)
+	}); err != nil {
 		return err
 	}
 	id, contact := start.StartWebchat.Chat.ID, start.StartWebchat.Token
@@ -140,28 +157,29 @@ func cycle(ctx context.Context, c *gqlClient, s *session, planID string, n int) 
 	wait, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	var offer offerEvent
+	waited := time.Now()
 	for offer.InteractionID != id || offer.Kind != string(workspace.OfferOffered) {
 		var err error
 		if offer, err = s.offers.nextOffer(wait); err != nil {
 			return fmt.Errorf("waiting for the offer of %s: %w", id, err)
 		}
 	}
+	steps.Record("offer, after startWebchat answered", time.Since(waited))
 	ix := map[string]any{"i": id}
-	steps := []struct {
-		token, query string
-		vars         map[string]any
+	for _, st := range []struct {
+		name, token, query string
+		vars               map[string]any
 	}{
-		{s.token, qAccept, map[string]any{"o": offer.OfferID}},
-		{contact, qContact, map[string]any{"t": "My parcel has not arrived."}},
-		{s.token, qReply, map[string]any{"i": id, "t": "Let me check that for you."}},
-		{contact, qContact, map[string]any{"t": "Thank you!"}},
-		{s.token, qReply, map[string]any{"i": id, "t": "It arrives tomorrow. Anything else?"}},
-		{s.token, qEnd, ix},
-		{s.token, qDispose, ix},
-		{s.token, qComplete, ix},
-	}
-	for _, st := range steps {
-		if err := c.do(ctx, st.token, st.query, st.vars, nil); err != nil {
+		{"acceptOffer", s.token, qAccept, map[string]any{"o": offer.OfferID}},
+		{"sendContactMessage", contact, qContact, map[string]any{"t": "My parcel has not arrived."}},
+		{"sendMessage", s.token, qReply, map[string]any{"i": id, "t": "Let me check that for you."}},
+		{"sendContactMessage", contact, qContact, map[string]any{"t": "Thank you!"}},
+		{"sendMessage", s.token, qReply, map[string]any{"i": id, "t": "It arrives tomorrow. Anything else?"}},
+		{"endInteraction", s.token, qEnd, ix},
+		{"selectDisposition", s.token, qDispose, ix},
+		{"completeInteraction", s.token, qComplete, ix},
+	} {
+		if err := steps.Time(st.name, func() error { return c.do(ctx, st.token, st.query, st.vars, nil) }); err != nil {
 			return err
 		}
 	}

@@ -99,7 +99,7 @@ func (s *Store) AuditLog(ctx context.Context, f workspace.AuditFilter, after *wo
 		limit = -1 // SQLite: no limit
 	}
 	rows, err := s.read.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit_log`+whereClause(where)+
-		` ORDER BY at DESC, id DESC LIMIT ?`, append(args, limit)...)
+		` ORDER BY at DESC, id DESC LIMIT CAST(? AS INTEGER)`, append(args, limit)...)
 	if err != nil {
 		return nil, err
 	}

@@ -113,7 +113,7 @@ func readyQuery(planIDs []string, ch workspace.Channel, limit int) (string, []an
 	if limit <= 0 {
 		limit = -1 // SQLite: no limit
 	}
-	return query + ` ORDER BY idle_since, id LIMIT ?`, append(args, limit)
+	return query + ` ORDER BY idle_since, id LIMIT CAST(? AS INTEGER)`, append(args, limit)
 }
 
 // UpdateAgent writes a if the stored version is still a.Version.
@@ -142,7 +142,7 @@ func (s *Store) SearchAgents(ctx context.Context, search, after string, limit in
 	if limit <= 0 {
 		limit = -1 // SQLite: no limit
 	}
-	page, err := s.agentsListed(ctx, `SELECT id, version`+match+` AND username > ?2 ORDER BY username LIMIT ?3`, search, after, limit)
+	page, err := s.agentsListed(ctx, `SELECT id, version`+match+` AND username > ?2 ORDER BY username LIMIT CAST(?3 AS INTEGER)`, search, after, limit)
 	return page, total, err
 }
 

@@ -28,7 +28,7 @@ func insertAssistExample(ctx context.Context, x execer, e *workspace.AssistExamp
 // AssistExamples returns up to limit of a plan's examples after the given ID, in ID order.
 func (s *Store) AssistExamples(ctx context.Context, planID, after string, limit int) ([]*workspace.AssistExample, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT id, plan_id, code, text, at FROM assist_examples
-		WHERE plan_id = ? AND id > ? ORDER BY id LIMIT ?`, planID, after, limit)
+		WHERE plan_id = ? AND id > ? ORDER BY id LIMIT CAST(? AS INTEGER)`, planID, after, limit)
 	if err != nil {
 		return nil, err
 	}

@@ -18,7 +18,7 @@ const (
 	messageAttachmentsQuery = `SELECT ` + attachmentColumns + ` FROM attachments
 		WHERE message_id IN (SELECT value FROM json_each(?)) AND message_id <> '' ORDER BY message_id, id`
 	expiredDraftsQuery = `SELECT ` + attachmentColumns + ` FROM attachments WHERE message_id = '' AND expires_at <= ?
-		ORDER BY expires_at, id LIMIT ?`
+		ORDER BY expires_at, id LIMIT CAST(? AS INTEGER)`
 )
 
 // attachmentArgs are a's column values, in attachmentColumns order.

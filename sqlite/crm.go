@@ -45,7 +45,7 @@ func scanEvent(row scanner) (*workspace.ChangeEvent, error) {
 
 // Events returns up to limit events after the seq, in seq order.
 func (s *Store) Events(ctx context.Context, after int64, limit int) ([]*workspace.ChangeEvent, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+eventColumns+` FROM events WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
+	rows, err := s.read.QueryContext(ctx, `SELECT `+eventColumns+` FROM events WHERE seq > ? ORDER BY seq LIMIT CAST(? AS INTEGER)`, after, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +202,7 @@ func (s *Store) FailedDeliveries(ctx context.Context, webhookID string, limit in
 		limit = -1
 	}
 	rows, err := s.read.QueryContext(ctx, `SELECT webhook_id, event_id, attempts, last_status, last_error, last_attempt_at
-		FROM webhook_failures WHERE webhook_id = ? ORDER BY last_attempt_at DESC, event_id DESC LIMIT ?`, webhookID, limit)
+		FROM webhook_failures WHERE webhook_id = ? ORDER BY last_attempt_at DESC, event_id DESC LIMIT CAST(? AS INTEGER)`, webhookID, limit)
 	if err != nil {
 		return nil, err
 	}

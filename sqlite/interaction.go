@@ -215,7 +215,7 @@ func (s *Store) LiveInteractions(ctx context.Context, f workspace.LiveFilter) ([
 	}
 	q := `SELECT doc FROM interactions` + whereClause(where) + ` ORDER BY ` + order
 	if f.Limit > 0 {
-		q, args = q+` LIMIT ?`, append(args, f.Limit)
+		q, args = q+` LIMIT CAST(? AS INTEGER)`, append(args, f.Limit)
 	}
 	return s.queryInteractions(ctx, q, args...)
 }
@@ -253,7 +253,7 @@ func (s *Store) Interactions(ctx context.Context, f workspace.InteractionFilter,
 	live := append([]string{"state <> 'COMPLETED'"}, where...)
 	q := `SELECT doc, ` + order + `, id FROM interactions` + whereClause(live) +
 		` UNION ALL SELECT doc, ` + order + `, id FROM history` + whereClause(where) +
-		` ORDER BY 2, id LIMIT ?`
+		` ORDER BY 2, id LIMIT CAST(? AS INTEGER)`
 	all := append(append(append([]any{}, args...), args...), limit)
 	rows, err := s.read.QueryContext(ctx, q, all...)
 	if err != nil {

@@ -18,9 +18,9 @@ const messageColumns = `id, interaction_id, from_party, agent_id, text, sent_at,
 const (
 	externalQuery = `SELECT ` + messageColumns + ` FROM messages WHERE external_id = ? AND external_id <> ''`
 	dueQuery      = `SELECT ` + messageColumns + ` FROM messages WHERE delivery = 'PENDING' AND next_attempt_at <= ?
-		ORDER BY next_attempt_at, id LIMIT ?`
+		ORDER BY next_attempt_at, id LIMIT CAST(? AS INTEGER)`
 	pendingQuery = `SELECT ` + messageColumns + ` FROM messages WHERE interaction_id = ? AND delivery = 'PENDING'
-		ORDER BY id LIMIT ?`
+		ORDER BY id LIMIT CAST(? AS INTEGER)`
 )
 
 // deliveryErrorJSON is a message's delivery error as its delivery_error column holds it.
@@ -171,7 +171,7 @@ func (s *Store) withMessages(ctx context.Context, ix *workspace.Interaction, doc
 // Messages returns up to limit messages after the given ID, in ID order.
 func (s *Store) Messages(ctx context.Context, interactionID, after string, limit int) ([]*workspace.Message, error) {
 	return s.queryMessages(ctx, `SELECT `+messageColumns+` FROM messages WHERE interaction_id = ? AND id > ?
-		ORDER BY id LIMIT ?`, interactionID, after, limit)
+		ORDER BY id LIMIT CAST(? AS INTEGER)`, interactionID, after, limit)
 }
 
 // Message returns the message with the ID.
