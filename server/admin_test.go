@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -91,5 +92,21 @@ func TestOneServerPerDataDirectory(t *testing.T) {
 	again := start(t, onDir)
 	if r := post(t, again, "", `mutation { login(input:{username:"erin", password:"s3cret-pass"}) { agent { name } } }`, nil); dig(r.Data, "login.agent.name") != "Erin" {
 		t.Fatalf("after a restart on the directory: %+v", r)
+	}
+}
+
+// TestGCPercent: the server collects at GOGC=200 unless GOGC says otherwise (issue 14).
+func TestGCPercent(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	t.Setenv("GOGC", "")
+	start(t)
+	if got := debug.SetGCPercent(100); got != 200 {
+		t.Fatalf("GC percent %d with GOGC unset, want 200", got)
+	}
+	t.Setenv("GOGC", "150")
+	debug.SetGCPercent(150) // as the runtime read it at start
+	start(t)
+	if got := debug.SetGCPercent(100); got != 150 {
+		t.Fatalf("GC percent %d with GOGC=150, want the operator's 150", got)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -104,6 +105,7 @@ func NewMain(c Config) *Main {
 // Run opens the store, seeds demo data when asked, and starts serving. It returns once the
 // listener is open; Close stops everything.
 func (m *Main) Run(ctx context.Context) error {
+	tuneGC()
 	// A bad certificate fails before anything else happens.
 	var tlsConfig *tls.Config
 	if m.Config.TLSCert != "" || m.Config.TLSKey != "" {
@@ -490,4 +492,19 @@ func displayAddr(a net.Addr) string {
 		return fmt.Sprintf("localhost:%d", tcp.Port)
 	}
 	return a.String()
+}
+
+// defaultGCPercent is the garbage collector's target when GOGC does not name one: the heap
+// grows to three times what is live before a collection instead of Go's twice. The server's
+// live heap is small beside a machine's memory (a connected agent costs under 50 KiB, most of
+// it goroutine stacks, which GOGC does not scale), and a webchat cycle collects a fifth less
+// often: +5 % cycles per second in issue 14's benchmark, with the same RSS per idle agent
+// socket. GOGC, and GOMEMLIMIT for a hard ceiling, still decide when set.
+const defaultGCPercent = 200
+
+// tuneGC applies defaultGCPercent unless GOGC is set.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(defaultGCPercent)
+	}
 }
