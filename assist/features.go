@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -106,30 +107,32 @@ func hash(group byte, s string) uint64 { return fnvString(fnvByte(fnvOffset, gro
 // group L2-normalised, so a long text weighs no more than a short one. The features come
 // sorted by ID: a fixed order makes learning deterministic, float sums not depending on the
 // order features were met. It is on every suggestion's and every lesson's path, and a
-// retraining runs it over a plan's whole history, so it collects hashes in two slices and
-// counts runs once they are sorted, allocating neither strings nor maps.
+// retraining runs it over a plan's whole history, so it collects hashes in two reused slices
+// and counts runs once they are sorted: it allocates neither strings nor maps, and its result
+// once.
 func vectorise(text string) []feature {
 	if r := []rune(text); len(r) > MaxTextRunes {
 		text = string(r[:MaxTextRunes])
 	}
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
 	ws := words(text)
-	wordIDs := make([]uint64, 0, 2*len(ws))
-	var charIDs []uint64
-	var padded []rune
+	sc.words, sc.chars = sc.words[:0], sc.chars[:0]
 	for i, w := range ws {
-		wordIDs = append(wordIDs, hash(groupWord, w))
+		sc.words = append(sc.words, hash(groupWord, w))
 		if i > 0 {
-			wordIDs = append(wordIDs, fnvString(fnvByte(fnvString(fnvByte(fnvOffset, groupPair), ws[i-1]), ' '), w))
+			sc.words = append(sc.words, fnvString(fnvByte(fnvString(fnvByte(fnvOffset, groupPair), ws[i-1]), ' '), w))
 		}
-		padded = append(append(append(padded[:0], ' '), []rune(w)...), ' ')
+		sc.padded = append(append(append(sc.padded[:0], ' '), []rune(w)...), ' ')
 		for n := 3; n <= 5; n++ {
-			for j := 0; j+n <= len(padded); j++ {
-				charIDs = append(charIDs, fnvRunes(fnvByte(fnvOffset, groupChar), padded[j:j+n]))
+			for j := 0; j+n <= len(sc.padded); j++ {
+				sc.chars = append(sc.chars, fnvRunes(fnvByte(fnvOffset, groupChar), sc.padded[j:j+n]))
 			}
 		}
 	}
-	words, chars := normalised(wordIDs), normalised(charIDs)
-	out := make([]feature, 0, len(words)+len(chars))
+	sc.feats = normalised(normalised(sc.feats[:0], sc.words), sc.chars)
+	words, chars := sc.feats[:distinct(sc.words)], sc.feats[distinct(sc.words):]
+	out := make([]feature, 0, len(sc.feats))
 	for len(words) > 0 && len(chars) > 0 {
 		if chars[0].id < words[0].id {
 			out, chars = append(out, chars[0]), chars[1:]
@@ -140,12 +143,21 @@ func vectorise(text string) []feature {
 	return append(append(out, words...), chars...)
 }
 
-// normalised turns one group's feature IDs, a feature once per time it was met, into its
-// features sorted by ID, each weighing 1+log of its count, the group L2-normalised. It sorts
-// ids in place.
-func normalised(ids []uint64) []feature {
+// scratch is what vectorise reuses from one call to the next.
+type scratch struct {
+	words, chars []uint64
+	padded       []rune
+	feats        []feature
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// normalised appends to out one group's features, given their IDs once per time each was met,
+// sorted by ID, each weighing 1+log of its count, the group L2-normalised. It sorts ids in
+// place.
+func normalised(out []feature, ids []uint64) []feature {
 	slices.Sort(ids)
-	out := make([]feature, 0, len(ids))
+	first := len(out)
 	var sum float64
 	for i := 0; i < len(ids); {
 		j := i + 1
@@ -157,12 +169,20 @@ func normalised(ids []uint64) []feature {
 		out = append(out, feature{id: ids[i], x: float32(v)})
 		i = j
 	}
-	if sum == 0 {
-		return nil
-	}
 	norm := float32(1 / math.Sqrt(sum))
-	for i := range out {
+	for i := first; i < len(out); i++ {
 		out[i].x *= norm
 	}
 	return out
+}
+
+// distinct counts the different values of sorted ids.
+func distinct(ids []uint64) int {
+	n := 0
+	for i := range ids {
+		if i == 0 || ids[i] != ids[i-1] {
+			n++
+		}
+	}
+	return n
 }

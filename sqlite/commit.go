@@ -20,12 +20,15 @@ import (
 // once, and a queue forms only while a commit runs, the moment batching pays.
 //
 // There is no writer goroutine. The caller whose write finds no commit under way leads: it
-// runs the transaction on its own goroutine, then hands the queue that formed meanwhile to
-// the first caller in it, who leads the next one. Each caller leads at most one transaction,
-// so nobody's write waits behind more than the one transaction running and its own.
+// runs the transaction on its own goroutine, then hands the lead to the first caller
+// queued meanwhile. That caller takes its batch when it starts, not when it is handed the
+// lead: whatever queued while it waited to be scheduled (on a busy machine, as long as a
+// transaction takes) joins this transaction instead of waiting for the next. Each caller
+// leads at most one transaction, so nobody's write waits behind more than the one
+// transaction running and its own.
 type committer struct {
 	mu      sync.Mutex
-	leading bool        // a transaction is under way
+	leading bool        // a transaction is under way, or its lead was handed on
 	queue   []*writeJob // the writes waiting for the next one
 }
 
@@ -41,9 +44,9 @@ type writeJob struct {
 	// commit order (liveCache).
 	done func()
 	err  error
-	// lead, when set, is the batch this job's caller is to run and commit.
-	lead []*writeJob
-	// wake is closed once: when err is final, or when lead is set.
+	// leads is set when this job's caller is to lead the next transaction.
+	leads bool
+	// wake is closed once: when err is final, or when leads is set.
 	wake chan struct{}
 }
 
@@ -59,37 +62,44 @@ func (s *Store) inTx(ctx context.Context, events []*workspace.ChangeEvent, write
 func (s *Store) inTxThen(ctx context.Context, events []*workspace.ChangeEvent, write func(execer) error, done func()) error {
 	job := &writeJob{ctx: ctx, events: events, write: write, done: done}
 	c := &s.commits
+	var batch []*writeJob
 	c.mu.Lock()
 	if c.leading {
 		job.wake = make(chan struct{})
 		c.queue = append(c.queue, job)
 		c.mu.Unlock()
 		<-job.wake
-		if job.lead == nil {
+		if !job.leads {
 			return job.err
 		}
+		// This job heads the queue: the batch is what queued up to now.
+		c.mu.Lock()
+		batch = slices.Clone(c.queue[:min(len(c.queue), maxBatch)])
+		c.queue = c.queue[len(batch):]
+		c.mu.Unlock()
 	} else {
 		c.leading = true
 		c.mu.Unlock()
-		job.lead = []*writeJob{job}
+		batch = []*writeJob{job}
 	}
-	s.commit(job.lead)
+	s.commit(batch)
 	c.mu.Lock()
-	next := c.queue[:min(len(c.queue), maxBatch)]
-	c.queue = c.queue[len(next):]
-	if len(next) == 0 {
+	var next *writeJob
+	if len(c.queue) > 0 {
+		next = c.queue[0]
+	} else {
 		c.leading = false
 		c.queue = nil
 	}
 	c.mu.Unlock()
-	for _, j := range job.lead {
+	for _, j := range batch {
 		if j != job {
 			close(j.wake)
 		}
 	}
-	if len(next) > 0 {
-		next[0].lead = next
-		close(next[0].wake)
+	if next != nil {
+		next.leads = true
+		close(next.wake)
 	}
 	return job.err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,7 +17,7 @@ func (s *Store) CreateInteraction(ctx context.Context, ix *workspace.Interaction
 	if err != nil {
 		return err
 	}
-	return s.withMessages(ctx, ix, doc, func(x execer) error {
+	return s.withMessages(ctx, ix, doc, storedRow{version: ix.Version, columns: interactionRow(ix)}, func(x execer) error {
 		_, err := x.ExecContext(ctx, `INSERT INTO interactions (id, state, channel, agent_id, plan_id, contact_address,
 		created_at, due_at, thread_key, queued_at, accepted_at, completed_at, updated_at, version, doc) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			ix.ID, ix.State, ix.Channel, ix.AgentID, ix.PlanID, ix.Contact.Address, millis(ix.CreatedAt),
@@ -66,8 +67,8 @@ func (s *Store) UpdateInteraction(ctx context.Context, ix *workspace.Interaction
 		return err
 	}
 	row := interactionRow(ix)
-	err = s.withMessages(ctx, ix, doc, func(x execer) error {
-		query, args, err := changedColumns(ctx, x, ix.ID, row)
+	err = s.withMessages(ctx, ix, doc, storedRow{version: ix.Version + 1, columns: row}, func(x execer) error {
+		query, args, err := s.changedColumns(ctx, x, ix.ID, ix.Version, row)
 		if err != nil {
 			return err
 		}
@@ -86,6 +87,9 @@ func (s *Store) UpdateInteraction(ctx context.Context, ix *workspace.Interaction
 var interactionColumns = []string{"state", "channel", "agent_id", "plan_id", "contact_address", "created_at",
 	"due_at", "thread_key", "queued_at", "accepted_at", "completed_at", "updated_at"}
 
+// updatedColumn is updated_at's place in interactionColumns.
+var updatedColumn = slices.Index(interactionColumns, "updated_at")
+
 func interactionRow(ix *workspace.Interaction) []any {
 	return []any{string(ix.State), string(ix.Channel), ix.AgentID, ix.PlanID, ix.Contact.Address, millis(ix.CreatedAt),
 		optMillis(ix.DueAt), ix.ThreadKey, queuedMillis(ix), ptrMillis(ix.AcceptedAt), ptrMillis(ix.CompletedAt), updatedMillis(ix)}
@@ -96,16 +100,22 @@ func interactionRow(ix *workspace.Interaction) []any {
 // UPDATE assigns one of its columns, changed or not, and the interactions table has eight
 // indexes: assigning every column made each update write nine pages to the WAL, where a
 // change of state writes four. A row that is gone sets every column, and the guarded
-// UPDATE then finds nothing to change.
-func changedColumns(ctx context.Context, x execer, id string, row []any) (string, []any, error) {
-	stored := make([]any, len(row))
-	ptrs := make([]any, len(row))
-	for i := range stored {
-		ptrs[i] = &stored[i]
-	}
-	err := x.QueryRowContext(ctx, `SELECT `+strings.Join(interactionColumns, ", ")+` FROM interactions WHERE id = ?`, id).Scan(ptrs...)
-	if err != nil && err != sql.ErrNoRows {
-		return "", nil, mapErr(err, "interaction "+id)
+// UPDATE then finds nothing to change. The stored values are the ones the row's last write
+// kept (liveRows) when that write made version, the version the update is guarded on;
+// otherwise the row is read.
+func (s *Store) changedColumns(ctx context.Context, x execer, id string, version int64, row []any) (string, []any, error) {
+	stored, ok := s.rows.get(id, version)
+	var err error
+	if !ok {
+		stored = make([]any, len(row))
+		ptrs := make([]any, len(row))
+		for i := range stored {
+			ptrs[i] = &stored[i]
+		}
+		err = x.QueryRowContext(ctx, `SELECT `+strings.Join(interactionColumns, ", ")+` FROM interactions WHERE id = ?`, id).Scan(ptrs...)
+		if err != nil && err != sql.ErrNoRows {
+			return "", nil, mapErr(err, "interaction "+id)
+		}
 	}
 	var b strings.Builder
 	var args []any
@@ -139,7 +149,10 @@ func (s *Store) ArchiveInteraction(ctx context.Context, ix *workspace.Interactio
 		}
 		_, err := x.ExecContext(ctx, `DELETE FROM interactions WHERE id = ? AND state = ?`, ix.ID, workspace.Completed)
 		return err
-	}, func() { s.live.committed(ix.ID, "") })
+	}, func() {
+		s.live.committed(ix.ID, "")
+		s.rows.committed(ix.ID, storedRow{})
+	})
 }
 
 // CompleteInteraction removes the live record, guarded as UpdateInteraction guards it, and
@@ -153,7 +166,7 @@ func (s *Store) CompleteInteraction(ctx context.Context, ix *workspace.Interacti
 	if err != nil {
 		return err
 	}
-	err = s.withMessages(ctx, ix, "", func(x execer) error {
+	err = s.withMessages(ctx, ix, "", storedRow{}, func(x execer) error {
 		if err := guarded(ctx, x, "interaction "+ix.ID, `DELETE FROM interactions WHERE id=? AND version=? AND state=? AND updated_at <= ?`,
 			ix.ID, ix.Version, from, updatedMillis(ix)); err != nil {
 			return err

@@ -135,6 +135,7 @@ func (s *Store) AppendMessage(ctx context.Context, m *workspace.Message) error {
 		// one that is not live should not stay kept either way.
 		if live != "" {
 			s.live.committed(m.InteractionID, live)
+			s.rows.moved(m.InteractionID, millis(m.SentAt))
 		}
 	})
 }
@@ -147,9 +148,10 @@ func insertMessage(ctx context.Context, x execer, m *workspace.Message) error {
 
 // withMessages is ix's write followed by the messages it carries (Interaction.Messages), in
 // one transaction with all their events; once it is committed, the live row's doc is doc
-// ("": the live row is gone) for readers (liveCache). The messages are stamped with the
+// ("": the live row is gone) for readers (liveCache), and its columns are row's (liveRows;
+// none: gone). The messages are stamped with the
 // record's updatedAt, so the row needs no later move of it.
-func (s *Store) withMessages(ctx context.Context, ix *workspace.Interaction, doc string, write func(execer) error) error {
+func (s *Store) withMessages(ctx context.Context, ix *workspace.Interaction, doc string, row storedRow, write func(execer) error) error {
 	events := ix.Outbox
 	for _, m := range ix.Messages {
 		events = append(slices.Clip(events), m.Outbox...)
@@ -165,7 +167,10 @@ func (s *Store) withMessages(ctx context.Context, ix *workspace.Interaction, doc
 			}
 		}
 		return nil
-	}, func() { s.live.committed(id, doc) })
+	}, func() {
+		s.live.committed(id, doc)
+		s.rows.committed(id, row)
+	})
 }
 
 // Messages returns up to limit messages after the given ID, in ID order.

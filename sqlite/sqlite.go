@@ -37,6 +37,8 @@ type Store struct {
 	live liveCache
 	// agents keeps agents decoded, by version (agentCache).
 	agents agentCache
+	// rows keeps live interactions' column values for their next update (liveRows).
+	rows liveRows
 	// commits batches the writes made while another commits (group commit, commit.go).
 	commits committer
 	// checkpoints copies the WAL into the database file off the write path (checkpoint.go).
