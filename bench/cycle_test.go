@@ -227,8 +227,17 @@ func cycleWrites(ctx context.Context, st workspace.Store, a *workspace.Agent, pl
 	event := func(kind workspace.ChangeKind, messageID string) []*workspace.ChangeEvent {
 		return changeEvent(ix, kind, messageID)
 	}
-	newMessage := func(from workspace.Party, text string) *workspace.Message {
-		m := &workspace.Message{ID: uuid.Must(uuid.NewV7()).String(), InteractionID: ix.ID, From: from, Text: text, SentAt: now}
+	// stamp moves the record's updatedAt, as the domain does with every write of it (the CRM
+	// change feed): to now, and by a millisecond at least.
+	stamp := func() {
+		t := time.Now()
+		if next := ix.UpdatedAt.Truncate(time.Millisecond).Add(time.Millisecond); t.Before(next) {
+			t = next
+		}
+		ix.UpdatedAt = t
+	}
+	newMessage := func(from workspace.Party, text string, sentAt time.Time) *workspace.Message {
+		m := &workspace.Message{ID: uuid.Must(uuid.NewV7()).String(), InteractionID: ix.ID, From: from, Text: text, SentAt: sentAt}
 		if from == workspace.PartyAgent {
 			m.AgentID = a.ID
 		}
@@ -236,11 +245,12 @@ func cycleWrites(ctx context.Context, st workspace.Store, a *workspace.Agent, pl
 		return m
 	}
 	message := func(from workspace.Party, text string) func() error {
-		return func() error { return st.AppendMessage(ctx, newMessage(from, text)) }
+		// Sent now: its write moves the record's updatedAt (AppendMessage), as a reply's does.
+		return func() error { return st.AppendMessage(ctx, newMessage(from, text, time.Now())) }
 	}
-	// carrying is the note a step's write stores with the record.
+	// carrying is the note a step's write stores with the record, stamped with its updatedAt.
 	carrying := func(from workspace.Party, text string) {
-		ix.Messages = []*workspace.Message{newMessage(from, text)}
+		ix.Messages = []*workspace.Message{newMessage(from, text, ix.UpdatedAt)}
 	}
 	// sent empties what a write carried, as the domain does once it is stored.
 	sent := func(err error) error {
@@ -251,6 +261,7 @@ func cycleWrites(ctx context.Context, st workspace.Store, a *workspace.Agent, pl
 	move := func(kind workspace.ChangeKind, change func()) func() error {
 		return func() error {
 			from := ix.State
+			stamp()
 			change()
 			ix.Outbox = event(kind, "")
 			return sent(st.UpdateInteraction(ctx, ix, from))
@@ -261,6 +272,7 @@ func cycleWrites(ctx context.Context, st workspace.Store, a *workspace.Agent, pl
 	heard := func(text string) func() error {
 		return func() error {
 			from := ix.State
+			stamp()
 			ix.LastContactAt, ix.DueAt = &now, now.Add(10*time.Minute)
 			carrying(workspace.PartyContact, text)
 			return sent(st.UpdateInteraction(ctx, ix, from))
@@ -309,6 +321,7 @@ func cycleWrites(ctx context.Context, st workspace.Store, a *workspace.Agent, pl
 		// Assist learns from it (the plan has it on); the hold's release.
 		{complete, func() error {
 			from := ix.State
+			stamp()
 			ix.State, ix.CompletedAt, ix.Outbox = workspace.Completed, &now, changeEvent(ix, workspace.ChangeCompleted, "")
 			ix.Learnt = []*workspace.AssistExample{{ID: fmt.Sprintf("%013x.%s.RESOLVED", now.UnixMilli(), ix.ID), PlanID: planID,
 				Code: "RESOLVED", Text: "My parcel has not arrived.\nLet me check that for you.\nThank you!", At: now}}
