@@ -1,7 +1,9 @@
 package bench
 
 import (
+	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,12 +11,14 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"net/http"
 	"os"
 	"reflect"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -207,11 +211,86 @@ func closeAll(sessions []*session) {
 // a browser or a widget would.
 type gqlClient struct {
 	url  string
-	http *http.Client
+	http *http.Client // for requests of other shapes (webhooks' posts)
+	// conns are kept HTTP/1.1 connections to the node, each used by one request at a time.
+	addr  string
+	conns chan *keptConn
 }
 
 func newClient(m *server.Main) *gqlClient {
-	return &gqlClient{url: m.URL(), http: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
+	return &gqlClient{url: m.URL(), addr: strings.TrimPrefix(m.URL(), "http://"), conns: make(chan *keptConn, 256),
+		http: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
+}
+
+// keptConn is one kept connection with its buffers. The load generator shares the machine's
+// two cores with the node it measures, so it speaks HTTP/1.1 itself: net/http's client runs
+// two goroutines per connection and hands every request and response between them, which
+// took a tenth of the CPU of the full-cycle run (issue 14's profile); this takes none.
+type keptConn struct {
+	net.Conn
+	r *bufio.Reader
+	w *bufio.Writer
+}
+
+// roundTrip sends one request (body nil: GET) on a kept connection, or a new one, and returns
+// the response's status and body. A connection is kept again only after a whole exchange the
+// server did not ask to end; ctx's end aborts the exchange.
+func (c *gqlClient) roundTrip(ctx context.Context, method, path, token string, body []byte) (int, []byte, error) {
+	for attempt := 0; ; attempt++ {
+		var kc *keptConn
+		select {
+		case kc = <-c.conns:
+		default:
+		}
+		reused := kc != nil
+		if !reused {
+			conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", c.addr)
+			if err != nil {
+				return 0, nil, err
+			}
+			kc = &keptConn{Conn: conn, r: bufio.NewReaderSize(conn, 16<<10), w: bufio.NewWriterSize(conn, 16<<10)}
+		}
+		stop := context.AfterFunc(ctx, func() { _ = kc.SetDeadline(time.Unix(1, 0)) })
+		status, raw, keep, err := kc.exchange(method, c.addr, path, token, body)
+		if !stop() || err != nil || !keep {
+			_ = kc.Close()
+			// A kept connection the server had closed while idle: the request never reached
+			// it, so it goes again on a new one, as net/http's client does.
+			if err != nil && reused && status == 0 && ctx.Err() == nil && attempt == 0 &&
+				(errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)) {
+				continue
+			}
+			return status, raw, cmp.Or(ctx.Err(), err)
+		}
+		select {
+		case c.conns <- kc:
+		default:
+			_ = kc.Close()
+		}
+		return status, raw, nil
+	}
+}
+
+func (kc *keptConn) exchange(method, host, path, token string, body []byte) (status int, raw []byte, keep bool, err error) {
+	fmt.Fprintf(kc.w, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, path, host)
+	if body != nil {
+		fmt.Fprintf(kc.w, "Content-Type: application/json\r\nContent-Length: %d\r\n", len(body))
+	}
+	if token != "" {
+		fmt.Fprintf(kc.w, "Authorization: Bearer %s\r\n", token)
+	}
+	kc.w.WriteString("\r\n")
+	kc.w.Write(body)
+	if err := kc.w.Flush(); err != nil {
+		return 0, nil, false, err
+	}
+	res, err := http.ReadResponse(kc.r, nil)
+	if err != nil {
+		return 0, nil, false, err
+	}
+	raw, err = io.ReadAll(res.Body)
+	_ = res.Body.Close()
+	return res.StatusCode, raw, !res.Close, err
 }
 
 // do posts one operation with a bearer token ("" for none) and decodes its data into out
@@ -222,20 +301,7 @@ func (c *gqlClient) do(ctx context.Context, token, query string, vars map[string
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url+"/query", bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := c.http.Do(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
+	status, raw, err := c.roundTrip(ctx, http.MethodPost, "/query", token, body)
 	if err != nil {
 		return err
 	}
@@ -246,7 +312,7 @@ func (c *gqlClient) do(ctx context.Context, token, query string, vars map[string
 		} `json:"errors"`
 	}
 	if err := json.Unmarshal(raw, &r); err != nil {
-		return fmt.Errorf("status %d, body not JSON: %s", res.StatusCode, raw)
+		return fmt.Errorf("status %d, body not JSON: %s", status, raw)
 	}
 	if len(r.Errors) > 0 || bytes.Contains(r.Data, []byte(`"userErrors":[{`)) {
 		return fmt.Errorf("%s: %s", firstLine(query), raw)
@@ -259,16 +325,12 @@ func (c *gqlClient) do(ctx context.Context, token, query string, vars map[string
 
 // get makes one GET request and discards the body.
 func (c *gqlClient) get(path string) error {
-	res, err := c.http.Get(c.url + path)
+	status, _, err := c.roundTrip(context.Background(), http.MethodGet, path, "", nil)
 	if err != nil {
 		return err
 	}
-	_, _ = io.Copy(io.Discard, res.Body)
-	if err := res.Body.Close(); err != nil {
-		return err
-	}
-	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s", path, res.Status)
+	if status != http.StatusOK {
+		return fmt.Errorf("GET %s: status %d", path, status)
 	}
 	return nil
 }
