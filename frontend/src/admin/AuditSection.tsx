@@ -148,13 +148,18 @@ function AuditPage({
   last: boolean;
   onMore: (cursor: string) => void;
 }) {
-  const [{ data, fetching, error }, reexecute] = useQuery({
+  const [{ data, fetching, error, operation }, reexecute] = useQuery({
     query: AdminAuditLogQuery,
     variables: { objectType: objectType || null, first: AUDIT_PAGE, after },
     // The first page shows what happened since it was last opened.
     requestPolicy: after ? 'cache-first' : 'cache-and-network',
   });
-  const page = data?.auditLog;
+  // urql keeps the last answer while the query of a new filter is on its way. That page is
+  // of the old filter: it must not show as this one's, nor lend its cursor to "Load more",
+  // whose next page would then repeat entries of this filter.
+  const answered = operation?.variables as { objectType?: string | null; after?: string | null } | undefined;
+  const current = answered !== undefined && (answered.objectType ?? null) === (objectType || null) && (answered.after ?? null) === after;
+  const page = current ? data?.auditLog : undefined;
   return (
     <>
       {page?.edges.map(({ node }) => (

@@ -66,7 +66,7 @@ export function fakeBackend(initial: Record<string, Handler>): FakeBackend {
     calls.push({ operationName, variables });
     const handler = handlers[operationName];
     if (!handler) throw new Error(`fake server: no answer for ${operationName}`);
-    const answer = handler(variables);
+    const answer = await handler(variables); // a handler may hold its answer back (a promise)
     return new Response(JSON.stringify(answer instanceof GraphQLErrors ? answer.body : { data: answer }), {
       headers: { 'Content-Type': 'application/json' },
     });
