@@ -217,8 +217,11 @@ type gqlClient struct {
 	conns chan *keptConn
 }
 
-func newClient(m *server.Main) *gqlClient {
-	return &gqlClient{url: m.URL(), addr: strings.TrimPrefix(m.URL(), "http://"), conns: make(chan *keptConn, 256),
+func newClient(m *server.Main) *gqlClient { return clientAt(m.URL()) }
+
+// clientAt is a client of the node at base (http://host:port).
+func clientAt(base string) *gqlClient {
+	return &gqlClient{url: base, addr: strings.TrimPrefix(base, "http://"), conns: make(chan *keptConn, 256),
 		http: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
 }
 

@@ -86,7 +86,7 @@ func BenchmarkIdleAgentSockets(b *testing.B) {
 		for lines.Scan() {
 		}
 	}()
-	c := &gqlClient{url: base, http: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}}
+	c := clientAt(base)
 
 	// Sign everyone in first, so that what the sockets add is all that grows.
 	tokens := make([]string, n)
