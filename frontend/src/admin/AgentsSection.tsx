@@ -1,5 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
+import { answered } from './answered';
 import { graphql } from '../gql';
 import type { AdminAgentQuery, ChannelCapacityInput } from '../gql/graphql';
 import { useToasts } from '../toast/Toasts';
@@ -147,11 +148,11 @@ function AgentList() {
   // Cursors of the pages before this one; forward paging only, so Previous pops one.
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
   const after = cursors.at(-1) ?? null;
-  const [{ data, fetching, error }] = useQuery({
-    query: AdminAgentsQuery,
-    variables: { search: search || null, first: PAGE_SIZE, after },
-    requestPolicy: 'cache-and-network',
-  });
+  const variables = { search: search || null, first: PAGE_SIZE, after };
+  const [result] = useQuery({ query: AdminAgentsQuery, variables, requestPolicy: 'cache-and-network' });
+  const { fetching, error } = result;
+  // The page of another search or position must not show as this one's (answered).
+  const data = answered(result, variables);
 
   useEffect(() => {
     const timer = setTimeout(() => {

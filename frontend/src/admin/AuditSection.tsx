@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { useQuery } from 'urql';
 import { graphql } from '../gql';
+import { answered } from './answered';
 import { when } from './Fields';
 import { failureMessage } from './userErrors';
 
@@ -148,18 +149,17 @@ function AuditPage({
   last: boolean;
   onMore: (cursor: string) => void;
 }) {
-  const [{ data, fetching, error, operation }, reexecute] = useQuery({
+  const variables = { objectType: objectType || null, first: AUDIT_PAGE, after };
+  const [result, reexecute] = useQuery({
     query: AdminAuditLogQuery,
-    variables: { objectType: objectType || null, first: AUDIT_PAGE, after },
+    variables,
     // The first page shows what happened since it was last opened.
     requestPolicy: after ? 'cache-first' : 'cache-and-network',
   });
-  // urql keeps the last answer while the query of a new filter is on its way. That page is
-  // of the old filter: it must not show as this one's, nor lend its cursor to "Load more",
-  // whose next page would then repeat entries of this filter.
-  const answered = operation?.variables as { objectType?: string | null; after?: string | null } | undefined;
-  const current = answered !== undefined && (answered.objectType ?? null) === (objectType || null) && (answered.after ?? null) === after;
-  const page = current ? data?.auditLog : undefined;
+  const { fetching, error } = result;
+  // While the page of a new filter loads, the old filter's must not show as its own, nor lend
+  // its cursor to "Load more" (answered).
+  const page = answered(result, variables)?.auditLog;
   return (
     <>
       {page?.edges.map(({ node }) => (
