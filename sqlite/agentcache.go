@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -35,12 +34,12 @@ func (c *agentCache) get(id string, version int64) *workspace.Agent {
 	if a == nil || a.Version != version {
 		return nil
 	}
-	return cloneAgent(a)
+	return a.Clone()
 }
 
 // put keeps a copy of a, unless a later version is kept.
 func (c *agentCache) put(a *workspace.Agent) {
-	kept := cloneAgent(a)
+	kept := a.Clone()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.by == nil {
@@ -57,17 +56,6 @@ func (c *agentCache) put(a *workspace.Agent) {
 		}
 	}
 	c.by[a.ID] = kept
-}
-
-// cloneAgent copies a, sharing no slice or map with it: callers change the records they get.
-func cloneAgent(a *workspace.Agent) *workspace.Agent {
-	c := *a
-	c.PasswordHash = slices.Clone(a.PasswordHash)
-	c.Capacity = maps.Clone(a.Capacity)
-	c.PlanIDs = slices.Clone(a.PlanIDs)
-	c.Holds = slices.Clone(a.Holds)
-	c.Recent = slices.Clone(a.Recent)
-	return &c
 }
 
 // agentsListed returns the agents a query of `id, version` lists, in its order: the kept

@@ -25,7 +25,7 @@ func fullAgent(t *testing.T, planID string) *workspace.Agent {
 	v := reflect.ValueOf(*a)
 	for i := range v.NumField() {
 		if v.Field(i).IsZero() && v.Type().Field(i).Name != "Disabled" {
-			t.Fatalf("fullAgent leaves %s unset: set it, and copy it in cloneAgent if it holds a slice or map", v.Type().Field(i).Name)
+			t.Fatalf("fullAgent leaves %s unset: set it, and copy it in Agent.Clone if it holds a slice or map", v.Type().Field(i).Name)
 		}
 	}
 	return a
@@ -34,7 +34,7 @@ func fullAgent(t *testing.T, planID string) *workspace.Agent {
 // TestCloneAgentSharesNothing: a kept agent is handed out as a copy the caller may change.
 func TestCloneAgentSharesNothing(t *testing.T) {
 	a := fullAgent(t, "plan")
-	c := cloneAgent(a)
+	c := a.Clone()
 	if !reflect.DeepEqual(a, c) {
 		t.Fatalf("copy differs:\n%+v\n%+v", a, c)
 	}

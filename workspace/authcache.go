@@ -12,7 +12,8 @@ import (
 // read, per session, for at most sessionCacheTTL, and drops it the moment an event says it
 // changed: a revocation of the session or of all the agent's sessions (RevokedEvent), or a
 // change of the agent that the desk or the admin screens show (AgentEvent: presence, load,
-// plans, role, disabled). Both kinds of event reach every node over the bus, so a change on
+// plans, role, disabled). An agent's change carries the record as written, which replaces the
+// kept one (follow), unless it disables the agent, which drops their sessions. Both kinds of event reach every node over the bus, so a change on
 // one node empties the others' caches as soon as the bus delivers it; the TTL bounds what a
 // missed event could leave behind. A read that an event overtook is not kept: each entry is
 // kept only if no event about it arrived while it was being read.
@@ -79,7 +80,11 @@ func (c *sessionCache) observe(e Event) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		c.agents[p.Agent.ID]++
-		c.dropAgent(p.Agent.ID)
+		if p.Agent.Disabled {
+			c.dropAgent(p.Agent.ID)
+			return
+		}
+		c.follow(p.Agent)
 	}
 }
 
@@ -97,6 +102,25 @@ func (c *sessionCache) drop(hash string) {
 	delete(c.byTopic, SessionTopic(hash))
 }
 
+// follow keeps the agent as an event carries it, written, for the agent's sessions that hold
+// an older version: an agent's every offer and completion moves their holds, and dropping the
+// sessions each time made the next request read the session and the agent again (issue 14).
+// The event's record is the store's, without the password hash, which no principal needs;
+// one older than the kept version (events of two nodes cross on the bus) changes nothing.
+// c.mu is held.
+func (c *sessionCache) follow(a *Agent) {
+	var written *Agent
+	for hash := range c.byAgent[a.ID] {
+		if x := c.entries[hash]; x != nil && x.agent.Version < a.Version {
+			if written == nil {
+				written = a.Clone()
+				written.PasswordHash = nil
+			}
+			x.agent = *written.Clone()
+		}
+	}
+}
+
 // dropAgent forgets every session of an agent; c.mu is held.
 func (c *sessionCache) dropAgent(agentID string) {
 	for hash := range c.byAgent[agentID] {
@@ -104,7 +128,8 @@ func (c *sessionCache) dropAgent(agentID string) {
 	}
 }
 
-// get returns the session and a copy of its agent as kept, if fresh.
+// get returns the session and a copy of its agent as kept, if fresh; the copy shares nothing
+// with the kept one.
 func (c *sessionCache) get(hash string, now time.Time) (*Session, *Agent, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -112,8 +137,7 @@ func (c *sessionCache) get(hash string, now time.Time) (*Session, *Agent, bool) 
 	if x == nil || now.Sub(x.at) >= sessionCacheTTL || now.Before(x.at) {
 		return nil, nil, false
 	}
-	a := x.agent
-	return x.sess, &a, true
+	return x.sess, x.agent.Clone(), true
 }
 
 // marks are the counters a read starts from.
@@ -143,7 +167,7 @@ func (c *sessionCache) put(hash string, sess *Session, a *Agent, revoked, change
 			}
 		}
 	}
-	c.entries[hash] = &cachedSession{sess: sess, agent: *a, at: now}
+	c.entries[hash] = &cachedSession{sess: sess, agent: *a.Clone(), at: now}
 	c.byTopic[SessionTopic(hash)] = hash
 	if c.byAgent[a.ID] == nil {
 		c.byAgent[a.ID] = map[string]struct{}{}

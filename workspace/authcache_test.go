@@ -65,12 +65,30 @@ func TestSessionCache(t *testing.T) {
 		t.Fatalf("five more requests read the store %d times", got)
 	}
 
-	// Her own change shows on the next request.
+	// Her own change shows on the next request, from the record its event carried: the
+	// request reads nothing.
 	if _, err := e.s.SetPresence(workspace.WithPrincipal(ctx, first), workspace.Ready); err != nil {
 		t.Fatal(err)
 	}
-	if p := auth(); p.Agent.Presence != workspace.Ready {
-		t.Fatalf("after going READY the principal says %s", p.Agent.Presence)
+	before = reads()
+	ready := auth()
+	if ready.Agent.Presence != workspace.Ready || ready.Agent.Version <= first.Agent.Version {
+		t.Fatalf("after going READY the principal says %s at version %d", ready.Agent.Presence, ready.Agent.Version)
+	}
+	if got := reads() - before; got != 0 {
+		t.Fatalf("the next request read the store %d times: the change's event carries her record", got)
+	}
+	if ready.Agent.PasswordHash != nil {
+		t.Fatal("a principal kept from an event carries the password hash")
+	}
+	// An older record (events of two nodes crossing on the bus) changes nothing, and what a
+	// caller does to its principal's agent does not reach the one kept.
+	older := *first.Agent
+	older.Presence = workspace.Offline
+	e.s.Hub.Publish(workspace.Event{Topic: workspace.AgentsTopic, Payload: &workspace.AgentEvent{Agent: &older}})
+	ready.Agent.Holds = append(ready.Agent.Holds, workspace.Hold{InteractionID: "not kept"})
+	if p := auth(); p.Agent.Presence != workspace.Ready || len(p.Agent.Holds) != 0 {
+		t.Fatalf("after an older record's event: %s with holds %v, want READY with none", p.Agent.Presence, p.Agent.Holds)
 	}
 
 	// A change that lands while her record is being read: that read is not kept.

@@ -4,6 +4,8 @@
 package workspace
 
 import (
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -82,6 +84,18 @@ type Agent struct {
 	Disabled bool
 	// Version guards every write: a store updates the record only if it still holds this version.
 	Version int64
+}
+
+// Clone copies a, sharing no slice or map with it: the stores' and the session cache's copies
+// are handed to callers who change them.
+func (a *Agent) Clone() *Agent {
+	c := *a
+	c.PasswordHash = slices.Clone(a.PasswordHash)
+	c.Capacity = maps.Clone(a.Capacity)
+	c.PlanIDs = slices.Clone(a.PlanIDs)
+	c.Holds = slices.Clone(a.Holds)
+	c.Recent = slices.Clone(a.Recent)
+	return &c
 }
 
 // DefaultCapacity is what a new agent may hold per channel: one call, four messaging
