@@ -86,11 +86,17 @@ func (c *liveCache) put(id, doc string) {
 	if c.docs == nil {
 		c.docs = map[string]string{}
 	}
-	if _, ok := c.docs[id]; !ok && len(c.docs) >= liveCacheMax {
-		for other := range c.docs {
-			delete(c.docs, other)
+	putBounded(c.docs, id, doc)
+}
+
+// putBounded sets m[id], first displacing an arbitrary entry when a new id would take m past
+// liveCacheMax.
+func putBounded[V any](m map[string]V, id string, v V) {
+	if _, ok := m[id]; !ok && len(m) >= liveCacheMax {
+		for other := range m {
+			delete(m, other)
 			break
 		}
 	}
-	c.docs[id] = doc
+	m[id] = v
 }

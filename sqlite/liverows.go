@@ -45,13 +45,7 @@ func (r *liveRows) committed(id string, row storedRow) {
 	if r.rows == nil {
 		r.rows = map[string]storedRow{}
 	}
-	if _, ok := r.rows[id]; !ok && len(r.rows) >= liveCacheMax {
-		for other := range r.rows {
-			delete(r.rows, other)
-			break
-		}
-	}
-	r.rows[id] = row
+	putBounded(r.rows, id, row)
 }
 
 // moved applies a committed message's move of the row's updated_at, which leaves its version.

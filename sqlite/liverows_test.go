@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,7 +28,7 @@ func TestLiveRowsMatchTheTable(t *testing.T) {
 		for i := range table {
 			ptrs[i] = &table[i]
 		}
-		err := s.read.QueryRowContext(ctx, `SELECT `+joinColumns()+`, version FROM interactions WHERE id = ?`, ix.ID).Scan(ptrs...)
+		err := s.read.QueryRowContext(ctx, `SELECT `+strings.Join(interactionColumns, ", ")+`, version FROM interactions WHERE id = ?`, ix.ID).Scan(ptrs...)
 		s.rows.mu.Lock()
 		kept, ok := s.rows.rows[ix.ID]
 		s.rows.mu.Unlock()
@@ -127,17 +128,6 @@ func TestLiveRowsMatchTheTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	matches("completed", false)
-}
-
-func joinColumns() string {
-	out := ""
-	for i, c := range interactionColumns {
-		if i > 0 {
-			out += ", "
-		}
-		out += c
-	}
-	return out
 }
 
 // waitFor polls cond for up to a minute.
