@@ -274,6 +274,7 @@ func azRows() []azRow {
 // TestAuthorisationMatrix runs every operation of the schema as every kind of caller over
 // every transport; see the top of this file for the outcome classes and the intent.
 func TestAuthorisationMatrix(t *testing.T) {
+	t.Parallel() // one of the longest: see "Parallel tests" in helpers_test.go
 	schema := azSchema(t)
 	rows := map[string]azRow{}
 	for _, r := range azRows() {

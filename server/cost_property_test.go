@@ -318,6 +318,7 @@ func randomBody(r *rand.Rand, schema genSchema, limit int) []byte {
 // well-formed response. The CPU each costs is logged (the aim is 100 ms); it is not
 // asserted, since a busy machine or the race detector multiplies it. bench/ measures it.
 func TestCost_RandomOperationsBounded(t *testing.T) {
+	t.Parallel() // one of the longest: see "Parallel tests" in helpers_test.go
 	if testing.Short() {
 		t.Skip("sends a few hundred requests of up to 1 MiB")
 	}

@@ -15,6 +15,13 @@ import (
 	"github.com/coder/websocket/wsjson"
 )
 
+// Parallel tests: the package's four longest tests (the routing race, the outbox across
+// nodes, the authorisation matrix, the random operations) call t.Parallel, so they run
+// together after all the others, two at a time, each on its own nodes, store and MongoDB
+// test engine. Under make test the rest of the suite has finished by then, and the package
+// would otherwise leave a core idle for its last minutes. A test that changes process state
+// (TestGCPercent, t.Setenv) must not be among them.
+
 // start runs a real node on a free port and a temp data folder, with demo data.
 func start(t *testing.T, change ...func(*server.Config)) *server.Main {
 	t.Helper()

@@ -96,6 +96,7 @@ func TestOfferCrossesNodes(t *testing.T) {
 // shares the cores: there the race runs 60 chats, and the full 200 with AGENTDESK_FULL_RACE=1
 // (a real MongoDB, from MONGODB_URI, always runs 200).
 func TestRoutingRace(t *testing.T) {
+	t.Parallel() // one of the longest: see "Parallel tests" in helpers_test.go
 	t.Run("sqlite", func(t *testing.T) { routingRace(t, cluster(t, "", 1), 100*time.Millisecond, 200) })
 	for name, uri := range mongoURIs(t) {
 		chats := 200

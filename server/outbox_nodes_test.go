@@ -24,6 +24,7 @@ func fastOutbox(c *server.Config) {
 // that node's outbox, and both poll), half of them while the provider fails every send: the
 // provider receives each message exactly once, in the order sent, and every one is SENT.
 func TestOutboxExactlyOnceAcrossNodes(t *testing.T) {
+	t.Parallel() // one of the longest: see "Parallel tests" in helpers_test.go
 	for name, uri := range mongoURIs(t) {
 		t.Run(name, func(t *testing.T) {
 			const n = 100

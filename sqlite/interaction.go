@@ -17,7 +17,7 @@ func (s *Store) CreateInteraction(ctx context.Context, ix *workspace.Interaction
 	if err != nil {
 		return err
 	}
-	return s.withMessages(ctx, ix, doc, storedRow{version: ix.Version, columns: interactionRow(ix)}, func(x execer) error {
+	return s.withMessages(ctx, ix, true, doc, storedRow{version: ix.Version, columns: interactionRow(ix)}, func(x execer) error {
 		_, err := x.ExecContext(ctx, `INSERT INTO interactions (id, state, channel, agent_id, plan_id, contact_address,
 		created_at, due_at, thread_key, queued_at, accepted_at, completed_at, updated_at, version, doc) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			ix.ID, ix.State, ix.Channel, ix.AgentID, ix.PlanID, ix.Contact.Address, millis(ix.CreatedAt),
@@ -67,7 +67,7 @@ func (s *Store) UpdateInteraction(ctx context.Context, ix *workspace.Interaction
 		return err
 	}
 	row := interactionRow(ix)
-	err = s.withMessages(ctx, ix, doc, storedRow{version: ix.Version + 1, columns: row}, func(x execer) error {
+	err = s.withMessages(ctx, ix, false, doc, storedRow{version: ix.Version + 1, columns: row}, func(x execer) error {
 		query, args, err := s.changedColumns(ctx, x, ix.ID, ix.Version, row)
 		if err != nil {
 			return err
@@ -166,7 +166,7 @@ func (s *Store) CompleteInteraction(ctx context.Context, ix *workspace.Interacti
 	if err != nil {
 		return err
 	}
-	err = s.withMessages(ctx, ix, "", storedRow{}, func(x execer) error {
+	err = s.withMessages(ctx, ix, false, "", storedRow{}, func(x execer) error {
 		if err := guarded(ctx, x, "interaction "+ix.ID, `DELETE FROM interactions WHERE id=? AND version=? AND state=? AND updated_at <= ?`,
 			ix.ID, ix.Version, from, updatedMillis(ix)); err != nil {
 			return err

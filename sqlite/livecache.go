@@ -20,6 +20,8 @@ type liveCache struct {
 	// gen counts commits: odd while one is being applied, and it moves with each write applied.
 	gen  uint64
 	docs map[string]string
+	// transcripts are their messages (liveTranscripts).
+	transcripts liveTranscripts
 }
 
 // liveCacheMax bounds the interactions kept; past it, a new one displaces an arbitrary one.
@@ -61,6 +63,7 @@ func (c *liveCache) committed(id, doc string) {
 	c.gen += 2
 	if doc == "" {
 		delete(c.docs, id)
+		c.transcripts.drop(id)
 		return
 	}
 	c.put(id, doc)

@@ -113,16 +113,18 @@ func scanMessage(row scanner) (*workspace.Message, error) {
 // AppendMessage adds a message to a transcript.
 func (s *Store) AppendMessage(ctx context.Context, m *workspace.Message) error {
 	var live string // the live row's doc once the message moved its updatedAt; "" when it did not
+	var row []any   // the message's row, for its transcript (liveTranscripts)
 	return s.inTxThen(ctx, m.Outbox, func(x execer) error {
 		live = ""
-		if err := insertMessage(ctx, x, m); err != nil {
+		var err error
+		if row, err = insertMessage(ctx, x, m); err != nil {
 			return err
 		}
 		// The interaction changed: its UpdatedAt moves with the message, in the column and
 		// in the doc the domain reads it from. It is live, as a rule; history is tried only
 		// when the live table had nothing to move.
 		at, ms := msTime(m.SentAt).Format(time.RFC3339Nano), millis(m.SentAt)
-		err := x.QueryRowContext(ctx, `UPDATE interactions SET updated_at = ?, doc = json_set(doc, '$.UpdatedAt', ?)
+		err = x.QueryRowContext(ctx, `UPDATE interactions SET updated_at = ?, doc = json_set(doc, '$.UpdatedAt', ?)
 			WHERE id = ? AND updated_at < ? RETURNING doc`, ms, at, m.InteractionID, ms).Scan(&live)
 		if err != sql.ErrNoRows {
 			return err
@@ -137,13 +139,15 @@ func (s *Store) AppendMessage(ctx context.Context, m *workspace.Message) error {
 			s.live.committed(m.InteractionID, live)
 			s.rows.moved(m.InteractionID, millis(m.SentAt))
 		}
+		s.live.added(m.InteractionID, row)
 	})
 }
 
-// insertMessage inserts m's row.
-func insertMessage(ctx context.Context, x execer, m *workspace.Message) error {
-	_, err := x.ExecContext(ctx, `INSERT INTO messages (`+messageColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, messageArgs(m)...)
-	return mapErr(err, "message "+m.ID)
+// insertMessage inserts m's row and returns its values.
+func insertMessage(ctx context.Context, x execer, m *workspace.Message) ([]any, error) {
+	row := messageArgs(m)
+	_, err := x.ExecContext(ctx, `INSERT INTO messages (`+messageColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, row...)
+	return row, mapErr(err, "message "+m.ID)
 }
 
 // withMessages is ix's write followed by the messages it carries (Interaction.Messages), in
@@ -151,30 +155,52 @@ func insertMessage(ctx context.Context, x execer, m *workspace.Message) error {
 // ("": the live row is gone) for readers (liveCache), and its columns are row's (liveRows;
 // none: gone). The messages are stamped with the
 // record's updatedAt, so the row needs no later move of it.
-func (s *Store) withMessages(ctx context.Context, ix *workspace.Interaction, doc string, row storedRow, write func(execer) error) error {
+func (s *Store) withMessages(ctx context.Context, ix *workspace.Interaction, created bool, doc string, row storedRow, write func(execer) error) error {
 	events := ix.Outbox
 	for _, m := range ix.Messages {
 		events = append(slices.Clip(events), m.Outbox...)
 	}
 	id := ix.ID
+	var rows [][]any // the messages' rows, for the transcript (liveTranscripts)
 	return s.inTxThen(ctx, events, func(x execer) error {
+		rows = rows[:0]
 		if err := write(x); err != nil {
 			return err
 		}
 		for _, m := range ix.Messages {
-			if err := insertMessage(ctx, x, m); err != nil {
+			row, err := insertMessage(ctx, x, m)
+			if err != nil {
 				return err
 			}
+			rows = append(rows, row)
 		}
 		return nil
 	}, func() {
 		s.live.committed(id, doc)
 		s.rows.committed(id, row)
+		switch {
+		case created:
+			s.live.started(id, rows)
+		case doc != "":
+			s.live.added(id, rows...)
+		}
 	})
 }
 
-// Messages returns up to limit messages after the given ID, in ID order.
+// Messages returns up to limit messages after the given ID, in ID order: from the kept
+// transcript of a live interaction (liveTranscripts), else from the table.
 func (s *Store) Messages(ctx context.Context, interactionID, after string, limit int) ([]*workspace.Message, error) {
+	if rows, ok := s.live.messages(interactionID, after, limit); ok {
+		out := make([]*workspace.Message, 0, len(rows))
+		for _, row := range rows {
+			m, err := scanMessage(keptRow(row))
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, m)
+		}
+		return out, nil
+	}
 	return s.queryMessages(ctx, `SELECT `+messageColumns+` FROM messages WHERE interaction_id = ? AND id > ?
 		ORDER BY id LIMIT CAST(? AS INTEGER)`, interactionID, after, limit)
 }
@@ -197,9 +223,16 @@ func (s *Store) UpdateMessage(ctx context.Context, m *workspace.Message) error {
 	cols := messageArgs(m)
 	n := len(cols)
 	args := append(cols[1:n-2:n-2], cols[n-1], m.ID, m.Version)
-	err := s.execGuarded(ctx, "message "+m.ID, `UPDATE messages SET interaction_id=?, from_party=?, agent_id=?, text=?,
+	err := s.inTxThen(ctx, nil, func(x execer) error {
+		return guarded(ctx, x, "message "+m.ID, `UPDATE messages SET interaction_id=?, from_party=?, agent_id=?, text=?,
 		sent_at=?, delivery=?, delivery_error=?, template=?, external_id=?, attempts=?, next_attempt_at=?,
 		attachment_ids=?, email=?, version=version+1 WHERE id=? AND version=?`, args...)
+	}, func() {
+		// The row as the update left it, for its transcript (liveTranscripts). A message
+		// stays in its interaction's transcript: the domain never moves one.
+		cols[messageVersionColumn] = m.Version + 1
+		s.live.added(m.InteractionID, cols)
+	})
 	if err == nil {
 		m.Version++
 	}
