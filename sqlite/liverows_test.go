@@ -18,8 +18,7 @@ func TestLiveRowsMatchTheTable(t *testing.T) {
 	ctx := t.Context()
 	s := openTemp(t)
 	now := time.Now().Truncate(time.Millisecond)
-	ix := &workspace.Interaction{ID: uuid.NewString(), Channel: workspace.Webchat, Direction: workspace.Inbound, State: workspace.Queued,
-		Contact: workspace.Contact{Address: "visitor"}, PlanID: "plan", CreatedAt: now, UpdatedAt: now}
+	ix := queuedWebchat(now)
 	// matches checks the kept row against the table's; want says whether one must be kept.
 	matches := func(step string, want bool) {
 		t.Helper()
@@ -128,6 +127,12 @@ func TestLiveRowsMatchTheTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	matches("completed", false)
+}
+
+// queuedWebchat is a new live webchat, queued, created and updated at now.
+func queuedWebchat(now time.Time) *workspace.Interaction {
+	return &workspace.Interaction{ID: uuid.NewString(), Channel: workspace.Webchat, Direction: workspace.Inbound, State: workspace.Queued,
+		Contact: workspace.Contact{Address: "visitor"}, PlanID: "plan", CreatedAt: now, UpdatedAt: now}
 }
 
 // waitFor polls cond for up to a minute.

@@ -19,8 +19,7 @@ func TestLiveTranscriptsMatchTheTable(t *testing.T) {
 	ctx := t.Context()
 	s := openTemp(t)
 	now := time.Now().Truncate(time.Millisecond)
-	ix := &workspace.Interaction{ID: uuid.NewString(), Channel: workspace.Webchat, Direction: workspace.Inbound, State: workspace.Queued,
-		Contact: workspace.Contact{Address: "visitor"}, PlanID: "plan", CreatedAt: now, UpdatedAt: now}
+	ix := queuedWebchat(now)
 	at := now
 	message := func(from workspace.Party, text string) *workspace.Message {
 		at = at.Add(time.Millisecond)
@@ -156,8 +155,7 @@ func TestLiveTranscriptsMatchTheTable(t *testing.T) {
 	matches("appended after completion", false)
 
 	// One that outgrows its bound is dropped, and read from the table.
-	ix = &workspace.Interaction{ID: uuid.NewString(), Channel: workspace.Webchat, Direction: workspace.Inbound, State: workspace.Queued,
-		Contact: workspace.Contact{Address: "visitor"}, PlanID: "plan", CreatedAt: now, UpdatedAt: now}
+	ix = queuedWebchat(now)
 	if err := s.CreateInteraction(ctx, ix); err != nil {
 		t.Fatal(err)
 	}
