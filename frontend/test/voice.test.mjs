@@ -7,9 +7,9 @@
 // "Call ended" with its duration and the wrap badge. A wrapping call keeps its agent's voice
 // slot (P7), so each test signs in another agent.
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium } from 'playwright-core';
 import { CHROMIUM, eventually, OUTPUT } from './browser.mjs';
@@ -41,10 +41,11 @@ async function toneWav(freq, seconds = 10, rate = 48000) {
 
 let server;
 let browser;
+let wav; // the fake microphone's tone, in a temp folder of its own that after() removes
 
 before(async () => {
   server = await startServer();
-  const wav = await toneWav(440);
+  wav = await toneWav(440);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -65,6 +66,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await server?.stop();
+  if (wav) await rm(dirname(wav), { recursive: true, force: true });
 });
 
 async function caller(path, method = 'GET') {
