@@ -93,7 +93,9 @@ func startAgentdesk(t *testing.T, bin, data string, extra ...string) *childNode 
 	cmd := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0", "-metrics-addr", "off", "-data", data, "-demo",
 		"-outbox-poll", "100ms", "-outbox-lease", "5s", "-outbox-attempts", "100000",
 		"-outbox-backoff", "100ms", "-outbox-max-backoff", "500ms"}, extra...)...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	// TMPDIR of its own: an upload the kill interrupts leaves its spooled part (gqlgen's
+	// multipart temp file) there, which the test's clean-up removes, not in /tmp.
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "TMPDIR=" + t.TempDir()}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
