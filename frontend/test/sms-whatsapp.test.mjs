@@ -194,7 +194,12 @@ test('SMS in, WhatsApp out: the phone simulator texts the desk, delivery marks a
 
   // The new ACTIVE interaction opens: only templates until the customer answers (O2).
   await desk.getByRole('heading', { level: 2, name: PHONE }).waitFor();
-  assert.equal(await card(desk, PHONE).getAttribute('aria-current'), 'true');
+  // Its card is marked current once the log has it, which can follow the heading (in CI it did).
+  await eventually(
+    'the new chat current in the log',
+    async () => (await card(desk, PHONE).getAttribute('aria-current')) === 'true',
+    30_000,
+  );
   await desk.getByText('Templates only', { exact: true }).waitFor();
   await desk
     .getByText('The customer has not answered yet: WhatsApp allows only an approved template until they reply.')
