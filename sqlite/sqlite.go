@@ -52,7 +52,10 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	path := filepath.Join(dir, "agentdesk.db")
 	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)" +
 		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate"
-	write, err := sql.Open("sqlite", dsn+"&_pragma=wal_autocheckpoint("+strconv.Itoa(walLimit)+")")
+	// The writer keeps its savepoints' sub-journals in memory (temp_store): a batch of the
+	// group commit runs each write in a savepoint, and SQLite would otherwise spill a
+	// sub-journal past 64 KiB to a temp file, a syscall per page (commit.go).
+	write, err := sql.Open("sqlite", dsn+"&_pragma=wal_autocheckpoint("+strconv.Itoa(walLimit)+")&_pragma=temp_store(memory)")
 	if err != nil {
 		return nil, err
 	}
