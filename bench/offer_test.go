@@ -112,8 +112,9 @@ func BenchmarkOfferLatencyMongo(b *testing.B) {
 // BenchmarkOfferLatencyMongoStoredAgents is the scale check on the MongoDB test engine: 50
 // READY agents alone, and among 5,000 stored. On this engine the ratio says what its full
 // reads cost (see mongoOfferRate), not what MongoDB's indexes would. The two are measured one
-// after the other, not side by side: the idle engine's sweep reads 5,000 agents every 2 s,
-// which here takes seconds of a core, and would slow the other half as much as its own.
+// after the other, not side by side: the idle node's sweep reads 5,000 agents every 2 s,
+// which this engine does by decoding each (mongoOfferEvery), and that would slow the other
+// half as much as its own.
 func BenchmarkOfferLatencyMongoStoredAgents(b *testing.B) {
 	few := measureOffers(b, offerSetup{ready: 50, mongo: true, every: mongoOfferEvery})
 	many := measureOffers(b, offerSetup{ready: 50, offline: 4950, mongo: true, every: mongoOfferEvery})
