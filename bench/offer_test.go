@@ -36,7 +36,8 @@ const (
 	// agent took 20 ms among 50 stored and 91 ms among 5,000; beside other jobs, several
 	// times that.
 	// Routing a chat reads the READY agents and writes one agent conditionally, two passes
-	// over the 1,000 stored; the node's sweep reads every agent every 2 s, and the bus's
+	// over the 1,000 stored; the node's sweep queries the agents every 2 s (one more pass
+	// here, where MongoDB would use its indexes: Store.SweptAgents), and the bus's
 	// reader polls the events 20 times a second. At 20, 5 and then 1 chat a second the
 	// engine's queue grew without end (it placed a chat every 2 s or so beside other work
 	// on the machine), and the figure measured the queue.
@@ -112,9 +113,9 @@ func BenchmarkOfferLatencyMongo(b *testing.B) {
 // BenchmarkOfferLatencyMongoStoredAgents is the scale check on the MongoDB test engine: 50
 // READY agents alone, and among 5,000 stored. On this engine the ratio says what its full
 // reads cost (see mongoOfferRate), not what MongoDB's indexes would. The two are measured one
-// after the other, not side by side: the idle node's sweep reads 5,000 agents every 2 s,
-// which this engine does by decoding each (mongoOfferEvery), and that would slow the other
-// half as much as its own.
+// after the other, not side by side: the idle node's sweep queries its agents every 2 s,
+// which this engine answers by decoding all 5,000 (mongoOfferEvery), and that would slow the
+// other half as much as its own.
 func BenchmarkOfferLatencyMongoStoredAgents(b *testing.B) {
 	few := measureOffers(b, offerSetup{ready: 50, mongo: true, every: mongoOfferEvery})
 	many := measureOffers(b, offerSetup{ready: 50, offline: 4950, mongo: true, every: mongoOfferEvery})

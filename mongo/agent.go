@@ -144,13 +144,30 @@ func (s *Store) ReadyAgents(ctx context.Context, planIDs []string, ch workspace.
 	if limit > 0 {
 		opts.SetLimit(int64(limit))
 	}
+	return s.findAgents(ctx, "ready agents", filter, opts)
+}
+
+// SweptAgents returns the READY, enabled agents and the agents holding an interaction
+// reserved at or before heldBefore: an $or of two indexed conditions (presence, and the
+// holds' reservation times), so MongoDB reads neither the idle agents nor the busy ones
+// whose holds are all young.
+func (s *Store) SweptAgents(ctx context.Context, heldBefore time.Time) ([]*workspace.Agent, error) {
+	filter := bson.D{{Key: "$or", Value: bson.A{
+		bson.D{{Key: "presence", Value: workspace.Ready}, {Key: "disabled", Value: bson.D{{Key: "$ne", Value: true}}}},
+		bson.D{{Key: "holds.since", Value: bson.D{{Key: "$lte", Value: heldBefore}}}},
+	}}}
+	return s.findAgents(ctx, "swept agents", filter, options.Find())
+}
+
+// findAgents decodes the agents a query finds; what names the query in an error.
+func (s *Store) findAgents(ctx context.Context, what string, filter bson.D, opts *options.FindOptionsBuilder) ([]*workspace.Agent, error) {
 	cur, err := s.agents.Find(ctx, filter, opts)
 	if err != nil {
-		return nil, fmt.Errorf("mongo: ready agents: %w", err)
+		return nil, fmt.Errorf("mongo: %s: %w", what, err)
 	}
 	var docs []agentDoc
 	if err := cur.All(ctx, &docs); err != nil {
-		return nil, fmt.Errorf("mongo: ready agents: %w", err)
+		return nil, fmt.Errorf("mongo: %s: %w", what, err)
 	}
 	agents := make([]*workspace.Agent, len(docs))
 	for i := range docs {

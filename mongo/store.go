@@ -143,8 +143,10 @@ func (s *Store) createIndexes(ctx context.Context) error {
 	}{
 		// Ending all of an agent's sessions (revocation) selects by agent.
 		{s.sessions, []string{"agentId"}, false},
-		// Routing reads the READY agents alone, the ones idle longest first.
+		// Routing reads the READY agents alone, the ones idle longest first; the sweep those
+		// and the agents holding work reserved a while ago.
 		{s.agents, []string{"presence", "idleSince", "_id"}, false},
+		{s.agents, []string{"holds.since"}, false},
 		// Live: routing and timers select by agent, state and due time; lists sort by creation.
 		{s.interactions, []string{"agentId"}, false},
 		{s.interactions, []string{"state"}, false},

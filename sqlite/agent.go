@@ -93,6 +93,18 @@ func (s *Store) ReadyAgents(ctx context.Context, planIDs []string, ch workspace.
 	return s.agentsListed(ctx, query, args...)
 }
 
+// SweptAgents lists the READY agents from the agents_ready index and the agents holding
+// anything (the holds column is '[]' when empty, never null) from a scan of the table that
+// decodes no row; then it decodes only the agents whose kept copy is older (agentsListed).
+// The sweep judges the holds' ages itself: heldBefore is not needed here.
+func (s *Store) SweptAgents(ctx context.Context, _ time.Time) ([]*workspace.Agent, error) {
+	return s.agentsListed(ctx, sweptQuery)
+}
+
+// sweptQuery lists the IDs and versions of SweptAgents.
+const sweptQuery = `SELECT id, version FROM agents WHERE presence = 'READY' AND disabled = 0
+	UNION SELECT id, version FROM agents WHERE holds <> '[]'`
+
 // readyQuery lists the IDs and versions of ReadyAgents.
 func readyQuery(planIDs []string, ch workspace.Channel, limit int) (string, []any) {
 	query := `SELECT id, version FROM agents WHERE presence = 'READY' AND disabled = 0`

@@ -27,6 +27,7 @@ func Run(t *testing.T, factory Factory) {
 	t.Run("Agents", func(t *testing.T) { testAgents(t, fresh(t)) })
 	t.Run("ReadyAgents", func(t *testing.T) { testReadyAgents(t, fresh(t)) })
 	t.Run("ReadyAgentsOrder", func(t *testing.T) { testReadyAgentsOrder(t, fresh(t)) })
+	t.Run("SweptAgents", func(t *testing.T) { testSweptAgents(t, fresh(t)) })
 	t.Run("AgentVersionGuard", func(t *testing.T) { testAgentVersionGuard(t, fresh(t)) })
 	t.Run("AgentRace", func(t *testing.T) { testAgentRace(t, fresh(t)) })
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, fresh(t)) })
@@ -245,6 +246,53 @@ func usernames(agents []*workspace.Agent) string {
 	}
 	slices.Sort(names)
 	return fmt.Sprint(names)
+}
+
+// testSweptAgents: the sweep reads the READY agents who are not disabled, and the agents
+// holding work reserved at or before its cutoff whatever their presence; not the agents who
+// are neither READY nor holding anything, nor a disabled one. A store may list an agent whose
+// holds are all younger (the sweep judges the ages), so that one is left out of the check.
+// The lists follow the writes: a released hold or a presence change takes an agent out.
+func testSweptAgents(t *testing.T, s workspace.Store) {
+	cutoff := now().Add(-10 * time.Second)
+	add := func(username string, presence workspace.Presence, disabled bool, reserved ...time.Time) *workspace.Agent {
+		a := newAgent(username)
+		a.Presence, a.Disabled, a.Holds = presence, disabled, nil
+		for _, at := range reserved {
+			a.Holds = append(a.Holds, workspace.Hold{InteractionID: uuid.NewString(), Channel: workspace.Webchat, Since: at})
+		}
+		must(t, s.CreateAgent(ctx(t), a))
+		return a
+	}
+	young, old := cutoff.Add(8*time.Second), cutoff.Add(-time.Hour)
+	ann := add("ann", workspace.Ready, false)
+	add("bob", workspace.Ready, true)
+	add("cid", workspace.NotReady, false)
+	add("dot", workspace.Offline, false)
+	eve := add("eve", workspace.NotReady, false, old)
+	add("fay", workspace.Offline, false, young, old)
+	add("gus", workspace.Offline, false, young) // may be listed
+	add("hal", workspace.Ready, false, young)
+	add("ivy", workspace.NotReady, true, cutoff) // disabled, and holding: the hold counts
+	swept := func() ([]*workspace.Agent, string) {
+		t.Helper()
+		got, err := s.SweptAgents(ctx(t), cutoff)
+		must(t, err)
+		return got, usernames(slices.DeleteFunc(slices.Clone(got), func(a *workspace.Agent) bool { return a.Username == "gus" }))
+	}
+	got, names := swept()
+	if names != "[ann eve fay hal ivy]" {
+		t.Fatalf("SweptAgents = %s (gus aside), want [ann eve fay hal ivy]", names)
+	}
+	sameAgent(t, got[slices.IndexFunc(got, func(a *workspace.Agent) bool { return a.ID == eve.ID })], eve)
+
+	eve.Holds = nil
+	must(t, s.UpdateAgent(ctx(t), eve))
+	ann.Presence = workspace.NotReady
+	must(t, s.UpdateAgent(ctx(t), ann))
+	if _, names := swept(); names != "[fay hal ivy]" {
+		t.Fatalf("after eve's hold was released and ann went NOT_READY: %s, want [fay hal ivy]", names)
+	}
 }
 
 // testReadyAgentsOrder: ReadyAgents returns the agents idle longest first (Agent.IdleSince:

@@ -732,10 +732,12 @@ func TestContactTokenIsScopedToItsChat(t *testing.T) {
 }
 
 // TestSweepRepairsCrashLeftovers: a hold no interaction backs (a crash between reserving and
-// offering) is released once it is old; a hold that backs an open offer stays; a COMPLETED
-// live record whose archiving was cut short is moved to history (P2, W5).
+// offering) is released once it is old, whether its agent is READY or not; a hold that
+// backs an open offer stays; a COMPLETED live record whose archiving was cut short is moved
+// to history (P2, W5). The sweep reads the agents at work, never every agent stored.
 func TestSweepRepairsCrashLeftovers(t *testing.T) {
 	e := newEnv(t)
+	e.s.Store = noFullList{t: t, Store: e.s.Store}
 	e.ready("alice")
 	_, ix := e.chat("Sales")
 	ctx := t.Context()
@@ -743,6 +745,14 @@ func TestSweepRepairsCrashLeftovers(t *testing.T) {
 	alice.Holds = append(alice.Holds, workspace.Hold{InteractionID: uuid.NewString(), Channel: workspace.Webchat, Since: e.clock.Now()})
 	if err := e.s.Store.UpdateAgent(ctx, alice); err != nil {
 		t.Fatal(err)
+	}
+	bob := e.agent("bob") // signed out, with a hold a crash left
+	bob.Holds = append(bob.Holds, workspace.Hold{InteractionID: uuid.NewString(), Channel: workspace.Webchat, Since: e.clock.Now()})
+	if err := e.s.Store.UpdateAgent(ctx, bob); err != nil {
+		t.Fatal(err)
+	}
+	if bob.Presence == workspace.Ready {
+		t.Fatal("bob should not be READY here")
 	}
 	orphan := e.get(ix.ID)
 	orphan.State = workspace.Completed
@@ -763,6 +773,9 @@ func TestSweepRepairsCrashLeftovers(t *testing.T) {
 	if len(holds) != 2 || holds[0].InteractionID != ix.ID {
 		t.Fatalf("after the sweep alice holds %v, want the two open offers only", holds)
 	}
+	if holds := e.agent("bob").Holds; len(holds) != 0 {
+		t.Fatalf("after the sweep bob, not READY, still holds %v", holds)
+	}
 	// A completion cut short after its first write is finished by the sweep.
 	if err := e.s.Store.UpdateInteraction(ctx, orphan, workspace.Offered); err != nil {
 		t.Fatal(err)
@@ -779,6 +792,17 @@ func TestSweepRepairsCrashLeftovers(t *testing.T) {
 	if holds := e.agent("alice").Holds; len(holds) != 1 {
 		t.Fatalf("the archived interaction's hold was not released: %v", holds)
 	}
+}
+
+// noFullList is a store whose full agent list fails the test: the sweep must not read it.
+type noFullList struct {
+	workspace.Store
+	t *testing.T
+}
+
+func (n noFullList) Agents(ctx context.Context) ([]*workspace.Agent, error) {
+	n.t.Error("the sweep listed every agent stored")
+	return n.Store.Agents(ctx)
 }
 
 // offerLost is a store on which routing's offer of one interaction loses every race: the

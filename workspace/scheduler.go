@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -53,7 +54,9 @@ func (s *Service) fire(ctx context.Context, ix *Interaction) error {
 // Sweep repairs what a crash between the steps of a multi-record change can leave, and
 // routes what no trigger routed: it finishes the archiving of COMPLETED live records,
 // releases holds no interaction backs, and offers queued interactions. Every step is
-// idempotent, so any node may sweep at any time.
+// idempotent, so any node may sweep at any time. Every node sweeps every 2 s, so it reads
+// the agents at work (Store.SweptAgents: the READY ones and those holding work a while),
+// not every agent stored.
 func (s *Service) Sweep(ctx context.Context) error {
 	done, err := s.Store.LiveInteractions(ctx, LiveFilter{States: []InteractionState{Completed}, Limit: 100})
 	if err != nil {
@@ -63,11 +66,13 @@ func (s *Service) Sweep(ctx context.Context) error {
 	for _, ix := range done {
 		errs = append(errs, s.finish(ctx, ix))
 	}
-	agents, err := s.Store.Agents(ctx)
+	cutoff := s.Clock.Now().Add(-staleHoldAge)
+	agents, err := s.Store.SweptAgents(ctx, cutoff)
 	if err != nil {
 		return errors.Join(append(errs, err)...)
 	}
-	cutoff := s.Clock.Now().Add(-staleHoldAge)
+	// Plans are routed in a stable order, whatever order the store listed the agents in.
+	slices.SortFunc(agents, func(a, b *Agent) int { return strings.Compare(a.Username, b.Username) })
 	var plans []string
 	for _, a := range agents {
 		for _, h := range a.Holds {

@@ -36,6 +36,11 @@ type Store interface {
 	// adapter may return agents without room too (records written before it kept the
 	// projection): routing checks each agent it reads.
 	ReadyAgents(ctx context.Context, planIDs []string, ch Channel, limit int) ([]*Agent, error)
+	// SweptAgents returns the agents the sweep looks at, in no set order: the READY agents
+	// who are not disabled, and the agents holding an interaction reserved at or before
+	// heldBefore (an adapter may return agents whose holds are all younger too). What it reads
+	// follows the agents at work, not the agents stored.
+	SweptAgents(ctx context.Context, heldBefore time.Time) ([]*Agent, error)
 	// UpdateAgent writes a if the stored version is a.Version, and then sets a.Version+1.
 	UpdateAgent(ctx context.Context, a *Agent) error
 	// SearchAgents returns up to limit agents whose username or name contains search
