@@ -45,10 +45,13 @@ func durationFlag(name, env string, def time.Duration, usage string) *time.Durat
 // startNode runs one node on the embedded SQLite store in a temp folder, with the demo data.
 // Agents get the lowest bcrypt cost (benchmarks create many, they do not defend them) and the
 // webchat flood limits are off: all of the load comes from 127.0.0.1. The changes apply to
-// the configuration before the node starts. The caller closes it.
+// the configuration before the node starts. The caller closes it. Each node has its own SMTP
+// listener on a free port: two run at once when a benchmark compares set-ups side by side,
+// and the demo's fixed port would go to the first.
 func startNode(b *testing.B, change ...func(*server.Config)) *server.Main {
 	b.Helper()
-	cfg, err := server.ParseConfig([]string{"-addr", "127.0.0.1:0", "-metrics-addr", "127.0.0.1:0", "-data", b.TempDir(), "-demo"}, func(string) string { return "" }, io.Discard)
+	cfg, err := server.ParseConfig([]string{"-addr", "127.0.0.1:0", "-metrics-addr", "127.0.0.1:0", "-smtp-addr", "127.0.0.1:0",
+		"-data", b.TempDir(), "-demo"}, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -68,7 +68,7 @@ func deliverOne(addr, from, to, raw string) error {
 func BenchmarkInboundEmailOffer(b *testing.B) {
 	ctx, cancel := context.WithCancel(b.Context())
 	defer cancel()
-	m := startNode(b, func(c *server.Config) { c.SMTPAddr = "127.0.0.1:0" })
+	m := startNode(b)
 	defer m.Close()
 	c := newClient(m)
 	plan := copyPlan(b, m, planNamed(b, m, "Support"), "Email (bench)")
