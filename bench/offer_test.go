@@ -223,19 +223,20 @@ func compareOffers(b *testing.B, a, z offerSetup) (offerResult, offerResult) {
 // offerNode is a node set up for offer-latency runs: its agents stored and signed in, their
 // sockets read, a second of chats made to warm it up, and the floor's sampler open.
 type offerNode struct {
-	b      *testing.B
-	ctx    context.Context
-	m      *server.Main
-	c      *gqlClient
-	setup  offerResult // what it was set up with; run and result fill in the rest
-	chats  int         // a whole run's chats
-	times  *offerTimes
-	errs   *firstError
-	floor  *floorSampler
-	inRun  Steps // the floor, sampled beside the chats
-	made   int   // the chats run has made
-	closed bool
-	stop   []func() // run by close, last first
+	b     *testing.B
+	ctx   context.Context
+	c     *gqlClient
+	setup offerResult // what it was set up with; run and result fill in the rest
+	chats int         // a whole run's chats
+	// samples is how many times result measures the floor back to back.
+	samples int
+	times   *offerTimes
+	errs    *firstError
+	floor   *floorSampler
+	inRun   Steps // the floor, sampled beside the chats
+	made    int   // the chats run has made
+	closed  bool
+	stop    []func() // run by close, last first
 }
 
 func startOfferNode(b *testing.B, setup offerSetup) *offerNode {
@@ -256,7 +257,7 @@ func startOfferNode(b *testing.B, setup offerSetup) *offerNode {
 		})
 	}
 	m := startNode(b, onMongo...)
-	n.m, n.stop = m, append(n.stop, func() { m.Close() })
+	n.stop = append(n.stop, func() { m.Close() })
 	b.Cleanup(n.close) // should the set-up fail; before the test engine's own clean-up
 	c := newClient(m)
 	n.c = c
@@ -305,12 +306,12 @@ func startOfferNode(b *testing.B, setup offerSetup) *offerNode {
 	})
 
 	// A second of chats (one, at a slower pace) warms up connections and caches.
-	every, run := cmp.Or(setup.every, time.Second/offerRate), *offerRun
+	every, run, samples := cmp.Or(setup.every, time.Second/offerRate), *offerRun, floorSamples
 	if setup.mongo {
-		run = *mongoOfferRun
+		run, samples = *mongoOfferRun, mongoFloorSamples
 	}
 	startChats(ctx, c, max(1, int(time.Second/every)), every, &offerTimes{sent: map[string]time.Time{}, arrived: map[string]time.Time{}}, n.errs)
-	n.chats = int(run / every)
+	n.chats, n.samples = int(run/every), samples
 	n.setup = offerResult{store: store, ready: ready, stored: ready + offline, history: history, chats: n.chats, every: every,
 		run: run, setUp: setUp, signIn: signedIn}
 	n.floor = offerFloor(b, m, c, floorAgent, floorPlan.ID)
@@ -361,11 +362,7 @@ func (n *offerNode) result() offerResult {
 	r.floor = n.inRun
 	r.storeSteps = r.floor.Names[:len(r.floor.Names)-2]
 	// The floor again, back to back on the same node and store, after the load.
-	samples := floorSamples
-	if n.setup.store != "sqlite" {
-		samples = mongoFloorSamples
-	}
-	r.backToBack, _ = n.floor.backToBack(b, samples)
+	r.backToBack, _ = n.floor.backToBack(b, n.samples)
 	n.close()
 	return r
 }

@@ -16,8 +16,9 @@ import (
 // each given a transaction of their own: they queue, and the next transaction runs them all,
 // each in a savepoint of its own (whose sub-journal the writer keeps in memory: Open), and
 // commits once. A write that fails rolls back to its savepoint and fails alone; a commit
-// that fails fails every write it carried, none of which is then stored. Nobody waits for company: a write that finds the writer idle commits at
-// once, and a queue forms only while a commit runs, the moment batching pays.
+// that fails fails every write it carried, none of which is then stored. Nobody waits for
+// company: a write that finds the writer idle commits at once, and a queue forms only while
+// a commit runs, the moment batching pays.
 //
 // There is no writer goroutine. The caller whose write finds no commit under way leads: it
 // runs the transaction on its own goroutine, then hands the lead to the first caller

@@ -38,8 +38,8 @@ type Store interface {
 	ReadyAgents(ctx context.Context, planIDs []string, ch Channel, limit int) ([]*Agent, error)
 	// SweptAgents returns the agents the sweep looks at, in no set order: the READY agents
 	// who are not disabled, and the agents holding an interaction reserved at or before
-	// heldBefore (an adapter may return agents whose holds are all younger too). What it reads
-	// follows the agents at work, not the agents stored.
+	// heldBefore (an adapter may return agents whose holds are all younger too). Every node
+	// sweeps every 2 s: an adapter lists these without decoding every agent stored.
 	SweptAgents(ctx context.Context, heldBefore time.Time) ([]*Agent, error)
 	// UpdateAgent writes a if the stored version is a.Version, and then sets a.Version+1.
 	UpdateAgent(ctx context.Context, a *Agent) error
